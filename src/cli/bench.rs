@@ -1,0 +1,174 @@
+//! `aqueduct bench`: the kernel's event-queue throughput, end-to-end simulation speed on the
+//! textbook M/M/1 model, and memory per waiting message.
+
+use aqueduct::engine;
+use aqueduct::model;
+use aqueduct::sim::{EventQueue, SimTime};
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Serialize)]
+struct Results {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    event_queue: Vec<QueueBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mm1: Option<EngineBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backlog_memory: Option<MemoryBench>,
+}
+
+#[derive(Serialize)]
+struct QueueBench {
+    pending: usize,
+    operations: u64,
+    million_ops_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct EngineBench {
+    messages: u64,
+    events: u64,
+    wall_s: f64,
+    million_messages_per_s: f64,
+}
+
+#[derive(Serialize)]
+struct MemoryBench {
+    messages_waiting: u64,
+    peak_rss_growth_bytes: u64,
+    bytes_per_message: f64,
+}
+
+/// A hold-model benchmark: `pending` events stay queued; each operation pops the earliest
+/// and schedules a new one a random time later.
+fn queue_bench(pending: usize, ops: u64) -> QueueBench {
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    let mut q: EventQueue<[u32; 3]> = EventQueue::with_capacity(pending + 1);
+    for i in 0..pending {
+        q.schedule(SimTime(rng.random_range(0..1_000_000)), [i as u32, 0, 0]);
+    }
+    let start = Instant::now();
+    let mut sink = 0u64;
+    for _ in 0..ops {
+        let (t, e) = q.pop().expect("the hold model keeps the queue full");
+        sink = sink.wrapping_add(e[0] as u64);
+        q.schedule(SimTime(t.0 + rng.random_range(1..1_000_000)), e);
+    }
+    let wall = start.elapsed().as_secs_f64();
+    std::hint::black_box(sink);
+    QueueBench { pending, operations: ops, million_ops_per_s: ops as f64 / wall / 1e6 }
+}
+
+/// The M/M/1 model of the kernel issue: zero latencies, λ = 0.9/s, μ = 1/s.
+pub const MM1_MODEL: &str = r#"
+name = "mm1-bench"
+duration = "1s"
+api_latency = "0ms"
+
+[[producer]]
+name = "arrivals"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 0.9 }
+
+[[queue]]
+name = "q"
+retention = "14d"
+visibility_timeout = "12h"
+
+[[consumer]]
+name = "server"
+source = "sqs:q"
+workers = 1
+receive = { max_messages = 1, wait = "20s" }
+service_time = { dist = "exponential", mean = "1s" }
+"#;
+
+fn mm1_bench(messages: u64) -> Result<EngineBench, String> {
+    let mut arch = model::load_str(MM1_MODEL, "mm1-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs_f64(messages as f64 / 0.9);
+    let start = Instant::now();
+    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+    let n = out.summary.accounting.produced;
+    Ok(EngineBench { messages: n, events: out.summary.events, wall_s: wall, million_messages_per_s: n as f64 / wall / 1e6 })
+}
+
+const BACKLOG_MODEL: &str = r#"
+name = "backlog-bench"
+duration = "1000s"
+api_latency = "0ms"
+
+[[producer]]
+name = "flood"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 1000 }
+size = "1KB"
+
+[[queue]]
+name = "q"
+"#;
+
+fn peak_rss() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn memory_bench(messages: u64) -> Result<MemoryBench, String> {
+    let mut arch = model::load_str(BACKLOG_MODEL, "backlog-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs_f64(messages as f64 / 1000.0 - 0.0005);
+    let before = peak_rss().unwrap_or(0);
+    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let after = peak_rss().unwrap_or(0);
+    let waiting = out.summary.accounting.waiting;
+    let growth = after.saturating_sub(before);
+    Ok(MemoryBench {
+        messages_waiting: waiting,
+        peak_rss_growth_bytes: growth,
+        bytes_per_message: if waiting > 0 { growth as f64 / waiting as f64 } else { 0.0 },
+    })
+}
+
+/// Runs the benchmarks and prints them.
+pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
+    let scale = if quick { 100 } else { 1 };
+    let want = |name: &str| only.is_none_or(|o| o == name);
+    // Memory first, while the process's peak is still low.
+    let backlog_memory = if want("memory") { Some(memory_bench(1_000_000 / scale)?) } else { None };
+    let event_queue = if want("queue") {
+        vec![queue_bench(1_000, 20_000_000 / scale), queue_bench(1_000_000, 5_000_000 / scale)]
+    } else {
+        vec![]
+    };
+    let mm1 = if want("mm1") { Some(mm1_bench(10_000_000 / scale)?) } else { None };
+    let r = Results { event_queue, mm1, backlog_memory };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    println!("aqueduct {} benchmark (one thread)", env!("CARGO_PKG_VERSION"));
+    for q in &r.event_queue {
+        println!(
+            "  event queue, {:>9} pending: {:>6.1} M hold operations/s (pop + schedule)",
+            q.pending, q.million_ops_per_s
+        );
+    }
+    if let Some(m) = &r.mm1 {
+        println!(
+            "  M/M/1 end to end (rho 0.9, zero latency): {} messages, {} events in {:.2} s = {:.2} M messages/s",
+            m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(b) = &r.backlog_memory {
+        println!(
+            "  backlog memory: {} messages waiting, peak RSS +{:.1} MiB = {:.0} bytes per message",
+            b.messages_waiting,
+            b.peak_rss_growth_bytes as f64 / (1 << 20) as f64,
+            b.bytes_per_message
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Command-line interface: argument parsing, commands, and the one exit point.
+//!
+//! Exit codes: 0 success, 1 a run failed, 2 bad input (model, flags, files).
+
+use aqueduct::engine::{self, RunError};
+use aqueduct::model::{self, overrides, Architecture, ModelError};
+use aqueduct::sim::SimDuration;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+mod bench;
+
+#[derive(Parser)]
+#[command(name = "aqueduct", version, about = "Simulate and price event-driven AWS architectures (SQS, SNS, Kinesis)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a model and print its summary (the bundled default model if none is given).
+    Run {
+        /// Model file (TOML). Default: the bundled models/default.toml.
+        model: Option<PathBuf>,
+        /// Seed (default: the model's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Measured duration, such as 30m (default: the model's `duration`).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Print the JSON summary instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Write summary.json and series.csv into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override a model field: PATH=VALUE (repeatable), e.g.
+        /// --set consumer.order-workers.workers=30
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Check a model file and print what it contains.
+    Validate {
+        /// Model file (TOML).
+        model: PathBuf,
+    },
+    /// Print the AWS limits in force (defaults, with sources), as a TOML [limits] table.
+    Limits,
+    /// Measure the kernel and the engine (results for the README's benchmark table).
+    Bench {
+        /// Smaller sizes, for a quick check.
+        #[arg(long)]
+        quick: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Run one benchmark only: queue, mm1 or memory.
+        #[arg(long, value_parser = ["queue", "mm1", "memory"])]
+        only: Option<String>,
+    },
+}
+
+/// An error with its exit code.
+pub struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    fn input(message: impl Into<String>) -> Self {
+        Failure { code: 2, message: message.into() }
+    }
+    fn run(message: impl Into<String>) -> Self {
+        Failure { code: 1, message: message.into() }
+    }
+}
+
+impl From<ModelError> for Failure {
+    fn from(e: ModelError) -> Self {
+        Failure::input(e.to_string())
+    }
+}
+
+impl From<RunError> for Failure {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Pricing(p) => Failure::input(p.to_string()),
+        }
+    }
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli.cmd) {
+        Ok(()) => 0,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            f.code
+        }
+    }
+}
+
+fn dispatch(cmd: Cmd) -> Result<(), Failure> {
+    match cmd {
+        Cmd::Run { model, seed, duration, json, out, sets } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
+        Cmd::Validate { model } => cmd_validate(&model),
+        Cmd::Limits => {
+            let limits = aqueduct::services::Limits::default();
+            let text = toml::to_string_pretty(&limits).map_err(|e| Failure::run(e.to_string()))?;
+            println!("# AWS limits aqueduct enforces (override any in a model's [limits] table).");
+            println!("# Sources: see the doc comments of services::*::limits and ../shared/aws-reference.md.");
+            println!("[limits]");
+            print!("{}", text.replace("[sqs]", "[limits.sqs]"));
+            Ok(())
+        }
+        Cmd::Bench { quick, json, only } => bench::run(quick, json, only.as_deref()).map_err(Failure::run),
+    }
+}
+
+/// Parses `PATH=VALUE` pairs.
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    sets.iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| Failure::input(format!("--set {s}: expected PATH=VALUE, such as consumer.workers.workers=30")))
+        })
+        .collect()
+}
+
+/// Loads a model file (or the bundled default), applying `--set` overrides.
+pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Architecture, Failure> {
+    let (text, shown, base) = match path {
+        Some(p) => {
+            let shown = p.display().to_string();
+            let bytes = std::fs::read(p).map_err(|e| Failure::input(format!("{shown}: cannot read the model file: {e}")))?;
+            let text = model::decode(&shown, &bytes)?;
+            (text, shown, p.parent().map(Path::to_path_buf).unwrap_or_default())
+        }
+        None => (model::DEFAULT_MODEL.to_string(), model::DEFAULT_MODEL_NAME.to_string(), PathBuf::from("models")),
+    };
+    if sets.is_empty() {
+        return Ok(model::load_str(&text, &shown, &base)?);
+    }
+    // Validate the file as written first, so errors point at its lines.
+    model::parse_raw(&text, &shown)?;
+    let changed = overrides::apply_all(&text, sets).map_err(|e| Failure::input(format!("--set: {}", e.message)))?;
+    model::load_str(&changed, &format!("{shown} (with --set)"), &base).map_err(Failure::from)
+}
+
+fn cmd_run(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    duration: Option<String>,
+    json: bool,
+    out: Option<PathBuf>,
+    sets: &[String],
+) -> Result<(), Failure> {
+    let sets = parse_sets(sets)?;
+    let mut arch = load_model(path, &sets)?;
+    if let Some(d) = duration {
+        let d = model::units::parse_duration(&d).map_err(|m| Failure::input(format!("--duration: {m}")))?;
+        if d == SimDuration::ZERO {
+            return Err(Failure::input("--duration must be longer than 0s"));
+        }
+        arch.duration = d;
+    }
+    let seed = seed.unwrap_or(arch.seed);
+    let out_put = engine::run(&arch, seed)?;
+    if let Some(dir) = &out {
+        std::fs::create_dir_all(dir).map_err(|e| Failure::run(format!("{}: cannot create directory: {e}", dir.display())))?;
+        let summary = serde_json::to_string_pretty(&out_put.summary).map_err(|e| Failure::run(e.to_string()))?;
+        std::fs::write(dir.join("summary.json"), summary + "\n")
+            .map_err(|e| Failure::run(format!("{}: {e}", dir.join("summary.json").display())))?;
+        let f = std::fs::File::create(dir.join("series.csv"))
+            .map_err(|e| Failure::run(format!("{}: {e}", dir.join("series.csv").display())))?;
+        out_put.series.write_csv(f).map_err(|e| Failure::run(e.to_string()))?;
+    }
+    if json {
+        let s = serde_json::to_string_pretty(&out_put.summary).map_err(|e| Failure::run(e.to_string()))?;
+        println!("{s}");
+    } else {
+        print!("{}", out_put.summary.to_table());
+        if let Some(dir) = &out {
+            println!("wrote {} and {}", dir.join("summary.json").display(), dir.join("series.csv").display());
+        }
+    }
+    if !out_put.summary.accounting.balanced() {
+        return Err(Failure::run("message accounting does not balance (a bug: please report it)"));
+    }
+    Ok(())
+}
+
+fn cmd_validate(path: &Path) -> Result<(), Failure> {
+    let arch = model::load_file(path)?;
+    println!(
+        "{}: model \"{}\" is valid: {} producer(s), {} queue(s), {} consumer(s); {} simulated after {} warm-up, seed {}",
+        path.display(),
+        arch.name,
+        arch.producers.len(),
+        arch.queues.len(),
+        arch.consumers.len(),
+        arch.duration,
+        arch.warmup,
+        arch.seed
+    );
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Consumers: worker pools that poll SQS (receive → process → delete).
+//!
+//! The state machines are driven by the engine, which owns the queues; this module holds
+//! the pools' specs, state and counters.
+
+use crate::load::DurationDist;
+use crate::metrics::{ComponentReport, LatencyHist};
+use crate::services::sqs::Handle;
+use crate::sim::{SimDuration, SimRng, SimTime};
+
+/// A `{from, for}` window, optionally with a probability.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Start.
+    pub from: SimTime,
+    /// End (exclusive).
+    pub until: SimTime,
+    /// Probability (failure windows).
+    pub probability: f64,
+}
+
+/// Visibility heartbeat while processing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Heartbeat {
+    /// Interval between ChangeMessageVisibility calls.
+    pub every: SimDuration,
+    /// Visibility timeout each call sets.
+    pub extend_to: SimDuration,
+}
+
+/// Target-tracking auto scaling on backlog per worker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Autoscale {
+    /// Fewest workers.
+    pub min: u32,
+    /// Most workers.
+    pub max: u32,
+    /// Target visible messages per worker.
+    pub target_backlog_per_worker: f64,
+    /// Metric period.
+    pub evaluate_every: SimDuration,
+    /// Wait after a scale-out before scaling again.
+    pub scale_out_cooldown: SimDuration,
+    /// Wait after a scale-in before scaling in again.
+    pub scale_in_cooldown: SimDuration,
+    /// Time from launch to the first poll.
+    pub warmup: SimDuration,
+}
+
+/// A validated worker pool.
+#[derive(Clone, Debug)]
+pub struct PoolSpec {
+    /// Name.
+    pub name: String,
+    /// Source queue index.
+    pub queue: u32,
+    /// Workers at the start.
+    pub workers: u32,
+    /// `MaxNumberOfMessages` of each receive.
+    pub max_messages: u32,
+    /// Long-poll wait (0 = short polling).
+    pub wait: SimDuration,
+    /// Visibility timeout of each receive.
+    pub visibility_timeout: SimDuration,
+    /// Processing time per message.
+    pub service_time: DurationDist,
+    /// Failure probability outside failure windows.
+    pub failure_probability: f64,
+    /// Windows with their own failure probability.
+    pub failure_windows: Vec<Window>,
+    /// DeleteMessageBatch after each received batch (else DeleteMessage per message).
+    pub delete_batch: bool,
+    /// Visibility heartbeat.
+    pub heartbeat: Option<Heartbeat>,
+    /// Windows when the pool is down.
+    pub outages: Vec<Window>,
+    /// Pause after an empty receive.
+    pub poll_interval: SimDuration,
+    /// Auto scaling.
+    pub autoscale: Option<Autoscale>,
+}
+
+impl PoolSpec {
+    /// Failure probability of processing that starts at `now`.
+    pub fn failure_probability_at(&self, now: SimTime) -> f64 {
+        self.failure_windows
+            .iter()
+            .find(|w| w.from <= now && now < w.until)
+            .map(|w| w.probability)
+            .unwrap_or(self.failure_probability)
+    }
+
+    /// Largest number of workers the pool can have.
+    pub fn max_workers(&self) -> u32 {
+        self.autoscale.map(|a| a.max.max(self.workers)).unwrap_or(self.workers)
+    }
+}
+
+/// What a worker is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerState {
+    /// Not part of the pool (scaled in, or not yet launched).
+    Off,
+    /// Launched, warming up.
+    Starting,
+    /// A ReceiveMessage call in progress (request leg or response leg).
+    Receiving,
+    /// Long-polling at the queue.
+    Waiting,
+    /// Processing `buf[pos]`.
+    Processing,
+    /// A delete call in progress.
+    Deleting,
+    /// Pausing after an empty receive.
+    Sleeping,
+    /// The pool is down.
+    Down,
+}
+
+/// One worker.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    /// State.
+    pub state: WorkerState,
+    /// Generation: bumped whenever pending events for this worker become void.
+    pub gen: u32,
+    /// Poller id at the queue.
+    pub poller: u32,
+    /// Messages of the current receive.
+    pub buf: Vec<Handle>,
+    /// Next message of `buf` to process.
+    pub pos: usize,
+    /// Messages of `buf` processed successfully, waiting for a batch delete.
+    pub to_delete: Vec<Handle>,
+    /// Latency of the API call in progress.
+    pub leg: SimDuration,
+    /// Whether the message being processed fails.
+    pub failing: bool,
+    /// Start of the current processing, for utilisation.
+    pub busy_since: SimTime,
+    /// Scheduled to stop after the current batch (scale-in).
+    pub retiring: bool,
+    /// Number of the current long-poll wait (a stale wait timeout carries an older one).
+    pub wait_seq: u32,
+}
+
+/// Counters of a pool.
+#[derive(Clone, Debug, Default)]
+pub struct PoolStats {
+    /// Messages processed successfully.
+    pub processed: u64,
+    /// Processings that failed (message not deleted).
+    pub failed: u64,
+    /// Processings of a message that was already processed (or a copy).
+    pub duplicates: u64,
+    /// Receive calls.
+    pub receives: u64,
+    /// Receive calls that returned nothing.
+    pub empty_receives: u64,
+    /// Delete calls.
+    pub delete_calls: u64,
+    /// Heartbeat (ChangeMessageVisibility) calls.
+    pub heartbeats: u64,
+    /// Busy time, ns (processing only).
+    pub busy_ns: u128,
+    /// Worker time, ns (Σ workers in the pool × time).
+    pub worker_ns: u128,
+    /// Scale-out actions.
+    pub scale_outs: u64,
+    /// Scale-in actions.
+    pub scale_ins: u64,
+    /// Most workers at once.
+    pub workers_max: u32,
+    /// Enqueue (at the queue) → start of processing.
+    pub wait: LatencyHist,
+    /// Production → end of processing, successful processings only.
+    pub latency: LatencyHist,
+}
+
+/// A worker pool's run-time state.
+pub struct WorkerPool {
+    /// Its spec.
+    pub spec: PoolSpec,
+    /// Random stream.
+    pub rng: SimRng,
+    /// Workers (sized for the most the pool can have).
+    pub workers: Vec<Worker>,
+    /// The pool is in an outage.
+    pub down: bool,
+    /// Workers in the pool now (not `Off`).
+    pub active: u32,
+    /// Workers processing now.
+    pub busy: u32,
+    /// Last time `worker_ns` was brought up to date.
+    pub accounted_at: SimTime,
+    /// Last scale-out / scale-in.
+    pub last_scale_out: Option<SimTime>,
+    /// Last scale-in.
+    pub last_scale_in: Option<SimTime>,
+    /// Counters.
+    pub stats: PoolStats,
+}
+
+impl WorkerPool {
+    /// A pool with its starting workers in `Starting` state (the engine starts them).
+    pub fn new(spec: PoolSpec, rng: SimRng, pollers: Vec<u32>) -> Self {
+        let cap = spec.max_messages as usize;
+        let workers = pollers
+            .into_iter()
+            .enumerate()
+            .map(|(i, poller)| Worker {
+                state: if (i as u32) < spec.workers { WorkerState::Starting } else { WorkerState::Off },
+                gen: 0,
+                poller,
+                buf: Vec::with_capacity(cap),
+                pos: 0,
+                to_delete: Vec::with_capacity(cap),
+                leg: SimDuration::ZERO,
+                failing: false,
+                busy_since: SimTime::ZERO,
+                retiring: false,
+                wait_seq: 0,
+            })
+            .collect();
+        let active = spec.workers;
+        WorkerPool {
+            spec,
+            rng,
+            workers,
+            down: false,
+            active,
+            busy: 0,
+            accounted_at: SimTime::ZERO,
+            last_scale_out: None,
+            last_scale_in: None,
+            stats: PoolStats { workers_max: active, ..PoolStats::default() },
+        }
+    }
+
+    /// Brings the worker-time integral up to `now` (call before `active` changes).
+    pub fn account(&mut self, now: SimTime) {
+        let dt = (now - self.accounted_at).0 as u128;
+        self.stats.worker_ns += dt * self.active as u128;
+        self.accounted_at = now;
+    }
+
+    /// Marks worker `w` busy from `now`.
+    pub fn set_busy(&mut self, w: usize, now: SimTime) {
+        self.workers[w].busy_since = now;
+        self.busy += 1;
+    }
+
+    /// Marks worker `w` idle at `now`, adding its busy time (clipped to the measured
+    /// window by `since`).
+    pub fn set_idle(&mut self, w: usize, now: SimTime, since: SimTime) {
+        let start = self.workers[w].busy_since.max(since);
+        self.stats.busy_ns += (now - start).0 as u128;
+        self.busy -= 1;
+    }
+
+    /// Resets counters at the end of the warm-up.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        self.stats = PoolStats { workers_max: self.active, ..PoolStats::default() };
+        self.accounted_at = now;
+    }
+
+    /// The component report.
+    pub fn report(&self) -> ComponentReport {
+        let s = &self.stats;
+        let utilization = if s.worker_ns > 0 { s.busy_ns as f64 / s.worker_ns as f64 } else { 0.0 };
+        let mut r = ComponentReport::new("consumer", &self.spec.name);
+        r.count("processed", s.processed)
+            .count("failed", s.failed)
+            .count("duplicates", s.duplicates)
+            .count("receives", s.receives)
+            .count("empty_receives", s.empty_receives)
+            .count("delete_calls", s.delete_calls)
+            .count("heartbeats", s.heartbeats)
+            .count("workers", self.active as u64)
+            .count("workers_max", s.workers_max as u64)
+            .count("scale_outs", s.scale_outs)
+            .count("scale_ins", s.scale_ins)
+            .real("worker_hours", s.worker_ns as f64 / 3.6e12)
+            .real("utilization", utilization)
+            .real("service_mean_s", {
+                let n = s.processed + s.failed;
+                if n > 0 { s.busy_ns as f64 / n as f64 / 1e9 } else { 0.0 }
+            })
+            .latency("wait_s", &s.wait)
+            .latency("latency_s", &s.latency)
+            .headline(&["processed", "failed", "duplicates", "workers_max", "utilization", "wait_s", "latency_s"]);
+        r
+    }
+}

@@ -1,0 +1,550 @@
+//! The message flow: producers sending, workers receiving, processing and deleting.
+
+use super::{Engine, Event};
+use crate::consumers::WorkerState;
+use crate::message::{new_message, Exit};
+use crate::producers::Target;
+use crate::services::sqs::queue::Action;
+use crate::services::sqs::{Receive, SendError};
+use rand::Rng;
+
+impl Engine<'_> {
+    // ----- producers -------------------------------------------------------------------
+
+    pub(super) fn on_arrival(&mut self, p: u32) {
+        let now = self.now;
+        let prod = &mut self.producers[p as usize];
+        let (size, key) = prod.draw();
+        let id = self.next_id;
+        self.next_id += 1;
+        let slot = self.msgs.create(new_message(id, now, size, key, p as u16));
+        prod.stats.generated += 1;
+        prod.batch.push(slot);
+        let full = prod.batch.len() as u32 >= prod.spec.batch;
+        let first_of_batch = prod.batch.len() == 1;
+        let linger = prod.spec.linger;
+        let next = prod.spec.arrival.next(&mut prod.arrival, now, &mut prod.rng);
+        if let Some(t) = next {
+            if t <= self.horizon {
+                self.at(t.max(now), Event::Arrival { p });
+            }
+        }
+        if full {
+            self.flush(p);
+        } else if first_of_batch {
+            let prod = &mut self.producers[p as usize];
+            prod.linger_gen = prod.linger_gen.wrapping_add(1);
+            let gen = prod.linger_gen;
+            self.at(now + linger, Event::Linger { p, gen });
+        }
+    }
+
+    /// Sends the producer's current batch.
+    pub(super) fn flush(&mut self, p: u32) {
+        let prod = &mut self.producers[p as usize];
+        prod.linger_gen = prod.linger_gen.wrapping_add(1);
+        let call = prod.open_call();
+        self.transmit(p, call);
+    }
+
+    /// Starts (or retries) send call `call` of producer `p`.
+    pub(super) fn transmit(&mut self, p: u32, call: u32) {
+        let Target::Queue(q) = self.producers[p as usize].spec.target;
+        let latency = self.queues[q as usize].sample_latency();
+        let prod = &mut self.producers[p as usize];
+        prod.calls[call as usize].latency = latency;
+        prod.stats.calls += 1;
+        let leg = latency.half();
+        if leg.is_zero() {
+            self.on_send_arrive(p, call);
+        } else {
+            self.at(self.now + leg, Event::SendArrive { p, call });
+        }
+    }
+
+    pub(super) fn on_send_arrive(&mut self, p: u32, call: u32) {
+        let now = self.now;
+        let Target::Queue(q) = self.producers[p as usize].spec.target;
+        let qi = q as usize;
+        let pi = p as usize;
+        if !self.queues[qi].admit(Action::Send, now) {
+            let n = self.producers[pi].calls[call as usize].msgs.len() as u64;
+            self.producers[pi].stats.throttled += n;
+            self.retry_or_drop(p, call);
+            return;
+        }
+        let mut msgs_of_call = std::mem::take(&mut self.producers[pi].calls[call as usize].msgs);
+        let payload: u64 = msgs_of_call.iter().map(|s| self.msgs.get(*s).size as u64).sum();
+        self.queues[qi].bill(payload);
+        self.queues[qi].stats.send_calls += 1;
+        let delay = self.producers[pi].spec.delay;
+        let resend = self.producers[pi].spec.resend;
+        let mut keep = 0;
+        for i in 0..msgs_of_call.len() {
+            let slot = msgs_of_call[i];
+            if !self.queues[qi].admit_group(slot, &self.msgs, now) {
+                self.producers[pi].stats.throttled += 1;
+                msgs_of_call[keep] = slot;
+                keep += 1;
+                continue;
+            }
+            let is_copy = self.msgs.get(slot).is_copy();
+            // A resend is scheduled before the send so the copy exists even if the
+            // original is deduplicated away.
+            let resend_copy = match resend {
+                Some(r) if !is_copy && self.producers[pi].rng.random::<f64>() < r.probability => {
+                    Some((self.msgs.copy(slot, true), r.after))
+                }
+                _ => None,
+            };
+            match self.queues[qi].send(now, slot, delay, &mut self.msgs) {
+                Ok(()) => self.producers[pi].stats.sent += 1,
+                Err(SendError::TooLarge) => {
+                    self.producers[pi].stats.rejected += 1;
+                    self.msgs.exit(slot, Exit::Dropped);
+                }
+                Err(SendError::Throttled) => unreachable!("send() does not throttle; admit() does"),
+            }
+            if let Some((copy, after)) = resend_copy {
+                self.producers[pi].stats.resent += 1;
+                self.at(now + after, Event::Resend { p, slot: copy });
+            }
+        }
+        msgs_of_call.truncate(keep);
+        self.producers[pi].calls[call as usize].msgs = msgs_of_call;
+        if keep == 0 {
+            self.producers[pi].close_call(call);
+        } else {
+            self.retry_or_drop(p, call);
+        }
+        self.feed_waiters(q);
+    }
+
+    /// After a throttled attempt: retry with back-off, or drop the call's messages.
+    fn retry_or_drop(&mut self, p: u32, call: u32) {
+        let now = self.now;
+        let prod = &mut self.producers[p as usize];
+        let c = &mut prod.calls[call as usize];
+        if c.attempt < prod.spec.retry.max_attempts {
+            let retry = c.attempt;
+            c.attempt += 1;
+            let response = c.latency - c.latency.half();
+            prod.stats.retries += c.msgs.len() as u64;
+            let backoff = prod.spec.retry.backoff(retry, &mut prod.rng);
+            self.at(now + response + backoff, Event::SendRetry { p, call });
+        } else {
+            let slots = std::mem::take(&mut c.msgs);
+            prod.stats.dropped += slots.len() as u64;
+            for s in &slots {
+                self.msgs.exit(*s, Exit::Dropped);
+            }
+            let prod = &mut self.producers[p as usize];
+            prod.calls[call as usize].msgs = slots;
+            prod.close_call(call);
+        }
+    }
+
+    pub(super) fn on_resend(&mut self, p: u32, slot: u32) {
+        let call = self.producers[p as usize].open_single(slot);
+        self.transmit(p, call);
+    }
+
+    // ----- worker pools ----------------------------------------------------------------
+
+    /// Worker `w` of pool `c` starts a ReceiveMessage call.
+    pub(super) fn worker_receive(&mut self, c: u32, w: u32) {
+        let pool = &mut self.pools[c as usize];
+        let wi = w as usize;
+        if pool.down {
+            pool.workers[wi].state = WorkerState::Down;
+            return;
+        }
+        if pool.workers[wi].retiring {
+            self.retire(c, w);
+            return;
+        }
+        let q = pool.spec.queue as usize;
+        let latency = self.queues[q].sample_latency();
+        let worker = &mut self.pools[c as usize].workers[wi];
+        worker.state = WorkerState::Receiving;
+        worker.leg = latency;
+        let gen = worker.gen;
+        let leg = latency.half();
+        if leg.is_zero() {
+            self.on_recv_arrive(c, w);
+        } else {
+            self.at(self.now + leg, Event::RecvArrive { c, w, gen });
+        }
+    }
+
+    pub(super) fn on_recv_arrive(&mut self, c: u32, w: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        let spec = &pool.spec;
+        let (q, max, wait, vis) = (spec.queue, spec.max_messages, spec.wait, spec.visibility_timeout);
+        let worker = &mut pool.workers[w as usize];
+        worker.buf.clear();
+        let poller = worker.poller;
+        let r = self.queues[q as usize].receive(now, poller, max, wait, vis, &mut self.msgs, &mut worker.buf);
+        match r {
+            Receive::Got(_) | Receive::Empty | Receive::OverLimit => self.recv_respond(c, w),
+            Receive::Waiting => {
+                worker.state = WorkerState::Waiting;
+                worker.wait_seq = worker.wait_seq.wrapping_add(1);
+                let seq = worker.wait_seq;
+                self.at(now + wait, Event::PollTimeout { c, w, seq });
+            }
+            Receive::Throttled => {
+                // The SDK retries a throttled receive after its back-off.
+                let pool = &mut self.pools[c as usize];
+                let backoff = crate::producers::RetryPolicy::default().backoff(1, &mut pool.rng);
+                let worker = &mut pool.workers[w as usize];
+                worker.state = WorkerState::Sleeping;
+                let gen = worker.gen;
+                let at = now + (worker.leg - worker.leg.half()) + backoff;
+                self.at(at, Event::Resume { c, w, gen });
+            }
+        }
+        self.rearm(q);
+    }
+
+    pub(super) fn on_poll_timeout(&mut self, c: u32, w: u32, seq: u32) {
+        let pool = &self.pools[c as usize];
+        let worker = &pool.workers[w as usize];
+        if worker.state != WorkerState::Waiting || worker.wait_seq != seq {
+            return; // served meanwhile, or the pool went down
+        }
+        let q = pool.spec.queue as usize;
+        if self.queues[q].end_wait(worker.poller) {
+            self.pools[c as usize].workers[w as usize].buf.clear();
+            self.recv_respond(c, w);
+        }
+    }
+
+    /// The response leg of a receive (the buffer holds what it returns).
+    pub(super) fn recv_respond(&mut self, c: u32, w: u32) {
+        let worker = &mut self.pools[c as usize].workers[w as usize];
+        worker.state = WorkerState::Receiving;
+        let leg = worker.leg - worker.leg.half();
+        let gen = worker.gen;
+        if leg.is_zero() {
+            self.on_recv_return(c, w);
+        } else {
+            self.at(self.now + leg, Event::RecvReturn { c, w, gen });
+        }
+    }
+
+    pub(super) fn on_recv_return(&mut self, c: u32, w: u32) {
+        let pool = &mut self.pools[c as usize];
+        pool.stats.receives += 1;
+        let worker = &mut pool.workers[w as usize];
+        if worker.buf.is_empty() {
+            pool.stats.empty_receives += 1;
+            let pause = pool.spec.poll_interval;
+            if pause.is_zero() {
+                self.worker_receive(c, w);
+            } else {
+                let worker = &mut self.pools[c as usize].workers[w as usize];
+                worker.state = WorkerState::Sleeping;
+                let gen = worker.gen;
+                self.at(self.now + pause, Event::Resume { c, w, gen });
+            }
+            return;
+        }
+        worker.pos = 0;
+        worker.to_delete.clear();
+        if let Some(hb) = pool.spec.heartbeat {
+            let gen = worker.gen;
+            self.at(self.now + hb.every, Event::Heartbeat { c, w, gen });
+        }
+        self.start_processing(c, w);
+    }
+
+    fn start_processing(&mut self, c: u32, w: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        let wi = w as usize;
+        let h = pool.workers[wi].buf[pool.workers[wi].pos];
+        if self.msgs.is_live(h.slot, h.id) {
+            let m = self.msgs.get(h.slot);
+            pool.stats.wait.record(now - m.enqueued);
+        }
+        let service = pool.spec.service_time.sample(&mut pool.rng);
+        let p_fail = pool.spec.failure_probability_at(now);
+        let failing = p_fail > 0.0 && pool.rng.random::<f64>() < p_fail;
+        pool.set_busy(wi, now);
+        let worker = &mut pool.workers[wi];
+        worker.failing = failing;
+        worker.state = WorkerState::Processing;
+        let gen = worker.gen;
+        self.at(now + service, Event::ProcessDone { c, w, gen });
+    }
+
+    pub(super) fn on_process_done(&mut self, c: u32, w: u32) {
+        let now = self.now;
+        let since = self.measure_from;
+        let pool = &mut self.pools[c as usize];
+        let wi = w as usize;
+        pool.set_idle(wi, now, since);
+        let worker = &pool.workers[wi];
+        let h = worker.buf[worker.pos];
+        let q = pool.spec.queue as usize;
+        let repeat = !self.msgs.is_live(h.slot, h.id) || self.msgs.get(h.slot).is_repeat();
+        if worker.failing {
+            pool.stats.failed += 1;
+            self.next_message(c, w);
+            return;
+        }
+        self.queues[q].on_processed(h, &mut self.msgs);
+        let pool = &mut self.pools[c as usize];
+        if repeat {
+            pool.stats.duplicates += 1;
+        }
+        pool.stats.processed += 1;
+        pool.stats.latency.record(now - h.created);
+        if pool.spec.delete_batch {
+            pool.workers[wi].to_delete.push(h);
+            self.next_message(c, w);
+        } else {
+            self.delete_call(c, w);
+        }
+    }
+
+    /// Starts a DeleteMessage (or DeleteMessageBatch) call.
+    fn delete_call(&mut self, c: u32, w: u32) {
+        let q = self.pools[c as usize].spec.queue as usize;
+        let latency = self.queues[q].sample_latency();
+        let worker = &mut self.pools[c as usize].workers[w as usize];
+        worker.state = WorkerState::Deleting;
+        worker.leg = latency;
+        let gen = worker.gen;
+        let leg = latency.half();
+        if leg.is_zero() {
+            self.on_delete_arrive(c, w);
+        } else {
+            self.at(self.now + leg, Event::DeleteArrive { c, w, gen });
+        }
+    }
+
+    pub(super) fn on_delete_arrive(&mut self, c: u32, w: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        let q = pool.spec.queue;
+        let qi = q as usize;
+        let worker = &mut pool.workers[w as usize];
+        let admitted = self.queues[qi].admit(Action::Delete, now);
+        if admitted {
+            self.queues[qi].bill(0);
+            self.queues[qi].stats.delete_calls += 1;
+            pool.stats.delete_calls += 1;
+            if pool.spec.delete_batch {
+                for h in worker.to_delete.drain(..) {
+                    self.queues[qi].delete(h, &mut self.msgs);
+                }
+            } else {
+                let h = worker.buf[worker.pos];
+                self.queues[qi].delete(h, &mut self.msgs);
+            }
+        } else {
+            // A throttled delete is not retried by this model: the message reappears after
+            // its visibility timeout (counted in the queue's `throttled`).
+            worker.to_delete.clear();
+        }
+        let leg = worker.leg - worker.leg.half();
+        let gen = worker.gen;
+        // Freed in-flight room may let waiting receives through.
+        self.feed_waiters(q);
+        if leg.is_zero() {
+            self.on_resume(c, w);
+        } else {
+            self.at(now + leg, Event::Resume { c, w, gen });
+        }
+    }
+
+    /// Moves to the next message of the buffer, or finishes the batch.
+    fn next_message(&mut self, c: u32, w: u32) {
+        let pool = &mut self.pools[c as usize];
+        let worker = &mut pool.workers[w as usize];
+        worker.pos += 1;
+        if worker.pos < worker.buf.len() {
+            self.start_processing(c, w);
+            return;
+        }
+        // Batch done: stop its heartbeats.
+        worker.gen = worker.gen.wrapping_add(1);
+        if pool.spec.delete_batch && !worker.to_delete.is_empty() {
+            worker.buf.clear();
+            self.delete_call(c, w);
+        } else {
+            worker.buf.clear();
+            self.worker_receive(c, w);
+        }
+    }
+
+    pub(super) fn on_resume(&mut self, c: u32, w: u32) {
+        let pool = &self.pools[c as usize];
+        let worker = &pool.workers[w as usize];
+        match worker.state {
+            WorkerState::Deleting if !pool.spec.delete_batch => self.next_message(c, w),
+            WorkerState::Deleting | WorkerState::Sleeping | WorkerState::Receiving => {
+                self.worker_receive(c, w)
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_heartbeat(&mut self, c: u32, w: u32, gen: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        let worker = &pool.workers[w as usize];
+        if worker.gen != gen || worker.buf.is_empty() {
+            return;
+        }
+        let Some(hb) = pool.spec.heartbeat else { return };
+        let q = pool.spec.queue as usize;
+        let from = worker.pos;
+        let mut extended = false;
+        // ChangeMessageVisibilityBatch over the messages not yet finished (≤ 10 per call).
+        for h in worker.buf[from..].iter().copied() {
+            extended |= self.queues[q].change_visibility(now, h, hb.extend_to, &mut self.msgs);
+        }
+        if extended {
+            self.queues[q].bill(0);
+            self.queues[q].stats.change_visibility_calls += 1;
+            pool.stats.heartbeats += 1;
+        }
+        self.at(now + hb.every, Event::Heartbeat { c, w, gen });
+    }
+
+    // ----- pool-level events -----------------------------------------------------------
+
+    pub(super) fn on_outage(&mut self, c: u32, start: bool) {
+        let now = self.now;
+        let since = self.measure_from;
+        let q = self.pools[c as usize].spec.queue as usize;
+        if start {
+            let pool = &mut self.pools[c as usize];
+            pool.down = true;
+            for wi in 0..pool.workers.len() {
+                let state = pool.workers[wi].state;
+                if matches!(state, WorkerState::Off | WorkerState::Starting) {
+                    continue;
+                }
+                if state == WorkerState::Processing {
+                    pool.set_idle(wi, now, since);
+                }
+                if state == WorkerState::Waiting {
+                    self.queues[q].cancel_wait(pool.workers[wi].poller);
+                }
+                let worker = &mut pool.workers[wi];
+                // Messages it holds stay in flight until their visibility times out.
+                worker.gen = worker.gen.wrapping_add(1);
+                worker.buf.clear();
+                worker.to_delete.clear();
+                worker.state = WorkerState::Down;
+            }
+        } else {
+            let pool = &mut self.pools[c as usize];
+            pool.down = false;
+            let down: Vec<u32> = (0..pool.workers.len() as u32)
+                .filter(|w| pool.workers[*w as usize].state == WorkerState::Down)
+                .collect();
+            for w in down {
+                self.worker_receive(c, w);
+            }
+        }
+        self.rearm(q as u32);
+    }
+
+    /// Target tracking on visible messages per worker.
+    pub(super) fn on_autoscale(&mut self, c: u32) {
+        let now = self.now;
+        let ci = c as usize;
+        let Some(a) = self.pools[ci].spec.autoscale else { return };
+        let q = self.pools[ci].spec.queue as usize;
+        let backlog = self.queues[q].visible_len() as f64;
+        let desired = ((backlog / a.target_backlog_per_worker).ceil() as u32).clamp(a.min, a.max);
+        let pool = &mut self.pools[ci];
+        let current = pool
+            .workers
+            .iter()
+            .filter(|w| w.state != WorkerState::Off && !w.retiring)
+            .count() as u32;
+        let out_ok = pool.last_scale_out.is_none_or(|t| now >= t + a.scale_out_cooldown);
+        let in_ok = pool.last_scale_in.is_none_or(|t| now >= t + a.scale_in_cooldown)
+            && pool.last_scale_out.is_none_or(|t| now >= t + a.scale_out_cooldown);
+        if desired > current && out_ok {
+            pool.account(now);
+            let mut need = desired - current;
+            pool.stats.scale_outs += 1;
+            pool.last_scale_out = Some(now);
+            let mut launched = Vec::new();
+            for (wi, worker) in pool.workers.iter_mut().enumerate() {
+                if need == 0 {
+                    break;
+                }
+                if worker.retiring {
+                    // Cancel a pending retirement first.
+                    worker.retiring = false;
+                    need -= 1;
+                } else if worker.state == WorkerState::Off {
+                    worker.state = WorkerState::Starting;
+                    worker.gen = worker.gen.wrapping_add(1);
+                    launched.push((wi as u32, worker.gen));
+                    need -= 1;
+                }
+            }
+            pool.active += launched.len() as u32;
+            pool.stats.workers_max = pool.stats.workers_max.max(pool.active);
+            for (w, gen) in launched {
+                self.at(now + a.warmup, Event::WorkerOn { c, w, gen });
+            }
+        } else if desired < current && in_ok {
+            pool.stats.scale_ins += 1;
+            pool.last_scale_in = Some(now);
+            let mut excess = current - desired;
+            let mut idle = Vec::new();
+            // Retire from the end of the list; idle workers stop at once, busy ones after
+            // their current batch.
+            for wi in (0..pool.workers.len()).rev() {
+                if excess == 0 {
+                    break;
+                }
+                let worker = &mut pool.workers[wi];
+                if worker.state == WorkerState::Off || worker.retiring {
+                    continue;
+                }
+                worker.retiring = true;
+                excess -= 1;
+                if matches!(worker.state, WorkerState::Waiting | WorkerState::Sleeping | WorkerState::Starting) {
+                    idle.push(wi as u32);
+                }
+            }
+            for w in idle {
+                let worker = &self.pools[ci].workers[w as usize];
+                if worker.state == WorkerState::Waiting {
+                    self.queues[q].cancel_wait(worker.poller);
+                }
+                self.retire(c, w);
+            }
+        }
+        let next = now + a.evaluate_every;
+        if next <= self.horizon {
+            self.at(next, Event::Autoscale { c });
+        }
+    }
+
+    /// Takes worker `w` out of pool `c`.
+    fn retire(&mut self, c: u32, w: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        pool.account(now);
+        let worker = &mut pool.workers[w as usize];
+        worker.retiring = false;
+        worker.state = WorkerState::Off;
+        worker.gen = worker.gen.wrapping_add(1);
+        worker.buf.clear();
+        pool.active -= 1;
+    }
+}
+

@@ -1,0 +1,542 @@
+//! The engine: builds the components of an [`Architecture`], runs them on the kernel's
+//! event queue and produces the run's summary, time series and usage.
+//!
+//! Components live in `Vec`s and are addressed by index; an [`Event`] is a small `Copy`
+//! enum of indices (16 bytes), so the hot loop neither allocates nor dispatches
+//! dynamically. API calls take their latency in two legs (request, response); with zero
+//! latency the engine calls the next step directly instead of scheduling an event.
+
+mod flow;
+
+use crate::consumers::{WorkerPool, WorkerState};
+use crate::message::{Loc, MessageStore};
+use crate::metrics::{Accounting, RunSummary, TimeSeries};
+use crate::model::Architecture;
+use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
+use crate::producers::{Producer, Target};
+use crate::services::sqs::queue::TimerEffect;
+use crate::services::sqs::SqsQueue;
+use crate::sim::{stream, EventQueue, SimDuration, SimTime};
+use std::time::Instant;
+
+/// A kernel event. Every variant carries component indices only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// End of the warm-up: statistics restart.
+    WarmupEnd,
+    /// Record a time-series row.
+    Sample,
+    /// Producer `p` creates a message.
+    Arrival { p: u32 },
+    /// Producer `p`'s partial batch waited long enough.
+    Linger { p: u32, gen: u32 },
+    /// A send call of producer `p` reaches its target.
+    SendArrive { p: u32, call: u32 },
+    /// A send call of producer `p` is retried.
+    SendRetry { p: u32, call: u32 },
+    /// Producer `p` sends message `slot` a second time.
+    Resend { p: u32, slot: u32 },
+    /// Queue `q`'s timer (delays, visibility, long-poll waits).
+    QueueTimer { q: u32, gen: u32 },
+    /// Move one message of dead-letter queue `q` back to its source.
+    Redrive { q: u32 },
+    /// Worker `w` of pool `c`: its receive call reaches the queue.
+    RecvArrive { c: u32, w: u32, gen: u32 },
+    /// Worker `w` of pool `c`: the wait time of its long poll number `seq` is up.
+    PollTimeout { c: u32, w: u32, seq: u32 },
+    /// Worker `w` of pool `c`: its receive call returns.
+    RecvReturn { c: u32, w: u32, gen: u32 },
+    /// Worker `w` of pool `c` finished processing a message.
+    ProcessDone { c: u32, w: u32, gen: u32 },
+    /// Worker `w` of pool `c`: its delete call reaches the queue.
+    DeleteArrive { c: u32, w: u32, gen: u32 },
+    /// Worker `w` of pool `c` goes on (after a delete, a pause or a back-off).
+    Resume { c: u32, w: u32, gen: u32 },
+    /// Worker `w` of pool `c` extends the visibility of its messages.
+    Heartbeat { c: u32, w: u32, gen: u32 },
+    /// Pool `c` goes down (`start`) or comes back.
+    Outage { c: u32, start: bool },
+    /// Pool `c` evaluates its scaling policy.
+    Autoscale { c: u32 },
+    /// Worker `w` of pool `c` finished warming up.
+    WorkerOn { c: u32, w: u32, gen: u32 },
+}
+
+// Events stay small: component indices only.
+const _: () = assert!(std::mem::size_of::<Event>() <= 16);
+
+/// Who owns a poller id of a queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Owner {
+    /// Worker `w` of pool `c`.
+    Worker { c: u32, w: u32 },
+}
+
+/// A failed run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The price table cannot be used (bad input: exit code 2).
+    #[error(transparent)]
+    Pricing(#[from] PricingError),
+}
+
+/// Everything a run produces.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The summary (the `--json` document).
+    pub summary: RunSummary,
+    /// Sampled time series.
+    pub series: TimeSeries,
+    /// Billable usage over the measured window.
+    pub usage: Usage,
+}
+
+/// Runs `arch` with `seed`.
+pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
+    let table = PriceTable::resolve(&arch.prices, &arch.base_dir)?;
+    let wall = Instant::now();
+    let mut e = Engine::new(arch, seed);
+    e.start();
+    e.run_loop();
+    e.finish();
+    let window_s = arch.duration.as_secs_f64();
+    let usage = e.usage(window_s);
+    let cost = pricing::bill(&usage, &table, BillOptions::default())?;
+    let mut summary = e.summary(seed, cost);
+    summary.wall_s = wall.elapsed().as_secs_f64();
+    Ok(RunOutput { summary, series: e.series, usage })
+}
+
+pub(crate) struct Engine<'a> {
+    pub(crate) arch: &'a Architecture,
+    pub(crate) now: SimTime,
+    pub(crate) horizon: SimTime,
+    pub(crate) measure_from: SimTime,
+    pub(crate) events: EventQueue<Event>,
+    pub(crate) msgs: MessageStore,
+    pub(crate) producers: Vec<Producer>,
+    pub(crate) queues: Vec<SqsQueue>,
+    pub(crate) pools: Vec<WorkerPool>,
+    /// `owners[q][poller]`.
+    pub(crate) owners: Vec<Vec<Owner>>,
+    pub(crate) next_id: u64,
+    pub(crate) events_done: u64,
+    pub(crate) effects: Vec<TimerEffect>,
+    pub(crate) series: TimeSeries,
+    last_counts: Vec<u64>,
+    row: Vec<f64>,
+    sample_every: SimDuration,
+}
+
+impl<'a> Engine<'a> {
+    fn new(arch: &'a Architecture, seed: u64) -> Self {
+        let mut queues: Vec<SqsQueue> = arch
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| SqsQueue::new(q.clone(), i as u32, stream(seed, &format!("queue:{}", q.name))))
+            .collect();
+        let mut owners: Vec<Vec<Owner>> = vec![Vec::new(); queues.len()];
+        let pools = arch
+            .consumers
+            .iter()
+            .enumerate()
+            .map(|(c, spec)| {
+                let q = spec.queue as usize;
+                let pollers = (0..spec.max_workers())
+                    .map(|w| {
+                        owners[q].push(Owner::Worker { c: c as u32, w });
+                        queues[q].register_poller()
+                    })
+                    .collect();
+                WorkerPool::new(spec.clone(), stream(seed, &format!("consumer:{}", spec.name)), pollers)
+            })
+            .collect();
+        let producers = arch
+            .producers
+            .iter()
+            .map(|p| Producer::new(p.clone(), stream(seed, &format!("producer:{}", p.name))))
+            .collect();
+        let mut columns = Vec::new();
+        for p in &arch.producers {
+            columns.push(format!("producer.{}.sent_per_s", p.name));
+        }
+        for q in &arch.queues {
+            for m in ["backlog", "in_flight", "age_of_oldest_s", "received_per_s"] {
+                columns.push(format!("queue.{}.{m}", q.name));
+            }
+        }
+        for c in &arch.consumers {
+            for m in ["workers", "busy", "processed_per_s"] {
+                columns.push(format!("consumer.{}.{m}", c.name));
+            }
+        }
+        let width = columns.len();
+        Engine {
+            arch,
+            now: SimTime::ZERO,
+            horizon: SimTime::ZERO + arch.horizon(),
+            measure_from: SimTime::ZERO + arch.warmup,
+            events: EventQueue::with_capacity(1024),
+            msgs: MessageStore::with_capacity(1024),
+            producers,
+            queues,
+            pools,
+            owners,
+            next_id: 1,
+            events_done: 0,
+            effects: Vec::new(),
+            series: TimeSeries::new(columns),
+            last_counts: vec![0; width],
+            row: vec![0.0; width],
+            sample_every: arch.sample_interval(),
+        }
+    }
+
+    /// Schedules `ev` at `at` (never in the past).
+    #[inline]
+    pub(crate) fn at(&mut self, at: SimTime, ev: Event) {
+        debug_assert!(at >= self.now, "event scheduled in the past");
+        self.events.schedule(at, ev);
+    }
+
+    fn start(&mut self) {
+        if !self.arch.warmup.is_zero() {
+            self.at(self.measure_from, Event::WarmupEnd);
+        }
+        self.at(SimTime::ZERO, Event::Sample);
+        for p in 0..self.producers.len() {
+            let prod = &mut self.producers[p];
+            if let Some(t) = prod.spec.arrival.next(&mut prod.arrival, SimTime::ZERO, &mut prod.rng) {
+                if t <= self.horizon {
+                    self.at(t, Event::Arrival { p: p as u32 });
+                }
+            }
+        }
+        for (q, spec) in self.arch.queues.iter().enumerate() {
+            if let Some(r) = spec.redrive {
+                self.at(SimTime::ZERO + r.at, Event::Redrive { q: q as u32 });
+            }
+        }
+        for c in 0..self.pools.len() {
+            let spec = &self.arch.consumers[c];
+            for w in &spec.outages {
+                self.at(w.from, Event::Outage { c: c as u32, start: true });
+                self.at(w.until, Event::Outage { c: c as u32, start: false });
+            }
+            if let Some(a) = spec.autoscale {
+                self.at(SimTime::ZERO + a.evaluate_every, Event::Autoscale { c: c as u32 });
+            }
+            for w in 0..spec.workers {
+                self.pools[c].workers[w as usize].state = WorkerState::Receiving;
+                self.worker_receive(c as u32, w);
+            }
+        }
+    }
+
+    fn run_loop(&mut self) {
+        while let Some((t, ev)) = self.events.pop_until(self.horizon) {
+            self.now = t;
+            self.events_done += 1;
+            self.dispatch(ev);
+        }
+        self.now = self.horizon;
+    }
+
+    #[inline]
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Arrival { p } => self.on_arrival(p),
+            Event::ProcessDone { c, w, gen } => {
+                if self.worker_gen(c, w) == gen {
+                    self.on_process_done(c, w)
+                }
+            }
+            Event::RecvArrive { c, w, gen } => {
+                if self.worker_gen(c, w) == gen {
+                    self.on_recv_arrive(c, w)
+                }
+            }
+            Event::RecvReturn { c, w, gen } => {
+                if self.worker_gen(c, w) == gen {
+                    self.on_recv_return(c, w)
+                }
+            }
+            Event::DeleteArrive { c, w, gen } => {
+                if self.worker_gen(c, w) == gen {
+                    self.on_delete_arrive(c, w)
+                }
+            }
+            Event::Resume { c, w, gen } => {
+                if self.worker_gen(c, w) == gen {
+                    self.on_resume(c, w)
+                }
+            }
+            Event::Heartbeat { c, w, gen } => self.on_heartbeat(c, w, gen),
+            Event::PollTimeout { c, w, seq } => self.on_poll_timeout(c, w, seq),
+            Event::SendArrive { p, call } => self.on_send_arrive(p, call),
+            Event::SendRetry { p, call } => self.transmit(p, call),
+            Event::Resend { p, slot } => self.on_resend(p, slot),
+            Event::Linger { p, gen } => {
+                if self.producers[p as usize].linger_gen == gen && !self.producers[p as usize].batch.is_empty() {
+                    self.flush(p)
+                }
+            }
+            Event::QueueTimer { q, gen } => self.on_queue_timer(q, gen),
+            Event::Redrive { q } => self.on_redrive(q),
+            Event::Outage { c, start } => self.on_outage(c, start),
+            Event::Autoscale { c } => self.on_autoscale(c),
+            Event::WorkerOn { c, w, gen } => {
+                if self.worker_gen(c, w) == gen && self.pools[c as usize].workers[w as usize].state == WorkerState::Starting {
+                    self.worker_receive(c, w)
+                }
+            }
+            Event::Sample => self.on_sample(),
+            Event::WarmupEnd => self.on_warmup_end(),
+        }
+    }
+
+    #[inline]
+    fn worker_gen(&self, c: u32, w: u32) -> u32 {
+        self.pools[c as usize].workers[w as usize].gen
+    }
+
+    fn on_warmup_end(&mut self) {
+        let now = self.now;
+        for p in &mut self.producers {
+            p.reset_stats();
+        }
+        for q in &mut self.queues {
+            q.reset_stats();
+        }
+        for pool in &mut self.pools {
+            pool.account(now);
+            pool.reset_stats(now);
+        }
+    }
+
+    fn on_sample(&mut self) {
+        let now = self.now;
+        let dt = self.sample_every.as_secs_f64();
+        let mut i = 0;
+        let mut counts = std::mem::take(&mut self.last_counts);
+        let mut row = std::mem::take(&mut self.row);
+        // Rates are computed from cumulative counters that may be reset at the warm-up;
+        // a reset shows as a negative difference and is clamped to the new count.
+        let rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
+            let prev = counts[i];
+            counts[i] = total;
+            let d = if total >= prev { total - prev } else { total };
+            if now == SimTime::ZERO { 0.0 } else { d as f64 / dt }
+        };
+        for p in &self.producers {
+            row[i] = rate(i, p.stats.generated, &mut counts);
+            i += 1;
+        }
+        for q in 0..self.queues.len() {
+            let age = self.queues[q].sample_age(now, &self.msgs).as_secs_f64();
+            let queue = &self.queues[q];
+            row[i] = queue.backlog() as f64;
+            row[i + 1] = queue.inflight_len() as f64;
+            row[i + 2] = age;
+            row[i + 3] = rate(i + 3, queue.stats.received, &mut counts);
+            i += 4;
+        }
+        for pool in &self.pools {
+            row[i] = pool.active as f64;
+            row[i + 1] = pool.busy as f64;
+            row[i + 2] = rate(i + 2, pool.stats.processed, &mut counts);
+            i += 3;
+        }
+        self.series.push(now.as_secs_f64(), &row);
+        self.last_counts = counts;
+        self.row = row;
+        let next = now + self.sample_every;
+        if next <= self.horizon {
+            self.at(next, Event::Sample);
+        }
+    }
+
+    /// Applies the effects of queue `q`'s timer and re-arms it.
+    fn on_queue_timer(&mut self, q: u32, gen: u32) {
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.clear();
+        if self.queues[q as usize].on_timer(self.now, gen, &mut self.msgs, &mut effects) {
+            for eff in effects.iter().copied() {
+                match eff {
+                    TimerEffect::ToDeadLetter { slot } => {
+                        let dlq = self.arch.queues[q as usize]
+                            .dead_letter
+                            .map(|d| d.queue)
+                            .expect("only queues with a redrive policy dead-letter");
+                        self.queues[dlq].move_in(self.now, slot, &mut self.msgs);
+                        self.feed_waiters(dlq as u32);
+                    }
+                }
+            }
+            self.feed_waiters(q);
+        }
+        self.effects = effects;
+        self.rearm(q);
+    }
+
+    /// Arms queue `q`'s timer for its earliest deadline.
+    #[inline]
+    pub(crate) fn rearm(&mut self, q: u32) {
+        if let Some((t, gen)) = self.queues[q as usize].rearm(&self.msgs) {
+            let t = t.max(self.now);
+            self.at(t, Event::QueueTimer { q, gen });
+        }
+    }
+
+    /// Serves long-polling receivers of queue `q` while it has visible messages.
+    pub(crate) fn feed_waiters(&mut self, q: u32) {
+        let qi = q as usize;
+        while let Some((poller, max, vis)) = self.queues[qi].next_servable() {
+            match self.owners[qi][poller as usize] {
+                Owner::Worker { c, w } => {
+                    let worker = &mut self.pools[c as usize].workers[w as usize];
+                    worker.buf.clear();
+                    let n = self.queues[qi].serve(self.now, max, vis, &mut self.msgs, &mut worker.buf);
+                    if n == 0 {
+                        continue;
+                    }
+                    worker.state = WorkerState::Receiving;
+                    self.recv_respond(c, w);
+                }
+            }
+        }
+        self.rearm(q);
+    }
+
+    fn on_redrive(&mut self, q: u32) {
+        let Some(slot) = self.queues[q as usize].take_for_redrive(self.now, &mut self.msgs) else {
+            return; // the dead-letter queue is empty: the move task ends
+        };
+        let origin = self.msgs.get(slot).origin as usize;
+        let target = if origin < self.queues.len() && origin != q as usize { origin } else {
+            // Unknown origin: the first queue that dead-letters here.
+            self.arch.queues.iter().position(|s| s.dead_letter.is_some_and(|d| d.queue == q as usize)).unwrap_or(q as usize)
+        };
+        self.queues[target].move_in(self.now, slot, &mut self.msgs);
+        self.feed_waiters(target as u32);
+        let rate = self.arch.queues[q as usize].redrive.map(|r| r.rate_per_s).unwrap_or(1.0);
+        let next = self.now + SimDuration::from_secs_f64(1.0 / rate);
+        if next <= self.horizon {
+            self.at(next, Event::Redrive { q });
+        }
+    }
+
+    fn finish(&mut self) {
+        let now = self.horizon;
+        let since = self.measure_from;
+        for pool in &mut self.pools {
+            pool.account(now);
+            for w in 0..pool.workers.len() {
+                if pool.workers[w].state == WorkerState::Processing {
+                    let start = pool.workers[w].busy_since.max(since);
+                    pool.stats.busy_ns += (now - start).0 as u128;
+                }
+            }
+        }
+        for q in 0..self.queues.len() {
+            self.queues[q].sample_age(now, &self.msgs);
+            self.queues[q].expire_overdue(now, &mut self.msgs);
+        }
+    }
+
+    fn accounting(&self) -> Accounting {
+        let l = &self.msgs.ledger;
+        let mut a = Accounting {
+            produced: l.produced,
+            copies: l.copies,
+            processed: l.processed,
+            expired: l.expired,
+            filtered_out: l.filtered_out,
+            dropped: l.dropped,
+            deduplicated: l.deduplicated,
+            lost: l.lost,
+            ..Accounting::default()
+        };
+        for (_, m) in self.msgs.iter_live() {
+            match m.loc {
+                Loc::Transit => a.in_transit += 1,
+                Loc::InFlight => a.in_flight += 1,
+                Loc::Visible | Loc::Delayed => {
+                    if self.arch.queues.get(m.home as usize).is_some_and(|q| q.is_dead_letter_queue) {
+                        a.dead_lettered += 1;
+                    } else {
+                        a.waiting += 1;
+                    }
+                }
+                Loc::Free => {}
+            }
+        }
+        a
+    }
+
+    fn usage(&self, window_s: f64) -> Usage {
+        Usage {
+            window_s,
+            sqs: self
+                .queues
+                .iter()
+                .map(|q| SqsUsage { name: q.spec.name.clone(), fifo: q.spec.fifo, requests: q.stats.api_requests })
+                .collect(),
+        }
+    }
+
+    fn summary(&self, seed: u64, cost: pricing::Bill) -> RunSummary {
+        let window_s = self.arch.duration.as_secs_f64();
+        let mut components = Vec::new();
+        for p in &self.producers {
+            let mut r = p.report(window_s);
+            let Target::Queue(q) = p.spec.target;
+            r.text("target", &format!("sqs:{}", self.arch.queues[q as usize].name));
+            components.push(r);
+        }
+        for q in &self.queues {
+            components.push(q.report());
+        }
+        for pool in &self.pools {
+            components.push(pool.report());
+        }
+        let accounting = self.accounting();
+        let mut warnings = Vec::new();
+        if !accounting.balanced() {
+            warnings.push(format!(
+                "message accounting does not balance: {} created, {} accounted for (this is a bug in aqueduct; please report it)",
+                accounting.produced + accounting.copies,
+                accounting.accounted()
+            ));
+        }
+        for p in &self.arch.producers {
+            if let crate::load::Arrival::Diurnal { period_ns, .. } = &p.arrival {
+                let d = self.arch.duration.0;
+                if d % period_ns != 0 {
+                    warnings.push(format!(
+                        "producer \"{}\" has a diurnal load with period {} but the measured window is {}: the monthly bill extrapolates a partial cycle; simulate whole periods for a representative month",
+                        p.name,
+                        SimDuration(*period_ns),
+                        self.arch.duration
+                    ));
+                }
+            }
+        }
+        RunSummary {
+            aqueduct_version: env!("CARGO_PKG_VERSION").to_string(),
+            model: self.arch.name.clone(),
+            seed,
+            simulated_s: window_s,
+            warmup_s: self.arch.warmup.as_secs_f64(),
+            events: self.events_done,
+            wall_s: 0.0,
+            components,
+            accounting,
+            cost,
+            warnings,
+        }
+    }
+}
+
+

@@ -1,0 +1,12 @@
+//! Load: arrival processes, message-size distributions, key/group distributions and
+//! trace replay.
+
+pub mod arrival;
+pub mod dist;
+pub mod keys;
+pub mod trace;
+
+pub use arrival::{Arrival, ArrivalState, Segment};
+pub use dist::{Dist, DistError, DurationDist, SizeDist};
+pub use keys::KeyDist;
+pub use trace::{Trace, TraceError};

@@ -1,0 +1,355 @@
+//! Trace replay: arrivals read from a CSV file.
+//!
+//! Two forms are accepted, told apart by the header row:
+//!
+//! * **timestamps**: a column `t_s` (seconds from the start of the run, non-decreasing),
+//!   optionally `size_bytes` and `key` (also spelled `partition_key`, `group` or
+//!   `message_group_id`), one row per message;
+//! * **counts**: columns `second` and `count`, the number of messages sent in each whole
+//!   second; the `count` arrivals of a second are spread evenly over it (at
+//!   `second + (i + ½)/count`). Missing seconds send nothing.
+//!
+//! With `repeat`, the trace starts over after its length: the last timestamp rounded up to
+//! a whole second (timestamps) or the last second + 1 (counts).
+
+use super::arrival::ArrivalState;
+use crate::sim::{SimTime, NANOS_PER_SEC};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A trace row problem, with the 1-based line number in the CSV file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct TraceError {
+    /// The CSV file.
+    pub path: String,
+    /// 1-based line number (the header is line 1).
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+enum TraceData {
+    Times {
+        t_ns: Vec<u64>,
+        size: Option<Vec<u32>>,
+        key: Option<Vec<u32>>,
+    },
+    Counts {
+        /// Messages in each second from 0.
+        counts: Vec<u32>,
+        /// `prefix[s]` = messages before second `s`.
+        prefix: Vec<u64>,
+    },
+}
+
+/// A loaded trace.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Where it was read from (for messages).
+    pub path: String,
+    data: TraceData,
+    /// Replay again after the end.
+    pub repeat: bool,
+    /// Length of one pass, ns.
+    pub lap_ns: u64,
+    /// Distinct keys named in the `key` column, indexed by the key ids of messages.
+    pub keys: Vec<String>,
+}
+
+impl Trace {
+    /// Reads a trace CSV file.
+    pub fn load(path: &Path, repeat: bool) -> Result<Trace, TraceError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read(path).map_err(|e| TraceError {
+            path: shown.clone(),
+            line: 0,
+            message: format!("cannot read trace file: {e}"),
+        })?;
+        Self::parse(&shown, &text, repeat)
+    }
+
+    /// Parses trace CSV text; `path` is used in messages only.
+    pub fn parse(path: &str, text: &[u8], repeat: bool) -> Result<Trace, TraceError> {
+        let err = |line: u64, message: String| TraceError {
+            path: path.to_string(),
+            line,
+            message,
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(text);
+        let headers = rdr
+            .headers()
+            .map_err(|e| err(1, format!("cannot read the header row: {e}")))?
+            .clone();
+        let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
+        let t_col = col(&["t_s", "time_s", "timestamp_s"]);
+        let (sec_col, count_col) = (col(&["second"]), col(&["count"]));
+        let size_col = col(&["size_bytes"]);
+        let key_col = col(&["key", "partition_key", "group", "message_group_id"]);
+        let known = [
+            "t_s", "time_s", "timestamp_s", "second", "count", "size_bytes", "key",
+            "partition_key", "group", "message_group_id",
+        ];
+        if let Some(h) = headers.iter().find(|h| !known.contains(h)) {
+            return Err(err(
+                1,
+                format!("unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"),
+            ));
+        }
+        let mut keys: Vec<String> = Vec::new();
+        let mut key_ids: HashMap<String, u32> = HashMap::new();
+        let mut record = csv::StringRecord::new();
+        let line_of = |r: &csv::StringRecord| r.position().map(|p| p.line()).unwrap_or(0);
+
+        let data = if let Some(tc) = t_col {
+            let mut t_ns = Vec::new();
+            let mut sizes = size_col.map(|_| Vec::new());
+            let mut key_v = key_col.map(|_| Vec::new());
+            let mut last = 0u64;
+            loop {
+                match rdr.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        return Err(err(line, format!("malformed row: {e}")));
+                    }
+                }
+                let line = line_of(&record);
+                let field = record.get(tc).unwrap_or("");
+                let t: f64 = field.parse().map_err(|_| {
+                    err(line, format!("t_s \"{field}\" is not a number of seconds"))
+                })?;
+                if !t.is_finite() || t < 0.0 {
+                    return Err(err(line, format!("t_s {field} must be >= 0")));
+                }
+                let ns = (t * NANOS_PER_SEC as f64).round() as u64;
+                if ns < last {
+                    return Err(err(
+                        line,
+                        format!("t_s {field} is earlier than the row before: timestamps must not decrease"),
+                    ));
+                }
+                last = ns;
+                t_ns.push(ns);
+                if let (Some(c), Some(v)) = (size_col, sizes.as_mut()) {
+                    let f = record.get(c).unwrap_or("");
+                    let b: u64 = f.parse().map_err(|_| {
+                        err(line, format!("size_bytes \"{f}\" is not a whole number of bytes"))
+                    })?;
+                    if b == 0 || b > u32::MAX as u64 {
+                        return Err(err(line, format!("size_bytes {b} is out of range (1 to 4 GiB)")));
+                    }
+                    v.push(b as u32);
+                }
+                if let (Some(c), Some(v)) = (key_col, key_v.as_mut()) {
+                    let f = record.get(c).unwrap_or("");
+                    if f.is_empty() {
+                        return Err(err(line, "empty key".into()));
+                    }
+                    let id = match key_ids.get(f) {
+                        Some(id) => *id,
+                        None => {
+                            let id = keys.len() as u32;
+                            keys.push(f.to_string());
+                            key_ids.insert(f.to_string(), id);
+                            id
+                        }
+                    };
+                    v.push(id);
+                }
+            }
+            if t_ns.is_empty() {
+                return Err(err(1, "the trace has no rows".into()));
+            }
+            TraceData::Times { t_ns, size: sizes, key: key_v }
+        } else if let (Some(sc), Some(cc)) = (sec_col, count_col) {
+            let mut counts: Vec<u32> = Vec::new();
+            loop {
+                match rdr.read_record(&mut record) {
+                    Ok(false) => break,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let line = e.position().map(|p| p.line()).unwrap_or(0);
+                        return Err(err(line, format!("malformed row: {e}")));
+                    }
+                }
+                let line = line_of(&record);
+                let sf = record.get(sc).unwrap_or("");
+                let s: u64 = sf.parse().map_err(|_| {
+                    err(line, format!("second \"{sf}\" is not a whole number >= 0"))
+                })?;
+                let cf = record.get(cc).unwrap_or("");
+                let c: u32 = cf.parse().map_err(|_| {
+                    err(line, format!("count \"{cf}\" is not a whole number >= 0"))
+                })?;
+                if (s as usize) < counts.len() {
+                    return Err(err(line, format!("second {s} repeats or goes backwards: seconds must increase")));
+                }
+                if s > 10_000_000 {
+                    return Err(err(line, format!("second {s} is beyond the 10,000,000 s a trace may span")));
+                }
+                counts.resize(s as usize, 0);
+                counts.push(c);
+            }
+            if counts.is_empty() {
+                return Err(err(1, "the trace has no rows".into()));
+            }
+            let mut prefix = Vec::with_capacity(counts.len() + 1);
+            let mut acc = 0u64;
+            prefix.push(0);
+            for c in &counts {
+                acc += *c as u64;
+                prefix.push(acc);
+            }
+            TraceData::Counts { counts, prefix }
+        } else {
+            return Err(err(
+                1,
+                "the header must name a `t_s` column (one row per message) or `second` and `count` columns".into(),
+            ));
+        };
+        let lap_ns = match &data {
+            TraceData::Times { t_ns, .. } => {
+                let last = *t_ns.last().unwrap_or(&0);
+                (last / NANOS_PER_SEC + 1) * NANOS_PER_SEC
+            }
+            TraceData::Counts { counts, .. } => counts.len() as u64 * NANOS_PER_SEC,
+        };
+        Ok(Trace { path: path.to_string(), data, repeat, lap_ns, keys })
+    }
+
+    /// Number of messages in one pass.
+    pub fn len(&self) -> u64 {
+        match &self.data {
+            TraceData::Times { t_ns, .. } => t_ns.len() as u64,
+            TraceData::Counts { prefix, .. } => *prefix.last().unwrap_or(&0),
+        }
+    }
+
+    /// True when one pass sends nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Mean rate over one pass, per second.
+    pub fn mean_rate_per_s(&self) -> f64 {
+        self.len() as f64 / (self.lap_ns as f64 / 1e9)
+    }
+
+    /// Messages with arrival time in `[from, to)` ns (counting repeats).
+    pub fn count_between(&self, from: u64, to: u64) -> u64 {
+        self.count_before(to) - self.count_before(from)
+    }
+
+    fn count_before(&self, t: u64) -> u64 {
+        let (laps, local) = if self.repeat {
+            (t / self.lap_ns, t % self.lap_ns)
+        } else if t >= self.lap_ns {
+            return self.len();
+        } else {
+            (0, t)
+        };
+        let within = match &self.data {
+            TraceData::Times { t_ns, .. } => t_ns.partition_point(|x| *x < local) as u64,
+            TraceData::Counts { counts, prefix } => {
+                let s = (local / NANOS_PER_SEC) as usize;
+                let frac = (local % NANOS_PER_SEC) as f64 / 1e9;
+                let c = counts.get(s).copied().unwrap_or(0) as f64;
+                // Arrival i of second s is at s + (i + 1/2)/c: those before `frac` are
+                // the i with i + 1/2 < frac·c.
+                let partial = ((frac * c) - 0.5).ceil().clamp(0.0, c) as u64;
+                prefix[s.min(counts.len())] + partial
+            }
+        };
+        laps * self.len() + within
+    }
+
+    /// The next arrival time, advancing the cursor; `None` at the end of a
+    /// non-repeating trace.
+    pub fn next(&self, st: &mut ArrivalState) -> Option<SimTime> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        if st.cursor >= n {
+            if !self.repeat {
+                return None;
+            }
+            st.cursor = 0;
+            st.laps += 1;
+        }
+        let i = st.cursor;
+        st.cursor += 1;
+        let base = st.laps * self.lap_ns;
+        let local = match &self.data {
+            TraceData::Times { t_ns, .. } => t_ns[i as usize],
+            TraceData::Counts { counts, prefix } => {
+                // The second holding message i, then its even spot within that second.
+                let s = prefix.partition_point(|p| *p <= i) - 1;
+                let within = i - prefix[s];
+                let c = counts[s] as u64;
+                s as u64 * NANOS_PER_SEC + (2 * within + 1) * NANOS_PER_SEC / (2 * c)
+            }
+        };
+        Some(SimTime(base + local))
+    }
+
+    /// Size and key recorded for the message most recently returned by [`Trace::next`].
+    pub fn row_attrs(&self, st: &ArrivalState) -> (Option<u32>, Option<u32>) {
+        let i = st.cursor.saturating_sub(1) as usize;
+        match &self.data {
+            TraceData::Times { size, key, .. } => (
+                size.as_ref().map(|v| v[i]),
+                key.as_ref().map(|v| v[i]),
+            ),
+            TraceData::Counts { .. } => (None, None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_with_keys() {
+        let t = Trace::parse("x.csv", b"t_s,size_bytes,key\n0.5,100,a\n1.0,200,b\n1.25,300,a\n", false).unwrap();
+        assert_eq!(t.keys, vec!["a", "b"]);
+        let mut st = ArrivalState::default();
+        assert_eq!(t.next(&mut st), Some(SimTime(500_000_000)));
+        assert_eq!(t.row_attrs(&st), (Some(100), Some(0)));
+        t.next(&mut st);
+        assert_eq!(t.next(&mut st), Some(SimTime(1_250_000_000)));
+        assert_eq!(t.row_attrs(&st), (Some(300), Some(0)));
+        assert_eq!(t.next(&mut st), None);
+        assert_eq!(t.lap_ns, 2 * NANOS_PER_SEC);
+    }
+
+    #[test]
+    fn counts_spread_evenly_and_repeat() {
+        let t = Trace::parse("c.csv", b"second,count\n0,2\n2,1\n", true).unwrap();
+        let mut st = ArrivalState::default();
+        let got: Vec<u64> = (0..5).map(|_| t.next(&mut st).unwrap().0).collect();
+        assert_eq!(got, vec![250_000_000, 750_000_000, 2_500_000_000, 3_250_000_000, 3_750_000_000]);
+        assert_eq!(t.count_between(0, 3 * NANOS_PER_SEC), 3);
+        assert_eq!(t.count_between(0, 3_300_000_000), 4);
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let e = Trace::parse("bad.csv", b"t_s\n1.0\n2.0\nsoon\n", false).unwrap_err();
+        assert_eq!(e.line, 4);
+        assert!(e.to_string().starts_with("bad.csv:4:"), "{e}");
+        let e = Trace::parse("bad.csv", b"t_s\n2.0\n1.0\n", false).unwrap_err();
+        assert_eq!(e.line, 3);
+        let e = Trace::parse("bad.csv", b"when\n1\n", false).unwrap_err();
+        assert_eq!(e.line, 1);
+        let e = Trace::parse("bad.csv", b"second,count\n0,5\n1,-3\n", false).unwrap_err();
+        assert_eq!(e.line, 3);
+    }
+}

@@ -1,0 +1,7 @@
+//! The `aqueduct` command line.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

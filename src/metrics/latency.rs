@@ -1,0 +1,155 @@
+//! Latency histograms.
+
+use crate::sim::SimDuration;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Largest value the histogram resolves, µs (2⁴⁴ µs ≈ 203 days); larger values are
+/// recorded as this.
+const MAX_TRACKABLE_US: u64 = 1 << 44;
+
+/// A latency histogram: HDR buckets in microseconds with three significant digits (so every
+/// percentile is within 0.1% of the exact value), plus an exact count, sum and maximum in
+/// nanoseconds (so the mean and max are exact).
+#[derive(Clone)]
+pub struct LatencyHist {
+    hist: Histogram<u64>,
+    count: u64,
+    sum_ns: u128,
+    max_ns: u64,
+}
+
+impl std::fmt::Debug for LatencyHist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LatencyHist(n={}, mean={}s)", self.count, self.mean_s())
+    }
+}
+
+impl Default for LatencyHist {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyHist {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        LatencyHist {
+            hist: Histogram::new_with_bounds(1, MAX_TRACKABLE_US, 3)
+                .expect("static histogram bounds are valid"),
+            count: 0,
+            sum_ns: 0,
+            max_ns: 0,
+        }
+    }
+
+    /// Records one observation.
+    #[inline]
+    pub fn record(&mut self, d: SimDuration) {
+        let ns = d.as_nanos();
+        self.count += 1;
+        self.sum_ns += ns as u128;
+        if ns > self.max_ns {
+            self.max_ns = ns;
+        }
+        // Round to the nearest microsecond.
+        self.hist.saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
+    }
+
+    /// Forgets every observation (used at the end of the warm-up).
+    pub fn clear(&mut self) {
+        self.hist.reset();
+        self.count = 0;
+        self.sum_ns = 0;
+        self.max_ns = 0;
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Exact mean in seconds (0 when empty).
+    pub fn mean_s(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum_ns as f64 / self.count as f64 / 1e9
+        }
+    }
+
+    /// Sum of all observations in seconds.
+    pub fn sum_s(&self) -> f64 {
+        self.sum_ns as f64 / 1e9
+    }
+
+    /// The `q`-quantile (0 ≤ q ≤ 1) in seconds (0 when empty).
+    pub fn quantile_s(&self, q: f64) -> f64 {
+        if self.count == 0 {
+            return 0.0;
+        }
+        self.hist.value_at_quantile(q) as f64 / 1e6
+    }
+
+    /// Adds every observation of `other`.
+    pub fn merge(&mut self, other: &LatencyHist) {
+        // Both histograms share the same static bounds, so `add` cannot fail.
+        let _ = self.hist.add(&other.hist);
+        self.count += other.count;
+        self.sum_ns += other.sum_ns;
+        self.max_ns = self.max_ns.max(other.max_ns);
+    }
+
+    /// The summary written to reports.
+    pub fn summary(&self) -> LatencySummary {
+        LatencySummary {
+            count: self.count,
+            mean: self.mean_s(),
+            p50: self.quantile_s(0.50),
+            p90: self.quantile_s(0.90),
+            p99: self.quantile_s(0.99),
+            p999: self.quantile_s(0.999),
+            max: self.max_ns as f64 / 1e9,
+        }
+    }
+}
+
+/// Latency statistics in seconds, as written to the JSON summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Number of observations.
+    pub count: u64,
+    /// Exact mean, s.
+    pub mean: f64,
+    /// Median, s.
+    pub p50: f64,
+    /// 90th percentile, s.
+    pub p90: f64,
+    /// 99th percentile, s.
+    pub p99: f64,
+    /// 99.9th percentile, s.
+    pub p999: f64,
+    /// Exact maximum, s.
+    pub max: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_and_max_are_exact_quantiles_close() {
+        let mut h = LatencyHist::new();
+        for i in 1..=1000u64 {
+            h.record(SimDuration::from_millis(i));
+        }
+        let s = h.summary();
+        assert_eq!(s.count, 1000);
+        assert!((s.mean - 0.5005).abs() < 1e-12);
+        assert_eq!(s.max, 1.0);
+        assert!((s.p50 - 0.5).abs() <= 0.5 * 0.001 + 1e-6, "p50 {}", s.p50);
+        assert!((s.p99 - 0.99).abs() <= 0.99 * 0.001 + 1e-6, "p99 {}", s.p99);
+        h.clear();
+        assert_eq!(h.summary().count, 0);
+    }
+}

@@ -1,0 +1,14 @@
+//! The AWS services: each a simulation component, its documented limits and a pure
+//! pricing function.
+
+pub mod sqs;
+
+use serde::{Deserialize, Serialize};
+
+/// Every overridable AWS limit, by service (`[limits.sqs]` in a model).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Amazon SQS.
+    pub sqs: sqs::limits::SqsLimits,
+}
