@@ -155,7 +155,11 @@ pub struct MessageStore {
 impl MessageStore {
     /// An empty store with room for `n` messages.
     pub fn with_capacity(n: usize) -> Self {
-        MessageStore { slots: Vec::with_capacity(n), free: Vec::new(), ledger: Ledger::default() }
+        MessageStore {
+            slots: Vec::with_capacity(n),
+            free: Vec::new(),
+            ledger: Ledger::default(),
+        }
     }
 
     fn alloc(&mut self, mut m: Message) -> u32 {

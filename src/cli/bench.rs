@@ -58,7 +58,11 @@ fn queue_bench(pending: usize, ops: u64) -> QueueBench {
     }
     let wall = start.elapsed().as_secs_f64();
     std::hint::black_box(sink);
-    QueueBench { pending, operations: ops, million_ops_per_s: ops as f64 / wall / 1e6 }
+    QueueBench {
+        pending,
+        operations: ops,
+        million_ops_per_s: ops as f64 / wall / 1e6,
+    }
 }
 
 /// The M/M/1 model of the kernel issue: zero latencies, λ = 0.9/s, μ = 1/s.
@@ -86,13 +90,19 @@ service_time = { dist = "exponential", mean = "1s" }
 "#;
 
 fn mm1_bench(messages: u64) -> Result<EngineBench, String> {
-    let mut arch = model::load_str(MM1_MODEL, "mm1-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    let mut arch =
+        model::load_str(MM1_MODEL, "mm1-bench", Path::new(".")).map_err(|e| e.to_string())?;
     arch.duration = aqueduct::sim::SimDuration::from_secs_f64(messages as f64 / 0.9);
     let start = Instant::now();
     let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
     let wall = start.elapsed().as_secs_f64();
     let n = out.summary.accounting.produced;
-    Ok(EngineBench { messages: n, events: out.summary.events, wall_s: wall, million_messages_per_s: n as f64 / wall / 1e6 })
+    Ok(EngineBench {
+        messages: n,
+        events: out.summary.events,
+        wall_s: wall,
+        million_messages_per_s: n as f64 / wall / 1e6,
+    })
 }
 
 const BACKLOG_MODEL: &str = r#"
@@ -118,7 +128,8 @@ fn peak_rss() -> Option<u64> {
 }
 
 fn memory_bench(messages: u64) -> Result<MemoryBench, String> {
-    let mut arch = model::load_str(BACKLOG_MODEL, "backlog-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    let mut arch = model::load_str(BACKLOG_MODEL, "backlog-bench", Path::new("."))
+        .map_err(|e| e.to_string())?;
     arch.duration = aqueduct::sim::SimDuration::from_secs_f64(messages as f64 / 1000.0 - 0.0005);
     let before = peak_rss().unwrap_or(0);
     let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
@@ -128,7 +139,11 @@ fn memory_bench(messages: u64) -> Result<MemoryBench, String> {
     Ok(MemoryBench {
         messages_waiting: waiting,
         peak_rss_growth_bytes: growth,
-        bytes_per_message: if waiting > 0 { growth as f64 / waiting as f64 } else { 0.0 },
+        bytes_per_message: if waiting > 0 {
+            growth as f64 / waiting as f64
+        } else {
+            0.0
+        },
     })
 }
 
@@ -137,19 +152,40 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let scale = if quick { 100 } else { 1 };
     let want = |name: &str| only.is_none_or(|o| o == name);
     // Memory first, while the process's peak is still low.
-    let backlog_memory = if want("memory") { Some(memory_bench(1_000_000 / scale)?) } else { None };
+    let backlog_memory = if want("memory") {
+        Some(memory_bench(1_000_000 / scale)?)
+    } else {
+        None
+    };
     let event_queue = if want("queue") {
-        vec![queue_bench(1_000, 20_000_000 / scale), queue_bench(1_000_000, 5_000_000 / scale)]
+        vec![
+            queue_bench(1_000, 20_000_000 / scale),
+            queue_bench(1_000_000, 5_000_000 / scale),
+        ]
     } else {
         vec![]
     };
-    let mm1 = if want("mm1") { Some(mm1_bench(10_000_000 / scale)?) } else { None };
-    let r = Results { event_queue, mm1, backlog_memory };
+    let mm1 = if want("mm1") {
+        Some(mm1_bench(10_000_000 / scale)?)
+    } else {
+        None
+    };
+    let r = Results {
+        event_queue,
+        mm1,
+        backlog_memory,
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
+        );
         return Ok(());
     }
-    println!("aqueduct {} benchmark (one thread)", env!("CARGO_PKG_VERSION"));
+    println!(
+        "aqueduct {} benchmark (one thread)",
+        env!("CARGO_PKG_VERSION")
+    );
     for q in &r.event_queue {
         println!(
             "  event queue, {:>9} pending: {:>6.1} M hold operations/s (pop + schedule)",

@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 mod bench;
 
 #[derive(Parser)]
-#[command(name = "aqueduct", version, about = "Simulate and price event-driven AWS architectures (SQS, SNS, Kinesis)")]
+#[command(
+    name = "aqueduct",
+    version,
+    about = "Simulate and price event-driven AWS architectures (SQS, SNS, Kinesis)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -69,10 +73,16 @@ pub struct Failure {
 
 impl Failure {
     fn input(message: impl Into<String>) -> Self {
-        Failure { code: 2, message: message.into() }
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
     }
     fn run(message: impl Into<String>) -> Self {
-        Failure { code: 1, message: message.into() }
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
     }
 }
 
@@ -111,7 +121,14 @@ pub fn main() -> i32 {
 
 fn dispatch(cmd: Cmd) -> Result<(), Failure> {
     match cmd {
-        Cmd::Run { model, seed, duration, json, out, sets } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
+        Cmd::Run {
+            model,
+            seed,
+            duration,
+            json,
+            out,
+            sets,
+        } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Limits => {
             let limits = aqueduct::services::Limits::default();
@@ -122,7 +139,9 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             print!("{}", text.replace("[sqs]", "[limits.sqs]"));
             Ok(())
         }
-        Cmd::Bench { quick, json, only } => bench::run(quick, json, only.as_deref()).map_err(Failure::run),
+        Cmd::Bench { quick, json, only } => {
+            bench::run(quick, json, only.as_deref()).map_err(Failure::run)
+        }
     }
 }
 
@@ -132,7 +151,11 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, Failure> {
         .map(|s| {
             s.split_once('=')
                 .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .ok_or_else(|| Failure::input(format!("--set {s}: expected PATH=VALUE, such as consumer.workers.workers=30")))
+                .ok_or_else(|| {
+                    Failure::input(format!(
+                        "--set {s}: expected PATH=VALUE, such as consumer.workers.workers=30"
+                    ))
+                })
         })
         .collect()
 }
@@ -142,18 +165,28 @@ pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Arch
     let (text, shown, base) = match path {
         Some(p) => {
             let shown = p.display().to_string();
-            let bytes = std::fs::read(p).map_err(|e| Failure::input(format!("{shown}: cannot read the model file: {e}")))?;
+            let bytes = std::fs::read(p)
+                .map_err(|e| Failure::input(format!("{shown}: cannot read the model file: {e}")))?;
             let text = model::decode(&shown, &bytes)?;
-            (text, shown, p.parent().map(Path::to_path_buf).unwrap_or_default())
+            (
+                text,
+                shown,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            )
         }
-        None => (model::DEFAULT_MODEL.to_string(), model::DEFAULT_MODEL_NAME.to_string(), PathBuf::from("models")),
+        None => (
+            model::DEFAULT_MODEL.to_string(),
+            model::DEFAULT_MODEL_NAME.to_string(),
+            PathBuf::from("models"),
+        ),
     };
     if sets.is_empty() {
         return Ok(model::load_str(&text, &shown, &base)?);
     }
     // Validate the file as written first, so errors point at its lines.
     model::parse_raw(&text, &shown)?;
-    let changed = overrides::apply_all(&text, sets).map_err(|e| Failure::input(format!("--set: {}", e.message)))?;
+    let changed = overrides::apply_all(&text, sets)
+        .map_err(|e| Failure::input(format!("--set: {}", e.message)))?;
     model::load_str(&changed, &format!("{shown} (with --set)"), &base).map_err(Failure::from)
 }
 
@@ -168,7 +201,8 @@ fn cmd_run(
     let sets = parse_sets(sets)?;
     let mut arch = load_model(path, &sets)?;
     if let Some(d) = duration {
-        let d = model::units::parse_duration(&d).map_err(|m| Failure::input(format!("--duration: {m}")))?;
+        let d = model::units::parse_duration(&d)
+            .map_err(|m| Failure::input(format!("--duration: {m}")))?;
         if d == SimDuration::ZERO {
             return Err(Failure::input("--duration must be longer than 0s"));
         }
@@ -177,25 +211,38 @@ fn cmd_run(
     let seed = seed.unwrap_or(arch.seed);
     let out_put = engine::run(&arch, seed)?;
     if let Some(dir) = &out {
-        std::fs::create_dir_all(dir).map_err(|e| Failure::run(format!("{}: cannot create directory: {e}", dir.display())))?;
-        let summary = serde_json::to_string_pretty(&out_put.summary).map_err(|e| Failure::run(e.to_string()))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::run(format!("{}: cannot create directory: {e}", dir.display()))
+        })?;
+        let summary = serde_json::to_string_pretty(&out_put.summary)
+            .map_err(|e| Failure::run(e.to_string()))?;
         std::fs::write(dir.join("summary.json"), summary + "\n")
             .map_err(|e| Failure::run(format!("{}: {e}", dir.join("summary.json").display())))?;
         let f = std::fs::File::create(dir.join("series.csv"))
             .map_err(|e| Failure::run(format!("{}: {e}", dir.join("series.csv").display())))?;
-        out_put.series.write_csv(f).map_err(|e| Failure::run(e.to_string()))?;
+        out_put
+            .series
+            .write_csv(f)
+            .map_err(|e| Failure::run(e.to_string()))?;
     }
     if json {
-        let s = serde_json::to_string_pretty(&out_put.summary).map_err(|e| Failure::run(e.to_string()))?;
+        let s = serde_json::to_string_pretty(&out_put.summary)
+            .map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
     } else {
         print!("{}", out_put.summary.to_table());
         if let Some(dir) = &out {
-            println!("wrote {} and {}", dir.join("summary.json").display(), dir.join("series.csv").display());
+            println!(
+                "wrote {} and {}",
+                dir.join("summary.json").display(),
+                dir.join("series.csv").display()
+            );
         }
     }
     if !out_put.summary.accounting.balanced() {
-        return Err(Failure::run("message accounting does not balance (a bug: please report it)"));
+        return Err(Failure::run(
+            "message accounting does not balance (a bug: please report it)",
+        ));
     }
     Ok(())
 }

@@ -92,7 +92,9 @@ impl PoolSpec {
 
     /// Largest number of workers the pool can have.
     pub fn max_workers(&self) -> u32 {
-        self.autoscale.map(|a| a.max.max(self.workers)).unwrap_or(self.workers)
+        self.autoscale
+            .map(|a| a.max.max(self.workers))
+            .unwrap_or(self.workers)
     }
 }
 
@@ -209,7 +211,11 @@ impl WorkerPool {
             .into_iter()
             .enumerate()
             .map(|(i, poller)| Worker {
-                state: if (i as u32) < spec.workers { WorkerState::Starting } else { WorkerState::Off },
+                state: if (i as u32) < spec.workers {
+                    WorkerState::Starting
+                } else {
+                    WorkerState::Off
+                },
                 gen: 0,
                 poller,
                 buf: Vec::with_capacity(cap),
@@ -233,7 +239,10 @@ impl WorkerPool {
             accounted_at: SimTime::ZERO,
             last_scale_out: None,
             last_scale_in: None,
-            stats: PoolStats { workers_max: active, ..PoolStats::default() },
+            stats: PoolStats {
+                workers_max: active,
+                ..PoolStats::default()
+            },
         }
     }
 
@@ -260,14 +269,21 @@ impl WorkerPool {
 
     /// Resets counters at the end of the warm-up.
     pub fn reset_stats(&mut self, now: SimTime) {
-        self.stats = PoolStats { workers_max: self.active, ..PoolStats::default() };
+        self.stats = PoolStats {
+            workers_max: self.active,
+            ..PoolStats::default()
+        };
         self.accounted_at = now;
     }
 
     /// The component report.
     pub fn report(&self) -> ComponentReport {
         let s = &self.stats;
-        let utilization = if s.worker_ns > 0 { s.busy_ns as f64 / s.worker_ns as f64 } else { 0.0 };
+        let utilization = if s.worker_ns > 0 {
+            s.busy_ns as f64 / s.worker_ns as f64
+        } else {
+            0.0
+        };
         let mut r = ComponentReport::new("consumer", &self.spec.name);
         r.count("processed", s.processed)
             .count("failed", s.failed)
@@ -284,11 +300,23 @@ impl WorkerPool {
             .real("utilization", utilization)
             .real("service_mean_s", {
                 let n = s.processed + s.failed;
-                if n > 0 { s.busy_ns as f64 / n as f64 / 1e9 } else { 0.0 }
+                if n > 0 {
+                    s.busy_ns as f64 / n as f64 / 1e9
+                } else {
+                    0.0
+                }
             })
             .latency("wait_s", &s.wait)
             .latency("latency_s", &s.latency)
-            .headline(&["processed", "failed", "duplicates", "workers_max", "utilization", "wait_s", "latency_s"]);
+            .headline(&[
+                "processed",
+                "failed",
+                "duplicates",
+                "workers_max",
+                "utilization",
+                "wait_s",
+                "latency_s",
+            ]);
         r
     }
 }

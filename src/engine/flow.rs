@@ -23,7 +23,10 @@ impl Engine<'_> {
         let full = prod.batch.len() as u32 >= prod.spec.batch;
         let first_of_batch = prod.batch.len() == 1;
         let linger = prod.spec.linger;
-        let next = prod.spec.arrival.next(&mut prod.arrival, now, &mut prod.rng);
+        let next = prod
+            .spec
+            .arrival
+            .next(&mut prod.arrival, now, &mut prod.rng);
         if let Some(t) = next {
             if t <= self.horizon {
                 self.at(t.max(now), Event::Arrival { p });
@@ -74,7 +77,10 @@ impl Engine<'_> {
             return;
         }
         let mut msgs_of_call = std::mem::take(&mut self.producers[pi].calls[call as usize].msgs);
-        let payload: u64 = msgs_of_call.iter().map(|s| self.msgs.get(*s).size as u64).sum();
+        let payload: u64 = msgs_of_call
+            .iter()
+            .map(|s| self.msgs.get(*s).size as u64)
+            .sum();
         self.queues[qi].bill(payload);
         self.queues[qi].stats.send_calls += 1;
         let delay = self.producers[pi].spec.delay;
@@ -181,11 +187,24 @@ impl Engine<'_> {
         let now = self.now;
         let pool = &mut self.pools[c as usize];
         let spec = &pool.spec;
-        let (q, max, wait, vis) = (spec.queue, spec.max_messages, spec.wait, spec.visibility_timeout);
+        let (q, max, wait, vis) = (
+            spec.queue,
+            spec.max_messages,
+            spec.wait,
+            spec.visibility_timeout,
+        );
         let worker = &mut pool.workers[w as usize];
         worker.buf.clear();
         let poller = worker.poller;
-        let r = self.queues[q as usize].receive(now, poller, max, wait, vis, &mut self.msgs, &mut worker.buf);
+        let r = self.queues[q as usize].receive(
+            now,
+            poller,
+            max,
+            wait,
+            vis,
+            &mut self.msgs,
+            &mut worker.buf,
+        );
         match r {
             Receive::Got(_) | Receive::Empty | Receive::OverLimit => self.recv_respond(c, w),
             Receive::Waiting => {
@@ -400,7 +419,9 @@ impl Engine<'_> {
         if worker.gen != gen || worker.buf.is_empty() {
             return;
         }
-        let Some(hb) = pool.spec.heartbeat else { return };
+        let Some(hb) = pool.spec.heartbeat else {
+            return;
+        };
         let q = pool.spec.queue as usize;
         let from = worker.pos;
         let mut extended = false;
@@ -460,7 +481,9 @@ impl Engine<'_> {
     pub(super) fn on_autoscale(&mut self, c: u32) {
         let now = self.now;
         let ci = c as usize;
-        let Some(a) = self.pools[ci].spec.autoscale else { return };
+        let Some(a) = self.pools[ci].spec.autoscale else {
+            return;
+        };
         let q = self.pools[ci].spec.queue as usize;
         let backlog = self.queues[q].visible_len() as f64;
         let desired = ((backlog / a.target_backlog_per_worker).ceil() as u32).clamp(a.min, a.max);
@@ -470,9 +493,15 @@ impl Engine<'_> {
             .iter()
             .filter(|w| w.state != WorkerState::Off && !w.retiring)
             .count() as u32;
-        let out_ok = pool.last_scale_out.is_none_or(|t| now >= t + a.scale_out_cooldown);
-        let in_ok = pool.last_scale_in.is_none_or(|t| now >= t + a.scale_in_cooldown)
-            && pool.last_scale_out.is_none_or(|t| now >= t + a.scale_out_cooldown);
+        let out_ok = pool
+            .last_scale_out
+            .is_none_or(|t| now >= t + a.scale_out_cooldown);
+        let in_ok = pool
+            .last_scale_in
+            .is_none_or(|t| now >= t + a.scale_in_cooldown)
+            && pool
+                .last_scale_out
+                .is_none_or(|t| now >= t + a.scale_out_cooldown);
         if desired > current && out_ok {
             pool.account(now);
             let mut need = desired - current;
@@ -516,7 +545,10 @@ impl Engine<'_> {
                 }
                 worker.retiring = true;
                 excess -= 1;
-                if matches!(worker.state, WorkerState::Waiting | WorkerState::Sleeping | WorkerState::Starting) {
+                if matches!(
+                    worker.state,
+                    WorkerState::Waiting | WorkerState::Sleeping | WorkerState::Starting
+                ) {
                     idle.push(wi as u32);
                 }
             }
@@ -547,4 +579,3 @@ impl Engine<'_> {
         pool.active -= 1;
     }
 }
-

@@ -104,7 +104,11 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let cost = pricing::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
-    Ok(RunOutput { summary, series: e.series, usage })
+    Ok(RunOutput {
+        summary,
+        series: e.series,
+        usage,
+    })
 }
 
 pub(crate) struct Engine<'a> {
@@ -134,7 +138,13 @@ impl<'a> Engine<'a> {
             .queues
             .iter()
             .enumerate()
-            .map(|(i, q)| SqsQueue::new(q.clone(), i as u32, stream(seed, &format!("queue:{}", q.name))))
+            .map(|(i, q)| {
+                SqsQueue::new(
+                    q.clone(),
+                    i as u32,
+                    stream(seed, &format!("queue:{}", q.name)),
+                )
+            })
             .collect();
         let mut owners: Vec<Vec<Owner>> = vec![Vec::new(); queues.len()];
         let pools = arch
@@ -149,7 +159,11 @@ impl<'a> Engine<'a> {
                         queues[q].register_poller()
                     })
                     .collect();
-                WorkerPool::new(spec.clone(), stream(seed, &format!("consumer:{}", spec.name)), pollers)
+                WorkerPool::new(
+                    spec.clone(),
+                    stream(seed, &format!("consumer:{}", spec.name)),
+                    pollers,
+                )
             })
             .collect();
         let producers = arch
@@ -207,7 +221,11 @@ impl<'a> Engine<'a> {
         self.at(SimTime::ZERO, Event::Sample);
         for p in 0..self.producers.len() {
             let prod = &mut self.producers[p];
-            if let Some(t) = prod.spec.arrival.next(&mut prod.arrival, SimTime::ZERO, &mut prod.rng) {
+            if let Some(t) = prod
+                .spec
+                .arrival
+                .next(&mut prod.arrival, SimTime::ZERO, &mut prod.rng)
+            {
                 if t <= self.horizon {
                     self.at(t, Event::Arrival { p: p as u32 });
                 }
@@ -221,11 +239,26 @@ impl<'a> Engine<'a> {
         for c in 0..self.pools.len() {
             let spec = &self.arch.consumers[c];
             for w in &spec.outages {
-                self.at(w.from, Event::Outage { c: c as u32, start: true });
-                self.at(w.until, Event::Outage { c: c as u32, start: false });
+                self.at(
+                    w.from,
+                    Event::Outage {
+                        c: c as u32,
+                        start: true,
+                    },
+                );
+                self.at(
+                    w.until,
+                    Event::Outage {
+                        c: c as u32,
+                        start: false,
+                    },
+                );
             }
             if let Some(a) = spec.autoscale {
-                self.at(SimTime::ZERO + a.evaluate_every, Event::Autoscale { c: c as u32 });
+                self.at(
+                    SimTime::ZERO + a.evaluate_every,
+                    Event::Autoscale { c: c as u32 },
+                );
             }
             for w in 0..spec.workers {
                 self.pools[c].workers[w as usize].state = WorkerState::Receiving;
@@ -278,7 +311,9 @@ impl<'a> Engine<'a> {
             Event::SendRetry { p, call } => self.transmit(p, call),
             Event::Resend { p, slot } => self.on_resend(p, slot),
             Event::Linger { p, gen } => {
-                if self.producers[p as usize].linger_gen == gen && !self.producers[p as usize].batch.is_empty() {
+                if self.producers[p as usize].linger_gen == gen
+                    && !self.producers[p as usize].batch.is_empty()
+                {
                     self.flush(p)
                 }
             }
@@ -287,7 +322,9 @@ impl<'a> Engine<'a> {
             Event::Outage { c, start } => self.on_outage(c, start),
             Event::Autoscale { c } => self.on_autoscale(c),
             Event::WorkerOn { c, w, gen } => {
-                if self.worker_gen(c, w) == gen && self.pools[c as usize].workers[w as usize].state == WorkerState::Starting {
+                if self.worker_gen(c, w) == gen
+                    && self.pools[c as usize].workers[w as usize].state == WorkerState::Starting
+                {
                     self.worker_receive(c, w)
                 }
             }
@@ -327,7 +364,11 @@ impl<'a> Engine<'a> {
             let prev = counts[i];
             counts[i] = total;
             let d = if total >= prev { total - prev } else { total };
-            if now == SimTime::ZERO { 0.0 } else { d as f64 / dt }
+            if now == SimTime::ZERO {
+                0.0
+            } else {
+                d as f64 / dt
+            }
         };
         for p in &self.producers {
             row[i] = rate(i, p.stats.generated, &mut counts);
@@ -397,7 +438,8 @@ impl<'a> Engine<'a> {
                 Owner::Worker { c, w } => {
                     let worker = &mut self.pools[c as usize].workers[w as usize];
                     worker.buf.clear();
-                    let n = self.queues[qi].serve(self.now, max, vis, &mut self.msgs, &mut worker.buf);
+                    let n =
+                        self.queues[qi].serve(self.now, max, vis, &mut self.msgs, &mut worker.buf);
                     if n == 0 {
                         continue;
                     }
@@ -414,13 +456,22 @@ impl<'a> Engine<'a> {
             return; // the dead-letter queue is empty: the move task ends
         };
         let origin = self.msgs.get(slot).origin as usize;
-        let target = if origin < self.queues.len() && origin != q as usize { origin } else {
+        let target = if origin < self.queues.len() && origin != q as usize {
+            origin
+        } else {
             // Unknown origin: the first queue that dead-letters here.
-            self.arch.queues.iter().position(|s| s.dead_letter.is_some_and(|d| d.queue == q as usize)).unwrap_or(q as usize)
+            self.arch
+                .queues
+                .iter()
+                .position(|s| s.dead_letter.is_some_and(|d| d.queue == q as usize))
+                .unwrap_or(q as usize)
         };
         self.queues[target].move_in(self.now, slot, &mut self.msgs);
         self.feed_waiters(target as u32);
-        let rate = self.arch.queues[q as usize].redrive.map(|r| r.rate_per_s).unwrap_or(1.0);
+        let rate = self.arch.queues[q as usize]
+            .redrive
+            .map(|r| r.rate_per_s)
+            .unwrap_or(1.0);
         let next = self.now + SimDuration::from_secs_f64(1.0 / rate);
         if next <= self.horizon {
             self.at(next, Event::Redrive { q });
@@ -463,7 +514,12 @@ impl<'a> Engine<'a> {
                 Loc::Transit => a.in_transit += 1,
                 Loc::InFlight => a.in_flight += 1,
                 Loc::Visible | Loc::Delayed => {
-                    if self.arch.queues.get(m.home as usize).is_some_and(|q| q.is_dead_letter_queue) {
+                    if self
+                        .arch
+                        .queues
+                        .get(m.home as usize)
+                        .is_some_and(|q| q.is_dead_letter_queue)
+                    {
                         a.dead_lettered += 1;
                     } else {
                         a.waiting += 1;
@@ -481,7 +537,11 @@ impl<'a> Engine<'a> {
             sqs: self
                 .queues
                 .iter()
-                .map(|q| SqsUsage { name: q.spec.name.clone(), fifo: q.spec.fifo, requests: q.stats.api_requests })
+                .map(|q| SqsUsage {
+                    name: q.spec.name.clone(),
+                    fifo: q.spec.fifo,
+                    requests: q.stats.api_requests,
+                })
                 .collect(),
         }
     }
@@ -492,7 +552,10 @@ impl<'a> Engine<'a> {
         for p in &self.producers {
             let mut r = p.report(window_s);
             let Target::Queue(q) = p.spec.target;
-            r.text("target", &format!("sqs:{}", self.arch.queues[q as usize].name));
+            r.text(
+                "target",
+                &format!("sqs:{}", self.arch.queues[q as usize].name),
+            );
             components.push(r);
         }
         for q in &self.queues {
@@ -538,5 +601,3 @@ impl<'a> Engine<'a> {
         }
     }
 }
-
-

@@ -131,7 +131,12 @@ impl Arrival {
                 let phase = phase(t.0, *peak_at_ns, *period_ns);
                 (offset_per_s + amplitude_per_s * (2.0 * PI * phase).cos()).max(0.0)
             }
-            Arrival::Piecewise { segments, cycle_ns, start_ns, lead_rate_per_s } => {
+            Arrival::Piecewise {
+                segments,
+                cycle_ns,
+                start_ns,
+                lead_rate_per_s,
+            } => {
                 if t.0 < *start_ns {
                     return *lead_rate_per_s;
                 }
@@ -189,11 +194,19 @@ impl Arrival {
                     st.started = true;
                     return Some(now);
                 }
-                Some(advance(now, NANOS_PER_SEC as f64 / rate_per_s, &mut st.carry))
+                Some(advance(
+                    now,
+                    NANOS_PER_SEC as f64 / rate_per_s,
+                    &mut st.carry,
+                ))
             }
             Arrival::Poisson { rate_per_s } => {
                 let e: f64 = Exp1.sample(rng);
-                Some(advance(now, e * NANOS_PER_SEC as f64 / rate_per_s, &mut st.carry))
+                Some(advance(
+                    now,
+                    e * NANOS_PER_SEC as f64 / rate_per_s,
+                    &mut st.carry,
+                ))
             }
             Arrival::Diurnal { peak_per_s, .. } => {
                 // Thinning (Lewis & Shedler): candidates at the peak rate, each kept with
@@ -208,7 +221,12 @@ impl Arrival {
                     }
                 }
             }
-            Arrival::Piecewise { segments, cycle_ns, start_ns, lead_rate_per_s } => {
+            Arrival::Piecewise {
+                segments,
+                cycle_ns,
+                start_ns,
+                lead_rate_per_s,
+            } => {
                 let mut t = now.0;
                 loop {
                     let (rate, seg_end) = if t < *start_ns {
@@ -219,7 +237,8 @@ impl Arrival {
                     };
                     if rate > 0.0 {
                         let e: f64 = Exp1.sample(rng);
-                        let cand = advance(SimTime(t), e * NANOS_PER_SEC as f64 / rate, &mut st.carry);
+                        let cand =
+                            advance(SimTime(t), e * NANOS_PER_SEC as f64 / rate, &mut st.carry);
                         if cand.0 < seg_end {
                             return Some(cand);
                         }
@@ -240,8 +259,9 @@ impl Arrival {
 #[inline]
 fn advance(now: SimTime, gap_ns: f64, carry: &mut f64) -> SimTime {
     let exact = gap_ns + *carry;
-    // Truncation is floor for the non-negative gaps used here (and much cheaper).
-    let whole = exact as u64;
+    // Round to nearest (adding ½ and truncating, which is exact for the non-negative
+    // values here and cheaper than `round`); the remainder, in [-½, ½), is carried.
+    let whole = (exact + 0.5) as u64;
     *carry = exact - whole as f64;
     SimTime(now.0.saturating_add(whole))
 }
@@ -293,8 +313,14 @@ mod tests {
     #[test]
     fn piecewise_locates_segments() {
         let segs = [
-            Segment { start_ns: 0, rate_per_s: 1.0 },
-            Segment { start_ns: 10, rate_per_s: 2.0 },
+            Segment {
+                start_ns: 0,
+                rate_per_s: 1.0,
+            },
+            Segment {
+                start_ns: 10,
+                rate_per_s: 2.0,
+            },
         ];
         assert_eq!(locate(&segs, Some(30), 5), (0, 10));
         assert_eq!(locate(&segs, Some(30), 12), (1, 30));
@@ -320,8 +346,14 @@ mod tests {
     fn zero_rate_tail_ends_process() {
         let a = Arrival::Piecewise {
             segments: vec![
-                Segment { start_ns: 0, rate_per_s: 1000.0 },
-                Segment { start_ns: NANOS_PER_SEC, rate_per_s: 0.0 },
+                Segment {
+                    start_ns: 0,
+                    rate_per_s: 1000.0,
+                },
+                Segment {
+                    start_ns: NANOS_PER_SEC,
+                    rate_per_s: 0.0,
+                },
             ]
             .into(),
             cycle_ns: None,

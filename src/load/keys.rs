@@ -30,18 +30,26 @@ pub enum KeyDist {
 impl KeyDist {
     /// Uniform over `keys` (1 to 2³²−1) keys.
     pub fn uniform(keys: u64) -> Result<Self, DistError> {
-        Ok(KeyDist::Uniform { keys: check_keys(keys)? })
+        Ok(KeyDist::Uniform {
+            keys: check_keys(keys)?,
+        })
     }
 
     /// Zipf over `keys` keys with exponent `exponent` (finite, >= 0).
     pub fn zipf(keys: u64, exponent: f64) -> Result<Self, DistError> {
         let keys = check_keys(keys)?;
         if !exponent.is_finite() || exponent < 0.0 {
-            return Err(DistError(format!("zipf exponent must be >= 0, got {exponent}")));
+            return Err(DistError(format!(
+                "zipf exponent must be >= 0, got {exponent}"
+            )));
         }
         let sampler = Zipf::new(keys as f64, exponent)
             .map_err(|e| DistError(format!("invalid zipf parameters: {e}")))?;
-        Ok(KeyDist::Zipf { keys, exponent, sampler })
+        Ok(KeyDist::Zipf {
+            keys,
+            exponent,
+            sampler,
+        })
     }
 
     /// Number of distinct keys.

@@ -91,13 +91,23 @@ impl Trace {
         let size_col = col(&["size_bytes"]);
         let key_col = col(&["key", "partition_key", "group", "message_group_id"]);
         let known = [
-            "t_s", "time_s", "timestamp_s", "second", "count", "size_bytes", "key",
-            "partition_key", "group", "message_group_id",
+            "t_s",
+            "time_s",
+            "timestamp_s",
+            "second",
+            "count",
+            "size_bytes",
+            "key",
+            "partition_key",
+            "group",
+            "message_group_id",
         ];
         if let Some(h) = headers.iter().find(|h| !known.contains(h)) {
             return Err(err(
                 1,
-                format!("unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"),
+                format!(
+                    "unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"
+                ),
             ));
         }
         let mut keys: Vec<String> = Vec::new();
@@ -139,10 +149,16 @@ impl Trace {
                 if let (Some(c), Some(v)) = (size_col, sizes.as_mut()) {
                     let f = record.get(c).unwrap_or("");
                     let b: u64 = f.parse().map_err(|_| {
-                        err(line, format!("size_bytes \"{f}\" is not a whole number of bytes"))
+                        err(
+                            line,
+                            format!("size_bytes \"{f}\" is not a whole number of bytes"),
+                        )
                     })?;
                     if b == 0 || b > u32::MAX as u64 {
-                        return Err(err(line, format!("size_bytes {b} is out of range (1 to 4 GiB)")));
+                        return Err(err(
+                            line,
+                            format!("size_bytes {b} is out of range (1 to 4 GiB)"),
+                        ));
                     }
                     v.push(b as u32);
                 }
@@ -166,7 +182,11 @@ impl Trace {
             if t_ns.is_empty() {
                 return Err(err(1, "the trace has no rows".into()));
             }
-            TraceData::Times { t_ns, size: sizes, key: key_v }
+            TraceData::Times {
+                t_ns,
+                size: sizes,
+                key: key_v,
+            }
         } else if let (Some(sc), Some(cc)) = (sec_col, count_col) {
             let mut counts: Vec<u32> = Vec::new();
             loop {
@@ -184,14 +204,20 @@ impl Trace {
                     err(line, format!("second \"{sf}\" is not a whole number >= 0"))
                 })?;
                 let cf = record.get(cc).unwrap_or("");
-                let c: u32 = cf.parse().map_err(|_| {
-                    err(line, format!("count \"{cf}\" is not a whole number >= 0"))
-                })?;
+                let c: u32 = cf
+                    .parse()
+                    .map_err(|_| err(line, format!("count \"{cf}\" is not a whole number >= 0")))?;
                 if (s as usize) < counts.len() {
-                    return Err(err(line, format!("second {s} repeats or goes backwards: seconds must increase")));
+                    return Err(err(
+                        line,
+                        format!("second {s} repeats or goes backwards: seconds must increase"),
+                    ));
                 }
                 if s > 10_000_000 {
-                    return Err(err(line, format!("second {s} is beyond the 10,000,000 s a trace may span")));
+                    return Err(err(
+                        line,
+                        format!("second {s} is beyond the 10,000,000 s a trace may span"),
+                    ));
                 }
                 counts.resize(s as usize, 0);
                 counts.push(c);
@@ -220,7 +246,13 @@ impl Trace {
             }
             TraceData::Counts { counts, .. } => counts.len() as u64 * NANOS_PER_SEC,
         };
-        Ok(Trace { path: path.to_string(), data, repeat, lap_ns, keys })
+        Ok(Trace {
+            path: path.to_string(),
+            data,
+            repeat,
+            lap_ns,
+            keys,
+        })
     }
 
     /// Number of messages in one pass.
@@ -303,10 +335,9 @@ impl Trace {
     pub fn row_attrs(&self, st: &ArrivalState) -> (Option<u32>, Option<u32>) {
         let i = st.cursor.saturating_sub(1) as usize;
         match &self.data {
-            TraceData::Times { size, key, .. } => (
-                size.as_ref().map(|v| v[i]),
-                key.as_ref().map(|v| v[i]),
-            ),
+            TraceData::Times { size, key, .. } => {
+                (size.as_ref().map(|v| v[i]), key.as_ref().map(|v| v[i]))
+            }
             TraceData::Counts { .. } => (None, None),
         }
     }
@@ -318,7 +349,12 @@ mod tests {
 
     #[test]
     fn timestamps_with_keys() {
-        let t = Trace::parse("x.csv", b"t_s,size_bytes,key\n0.5,100,a\n1.0,200,b\n1.25,300,a\n", false).unwrap();
+        let t = Trace::parse(
+            "x.csv",
+            b"t_s,size_bytes,key\n0.5,100,a\n1.0,200,b\n1.25,300,a\n",
+            false,
+        )
+        .unwrap();
         assert_eq!(t.keys, vec!["a", "b"]);
         let mut st = ArrivalState::default();
         assert_eq!(t.next(&mut st), Some(SimTime(500_000_000)));
@@ -335,7 +371,16 @@ mod tests {
         let t = Trace::parse("c.csv", b"second,count\n0,2\n2,1\n", true).unwrap();
         let mut st = ArrivalState::default();
         let got: Vec<u64> = (0..5).map(|_| t.next(&mut st).unwrap().0).collect();
-        assert_eq!(got, vec![250_000_000, 750_000_000, 2_500_000_000, 3_250_000_000, 3_750_000_000]);
+        assert_eq!(
+            got,
+            vec![
+                250_000_000,
+                750_000_000,
+                2_500_000_000,
+                3_250_000_000,
+                3_750_000_000
+            ]
+        );
         assert_eq!(t.count_between(0, 3 * NANOS_PER_SEC), 3);
         assert_eq!(t.count_between(0, 3_300_000_000), 4);
     }

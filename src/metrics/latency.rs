@@ -53,7 +53,8 @@ impl LatencyHist {
             self.max_ns = ns;
         }
         // Round to the nearest microsecond.
-        self.hist.saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
+        self.hist
+            .saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
     }
 
     /// Forgets every observation (used at the end of the warm-up).

@@ -16,7 +16,11 @@ pub struct TimeSeries {
 impl TimeSeries {
     /// A series with the given columns and no rows.
     pub fn new(columns: Vec<String>) -> Self {
-        TimeSeries { columns, t_s: Vec::new(), values: Vec::new() }
+        TimeSeries {
+            columns,
+            t_s: Vec::new(),
+            values: Vec::new(),
+        }
     }
 
     /// Appends one row; `row` must have one value per column.

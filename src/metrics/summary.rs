@@ -43,7 +43,9 @@ impl ComponentReport {
     pub fn real(&mut self, key: &'static str, v: f64) -> &mut Self {
         self.fields.insert(
             key.into(),
-            serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null),
+            serde_json::Number::from_f64(v)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
         );
         self
     }
@@ -170,7 +172,9 @@ pub struct RunSummary {
 impl RunSummary {
     /// The component of `kind` called `name`.
     pub fn component(&self, kind: &str, name: &str) -> Option<&ComponentReport> {
-        self.components.iter().find(|c| c.kind == kind && c.name == name)
+        self.components
+            .iter()
+            .find(|c| c.kind == kind && c.name == name)
     }
 
     /// A metric by path: `KIND.NAME.FIELD[.SUB]` (for example

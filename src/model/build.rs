@@ -18,17 +18,26 @@ use std::path::Path;
 pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architecture> {
     let top = |k: &str| FieldPath::top(k);
     if raw.name.trim().is_empty() {
-        return Err(Invalid::at(&top("name"), "the model name must not be empty"));
+        return Err(Invalid::at(
+            &top("name"),
+            "the model name must not be empty",
+        ));
     }
     let duration = raw.duration.0;
     if duration.is_zero() {
-        return Err(Invalid::at(&top("duration"), "duration must be longer than 0s"));
+        return Err(Invalid::at(
+            &top("duration"),
+            "duration must be longer than 0s",
+        ));
     }
     let warmup = raw.warmup.map(|d| d.0).unwrap_or(SimDuration::ZERO);
     let total = duration + warmup;
     let sample_every = match raw.sample_every {
         Some(d) if d.0.is_zero() => {
-            return Err(Invalid::at(&top("sample_every"), "sample_every must be longer than 0s"))
+            return Err(Invalid::at(
+                &top("sample_every"),
+                "sample_every must be longer than 0s",
+            ))
         }
         Some(d) => Some(d.0),
         None => None,
@@ -57,7 +66,15 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     }
     let mut queues = Vec::new();
     for (i, q) in raw.queue.iter().enumerate() {
-        queues.push(queue(q, i, &queue_idx, &raw.queue, &limits.sqs, default_latency.as_ref(), base_dir)?);
+        queues.push(queue(
+            q,
+            i,
+            &queue_idx,
+            &raw.queue,
+            &limits.sqs,
+            default_latency.as_ref(),
+            base_dir,
+        )?);
     }
     for q in 0..queues.len() {
         if let Some(dl) = queues[q].dead_letter {
@@ -78,9 +95,19 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     for (i, p) in raw.producer.iter().enumerate() {
         let path = FieldPath::item("producer", i, &p.name);
         if names.insert(p.name.as_str(), i).is_some() {
-            return Err(Invalid::at(&path.field("name"), format!("a producer called \"{}\" is already defined", p.name)));
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a producer called \"{}\" is already defined", p.name),
+            ));
         }
-        producers.push(producer(p, &path, &queue_idx, &queues, &limits.sqs, base_dir)?);
+        producers.push(producer(
+            p,
+            &path,
+            &queue_idx,
+            &queues,
+            &limits.sqs,
+            base_dir,
+        )?);
     }
 
     let mut cnames: HashMap<&str, usize> = HashMap::new();
@@ -88,9 +115,19 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     for (i, c) in raw.consumer.iter().enumerate() {
         let path = FieldPath::item("consumer", i, &c.name);
         if cnames.insert(c.name.as_str(), i).is_some() {
-            return Err(Invalid::at(&path.field("name"), format!("a consumer called \"{}\" is already defined", c.name)));
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a consumer called \"{}\" is already defined", c.name),
+            ));
         }
-        consumers.push(consumer(c, &path, &queue_idx, &queues, &limits.sqs, base_dir)?);
+        consumers.push(consumer(
+            c,
+            &path,
+            &queue_idx,
+            &queues,
+            &limits.sqs,
+            base_dir,
+        )?);
     }
 
     Ok(Architecture {
@@ -115,19 +152,31 @@ fn reference<'a>(s: &'a str, path: &FieldPath, allowed: &[&str]) -> VResult<(&'a
     let Some((kind, name)) = s.split_once(':') else {
         return Err(Invalid::at(
             path,
-            format!("\"{s}\" is not a reference: write KIND:NAME, such as \"sqs:billing\" (kinds: {})", allowed.join(", ")),
+            format!(
+                "\"{s}\" is not a reference: write KIND:NAME, such as \"sqs:billing\" (kinds: {})",
+                allowed.join(", ")
+            ),
         ));
     };
     if !allowed.contains(&kind) {
         return Err(Invalid::at(
             path,
-            format!("unknown component kind \"{kind}\" in \"{s}\": expected one of {}", allowed.join(", ")),
+            format!(
+                "unknown component kind \"{kind}\" in \"{s}\": expected one of {}",
+                allowed.join(", ")
+            ),
         ));
     }
     Ok((kind, name))
 }
 
-fn lookup(map: &HashMap<&str, usize>, name: &str, kind: &str, what: &str, path: &FieldPath) -> VResult<usize> {
+fn lookup(
+    map: &HashMap<&str, usize>,
+    name: &str,
+    kind: &str,
+    what: &str,
+    path: &FieldPath,
+) -> VResult<usize> {
     map.get(name).copied().ok_or_else(|| {
         let mut known: Vec<&&str> = map.keys().collect();
         known.sort();
@@ -136,13 +185,24 @@ fn lookup(map: &HashMap<&str, usize>, name: &str, kind: &str, what: &str, path: 
             path,
             format!(
                 "no {what} called \"{name}\" ({kind}:{name}); {}",
-                if known.is_empty() { format!("the model defines no {what}") } else { format!("defined: {}", known.join(", ")) }
+                if known.is_empty() {
+                    format!("the model defines no {what}")
+                } else {
+                    format!("defined: {}", known.join(", "))
+                }
             ),
         )
     })
 }
 
-fn check_range(path: &FieldPath, what: &str, v: SimDuration, lo: SimDuration, hi: SimDuration, source: &str) -> VResult<()> {
+fn check_range(
+    path: &FieldPath,
+    what: &str,
+    v: SimDuration,
+    lo: SimDuration,
+    hi: SimDuration,
+    source: &str,
+) -> VResult<()> {
     if v < lo || v > hi {
         return Err(Invalid::at(
             path,
@@ -154,14 +214,20 @@ fn check_range(path: &FieldPath, what: &str, v: SimDuration, lo: SimDuration, hi
 
 fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     if !(0.0..=1.0).contains(&v) || v.is_nan() {
-        return Err(Invalid::at(path, format!("{v} is not a probability: expected a value from 0 to 1")));
+        return Err(Invalid::at(
+            path,
+            format!("{v} is not a probability: expected a value from 0 to 1"),
+        ));
     }
     Ok(v)
 }
 
 fn positive_rate(path: &FieldPath, v: f64) -> VResult<f64> {
     if !v.is_finite() || v <= 0.0 {
-        return Err(Invalid::at(path, format!("rate {v} must be a number > 0 (messages per second)")));
+        return Err(Invalid::at(
+            path,
+            format!("rate {v} must be a number > 0 (messages per second)"),
+        ));
     }
     Ok(v)
 }
@@ -179,8 +245,7 @@ fn queue(
     let fifo = q.kind == RawQueueKind::Fifo;
     let name_ok = q.name.len() <= 80
         && !q.name.is_empty()
-        && q
-            .name
+        && q.name
             .trim_end_matches(".fifo")
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -194,27 +259,65 @@ fn queue(
         return Err(Invalid::at(
             &path.field("name"),
             if fifo {
-                format!("a FIFO queue's name must end in \".fifo\": call it \"{}.fifo\" (source: {})", q.name, sqslim::SOURCE_FIFO)
+                format!(
+                    "a FIFO queue's name must end in \".fifo\": call it \"{}.fifo\" (source: {})",
+                    q.name,
+                    sqslim::SOURCE_FIFO
+                )
             } else {
                 format!("only FIFO queues may end in \".fifo\": add kind = \"fifo\" or rename it (source: {})", sqslim::SOURCE_FIFO)
             },
         ));
     }
-    let vt = q.visibility_timeout.map(|d| d.0).unwrap_or(lim.default_visibility_timeout.0);
-    check_range(&path.field("visibility_timeout"), "visibility timeout", vt, SimDuration::ZERO, lim.max_visibility_timeout.0, sqslim::SOURCE_VISIBILITY)?;
+    let vt = q
+        .visibility_timeout
+        .map(|d| d.0)
+        .unwrap_or(lim.default_visibility_timeout.0);
+    check_range(
+        &path.field("visibility_timeout"),
+        "visibility timeout",
+        vt,
+        SimDuration::ZERO,
+        lim.max_visibility_timeout.0,
+        sqslim::SOURCE_VISIBILITY,
+    )?;
     let delay = q.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-    check_range(&path.field("delay"), "delay", delay, SimDuration::ZERO, lim.max_delay.0, sqslim::SOURCE_QUOTAS)?;
+    check_range(
+        &path.field("delay"),
+        "delay",
+        delay,
+        SimDuration::ZERO,
+        lim.max_delay.0,
+        sqslim::SOURCE_QUOTAS,
+    )?;
     let retention = q.retention.map(|d| d.0).unwrap_or(lim.default_retention.0);
-    check_range(&path.field("retention"), "retention period", retention, lim.min_retention.0, lim.max_retention.0, sqslim::SOURCE_MESSAGES)?;
+    check_range(
+        &path.field("retention"),
+        "retention period",
+        retention,
+        lim.min_retention.0,
+        lim.max_retention.0,
+        sqslim::SOURCE_MESSAGES,
+    )?;
     let wait = q.receive_wait.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-    check_range(&path.field("receive_wait"), "receive wait time", wait, SimDuration::ZERO, lim.max_receive_wait.0, sqslim::SOURCE_QUOTAS)?;
+    check_range(
+        &path.field("receive_wait"),
+        "receive wait time",
+        wait,
+        SimDuration::ZERO,
+        lim.max_receive_wait.0,
+        sqslim::SOURCE_QUOTAS,
+    )?;
     let max_size = q.max_message_size.unwrap_or(lim.max_message_size);
     if max_size < lim.min_message_size_setting || max_size > lim.max_message_size {
         return Err(Invalid::at(
             &path.field("max_message_size"),
             format!(
                 "maximum message size {} is outside AWS's limits of {} to {} (source: {})",
-                max_size, lim.min_message_size_setting, lim.max_message_size, sqslim::SOURCE_MESSAGES
+                max_size,
+                lim.min_message_size_setting,
+                lim.max_message_size,
+                sqslim::SOURCE_MESSAGES
             ),
         ));
     }
@@ -224,7 +327,10 @@ fn queue(
             let dpath = path.field("dead_letter");
             let target = lookup(idx, &dl.queue, "sqs", "queue", &dpath.field("queue"))?;
             if target == i {
-                return Err(Invalid::at(&dpath.field("queue"), "a queue cannot be its own dead-letter queue"));
+                return Err(Invalid::at(
+                    &dpath.field("queue"),
+                    "a queue cannot be its own dead-letter queue",
+                ));
             }
             let tfifo = all[target].kind == RawQueueKind::Fifo;
             if tfifo != fifo {
@@ -243,10 +349,18 @@ fn queue(
             if dl.max_receive_count < 1 || dl.max_receive_count > lim.max_receive_count {
                 return Err(Invalid::at(
                     &dpath.field("max_receive_count"),
-                    format!("max_receive_count {} is outside AWS's limits of 1 to {} (source: {})", dl.max_receive_count, lim.max_receive_count, sqslim::SOURCE_DLQ),
+                    format!(
+                        "max_receive_count {} is outside AWS's limits of 1 to {} (source: {})",
+                        dl.max_receive_count,
+                        lim.max_receive_count,
+                        sqslim::SOURCE_DLQ
+                    ),
                 ));
             }
-            Some(DeadLetter { queue: target, max_receive_count: dl.max_receive_count })
+            Some(DeadLetter {
+                queue: target,
+                max_receive_count: dl.max_receive_count,
+            })
         }
     };
     let redrive = match &q.redrive {
@@ -254,23 +368,40 @@ fn queue(
         Some(r) => {
             let rate = r.rate_per_s.unwrap_or(500.0);
             positive_rate(&path.field("redrive").field("rate_per_s"), rate)?;
-            Some(Redrive { at: r.at.0, rate_per_s: rate })
+            Some(Redrive {
+                at: r.at.0,
+                rate_per_s: rate,
+            })
         }
     };
     let high_throughput = q.high_throughput.unwrap_or(false);
     if high_throughput && !fifo {
-        return Err(Invalid::at(&path.field("high_throughput"), "high-throughput mode applies to FIFO queues only"));
+        return Err(Invalid::at(
+            &path.field("high_throughput"),
+            "high-throughput mode applies to FIFO queues only",
+        ));
     }
     if q.content_based_deduplication.is_some() && !fifo {
-        return Err(Invalid::at(&path.field("content_based_deduplication"), "content-based deduplication applies to FIFO queues only"));
+        return Err(Invalid::at(
+            &path.field("content_based_deduplication"),
+            "content-based deduplication applies to FIFO queues only",
+        ));
     }
-    let dup = prob(&path.field("duplicate_probability"), q.duplicate_probability.unwrap_or(0.0))?;
+    let dup = prob(
+        &path.field("duplicate_probability"),
+        q.duplicate_probability.unwrap_or(0.0),
+    )?;
     if dup > 0.0 && fifo {
         return Err(Invalid::at(&path.field("duplicate_probability"), "FIFO queues deliver exactly once: duplicate_probability applies to standard queues only"));
     }
-    let sample = q.short_poll_sample.unwrap_or(sqslim::DEFAULT_SHORT_POLL_SAMPLE);
+    let sample = q
+        .short_poll_sample
+        .unwrap_or(sqslim::DEFAULT_SHORT_POLL_SAMPLE);
     if !(sample > 0.0 && sample <= 1.0) {
-        return Err(Invalid::at(&path.field("short_poll_sample"), format!("{sample} must be in (0, 1]")));
+        return Err(Invalid::at(
+            &path.field("short_poll_sample"),
+            format!("{sample} must be in (0, 1]"),
+        ));
     }
     let api_latency = match &q.api_latency {
         Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
@@ -290,7 +421,11 @@ fn queue(
         duplicate_probability: dup,
         short_poll_sample: sample,
         api_latency,
-        in_flight_limit: if fifo { lim.in_flight_fifo } else { lim.in_flight_standard },
+        in_flight_limit: if fifo {
+            lim.in_flight_fifo
+        } else {
+            lim.in_flight_standard
+        },
         tps_limit: if !fifo {
             None
         } else if high_throughput {
@@ -298,7 +433,11 @@ fn queue(
         } else {
             Some(lim.fifo_tps_per_action)
         },
-        group_rps_limit: if fifo && high_throughput { Some(lim.fifo_high_throughput_group_rps) } else { None },
+        group_rps_limit: if fifo && high_throughput {
+            Some(lim.fifo_high_throughput_group_rps)
+        } else {
+            None
+        },
         dedup_interval: lim.dedup_interval.0,
         billing_chunk: lim.billing_chunk.0.clamp(1, u32::MAX as u64) as u32,
         is_dead_letter_queue: false,
@@ -369,10 +508,16 @@ fn producer(
             ));
         }
     }
-    let linger = p.linger.map(|d| d.0).unwrap_or(SimDuration::from_millis(100));
+    let linger = p
+        .linger
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(100));
     let (keys, key_prefix) = match (&p.group, &p.partition_key) {
         (Some(_), Some(_)) => {
-            return Err(Invalid::at(&path.field("group"), "give either `group` (FIFO message groups) or `partition_key`, not both"))
+            return Err(Invalid::at(
+                &path.field("group"),
+                "give either `group` (FIFO message groups) or `partition_key`, not both",
+            ))
         }
         (Some(k), None) => {
             let (d, pre) = key_dist(k, &path.field("group"))?;
@@ -384,7 +529,8 @@ fn producer(
         }
         (None, None) => (None, "key-".to_string()),
     };
-    if queue.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty()) {
+    if queue.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty())
+    {
         return Err(Invalid::at(
             &path.field("group"),
             format!("queue \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", queue.name, sqslim::SOURCE_FIFO),
@@ -394,11 +540,17 @@ fn producer(
     for (name, values) in &p.attributes {
         let apath = path.field("attributes").field(name);
         if values.is_empty() {
-            return Err(Invalid::at(&apath, "an attribute needs at least one value with a weight"));
+            return Err(Invalid::at(
+                &apath,
+                "an attribute needs at least one value with a weight",
+            ));
         }
         let total: f64 = values.values().sum();
         if values.values().any(|w| !w.is_finite() || *w < 0.0) || total <= 0.0 {
-            return Err(Invalid::at(&apath, "attribute weights must be >= 0 with a positive sum"));
+            return Err(Invalid::at(
+                &apath,
+                "attribute weights must be >= 0 with a positive sum",
+            ));
         }
         let mut acc = 0.0;
         let mut cumulative = Vec::new();
@@ -409,16 +561,33 @@ fn producer(
         if let Some(last) = cumulative.last_mut() {
             *last = 1.0;
         }
-        attributes.push(CategoricalAttr { name: name.clone(), values: values.keys().cloned().collect(), cumulative });
+        attributes.push(CategoricalAttr {
+            name: name.clone(),
+            values: values.keys().cloned().collect(),
+            cumulative,
+        });
     }
     let delay = p.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-    check_range(&path.field("delay"), "message delay", delay, SimDuration::ZERO, lim.max_delay.0, sqslim::SOURCE_QUOTAS)?;
+    check_range(
+        &path.field("delay"),
+        "message delay",
+        delay,
+        SimDuration::ZERO,
+        lim.max_delay.0,
+        sqslim::SOURCE_QUOTAS,
+    )?;
     if queue.fifo && !delay.is_zero() {
-        return Err(Invalid::at(&path.field("delay"), "FIFO queues do not support per-message delays (set the queue's delay instead)"));
+        return Err(Invalid::at(
+            &path.field("delay"),
+            "FIFO queues do not support per-message delays (set the queue's delay instead)",
+        ));
     }
     let resend = match &p.resend {
         None => None,
-        Some(r) => Some(Resend { probability: prob(&path.field("resend").field("probability"), r.probability)?, after: r.after.0 }),
+        Some(r) => Some(Resend {
+            probability: prob(&path.field("resend").field("probability"), r.probability)?,
+            after: r.after.0,
+        }),
     };
     let retry = match &p.retry {
         None => RetryPolicy::default(),
@@ -426,7 +595,10 @@ fn producer(
             let d = RetryPolicy::default();
             let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
             if max_attempts == 0 {
-                return Err(Invalid::at(&path.field("retry").field("max_attempts"), "max_attempts counts the first attempt: it must be >= 1"));
+                return Err(Invalid::at(
+                    &path.field("retry").field("max_attempts"),
+                    "max_attempts counts the first attempt: it must be >= 1",
+                ));
             }
             RetryPolicy {
                 max_attempts,
@@ -464,7 +636,10 @@ fn consumer(
     let q = lookup(queue_idx, name, "sqs", "queue", &spath)?;
     let queue = &queues[q];
     if c.workers == 0 && c.autoscale.is_none() {
-        return Err(Invalid::at(&path.field("workers"), "a worker pool needs at least 1 worker"));
+        return Err(Invalid::at(
+            &path.field("workers"),
+            "a worker pool needs at least 1 worker",
+        ));
     }
     let rpath = path.field("receive");
     let max_messages = c.receive.max_messages.unwrap_or(1);
@@ -475,44 +650,97 @@ fn consumer(
         ));
     }
     let wait = c.receive.wait.map(|d| d.0).unwrap_or(queue.receive_wait);
-    check_range(&rpath.field("wait"), "receive wait time", wait, SimDuration::ZERO, lim.max_receive_wait.0, sqslim::SOURCE_QUOTAS)?;
-    let visibility_timeout = c.receive.visibility_timeout.map(|d| d.0).unwrap_or(queue.visibility_timeout);
-    check_range(&rpath.field("visibility_timeout"), "visibility timeout", visibility_timeout, SimDuration::ZERO, lim.max_visibility_timeout.0, sqslim::SOURCE_VISIBILITY)?;
+    check_range(
+        &rpath.field("wait"),
+        "receive wait time",
+        wait,
+        SimDuration::ZERO,
+        lim.max_receive_wait.0,
+        sqslim::SOURCE_QUOTAS,
+    )?;
+    let visibility_timeout = c
+        .receive
+        .visibility_timeout
+        .map(|d| d.0)
+        .unwrap_or(queue.visibility_timeout);
+    check_range(
+        &rpath.field("visibility_timeout"),
+        "visibility timeout",
+        visibility_timeout,
+        SimDuration::ZERO,
+        lim.max_visibility_timeout.0,
+        sqslim::SOURCE_VISIBILITY,
+    )?;
     let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
-    let failure_probability = prob(&path.field("failure_probability"), c.failure_probability.unwrap_or(0.0))?;
+    let failure_probability = prob(
+        &path.field("failure_probability"),
+        c.failure_probability.unwrap_or(0.0),
+    )?;
     let mut failure_windows = Vec::new();
     for (i, w) in c.failures.iter().enumerate() {
         let wpath = path.field("failures").index(i);
-        let p = w.probability.ok_or_else(|| Invalid::at(&wpath, "a failure window needs a `probability`"))?;
-        failure_windows.push(Window { from: SimTime::ZERO + w.from.0, until: SimTime::ZERO + w.from.0 + w.length.0, probability: prob(&wpath.field("probability"), p)? });
+        let p = w
+            .probability
+            .ok_or_else(|| Invalid::at(&wpath, "a failure window needs a `probability`"))?;
+        failure_windows.push(Window {
+            from: SimTime::ZERO + w.from.0,
+            until: SimTime::ZERO + w.from.0 + w.length.0,
+            probability: prob(&wpath.field("probability"), p)?,
+        });
     }
     let mut outages = Vec::new();
     for (i, w) in c.outages.iter().enumerate() {
         let wpath = path.field("outages").index(i);
         if w.probability.is_some() {
-            return Err(Invalid::at(&wpath.field("probability"), "an outage has no probability: the pool is down for the whole window"));
+            return Err(Invalid::at(
+                &wpath.field("probability"),
+                "an outage has no probability: the pool is down for the whole window",
+            ));
         }
         if w.length.0.is_zero() {
-            return Err(Invalid::at(&wpath.field("for"), "an outage must last longer than 0s"));
+            return Err(Invalid::at(
+                &wpath.field("for"),
+                "an outage must last longer than 0s",
+            ));
         }
-        outages.push(Window { from: SimTime::ZERO + w.from.0, until: SimTime::ZERO + w.from.0 + w.length.0, probability: 1.0 });
+        outages.push(Window {
+            from: SimTime::ZERO + w.from.0,
+            until: SimTime::ZERO + w.from.0 + w.length.0,
+            probability: 1.0,
+        });
     }
     outages.sort_by_key(|w| w.from);
     if outages.windows(2).any(|w| w[1].from < w[0].until) {
-        return Err(Invalid::at(&path.field("outages"), "outage windows overlap"));
+        return Err(Invalid::at(
+            &path.field("outages"),
+            "outage windows overlap",
+        ));
     }
     let heartbeat = match &c.heartbeat {
         None => None,
         Some(h) => {
             let hpath = path.field("heartbeat");
             if h.every.0.is_zero() {
-                return Err(Invalid::at(&hpath.field("every"), "heartbeat interval must be longer than 0s"));
+                return Err(Invalid::at(
+                    &hpath.field("every"),
+                    "heartbeat interval must be longer than 0s",
+                ));
             }
-            check_range(&hpath.field("extend_to"), "visibility timeout", h.extend_to.0, SimDuration::ZERO, lim.max_visibility_timeout.0, sqslim::SOURCE_VISIBILITY)?;
+            check_range(
+                &hpath.field("extend_to"),
+                "visibility timeout",
+                h.extend_to.0,
+                SimDuration::ZERO,
+                lim.max_visibility_timeout.0,
+                sqslim::SOURCE_VISIBILITY,
+            )?;
             if h.extend_to.0 <= h.every.0 {
                 return Err(Invalid::at(&hpath.field("extend_to"), format!("extend_to {} must be longer than the heartbeat interval {} or messages reappear between heartbeats", h.extend_to, h.every)));
             }
-            Some(Heartbeat { every: h.every.0, extend_to: h.extend_to.0 })
+            Some(Heartbeat {
+                every: h.every.0,
+                extend_to: h.extend_to.0,
+            })
         }
     };
     let autoscale = match &c.autoscale {
@@ -520,13 +748,25 @@ fn consumer(
         Some(a) => {
             let apath = path.field("autoscale");
             if a.min > a.max || a.max == 0 {
-                return Err(Invalid::at(&apath, format!("autoscale needs 0 <= min <= max and max >= 1, got min {} max {}", a.min, a.max)));
+                return Err(Invalid::at(
+                    &apath,
+                    format!(
+                        "autoscale needs 0 <= min <= max and max >= 1, got min {} max {}",
+                        a.min, a.max
+                    ),
+                ));
             }
             if a.max > 100_000 {
                 return Err(Invalid::at(&apath.field("max"), "at most 100,000 workers"));
             }
             if c.workers < a.min || c.workers > a.max {
-                return Err(Invalid::at(&path.field("workers"), format!("the starting workers {} must lie within autoscale min {} and max {}", c.workers, a.min, a.max)));
+                return Err(Invalid::at(
+                    &path.field("workers"),
+                    format!(
+                        "the starting workers {} must lie within autoscale min {} and max {}",
+                        c.workers, a.min, a.max
+                    ),
+                ));
             }
             let target = match (a.target_backlog_per_worker, a.max_latency) {
                 (Some(t), None) => t,
@@ -536,25 +776,43 @@ fn consumer(
                     l.0.as_secs_f64() / service_time.mean_s().max(1e-9)
                 }
                 _ => {
-                    return Err(Invalid::at(&apath, "give exactly one of target_backlog_per_worker or max_latency"))
+                    return Err(Invalid::at(
+                        &apath,
+                        "give exactly one of target_backlog_per_worker or max_latency",
+                    ))
                 }
             };
             if !(target > 0.0 && target.is_finite()) {
-                return Err(Invalid::at(&apath, format!("target backlog per worker {target} must be > 0")));
+                return Err(Invalid::at(
+                    &apath,
+                    format!("target backlog per worker {target} must be > 0"),
+                ));
             }
             Some(Autoscale {
                 min: a.min,
                 max: a.max,
                 target_backlog_per_worker: target,
-                evaluate_every: a.evaluate_every.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
-                scale_out_cooldown: a.scale_out_cooldown.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
-                scale_in_cooldown: a.scale_in_cooldown.map(|d| d.0).unwrap_or(SimDuration::from_secs(300)),
+                evaluate_every: a
+                    .evaluate_every
+                    .map(|d| d.0)
+                    .unwrap_or(SimDuration::from_secs(60)),
+                scale_out_cooldown: a
+                    .scale_out_cooldown
+                    .map(|d| d.0)
+                    .unwrap_or(SimDuration::from_secs(60)),
+                scale_in_cooldown: a
+                    .scale_in_cooldown
+                    .map(|d| d.0)
+                    .unwrap_or(SimDuration::from_secs(300)),
                 warmup: a.warmup.map(|d| d.0).unwrap_or(SimDuration::from_secs(60)),
             })
         }
     };
     if c.workers > 100_000 {
-        return Err(Invalid::at(&path.field("workers"), "at most 100,000 workers"));
+        return Err(Invalid::at(
+            &path.field("workers"),
+            "at most 100,000 workers",
+        ));
     }
     Ok(PoolSpec {
         name: c.name.clone(),
@@ -576,13 +834,27 @@ fn consumer(
 
 /// A duration distribution.
 pub fn dur_dist(raw: &RawDist<Dur>, path: &FieldPath, base_dir: &Path) -> VResult<DurationDist> {
-    let d = dist(raw, path, base_dir, |d| d.0 .0 as f64, |s| parse_duration(s).map(|d| d.0 as f64), "duration")?;
+    let d = dist(
+        raw,
+        path,
+        base_dir,
+        |d| d.0 .0 as f64,
+        |s| parse_duration(s).map(|d| d.0 as f64),
+        "duration",
+    )?;
     Ok(DurationDist(d))
 }
 
 /// A size distribution.
 pub fn size_dist(raw: &RawDist<Bytes>, path: &FieldPath, base_dir: &Path) -> VResult<SizeDist> {
-    let d = dist(raw, path, base_dir, |b| b.0 as f64, |s| parse_size(s).map(|b| b as f64), "size")?;
+    let d = dist(
+        raw,
+        path,
+        base_dir,
+        |b| b.0 as f64,
+        |s| parse_size(s).map(|b| b as f64),
+        "size",
+    )?;
     Ok(SizeDist(d))
 }
 
@@ -635,13 +907,27 @@ fn fmt_q(v: f64, what: &str) -> String {
 /// Reads one column of an empirical-distribution CSV: values with units (`"2KB"`,
 /// `"80ms"`), or plain numbers when the header says the unit (`size_bytes`, `time_ms`,
 /// `time_s`).
-fn empirical(path: &Path, column: Option<&str>, parse: fn(&str) -> Result<f64, String>, what: &str) -> Result<Vec<f64>, String> {
+fn empirical(
+    path: &Path,
+    column: Option<&str>,
+    parse: fn(&str) -> Result<f64, String>,
+    what: &str,
+) -> Result<Vec<f64>, String> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(bytes.as_slice());
-    let headers = rdr.headers().map_err(|e| format!("{shown}:1: cannot read the header row: {e}"))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(bytes.as_slice());
+    let headers = rdr
+        .headers()
+        .map_err(|e| format!("{shown}:1: cannot read the header row: {e}"))?
+        .clone();
     let col = match column {
-        Some(c) => headers.iter().position(|h| h == c).ok_or_else(|| format!("{shown}:1: no column \"{c}\""))?,
+        Some(c) => headers
+            .iter()
+            .position(|h| h == c)
+            .ok_or_else(|| format!("{shown}:1: no column \"{c}\""))?,
         None => 0,
     };
     let header = headers.get(col).unwrap_or("");
@@ -656,7 +942,12 @@ fn empirical(path: &Path, column: Option<&str>, parse: fn(&str) -> Result<f64, S
     };
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| format!("{shown}:{}: malformed row: {e}", e.position().map(|p| p.line()).unwrap_or(0)))?;
+        let rec = rec.map_err(|e| {
+            format!(
+                "{shown}:{}: malformed row: {e}",
+                e.position().map(|p| p.line()).unwrap_or(0)
+            )
+        })?;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let field = rec.get(col).unwrap_or("");
         let v = match (scale, field.parse::<f64>()) {
@@ -674,7 +965,11 @@ fn empirical(path: &Path, column: Option<&str>, parse: fn(&str) -> Result<f64, S
 fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
     let (d, prefix) = match raw {
         RawKeyDist::Uniform { keys, prefix } => (KeyDist::uniform(*keys), prefix),
-        RawKeyDist::Zipf { keys, exponent, prefix } => (KeyDist::zipf(*keys, *exponent), prefix),
+        RawKeyDist::Zipf {
+            keys,
+            exponent,
+            prefix,
+        } => (KeyDist::zipf(*keys, *exponent), prefix),
     };
     let d = d.map_err(|e| Invalid::at(path, e.0))?;
     Ok((d, prefix.clone().unwrap_or_else(|| "key-".into())))
@@ -682,19 +977,38 @@ fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
 
 fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {
     Ok(match raw {
-        RawLoad::Constant { rate_per_s } => Arrival::Constant { rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)? },
-        RawLoad::Poisson { rate_per_s } => Arrival::Poisson { rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)? },
-        RawLoad::Diurnal { mean_per_s, peak_to_mean, period, peak_at } => {
+        RawLoad::Constant { rate_per_s } => Arrival::Constant {
+            rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)?,
+        },
+        RawLoad::Poisson { rate_per_s } => Arrival::Poisson {
+            rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)?,
+        },
+        RawLoad::Diurnal {
+            mean_per_s,
+            peak_to_mean,
+            period,
+            peak_at,
+        } => {
             let mean = positive_rate(&path.field("mean_per_s"), *mean_per_s)?;
             if !(peak_to_mean.is_finite() && *peak_to_mean >= 1.0) {
-                return Err(Invalid::at(&path.field("peak_to_mean"), format!("peak_to_mean {peak_to_mean} must be >= 1 (the peak is at least the mean)")));
+                return Err(Invalid::at(
+                    &path.field("peak_to_mean"),
+                    format!(
+                        "peak_to_mean {peak_to_mean} must be >= 1 (the peak is at least the mean)"
+                    ),
+                ));
             }
             if *peak_to_mean > 50.0 {
                 return Err(Invalid::at(&path.field("peak_to_mean"), format!("peak_to_mean {peak_to_mean} is above 50: use `bursts` or `steps` for such spikes")));
             }
-            let period = period.map(|d| d.0).unwrap_or(SimDuration::from_secs(86_400));
+            let period = period
+                .map(|d| d.0)
+                .unwrap_or(SimDuration::from_secs(86_400));
             if period.is_zero() {
-                return Err(Invalid::at(&path.field("period"), "period must be longer than 0s"));
+                return Err(Invalid::at(
+                    &path.field("period"),
+                    "period must be longer than 0s",
+                ));
             }
             let peak_at = peak_at.map(|d| d.0).unwrap_or(SimDuration(period.0 / 2));
             let (b, a) = diurnal_shape(mean, *peak_to_mean);
@@ -707,60 +1021,116 @@ fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival>
                 peak_at_ns: peak_at.0 % period.0,
             }
         }
-        RawLoad::Bursts { base_per_s, burst_per_s, burst_every, burst_for, first_burst_at } => {
+        RawLoad::Bursts {
+            base_per_s,
+            burst_per_s,
+            burst_every,
+            burst_for,
+            first_burst_at,
+        } => {
             if !(base_per_s.is_finite() && *base_per_s >= 0.0) {
-                return Err(Invalid::at(&path.field("base_per_s"), format!("rate {base_per_s} must be >= 0")));
+                return Err(Invalid::at(
+                    &path.field("base_per_s"),
+                    format!("rate {base_per_s} must be >= 0"),
+                ));
             }
             positive_rate(&path.field("burst_per_s"), *burst_per_s)?;
             let every = burst_every.0;
             let len = burst_for.0;
             if len.is_zero() || len >= every {
-                return Err(Invalid::at(&path.field("burst_for"), format!("burst_for {} must be longer than 0s and shorter than burst_every {}", len, every)));
+                return Err(Invalid::at(
+                    &path.field("burst_for"),
+                    format!(
+                        "burst_for {} must be longer than 0s and shorter than burst_every {}",
+                        len, every
+                    ),
+                ));
             }
             // Bursts at first + k·every (k >= 0), the base rate before the first.
             let first = first_burst_at.map(|d| d.0).unwrap_or(every);
             let segs = vec![
-                Segment { start_ns: 0, rate_per_s: *burst_per_s },
-                Segment { start_ns: len.0, rate_per_s: *base_per_s },
+                Segment {
+                    start_ns: 0,
+                    rate_per_s: *burst_per_s,
+                },
+                Segment {
+                    start_ns: len.0,
+                    rate_per_s: *base_per_s,
+                },
             ];
-            Arrival::Piecewise { segments: segs.into(), cycle_ns: Some(every.0), start_ns: first.0, lead_rate_per_s: *base_per_s }
+            Arrival::Piecewise {
+                segments: segs.into(),
+                cycle_ns: Some(every.0),
+                start_ns: first.0,
+                lead_rate_per_s: *base_per_s,
+            }
         }
-        RawLoad::Steps { steps, repeat_every } => {
+        RawLoad::Steps {
+            steps,
+            repeat_every,
+        } => {
             if steps.is_empty() {
-                return Err(Invalid::at(&path.field("steps"), "steps needs at least one { at, rate_per_s }"));
+                return Err(Invalid::at(
+                    &path.field("steps"),
+                    "steps needs at least one { at, rate_per_s }",
+                ));
             }
             let mut segs = Vec::new();
             for (i, s) in steps.iter().enumerate() {
                 let spath = path.field("steps").index(i);
                 if !(s.rate_per_s.is_finite() && s.rate_per_s >= 0.0) {
-                    return Err(Invalid::at(&spath.field("rate_per_s"), format!("rate {} must be >= 0", s.rate_per_s)));
+                    return Err(Invalid::at(
+                        &spath.field("rate_per_s"),
+                        format!("rate {} must be >= 0", s.rate_per_s),
+                    ));
                 }
                 if i == 0 && !s.at.0.is_zero() {
-                    return Err(Invalid::at(&spath.field("at"), "the first step must start at \"0s\""));
+                    return Err(Invalid::at(
+                        &spath.field("at"),
+                        "the first step must start at \"0s\"",
+                    ));
                 }
                 if i > 0 && s.at.0 .0 <= segs.last().map(|x: &Segment| x.start_ns).unwrap_or(0) {
                     return Err(Invalid::at(&spath.field("at"), "step times must increase"));
                 }
-                segs.push(Segment { start_ns: s.at.0 .0, rate_per_s: s.rate_per_s });
+                segs.push(Segment {
+                    start_ns: s.at.0 .0,
+                    rate_per_s: s.rate_per_s,
+                });
             }
             if segs.iter().all(|s| s.rate_per_s == 0.0) {
-                return Err(Invalid::at(&path.field("steps"), "every step has rate 0: the producer would send nothing"));
+                return Err(Invalid::at(
+                    &path.field("steps"),
+                    "every step has rate 0: the producer would send nothing",
+                ));
             }
             let cycle = match repeat_every {
                 None => None,
                 Some(d) => {
                     if d.0 .0 <= segs.last().map(|s| s.start_ns).unwrap_or(0) {
-                        return Err(Invalid::at(&path.field("repeat_every"), "repeat_every must be longer than the last step's start"));
+                        return Err(Invalid::at(
+                            &path.field("repeat_every"),
+                            "repeat_every must be longer than the last step's start",
+                        ));
                     }
                     Some(d.0 .0)
                 }
             };
-            Arrival::Piecewise { segments: segs.into(), cycle_ns: cycle, start_ns: 0, lead_rate_per_s: 0.0 }
+            Arrival::Piecewise {
+                segments: segs.into(),
+                cycle_ns: cycle,
+                start_ns: 0,
+                lead_rate_per_s: 0.0,
+            }
         }
         RawLoad::Trace { file, repeat } => {
-            let t = Trace::load(&base_dir.join(file), *repeat).map_err(|e| Invalid::at(&path.field("file"), e.to_string()))?;
+            let t = Trace::load(&base_dir.join(file), *repeat)
+                .map_err(|e| Invalid::at(&path.field("file"), e.to_string()))?;
             if t.is_empty() {
-                return Err(Invalid::at(&path.field("file"), format!("trace {} sends no messages", t.path)));
+                return Err(Invalid::at(
+                    &path.field("file"),
+                    format!("trace {} sends no messages", t.path),
+                ));
             }
             Arrival::Trace(t.into())
         }

@@ -24,7 +24,10 @@ pub struct FieldPath {
 impl FieldPath {
     /// The top-level field `key`.
     pub fn top(key: &str) -> Self {
-        FieldPath { segs: vec![Seg::Key(key.into())], name: None }
+        FieldPath {
+            segs: vec![Seg::Key(key.into())],
+            name: None,
+        }
     }
 
     /// Element `index` (named `name`) of the array of tables `table` (`[[queue]]`).
@@ -120,7 +123,10 @@ pub struct Invalid {
 impl Invalid {
     /// A failure at `path`.
     pub fn at(path: &FieldPath, message: impl Into<String>) -> Self {
-        Invalid { path: path.clone(), message: message.into() }
+        Invalid {
+            path: path.clone(),
+            message: message.into(),
+        }
     }
 }
 

@@ -12,7 +12,12 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -168,9 +173,12 @@ mod tests {
         let p = FieldPath::item("queue", 1, "b").field("visibility_timeout");
         let s = span_of(SRC, &p).unwrap();
         assert_eq!(line_col(SRC, s.start).0, 9);
-        let p = FieldPath::item("queue", 1, "b").field("dead_letter").field("max_receive_count");
+        let p = FieldPath::item("queue", 1, "b")
+            .field("dead_letter")
+            .field("max_receive_count");
         let s = span_of(SRC, &p).unwrap();
-        assert_eq!(line_col(SRC, s.start), (10, 33));
+        // `dead_letter = { queue = "dlq", ` is 31 characters: the key starts in column 32.
+        assert_eq!(line_col(SRC, s.start), (10, 32));
         let s = span_of(SRC, &FieldPath::top("duration")).unwrap();
         assert_eq!(line_col(SRC, s.start).0, 2);
     }
@@ -178,6 +186,9 @@ mod tests {
     #[test]
     fn names_path_at_offset() {
         let off = SRC.find("13h").unwrap();
-        assert_eq!(path_at(SRC, off).as_deref(), Some("queue[\"b\"].visibility_timeout"));
+        assert_eq!(
+            path_at(SRC, off).as_deref(),
+            Some("queue[\"b\"].visibility_timeout")
+        );
     }
 }

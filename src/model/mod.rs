@@ -71,7 +71,11 @@ impl Architecture {
             return d;
         }
         let want = self.horizon().as_secs_f64() / 500.0;
-        let s = NICE.iter().copied().find(|n| *n as f64 >= want).unwrap_or_else(|| (want / 3600.0).ceil() as u64 * 3600);
+        let s = NICE
+            .iter()
+            .copied()
+            .find(|n| *n as f64 >= want)
+            .unwrap_or_else(|| (want / 3600.0).ceil() as u64 * 3600);
         SimDuration::from_secs(s)
     }
 }
@@ -150,10 +154,19 @@ pub fn parse_raw(src: &str, file: &str) -> Result<raw::RawModel, ModelError> {
         if message.starts_with("missing field") {
             message = format!("{message} (required; see models/README.md)");
         }
-        if message.contains("invalid type") || message.contains("expected") || message.starts_with("unknown") {
+        if message.contains("invalid type")
+            || message.contains("expected")
+            || message.starts_with("unknown")
+        {
             // toml's own text is precise; keep it.
         }
-        ModelError { file: file.to_string(), line, column, field, message }
+        ModelError {
+            file: file.to_string(),
+            line,
+            column,
+            field,
+            message,
+        }
     })
 }
 
@@ -166,5 +179,11 @@ pub fn place(src: &str, file: &str, path: &FieldPath, message: String) -> ModelE
         }
         None => (None, None),
     };
-    ModelError { file: file.to_string(), line, column, field: path.to_string(), message }
+    ModelError {
+        file: file.to_string(),
+        line,
+        column,
+        field: path.to_string(),
+        message,
+    }
 }

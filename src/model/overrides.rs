@@ -61,7 +61,10 @@ fn collect(prefix: &str, t: &Table, out: &mut Vec<String>) {
 }
 
 /// The candidate closest to `want` by edit distance, if reasonably close.
-pub fn nearest<'a>(want: &str, candidates: impl IntoIterator<Item = &'a String>) -> Option<&'a String> {
+pub fn nearest<'a>(
+    want: &str,
+    candidates: impl IntoIterator<Item = &'a String>,
+) -> Option<&'a String> {
     candidates
         .into_iter()
         .map(|c| (levenshtein(want, c), c))
@@ -78,7 +81,9 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + usize::from(ca != *cb));
+            cur[j + 1] = (prev[j + 1] + 1)
+                .min(cur[j] + 1)
+                .min(prev[j] + usize::from(ca != *cb));
         }
         prev = cur;
     }
@@ -90,31 +95,49 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 pub fn apply(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), OverrideError> {
     let all = paths(doc);
     let fail = |what: String| {
-        let hint = nearest(path, all.iter()).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-        OverrideError { message: format!("{what}{hint}") }
+        let hint = nearest(path, all.iter())
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        OverrideError {
+            message: format!("{what}{hint}"),
+        }
     };
     let (head, rest) = path.split_once('.').unwrap_or((path, ""));
     // A component table array?
     if let Some(Item::ArrayOfTables(arr)) = doc.get_mut(head) {
         let names: Vec<String> = arr
             .iter()
-            .map(|t| t.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string())
+            .map(|t| {
+                t.get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            })
             .collect();
         // Longest name that prefixes `rest` followed by a dot.
         let best = names
             .iter()
             .enumerate()
-            .filter(|(_, n)| rest.len() > n.len() && rest.starts_with(n.as_str()) && rest.as_bytes()[n.len()] == b'.')
+            .filter(|(_, n)| {
+                rest.len() > n.len()
+                    && rest.starts_with(n.as_str())
+                    && rest.as_bytes()[n.len()] == b'.'
+            })
             .max_by_key(|(_, n)| n.len())
             .map(|(i, n)| (i, n.len()));
         let Some((idx, len)) = best else {
-            return Err(fail(format!("no {head} in `{path}` matches a {head} of the model (names: {})", names.join(", "))));
+            return Err(fail(format!(
+                "no {head} in `{path}` matches a {head} of the model (names: {})",
+                names.join(", ")
+            )));
         };
         let field_path = &rest[len + 1..];
         let table = arr.get_mut(idx).expect("index from enumerate");
-        return set_in_table(table, field_path, value).map_err(|_| fail(format!("`{path}`: no such field")));
+        return set_in_table(table, field_path, value)
+            .map_err(|_| fail(format!("`{path}`: no such field")));
     }
-    set_in_table(doc.as_table_mut(), path, value).map_err(|_| fail(format!("`{path}` is not a field of the model")))
+    set_in_table(doc.as_table_mut(), path, value)
+        .map_err(|_| fail(format!("`{path}` is not a field of the model")))
 }
 
 fn set_in_table(t: &mut Table, path: &str, value: Value) -> Result<(), ()> {
@@ -174,7 +197,9 @@ fn set_in_inline(t: &mut toml_edit::InlineTable, path: &str, value: Value) -> Re
 pub fn apply_all(src: &str, sets: &[(String, String)]) -> Result<String, OverrideError> {
     let mut doc: DocumentMut = src
         .parse()
-        .map_err(|e: toml_edit::TomlError| OverrideError { message: format!("the model is not valid TOML: {e}") })?;
+        .map_err(|e: toml_edit::TomlError| OverrideError {
+            message: format!("the model is not valid TOML: {e}"),
+        })?;
     for (path, value) in sets {
         apply(&mut doc, path, parse_value(value))?;
     }
@@ -219,7 +244,13 @@ kind = "fifo"
         // A new leaf under an existing inline table is allowed (it may be a default being
         // set); the model's own validation rejects unknown fields afterwards.
         assert!(e.is_ok());
-        let e = apply_all(SRC, &[("producer.webb.load.rate_per_s".into(), "1".into())]).unwrap_err();
-        assert!(e.message.contains("did you mean `producer.web.load.rate_per_s`"), "{}", e.message);
+        let e =
+            apply_all(SRC, &[("producer.webb.load.rate_per_s".into(), "1".into())]).unwrap_err();
+        assert!(
+            e.message
+                .contains("did you mean `producer.web.load.rate_per_s`"),
+            "{}",
+            e.message
+        );
     }
 }

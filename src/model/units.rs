@@ -210,14 +210,28 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("250ms").unwrap(), SimDuration::from_millis(250));
-        assert_eq!(parse_duration("1.5s").unwrap(), SimDuration::from_millis(1500));
+        assert_eq!(
+            parse_duration("250ms").unwrap(),
+            SimDuration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("1.5s").unwrap(),
+            SimDuration::from_millis(1500)
+        );
         assert_eq!(parse_duration("5m").unwrap(), SimDuration::from_secs(300));
-        assert_eq!(parse_duration("12h").unwrap(), SimDuration::from_secs(43_200));
-        assert_eq!(parse_duration("4d").unwrap(), SimDuration::from_secs(345_600));
+        assert_eq!(
+            parse_duration("12h").unwrap(),
+            SimDuration::from_secs(43_200)
+        );
+        assert_eq!(
+            parse_duration("4d").unwrap(),
+            SimDuration::from_secs(345_600)
+        );
         assert_eq!(parse_duration("0ms").unwrap(), SimDuration::ZERO);
         assert_eq!(parse_duration("20 s").unwrap(), SimDuration::from_secs(20));
-        assert!(parse_duration("30 parsecs").unwrap_err().contains("unknown duration unit"));
+        assert!(parse_duration("30 parsecs")
+            .unwrap_err()
+            .contains("unknown duration unit"));
         assert!(parse_duration("30").unwrap_err().contains("no unit"));
         assert!(parse_duration("-3s").unwrap_err().contains("negative"));
         assert!(parse_duration("fast").is_err());
@@ -230,7 +244,9 @@ mod tests {
         assert_eq!(parse_size("1MB").unwrap(), 1_048_576);
         assert_eq!(parse_size("512B").unwrap(), 512);
         assert_eq!(parse_size("1.5kb").unwrap(), 1536);
-        assert!(parse_size("3 furlongs").unwrap_err().contains("unknown size unit"));
+        assert!(parse_size("3 furlongs")
+            .unwrap_err()
+            .contains("unknown size unit"));
         assert_eq!(format_size(65_536), "64KiB");
         assert_eq!(format_size(1000), "1000B");
     }

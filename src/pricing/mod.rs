@@ -135,7 +135,10 @@ impl Bill {
                 l.component.clone(),
                 fmt_qty(l.quantity),
                 l.unit.clone(),
-                format!("{:.10}", l.unit_usd).trim_end_matches('0').trim_end_matches('.').to_string(),
+                format!("{:.10}", l.unit_usd)
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_string(),
                 format!("{:.2}", l.usd),
             ]);
         }
@@ -198,7 +201,10 @@ pub struct BillOptions {
 
 impl Default for BillOptions {
     fn default() -> Self {
-        BillOptions { month_hours: DEFAULT_MONTH_HOURS, free_tier: false }
+        BillOptions {
+            month_hours: DEFAULT_MONTH_HOURS,
+            free_tier: false,
+        }
     }
 }
 

@@ -80,7 +80,11 @@ impl Price {
         let billable = (quantity - free).max(0.0);
         let mut usd = 0.0;
         for (i, t) in self.tiers.iter().enumerate() {
-            let end = self.tiers.get(i + 1).map(|n| n.from).unwrap_or(f64::INFINITY);
+            let end = self
+                .tiers
+                .get(i + 1)
+                .map(|n| n.from)
+                .unwrap_or(f64::INFINITY);
             let lo = t.from.max(0.0);
             if billable <= lo {
                 break;
@@ -203,7 +207,16 @@ mod tests {
         let p = Price {
             unit: "request".into(),
             per: 1e6,
-            tiers: vec![Tier { from: 0.0, usd: 0.40 }, Tier { from: 100e9, usd: 0.30 }],
+            tiers: vec![
+                Tier {
+                    from: 0.0,
+                    usd: 0.40,
+                },
+                Tier {
+                    from: 100e9,
+                    usd: 0.30,
+                },
+            ],
             free_per_month: 1e6,
             source: String::new(),
             tag: String::new(),

@@ -210,7 +210,12 @@ impl Producer {
             let size = size.unwrap_or_else(|| self.spec.size.sample(&mut self.rng));
             let key = match key {
                 Some(k) => k,
-                None => self.spec.keys.as_ref().map(|k| k.sample(&mut self.rng)).unwrap_or(0),
+                None => self
+                    .spec
+                    .keys
+                    .as_ref()
+                    .map(|k| k.sample(&mut self.rng))
+                    .unwrap_or(0),
             };
             return (size, key);
         }
@@ -241,9 +246,20 @@ impl Producer {
             .count("resent", s.resent)
             .real(
                 "rate_per_s",
-                if window_s > 0.0 { s.generated as f64 / window_s } else { 0.0 },
+                if window_s > 0.0 {
+                    s.generated as f64 / window_s
+                } else {
+                    0.0
+                },
             )
-            .headline(&["generated", "sent", "rate_per_s", "throttled", "retries", "dropped"]);
+            .headline(&[
+                "generated",
+                "sent",
+                "rate_per_s",
+                "throttled",
+                "retries",
+                "dropped",
+            ]);
         r
     }
 }

@@ -28,7 +28,11 @@ impl<T: Copy + Ord> Default for Deadlines<T> {
 impl<T: Copy + Ord> Deadlines<T> {
     /// An empty set.
     pub fn new() -> Self {
-        Deadlines { fifo: VecDeque::new(), heap: BinaryHeap::new(), seq: 0 }
+        Deadlines {
+            fifo: VecDeque::new(),
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
     }
 
     /// Adds `item` due at `at`.

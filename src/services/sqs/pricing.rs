@@ -17,13 +17,28 @@ pub fn bill_lines(
     bill: &mut Bill,
 ) -> Result<(), PricingError> {
     for fifo in [false, true] {
-        let id = if fifo { "sqs.fifo.requests" } else { "sqs.standard.requests" };
+        let id = if fifo {
+            "sqs.fifo.requests"
+        } else {
+            "sqs.standard.requests"
+        };
         let group: Vec<&SqsUsage> = queues.iter().filter(|q| q.fifo == fifo).collect();
         if group.is_empty() {
             continue;
         }
-        let price = table.get(id, if fifo { "FIFO queues" } else { "standard queues" })?;
-        let mut free_left = if opts.free_tier { price.free_per_month } else { 0.0 };
+        let price = table.get(
+            id,
+            if fifo {
+                "FIFO queues"
+            } else {
+                "standard queues"
+            },
+        )?;
+        let mut free_left = if opts.free_tier {
+            price.free_per_month
+        } else {
+            0.0
+        };
         // Tiers apply to the account's total; price each queue at the marginal cost of
         // adding it to the running total so the lines sum to the tiered total.
         let mut before = 0.0;

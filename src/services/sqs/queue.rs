@@ -226,7 +226,11 @@ struct TokenBucket {
 
 impl TokenBucket {
     fn new(rate: f64) -> Self {
-        TokenBucket { tokens: rate, rate, last: SimTime::ZERO }
+        TokenBucket {
+            tokens: rate,
+            rate,
+            last: SimTime::ZERO,
+        }
     }
     fn take(&mut self, now: SimTime) -> bool {
         let dt = (now - self.last).as_secs_f64();
@@ -291,9 +295,7 @@ pub struct SqsQueue {
 impl SqsQueue {
     /// A new, empty queue.
     pub fn new(spec: QueueSpec, index: u32, rng: SimRng) -> Self {
-        let buckets = spec
-            .tps_limit
-            .map(|tps| [TokenBucket::new(tps as f64); 4]);
+        let buckets = spec.tps_limit.map(|tps| [TokenBucket::new(tps as f64); 4]);
         SqsQueue {
             spec,
             index,
@@ -376,7 +378,9 @@ impl SqsQueue {
 
     /// Checks a FIFO high-throughput per-group send limit for `slot`'s group.
     pub fn admit_group(&mut self, slot: u32, msgs: &MessageStore, now: SimTime) -> bool {
-        let Some(rps) = self.spec.group_rps_limit else { return true };
+        let Some(rps) = self.spec.group_rps_limit else {
+            return true;
+        };
         let g = self.group_index(msgs, slot);
         let bucket = self.groups[g as usize]
             .bucket
@@ -531,7 +535,11 @@ impl SqsQueue {
             let want = self.short_poll_count(max);
             let n = self.take(now, want, visibility, msgs, out);
             self.finish_receive(n, out, msgs);
-            return if n == 0 { Receive::Empty } else { Receive::Got(n) };
+            return if n == 0 {
+                Receive::Empty
+            } else {
+                Receive::Got(n)
+            };
         }
         if !at_limit && self.visible_count > 0 && self.waiters.is_empty() {
             let n = self.take(now, max, visibility, msgs, out);
@@ -543,7 +551,12 @@ impl SqsQueue {
         let token = self.next_token;
         self.next_token = self.next_token.wrapping_add(1).max(1);
         self.poll_tokens[poller as usize] = token;
-        self.waiters.push_back(Waiter { poller, token, max, visibility });
+        self.waiters.push_back(Waiter {
+            poller,
+            token,
+            max,
+            visibility,
+        });
         Receive::Waiting
     }
 
@@ -557,7 +570,9 @@ impl SqsQueue {
         if b >= crate::services::sqs::limits::SHORT_POLL_FULL_BACKLOG || p >= 1.0 {
             return max;
         }
-        let found = Binomial::new(b, p).map(|d| d.sample(&mut self.rng)).unwrap_or(b);
+        let found = Binomial::new(b, p)
+            .map(|d| d.sample(&mut self.rng))
+            .unwrap_or(b);
         found.min(max as u64) as u32
     }
 
@@ -597,7 +612,9 @@ impl SqsQueue {
         let room = (self.spec.in_flight_limit as u64).saturating_sub(self.inflight_count);
         let max = (max as u64).min(room) as usize;
         while n < max {
-            let Some(slot) = self.pop_visible(msgs) else { break };
+            let Some(slot) = self.pop_visible(msgs) else {
+                break;
+            };
             if self.expired(now, slot, msgs) {
                 self.visible_count -= 1;
                 self.expire(slot, msgs);
@@ -716,7 +733,12 @@ impl SqsQueue {
         } else {
             self.stats.redelivered += 1;
         }
-        out.push(Handle { slot, receipt, id, created });
+        out.push(Handle {
+            slot,
+            receipt,
+            id,
+            created,
+        });
         if dup {
             // At-least-once: another copy stays visible and will be delivered again.
             let copy = msgs.copy(slot, true);
