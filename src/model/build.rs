@@ -8,6 +8,8 @@ use crate::consumers::{Autoscale, Heartbeat, PoolSpec, Window};
 use crate::load::arrival::diurnal_shape;
 use crate::load::{Arrival, Dist, DurationDist, KeyDist, Segment, SizeDist, Trace};
 use crate::producers::{CategoricalAttr, ProducerSpec, Resend, RetryPolicy, Target};
+use crate::services::lambda::limits as lamlim;
+use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
 use crate::services::sqs::limits::{self as sqslim, SqsLimits};
 use crate::services::sqs::queue::{DeadLetter, QueueSpec, Redrive};
 use crate::sim::{SimDuration, SimTime};
@@ -130,6 +132,44 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         )?);
     }
 
+    let mut warnings = Vec::new();
+    let mut lnames: HashMap<&str, usize> = HashMap::new();
+    let mut lambdas = Vec::new();
+    for (i, l) in raw.lambda.iter().enumerate() {
+        let path = FieldPath::item("lambda", i, &l.name);
+        if lnames.insert(l.name.as_str(), i).is_some() {
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a lambda called \"{}\" is already defined", l.name),
+            ));
+        }
+        lambdas.push(lambda(
+            l,
+            &path,
+            &queue_idx,
+            &queues,
+            &limits,
+            base_dir,
+            &mut warnings,
+        )?);
+    }
+    // One consumer per queue: two pollers on one queue compete, which is legal but
+    // almost always a modelling mistake; say so.
+    for (q, spec) in queues.iter().enumerate() {
+        let pools = consumers.iter().filter(|c| c.queue as usize == q).count();
+        let fns = lambdas
+            .iter()
+            .filter(|l| l.source == LambdaSource::Sqs(q as u32))
+            .count();
+        if pools + fns > 1 {
+            warnings.push(format!(
+                "queue \"{}\" has {} consumers: they compete for its messages",
+                spec.name,
+                pools + fns
+            ));
+        }
+    }
+
     Ok(Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -144,6 +184,200 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         producers,
         queues,
         consumers,
+        lambdas,
+        warnings,
+    })
+}
+
+/// The default cold-start distribution (see `services::lambda::limits`).
+fn default_cold_start() -> DurationDist {
+    DurationDist(
+        Dist::lognormal_median_p99(
+            lamlim::DEFAULT_COLD_START_MEDIAN_MS * 1e6,
+            lamlim::DEFAULT_COLD_START_P99_MS * 1e6,
+        )
+        .expect("static default cold start is valid"),
+    )
+}
+
+fn lambda(
+    l: &RawLambda,
+    path: &FieldPath,
+    queue_idx: &HashMap<&str, usize>,
+    queues: &[QueueSpec],
+    limits: &crate::services::Limits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<LambdaSpec> {
+    let lim = &limits.lambda;
+    let source = match &l.source {
+        None => LambdaSource::Async,
+        Some(s) => {
+            let spath = path.field("source");
+            let (_, name) = reference(s, &spath, &["sqs"])?;
+            LambdaSource::Sqs(lookup(queue_idx, name, "sqs", "queue", &spath)? as u32)
+        }
+    };
+    let memory_mb = l.memory_mb.unwrap_or(lim.min_memory_mb);
+    if memory_mb < lim.min_memory_mb || memory_mb > lim.max_memory_mb {
+        return Err(Invalid::at(
+            &path.field("memory_mb"),
+            format!(
+                "memory {memory_mb} MB is outside Lambda's limits of {} to {} MB (source: {})",
+                lim.min_memory_mb,
+                lim.max_memory_mb,
+                lamlim::SOURCE_QUOTAS
+            ),
+        ));
+    }
+    let timeout = l.timeout.map(|d| d.0).unwrap_or(SimDuration::from_secs(3));
+    check_range(
+        &path.field("timeout"),
+        "function timeout",
+        timeout,
+        SimDuration::from_millis(1),
+        lim.max_timeout.0,
+        lamlim::SOURCE_QUOTAS,
+    )?;
+    let window = l.batching_window.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+    check_range(
+        &path.field("batching_window"),
+        "batching window",
+        window,
+        SimDuration::ZERO,
+        lim.max_batching_window.0,
+        lamlim::SOURCE_SQS_ESM,
+    )?;
+    if let Some(r) = l.reserved_concurrency {
+        if r == 0 || r > lim.account_concurrency {
+            return Err(Invalid::at(
+                &path.field("reserved_concurrency"),
+                format!("reserved concurrency {r} must be between 1 and the account's {} concurrent executions (source: {})", lim.account_concurrency, lamlim::SOURCE_QUOTAS),
+            ));
+        }
+    }
+    let batch_size;
+    match source {
+        LambdaSource::Sqs(q) => {
+            let queue = &queues[q as usize];
+            let max = if queue.fifo {
+                lim.sqs_max_batch_fifo
+            } else {
+                lim.sqs_max_batch_standard
+            };
+            batch_size = l.batch_size.unwrap_or(lim.sqs_default_batch);
+            if batch_size < 1 || batch_size > max {
+                return Err(Invalid::at(
+                    &path.field("batch_size"),
+                    format!("batch size {batch_size} is outside the SQS event source mapping's limits of 1 to {max} for a {} queue (source: {})", if queue.fifo { "FIFO" } else { "standard" }, lamlim::SOURCE_SQS_ESM),
+                ));
+            }
+            if batch_size > lim.sqs_batch_without_window && window < SimDuration::from_secs(1) {
+                return Err(Invalid::at(
+                    &path.field("batch_size"),
+                    format!(
+                        "a batch size above {} needs a batching_window of at least 1s (source: {})",
+                        lim.sqs_batch_without_window,
+                        lamlim::SOURCE_SQS_ESM
+                    ),
+                ));
+            }
+            if let Some(m) = l.maximum_concurrency {
+                if m < lim.sqs_min_maximum_concurrency || m > lim.sqs_max_concurrency {
+                    return Err(Invalid::at(
+                        &path.field("maximum_concurrency"),
+                        format!("maximum concurrency {m} is outside the SQS event source mapping's limits of {} to {} (source: {})", lim.sqs_min_maximum_concurrency, lim.sqs_max_concurrency, lamlim::SOURCE_SQS_SCALING),
+                    ));
+                }
+            }
+            for (field, set) in [
+                ("parallelization_factor", l.parallelization_factor.is_some()),
+                ("maximum_retry_attempts", l.maximum_retry_attempts.is_some()),
+                ("bisect_on_error", l.bisect_on_error.is_some()),
+                ("maximum_record_age", l.maximum_record_age.is_some()),
+            ] {
+                if set {
+                    return Err(Invalid::at(
+                        &path.field(field),
+                        format!("`{field}` applies to Kinesis event source mappings, not SQS"),
+                    ));
+                }
+            }
+            // AWS: visibility timeout >= 6 × function timeout + batching window.
+            let advised = SimDuration(timeout.0.saturating_mul(6)) + window;
+            if queue.visibility_timeout < advised {
+                warnings.push(format!(
+                    "queue \"{}\" has a visibility timeout of {} but AWS advises at least 6 × the timeout of lambda \"{}\" + its batching window = {} ({})",
+                    queue.name, queue.visibility_timeout, l.name, advised, lamlim::SOURCE_SQS_ESM
+                ));
+            }
+        }
+        LambdaSource::Kinesis(_) | LambdaSource::Async => {
+            batch_size = l.batch_size.unwrap_or(1);
+        }
+    }
+    if l.report_batch_item_failures.is_some()
+        && !matches!(source, LambdaSource::Sqs(_) | LambdaSource::Kinesis(_))
+    {
+        return Err(Invalid::at(
+            &path.field("report_batch_item_failures"),
+            "partial batch responses apply to event source mappings only",
+        ));
+    }
+    let per_record = match &l.per_record {
+        Some(d) => dur_dist(d, &path.field("per_record"), base_dir)?,
+        None => DurationDist::zero(),
+    };
+    let cold_start = match &l.cold_start {
+        Some(d) => dur_dist(d, &path.field("cold_start"), base_dir)?,
+        None => default_cold_start(),
+    };
+    let parallelization_factor = l.parallelization_factor.unwrap_or(1);
+    if parallelization_factor < 1 || parallelization_factor > lim.max_parallelization_factor {
+        return Err(Invalid::at(
+            &path.field("parallelization_factor"),
+            format!("parallelization factor {parallelization_factor} is outside Lambda's limits of 1 to {} (source: {})", lim.max_parallelization_factor, lamlim::SOURCE_KINESIS_ESM),
+        ));
+    }
+    let maximum_retry_attempts = match l.maximum_retry_attempts {
+        None | Some(-1) => None,
+        Some(n) if n >= 0 && n <= lim.max_retry_attempts as i64 => Some(n as u32),
+        Some(n) => {
+            return Err(Invalid::at(
+                &path.field("maximum_retry_attempts"),
+                format!("maximum retry attempts {n} is outside Lambda's limits of -1 (infinite) to {} (source: {})", lim.max_retry_attempts, lamlim::SOURCE_KINESIS_ESM),
+            ))
+        }
+    };
+    Ok(LambdaSpec {
+        name: l.name.clone(),
+        source,
+        batch_size,
+        batching_window: window,
+        maximum_concurrency: l.maximum_concurrency,
+        reserved_concurrency: l.reserved_concurrency,
+        memory_mb,
+        arch: match l.architecture {
+            RawArch::X86 => Arch::X86,
+            RawArch::Arm => Arch::Arm,
+        },
+        duration: dur_dist(&l.duration, &path.field("duration"), base_dir)?,
+        per_record,
+        cold_start,
+        idle_timeout: l
+            .idle_timeout
+            .map(|d| d.0)
+            .unwrap_or(SimDuration::from_secs(lamlim::DEFAULT_IDLE_TIMEOUT_S)),
+        timeout,
+        failure_probability: prob(
+            &path.field("failure_probability"),
+            l.failure_probability.unwrap_or(0.0),
+        )?,
+        report_batch_item_failures: l.report_batch_item_failures.unwrap_or(false),
+        parallelization_factor,
+        maximum_retry_attempts,
+        bisect_on_error: l.bisect_on_error.unwrap_or(false),
+        maximum_record_age: l.maximum_record_age.map(|d| d.0),
     })
 }
 

@@ -14,6 +14,7 @@ pub use error::{FieldPath, ModelError};
 
 use crate::consumers::PoolSpec;
 use crate::producers::ProducerSpec;
+use crate::services::lambda::LambdaSpec;
 use crate::services::sqs::QueueSpec;
 use crate::services::Limits;
 use crate::sim::SimDuration;
@@ -55,6 +56,10 @@ pub struct Architecture {
     pub queues: Vec<QueueSpec>,
     /// Worker pools.
     pub consumers: Vec<PoolSpec>,
+    /// Lambda functions.
+    pub lambdas: Vec<LambdaSpec>,
+    /// Things the model does that AWS advises against (shown with the run's summary).
+    pub warnings: Vec<String>,
 }
 
 impl Architecture {

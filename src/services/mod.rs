@@ -1,6 +1,7 @@
 //! The AWS services: each a simulation component, its documented limits and a pure
 //! pricing function.
 
+pub mod lambda;
 pub mod sqs;
 
 use serde::{Deserialize, Serialize};
@@ -11,4 +12,6 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// Amazon SQS.
     pub sqs: sqs::limits::SqsLimits,
+    /// AWS Lambda.
+    pub lambda: lambda::limits::LambdaLimits,
 }

@@ -1,0 +1,103 @@
+//! AWS Lambda limits used by functions and event source mappings, with sources.
+//!
+//! Defaults are AWS's documented values (../shared/aws-reference.md §0, §7); a model may
+//! override them in `[limits.lambda]`.
+
+use crate::model::units::Dur;
+use crate::sim::SimDuration;
+use serde::{Deserialize, Serialize};
+
+/// Lambda quotas and event-source-mapping rules.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LambdaLimits {
+    /// Concurrent executions per account and Region: 1,000 (raisable).
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html>
+    pub account_concurrency: u32,
+    /// Longest function timeout: 15 minutes (gettingstarted-limits.html).
+    pub max_timeout: Dur,
+    /// Smallest memory setting, MB: 128 (how-aws-pricing-works whitepaper).
+    pub min_memory_mb: u32,
+    /// Largest memory setting, MB: 10,240 (gettingstarted-limits.html).
+    pub max_memory_mb: u32,
+    /// SQS event source mapping: largest batch for a standard queue: 10,000.
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>
+    pub sqs_max_batch_standard: u32,
+    /// SQS event source mapping: largest batch for a FIFO queue: 10 (with-sqs.html).
+    pub sqs_max_batch_fifo: u32,
+    /// SQS event source mapping: default batch size: 10 (with-sqs.html).
+    pub sqs_default_batch: u32,
+    /// Batch sizes above this need a batching window of at least 1 s: 10 (with-sqs.html).
+    pub sqs_batch_without_window: u32,
+    /// Longest batching window: 300 s (invocation-eventsourcemapping).
+    pub max_batching_window: Dur,
+    /// SQS event source mapping: concurrent batches at the start: 5.
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html>
+    pub sqs_initial_concurrency: u32,
+    /// SQS event source mapping: concurrency added per minute while messages wait: 300
+    /// (was 60 before 2023) (services-sqs-scaling.html).
+    pub sqs_scale_up_per_minute: u32,
+    /// SQS event source mapping: most concurrent batches per mapping: 1,000
+    /// (services-sqs-scaling.html).
+    pub sqs_max_concurrency: u32,
+    /// Smallest `ScalingConfig.MaximumConcurrency`: 2 (services-sqs-scaling.html).
+    pub sqs_min_maximum_concurrency: u32,
+    /// Kinesis event source mapping: largest batch: 10,000.
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>
+    pub kinesis_max_batch: u32,
+    /// Kinesis event source mapping: default batch size: 100 (with-kinesis.html).
+    pub kinesis_default_batch: u32,
+    /// Largest parallelization factor: 10 (with-kinesis.html).
+    pub max_parallelization_factor: u32,
+    /// Largest `MaximumRetryAttempts` (−1 = infinite): 10,000 (API_CreateEventSourceMapping).
+    pub max_retry_attempts: u32,
+    /// Synchronous invocation payload (the batch handed to the function): 6 MB
+    /// (with-sqs.html, 2023).
+    pub max_sync_payload_bytes: u64,
+}
+
+impl Default for LambdaLimits {
+    fn default() -> Self {
+        LambdaLimits {
+            account_concurrency: 1000,
+            max_timeout: Dur(SimDuration::from_secs(900)),
+            min_memory_mb: 128,
+            max_memory_mb: 10_240,
+            sqs_max_batch_standard: 10_000,
+            sqs_max_batch_fifo: 10,
+            sqs_default_batch: 10,
+            sqs_batch_without_window: 10,
+            max_batching_window: Dur(SimDuration::from_secs(300)),
+            sqs_initial_concurrency: 5,
+            sqs_scale_up_per_minute: 300,
+            sqs_max_concurrency: 1000,
+            sqs_min_maximum_concurrency: 2,
+            kinesis_max_batch: 10_000,
+            kinesis_default_batch: 100,
+            max_parallelization_factor: 10,
+            max_retry_attempts: 10_000,
+            max_sync_payload_bytes: 6 * 1024 * 1024,
+        }
+    }
+}
+
+/// Source of the SQS event-source-mapping rules.
+pub const SOURCE_SQS_ESM: &str = "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html";
+/// Source of the SQS scaling rules.
+pub const SOURCE_SQS_SCALING: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html";
+/// Source of the Kinesis event-source-mapping rules.
+pub const SOURCE_KINESIS_ESM: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html";
+/// Source of the function quotas.
+pub const SOURCE_QUOTAS: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html";
+
+/// Default cold-start latency (a modelling default, not an AWS quota): lognormal with
+/// median 250 ms and p99 1.2 s, typical of managed runtimes.
+pub const DEFAULT_COLD_START_MEDIAN_MS: f64 = 250.0;
+/// See [`DEFAULT_COLD_START_MEDIAN_MS`].
+pub const DEFAULT_COLD_START_P99_MS: f64 = 1200.0;
+/// Default time an idle execution environment is kept before it is reclaimed (a
+/// modelling default: AWS does not document it).
+pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 600;
