@@ -176,6 +176,9 @@ pub struct PoolStats {
     pub scale_ins: u64,
     /// Most workers at once.
     pub workers_max: u32,
+    /// FIFO sources: successful processings of a message after a later message of the
+    /// same group (an independent check of FIFO order; 0 when order holds).
+    pub order_violations: u64,
     /// Enqueue (at the queue) → start of processing.
     pub wait: LatencyHist,
     /// Production → end of processing, successful processings only.
@@ -204,6 +207,8 @@ pub struct WorkerPool {
     pub last_scale_in: Option<SimTime>,
     /// Counters.
     pub stats: PoolStats,
+    /// FIFO sources: highest message id processed per (producer, group).
+    pub last_in_group: std::collections::HashMap<u64, u64>,
 }
 
 impl WorkerPool {
@@ -246,6 +251,7 @@ impl WorkerPool {
                 workers_max: active,
                 ..PoolStats::default()
             },
+            last_in_group: std::collections::HashMap::new(),
         }
     }
 
@@ -268,6 +274,16 @@ impl WorkerPool {
         let start = self.workers[w].busy_since.max(since);
         self.stats.busy_ns += (now - start).0 as u128;
         self.busy -= 1;
+    }
+
+    /// Checks FIFO order for a successful processing of message `id` of `group`.
+    pub fn check_order(&mut self, group: u64, id: u64) {
+        let last = self.last_in_group.entry(group).or_insert(0);
+        if id < *last {
+            self.stats.order_violations += 1;
+        } else {
+            *last = id;
+        }
     }
 
     /// Resets counters at the end of the warm-up.
@@ -299,6 +315,7 @@ impl WorkerPool {
             .count("workers_max", s.workers_max as u64)
             .count("scale_outs", s.scale_outs)
             .count("scale_ins", s.scale_ins)
+            .count("order_violations", s.order_violations)
             .real("worker_hours", s.worker_ns as f64 / 3.6e12)
             .real("utilization", utilization)
             .real("service_mean_s", {

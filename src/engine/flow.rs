@@ -308,9 +308,22 @@ impl Engine<'_> {
         let worker = &pool.workers[wi];
         let h = worker.buf[worker.pos];
         let q = pool.spec.queue as usize;
-        let repeat = !self.msgs.is_live(h.slot, h.id) || self.msgs.get(h.slot).is_repeat();
+        let live = self.msgs.is_live(h.slot, h.id);
+        let repeat = !live || self.msgs.get(h.slot).is_repeat();
+        let group = if live {
+            let m = self.msgs.get(h.slot);
+            ((m.producer as u64) << 32) | m.key as u64
+        } else {
+            u64::MAX
+        };
         if worker.failing {
             pool.stats.failed += 1;
+            if self.queues[q].spec.fifo {
+                // FIFO: processing the rest of the batch would overtake the failed message
+                // of its group; leave them in flight to reappear in order (AWS's guidance).
+                let worker = &mut pool.workers[wi];
+                worker.pos = worker.buf.len() - 1;
+            }
             self.next_message(c, w);
             return;
         }
@@ -318,6 +331,9 @@ impl Engine<'_> {
         let pool = &mut self.pools[c as usize];
         if repeat {
             pool.stats.duplicates += 1;
+        }
+        if self.queues[q].spec.fifo && group != u64::MAX && !repeat {
+            pool.check_order(group, h.id);
         }
         pool.stats.processed += 1;
         pool.stats.latency.record(now - h.created);

@@ -272,7 +272,14 @@ impl Engine<'_> {
         let mut any_failed = false;
         let n = poller.batch.len();
         let mut fails = 0u64;
+        let fifo = self.queues[q].spec.fifo;
         for i in 0..n {
+            if fifo && any_failed {
+                // FIFO: records after a failed one are returned with it, unprocessed, so
+                // the group keeps its order (AWS: a failed batch is retried before more
+                // messages of the group are received).
+                continue;
+            }
             let fails_now = inv.timed_out || f.record_fails();
             if fails_now {
                 any_failed = true;

@@ -552,7 +552,8 @@ impl<'a> Engine<'a> {
                     let n =
                         self.queues[qi].serve(self.now, max, vis, &mut self.msgs, &mut worker.buf);
                     if n == 0 {
-                        continue;
+                        // Nothing receivable after all (the visible ones had expired).
+                        break;
                     }
                     worker.state = WorkerState::Receiving;
                     self.recv_respond(c, w);
@@ -570,7 +571,7 @@ impl<'a> Engine<'a> {
                         &mut poller.batch,
                     );
                     if n == 0 {
-                        continue;
+                        break;
                     }
                     self.lambda_respond(l, p);
                 }

@@ -16,6 +16,7 @@ pub struct LatencyHist {
     hist: Histogram<u64>,
     count: u64,
     sum_ns: u128,
+    min_ns: u64,
     max_ns: u64,
 }
 
@@ -39,6 +40,7 @@ impl LatencyHist {
                 .expect("static histogram bounds are valid"),
             count: 0,
             sum_ns: 0,
+            min_ns: u64::MAX,
             max_ns: 0,
         }
     }
@@ -52,6 +54,9 @@ impl LatencyHist {
         if ns > self.max_ns {
             self.max_ns = ns;
         }
+        if ns < self.min_ns {
+            self.min_ns = ns;
+        }
         // Round to the nearest microsecond.
         self.hist
             .saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
@@ -62,6 +67,7 @@ impl LatencyHist {
         self.hist.reset();
         self.count = 0;
         self.sum_ns = 0;
+        self.min_ns = u64::MAX;
         self.max_ns = 0;
     }
 
@@ -99,12 +105,18 @@ impl LatencyHist {
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);
+        self.min_ns = self.min_ns.min(other.min_ns);
     }
 
     /// The summary written to reports.
     pub fn summary(&self) -> LatencySummary {
         LatencySummary {
             count: self.count,
+            min: if self.count == 0 {
+                0.0
+            } else {
+                self.min_ns as f64 / 1e9
+            },
             mean: self.mean_s(),
             p50: self.quantile_s(0.50),
             p90: self.quantile_s(0.90),
@@ -120,6 +132,8 @@ impl LatencyHist {
 pub struct LatencySummary {
     /// Number of observations.
     pub count: u64,
+    /// Exact minimum, s.
+    pub min: f64,
     /// Exact mean, s.
     pub mean: f64,
     /// Median, s.

@@ -126,10 +126,20 @@ pub fn apply(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), Over
             .max_by_key(|(_, n)| n.len())
             .map(|(i, n)| (i, n.len()));
         let Some((idx, len)) = best else {
-            return Err(fail(format!(
-                "no {head} in `{path}` matches a {head} of the model (names: {})",
-                names.join(", ")
-            )));
+            // Suggest the closest path among this kind's fields, however far.
+            let prefix = format!("{head}.");
+            let hint = all
+                .iter()
+                .filter(|p| p.starts_with(&prefix))
+                .min_by_key(|c| levenshtein(path, c))
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(OverrideError {
+                message: format!(
+                    "no {head} in `{path}` matches a {head} of the model (names: {}){hint}",
+                    names.join(", ")
+                ),
+            });
         };
         let field_path = &rest[len + 1..];
         let table = arr.get_mut(idx).expect("index from enumerate");

@@ -334,6 +334,16 @@ impl SqsQueue {
         self.visible_count
     }
 
+    /// True when a receive could take a message now: any visible message for a standard
+    /// queue; a message group with visible messages and none in flight for a FIFO queue.
+    pub fn receivable(&self) -> bool {
+        if self.spec.fifo {
+            !self.ready.is_empty()
+        } else {
+            self.visible_count > 0
+        }
+    }
+
     /// Visible + delayed messages (`ApproximateNumberOfMessages` + `...Delayed`).
     pub fn backlog(&self) -> u64 {
         self.visible_count + self.delayed_count
@@ -541,7 +551,7 @@ impl SqsQueue {
                 Receive::Got(n)
             };
         }
-        if !at_limit && self.visible_count > 0 && self.waiters.is_empty() {
+        if !at_limit && self.receivable() && self.waiters.is_empty() {
             let n = self.take(now, max, visibility, msgs, out);
             if n > 0 {
                 self.finish_receive(n, out, msgs);
@@ -752,7 +762,7 @@ impl SqsQueue {
     /// The next long-polling waiter that can be served now, if any (messages visible and
     /// room in flight). The caller then calls [`SqsQueue::serve`] for it.
     pub fn next_servable(&mut self) -> Option<(u32, u32, SimDuration)> {
-        if self.visible_count == 0 || self.inflight_count >= self.spec.in_flight_limit as u64 {
+        if !self.receivable() || self.inflight_count >= self.spec.in_flight_limit as u64 {
             return None;
         }
         while let Some(w) = self.waiters.front().copied() {

@@ -1,0 +1,352 @@
+//! The binary: commands, and bad input (exit code 2, one paragraph naming file, line and
+//! field, never a panic).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aqueduct"))
+}
+
+/// A scratch directory unique to the test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("aqueduct-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write");
+    p
+}
+
+fn run_args(args: &[&str]) -> Output {
+    bin().args(args).output().expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A valid model to break one piece at a time.
+const GOOD: &str = r#"name = "good"
+duration = "1m"
+
+[[producer]]
+name = "web"
+target = "sqs:jobs"
+load = { process = "poisson", rate_per_s = 10 }
+size = { dist = "lognormal", median = "2KB", p99 = "40KB" }
+
+[[queue]]
+name = "jobs"
+visibility_timeout = "30s"
+
+[[consumer]]
+name = "workers"
+source = "sqs:jobs"
+workers = 2
+receive = { max_messages = 10, wait = "20s" }
+service_time = { dist = "exponential", mean = "50ms" }
+"#;
+
+/// Runs `validate` on `text`; asserts exit code 2, no panic, and that stderr names the file,
+/// the line (when given) and contains each of `needles`.
+fn rejects(name: &str, text: &[u8], line: Option<usize>, needles: &[&str]) {
+    let dir = scratch(name);
+    let path = write(&dir, "model.toml", text);
+    for cmd in ["validate", "run"] {
+        let out = run_args(&[cmd, path.to_str().expect("utf-8 path")]);
+        let err = stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name} ({cmd}): exit code; stderr: {err}"
+        );
+        assert!(!err.contains("panicked"), "{name}: panic: {err}");
+        let file = path.display().to_string();
+        match line {
+            Some(l) => assert!(
+                err.contains(&format!("{file}:{l}")),
+                "{name}: expected {file}:{l} in: {err}"
+            ),
+            None => assert!(
+                err.contains(&file),
+                "{name}: expected the file name in: {err}"
+            ),
+        }
+        for n in needles {
+            assert!(err.contains(n), "{name}: expected {n:?} in: {err}");
+        }
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "{name}: one paragraph expected: {err}"
+        );
+    }
+}
+
+#[test]
+fn good_model_validates_and_runs() {
+    let dir = scratch("good");
+    let path = write(&dir, "model.toml", GOOD.as_bytes());
+    let out = run_args(&["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_args(&[
+        "run",
+        path.to_str().unwrap(),
+        "--json",
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    for key in [
+        "aqueduct_version",
+        "model",
+        "seed",
+        "simulated_s",
+        "warmup_s",
+        "events",
+        "wall_s",
+        "components",
+        "cost",
+    ] {
+        assert!(v.get(key).is_some(), "summary lacks {key}");
+    }
+    for key in [
+        "currency",
+        "period",
+        "month_hours",
+        "total",
+        "services",
+        "lines",
+    ] {
+        assert!(v["cost"].get(key).is_some(), "cost lacks {key}");
+    }
+    assert!(dir.join("out/summary.json").exists());
+    let csv = std::fs::read_to_string(dir.join("out/series.csv")).unwrap();
+    assert!(csv.starts_with("t_s,"), "{csv}");
+}
+
+#[test]
+fn default_model_runs_without_arguments() {
+    let out = run_args(&["run", "--duration", "2m"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("order-workers") && text.contains("total: $"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unknown_field() {
+    let bad = GOOD.replace(
+        "visibility_timeout = \"30s\"",
+        "visibilty_timeout = \"30s\"",
+    );
+    rejects(
+        "unknown-field",
+        bad.as_bytes(),
+        Some(12),
+        &["visibilty_timeout", "unknown field"],
+    );
+}
+
+#[test]
+fn missing_required_field() {
+    let bad = GOOD.replace(
+        "service_time = { dist = \"exponential\", mean = \"50ms\" }\n",
+        "",
+    );
+    rejects("missing-field", bad.as_bytes(), None, &["service_time"]);
+}
+
+#[test]
+fn zero_and_negative_rates() {
+    let bad = GOOD.replace("rate_per_s = 10", "rate_per_s = 0");
+    rejects("zero-rate", bad.as_bytes(), Some(7), &["rate_per_s", "> 0"]);
+    let bad = GOOD.replace("rate_per_s = 10", "rate_per_s = -5");
+    rejects(
+        "negative-rate",
+        bad.as_bytes(),
+        Some(7),
+        &["rate_per_s", "> 0"],
+    );
+}
+
+#[test]
+fn unknown_unit() {
+    let bad = GOOD.replace(
+        "visibility_timeout = \"30s\"",
+        "visibility_timeout = \"30 parsecs\"",
+    );
+    rejects(
+        "unknown-unit",
+        bad.as_bytes(),
+        Some(12),
+        &["parsecs", "ns, us, ms, s, m, h, d"],
+    );
+}
+
+#[test]
+fn lognormal_p99_below_median() {
+    let bad = GOOD.replace("p99 = \"40KB\"", "p99 = \"1KB\"");
+    rejects(
+        "lognormal",
+        bad.as_bytes(),
+        Some(8),
+        &["size", "p99 > median"],
+    );
+}
+
+#[test]
+fn target_that_does_not_exist() {
+    let bad = GOOD.replace("target = \"sqs:jobs\"", "target = \"sqs:jbos\"");
+    rejects(
+        "dangling-target",
+        bad.as_bytes(),
+        Some(6),
+        &["target", "no queue called \"jbos\"", "\"jobs\""],
+    );
+}
+
+#[test]
+fn empty_file() {
+    rejects("empty", b"", None, &["empty"]);
+    rejects("blank", b"\n   \n", None, &["empty"]);
+}
+
+#[test]
+fn not_utf8() {
+    let mut bytes = b"name = \"x\"\nduration = \"1m\"\n# caf".to_vec();
+    bytes.push(0xE9);
+    bytes.extend_from_slice(b"\n");
+    rejects("not-utf8", &bytes, Some(3), &["UTF-8"]);
+}
+
+#[test]
+fn not_toml() {
+    rejects("not-toml", b"name = \"x\"\nduration = 1h\n", Some(2), &[]);
+    rejects("not-toml-2", b"{ \"json\": true }\n", Some(1), &[]);
+}
+
+#[test]
+fn trace_with_a_bad_row() {
+    let dir = scratch("trace");
+    write(
+        &dir,
+        "day.csv",
+        b"t_s,size_bytes\n0.5,100\n1.0,200\nlater,300\n",
+    );
+    let model = GOOD.replace(
+        "load = { process = \"poisson\", rate_per_s = 10 }",
+        "load = { process = \"trace\", file = \"day.csv\" }",
+    );
+    let path = write(&dir, "model.toml", model.as_bytes());
+    let out = run_args(&["validate", path.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("day.csv:4"), "names the CSV line: {err}");
+    assert!(err.contains("model.toml:7"), "names the model line: {err}");
+}
+
+#[test]
+fn sqs_values_outside_aws_limits() {
+    // Each names the limit and its source.
+    let cases: [(&str, String, usize, &[&str]); 6] = [
+        (
+            "visibility-13h",
+            GOOD.replace("visibility_timeout = \"30s\"", "visibility_timeout = \"13h\""),
+            12,
+            &["13h", "12h", "sqs-visibility-timeout"],
+        ),
+        (
+            "batch-11",
+            GOOD.replace("size = {", "batch = 11\nsize = {"),
+            8,
+            &["batch 11", "1 to 10", "sqs-batch-api"],
+        ),
+        (
+            "wait-25s",
+            GOOD.replace("wait = \"20s\"", "wait = \"25s\""),
+            18,
+            &["25s", "20s", "quotas-queues"],
+        ),
+        (
+            "max-receive-0",
+            GOOD.replace("visibility_timeout = \"30s\"", "dead_letter = { queue = \"dlq\", max_receive_count = 0 }")
+                + "\n[[queue]]\nname = \"dlq\"\n",
+            12,
+            &["max_receive_count 0", "1 to 1000", "dead-letter"],
+        ),
+        (
+            "fifo-with-standard-dlq",
+            GOOD.replace("target = \"sqs:jobs\"", "target = \"sqs:jobs.fifo\"\ngroup = { dist = \"uniform\", keys = 4 }")
+                .replace("name = \"jobs\"", "name = \"jobs.fifo\"\nkind = \"fifo\"\ndead_letter = { queue = \"dlq\", max_receive_count = 3 }")
+                .replace("source = \"sqs:jobs\"", "source = \"sqs:jobs.fifo\"")
+                + "\n[[queue]]\nname = \"dlq\"\n",
+            14,
+            &["dead-letter queue of a FIFO queue must also be FIFO"],
+        ),
+        (
+            "lambda-batch-100-no-window",
+            GOOD.to_string()
+                + "\n[[lambda]]\nname = \"fn\"\nsource = \"sqs:jobs\"\nbatch_size = 100\nduration = \"10ms\"\n",
+            24,
+            &["batch size above 10", "batching_window", "with-sqs"],
+        ),
+    ];
+    for (name, text, line, needles) in cases {
+        rejects(name, text.as_bytes(), Some(line), needles);
+    }
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let out = run_args(&["run", "--duration", "5 fortnights"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_args(&["run", "--set", "consumer.nobody.workers=3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did you mean"), "{}", stderr(&out));
+    let out = run_args(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_args(&["run", "/no/such/model.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn set_overrides_fields() {
+    let out = run_args(&[
+        "run",
+        "--duration",
+        "2m",
+        "--json",
+        "--set",
+        "consumer.order-workers.workers=50",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pool = v["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "order-workers")
+        .unwrap();
+    assert_eq!(pool["workers_max"], 50);
+}
+
+#[test]
+fn limits_prints_a_table_that_parses() {
+    let out = run_args(&["limits"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: toml::Value = toml::from_str(&text).expect("limits output is TOML");
+    assert_eq!(
+        v["limits"]["sqs"]["max_batch_messages"].as_integer(),
+        Some(10)
+    );
+}

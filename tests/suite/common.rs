@@ -1,0 +1,62 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+use aqueduct::engine::{self, RunOutput};
+use aqueduct::model::{self, Architecture};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::path::Path;
+
+/// Loads model text (relative paths resolve against the repository root).
+pub fn arch(src: &str) -> Architecture {
+    model::load_str(
+        src,
+        "test-model.toml",
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    )
+    .unwrap_or_else(|e| panic!("test model is invalid: {e}"))
+}
+
+/// Runs model text with `seed`.
+pub fn run(src: &str, seed: u64) -> RunOutput {
+    let a = arch(src);
+    engine::run(&a, seed).unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+/// Mean and confidence half-width (Student's t) of independent replications.
+pub fn ci(values: &[f64], level: f64) -> (f64, f64) {
+    let n = values.len() as f64;
+    assert!(
+        n >= 2.0,
+        "a confidence interval needs at least two replications"
+    );
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    let t = StudentsT::new(0.0, 1.0, n - 1.0)
+        .expect("valid t")
+        .inverse_cdf(0.5 + level / 2.0);
+    (mean, t * (var / n).sqrt())
+}
+
+/// Asserts that `expected` lies in the `level` confidence interval of `values`.
+pub fn assert_in_ci(what: &str, values: &[f64], expected: f64, level: f64) {
+    let (mean, hw) = ci(values, level);
+    assert!(
+        (mean - expected).abs() <= hw,
+        "{what}: theory {expected:.5} is outside the {:.0}% CI {mean:.5} ± {hw:.5} (n = {})",
+        level * 100.0,
+        values.len()
+    );
+}
+
+/// A metric of a run (panics with the path when missing).
+pub fn metric(out: &RunOutput, path: &str) -> f64 {
+    out.summary
+        .metric(path)
+        .unwrap_or_else(|| panic!("no metric {path}"))
+}
+
+/// Asserts that every message of the run is accounted for.
+pub fn assert_balanced(out: &RunOutput) {
+    let a = &out.summary.accounting;
+    assert!(a.balanced(), "accounting does not balance: {a:?}");
+}

@@ -1,0 +1,14 @@
+//! aqueduct's integration tests, in one binary (one link step, however many files).
+//!
+//! * `fidelity` — the engine against queueing theory (M/M/1, M/M/c, M/D/1, M/G/1, Little).
+//! * `arrivals` — arrival processes against their configured rates.
+//! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
+//! * `runs` — determinism, accounting, the bundled models.
+//! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
+
+mod arrivals;
+mod cli;
+mod common;
+mod fidelity;
+mod runs;
+mod sqs;

@@ -1,0 +1,116 @@
+//! Whole runs: determinism, accounting, and every bundled model.
+
+use crate::common::*;
+use aqueduct::engine;
+use aqueduct::model;
+use std::path::Path;
+
+fn without_wall(mut v: serde_json::Value) -> serde_json::Value {
+    v["wall_s"] = serde_json::Value::Null;
+    v
+}
+
+#[test]
+fn same_seed_same_json() {
+    let a = model::load_default().expect("default model");
+    let mut a = a;
+    a.duration = aqueduct::sim::SimDuration::from_secs(300);
+    let x = engine::run(&a, 11).expect("run");
+    let y = engine::run(&a, 11).expect("run");
+    let z = engine::run(&a, 12).expect("run");
+    let jx = without_wall(serde_json::to_value(&x.summary).unwrap());
+    let jy = without_wall(serde_json::to_value(&y.summary).unwrap());
+    let jz = without_wall(serde_json::to_value(&z.summary).unwrap());
+    assert_eq!(
+        serde_json::to_string(&jx).unwrap(),
+        serde_json::to_string(&jy).unwrap()
+    );
+    assert_ne!(
+        serde_json::to_string(&jx).unwrap(),
+        serde_json::to_string(&jz).unwrap()
+    );
+    // The time series too, byte for byte.
+    let mut cx = Vec::new();
+    let mut cy = Vec::new();
+    x.series.write_csv(&mut cx).unwrap();
+    y.series.write_csv(&mut cy).unwrap();
+    assert_eq!(cx, cy);
+}
+
+#[test]
+fn adding_a_component_leaves_others_random_numbers_alone() {
+    // Streams are keyed by component name: a second, unrelated producer/queue pair must not
+    // change what the first pipeline does.
+    let base = r#"
+name = "a"
+duration = "10m"
+api_latency = "0ms"
+[[producer]]
+name = "p1"
+target = "sqs:q1"
+load = { process = "poisson", rate_per_s = 20 }
+[[queue]]
+name = "q1"
+[[consumer]]
+name = "c1"
+source = "sqs:q1"
+workers = 3
+receive = { wait = "20s" }
+service_time = { dist = "exponential", mean = "100ms" }
+"#;
+    let extra = format!(
+        "{base}\n[[producer]]\nname = \"p2\"\ntarget = \"sqs:q2\"\nload = {{ process = \"poisson\", rate_per_s = 7 }}\n[[queue]]\nname = \"q2\"\n"
+    );
+    let a = run(base, 5);
+    let b = run(&extra, 5);
+    for path in [
+        "producer.p1.generated",
+        "consumer.c1.latency_s.mean",
+        "consumer.c1.latency_s.p99",
+        "queue.q1.received",
+    ] {
+        assert_eq!(metric(&a, path), metric(&b, path), "{path}");
+    }
+}
+
+#[test]
+fn every_bundled_model_runs_and_balances() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("models/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let mut a = model::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
+        // Keep the suite quick: at most 20 simulated minutes per model.
+        a.duration = a.duration.min(aqueduct::sim::SimDuration::from_secs(1200));
+        let out = engine::run(&a, a.seed).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_balanced(&out);
+        assert!(
+            out.summary.accounting.processed > 0 || out.summary.accounting.waiting > 0,
+            "{}",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 3, "expected at least three bundled models, found {n}");
+}
+
+#[test]
+fn default_model_latency_is_near_the_measured_anchor() {
+    // aws-reference.md §10: SQS standard → consumer, p50 around 16 ms end to end in public
+    // measurements. The default model's queue wait (send → first receive) plus one
+    // receive leg should be of that order at its base load: check the median wait of the
+    // queue lies between 1 ms and 50 ms outside bursts (the first 9 minutes).
+    let mut a = model::load_default().expect("default");
+    a.duration = aqueduct::sim::SimDuration::from_secs(240);
+    let out = engine::run(&a, 3).expect("run");
+    let p50 = metric(&out, "queue.orders.wait_s.p50");
+    let lat50 = metric(&out, "consumer.order-workers.latency_s.p50");
+    assert!(p50 < 0.050, "queue wait p50 {p50}");
+    assert!(
+        (0.050..1.0).contains(&lat50),
+        "end-to-end p50 {lat50} (includes ~80 ms processing)"
+    );
+}

@@ -1,0 +1,512 @@
+//! SQS semantics, one focused scenario each, with the expected outcome derived in a
+//! comment. API latencies are zero unless a test says otherwise, so the arithmetic is
+//! exact.
+
+use crate::common::*;
+
+#[test]
+fn processing_longer_than_the_visibility_timeout_duplicates() {
+    // Service time S ~ Uniform(0, 2 s), visibility timeout 1.5 s, plenty of idle workers.
+    // A receive ends in a delete only if its processing finishes within 1.5 s:
+    // p = P(S ≤ 1.5) = 0.75. Receives per message N ~ Geometric(p), E[N] = 1/p = 4/3, and
+    // every receive's processing completes, so duplicates per deleted message
+    // = E[N] − 1 = 1/3, and so are redeliveries.
+    let src = r#"
+name = "vt"
+duration = "2000s"
+warmup = "100s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 5 }
+[[queue]]
+name = "q"
+visibility_timeout = "1500ms"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 40
+receive = { max_messages = 1, wait = "20s" }
+service_time = { dist = "uniform", min = "0s", max = "2s" }
+"#;
+    let mut dups = Vec::new();
+    let mut redel = Vec::new();
+    for seed in 0..10 {
+        let out = run(src, 40 + seed);
+        assert_balanced(&out);
+        let deleted = metric(&out, "queue.q.deleted");
+        dups.push(metric(&out, "consumer.w.duplicates") / deleted);
+        redel.push(metric(&out, "queue.q.redelivered") / deleted);
+    }
+    assert_in_ci("duplicates per message", &dups, 1.0 / 3.0, 0.99);
+    assert_in_ci("redeliveries per message", &redel, 1.0 / 3.0, 0.99);
+}
+
+#[test]
+fn always_failing_messages_reach_the_dlq_after_max_receive_count() {
+    // 2 msg/s for 60 s (a trace) = 120 messages, every processing fails,
+    // maxReceiveCount 3, visibility 1 s: each message is received exactly 3 times, then
+    // moves to the DLQ. After 5 minutes all 120 are there: received = 360.
+    let src = r#"
+name = "dlq"
+duration = "300s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/sixty-two.csv" }
+[[queue]]
+name = "q"
+visibility_timeout = "1s"
+dead_letter = { queue = "dlq", max_receive_count = 3 }
+[[queue]]
+name = "dlq"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 4
+receive = { max_messages = 1, wait = "20s" }
+service_time = "100ms"
+failure_probability = 1.0
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let sent = metric(&out, "queue.q.sent");
+    assert_eq!(sent, 120.0);
+    assert_eq!(metric(&out, "queue.q.dead_lettered"), sent);
+    assert_eq!(metric(&out, "queue.q.received"), 3.0 * sent);
+    assert_eq!(metric(&out, "queue.dlq.moved_in"), sent);
+    assert_eq!(metric(&out, "queue.dlq.backlog"), sent);
+    assert_eq!(out.summary.accounting.dead_lettered as f64, sent);
+    assert_eq!(metric(&out, "consumer.w.processed"), 0.0);
+}
+
+#[test]
+fn fifo_order_holds_per_group() {
+    // 10^6 messages in 100 groups, 10 workers taking batches of 10, 1% failures (which
+    // would reorder a careless consumer): successful processings per group must stay in
+    // send order. High-throughput mode keeps the 300 TPS limit out of the way.
+    let src = r#"
+name = "fifo-order"
+duration = "500s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:orders.fifo"
+load = { process = "poisson", rate_per_s = 2000 }
+batch = 10
+linger = "0ms"
+group = { dist = "uniform", keys = 100 }
+[[queue]]
+name = "orders.fifo"
+kind = "fifo"
+high_throughput = true
+visibility_timeout = "2s"
+[[consumer]]
+name = "w"
+source = "sqs:orders.fifo"
+workers = 10
+receive = { max_messages = 10, wait = "20s" }
+service_time = { dist = "exponential", mean = "3ms" }
+failure_probability = 0.01
+delete = "batch"
+"#;
+    let out = run(src, 9);
+    assert_balanced(&out);
+    let processed = metric(&out, "consumer.w.processed");
+    assert!(processed > 900_000.0, "processed {processed}");
+    assert_eq!(metric(&out, "consumer.w.order_violations"), 0.0);
+    assert!(metric(&out, "consumer.w.failed") > 5_000.0);
+}
+
+#[test]
+fn fifo_throughput_limits() {
+    // Non-high-throughput FIFO: 300 SendMessage calls/s. An unbatched producer offering
+    // 500/s (constant, no retries) gets exactly 300/s through; the rest are throttled and
+    // dropped. A producer batching 10 per call at 5,000 msg/s makes 500 calls/s and gets
+    // 300 calls/s = 3,000 msg/s through.
+    let model = |rate: u32, batch: u32| {
+        format!(
+            r#"
+name = "fifo-tps"
+duration = "100s"
+warmup = "10s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = {{ process = "constant", rate_per_s = {rate} }}
+batch = {batch}
+linger = "1s"
+group = {{ dist = "uniform", keys = 1000 }}
+retry = {{ max_attempts = 1 }}
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+"#
+        )
+    };
+    let out = run(&model(500, 1), 1);
+    assert_balanced(&out);
+    let sent = metric(&out, "queue.q.fifo.sent") / 100.0;
+    assert!((sent - 300.0).abs() <= 0.5, "unbatched: {sent}/s");
+    let dropped = metric(&out, "producer.p.dropped");
+    assert!((dropped / 100.0 - 200.0).abs() <= 1.0, "dropped {dropped}");
+    assert!(metric(&out, "queue.q.fifo.throttled") > 0.0);
+
+    let out = run(&model(5000, 10), 1);
+    assert_balanced(&out);
+    let sent = metric(&out, "queue.q.fifo.sent") / 100.0;
+    assert!((sent - 3000.0).abs() <= 10.0, "batched: {sent}/s");
+}
+
+#[test]
+fn fifo_deduplicates_within_five_minutes() {
+    // 60 messages (a trace of one per second for 60 s) each sent again after `after`. Within the 5-minute
+    // deduplication interval the second send is accepted but not delivered; after 6
+    // minutes it is a new message.
+    let model = |after: &str| {
+        format!(
+            r#"
+name = "dedup"
+duration = "900s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = {{ process = "trace", file = "tests/data/sixty.csv" }}
+group = {{ dist = "uniform", keys = 5 }}
+resend = {{ probability = 1.0, after = "{after}" }}
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+[[consumer]]
+name = "w"
+source = "sqs:q.fifo"
+workers = 2
+receive = {{ wait = "20s" }}
+service_time = "10ms"
+"#
+        )
+    };
+    let out = run(&model("4m"), 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "producer.p.generated"), 60.0);
+    assert_eq!(metric(&out, "queue.q.fifo.deduplicated"), 60.0);
+    assert_eq!(metric(&out, "consumer.w.processed"), 60.0);
+    assert_eq!(out.summary.accounting.deduplicated, 60);
+
+    let out = run(&model("6m"), 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.fifo.deduplicated"), 0.0);
+    assert_eq!(metric(&out, "consumer.w.processed"), 120.0);
+    assert_eq!(metric(&out, "consumer.w.duplicates"), 60.0);
+}
+
+#[test]
+fn empty_receives_of_idle_consumers() {
+    // One short-polling worker with nothing to read, polling every 100 ms for a day:
+    // polls at t = 0, 0.1 s, ..., 86,400 s = 864,001 empty receives (the reference's
+    // "864,000 a day", plus the poll at t = 0).
+    let short = r#"
+name = "idle"
+duration = "1d"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:other"
+load = { process = "constant", rate_per_s = 0.001 }
+[[queue]]
+name = "q"
+[[queue]]
+name = "other"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "0s" }
+poll_interval = "100ms"
+service_time = "1ms"
+"#;
+    let out = run(short, 1);
+    assert_eq!(metric(&out, "queue.q.empty_receives"), 864_001.0);
+    assert_eq!(metric(&out, "queue.q.api_requests"), 864_001.0);
+    // Long polling: 3 workers each return empty every 20 s: over 1 h, receives end at
+    // 20 s, 40 s, ..., 3,600 s = 180 per worker = 540.
+    let long = short
+        .replace("duration = \"1d\"", "duration = \"1h\"")
+        .replace(
+            "workers = 1\nreceive = { wait = \"0s\" }\npoll_interval = \"100ms\"",
+            "workers = 3\nreceive = { wait = \"20s\" }",
+        );
+    let out = run(&long, 1);
+    assert_eq!(metric(&out, "queue.q.empty_receives"), 540.0);
+}
+
+#[test]
+fn short_polling_can_miss_messages_long_polling_does_not() {
+    // A backlog of a few messages and short polls sampling half the servers: some polls
+    // come back empty although messages are waiting; long polls never do while messages
+    // are visible.
+    let src = r#"
+name = "sample"
+duration = "600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 2 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "0s", max_messages = 10 }
+poll_interval = "1s"
+service_time = "10ms"
+"#;
+    let out = run(src, 2);
+    assert_balanced(&out);
+    let receives = metric(&out, "queue.q.receive_calls");
+    let empty = metric(&out, "queue.q.empty_receives");
+    // With ~2 messages waiting per poll and p = 0.5, P(empty | B messages) = 0.5^B > 0.
+    assert!(
+        empty > 0.05 * receives && empty < 0.6 * receives,
+        "{empty} of {receives}"
+    );
+}
+
+#[test]
+fn no_message_is_received_before_its_delay() {
+    // Queue delay 10 s and a per-message delay of 12 s: nothing is received within 12 s
+    // of its send (wait_s counts from the send).
+    let src = r#"
+name = "delay"
+duration = "600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 3 }
+delay = "12s"
+[[queue]]
+name = "q"
+delay = "10s"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 2
+receive = { wait = "20s" }
+service_time = "10ms"
+"#;
+    let out = run(src, 3);
+    assert_balanced(&out);
+    assert!(metric(&out, "queue.q.wait_s.min") >= 12.0);
+    assert!(metric(&out, "queue.q.wait_s.max") < 12.1);
+}
+
+#[test]
+fn retention_expiry_is_counted() {
+    // 10 msg/s for 100 s (a trace) = 1,000 messages, retention 60 s, nobody reads them:
+    // by the end (300 s) all 1,000 have expired.
+    let src = r#"
+name = "retention"
+duration = "300s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/thousand.csv" }
+[[queue]]
+name = "q"
+retention = "60s"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.expired"), 1000.0);
+    assert_eq!(out.summary.accounting.expired, 1000);
+}
+
+#[test]
+fn lambda_ramp_never_exceeds_5_plus_300_per_minute() {
+    // A backlog builds at 3,000 msg/s against a function of 1 s per invocation: the mapping
+    // scales its pollers, but never beyond 5 + 300·t/60 (5 more each second).
+    let src = r#"
+name = "ramp"
+duration = "180s"
+api_latency = "0ms"
+sample_every = "1s"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 3000 }
+[[queue]]
+name = "q"
+visibility_timeout = "10m"
+[[lambda]]
+name = "fn"
+source = "sqs:q"
+batch_size = 10
+duration = "1s"
+timeout = "10s"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let pollers = out.series.column("lambda.fn.pollers").unwrap();
+    let conc = out.series.column("lambda.fn.concurrency").unwrap();
+    for (i, t) in out.series.t_s.iter().enumerate() {
+        let bound = 5.0 + 300.0 * t / 60.0;
+        assert!(
+            pollers[i] <= bound + 1e-9,
+            "t = {t}: {} pollers > {bound}",
+            pollers[i]
+        );
+        assert!(
+            conc[i] <= bound + 1e-9,
+            "t = {t}: concurrency {} > {bound}",
+            conc[i]
+        );
+    }
+    // It does ramp: 300 concurrent batches of 10 msgs/s are needed; by 180 s
+    // (5 + 5·179 = 900 allowed) it has reached that.
+    assert!(metric(&out, "lambda.fn.concurrency_max") >= 300.0);
+    assert!(metric(&out, "lambda.fn.cold_starts") >= 300.0);
+}
+
+#[test]
+fn outage_redelivers_in_flight_messages() {
+    // Workers go down at 200 s for 100 s while each holds a message being processed
+    // (service 10 s): those messages are neither deleted nor lost; they reappear after
+    // the 30 s visibility timeout and are processed after the outage.
+    let src = r#"
+name = "outage"
+duration = "600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 0.5 }
+[[queue]]
+name = "q"
+visibility_timeout = "30s"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 10
+receive = { wait = "20s" }
+service_time = "10s"
+outages = [{ from = "200s", for = "100s" }]
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    // 5 messages in flight at 200 s are redelivered once each.
+    assert_eq!(metric(&out, "queue.q.redelivered"), 5.0);
+    // During the outage 50 messages queue up; the backlog peaks at 50 at 300 s.
+    assert_eq!(metric(&out, "queue.q.backlog_max"), 55.0);
+    assert_eq!(metric(&out, "consumer.w.duplicates"), 0.0);
+}
+
+#[test]
+fn heartbeat_prevents_redelivery() {
+    // Service 60 s against a 20 s visibility timeout: without a heartbeat every message is
+    // redelivered; extending to 30 s every 10 s keeps them invisible.
+    let model = |hb: &str| {
+        format!(
+            r#"
+name = "hb"
+duration = "1200s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "constant", rate_per_s = 0.05 }}
+[[queue]]
+name = "q"
+visibility_timeout = "20s"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 10
+receive = {{ wait = "20s" }}
+service_time = "60s"
+{hb}
+"#
+        )
+    };
+    let out = run(&model(""), 1);
+    assert!(metric(&out, "queue.q.redelivered") > 20.0);
+    let out = run(
+        &model("heartbeat = { every = \"10s\", extend_to = \"30s\" }"),
+        1,
+    );
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.redelivered"), 0.0);
+    assert_eq!(metric(&out, "consumer.w.duplicates"), 0.0);
+    assert!(metric(&out, "queue.q.change_visibility_calls") > 0.0);
+}
+
+#[test]
+fn autoscaling_follows_backlog() {
+    // Target 10 visible messages per worker; a step from 20 to 200 msg/s at 10 min with
+    // 100 ms processing needs ~20 workers: the pool must scale out, and back in after the
+    // step down at 30 min.
+    let src = r#"
+name = "scale"
+duration = "60m"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "steps", steps = [
+  { at = "0s", rate_per_s = 20 }, { at = "10m", rate_per_s = 200 }, { at = "30m", rate_per_s = 20 },
+] }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 3
+receive = { wait = "20s" }
+service_time = "100ms"
+autoscale = { min = 2, max = 50, target_backlog_per_worker = 10, warmup = "30s" }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert!(metric(&out, "consumer.w.workers_max") >= 20.0);
+    assert!(metric(&out, "consumer.w.scale_outs") >= 1.0);
+    assert!(metric(&out, "consumer.w.scale_ins") >= 1.0);
+    let w = out.series.column("consumer.w.workers").unwrap();
+    assert!(*w.last().unwrap() < 10.0, "scaled back in: {:?}", w.last());
+}
+
+#[test]
+fn billing_counts_chunks_and_empty_receives() {
+    // One message (a one-row trace) of 130 KiB: SendMessage = ceil(130/64) = 3 requests; its ReceiveMessage
+    // returns 130 KiB = 3 requests; DeleteMessage = 1. Zero-latency worker long-polls with
+    // 20 s waits over 100 s: it receives the message at t = 0 and otherwise returns empty
+    // at 20, 40, 60, 80, 100 s (the first wait starts after the delete at 1 s, so at
+    // 21, 41, 61, 81 s: 4 empty receives).
+    let src = r#"
+name = "bill"
+duration = "100s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/one.csv" }
+size = "130KB"
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "20s" }
+service_time = "1s"
+"#;
+    let out = run(src, 1);
+    assert_eq!(metric(&out, "queue.q.empty_receives"), 4.0);
+    assert_eq!(metric(&out, "queue.q.api_requests"), 3.0 + 3.0 + 1.0 + 4.0);
+}
