@@ -381,7 +381,7 @@ impl<'t> Meter<'t> {
         id: &str,
         window_qty: f64,
     ) -> Result<(), PricingError> {
-        if !(window_qty > 0.0) {
+        if window_qty.is_nan() || window_qty <= 0.0 {
             return Ok(());
         }
         let qty = window_qty * self.scale;

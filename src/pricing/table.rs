@@ -333,7 +333,7 @@ impl PriceTable {
                     format!("price `{id}`: free_per_month must be >= 0"),
                 ));
             }
-            if p.priced_up_to.is_some_and(|c| !(c > 0.0)) {
+            if p.priced_up_to.is_some_and(|c| c.is_nan() || c <= 0.0) {
                 return Err(at(
                     "price",
                     id,
