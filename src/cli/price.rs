@@ -2,7 +2,7 @@
 //! bill of a usage file, or of a model's expected steady-state load, with the capacity
 //! the documented limits require.
 
-use super::{load_model, Failure};
+use super::Failure;
 use aqueduct::model::{self, FieldPath};
 use aqueduct::pricing::capacity::{self, Capacity};
 use aqueduct::pricing::{
@@ -67,7 +67,7 @@ pub fn run(
     let text = model::decode(&shown, &bytes)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let (kind, bill, capacity, notes) = if is_model(&text) {
-        let arch = load_model(Some(path), &[])?;
+        let arch = model::load_str(&text, &shown, &base)?;
         let est = estimate::estimate(&arch, month_hours)
             .map_err(|inv| Failure::from(model::place(&text, &shown, &inv.path, inv.message)))?;
         let table = PriceTable::resolve(&arch.prices, &arch.base_dir)

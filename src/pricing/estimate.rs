@@ -533,6 +533,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         .map(|q| vec![PoolRates::default(); pool_of[q].len()])
         .collect();
     let mut recv_chunk_rate = vec![0.0; nq];
+    let mut offered = vec![0.0; nq];
     for step in 0..steps {
         let t = t0 + (step as f64 + 0.5) * dt;
         let lo = (t0 + step as f64 * dt).max(warmup);
@@ -572,10 +573,12 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         let mut step_rates: Vec<Vec<PoolRates>> = vec![Vec::new(); nq];
         let mut dlq_in = vec![0.0; nq];
         let mut next_backlog = backlog.clone();
+        let mut lam_of = base.clone();
         for _ in 0..=nq {
             let mut next_dlq = vec![0.0; nq];
             for q in 0..nq {
                 let lam = base[q] + dlq_in[q];
+                lam_of[q] = lam;
                 step_rates[q].clear();
                 next_backlog[q] = backlog[q];
                 if pool_of[q].is_empty() {
@@ -636,6 +639,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         }
         backlog = next_backlog;
         for q in 0..nq {
+            offered[q] += lam_of[q] * weight;
             if weight > 0.0 {
                 backlog_max[q] = backlog_max[q].max(backlog[q]);
             }
@@ -670,7 +674,13 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             per_s += r.empty_receives + r.deletes + r.heartbeats;
             empty += r.empty_receives;
             let max_w = pool.max_workers() as f64;
-            let need_mean = r.busy;
+            let total_w: f64 = pool_of[q]
+                .iter()
+                .map(|&c| arch.consumers[c].workers.max(1) as f64)
+                .sum();
+            let share = pool.workers.max(1) as f64 / total_w;
+            // Offered load (what arrives), not what the pool manages to serve.
+            let need_mean = offered[q] * share * models[c].r * models[c].s;
             capacity.push(Capacity::against(
                 "sqs",
                 &pool.name,
@@ -682,11 +692,6 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                     need_mean.ceil()
                 ),
             ));
-            let total_w: f64 = pool_of[q]
-                .iter()
-                .map(|&c| arch.consumers[c].workers.max(1) as f64)
-                .sum();
-            let share = pool.workers.max(1) as f64 / total_w;
             let busy_peak = peak_in[q] * share * models[c].r * models[c].s;
             if busy_peak > need_mean * (1.0 + 1e-9) {
                 capacity.push(Capacity::against(
@@ -711,17 +716,20 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                 }
             }
         }
-        if backlog_max[q] > 0.5 {
+        if backlog_max[q].is_finite() && backlog_max[q] > 0.5 {
             let mut c = Capacity::info(
                 "sqs",
                 &spec.name,
                 "largest backlog (fluid estimate), messages",
                 backlog_max[q].round(),
             );
-            c.verdict = if backlog_max[q].is_finite() {
-                "builds during peaks and drains after them".into()
+            c.verdict = if backlog[q] > 0.5 {
+                format!(
+                    "{:.0} messages still waiting at the end of the window: the pools fall behind",
+                    backlog[q]
+                )
             } else {
-                "grows without bound: the pools cannot keep up".into()
+                "builds during peaks and drains after them".into()
             };
             capacity.push(c);
         }
@@ -883,6 +891,36 @@ kind = "fifo"
         assert_eq!(send.value, 2000.0);
         assert_eq!(send.limit, Some(300.0));
         assert!(send.verdict.contains("at least 7"), "{}", send.verdict);
+    }
+
+    #[test]
+    fn overloaded_pool_is_reported_and_works_flat_out() {
+        // 100 msg/s, 2 workers × 100 ms: the load needs 10 workers. The pool works flat
+        // out, 10 messages per receive (max_messages): 20 msg/s served, 2 receives/s.
+        let arch = model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 100 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 2
+receive = { max_messages = 10, wait = "20s" }
+service_time = "100ms"
+delete = "batch"
+"#,
+        );
+        let e = estimate(&arch, 730.0).unwrap();
+        let busy = &e.capacity[0];
+        assert!((busy.value - 10.0).abs() < 1e-9, "{}", busy.value);
+        assert!(busy.verdict.starts_with("overloaded"), "{}", busy.verdict);
+        // Sends 100/s + receives 2/s + batched deletes 2/s, no empty receives.
+        let per_s = e.usage.sqs[0].requests as f64 / (730.0 * 3600.0);
+        assert!((per_s - 104.0).abs() < 1e-6, "{per_s}");
     }
 
     #[test]
