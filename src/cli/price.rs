@@ -6,8 +6,7 @@ use super::Failure;
 use aqueduct::model::{self, FieldPath};
 use aqueduct::pricing::capacity::{self, Capacity};
 use aqueduct::pricing::{
-    self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, Usage,
-    DEFAULT_MONTH_HOURS,
+    self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS,
 };
 use serde::Serialize;
 use std::path::Path;
@@ -89,7 +88,7 @@ pub fn run(
         let bill =
             pricing::bill(&uf.usage, &table, opts).map_err(|e| uf.place_error(&text, &shown, e))?;
         let mut notes = uf.notes.clone();
-        if is_empty(&uf.usage) {
+        if uf.usage.is_empty() {
             notes.push("the usage file describes no resource: add tables such as [sqs.orders] (see src/pricing/USAGE.md)".into());
         }
         ("usage", bill, uf.capacity, notes)
@@ -138,14 +137,4 @@ fn at_prices(e: PricingError, text: &str, shown: &str) -> Failure {
         )),
         other => Failure::from(other),
     }
-}
-
-fn is_empty(u: &Usage) -> bool {
-    u.sqs.is_empty()
-        && u.sns.is_empty()
-        && u.kinesis.is_empty()
-        && u.firehose.is_empty()
-        && u.flink.is_empty()
-        && u.video.is_empty()
-        && u.lambda.is_empty()
 }

@@ -491,6 +491,18 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         })?;
         models.push(model);
     }
+    // Each pool's share of its queue's messages while the pools keep up: its workers.
+    let share: Vec<f64> = arch
+        .consumers
+        .iter()
+        .map(|c| {
+            let total: f64 = pool_of[c.queue as usize]
+                .iter()
+                .map(|&o| arch.consumers[o].workers.max(1) as f64)
+                .sum();
+            c.workers.max(1) as f64 / total
+        })
+        .collect();
     let recv_chunks: Vec<Vec<f64>> = (0..nq)
         .map(|q| {
             let max_m = pool_of[q]
@@ -585,10 +597,6 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                     continue;
                 }
                 let busy_guess = |c: usize, x: f64| workers_of(c, x * models[c].r * models[c].s);
-                let total_w: f64 = pool_of[q]
-                    .iter()
-                    .map(|&c| arch.consumers[c].workers.max(1) as f64)
-                    .sum();
                 let cap: f64 = pool_of[q]
                     .iter()
                     .map(|&c| {
@@ -609,12 +617,12 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                 }
                 for &c in &pool_of[q] {
                     let spec = &arch.consumers[c];
-                    let share = if flat_out && cap.is_finite() {
+                    let part = if flat_out && cap.is_finite() {
                         models[c].capacity(spec.max_workers() as f64, spec.max_messages) / cap
                     } else {
-                        spec.workers.max(1) as f64 / total_w
+                        share[c]
                     };
-                    let x = served * share;
+                    let x = served * part;
                     let w = if flat_out {
                         spec.max_workers() as f64
                     } else {
@@ -674,13 +682,8 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             per_s += r.empty_receives + r.deletes + r.heartbeats;
             empty += r.empty_receives;
             let max_w = pool.max_workers() as f64;
-            let total_w: f64 = pool_of[q]
-                .iter()
-                .map(|&c| arch.consumers[c].workers.max(1) as f64)
-                .sum();
-            let share = pool.workers.max(1) as f64 / total_w;
             // Offered load (what arrives), not what the pool manages to serve.
-            let need_mean = offered[q] * share * models[c].r * models[c].s;
+            let need_mean = offered[q] * share[c] * models[c].r * models[c].s;
             capacity.push(Capacity::against(
                 "sqs",
                 &pool.name,
@@ -692,7 +695,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                     need_mean.ceil()
                 ),
             ));
-            let busy_peak = peak_in[q] * share * models[c].r * models[c].s;
+            let busy_peak = peak_in[q] * share[c] * models[c].r * models[c].s;
             if busy_peak > need_mean * (1.0 + 1e-9) {
                 capacity.push(Capacity::against(
                     "sqs",

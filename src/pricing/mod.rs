@@ -297,6 +297,19 @@ pub struct Usage {
     pub lambda: Vec<LambdaUsage>,
 }
 
+impl Usage {
+    /// True when no resource has a record.
+    pub fn is_empty(&self) -> bool {
+        self.sqs.is_empty()
+            && self.sns.is_empty()
+            && self.kinesis.is_empty()
+            && self.firehose.is_empty()
+            && self.flink.is_empty()
+            && self.video.is_empty()
+            && self.lambda.is_empty()
+    }
+}
+
 /// Options of a bill.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BillOptions {

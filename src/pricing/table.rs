@@ -51,6 +51,28 @@ pub enum PricingError {
     Input(ModelError),
 }
 
+/// A TOML syntax or type error of `src`, placed at its line and column with the field
+/// whose value holds the error.
+pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
+    let (line, column, field) = match e.span() {
+        Some(span) => {
+            let (l, c) = locate::line_col(src, span.start);
+            let field = locate::path_at(src, span.start)
+                .map(|p| format!("field `{p}`"))
+                .unwrap_or_default();
+            (Some(l), Some(c), field)
+        }
+        None => (None, None, String::new()),
+    };
+    ModelError {
+        file: file.to_string(),
+        line,
+        column,
+        field,
+        message: e.message().trim().to_string(),
+    }
+}
+
 /// One tier: from `from` units per month (inclusive) the price is `usd` per `per` units.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,23 +284,9 @@ impl PriceTable {
     /// Parses a table; `file` is used in messages.
     pub fn parse(file: &str, text: &str) -> Result<PriceTable, PricingError> {
         let raw: RawTable = toml::from_str(text).map_err(|e| {
-            let (line, column, field) = match e.span() {
-                Some(span) => {
-                    let (l, c) = locate::line_col(text, span.start);
-                    let field = locate::path_at(text, span.start)
-                        .map(|p| format!("field `{p}`"))
-                        .unwrap_or_default();
-                    (Some(l), Some(c), field)
-                }
-                None => (None, None, String::new()),
-            };
-            PricingError::Table(ModelError {
-                file: file.to_string(),
-                line,
-                column,
-                field,
-                message: format!("malformed price table: {}", e.message().trim()),
-            })
+            let mut m = toml_error(text, file, &e);
+            m.message = format!("malformed price table: {}", m.message);
+            PricingError::Table(m)
         })?;
         let at = |section: &str, id: &str, key: &str, message: String| {
             let path = FieldPath {

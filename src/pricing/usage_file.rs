@@ -20,9 +20,9 @@ use super::sns::{SnsDelivery, SnsProtocol, SnsUsage};
 use super::sqs::{chunks, SqsUsage};
 use super::video::VideoUsage;
 use super::{PricingError, Usage, BYTES_PER_GB};
-use crate::model::error::{FieldPath, ModelError, Seg};
+use crate::model::error::{FieldPath, Seg};
 use crate::model::overrides::nearest;
-use crate::model::{locate, place};
+use crate::model::place;
 use crate::services::sqs::limits::SqsLimits;
 use toml::{Table, Value};
 
@@ -295,25 +295,8 @@ fn kib(v: f64) -> f64 {
 /// Reads a usage file; `file` names it in messages. Quantities are per month of
 /// `month_hours` hours.
 pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, PricingError> {
-    let doc: Table = toml::from_str(src).map_err(|e| {
-        let (line, column, field) = match e.span() {
-            Some(span) => {
-                let (l, c) = locate::line_col(src, span.start);
-                let field = locate::path_at(src, span.start)
-                    .map(|p| format!("field `{p}`"))
-                    .unwrap_or_default();
-                (Some(l), Some(c), field)
-            }
-            None => (None, None, String::new()),
-        };
-        PricingError::Input(ModelError {
-            file: file.into(),
-            line,
-            column,
-            field,
-            message: e.message().trim().to_string(),
-        })
-    })?;
+    let doc: Table = toml::from_str(src)
+        .map_err(|e| PricingError::Input(super::table::toml_error(src, file, &e)))?;
     let mut out = UsageFile {
         usage: Usage {
             window_s: month_hours * 3600.0,
