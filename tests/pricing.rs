@@ -455,3 +455,49 @@ fn bad_model_in_price_fails_with_its_line() {
     let f = write(&d, "m.toml", &m);
     fails_with(&run(&["price", &f]), &[&format!("{f}:"), "workers"]);
 }
+
+#[test]
+fn a_poller_every_100ms_makes_864000_empty_receives_a_day() {
+    // aws-reference.md §10: "a consumer polling every 100 ms makes 864,000 empty receives a
+    // day": 86,400 s ÷ 0.1 s. One short-polling worker on an empty queue, zero latency,
+    // 100 ms between polls; priced over a 24-hour "month".
+    let src = r#"
+name = "idle"
+duration = "1h"
+api_latency = "0ms"
+
+[[queue]]
+name = "q"
+
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "0s" }
+poll_interval = "100ms"
+service_time = "10ms"
+"#;
+    let arch = model::load_str(src, "idle.toml", Path::new(".")).unwrap();
+    let est = estimate::estimate(&arch, 24.0).unwrap();
+    assert_eq!(est.usage.sqs[0].empty_receives, 864_000);
+    assert_eq!(est.usage.sqs[0].requests, 864_000);
+    // The simulation agrees: 3,600 s ÷ 0.1 s = 36,000 empty receives in its hour (± the
+    // poll at the edge of the window).
+    let out = engine::run(&arch, 1).unwrap();
+    let sim = out.usage.sqs[0].empty_receives as f64;
+    assert!(close(sim, 36_000.0, 1.0), "{sim}");
+    // Priced: 864,000 × $0.40/M = $0.3456 a day; with the free tier, nothing.
+    let table = PriceTable::bundled();
+    let opts = BillOptions {
+        month_hours: 24.0,
+        free_tier: false,
+    };
+    let b = pricing::bill(&est.usage, &table, opts).unwrap();
+    assert!(close(b.total, 0.3456, 1e-12), "{}", b.total);
+    let free = BillOptions {
+        free_tier: true,
+        ..opts
+    };
+    let b = pricing::bill(&est.usage, &table, free).unwrap();
+    assert_eq!(b.total, 0.0);
+}
