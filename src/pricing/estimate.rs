@@ -547,19 +547,23 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
     let mut recv_chunk_rate = vec![0.0; nq];
     let mut offered = vec![0.0; nq];
     for step in 0..steps {
-        let t = t0 + (step as f64 + 0.5) * dt;
-        let lo = (t0 + step as f64 * dt).max(warmup);
-        let hi = (t0 + (step + 1) as f64 * dt).min(horizon);
+        let start = t0 + step as f64 * dt;
+        let lo = start.max(warmup);
+        let hi = (start + dt).min(horizon);
         let weight = if duration > 0.0 {
             (hi - lo).max(0.0) / duration
         } else {
             0.0
         };
-        let at = SimTime((t * 1e9) as u64);
+        let (from, to) = (
+            SimTime((start * 1e9) as u64),
+            SimTime(((start + dt) * 1e9) as u64),
+        );
         let mut inflow = vec![0.0; nq];
         for pl in &plans {
             let rate = if time_varying {
-                pl.arrival.rate_at(at)
+                // The step's mean rate, so that a burst shorter than a step still counts.
+                pl.arrival.expected_count(from, to) / dt
             } else {
                 load_rates(pl.arrival, arch).mean_per_s
             };
