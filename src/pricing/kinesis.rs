@@ -154,54 +154,22 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
                     gb(s.efo_bytes),
                 )?;
             }
-            StreamMode::OnDemand => {
-                let p = "kinesis.on_demand";
-                m.charge(
-                    S,
-                    n,
-                    "stream-hours",
-                    &format!("{p}.stream_hours"),
-                    s.stream_hours,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "data in (1 KB per record)",
-                    &format!("{p}.data_in"),
-                    gb(s.bytes_in_billed),
-                )?;
-                m.charge(S, n, "data out", &format!("{p}.data_out"), gb(s.bytes_out))?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out consumer-shard-hours",
-                    &format!("{p}.efo_consumer_shard_hours"),
-                    s.efo_consumer_shard_hours,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out data",
-                    &format!("{p}.efo_data"),
-                    gb(s.efo_bytes),
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "extended retention (24 h to 7 d)",
-                    &format!("{p}.extended_retention"),
-                    s.extended_retention_gb_hours / mh,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "long-term retention (over 7 d)",
-                    &format!("{p}.long_term_retention"),
-                    s.long_term_retention_gb_hours / mh,
-                )?;
-            }
-            StreamMode::OnDemandAdvantage => {
-                let p = "kinesis.on_demand_advantage";
+            StreamMode::OnDemand | StreamMode::OnDemandAdvantage => {
+                let standard = s.mode == StreamMode::OnDemand;
+                let p = if standard {
+                    "kinesis.on_demand"
+                } else {
+                    "kinesis.on_demand_advantage"
+                };
+                if standard {
+                    m.charge(
+                        S,
+                        n,
+                        "stream-hours",
+                        &format!("{p}.stream_hours"),
+                        s.stream_hours,
+                    )?;
+                }
                 m.charge(
                     S,
                     n,
@@ -224,13 +192,30 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
                     &format!("{p}.efo_data"),
                     gb(s.efo_bytes),
                 )?;
-                m.charge(
-                    S,
-                    n,
-                    "retention beyond 24 h",
-                    &format!("{p}.retention"),
-                    (s.extended_retention_gb_hours + s.long_term_retention_gb_hours) / mh,
-                )?;
+                if standard {
+                    m.charge(
+                        S,
+                        n,
+                        "extended retention (24 h to 7 d)",
+                        &format!("{p}.extended_retention"),
+                        s.extended_retention_gb_hours / mh,
+                    )?;
+                    m.charge(
+                        S,
+                        n,
+                        "long-term retention (over 7 d)",
+                        &format!("{p}.long_term_retention"),
+                        s.long_term_retention_gb_hours / mh,
+                    )?;
+                } else {
+                    m.charge(
+                        S,
+                        n,
+                        "retention beyond 24 h",
+                        &format!("{p}.retention"),
+                        (s.extended_retention_gb_hours + s.long_term_retention_gb_hours) / mh,
+                    )?;
+                }
             }
         }
         m.charge(
