@@ -108,103 +108,63 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
     let mh = m.month_hours();
     for s in streams {
         let n = s.name.as_str();
+        let p = match s.mode {
+            StreamMode::Provisioned => "kinesis.provisioned",
+            StreamMode::OnDemand => "kinesis.on_demand",
+            StreamMode::OnDemandAdvantage => "kinesis.on_demand_advantage",
+        };
+        let id = |item: &str| format!("{p}.{item}");
         match s.mode {
             StreamMode::Provisioned => {
-                let p = "kinesis.provisioned";
-                m.charge(
-                    S,
-                    n,
-                    "shard-hours",
-                    &format!("{p}.shard_hours"),
-                    s.shard_hours,
-                )?;
+                m.charge(S, n, "shard-hours", &id("shard_hours"), s.shard_hours)?;
                 m.charge(
                     S,
                     n,
                     "PUT payload units (25 KB)",
-                    &format!("{p}.put_payload_units"),
+                    &id("put_payload_units"),
                     s.put_payload_units as f64,
                 )?;
                 m.charge(
                     S,
                     n,
                     "extended retention (24 h to 7 d)",
-                    &format!("{p}.extended_retention"),
+                    &id("extended_retention"),
                     s.extended_retention_shard_hours,
                 )?;
                 m.charge(
                     S,
                     n,
                     "long-term retention (over 7 d)",
-                    &format!("{p}.long_term_retention"),
+                    &id("long_term_retention"),
                     s.long_term_retention_gb_hours / mh,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out consumer-shard-hours",
-                    &format!("{p}.efo_consumer_shard_hours"),
-                    s.efo_consumer_shard_hours,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out data",
-                    &format!("{p}.efo_data"),
-                    gb(s.efo_bytes),
                 )?;
             }
             StreamMode::OnDemand | StreamMode::OnDemandAdvantage => {
                 let standard = s.mode == StreamMode::OnDemand;
-                let p = if standard {
-                    "kinesis.on_demand"
-                } else {
-                    "kinesis.on_demand_advantage"
-                };
                 if standard {
-                    m.charge(
-                        S,
-                        n,
-                        "stream-hours",
-                        &format!("{p}.stream_hours"),
-                        s.stream_hours,
-                    )?;
+                    m.charge(S, n, "stream-hours", &id("stream_hours"), s.stream_hours)?;
                 }
                 m.charge(
                     S,
                     n,
                     "data in (1 KB per record)",
-                    &format!("{p}.data_in"),
+                    &id("data_in"),
                     gb(s.bytes_in_billed),
                 )?;
-                m.charge(S, n, "data out", &format!("{p}.data_out"), gb(s.bytes_out))?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out consumer-shard-hours",
-                    &format!("{p}.efo_consumer_shard_hours"),
-                    s.efo_consumer_shard_hours,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "enhanced fan-out data",
-                    &format!("{p}.efo_data"),
-                    gb(s.efo_bytes),
-                )?;
+                m.charge(S, n, "data out", &id("data_out"), gb(s.bytes_out))?;
                 if standard {
                     m.charge(
                         S,
                         n,
                         "extended retention (24 h to 7 d)",
-                        &format!("{p}.extended_retention"),
+                        &id("extended_retention"),
                         s.extended_retention_gb_hours / mh,
                     )?;
                     m.charge(
                         S,
                         n,
                         "long-term retention (over 7 d)",
-                        &format!("{p}.long_term_retention"),
+                        &id("long_term_retention"),
                         s.long_term_retention_gb_hours / mh,
                     )?;
                 } else {
@@ -212,12 +172,26 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
                         S,
                         n,
                         "retention beyond 24 h",
-                        &format!("{p}.retention"),
+                        &id("retention"),
                         (s.extended_retention_gb_hours + s.long_term_retention_gb_hours) / mh,
                     )?;
                 }
             }
         }
+        m.charge(
+            S,
+            n,
+            "enhanced fan-out consumer-shard-hours",
+            &id("efo_consumer_shard_hours"),
+            s.efo_consumer_shard_hours,
+        )?;
+        m.charge(
+            S,
+            n,
+            "enhanced fan-out data",
+            &id("efo_data"),
+            gb(s.efo_bytes),
+        )?;
         m.charge(
             S,
             n,
