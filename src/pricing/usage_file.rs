@@ -41,24 +41,6 @@ pub struct UsageFile {
     resources: Vec<(String, String, FieldPath)>,
 }
 
-/// The resource kinds, with the names a usage file may give them.
-const KINDS: &[(&str, &str)] = &[
-    ("sqs", "sqs"),
-    ("aws_sqs_queue", "sqs"),
-    ("sns", "sns"),
-    ("aws_sns_topic", "sns"),
-    ("kinesis", "kinesis"),
-    ("aws_kinesis_stream", "kinesis"),
-    ("firehose", "firehose"),
-    ("aws_kinesis_firehose_delivery_stream", "firehose"),
-    ("flink", "flink"),
-    ("aws_kinesisanalyticsv2_application", "flink"),
-    ("video", "video"),
-    ("aws_kinesis_video_stream", "video"),
-    ("lambda", "lambda"),
-    ("aws_lambda_function", "lambda"),
-];
-
 const SQS_KEYS: &[&str] = &[
     "fifo",
     "high_throughput",
@@ -165,17 +147,70 @@ const LAMBDA_KEYS: &[&str] = &[
     "hours",
 ];
 
-fn keys_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "sqs" => SQS_KEYS,
-        "sns" => SNS_KEYS,
-        "kinesis" => KINESIS_KEYS,
-        "firehose" => FIREHOSE_KEYS,
-        "flink" => FLINK_KEYS,
-        "video" => VIDEO_KEYS,
-        _ => LAMBDA_KEYS,
-    }
+/// Reads one resource table into the usage file.
+type Reader = fn(&Res, &mut UsageFile) -> Result<(), PricingError>;
+
+/// A resource kind: the names a usage file may give it, its service key, its keys and
+/// its reader.
+struct Kind {
+    names: [&'static str; 2],
+    kind: &'static str,
+    service: &'static str,
+    keys: &'static [&'static str],
+    read: Reader,
 }
+
+const KINDS: &[Kind] = &[
+    Kind {
+        names: ["sqs", "aws_sqs_queue"],
+        kind: "sqs",
+        service: "sqs",
+        keys: SQS_KEYS,
+        read: sqs,
+    },
+    Kind {
+        names: ["sns", "aws_sns_topic"],
+        kind: "sns",
+        service: "sns",
+        keys: SNS_KEYS,
+        read: sns,
+    },
+    Kind {
+        names: ["kinesis", "aws_kinesis_stream"],
+        kind: "kinesis",
+        service: "kinesis_data_streams",
+        keys: KINESIS_KEYS,
+        read: kinesis_stream,
+    },
+    Kind {
+        names: ["firehose", "aws_kinesis_firehose_delivery_stream"],
+        kind: "firehose",
+        service: "firehose",
+        keys: FIREHOSE_KEYS,
+        read: firehose_stream,
+    },
+    Kind {
+        names: ["flink", "aws_kinesisanalyticsv2_application"],
+        kind: "flink",
+        service: "managed_flink",
+        keys: FLINK_KEYS,
+        read: flink,
+    },
+    Kind {
+        names: ["video", "aws_kinesis_video_stream"],
+        kind: "video",
+        service: "kinesis_video",
+        keys: VIDEO_KEYS,
+        read: video,
+    },
+    Kind {
+        names: ["lambda", "aws_lambda_function"],
+        kind: "lambda",
+        service: "lambda",
+        keys: LAMBDA_KEYS,
+        read: lambda,
+    },
+];
 
 /// One resource table being read.
 struct Res<'a> {
@@ -307,7 +342,12 @@ pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, Prici
         notes: Vec::new(),
         resources: Vec::new(),
     };
-    let kind_names: Vec<String> = KINDS.iter().map(|(k, _)| k.to_string()).collect();
+    let kind_names: Vec<String> = KINDS
+        .iter()
+        .flat_map(|k| k.names)
+        .chain(["prices"])
+        .map(String::from)
+        .collect();
     for (key, value) in &doc {
         let top = FieldPath::top(key);
         if key == "prices" {
@@ -324,15 +364,10 @@ pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, Prici
             }
             continue;
         }
-        let Some(kind) = KINDS.iter().find(|(k, _)| k == key).map(|(_, s)| *s) else {
-            let hint = nearest(
-                key,
-                kind_names
-                    .iter()
-                    .chain(std::iter::once(&"prices".to_string())),
-            )
-            .map(|n| format!("; did you mean `{n}`?"))
-            .unwrap_or_default();
+        let Some(spec) = KINDS.iter().find(|k| k.names.contains(&key.as_str())) else {
+            let hint = nearest(key, kind_names.iter())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
             return Err(PricingError::Input(place(
                 src,
                 file,
@@ -371,53 +406,25 @@ pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, Prici
                 table,
                 month_hours,
             };
-            let valid = keys_of(kind);
             for k in table.keys() {
-                if !valid.contains(&k.as_str()) {
-                    let owned: Vec<String> = valid.iter().map(|s| s.to_string()).collect();
+                if !spec.keys.contains(&k.as_str()) {
+                    let owned: Vec<String> = spec.keys.iter().map(|s| s.to_string()).collect();
                     let hint = nearest(k, owned.iter())
                         .map(|n| format!("; did you mean `{n}`?"))
                         .unwrap_or_default();
                     return Err(res.err(
                         k,
                         format!(
-                            "unknown {kind} usage key `{k}`{hint} (valid keys: {})",
-                            valid.join(", ")
+                            "unknown {} usage key `{k}`{hint} (valid keys: {})",
+                            spec.kind,
+                            spec.keys.join(", ")
                         ),
                     ));
                 }
             }
-            let service = match kind {
-                "sqs" => {
-                    sqs(&res, &mut out)?;
-                    "sqs"
-                }
-                "sns" => {
-                    sns(&res, &mut out)?;
-                    "sns"
-                }
-                "kinesis" => {
-                    kinesis_stream(&res, &mut out)?;
-                    "kinesis_data_streams"
-                }
-                "firehose" => {
-                    firehose_stream(&res, &mut out)?;
-                    "firehose"
-                }
-                "flink" => {
-                    flink(&res, &mut out)?;
-                    "managed_flink"
-                }
-                "video" => {
-                    video(&res, &mut out)?;
-                    "kinesis_video"
-                }
-                _ => {
-                    lambda(&res, &mut out)?;
-                    "lambda"
-                }
-            };
-            out.resources.push((service.into(), name.clone(), path));
+            (spec.read)(&res, &mut out)?;
+            out.resources
+                .push((spec.service.into(), name.clone(), path));
         }
     }
     Ok(out)
