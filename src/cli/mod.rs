@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 mod bench;
+mod price;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +49,21 @@ enum Cmd {
     Validate {
         /// Model file (TOML).
         model: PathBuf,
+    },
+    /// Price a usage file, or a model's expected steady-state load, as a monthly bill
+    /// with the capacity the documented limits require.
+    Price {
+        /// A usage file (one [KIND.NAME] table per resource) or a model file (TOML).
+        input: PathBuf,
+        /// Print the bill as JSON (the `cost` object, with `capacity` and `notes`).
+        #[arg(long)]
+        json: bool,
+        /// Hours in the billing month (default 730).
+        #[arg(long, value_name = "H")]
+        month_hours: Option<f64>,
+        /// Subtract AWS's monthly free tiers (account-level, shared by all resources).
+        #[arg(long)]
+        free_tier: bool,
     },
     /// Print the AWS limits in force (defaults, with sources), as a TOML [limits] table.
     Limits,
@@ -130,6 +146,12 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             sets,
         } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
         Cmd::Validate { model } => cmd_validate(&model),
+        Cmd::Price {
+            input,
+            json,
+            month_hours,
+            free_tier,
+        } => price::run(&input, json, month_hours, free_tier),
         Cmd::Limits => {
             let limits = aqueduct::services::Limits::default();
             let text = toml::to_string_pretty(&limits).map_err(|e| Failure::run(e.to_string()))?;

@@ -673,8 +673,10 @@ impl<'a> Engine<'a> {
                     name: q.spec.name.clone(),
                     fifo: q.spec.fifo,
                     requests: q.stats.api_requests,
+                    empty_receives: q.stats.empty_receives,
                 })
                 .collect(),
+            ..Usage::default()
         }
     }
 

@@ -1,18 +1,52 @@
 //! Pricing: the dated price table, usage records and the monthly bill.
 //!
 //! A simulated run records the billable units it produced ([`Usage`]) over its measured
-//! window; [`bill`] scales them to a month and prices them with a [`PriceTable`].
+//! window; [`bill`] scales them to a month and prices them with a [`PriceTable`]. The same
+//! [`Usage`] comes from a usage file ([`usage_file`]) or from a model's expected
+//! steady-state load ([`estimate`]), so `aqueduct price` and `aqueduct run` share one
+//! pricing path.
+//!
+//! Each service has one pure pricing function with a `# Formula` section: [`sqs::bill_sqs`],
+//! [`sns::bill_sns`], [`kinesis::bill_kinesis`], [`firehose::bill_firehose`],
+//! [`flink::bill_flink`], [`video::bill_video`], [`lambda::bill_lambda`]. They charge their
+//! lines through a [`Meter`], which keeps the account-level state that crosses components:
+//! volume tiers, free tiers shared by several prices, minimum commitments.
+//!
+//! Layering: the table, the usage records and the per-service functions use plain data
+//! only; the two front ends ([`usage_file`], [`estimate`]) read usage files and models and
+//! so sit above [`crate::model`].
 
+pub mod capacity;
+pub mod estimate;
+pub mod firehose;
+pub mod flink;
+pub mod kinesis;
+pub mod lambda;
+pub mod sns;
+pub mod sqs;
 pub mod table;
+pub mod usage_file;
+pub mod video;
 
+pub use firehose::{FirehoseSource, FirehoseUsage};
+pub use flink::{FlinkRun, FlinkUsage};
+pub use kinesis::{KinesisStreamUsage, StreamMode};
+pub use lambda::{LambdaArch, LambdaUsage};
+pub use sns::{SnsDelivery, SnsProtocol, SnsUsage};
+pub use sqs::SqsUsage;
 pub use table::{Price, PriceTable, PricingError, Tier};
+pub use video::VideoUsage;
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Hours in the billing month used unless the user says otherwise (as AWS's pricing
 /// calculator and infracost).
 pub const DEFAULT_MONTH_HOURS: f64 = 730.0;
+
+/// Bytes in one GB as AWS bills data (2^30, the convention of aqueduct's sizes).
+pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
 
 /// One line of a bill.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,11 +54,11 @@ pub struct BillLine {
     /// Service key (`sqs`, `sns`, `kinesis_data_streams`, `firehose`, `managed_flink`,
     /// `kinesis_video`, `lambda`).
     pub service: String,
-    /// Component (model name) the line belongs to.
+    /// Component (model or usage-file name) the line belongs to.
     pub component: String,
     /// What is billed, for example `standard requests (64 KiB chunks)`.
     pub item: String,
-    /// Billable quantity per month, in `unit`s.
+    /// Billable quantity per month, in `unit`s (before the free tier).
     pub quantity: f64,
     /// Unit of `quantity`.
     pub unit: String,
@@ -32,6 +66,24 @@ pub struct BillLine {
     pub unit_usd: f64,
     /// Amount, USD per month.
     pub usd: f64,
+}
+
+/// A billable quantity the price table cannot price (an UNCONFIRMED price, or usage above
+/// the last known tier).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unpriced {
+    /// Service key.
+    pub service: String,
+    /// Component.
+    pub component: String,
+    /// What would be billed.
+    pub item: String,
+    /// Quantity per month, in `unit`s.
+    pub quantity: f64,
+    /// Unit of `quantity`.
+    pub unit: String,
+    /// Why it is not priced.
+    pub reason: String,
 }
 
 /// Subtotals per service, USD per month.
@@ -67,6 +119,19 @@ impl ServiceTotals {
         };
         *slot += usd;
     }
+
+    /// `(service key, subtotal)` pairs in a fixed order.
+    pub fn pairs(&self) -> [(&'static str, f64); 7] {
+        [
+            ("sqs", self.sqs),
+            ("sns", self.sns),
+            ("kinesis_data_streams", self.kinesis_data_streams),
+            ("firehose", self.firehose),
+            ("managed_flink", self.managed_flink),
+            ("kinesis_video", self.kinesis_video),
+            ("lambda", self.lambda),
+        ]
+    }
 }
 
 /// A monthly bill (the `cost` object of the JSON summary).
@@ -80,12 +145,18 @@ pub struct Bill {
     pub month_hours: f64,
     /// Price table used (name and date read).
     pub price_table: String,
-    /// Total, USD per month.
+    /// Whether AWS's free tiers were subtracted.
+    #[serde(default)]
+    pub free_tier: bool,
+    /// Total, USD per month (priced lines only).
     pub total: f64,
     /// Subtotals per service.
     pub services: ServiceTotals,
     /// The lines.
     pub lines: Vec<BillLine>,
+    /// Billable quantities the table cannot price (not in `total`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpriced: Vec<Unpriced>,
 }
 
 impl Default for Bill {
@@ -95,9 +166,11 @@ impl Default for Bill {
             period: "month".into(),
             month_hours: DEFAULT_MONTH_HOURS,
             price_table: String::new(),
+            free_tier: false,
             total: 0.0,
             services: ServiceTotals::default(),
             lines: Vec::new(),
+            unpriced: Vec::new(),
         }
     }
 }
@@ -119,7 +192,8 @@ impl Bill {
         self.lines.push(line);
     }
 
-    /// The bill as a readable table.
+    /// The bill as a readable table: lines, per-service subtotals, total, and what could
+    /// not be priced.
     pub fn to_table(&self) -> String {
         let mut rows = vec![vec![
             "monthly cost".to_string(),
@@ -143,16 +217,46 @@ impl Bill {
             ]);
         }
         let mut s = crate::metrics::summary::render_table(&rows);
+        let subtotals: Vec<String> = self
+            .services
+            .pairs()
+            .iter()
+            .filter(|(k, v)| *v != 0.0 || self.lines.iter().any(|l| l.service == *k))
+            .map(|(k, v)| format!("{k} ${v:.2}"))
+            .collect();
+        if !subtotals.is_empty() {
+            let _ = writeln!(s, "subtotals: {}", subtotals.join(" · "));
+        }
         let _ = writeln!(
             s,
-            "total: ${:.2} per {}-hour month ({})",
-            self.total, self.month_hours, self.price_table
+            "total: ${:.2} per {}-hour month ({}{})",
+            self.total,
+            self.month_hours,
+            self.price_table,
+            if self.free_tier {
+                ", free tier subtracted"
+            } else {
+                ""
+            }
         );
+        for u in &self.unpriced {
+            let _ = writeln!(
+                s,
+                "not priced: {}: {} ({}): {} {} per month — {}",
+                u.service,
+                u.item,
+                u.component,
+                fmt_qty(u.quantity),
+                u.unit,
+                u.reason
+            );
+        }
         s
     }
 }
 
-fn fmt_qty(q: f64) -> String {
+/// A quantity with thousands separators when whole, else three decimals.
+pub fn fmt_qty(q: f64) -> String {
     if q.fract() == 0.0 && q.abs() < 1e15 {
         let s = format!("{}", q as i64);
         // Thousands separators.
@@ -169,25 +273,41 @@ fn fmt_qty(q: f64) -> String {
     }
 }
 
-/// Billable usage of one SQS queue over the measured window.
+/// Billable usage of a run (or of a usage file, or of a model's expected load) over its
+/// measured window. Every record holds quantities accumulated over `window_s`; [`bill`]
+/// scales them to a month.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SqsUsage {
-    /// Queue name.
-    pub name: String,
-    /// FIFO queue (priced at the FIFO rate).
-    pub fifo: bool,
-    /// Billable requests: every API call, each 64 KiB chunk of payload counting as one
-    /// request, empty receives included.
-    pub requests: u64,
-}
-
-/// Billable usage of a run over its measured window.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Usage {
     /// Length of the measured window, s.
     pub window_s: f64,
     /// SQS queues.
     pub sqs: Vec<SqsUsage>,
+    /// SNS topics.
+    pub sns: Vec<SnsUsage>,
+    /// Kinesis data streams.
+    pub kinesis: Vec<KinesisStreamUsage>,
+    /// Firehose streams.
+    pub firehose: Vec<FirehoseUsage>,
+    /// Managed Service for Apache Flink applications.
+    pub flink: Vec<FlinkUsage>,
+    /// Kinesis video streams.
+    pub video: Vec<VideoUsage>,
+    /// Lambda functions.
+    pub lambda: Vec<LambdaUsage>,
+}
+
+impl Usage {
+    /// True when no resource has a record.
+    pub fn is_empty(&self) -> bool {
+        self.sqs.is_empty()
+            && self.sns.is_empty()
+            && self.kinesis.is_empty()
+            && self.firehose.is_empty()
+            && self.flink.is_empty()
+            && self.video.is_empty()
+            && self.lambda.is_empty()
+    }
 }
 
 /// Options of a bill.
@@ -208,18 +328,203 @@ impl Default for BillOptions {
     }
 }
 
+/// Prices lines against a table, keeping the account-level state that crosses components
+/// and services' lines: units billed so far per price (for volume tiers), free allowance
+/// used per free pool, and the minimum commitments.
+#[derive(Debug)]
+pub struct Meter<'t> {
+    table: &'t PriceTable,
+    opts: BillOptions,
+    scale: f64,
+    billed: BTreeMap<String, f64>,
+    free_used: BTreeMap<String, f64>,
+    bill: Bill,
+}
+
+impl<'t> Meter<'t> {
+    /// A meter for quantities measured over `window_s` seconds (scaled to a month of
+    /// `opts.month_hours`).
+    pub fn new(table: &'t PriceTable, opts: BillOptions, window_s: f64) -> Self {
+        let scale = if window_s > 0.0 {
+            opts.month_hours * 3600.0 / window_s
+        } else {
+            0.0
+        };
+        let mut bill = Bill::new(opts.month_hours, table);
+        bill.free_tier = opts.free_tier;
+        Meter {
+            table,
+            opts,
+            scale,
+            billed: BTreeMap::new(),
+            free_used: BTreeMap::new(),
+            bill,
+        }
+    }
+
+    /// The price table.
+    pub fn table(&self) -> &'t PriceTable {
+        self.table
+    }
+
+    /// Hours in the month.
+    pub fn month_hours(&self) -> f64 {
+        self.opts.month_hours
+    }
+
+    /// Month ÷ window: the factor from window quantities to monthly quantities.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Charges `window_qty` units (measured over the window) of price `id` as a line.
+    ///
+    /// # Formula
+    /// `q = window_qty × scale`. With the free tier on, `free = min(q, allowance left in
+    /// the price's free pool)`. The line costs `cost(B + q − free) − cost(B)` where `B` is
+    /// the units of `id` billed so far this month (by earlier lines: tiers are
+    /// account-wide) and `cost` the tiered price. Units above `priced_up_to`, and every
+    /// unit of an `[unconfirmed]` item, are listed as not priced. Zero quantities make no
+    /// line.
+    pub fn charge(
+        &mut self,
+        service: &str,
+        component: &str,
+        item: &str,
+        id: &str,
+        window_qty: f64,
+    ) -> Result<(), PricingError> {
+        if window_qty.is_nan() || window_qty <= 0.0 {
+            return Ok(());
+        }
+        let qty = window_qty * self.scale;
+        self.charge_monthly(service, component, item, id, qty)
+    }
+
+    fn charge_monthly(
+        &mut self,
+        service: &str,
+        component: &str,
+        item: &str,
+        id: &str,
+        qty: f64,
+    ) -> Result<(), PricingError> {
+        if let Some(u) = self.table.unconfirmed.get(id) {
+            self.bill.unpriced.push(Unpriced {
+                service: service.into(),
+                component: component.into(),
+                item: item.into(),
+                quantity: qty,
+                unit: u.unit.clone(),
+                reason: u.note.clone(),
+            });
+            return Ok(());
+        }
+        let table = self.table;
+        let price = table.prices.get(id).ok_or_else(|| {
+            table.missing(
+                id,
+                &format!("{service} {component}: {item}"),
+                service,
+                component,
+            )
+        })?;
+        let mut free = 0.0;
+        if self.opts.free_tier && price.free_per_month > 0.0 {
+            let used = self
+                .free_used
+                .entry(price.pool(id).to_string())
+                .or_default();
+            free = (price.free_per_month - *used).clamp(0.0, qty);
+            *used += free;
+        }
+        let before = self.billed.get(id).copied().unwrap_or(0.0);
+        let after = before + (qty - free);
+        self.billed.insert(id.to_string(), after);
+        let cap = price.priced_up_to.unwrap_or(f64::INFINITY);
+        let (lo, hi) = (before.min(cap), after.min(cap));
+        let usd = price.cost(hi, 0.0) - price.cost(lo, 0.0);
+        if after > cap {
+            self.bill.unpriced.push(Unpriced {
+                service: service.into(),
+                component: component.into(),
+                item: item.into(),
+                quantity: after - before.max(cap),
+                unit: price.unit.clone(),
+                reason: format!(
+                    "the price table gives `{id}` only up to {} {} a month",
+                    fmt_qty(cap),
+                    price.unit
+                ),
+            });
+        }
+        self.bill.push(BillLine {
+            service: service.into(),
+            component: component.into(),
+            item: if free > 0.0 {
+                format!("{item}, after free tier")
+            } else {
+                item.to_string()
+            },
+            quantity: qty,
+            unit: price.unit.clone(),
+            unit_usd: price.marginal_usd(hi),
+            usd,
+        });
+        Ok(())
+    }
+
+    /// Bills the shortfall of the account-level minimum commitment `id`, if the month's
+    /// billed units of the prices it counts fall short of it.
+    ///
+    /// # Formula
+    /// `committed = per_hour × month_hours`; `used = Σ units billed of each price in
+    /// counts`; if `used < committed`, a line of `committed − used` units of the
+    /// commitment's price.
+    pub fn minimum(&mut self, service: &str, id: &str) -> Result<(), PricingError> {
+        let table = self.table;
+        let m = table
+            .minimums
+            .get(id)
+            .ok_or_else(|| table.missing(id, &format!("{service} account"), service, ""))?;
+        let committed = m.per_hour * self.opts.month_hours;
+        let used: f64 = m
+            .counts
+            .iter()
+            .map(|c| self.billed.get(c).copied().unwrap_or(0.0))
+            .sum();
+        if used < committed {
+            let item = format!("minimum commitment shortfall ({})", m.note);
+            self.charge_monthly(service, "(account)", &item, &m.price, committed - used)?;
+        }
+        Ok(())
+    }
+
+    /// The bill so far.
+    pub fn finish(self) -> Bill {
+        self.bill
+    }
+}
+
 /// Prices `usage`, scaled from its window to a month.
 ///
 /// # Formula
 /// `monthly quantity = quantity × month_hours × 3600 / window_s`, then each price's tiers
-/// (and, when enabled, its free allowance, shared by every component of the service).
+/// (and, when enabled, its free allowance, shared by every component of the service); see
+/// each service's function for its billable units.
 pub fn bill(usage: &Usage, table: &PriceTable, opts: BillOptions) -> Result<Bill, PricingError> {
-    let mut out = Bill::new(opts.month_hours, table);
-    let scale = if usage.window_s > 0.0 {
-        opts.month_hours * 3600.0 / usage.window_s
-    } else {
-        0.0
-    };
-    crate::services::sqs::pricing::bill_lines(&usage.sqs, scale, table, opts, &mut out)?;
-    Ok(out)
+    let mut m = Meter::new(table, opts, usage.window_s);
+    sqs::bill_sqs(&usage.sqs, &mut m)?;
+    sns::bill_sns(&usage.sns, &mut m)?;
+    kinesis::bill_kinesis(&usage.kinesis, &mut m)?;
+    firehose::bill_firehose(&usage.firehose, &mut m)?;
+    flink::bill_flink(&usage.flink, &mut m)?;
+    video::bill_video(&usage.video, &mut m)?;
+    lambda::bill_lambda(&usage.lambda, &mut m)?;
+    Ok(m.finish())
+}
+
+/// Bytes as GB (2^30 bytes).
+pub fn gb(bytes: u64) -> f64 {
+    bytes as f64 / BYTES_PER_GB
 }

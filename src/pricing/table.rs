@@ -1,9 +1,21 @@
 //! The price table: dated, sourced prices as data.
 //!
 //! The bundled table (`aws-us-east-1.toml`, compiled into the binary) is the only place
-//! a price appears. A model names a table with `prices = "aws-us-east-1"` or a path to a
-//! file of the same format.
+//! a price appears. A model or a usage file names a table with `prices = "aws-us-east-1"`
+//! or a path to a file of the same format.
+//!
+//! A table has four sections:
+//!
+//! * `[price."ID"]`: a price with its unit, its tiers, its free tier (and the pool of prices
+//!   that share that free tier), its source, confidence tag and date read;
+//! * `[unconfirmed."ID"]`: a billable item whose price the reference could not confirm; a
+//!   bill that uses it lists it as *not priced* instead of inventing a number;
+//! * `[minimum."ID"]`: an account-level minimum commitment (the shortfall is billed);
+//! * `[quantity."ID"]`: a billing rule that is a number but not a price (50 GB of running
+//!   storage per Flink KPU, the 10-minute minimum per Flink application start).
 
+use crate::model::error::{FieldPath, ModelError, Seg};
+use crate::model::{locate, place};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,27 +23,54 @@ use std::path::Path;
 /// The bundled US East (N. Virginia) price table.
 pub const AWS_US_EAST_1: &str = include_str!("aws-us-east-1.toml");
 
-/// A price-table problem.
+/// Name of the bundled table.
+pub const BUNDLED_NAME: &str = "aws-us-east-1";
+
+/// A pricing problem (all of them bad input: exit code 2).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PricingError {
-    /// The table file cannot be read or parsed.
-    #[error("{file}: {message}")]
-    Table {
-        /// Table file.
-        file: String,
-        /// What is wrong (with line and column when known).
-        message: String,
-    },
+    /// The table file cannot be read, parsed or validated (with its line and field).
+    #[error("{0}")]
+    Table(ModelError),
     /// A price the bill needs is not in the table.
-    #[error("price table \"{table}\" has no price `{id}` (needed for {needed_for})")]
+    #[error("price table \"{table}\" has no price `{id}` (needed for {needed_for}); add a [price.\"{id}\"] entry to the table or use the bundled table aws-us-east-1")]
     Missing {
         /// Table name.
         table: String,
         /// Price id.
         id: String,
-        /// What needed it.
+        /// What needed it (`SERVICE COMPONENT: ITEM`).
         needed_for: String,
+        /// Service key of the line that needed it.
+        service: String,
+        /// Component (resource) name that needed it.
+        component: String,
     },
+    /// A usage file or a model cannot be priced (with its line and field).
+    #[error("{0}")]
+    Input(ModelError),
+}
+
+/// A TOML syntax or type error of `src`, placed at its line and column with the field
+/// whose value holds the error.
+pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
+    let (line, column, field) = match e.span() {
+        Some(span) => {
+            let (l, c) = locate::line_col(src, span.start);
+            let field = locate::path_at(src, span.start)
+                .map(|p| format!("field `{p}`"))
+                .unwrap_or_default();
+            (Some(l), Some(c), field)
+        }
+        None => (None, None, String::new()),
+    };
+    ModelError {
+        file: file.to_string(),
+        line,
+        column,
+        field,
+        message: e.message().trim().to_string(),
+    }
 }
 
 /// One tier: from `from` units per month (inclusive) the price is `usd` per `per` units.
@@ -48,9 +87,9 @@ pub struct Tier {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Price {
-    /// What one unit is (`request`, `GB`, `shard-hour`, ...).
+    /// What one unit is (`request`, `GB`, `shard-hour`, ...). GB = 2^30 bytes.
     pub unit: String,
-    /// The tier prices are quoted per this many units (1 or 1,000,000).
+    /// The tier prices are quoted per this many units (1, 1,000 or 1,000,000).
     #[serde(default = "one")]
     pub per: f64,
     /// Tiers in increasing `from`; the first starts at 0.
@@ -58,12 +97,23 @@ pub struct Price {
     /// Units free each month under AWS's free tier (applied only when asked).
     #[serde(default)]
     pub free_per_month: f64,
+    /// Prices naming the same pool share one free allowance (an account-level free tier
+    /// such as Lambda's 400,000 GB-s for x86 and Arm together); default: the price's own id.
+    #[serde(default)]
+    pub free_pool: Option<String>,
+    /// Units per month up to which the tiers are known; units above it are reported as
+    /// not priced (the reference gives no price for the next tier). Default: no limit.
+    #[serde(default)]
+    pub priced_up_to: Option<f64>,
     /// Where the price comes from.
     pub source: String,
     /// Confidence tag of the reference (P, P-tr, P-copy, S).
     pub tag: String,
     /// Date the price was read (YYYY-MM-DD).
     pub read_on: String,
+    /// Free text (rounding rules, what is included).
+    #[serde(default)]
+    pub note: String,
 }
 
 fn one() -> f64 {
@@ -99,6 +149,70 @@ impl Price {
     pub fn unit_usd(&self) -> f64 {
         self.tiers.first().map(|t| t.usd / self.per).unwrap_or(0.0)
     }
+
+    /// The price of one unit at the tier holding unit number `at` (the marginal price
+    /// after `at` billable units), USD.
+    pub fn marginal_usd(&self, at: f64) -> f64 {
+        self.tiers
+            .iter()
+            .rev()
+            .find(|t| t.from < at)
+            .or(self.tiers.first())
+            .map(|t| t.usd / self.per)
+            .unwrap_or(0.0)
+    }
+
+    /// The free pool this price draws from.
+    pub fn pool<'a>(&'a self, id: &'a str) -> &'a str {
+        self.free_pool.as_deref().unwrap_or(id)
+    }
+}
+
+/// A billable item the reference could not price.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unconfirmed {
+    /// What one unit is.
+    pub unit: String,
+    /// Why it is not priced (what the sources say).
+    pub note: String,
+}
+
+/// An account-level minimum commitment: each month the account pays for at least
+/// `per_hour × month_hours` units of the prices in `counts`, the shortfall at `price`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Minimum {
+    /// Price id the shortfall is billed at.
+    pub price: String,
+    /// Price ids whose billed units count toward the commitment.
+    pub counts: Vec<String>,
+    /// Committed units (of `price`) per hour.
+    pub per_hour: f64,
+    /// How `per_hour` is derived (for example `25 MiB/s × 3,600 s ÷ 1,024`).
+    pub note: String,
+    /// Where the commitment comes from.
+    pub source: String,
+    /// Confidence tag.
+    pub tag: String,
+    /// Date read.
+    pub read_on: String,
+}
+
+/// A billing rule that is a number (not a price).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    /// The value.
+    pub value: f64,
+    /// Its unit.
+    pub unit: String,
+    /// Where it comes from.
+    pub source: String,
+    /// Confidence tag.
+    pub tag: String,
+    /// Date read.
+    pub read_on: String,
 }
 
 #[derive(Deserialize)]
@@ -110,6 +224,12 @@ struct RawTable {
     #[serde(default)]
     notes: String,
     price: BTreeMap<String, Price>,
+    #[serde(default)]
+    unconfirmed: BTreeMap<String, Unconfirmed>,
+    #[serde(default)]
+    minimum: BTreeMap<String, Minimum>,
+    #[serde(default)]
+    quantity: BTreeMap<String, Quantity>,
 }
 
 /// A set of prices keyed by id (`sqs.standard.requests`, ...).
@@ -117,6 +237,8 @@ struct RawTable {
 pub struct PriceTable {
     /// Table name.
     pub name: String,
+    /// The file it was read from (`bundled` for the compiled-in table).
+    pub file: String,
     /// Currency (USD).
     pub currency: String,
     /// When the table was compiled (YYYY-MM-DD).
@@ -125,70 +247,198 @@ pub struct PriceTable {
     pub notes: String,
     /// Prices by id.
     pub prices: BTreeMap<String, Price>,
+    /// Items known to be billable but not priced, by id.
+    pub unconfirmed: BTreeMap<String, Unconfirmed>,
+    /// Minimum commitments, by id.
+    pub minimums: BTreeMap<String, Minimum>,
+    /// Billing rules, by id.
+    pub quantities: BTreeMap<String, Quantity>,
 }
 
 impl PriceTable {
     /// The bundled US East table.
     pub fn bundled() -> PriceTable {
-        PriceTable::parse("aws-us-east-1", AWS_US_EAST_1)
+        PriceTable::parse(BUNDLED_NAME, AWS_US_EAST_1)
             .expect("the bundled price table is valid (tested)")
     }
 
     /// A bundled table by name, or a table file by path (relative to `base`).
     pub fn resolve(spec: &str, base: &Path) -> Result<PriceTable, PricingError> {
-        if spec == "aws-us-east-1" {
+        if spec == BUNDLED_NAME {
             return Ok(PriceTable::bundled());
         }
         let path = base.join(spec);
-        let text = std::fs::read_to_string(&path).map_err(|e| PricingError::Table {
-            file: path.display().to_string(),
-            message: format!("cannot read price table (bundled tables: aws-us-east-1): {e}"),
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            PricingError::Table(ModelError {
+                file: shown.clone(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!("cannot read price table (bundled tables: {BUNDLED_NAME}): {e}"),
+            })
         })?;
-        PriceTable::parse(&path.display().to_string(), &text)
+        PriceTable::parse(&shown, &text)
     }
 
     /// Parses a table; `file` is used in messages.
     pub fn parse(file: &str, text: &str) -> Result<PriceTable, PricingError> {
-        let raw: RawTable = toml::from_str(text).map_err(|e| PricingError::Table {
-            file: file.to_string(),
-            message: e.to_string(),
+        let raw: RawTable = toml::from_str(text).map_err(|e| {
+            let mut m = toml_error(text, file, &e);
+            m.message = format!("malformed price table: {}", m.message);
+            PricingError::Table(m)
         })?;
+        let at = |section: &str, id: &str, key: &str, message: String| {
+            let path = FieldPath {
+                segs: vec![
+                    Seg::Key(section.into()),
+                    Seg::Key(id.into()),
+                    Seg::Key(key.into()),
+                ],
+                name: None,
+            };
+            PricingError::Table(place(text, file, &path, message))
+        };
+        let mut pools: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
         for (id, p) in &raw.price {
             if p.tiers.is_empty() || p.tiers[0].from != 0.0 {
-                return Err(PricingError::Table {
-                    file: file.into(),
-                    message: format!("price `{id}`: tiers must start with from = 0"),
-                });
+                return Err(at(
+                    "price",
+                    id,
+                    "tiers",
+                    format!("price `{id}`: tiers must start with from = 0"),
+                ));
             }
             if p.tiers.windows(2).any(|w| w[1].from <= w[0].from) {
-                return Err(PricingError::Table {
-                    file: file.into(),
-                    message: format!("price `{id}`: tier `from` values must increase"),
-                });
+                return Err(at(
+                    "price",
+                    id,
+                    "tiers",
+                    format!("price `{id}`: tier `from` values must increase"),
+                ));
             }
-            if p.tiers.iter().any(|t| !(t.usd >= 0.0 && t.usd.is_finite())) || p.per <= 0.0 {
-                return Err(PricingError::Table {
-                    file: file.into(),
-                    message: format!("price `{id}`: prices must be >= 0 and `per` > 0"),
-                });
+            if p.tiers.iter().any(|t| !(t.usd >= 0.0 && t.usd.is_finite())) {
+                return Err(at(
+                    "price",
+                    id,
+                    "tiers",
+                    format!("price `{id}`: tier prices must be finite and >= 0"),
+                ));
+            }
+            if !(p.per > 0.0 && p.per.is_finite()) {
+                return Err(at(
+                    "price",
+                    id,
+                    "per",
+                    format!("price `{id}`: `per` must be > 0"),
+                ));
+            }
+            if !(p.free_per_month >= 0.0 && p.free_per_month.is_finite()) {
+                return Err(at(
+                    "price",
+                    id,
+                    "free_per_month",
+                    format!("price `{id}`: free_per_month must be >= 0"),
+                ));
+            }
+            if p.priced_up_to.is_some_and(|c| c.is_nan() || c <= 0.0) {
+                return Err(at(
+                    "price",
+                    id,
+                    "priced_up_to",
+                    format!("price `{id}`: priced_up_to must be > 0"),
+                ));
+            }
+            let pool = p.pool(id);
+            if let Some((first, amount)) = pools.get(pool) {
+                if *amount != p.free_per_month {
+                    return Err(at(
+                        "price",
+                        id,
+                        "free_per_month",
+                        format!("prices `{first}` and `{id}` share the free pool `{pool}` but give different free_per_month ({amount} and {})", p.free_per_month),
+                    ));
+                }
+            } else {
+                pools.insert(pool, (id, p.free_per_month));
+            }
+            if raw.unconfirmed.contains_key(id) {
+                return Err(at(
+                    "unconfirmed",
+                    id,
+                    "unit",
+                    format!("`{id}` is both a price and an unconfirmed item: keep one"),
+                ));
+            }
+        }
+        for (id, m) in &raw.minimum {
+            if !raw.price.contains_key(&m.price) {
+                return Err(at(
+                    "minimum",
+                    id,
+                    "price",
+                    format!(
+                        "minimum `{id}` bills its shortfall at `{}`, which is not a price of the table",
+                        m.price
+                    ),
+                ));
+            }
+            if !(m.per_hour >= 0.0 && m.per_hour.is_finite()) {
+                return Err(at(
+                    "minimum",
+                    id,
+                    "per_hour",
+                    format!("minimum `{id}`: per_hour must be >= 0"),
+                ));
             }
         }
         Ok(PriceTable {
             name: raw.name,
+            file: if file == BUNDLED_NAME {
+                "bundled".into()
+            } else {
+                file.to_string()
+            },
             currency: raw.currency,
             read_on: raw.read_on,
             notes: raw.notes,
             prices: raw.price,
+            unconfirmed: raw.unconfirmed,
+            minimums: raw.minimum,
+            quantities: raw.quantity,
         })
     }
 
     /// The price `id`, or an error naming what needed it.
     pub fn get(&self, id: &str, needed_for: &str) -> Result<&Price, PricingError> {
-        self.prices.get(id).ok_or_else(|| PricingError::Missing {
+        self.prices
+            .get(id)
+            .ok_or_else(|| self.missing(id, needed_for, "", ""))
+    }
+
+    /// The billing rule `id` (a number), or an error naming what needed it.
+    pub fn quantity(&self, id: &str, service: &str, component: &str) -> Result<f64, PricingError> {
+        self.quantities
+            .get(id)
+            .map(|q| q.value)
+            .ok_or_else(|| self.missing(id, &format!("{service} {component}"), service, component))
+    }
+
+    /// The error for a missing price or rule.
+    pub fn missing(
+        &self,
+        id: &str,
+        needed_for: &str,
+        service: &str,
+        component: &str,
+    ) -> PricingError {
+        PricingError::Missing {
             table: self.name.clone(),
             id: id.to_string(),
             needed_for: needed_for.to_string(),
-        })
+            service: service.to_string(),
+            component: component.to_string(),
+        }
     }
 }
 
@@ -200,31 +450,74 @@ mod tests {
     fn bundled_table_parses() {
         let t = PriceTable::bundled();
         assert!(t.prices.contains_key("sqs.standard.requests"));
+        assert_eq!(t.file, "bundled");
+    }
+
+    #[test]
+    fn every_bundled_price_is_sourced_tagged_and_dated() {
+        let t = PriceTable::bundled();
+        for (id, p) in &t.prices {
+            assert!(p.source.contains("http"), "{id} has no source URL");
+            assert!(!p.tag.is_empty(), "{id} has no confidence tag");
+            assert_eq!(p.read_on.len(), 10, "{id}: read_on must be YYYY-MM-DD");
+            assert!(!p.unit.is_empty(), "{id} has no unit");
+        }
+        for (id, m) in &t.minimums {
+            assert!(m.source.contains("http"), "{id} has no source URL");
+        }
+        for (id, q) in &t.quantities {
+            assert!(q.source.contains("http"), "{id} has no source URL");
+        }
+    }
+
+    fn price(tiers: &[(f64, f64)]) -> Price {
+        Price {
+            unit: "request".into(),
+            per: 1e6,
+            tiers: tiers
+                .iter()
+                .map(|&(from, usd)| Tier { from, usd })
+                .collect(),
+            free_per_month: 1e6,
+            free_pool: None,
+            priced_up_to: None,
+            source: String::new(),
+            tag: String::new(),
+            read_on: String::new(),
+            note: String::new(),
+        }
     }
 
     #[test]
     fn tiers_split_quantity() {
-        let p = Price {
-            unit: "request".into(),
-            per: 1e6,
-            tiers: vec![
-                Tier {
-                    from: 0.0,
-                    usd: 0.40,
-                },
-                Tier {
-                    from: 100e9,
-                    usd: 0.30,
-                },
-            ],
-            free_per_month: 1e6,
-            source: String::new(),
-            tag: String::new(),
-            read_on: String::new(),
-        };
+        let p = price(&[(0.0, 0.40), (100e9, 0.30)]);
         // 150B requests: 100B × $0.40/M + 50B × $0.30/M = $40,000 + $15,000.
         assert!((p.cost(150e9, 0.0) - 55_000.0).abs() < 1e-6);
         // 1M free: 2M requests bill 1M × $0.40/M = $0.40.
         assert!((p.cost(2e6, 1e6) - 0.40).abs() < 1e-12);
+        // The marginal price past 100B is the second tier's: $0.30/M.
+        assert!((p.marginal_usd(150e9) - 0.30e-6).abs() < 1e-18);
+        assert!((p.marginal_usd(0.0) - 0.40e-6).abs() < 1e-18);
+    }
+
+    #[test]
+    fn malformed_table_names_line_and_field() {
+        let src = "name = \"x\"\ncurrency = \"USD\"\nread_on = \"2026-01-01\"\n\n[price.\"a.b\"]\nunit = \"GB\"\ntiers = [{ from = 0, usd = \"cheap\" }]\nsource = \"s\"\ntag = \"S\"\nread_on = \"2026-01-01\"\n";
+        let e = PriceTable::parse("t.toml", src).unwrap_err();
+        let PricingError::Table(m) = e else {
+            panic!("expected a table error")
+        };
+        assert_eq!(m.line, Some(7));
+        assert!(m.field.contains("tiers"), "{}", m.field);
+    }
+
+    #[test]
+    fn bad_tiers_are_placed() {
+        let src = "name = \"x\"\ncurrency = \"USD\"\nread_on = \"2026-01-01\"\n\n[price.p]\nunit = \"GB\"\ntiers = [{ from = 5, usd = 1 }]\nsource = \"s\"\ntag = \"S\"\nread_on = \"2026-01-01\"\n";
+        let PricingError::Table(m) = PriceTable::parse("t.toml", src).unwrap_err() else {
+            panic!("expected a table error")
+        };
+        assert_eq!(m.line, Some(7));
+        assert!(m.message.contains("from = 0"));
     }
 }

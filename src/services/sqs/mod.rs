@@ -1,7 +1,6 @@
 //! Amazon SQS: standard and FIFO queues, dead-letter queues, their limits and prices.
 
 pub mod limits;
-pub mod pricing;
 pub mod queue;
 
 pub use queue::{Handle, QueueSpec, Receive, SendError, SqsQueue};

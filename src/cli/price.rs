@@ -1,0 +1,140 @@
+//! `aqueduct price USAGE_OR_MODEL [--json] [--month-hours H] [--free-tier]`: the monthly
+//! bill of a usage file, or of a model's expected steady-state load, with the capacity
+//! the documented limits require.
+
+use super::Failure;
+use aqueduct::model::{self, FieldPath};
+use aqueduct::pricing::capacity::{self, Capacity};
+use aqueduct::pricing::{
+    self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS,
+};
+use serde::Serialize;
+use std::path::Path;
+
+/// The `--json` document: the `cost` object of DESIGN.md, plus what `price` adds.
+#[derive(Serialize)]
+struct PriceDoc<'a> {
+    #[serde(flatten)]
+    cost: &'a Bill,
+    /// `usage` or `model`.
+    input_kind: &'a str,
+    /// The file priced.
+    input: String,
+    /// Capacity figures.
+    capacity: &'a [Capacity],
+    /// Assumptions of the estimate.
+    notes: &'a [String],
+}
+
+impl From<PricingError> for Failure {
+    fn from(e: PricingError) -> Self {
+        Failure::input(e.to_string())
+    }
+}
+
+/// Whether a TOML document is a model (it has a model's top-level keys) rather than a
+/// usage file.
+fn is_model(text: &str) -> bool {
+    match toml::from_str::<toml::Table>(text) {
+        Ok(t) => ["duration", "name", "producer", "queue", "consumer"]
+            .iter()
+            .any(|k| t.contains_key(*k)),
+        Err(_) => false,
+    }
+}
+
+/// Runs the command.
+pub fn run(
+    path: &Path,
+    json: bool,
+    month_hours: Option<f64>,
+    free_tier: bool,
+) -> Result<(), Failure> {
+    let month_hours = month_hours.unwrap_or(DEFAULT_MONTH_HOURS);
+    if !(month_hours.is_finite() && month_hours > 0.0) {
+        return Err(Failure::input(format!(
+            "--month-hours {month_hours}: expected a number of hours > 0 (default {DEFAULT_MONTH_HOURS})"
+        )));
+    }
+    let opts = BillOptions {
+        month_hours,
+        free_tier,
+    };
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::input(format!("{shown}: cannot read the file: {e}")))?;
+    let text = model::decode(&shown, &bytes)?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let (kind, bill, capacity, notes) = if is_model(&text) {
+        let arch = model::load_str(&text, &shown, &base)?;
+        let est = estimate::estimate(&arch, month_hours)
+            .map_err(|inv| Failure::from(model::place(&text, &shown, &inv.path, inv.message)))?;
+        let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+            .map_err(|e| at_prices(e, &text, &shown))?;
+        let bill = pricing::bill(&est.usage, &table, opts).map_err(|e| match e {
+            PricingError::Missing { .. } => Failure::from(model::place(
+                &text,
+                &shown,
+                &FieldPath::top("prices"),
+                e.to_string(),
+            )),
+            other => Failure::from(other),
+        })?;
+        ("model", bill, est.capacity, est.notes)
+    } else {
+        let uf = usage_file::parse(&text, &shown, month_hours)?;
+        let table =
+            PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
+        let bill =
+            pricing::bill(&uf.usage, &table, opts).map_err(|e| uf.place_error(&text, &shown, e))?;
+        let mut notes = uf.notes.clone();
+        if uf.usage.is_empty() {
+            notes.push("the usage file describes no resource: add tables such as [sqs.orders] (see src/pricing/USAGE.md)".into());
+        }
+        ("usage", bill, uf.capacity, notes)
+    };
+    if json {
+        let doc = PriceDoc {
+            cost: &bill,
+            input_kind: kind,
+            input: shown,
+            capacity: &capacity,
+            notes: &notes,
+        };
+        let s = serde_json::to_string_pretty(&doc).map_err(|e| Failure::run(e.to_string()))?;
+        println!("{s}");
+    } else {
+        println!(
+            "aqueduct price · {kind} {shown} · {month_hours}-hour month · free tier {}",
+            if free_tier {
+                "subtracted"
+            } else {
+                "not subtracted (--free-tier)"
+            }
+        );
+        println!();
+        print!("{}", bill.to_table());
+        if !capacity.is_empty() {
+            println!();
+            print!("{}", capacity::to_table(&capacity));
+        }
+        for n in &notes {
+            println!("note: {n}");
+        }
+    }
+    Ok(())
+}
+
+/// A price table that cannot be read is reported at the `prices` line of the file that
+/// names it; a malformed table at its own line.
+fn at_prices(e: PricingError, text: &str, shown: &str) -> Failure {
+    match e {
+        PricingError::Table(m) if m.line.is_none() => Failure::from(model::place(
+            text,
+            shown,
+            &FieldPath::top("prices"),
+            format!("{}: {}", m.file, m.message),
+        )),
+        other => Failure::from(other),
+    }
+}
