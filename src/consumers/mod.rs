@@ -3,6 +3,8 @@
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.
 
+pub mod kinesis;
+
 use crate::load::DurationDist;
 use crate::metrics::{ComponentReport, LatencyHist};
 use crate::services::sqs::Handle;

@@ -7,13 +7,16 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod flow;
+mod kinesis_flow;
+
+pub(crate) use kinesis_flow::StreamOp;
 
 use crate::consumers::{WorkerPool, WorkerState};
 use crate::message::{Loc, MessageStore};
 use crate::metrics::{Accounting, RunSummary, TimeSeries};
 use crate::model::Architecture;
 use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
-use crate::producers::{Producer, Target};
+use crate::producers::Producer;
 use crate::services::sqs::queue::TimerEffect;
 use crate::services::sqs::SqsQueue;
 use crate::sim::{stream, EventQueue, SimDuration, SimTime};
@@ -60,6 +63,18 @@ pub(crate) enum Event {
     Autoscale { c: u32 },
     /// Worker `w` of pool `c` finished warming up.
     WorkerOn { c: u32, w: u32, gen: u32 },
+    /// Kinesis: PutRecords call `call` of producer `p` reaches its stream.
+    PutArrive { p: u32, call: u32 },
+    /// Kinesis: producer `p` retries the failed records of call `call`.
+    PutRetry { p: u32, call: u32 },
+    /// Kinesis: producer `p`'s partial PutRecords batch waited long enough.
+    PutLinger { p: u32, gen: u32 },
+    /// Kinesis: the lease of stream consumer `r` on shard `s` goes on.
+    Lease { r: u32, s: u32, gen: u32 },
+    /// Kinesis: a timer of stream `st`.
+    StreamTimer { st: u32, op: StreamOp },
+    /// Kinesis: stream consumer `r` goes down (`start`) or comes back.
+    ReaderOutage { r: u32, start: bool },
 }
 
 // Events stay small: component indices only.
@@ -89,6 +104,8 @@ pub struct RunOutput {
     pub series: TimeSeries,
     /// Billable usage over the measured window.
     pub usage: Usage,
+    /// Billable usage of each Kinesis stream over the measured window (for pricing).
+    pub kinesis_usage: Vec<crate::services::kinesis::KinesisUsageCounters>,
 }
 
 /// Runs `arch` with `seed`.
@@ -104,10 +121,12 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let cost = pricing::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
+    let kinesis_usage = e.kinesis_usage();
     Ok(RunOutput {
         summary,
         series: e.series,
         usage,
+        kinesis_usage,
     })
 }
 
@@ -126,6 +145,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) next_id: u64,
     pub(crate) events_done: u64,
     pub(crate) effects: Vec<TimerEffect>,
+    pub(crate) kin: kinesis_flow::Kinesis,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     row: Vec<f64>,
@@ -185,6 +205,8 @@ impl<'a> Engine<'a> {
                 columns.push(format!("consumer.{}.{m}", c.name));
             }
         }
+        let kin = kinesis_flow::Kinesis::new(arch, seed);
+        columns.extend(kin.columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -200,6 +222,7 @@ impl<'a> Engine<'a> {
             next_id: 1,
             events_done: 0,
             effects: Vec::new(),
+            kin,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             row: vec![0.0; width],
@@ -265,6 +288,7 @@ impl<'a> Engine<'a> {
                 self.worker_receive(c as u32, w);
             }
         }
+        self.kinesis_start();
     }
 
     fn run_loop(&mut self) {
@@ -330,6 +354,12 @@ impl<'a> Engine<'a> {
             }
             Event::Sample => self.on_sample(),
             Event::WarmupEnd => self.on_warmup_end(),
+            Event::PutArrive { p, call } => self.on_put_arrive(p, call),
+            Event::PutRetry { p, call } => self.put_transmit(p, call),
+            Event::PutLinger { p, gen } => self.on_put_linger(p, gen),
+            Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
+            Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
+            Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
         }
     }
 
@@ -350,6 +380,7 @@ impl<'a> Engine<'a> {
             pool.account(now);
             pool.reset_stats(now);
         }
+        self.kinesis_warmup_end();
     }
 
     fn on_sample(&mut self) {
@@ -389,6 +420,7 @@ impl<'a> Engine<'a> {
             row[i + 2] = rate(i + 2, pool.stats.processed, &mut counts);
             i += 3;
         }
+        self.kinesis_sample(&mut row, &mut counts, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -494,6 +526,7 @@ impl<'a> Engine<'a> {
             self.queues[q].sample_age(now, &self.msgs);
             self.queues[q].expire_overdue(now, &mut self.msgs);
         }
+        self.kinesis_finish();
     }
 
     fn accounting(&self) -> Accounting {
@@ -528,6 +561,7 @@ impl<'a> Engine<'a> {
                 Loc::Free => {}
             }
         }
+        self.kinesis_census(&mut a);
         a
     }
 
@@ -551,19 +585,17 @@ impl<'a> Engine<'a> {
         let mut components = Vec::new();
         for p in &self.producers {
             let mut r = p.report(window_s);
-            let Target::Queue(q) = p.spec.target;
-            r.text(
-                "target",
-                &format!("sqs:{}", self.arch.queues[q as usize].name),
-            );
+            r.text("target", &self.target_text(p.spec.target));
             components.push(r);
         }
         for q in &self.queues {
             components.push(q.report());
         }
+        components.extend(self.stream_reports());
         for pool in &self.pools {
             components.push(pool.report());
         }
+        components.extend(self.stream_consumer_reports());
         let accounting = self.accounting();
         let mut warnings = Vec::new();
         if !accounting.balanced() {

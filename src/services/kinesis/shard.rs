@@ -522,9 +522,54 @@ impl Shard {
                 c.expired += n;
                 lost += n;
                 c.fetched = new;
+                if c.inflight == 0 {
+                    c.done = new;
+                }
             }
         }
         lost
+    }
+
+    /// Reader `slot` fetched `records` records from its fetch position.
+    #[inline]
+    pub fn mark_fetched(&mut self, slot: usize, records: u64) {
+        let head = self.head;
+        let c = &mut self.cursors[slot];
+        c.fetched = c.fetched.max(head) + records;
+        c.inflight += records;
+    }
+
+    /// Reader `slot` processed everything it fetched: its checkpoint moves to its fetch
+    /// position (records skipped by expiry in between were counted as expired). Returns
+    /// the records processed.
+    #[inline]
+    pub fn checkpoint(&mut self, slot: usize) -> u64 {
+        let c = &mut self.cursors[slot];
+        let n = c.inflight;
+        c.done = c.fetched;
+        c.inflight = 0;
+        n
+    }
+
+    /// Reader `slot` abandons what it holds in flight and will read again from its
+    /// checkpoint. Records of the abandoned batch that expired meanwhile cannot be read
+    /// again: they are counted in its `expired` and returned.
+    pub fn rewind(&mut self, slot: usize) -> u64 {
+        let head = self.head;
+        let c = &mut self.cursors[slot];
+        let lost = head.saturating_sub(c.done).min(c.inflight);
+        c.expired += lost;
+        c.done += lost;
+        c.inflight = 0;
+        c.fetched = c.done.max(head);
+        lost
+    }
+
+    /// Reader `slot` hands its fetched records over to its own buffers (a Lambda
+    /// mapping): the checkpoint moves with the fetch position at once.
+    pub fn release(&mut self, slot: usize) {
+        let c = &mut self.cursors[slot];
+        c.done = c.fetched;
     }
 
     /// Drops stored records that no reader needs any more (processed by every reader, or
