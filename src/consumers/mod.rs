@@ -1,9 +1,11 @@
-//! Consumers: worker pools that poll SQS (receive → process → delete).
+//! Consumers: worker pools that poll SQS (receive → process → delete), and Lambda
+//! functions with their event source mappings ([`lambda`]).
 //!
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.
 
 pub mod kinesis;
+pub mod lambda;
 
 use crate::load::DurationDist;
 use crate::metrics::{ComponentReport, LatencyHist};

@@ -7,16 +7,19 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod flow;
+mod lambda_flow;
 mod kinesis_flow;
 
 pub(crate) use kinesis_flow::StreamOp;
 
+use crate::consumers::lambda::{LambdaFn, SqsMapping};
 use crate::consumers::{WorkerPool, WorkerState};
 use crate::message::{Loc, MessageStore};
 use crate::metrics::{Accounting, RunSummary, TimeSeries};
 use crate::model::Architecture;
 use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
 use crate::producers::Producer;
+use crate::services::lambda::LambdaSource;
 use crate::services::sqs::queue::TimerEffect;
 use crate::services::sqs::SqsQueue;
 use crate::sim::{stream, EventQueue, SimDuration, SimTime};
@@ -63,6 +66,20 @@ pub(crate) enum Event {
     Autoscale { c: u32 },
     /// Worker `w` of pool `c` finished warming up.
     WorkerOn { c: u32, w: u32, gen: u32 },
+    /// SQS event source mappings adjust their pollers (every second).
+    LambdaScale,
+    /// Poller `p` of function `l`'s mapping: its receive reaches the queue.
+    LambdaRecvArrive { l: u32, p: u32, gen: u32 },
+    /// Poller `p` of function `l`'s mapping: its receive returns.
+    LambdaRecvReturn { l: u32, p: u32, gen: u32 },
+    /// Poller `p` of function `l`'s mapping: long poll number `seq` timed out.
+    LambdaPollTimeout { l: u32, p: u32, seq: u32 },
+    /// Poller `p` of function `l`'s mapping: a back-off or delete ended.
+    LambdaHold { l: u32, p: u32, gen: u32 },
+    /// The invocation of poller `p`'s batch ended.
+    LambdaInvokeDone { l: u32, p: u32, gen: u32 },
+    /// Poller `p`'s delete calls reach the queue.
+    LambdaDeleteArrive { l: u32, p: u32, gen: u32 },
     /// Kinesis: PutRecords call `call` of producer `p` reaches its stream.
     PutArrive { p: u32, call: u32 },
     /// Kinesis: producer `p` retries the failed records of call `call`.
@@ -85,6 +102,8 @@ const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 pub(crate) enum Owner {
     /// Worker `w` of pool `c`.
     Worker { c: u32, w: u32 },
+    /// Poller `p` of function `l`'s event source mapping.
+    Lambda { l: u32, p: u32 },
 }
 
 /// A failed run.
@@ -140,6 +159,11 @@ pub(crate) struct Engine<'a> {
     pub(crate) producers: Vec<Producer>,
     pub(crate) queues: Vec<SqsQueue>,
     pub(crate) pools: Vec<WorkerPool>,
+    pub(crate) lambdas: Vec<LambdaFn>,
+    /// SQS event source mapping of each function (by function index), if it has one.
+    pub(crate) mappings: Vec<Option<SqsMapping>>,
+    /// Free units of the account's unreserved concurrency.
+    pub(crate) account_pool: u32,
     /// `owners[q][poller]`.
     pub(crate) owners: Vec<Vec<Owner>>,
     pub(crate) next_id: u64,
@@ -186,6 +210,40 @@ impl<'a> Engine<'a> {
                 )
             })
             .collect();
+        let lim = &arch.limits.lambda;
+        let mut mappings = Vec::new();
+        let lambdas: Vec<LambdaFn> = arch
+            .lambdas
+            .iter()
+            .enumerate()
+            .map(|(l, spec)| {
+                mappings.push(match spec.source {
+                    LambdaSource::Sqs(q) => {
+                        let max = spec.maximum_concurrency.unwrap_or(lim.sqs_max_concurrency);
+                        let ids = (0..max)
+                            .map(|p| {
+                                owners[q as usize].push(Owner::Lambda { l: l as u32, p });
+                                queues[q as usize].register_poller()
+                            })
+                            .collect();
+                        Some(SqsMapping::new(
+                            q,
+                            ids,
+                            lim.sqs_initial_concurrency,
+                            lim.sqs_scale_up_per_minute.div_ceil(60),
+                        ))
+                    }
+                    _ => None,
+                });
+                LambdaFn::new(spec.clone(), stream(seed, &format!("lambda:{}", spec.name)))
+            })
+            .collect();
+        let reserved: u32 = arch
+            .lambdas
+            .iter()
+            .filter_map(|l| l.reserved_concurrency)
+            .sum();
+        let account_pool = lim.account_concurrency.saturating_sub(reserved);
         let producers = arch
             .producers
             .iter()
@@ -205,6 +263,11 @@ impl<'a> Engine<'a> {
                 columns.push(format!("consumer.{}.{m}", c.name));
             }
         }
+        for l in &arch.lambdas {
+            for m in ["concurrency", "pollers", "processed_per_s"] {
+                columns.push(format!("lambda.{}.{m}", l.name));
+            }
+        }
         let kin = kinesis_flow::Kinesis::new(arch, seed);
         columns.extend(kin.columns(arch));
         let width = columns.len();
@@ -218,6 +281,9 @@ impl<'a> Engine<'a> {
             producers,
             queues,
             pools,
+            lambdas,
+            mappings,
+            account_pool,
             owners,
             next_id: 1,
             events_done: 0,
@@ -288,6 +354,7 @@ impl<'a> Engine<'a> {
                 self.worker_receive(c as u32, w);
             }
         }
+        self.start_mappings();
         self.kinesis_start();
     }
 
@@ -352,6 +419,33 @@ impl<'a> Engine<'a> {
                     self.worker_receive(c, w)
                 }
             }
+            Event::LambdaScale => self.on_lambda_scale(),
+            Event::LambdaRecvArrive { l, p, gen } => {
+                if self.poller_gen(l, p) == gen {
+                    self.on_lambda_recv_arrive(l, p)
+                }
+            }
+            Event::LambdaRecvReturn { l, p, gen } => {
+                if self.poller_gen(l, p) == gen {
+                    self.on_lambda_recv_return(l, p)
+                }
+            }
+            Event::LambdaPollTimeout { l, p, seq } => self.on_lambda_poll_timeout(l, p, seq),
+            Event::LambdaHold { l, p, gen } => {
+                if self.poller_gen(l, p) == gen {
+                    self.on_lambda_hold(l, p)
+                }
+            }
+            Event::LambdaInvokeDone { l, p, gen } => {
+                if self.poller_gen(l, p) == gen {
+                    self.on_lambda_invoke_done(l, p)
+                }
+            }
+            Event::LambdaDeleteArrive { l, p, gen } => {
+                if self.poller_gen(l, p) == gen {
+                    self.on_lambda_delete_arrive(l, p)
+                }
+            }
             Event::Sample => self.on_sample(),
             Event::WarmupEnd => self.on_warmup_end(),
             Event::PutArrive { p, call } => self.on_put_arrive(p, call),
@@ -360,6 +454,14 @@ impl<'a> Engine<'a> {
             Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
             Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
             Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
+        }
+    }
+
+    #[inline]
+    fn poller_gen(&self, l: u32, p: u32) -> u32 {
+        match &self.mappings[l as usize] {
+            Some(m) => m.pollers[p as usize].gen,
+            None => u32::MAX,
         }
     }
 
@@ -379,6 +481,9 @@ impl<'a> Engine<'a> {
         for pool in &mut self.pools {
             pool.account(now);
             pool.reset_stats(now);
+        }
+        for f in &mut self.lambdas {
+            f.reset_stats(now);
         }
         self.kinesis_warmup_end();
     }
@@ -418,6 +523,12 @@ impl<'a> Engine<'a> {
             row[i] = pool.active as f64;
             row[i + 1] = pool.busy as f64;
             row[i + 2] = rate(i + 2, pool.stats.processed, &mut counts);
+            i += 3;
+        }
+        for (l, f) in self.lambdas.iter().enumerate() {
+            row[i] = f.running as f64;
+            row[i + 1] = self.mappings[l].as_ref().map(|m| m.active).unwrap_or(0) as f64;
+            row[i + 2] = rate(i + 2, f.stats.processed, &mut counts);
             i += 3;
         }
         self.kinesis_sample(&mut row, &mut counts, i);
@@ -478,6 +589,23 @@ impl<'a> Engine<'a> {
                     worker.state = WorkerState::Receiving;
                     self.recv_respond(c, w);
                 }
+                Owner::Lambda { l, p } => {
+                    let m = self.mappings[l as usize]
+                        .as_mut()
+                        .expect("lambda pollers have a mapping");
+                    let poller = &mut m.pollers[p as usize];
+                    let n = self.queues[qi].serve(
+                        self.now,
+                        max,
+                        vis,
+                        &mut self.msgs,
+                        &mut poller.batch,
+                    );
+                    if n == 0 {
+                        continue;
+                    }
+                    self.lambda_respond(l, p);
+                }
             }
         }
         self.rearm(q);
@@ -525,6 +653,9 @@ impl<'a> Engine<'a> {
         for q in 0..self.queues.len() {
             self.queues[q].sample_age(now, &self.msgs);
             self.queues[q].expire_overdue(now, &mut self.msgs);
+        }
+        for f in &mut self.lambdas {
+            f.close(now);
         }
         self.kinesis_finish();
     }
@@ -595,9 +726,12 @@ impl<'a> Engine<'a> {
         for pool in &self.pools {
             components.push(pool.report());
         }
+        for f in &self.lambdas {
+            components.push(f.report(window_s));
+        }
         components.extend(self.stream_consumer_reports());
         let accounting = self.accounting();
-        let mut warnings = Vec::new();
+        let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {
             warnings.push(format!(
                 "message accounting does not balance: {} created, {} accounted for (this is a bug in aqueduct; please report it)",
