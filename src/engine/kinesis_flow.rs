@@ -8,6 +8,7 @@
 //! stream when it is accepted, and each copy leaves as processed, expired, dropped or lost
 //! (see `consumers::kinesis` for the accounting rule).
 
+use super::kinesis_lambda::KinesisMapping;
 use super::{Engine, Event};
 use crate::consumers::kinesis::Lease;
 use crate::consumers::kinesis::{batch_time, first_failure, LeaseState, ReadMode, StreamReader};
@@ -17,6 +18,7 @@ use crate::producers::kinesis::{KinesisClient, PendingRecord};
 use crate::producers::{RetryPolicy, Target};
 use crate::services::kinesis::limits::{ON_DEMAND_EVALUATION_S, RETENTION_SWEEP_S};
 use crate::services::kinesis::{KeyMark, KinesisStream, KinesisUsageCounters, ReshardOp};
+use crate::services::lambda::LambdaSource;
 use crate::sim::{stream, SimDuration, SimTime};
 use rand::Rng;
 
@@ -38,6 +40,8 @@ pub(crate) enum StreamOp {
 pub(crate) enum ReaderRef {
     /// `[[stream_consumer]]` number `r`.
     Consumer(u32),
+    /// Lambda event source mapping number `m`.
+    Mapping(u32),
 }
 
 /// The Kinesis state of a run.
@@ -48,6 +52,8 @@ pub(crate) struct Kinesis {
     pub(crate) readers: Vec<StreamReader>,
     /// The Kinesis client of each producer (None for producers of other targets).
     pub(crate) clients: Vec<Option<KinesisClient>>,
+    /// Lambda event source mappings on streams.
+    pub(crate) mappings: Vec<KinesisMapping>,
     /// For each stream, who holds each reader slot.
     pub(crate) slots: Vec<Vec<ReaderRef>>,
     /// Per-shard iterator-age columns: (consumer, shard) pairs, in column order.
@@ -73,6 +79,14 @@ impl Kinesis {
                         efo[st] += 1;
                     }
                 }
+            }
+        }
+        let mut mappings = Vec::new();
+        for (l, f) in arch.lambdas.iter().enumerate() {
+            if let LambdaSource::Kinesis(st) = f.source {
+                let m = mappings.len() as u32;
+                mappings.push(KinesisMapping::new(l as u32, st, slots[st as usize].len()));
+                slots[st as usize].push(ReaderRef::Mapping(m));
             }
         }
         let streams: Vec<KinesisStream> = arch
@@ -137,6 +151,7 @@ impl Kinesis {
             streams,
             readers,
             clients,
+            mappings,
             slots,
             shard_columns,
             scratch: Vec::new(),
@@ -233,6 +248,7 @@ impl Engine<'_> {
                 }
             }
         }
+        self.kinesis_lambda_start();
     }
 
     fn grow_leases(&mut self, r: usize, shards: usize) {
@@ -297,9 +313,13 @@ impl Engine<'_> {
             return;
         }
         let shards = self.kin.streams[st as usize].shards.len();
+        self.esm_reshard(st, &topo.created);
         let readers: Vec<u32> = self.kin.slots[st as usize]
             .iter()
-            .map(|ReaderRef::Consumer(r)| *r)
+            .filter_map(|x| match x {
+                ReaderRef::Consumer(r) => Some(*r),
+                ReaderRef::Mapping(_) => None,
+            })
             .collect();
         for r in readers {
             self.grow_leases(r as usize, shards);
@@ -355,6 +375,9 @@ impl Engine<'_> {
         }
         for r in &mut self.kin.readers {
             r.reset_stats(now);
+        }
+        for m in &mut self.kin.mappings {
+            m.reset_stats();
         }
     }
 
@@ -707,9 +730,10 @@ impl Engine<'_> {
         while mask != 0 {
             let slot = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            let ReaderRef::Consumer(r) = self.kin.slots[st as usize][slot];
-            if self.kin.readers[r as usize].leases[s as usize].state == LeaseState::Subscribed {
-                self.efo_next(r, s);
+            if let ReaderRef::Consumer(r) = self.kin.slots[st as usize][slot] {
+                if self.kin.readers[r as usize].leases[s as usize].state == LeaseState::Subscribed {
+                    self.efo_next(r, s);
+                }
             }
         }
     }

@@ -7,8 +7,9 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod flow;
-mod lambda_flow;
 mod kinesis_flow;
+mod kinesis_lambda;
+mod lambda_flow;
 
 pub(crate) use kinesis_flow::StreamOp;
 
@@ -92,6 +93,10 @@ pub(crate) enum Event {
     StreamTimer { st: u32, op: StreamOp },
     /// Kinesis: stream consumer `r` goes down (`start`) or comes back.
     ReaderOutage { r: u32, start: bool },
+    /// Kinesis: the poller of Lambda mapping `m` on shard `s` goes on.
+    EsmPoll { m: u32, s: u32 },
+    /// Kinesis: lane `sl & 15` of Lambda mapping `m` on shard `sl >> 4` goes on.
+    EsmLane { m: u32, sl: u32 },
 }
 
 // Events stay small: component indices only.
@@ -454,6 +459,8 @@ impl<'a> Engine<'a> {
             Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
             Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
             Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
+            Event::EsmPoll { m, s } => self.on_esm_poll(m, s),
+            Event::EsmLane { m, sl } => self.on_esm_lane(m, sl),
         }
     }
 
@@ -726,10 +733,11 @@ impl<'a> Engine<'a> {
         for pool in &self.pools {
             components.push(pool.report());
         }
+        components.extend(self.stream_consumer_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));
         }
-        components.extend(self.stream_consumer_reports());
+        self.patch_lambda_reports(&mut components);
         let accounting = self.accounting();
         let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {

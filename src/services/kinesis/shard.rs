@@ -565,6 +565,13 @@ impl Shard {
         lost
     }
 
+    /// Reader `slot` finished with `n` records it held in flight (processed, or lost).
+    #[inline]
+    pub fn settle(&mut self, slot: usize, n: u64) {
+        let c = &mut self.cursors[slot];
+        c.inflight -= n.min(c.inflight);
+    }
+
     /// Reader `slot` hands its fetched records over to its own buffers (a Lambda
     /// mapping): the checkpoint moves with the fetch position at once.
     pub fn release(&mut self, slot: usize) {
