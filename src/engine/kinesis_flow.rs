@@ -10,8 +10,8 @@
 
 use super::kinesis_lambda::KinesisMapping;
 use super::{Engine, Event};
-use crate::consumers::kinesis::Lease;
 use crate::consumers::kinesis::{batch_time, first_failure, LeaseState, ReadMode, StreamReader};
+use crate::consumers::kinesis::{CheckpointMode, Lease};
 use crate::metrics::{Accounting, ComponentReport};
 use crate::model::Architecture;
 use crate::producers::kinesis::{KinesisClient, PendingRecord};
@@ -804,7 +804,8 @@ impl Engine<'_> {
         self.lease_at(r, s, now + time, LeaseState::Processing);
     }
 
-    /// The batch is processed (or failed): checkpoint, or go back to the checkpoint.
+    /// The batch is processed (or failed): checkpoint what succeeded; after a failure, go
+    /// back to the checkpoint.
     fn on_batch_done(&mut self, r: u32, s: u32) {
         let now = self.now;
         let since = self.measure_from;
@@ -815,49 +816,74 @@ impl Engine<'_> {
         let shard = &mut stream.shards[s as usize];
         let lease = &mut reader.leases[s as usize];
         reader.stats.busy_ns += (now - lease.busy_since.max(since)).0 as u128;
-        if let Some(k) = lease.fail_after {
+        let n = lease.batch_records;
+        // Records processed successfully, in order, before the failure (if any).
+        let ok = match lease.fail_after {
+            None => n,
+            Some(k) => k,
+        };
+        let keep = match (lease.fail_after, reader.spec.checkpoint) {
+            (None, _) | (Some(_), CheckpointMode::Record) => ok,
+            (Some(_), CheckpointMode::Batch) => 0,
+        };
+        if keep > 0 {
+            // Latencies: records are processed in order over [busy_since, now].
+            let span = lease.busy_for.0 as u128;
+            let ran = ok.max(1) as u128;
+            let mut before = 0u128;
+            let mut left = keep;
+            for sl in lease.batch.iter() {
+                if left == 0 {
+                    break;
+                }
+                let sl = if (sl.count as u64) > left {
+                    sl.split(left as u32).0
+                } else {
+                    *sl
+                };
+                left -= sl.count as u64;
+                let start = SimTime(lease.busy_since.0 + (span * before / ran) as u64);
+                before += sl.count as u128;
+                let end = SimTime(lease.busy_since.0 + (span * before / ran) as u64);
+                let mid = sl.t_mid();
+                reader.stats.wait.record_n(start - mid, sl.count as u64);
+                reader
+                    .stats
+                    .latency
+                    .record_n(end - mid + sl.mean_lead(), sl.count as u64);
+            }
+            if stream.spec.track_keys {
+                let c = shard.cursors[slot];
+                for m in shard.key_marks(c.done, c.done + keep) {
+                    let last = reader.last_kseq.entry(m.key).or_insert(u32::MAX);
+                    if *last != u32::MAX && m.kseq <= *last {
+                        reader.stats.order_violations += 1;
+                    }
+                    *last = m.kseq;
+                }
+            }
+            let done = if keep == n {
+                shard.checkpoint(slot)
+            } else {
+                shard.checkpoint_prefix(slot, keep)
+            };
+            reader.stats.processed += done;
+            self.msgs.ledger.processed += done;
+        }
+        lease.batch.clear();
+        lease.batch_records = 0;
+        if lease.fail_after.is_some() {
             reader.stats.failed += 1;
-            reader.stats.duplicates += k;
+            reader.stats.duplicates += ok - keep;
             let lost = shard.rewind(slot);
             stream.stats.expired += lost;
             self.msgs.ledger.expired += lost;
-            lease.batch.clear();
-            lease.batch_records = 0;
+            shard.trim();
             let at = now + reader.spec.retry_delay;
             self.lease_at(r, s, at, LeaseState::Backoff);
             return;
         }
-        // Latencies: records are processed in order over [busy_since, now].
-        let n = lease.batch_records.max(1) as u128;
-        let span = lease.busy_for.0 as u128;
-        let mut before = 0u128;
-        for sl in lease.batch.iter() {
-            let start = SimTime(lease.busy_since.0 + (span * before / n) as u64);
-            before += sl.count as u128;
-            let end = SimTime(lease.busy_since.0 + (span * before / n) as u64);
-            let mid = sl.t_mid();
-            reader.stats.wait.record_n(start - mid, sl.count as u64);
-            reader
-                .stats
-                .latency
-                .record_n(end - mid + sl.mean_lead(), sl.count as u64);
-        }
-        if stream.spec.track_keys {
-            let c = shard.cursors[slot];
-            for m in shard.key_marks(c.done, c.done + c.inflight) {
-                let last = reader.last_kseq.entry(m.key).or_insert(u32::MAX);
-                if *last != u32::MAX && m.kseq <= *last {
-                    reader.stats.order_violations += 1;
-                }
-                *last = m.kseq;
-            }
-        }
-        let done = shard.checkpoint(slot);
-        reader.stats.processed += done;
-        self.msgs.ledger.processed += done;
         shard.trim();
-        lease.batch.clear();
-        lease.batch_records = 0;
         if shard.drained_by(slot) {
             self.lease_done(r, s);
             return;

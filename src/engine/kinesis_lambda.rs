@@ -33,6 +33,7 @@ use super::{Engine, Event};
 use crate::consumers::kinesis::first_failure;
 use crate::consumers::lambda::{throttle_backoff, Invocation};
 use crate::producers::RetryPolicy;
+use crate::services::kinesis::shard::take_front;
 use crate::services::kinesis::Slice;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -127,52 +128,6 @@ impl KinesisMapping {
         self.lost = 0;
         self.expired = 0;
     }
-}
-
-/// Splits the first `n` records off the front of `q` into `out`; returns the records moved.
-fn take_front(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> u64 {
-    let mut moved = 0;
-    while moved < n {
-        let Some(front) = q.front_mut() else { break };
-        let want = n - moved;
-        if front.count as u64 <= want {
-            moved += front.count as u64;
-            out.push(*front);
-            q.pop_front();
-        } else {
-            let (a, b) = split(*front, want as u32);
-            out.push(a);
-            *front = b;
-            moved += want;
-        }
-    }
-    moved
-}
-
-/// Splits `s` after its first `k` records (0 < k < count), keeping even spacing.
-fn split(s: Slice, k: u32) -> (Slice, Slice) {
-    let n = s.count as u64;
-    let span = s.t_last.0 - s.t_first.0;
-    let step =
-        |i: u64| SimTime(s.t_first.0 + (span as u128 * i as u128 / (n - 1).max(1) as u128) as u64);
-    let bytes_a = (s.bytes as u128 * k as u128 / n as u128) as u64;
-    let lead_a = (s.lead as u128 * k as u128 / n as u128) as u64;
-    (
-        Slice {
-            t_first: s.t_first,
-            t_last: step(k as u64 - 1),
-            count: k,
-            bytes: bytes_a,
-            lead: lead_a,
-        },
-        Slice {
-            t_first: step(k as u64),
-            t_last: s.t_last,
-            count: s.count - k,
-            bytes: s.bytes - bytes_a,
-            lead: s.lead - lead_a,
-        },
-    )
 }
 
 impl Engine<'_> {
@@ -350,7 +305,7 @@ impl Engine<'_> {
                     let piece = if i + 1 == factor || part >= rest.count {
                         rest
                     } else {
-                        let (a, b) = split(rest, part);
+                        let (a, b) = rest.split(part);
                         rest = b;
                         a
                     };

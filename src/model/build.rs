@@ -220,6 +220,7 @@ fn default_cold_start() -> DurationDist {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lambda(
     l: &RawLambda,
     path: &FieldPath,

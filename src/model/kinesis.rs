@@ -9,7 +9,7 @@ use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer};
 use super::raw_kinesis::*;
 use super::units::format_size;
-use crate::consumers::kinesis::{ReadMode, StreamConsumerSpec};
+use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::consumers::Window;
 use crate::load::{Arrival, Dist, DurationDist, SizeDist};
 use crate::producers::{ProducerSpec, RetryPolicy, Target};
@@ -588,6 +588,10 @@ pub fn stream_consumers(
                 .retry_delay
                 .map(|d| d.0)
                 .unwrap_or(SimDuration::from_secs(1)),
+            checkpoint: match c.checkpoint {
+                RawCheckpoint::Record => CheckpointMode::Record,
+                RawCheckpoint::Batch => CheckpointMode::Batch,
+            },
             outages,
         });
     }

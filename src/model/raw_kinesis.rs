@@ -82,6 +82,17 @@ pub enum RawReadMode {
     Efo,
 }
 
+/// Where a stream consumer checkpoints when a record fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RawCheckpoint {
+    /// At the last record processed (default).
+    #[default]
+    Record,
+    /// Only after whole batches.
+    Batch,
+}
+
 /// A `[[stream_consumer]]`: a KCL-style application reading a stream.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,6 +122,9 @@ pub struct RawStreamConsumer {
     /// Wait after a failed batch (default 1s).
     #[serde(default)]
     pub retry_delay: Option<Dur>,
+    /// `record` (default: retry from the failed record) or `batch` (retry whole batches).
+    #[serde(default)]
+    pub checkpoint: RawCheckpoint,
     /// Windows when the application is down.
     #[serde(default)]
     pub outages: Vec<RawWindow>,

@@ -191,6 +191,54 @@ impl Slice {
     pub fn mean_lead(&self) -> SimDuration {
         SimDuration(self.lead / self.count.max(1) as u64)
     }
+
+    /// Splits the slice after its first `k` records (`0 < k < count`), keeping the even
+    /// spacing of arrivals and sharing bytes and delay in proportion.
+    pub fn split(self, k: u32) -> (Slice, Slice) {
+        let n = self.count as u64;
+        let span = (self.t_last.0 - self.t_first.0) as u128;
+        let at =
+            |i: u64| SimTime(self.t_first.0 + (span * i as u128 / (n - 1).max(1) as u128) as u64);
+        let bytes_a = (self.bytes as u128 * k as u128 / n as u128) as u64;
+        let lead_a = (self.lead as u128 * k as u128 / n as u128) as u64;
+        (
+            Slice {
+                t_first: self.t_first,
+                t_last: at(k as u64 - 1),
+                count: k,
+                bytes: bytes_a,
+                lead: lead_a,
+            },
+            Slice {
+                t_first: at(k as u64),
+                t_last: self.t_last,
+                count: self.count - k,
+                bytes: self.bytes - bytes_a,
+                lead: self.lead - lead_a,
+            },
+        )
+    }
+}
+
+/// Moves the first `n` records of `q` (splitting a slice if needed) to `out`; returns the
+/// records moved.
+pub fn take_front(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> u64 {
+    let mut moved = 0;
+    while moved < n {
+        let Some(front) = q.front_mut() else { break };
+        let want = n - moved;
+        if front.count as u64 <= want {
+            moved += front.count as u64;
+            out.push(*front);
+            q.pop_front();
+        } else {
+            let (a, b) = front.split(want as u32);
+            out.push(a);
+            *front = b;
+            moved += want;
+        }
+    }
+    moved
 }
 
 /// One reader's position in a shard.
@@ -549,6 +597,16 @@ impl Shard {
         c.done = c.fetched;
         c.inflight = 0;
         n
+    }
+
+    /// Reader `slot` processed the first `k` records it holds in flight: its checkpoint
+    /// moves past them (the rest stay in flight). Returns `k`.
+    pub fn checkpoint_prefix(&mut self, slot: usize, k: u64) -> u64 {
+        let c = &mut self.cursors[slot];
+        let k = k.min(c.inflight);
+        c.done += k;
+        c.inflight -= k;
+        k
     }
 
     /// Reader `slot` abandons what it holds in flight and will read again from its
