@@ -544,6 +544,10 @@ impl KinesisStream {
             .count("put_units", st.put_units)
             .count("expired", st.expired)
             .count("stored", self.stored())
+            .count(
+                "stored_runs",
+                self.shards.iter().map(|s| s.runs_len() as u64).sum(),
+            )
             .count("get_records_calls", st.get_records_calls)
             .count("bytes_out", st.bytes_out)
             .count("efo_bytes", st.efo_bytes)
