@@ -406,7 +406,8 @@ impl Engine<'_> {
             unreachable!("producers with a stream target have a Kinesis client")
         };
         let st = client.stream as usize;
-        let bytes = size as u64 + client.key_len(key) as u64;
+        let key_len = client.key_len(key);
+        let bytes = size as u64 + key_len as u64;
         if bytes > self.kin.streams[st].spec.limits.max_record_size.0 {
             // Rejected by the API (ValidationException): not retried.
             self.producers[pi].stats.rejected += 1;
@@ -427,6 +428,7 @@ impl Engine<'_> {
             size,
             key,
             kseq,
+            key_len: key_len.min(u16::MAX as u32) as u16,
         });
         client.batch_bytes += bytes;
         if client.batch.len() >= batch_limit {
@@ -491,7 +493,7 @@ impl Engine<'_> {
         for i in 0..recs.len() {
             let rec = recs[i];
             let shard = client.route(rec.key, stream, &mut prod.rng);
-            let bytes = rec.size as u64 + client.key_len(rec.key) as u64;
+            let bytes = rec.size as u64 + rec.key_len as u64;
             let mark = if track && !client.random_keys() {
                 Some(KeyMark {
                     key: (p as u64) << 32 | rec.key as u64,

@@ -36,6 +36,8 @@ pub struct PendingRecord {
     pub key: u32,
     /// Sequence of the record among this producer's records with the same key.
     pub kseq: u32,
+    /// Length of the partition key, bytes.
+    pub key_len: u16,
 }
 
 /// One PutRecords call in progress.
@@ -49,14 +51,15 @@ pub struct PutCall {
     pub latency: SimDuration,
 }
 
+/// The hot part of a cached key (12 bytes, so large key spaces stay cache-friendly); the
+/// hash itself is kept apart and read only when the shard must be looked up again.
 #[derive(Clone, Copy, Debug, Default)]
 struct KeyEntry {
-    hash: u128,
-    len: u32,
     shard: u32,
-    /// Stream epoch of `shard`; 0 = not computed yet.
+    /// Stream epoch of `shard`; 0 = not routed yet.
     epoch: u32,
-    known: bool,
+    /// Key length in bytes; 0 = not hashed yet.
+    len: u32,
 }
 
 /// The Kinesis client state of one producer.
@@ -76,7 +79,8 @@ pub struct KinesisClient {
     trace_keys: Vec<String>,
     random_keys: bool,
     vec_cache: Vec<KeyEntry>,
-    map_cache: HashMap<u32, KeyEntry>,
+    vec_hash: Vec<u128>,
+    map_cache: HashMap<u32, (KeyEntry, u128)>,
     kseq: HashMap<u32, u32>,
     track_keys: bool,
     buf: String,
@@ -118,6 +122,11 @@ impl KinesisClient {
             } else {
                 Vec::new()
             },
+            vec_hash: if space > 0 && space <= VEC_CACHE_MAX {
+                vec![0; space as usize]
+            } else {
+                Vec::new()
+            },
             map_cache: HashMap::new(),
             kseq: HashMap::new(),
             track_keys,
@@ -132,11 +141,40 @@ impl KinesisClient {
         self.random_keys
     }
 
-    fn entry(&mut self, key: u32) -> &mut KeyEntry {
-        if (key as usize) < self.vec_cache.len() {
-            &mut self.vec_cache[key as usize]
-        } else {
-            self.map_cache.entry(key).or_default()
+    /// The cache entry of `key`, hashing the key on first use.
+    #[inline]
+    fn known(&mut self, key: u32) -> KeyEntry {
+        let k = key as usize;
+        if k < self.vec_cache.len() {
+            let e = self.vec_cache[k];
+            if e.len != 0 {
+                return e;
+            }
+            let (hash, len) = self.hash_of(key);
+            self.vec_hash[k] = hash;
+            self.vec_cache[k].len = len;
+            return self.vec_cache[k];
+        }
+        if let Some((e, _)) = self.map_cache.get(&key) {
+            return *e;
+        }
+        let (hash, len) = self.hash_of(key);
+        let e = KeyEntry {
+            shard: 0,
+            epoch: 0,
+            len,
+        };
+        self.map_cache.insert(key, (e, hash));
+        e
+    }
+
+    fn hash_of(&mut self, key: u32) -> (u128, u32) {
+        match self.trace_keys.get(key as usize) {
+            Some(text) => (hash::hash_key(text), (text.len() as u32).max(1)),
+            None => (
+                hash::hash_generated(&self.prefix, key, &mut self.buf),
+                hash::generated_len(&self.prefix, key),
+            ),
         }
     }
 
@@ -147,25 +185,6 @@ impl KinesisClient {
             return RANDOM_KEY_LEN;
         }
         self.known(key).len
-    }
-
-    fn known(&mut self, key: u32) -> KeyEntry {
-        let e = *self.entry(key);
-        if e.known {
-            return e;
-        }
-        let (hash, len) = match self.trace_keys.get(key as usize) {
-            Some(text) => (hash::hash_key(text), text.len() as u32),
-            None => (
-                hash::hash_generated(&self.prefix, key, &mut self.buf),
-                hash::generated_len(&self.prefix, key),
-            ),
-        };
-        let e = self.entry(key);
-        e.hash = hash;
-        e.len = len;
-        e.known = true;
-        *e
     }
 
     /// The shard of `stream` that key `key` maps to now (random keys draw a hash key).
@@ -179,11 +198,21 @@ impl KinesisClient {
         if e.epoch == stream.epoch {
             return e.shard;
         }
-        let shard = stream.route(e.hash);
-        let e = self.entry(key);
-        e.shard = shard;
-        e.epoch = stream.epoch;
-        shard
+        let k = key as usize;
+        if k < self.vec_cache.len() {
+            let shard = stream.route(self.vec_hash[k]);
+            self.vec_cache[k].shard = shard;
+            self.vec_cache[k].epoch = stream.epoch;
+            shard
+        } else {
+            let Some((e, hash)) = self.map_cache.get_mut(&key) else {
+                return stream.route(0);
+            };
+            let shard = stream.route(*hash);
+            e.shard = shard;
+            e.epoch = stream.epoch;
+            shard
+        }
     }
 
     /// The next per-key sequence number of `key` (key tracking only; 0 otherwise).

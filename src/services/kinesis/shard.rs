@@ -320,6 +320,7 @@ pub struct Shard {
     head: u64,
     tail: u64,
     window: u64,
+    window_until: SimTime,
     write_bytes: Budget,
     write_records: Budget,
     read_calls: Budget,
@@ -401,6 +402,7 @@ impl Shard {
             head: 0,
             tail: 0,
             window: MIN_WINDOW_NS,
+            window_until: SimTime::ZERO,
             write_bytes,
             write_records,
             read_calls,
@@ -471,7 +473,11 @@ impl Shard {
                 return;
             }
         }
-        self.window = self.merge_window(now);
+        // The reader lag moves slowly: re-measure it at most once per window.
+        if now >= self.window_until {
+            self.window = self.merge_window(now);
+            self.window_until = now + SimDuration(self.window);
+        }
         self.runs.push_back(Run {
             seq0: seq,
             t0: now,
