@@ -721,3 +721,132 @@ fn resharding_beyond_awss_rules_is_refused() {
     );
     assert!(e.contains("adjacent"), "{e}");
 }
+
+#[test]
+fn usage_counters_for_pricing() {
+    // 4 provisioned shards for a 10-minute window: 4 × 1/6 h = 0.6667 shard-hours, and the
+    // same per enhanced fan-out consumer. Records of 30,000 B + a 5-byte key ("key-1" ..
+    // "key-9") = 30,005 B: 2 PUT payload units of 25 KB (25,600 B) each, and 30 KiB
+    // (30,720 B) when rounded up to whole KB for on-demand data-in.
+    let out = run(
+        r#"
+        name = "usage"
+        duration = "10m"
+        warmup = "1m"
+
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = { process = "constant", rate_per_s = 10 }
+        size = "30000B"
+        partition_key = { dist = "uniform", keys = 9 }
+
+        [[stream]]
+        name = "s"
+        shards = 4
+        retention = "48h"
+
+        [[stream_consumer]]
+        name = "fan"
+        source = "kinesis:s"
+        mode = "efo"
+        service_time = "1ms"
+
+        [[stream_consumer]]
+        name = "poll"
+        source = "kinesis:s"
+        service_time = "1ms"
+        "#,
+        1,
+    );
+    let u = &out.kinesis_usage[0];
+    assert_eq!(u.name, "s");
+    assert_eq!(u.mode, "provisioned");
+    assert!(
+        (u.shard_hours - 4.0 / 6.0).abs() < 1e-9,
+        "{}",
+        u.shard_hours
+    );
+    assert_eq!(u.stream_hours, 0.0);
+    assert_eq!(u.efo_consumers, 1);
+    assert!((u.efo_consumer_shard_hours - 4.0 / 6.0).abs() < 1e-9);
+    assert_eq!(u.retention_hours, 48.0);
+    let records = metric(&out, "stream.s.records_put") as u64;
+    assert!((5990..=6010).contains(&records), "{records}");
+    assert_eq!(u.put_payload_units, 2 * records);
+    assert_eq!(u.bytes_in, 30_005 * records);
+    assert_eq!(u.bytes_in_billed_1kb, 30_720 * records);
+    // Each consumer reads every record once (give or take the records at the window's
+    // edges): the polling one through GetRecords (bytes out), the other pushed (EFO bytes).
+    let tol = 30_005.0 * 20.0;
+    assert!((u.bytes_out as f64 - u.bytes_in as f64).abs() < tol);
+    assert!((u.efo_bytes as f64 - u.bytes_in as f64).abs() < tol);
+}
+
+fn on_demand(jump_to: f64) -> RunOutput {
+    run(
+        &format!(
+            r#"
+            name = "on-demand"
+            duration = "60m"
+            sample_every = "1m"
+
+            [[producer]]
+            name = "p"
+            target = "kinesis:s"
+            load = {{ process = "steps", steps = [
+                {{ at = "0s", rate_per_s = 1500 }},
+                {{ at = "20m", rate_per_s = {jump_to} }},
+            ] }}
+            size = "1000B"
+            batch = 100
+            partition_key = {{ dist = "uniform", keys = 100000 }}
+
+            [[stream]]
+            name = "s"
+            mode = "on_demand"
+            "#
+        ),
+        8,
+    )
+}
+
+#[test]
+fn on_demand_absorbs_a_doubling_and_throttles_a_faster_rise_until_it_splits() {
+    // A new on-demand stream has 4 shards. 1,500 records/s of ~1 KB is 375 records/s and
+    // 0.37 MB/s per shard: under the 500 KB/s (and 500 records/s) split threshold, so the
+    // stream stays at 4 shards. At 20 min the load doubles to 3,000/s: 750 records/s and
+    // 0.74 MB/s per shard still fit a shard's limits (twice the previous peak is absorbed),
+    // and the busy shards are split 15 minutes after the next evaluation.
+    let out = on_demand(3000.0);
+    assert_eq!(metric(&out, "stream.s.throttled"), 0.0);
+    assert_eq!(metric(&out, "stream.s.shards"), 8.0);
+    // A rise to 6,000/s (1,500 records/s per shard) is throttled until the splits land:
+    // marked at the evaluation at 21 min, split at 36 min; from then 8 shards take 750
+    // records/s each.
+    let out = on_demand(6000.0);
+    assert!(metric(&out, "stream.s.throttled") > 0.0);
+    let throttled = out
+        .series
+        .column("stream.s.throttled_per_s")
+        .expect("column");
+    let shards = out.series.column("stream.s.shards").expect("column");
+    let rows: Vec<(f64, f64, f64)> = out
+        .series
+        .t_s
+        .iter()
+        .zip(throttled.iter().zip(shards.iter()))
+        .map(|(t, (th, sh))| (*t, *th, *sh))
+        .collect();
+    for (t, th, sh) in rows {
+        if t <= 20.0 * 60.0 {
+            assert_eq!(th, 0.0, "no throttling before the rise (t = {t})");
+            assert_eq!(sh, 4.0);
+        } else if (22.0 * 60.0..=35.0 * 60.0).contains(&t) {
+            assert!(th > 1000.0, "throttled while scaling (t = {t}: {th}/s)");
+        } else if t >= 38.0 * 60.0 {
+            assert_eq!(th, 0.0, "no throttling after the splits (t = {t})");
+            assert!(sh >= 8.0);
+        }
+    }
+}

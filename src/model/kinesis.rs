@@ -61,6 +61,7 @@ pub fn streams<'a>(
     base_dir: &Path,
 ) -> VResult<Streams<'a>> {
     let lim = &limits.kinesis;
+    check_limits(lim)?;
     let mut idx = HashMap::new();
     let mut specs = Vec::new();
     let mut defaults = Vec::new();
@@ -98,6 +99,58 @@ pub fn streams<'a>(
         specs,
         defaults,
     })
+}
+
+/// Overridden limits must keep the model meaningful: rates and sizes above zero.
+fn check_limits(lim: &KinesisLimits) -> VResult<()> {
+    let positive: [(&str, u64); 14] = [
+        ("shard_write_bytes_per_s", lim.shard_write_bytes_per_s.0),
+        (
+            "shard_write_records_per_s",
+            lim.shard_write_records_per_s as u64,
+        ),
+        ("shard_write_burst_bytes", lim.shard_write_burst_bytes.0),
+        (
+            "shard_write_burst_records",
+            lim.shard_write_burst_records as u64,
+        ),
+        ("max_record_size", lim.max_record_size.0),
+        (
+            "put_records_max_records",
+            lim.put_records_max_records as u64,
+        ),
+        ("put_records_max_bytes", lim.put_records_max_bytes.0),
+        ("shard_read_bytes_per_s", lim.shard_read_bytes_per_s.0),
+        ("shard_read_calls_per_s", lim.shard_read_calls_per_s as u64),
+        (
+            "get_records_max_records",
+            lim.get_records_max_records as u64,
+        ),
+        ("get_records_max_bytes", lim.get_records_max_bytes.0),
+        ("efo_bytes_per_s", lim.efo_bytes_per_s.0),
+        ("account_shard_quota", lim.account_shard_quota as u64),
+        (
+            "on_demand_split_bytes_per_s",
+            lim.on_demand_split_bytes_per_s.0,
+        ),
+    ];
+    for (name, v) in positive {
+        if v == 0 {
+            return Err(Invalid::at(
+                &FieldPath::top("limits").field("kinesis").field(name),
+                format!("`{name}` must be above zero"),
+            ));
+        }
+    }
+    if lim.min_retention.0 > lim.max_retention.0 {
+        return Err(Invalid::at(
+            &FieldPath::top("limits")
+                .field("kinesis")
+                .field("min_retention"),
+            "min_retention must not exceed max_retention",
+        ));
+    }
+    Ok(())
 }
 
 fn stream_spec(
