@@ -850,3 +850,21 @@ fn on_demand_absorbs_a_doubling_and_throttles_a_faster_rise_until_it_splits() {
         }
     }
 }
+
+#[test]
+fn a_run_is_a_function_of_model_and_seed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/clickstream.toml");
+    let mut arch = model::load_file(&path).expect("valid");
+    arch.duration = aqueduct::sim::SimDuration::from_secs(120);
+    let a = engine::run(&arch, 5).expect("runs");
+    let b = engine::run(&arch, 5).expect("runs");
+    let c = engine::run(&arch, 6).expect("runs");
+    let json = |o: &RunOutput| {
+        let mut s = o.summary.clone();
+        s.wall_s = 0.0;
+        serde_json::to_string(&s).unwrap_or_default()
+    };
+    assert_eq!(json(&a), json(&b));
+    assert_eq!(a.series.values, b.series.values);
+    assert_ne!(json(&a), json(&c));
+}
