@@ -775,7 +775,14 @@ fn usage_counters_for_pricing() {
     assert!((5990..=6010).contains(&records), "{records}");
     assert_eq!(u.put_payload_units, 2 * records);
     assert_eq!(u.bytes_in, 30_005 * records);
-    assert_eq!(u.bytes_in_billed_1kb, 30_720 * records);
+    assert_eq!(u.bytes_in_billed, 30_720 * records);
+    // Retention 48 h: shard-hours of extended retention, and (steady state) 24 h of data
+    // held between 24 h and 7 days: bytes_in/2^30 GiB × 24 h.
+    assert_eq!(u.extended_retention_shard_hours, u.shard_hours);
+    let gib = u.bytes_in as f64 / (1u64 << 30) as f64;
+    assert!((u.extended_retention_gb_hours - 24.0 * gib).abs() < 1e-9);
+    assert_eq!(u.long_term_retention_gb_hours, 0.0);
+    assert_eq!(u.long_term_retrieval_bytes, 0);
     // Each consumer reads every record once (give or take the records at the window's
     // edges): the polling one through GetRecords (bytes out), the other pushed (EFO bytes).
     let tol = 30_005.0 * 20.0;

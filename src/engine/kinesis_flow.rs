@@ -658,6 +658,7 @@ impl Engine<'_> {
         );
         shard.mark_fetched(slot, out.records);
         shard.charge_read(now, out.bytes, &lim);
+        stream.note_read_age(now, &lease.batch);
         lease.batch_records = out.records;
         stream.stats.get_records_calls += 1;
         stream.stats.bytes_out += out.bytes;
@@ -772,6 +773,7 @@ impl Engine<'_> {
             return;
         }
         shard.mark_fetched(slot, out.records);
+        stream.note_read_age(now, &lease.batch);
         lease.efo_budget.take(out.bytes);
         lease.batch_records = out.records;
         stream.stats.efo_bytes += out.bytes;

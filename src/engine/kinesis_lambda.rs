@@ -271,6 +271,7 @@ impl Engine<'_> {
         shard.mark_fetched(slot, out.records);
         shard.release(slot);
         shard.charge_read(now, out.bytes, &lim);
+        stream.note_read_age(now, &sh.fetched);
         stream.stats.get_records_calls += 1;
         stream.stats.bytes_out += out.bytes;
         self.lambdas[l].stats.receives += 1;

@@ -141,6 +141,8 @@ pub struct StreamStats {
     pub bytes_out: u64,
     /// Bytes pushed to enhanced fan-out consumers.
     pub efo_bytes: u64,
+    /// Bytes read that were older than 7 days when read (long-term retrieval).
+    pub long_term_read_bytes: u64,
     /// Largest iterator age seen by any consumer, ns.
     pub iterator_age_max_ns: u64,
     /// Shards split (by the schedule or on-demand scaling).
@@ -173,7 +175,7 @@ pub struct KinesisUsageCounters {
     /// Accepted bytes (data + partition keys).
     pub bytes_in: u64,
     /// Accepted bytes with every record rounded up to 1 KB (on-demand data in).
-    pub bytes_in_billed_1kb: u64,
+    pub bytes_in_billed: u64,
     /// Bytes read through shared-throughput GetRecords (polling consumers, Lambda).
     pub bytes_out: u64,
     /// Registered enhanced fan-out consumers.
@@ -184,6 +186,15 @@ pub struct KinesisUsageCounters {
     pub efo_bytes: u64,
     /// Retention period, hours (extended retention is billed above 24 h).
     pub retention_hours: f64,
+    /// Provisioned: shard-hours while the retention period is above 24 hours.
+    pub extended_retention_shard_hours: f64,
+    /// Data held between 24 hours and 7 days old, GiB × hours over the window, in steady
+    /// state (see [`KinesisStream::usage`]).
+    pub extended_retention_gb_hours: f64,
+    /// Data held beyond 7 days old, GiB × hours over the window, in steady state.
+    pub long_term_retention_gb_hours: f64,
+    /// Bytes read (GetRecords or pushes) that were older than 7 days when read.
+    pub long_term_retrieval_bytes: u64,
 }
 
 /// What a resharding operation did.
@@ -443,6 +454,20 @@ impl KinesisStream {
         }
     }
 
+    /// Counts the bytes of `slices`, read at `now`, that were older than 7 days.
+    #[inline]
+    pub fn note_read_age(&mut self, now: SimTime, slices: &[super::Slice]) {
+        const WEEK: SimDuration = SimDuration::from_secs(7 * 86_400);
+        if self.spec.retention <= WEEK {
+            return;
+        }
+        for s in slices {
+            if now - s.t_mid() > WEEK {
+                self.stats.long_term_read_bytes += s.bytes;
+            }
+        }
+    }
+
     /// Records a consumer's iterator age.
     #[inline]
     pub fn note_iterator_age(&mut self, age: SimDuration) {
@@ -469,9 +494,19 @@ impl KinesisStream {
     }
 
     /// Billable usage over the measured window of `window_s` seconds.
+    ///
+    /// # Formula
+    /// Retention storage is the steady state of the window's write rate: a stream keeping
+    /// records `R` hours holds `rate × (min(R, 168) − 24)` bytes between 24 hours and 7
+    /// days old, and `rate × (R − 168)` beyond 7 days, so over the window
+    /// `extended GiB-hours = bytes_in / 2³⁰ × max(0, min(R, 168) − 24)` and
+    /// `long-term GiB-hours = bytes_in / 2³⁰ × max(0, R − 168)`. (A short simulation
+    /// starts with an empty stream, so it could not measure these directly.)
     pub fn usage(&self, window_s: f64) -> KinesisUsageCounters {
         let st = &self.stats;
         let shard_hours = st.shard_ns as f64 / 3.6e12;
+        let r_h = self.spec.retention.as_secs_f64() / 3600.0;
+        let gib = st.bytes_put as f64 / (1u64 << 30) as f64;
         KinesisUsageCounters {
             name: self.spec.name.clone(),
             mode: self.spec.mode.as_str(),
@@ -484,12 +519,22 @@ impl KinesisStream {
             },
             put_payload_units: st.put_units,
             bytes_in: st.bytes_put,
-            bytes_in_billed_1kb: st.bytes_billed_1kb,
+            bytes_in_billed: st.bytes_billed_1kb,
             bytes_out: st.bytes_out,
             efo_consumers: self.efo_readers,
             efo_consumer_shard_hours: shard_hours * self.efo_readers as f64,
             efo_bytes: st.efo_bytes,
-            retention_hours: self.spec.retention.as_secs_f64() / 3600.0,
+            retention_hours: r_h,
+            extended_retention_shard_hours: if self.spec.mode == CapacityMode::Provisioned
+                && r_h > 24.0
+            {
+                shard_hours
+            } else {
+                0.0
+            },
+            extended_retention_gb_hours: gib * (r_h.min(168.0) - 24.0).max(0.0),
+            long_term_retention_gb_hours: gib * (r_h - 168.0).max(0.0),
+            long_term_retrieval_bytes: st.long_term_read_bytes,
         }
     }
 
@@ -559,7 +604,7 @@ impl KinesisStream {
             .real("retention_h", u.retention_hours)
             .real("shard_hours", u.shard_hours)
             .real("stream_hours", u.stream_hours)
-            .count("bytes_in_billed_1kb", u.bytes_in_billed_1kb)
+            .count("bytes_in_billed_1kb", u.bytes_in_billed)
             .count("efo_consumers", u.efo_consumers as u64)
             .real("efo_consumer_shard_hours", u.efo_consumer_shard_hours)
             .value("shard_detail", Value::Array(shards))
