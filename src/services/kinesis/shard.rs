@@ -835,6 +835,24 @@ mod tests {
     }
 
     #[test]
+    fn shared_reads_five_calls_per_second_and_the_ten_mib_penalty() {
+        let l = lim();
+        let mut s = Shard::new(0, 0, u128::MAX, vec![], SimTime::ZERO, 2, &l);
+        // Five calls pass in the same instant, the sixth is refused.
+        for _ in 0..5 {
+            assert!(s.admit_read(SimTime::ZERO));
+        }
+        assert!(!s.admit_read(SimTime::ZERO));
+        // A call that returns 10 MiB blocks reads for 5 s, even once the call budget and
+        // the byte budget (2 MiB − 10 MiB + 2 MiB/s × 4.5 s > 0) would allow them.
+        let t = SimTime(1_000_000_000);
+        assert!(s.admit_read(t));
+        s.charge_read(t, 10 << 20, &l);
+        assert!(!s.admit_read(SimTime(5_500_000_000)));
+        assert!(s.admit_read(SimTime(6_000_000_000)));
+    }
+
+    #[test]
     fn runs_interpolate_and_expire_exactly() {
         // One reader, which never reads: a record every 100 ms for 1,000 s. Its lag grows,
         // so once it passes 1024 × 100 ms ≈ 102 s records merge into runs. With a 100 s
