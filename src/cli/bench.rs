@@ -17,6 +17,18 @@ struct Results {
     mm1: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     backlog_memory: Option<MemoryBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kinesis: Option<KinesisBench>,
+}
+
+#[derive(Serialize)]
+struct KinesisBench {
+    records: u64,
+    simulated_s: f64,
+    events: u64,
+    wall_s: f64,
+    million_records_per_s: f64,
+    record_copies_processed: u64,
 }
 
 #[derive(Serialize)]
@@ -147,6 +159,55 @@ fn memory_bench(messages: u64) -> Result<MemoryBench, String> {
     })
 }
 
+/// The Kinesis benchmark of issue 7: 50,000 records/s of 500 B (uniform keys, PutRecords
+/// batches of 500) into a 64-shard stream read by one polling (KCL-style) consumer and
+/// one enhanced fan-out consumer.
+pub const KINESIS_MODEL: &str = r#"
+name = "kinesis-bench"
+duration = "60s"
+
+[[producer]]
+name = "clicks"
+target = "kinesis:events"
+load = { process = "poisson", rate_per_s = 50000 }
+size = "500B"
+batch = 500
+partition_key = { dist = "uniform", keys = 100000 }
+
+[[stream]]
+name = "events"
+shards = 64
+
+[[stream_consumer]]
+name = "kcl"
+source = "kinesis:events"
+service_time = "10us"
+
+[[stream_consumer]]
+name = "fanout"
+source = "kinesis:events"
+mode = "efo"
+service_time = "10us"
+"#;
+
+fn kinesis_bench(simulated_s: u64) -> Result<KinesisBench, String> {
+    let mut arch = model::load_str(KINESIS_MODEL, "kinesis-bench", Path::new("."))
+        .map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
+    let start = Instant::now();
+    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+    let n = out.summary.accounting.produced;
+    Ok(KinesisBench {
+        records: n,
+        simulated_s: simulated_s as f64,
+        events: out.summary.events,
+        wall_s: wall,
+        million_records_per_s: n as f64 / wall / 1e6,
+        record_copies_processed: out.summary.accounting.processed,
+    })
+}
+
 /// Runs the benchmarks and prints them.
 pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let scale = if quick { 100 } else { 1 };
@@ -170,10 +231,16 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let kinesis = if want("kinesis") {
+        Some(kinesis_bench(if quick { 2 } else { 120 })?)
+    } else {
+        None
+    };
     let r = Results {
         event_queue,
         mm1,
         backlog_memory,
+        kinesis,
     };
     if json {
         println!(
@@ -196,6 +263,12 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  M/M/1 end to end (rho 0.9, zero latency): {} messages, {} events in {:.2} s = {:.2} M messages/s",
             m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(k) = &r.kinesis {
+        println!(
+            "  Kinesis, 64 shards, 1 polling + 1 enhanced fan-out consumer, 50,000 records/s: {} records ({} s simulated), {} events in {:.2} s = {:.2} M simulated records/s",
+            k.records, k.simulated_s, k.events, k.wall_s, k.million_records_per_s
         );
     }
     if let Some(b) = &r.backlog_memory {

@@ -75,8 +75,8 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// Run one benchmark only: queue, mm1 or memory.
-        #[arg(long, value_parser = ["queue", "mm1", "memory"])]
+        /// Run one benchmark only: queue, mm1, memory or kinesis.
+        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis"])]
         only: Option<String>,
     },
 }
@@ -158,7 +158,12 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             println!("# AWS limits aqueduct enforces (override any in a model's [limits] table).");
             println!("# Sources: see the doc comments of services::*::limits and ../shared/aws-reference.md.");
             println!("[limits]");
-            print!("{}", text.replace("[sqs]", "[limits.sqs]"));
+            print!(
+                "{}",
+                text.replace("[sqs]", "[limits.sqs]")
+                    .replace("[lambda]", "[limits.lambda]")
+                    .replace("[kinesis]", "[limits.kinesis]")
+            );
             Ok(())
         }
         Cmd::Bench { quick, json, only } => {
@@ -272,12 +277,13 @@ fn cmd_run(
 fn cmd_validate(path: &Path) -> Result<(), Failure> {
     let arch = model::load_file(path)?;
     println!(
-        "{}: model \"{}\" is valid: {} producer(s), {} queue(s), {} consumer(s); {} simulated after {} warm-up, seed {}",
+        "{}: model \"{}\" is valid: {} producer(s), {} queue(s), {} stream(s), {} consumer(s); {} simulated after {} warm-up, seed {}",
         path.display(),
         arch.name,
         arch.producers.len(),
         arch.queues.len(),
-        arch.consumers.len(),
+        arch.streams.len(),
+        arch.consumers.len() + arch.stream_consumers.len(),
         arch.duration,
         arch.warmup,
         arch.seed

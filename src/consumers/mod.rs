@@ -4,6 +4,7 @@
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.
 
+pub mod kinesis;
 pub mod lambda;
 
 use crate::load::DurationDist;

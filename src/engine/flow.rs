@@ -12,6 +12,9 @@ impl Engine<'_> {
     // ----- producers -------------------------------------------------------------------
 
     pub(super) fn on_arrival(&mut self, p: u32) {
+        if let Target::Stream(_) = self.producers[p as usize].spec.target {
+            return self.on_stream_arrival(p);
+        }
         let now = self.now;
         let prod = &mut self.producers[p as usize];
         let (size, key) = prod.draw();
@@ -52,7 +55,9 @@ impl Engine<'_> {
 
     /// Starts (or retries) send call `call` of producer `p`.
     pub(super) fn transmit(&mut self, p: u32, call: u32) {
-        let Target::Queue(q) = self.producers[p as usize].spec.target;
+        let Target::Queue(q) = self.producers[p as usize].spec.target else {
+            unreachable!("stream producers send through put_transmit")
+        };
         let latency = self.queues[q as usize].sample_latency();
         let prod = &mut self.producers[p as usize];
         prod.calls[call as usize].latency = latency;
@@ -67,7 +72,9 @@ impl Engine<'_> {
 
     pub(super) fn on_send_arrive(&mut self, p: u32, call: u32) {
         let now = self.now;
-        let Target::Queue(q) = self.producers[p as usize].spec.target;
+        let Target::Queue(q) = self.producers[p as usize].spec.target else {
+            unreachable!("stream producers send through put_transmit")
+        };
         let qi = q as usize;
         let pi = p as usize;
         if !self.queues[qi].admit(Action::Send, now) {

@@ -7,7 +7,11 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod flow;
+mod kinesis_flow;
+mod kinesis_lambda;
 mod lambda_flow;
+
+pub(crate) use kinesis_flow::StreamOp;
 
 use crate::consumers::lambda::{LambdaFn, SqsMapping};
 use crate::consumers::{WorkerPool, WorkerState};
@@ -15,7 +19,7 @@ use crate::message::{Loc, MessageStore};
 use crate::metrics::{Accounting, RunSummary, TimeSeries};
 use crate::model::Architecture;
 use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
-use crate::producers::{Producer, Target};
+use crate::producers::Producer;
 use crate::services::lambda::LambdaSource;
 use crate::services::sqs::queue::TimerEffect;
 use crate::services::sqs::SqsQueue;
@@ -77,6 +81,22 @@ pub(crate) enum Event {
     LambdaInvokeDone { l: u32, p: u32, gen: u32 },
     /// Poller `p`'s delete calls reach the queue.
     LambdaDeleteArrive { l: u32, p: u32, gen: u32 },
+    /// Kinesis: PutRecords call `call` of producer `p` reaches its stream.
+    PutArrive { p: u32, call: u32 },
+    /// Kinesis: producer `p` retries the failed records of call `call`.
+    PutRetry { p: u32, call: u32 },
+    /// Kinesis: producer `p`'s partial PutRecords batch waited long enough.
+    PutLinger { p: u32, gen: u32 },
+    /// Kinesis: the lease of stream consumer `r` on shard `s` goes on.
+    Lease { r: u32, s: u32, gen: u32 },
+    /// Kinesis: a timer of stream `st`.
+    StreamTimer { st: u32, op: StreamOp },
+    /// Kinesis: stream consumer `r` goes down (`start`) or comes back.
+    ReaderOutage { r: u32, start: bool },
+    /// Kinesis: the poller of Lambda mapping `m` on shard `s` goes on.
+    EsmPoll { m: u32, s: u32 },
+    /// Kinesis: lane `sl & 15` of Lambda mapping `m` on shard `sl >> 4` goes on.
+    EsmLane { m: u32, sl: u32 },
 }
 
 // Events stay small: component indices only.
@@ -108,6 +128,8 @@ pub struct RunOutput {
     pub series: TimeSeries,
     /// Billable usage over the measured window.
     pub usage: Usage,
+    /// Billable usage of each Kinesis stream over the measured window (for pricing).
+    pub kinesis_usage: Vec<crate::services::kinesis::KinesisUsageCounters>,
 }
 
 /// Runs `arch` with `seed`.
@@ -123,10 +145,12 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let cost = pricing::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
+    let kinesis_usage = e.kinesis_usage();
     Ok(RunOutput {
         summary,
         series: e.series,
         usage,
+        kinesis_usage,
     })
 }
 
@@ -150,6 +174,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) next_id: u64,
     pub(crate) events_done: u64,
     pub(crate) effects: Vec<TimerEffect>,
+    pub(crate) kin: kinesis_flow::Kinesis,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     row: Vec<f64>,
@@ -248,6 +273,8 @@ impl<'a> Engine<'a> {
                 columns.push(format!("lambda.{}.{m}", l.name));
             }
         }
+        let kin = kinesis_flow::Kinesis::new(arch, seed);
+        columns.extend(kin.columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -266,6 +293,7 @@ impl<'a> Engine<'a> {
             next_id: 1,
             events_done: 0,
             effects: Vec::new(),
+            kin,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             row: vec![0.0; width],
@@ -332,6 +360,7 @@ impl<'a> Engine<'a> {
             }
         }
         self.start_mappings();
+        self.kinesis_start();
     }
 
     fn run_loop(&mut self) {
@@ -424,6 +453,14 @@ impl<'a> Engine<'a> {
             }
             Event::Sample => self.on_sample(),
             Event::WarmupEnd => self.on_warmup_end(),
+            Event::PutArrive { p, call } => self.on_put_arrive(p, call),
+            Event::PutRetry { p, call } => self.put_transmit(p, call),
+            Event::PutLinger { p, gen } => self.on_put_linger(p, gen),
+            Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
+            Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
+            Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
+            Event::EsmPoll { m, s } => self.on_esm_poll(m, s),
+            Event::EsmLane { m, sl } => self.on_esm_lane(m, sl),
         }
     }
 
@@ -455,6 +492,7 @@ impl<'a> Engine<'a> {
         for f in &mut self.lambdas {
             f.reset_stats(now);
         }
+        self.kinesis_warmup_end();
     }
 
     fn on_sample(&mut self) {
@@ -500,6 +538,7 @@ impl<'a> Engine<'a> {
             row[i + 2] = rate(i + 2, f.stats.processed, &mut counts);
             i += 3;
         }
+        self.kinesis_sample(&mut row, &mut counts, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -626,6 +665,7 @@ impl<'a> Engine<'a> {
         for f in &mut self.lambdas {
             f.close(now);
         }
+        self.kinesis_finish();
     }
 
     fn accounting(&self) -> Accounting {
@@ -660,6 +700,7 @@ impl<'a> Engine<'a> {
                 Loc::Free => {}
             }
         }
+        self.kinesis_census(&mut a);
         a
     }
 
@@ -676,6 +717,24 @@ impl<'a> Engine<'a> {
                     empty_receives: q.stats.empty_receives,
                 })
                 .collect(),
+            kinesis: self
+                .kinesis_usage()
+                .iter()
+                .map(|k| k.to_pricing())
+                .collect(),
+            lambda: self
+                .lambdas
+                .iter()
+                .map(|f| pricing::LambdaUsage {
+                    name: f.spec.name.clone(),
+                    architecture: match f.spec.arch {
+                        crate::services::lambda::Arch::X86 => pricing::LambdaArch::X86_64,
+                        crate::services::lambda::Arch::Arm => pricing::LambdaArch::Arm64,
+                    },
+                    requests: f.stats.invocations,
+                    gb_seconds: f.gb_seconds(),
+                })
+                .collect(),
             ..Usage::default()
         }
     }
@@ -685,22 +744,21 @@ impl<'a> Engine<'a> {
         let mut components = Vec::new();
         for p in &self.producers {
             let mut r = p.report(window_s);
-            let Target::Queue(q) = p.spec.target;
-            r.text(
-                "target",
-                &format!("sqs:{}", self.arch.queues[q as usize].name),
-            );
+            r.text("target", &self.target_text(p.spec.target));
             components.push(r);
         }
         for q in &self.queues {
             components.push(q.report());
         }
+        components.extend(self.stream_reports());
         for pool in &self.pools {
             components.push(pool.report());
         }
+        components.extend(self.stream_consumer_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));
         }
+        self.patch_lambda_reports(&mut components);
         let accounting = self.accounting();
         let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {

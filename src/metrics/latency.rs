@@ -62,6 +62,22 @@ impl LatencyHist {
             .saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
     }
 
+    /// Records `n` observations of the same value (a run of records).
+    #[inline]
+    pub fn record_n(&mut self, d: SimDuration, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let ns = d.as_nanos();
+        self.count += n;
+        self.sum_ns += ns as u128 * n as u128;
+        if ns > self.max_ns {
+            self.max_ns = ns;
+        }
+        self.hist
+            .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
+    }
+
     /// Forgets every observation (used at the end of the warm-up).
     pub fn clear(&mut self) {
         self.hist.reset();

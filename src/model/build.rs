@@ -92,6 +92,8 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         }
     }
 
+    let streams = super::kinesis::streams(&raw, &limits, default_latency.as_ref(), base_dir)?;
+
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut producers = Vec::new();
     for (i, p) in raw.producer.iter().enumerate() {
@@ -101,6 +103,12 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
                 &path.field("name"),
                 format!("a producer called \"{}\" is already defined", p.name),
             ));
+        }
+        if p.target.starts_with("kinesis:") {
+            producers.push(super::kinesis::producer(
+                p, &path, &streams, &limits, base_dir,
+            )?);
+            continue;
         }
         producers.push(producer(
             p,
@@ -148,11 +156,21 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
             &path,
             &queue_idx,
             &queues,
+            &streams.idx,
             &limits,
             base_dir,
             &mut warnings,
         )?);
     }
+    let stream_consumers = super::kinesis::stream_consumers(
+        &raw.stream_consumer,
+        &streams,
+        &cnames,
+        &limits,
+        base_dir,
+        &mut warnings,
+    )?;
+    let streams = streams.specs;
     // One consumer per queue: two pollers on one queue compete, which is legal but
     // almost always a modelling mistake; say so.
     for (q, spec) in queues.iter().enumerate() {
@@ -185,6 +203,8 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         queues,
         consumers,
         lambdas,
+        streams,
+        stream_consumers,
         warnings,
     })
 }
@@ -200,11 +220,13 @@ fn default_cold_start() -> DurationDist {
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lambda(
     l: &RawLambda,
     path: &FieldPath,
     queue_idx: &HashMap<&str, usize>,
     queues: &[QueueSpec],
+    stream_idx: &HashMap<&str, usize>,
     limits: &crate::services::Limits,
     base_dir: &Path,
     warnings: &mut Vec<String>,
@@ -214,8 +236,12 @@ fn lambda(
         None => LambdaSource::Async,
         Some(s) => {
             let spath = path.field("source");
-            let (_, name) = reference(s, &spath, &["sqs"])?;
-            LambdaSource::Sqs(lookup(queue_idx, name, "sqs", "queue", &spath)? as u32)
+            let (kind, name) = reference(s, &spath, &["sqs", "kinesis"])?;
+            if kind == "kinesis" {
+                LambdaSource::Kinesis(lookup(stream_idx, name, kind, "stream", &spath)? as u32)
+            } else {
+                LambdaSource::Sqs(lookup(queue_idx, name, "sqs", "queue", &spath)? as u32)
+            }
         }
     };
     let memory_mb = l.memory_mb.unwrap_or(lim.min_memory_mb);
@@ -312,7 +338,22 @@ fn lambda(
                 ));
             }
         }
-        LambdaSource::Kinesis(_) | LambdaSource::Async => {
+        LambdaSource::Kinesis(_) => {
+            batch_size = l.batch_size.unwrap_or(lim.kinesis_default_batch);
+            if batch_size < 1 || batch_size > lim.kinesis_max_batch {
+                return Err(Invalid::at(
+                    &path.field("batch_size"),
+                    format!("batch size {batch_size} is outside the Kinesis event source mapping's limits of 1 to {} (source: {})", lim.kinesis_max_batch, lamlim::SOURCE_KINESIS_ESM),
+                ));
+            }
+            if l.maximum_concurrency.is_some() {
+                return Err(Invalid::at(
+                    &path.field("maximum_concurrency"),
+                    "`maximum_concurrency` applies to SQS event source mappings; a Kinesis mapping's concurrency is shards × parallelization_factor",
+                ));
+            }
+        }
+        LambdaSource::Async => {
             batch_size = l.batch_size.unwrap_or(1);
         }
     }
@@ -382,7 +423,11 @@ fn lambda(
 }
 
 /// Parses a `kind:name` reference.
-fn reference<'a>(s: &'a str, path: &FieldPath, allowed: &[&str]) -> VResult<(&'a str, &'a str)> {
+pub(super) fn reference<'a>(
+    s: &'a str,
+    path: &FieldPath,
+    allowed: &[&str],
+) -> VResult<(&'a str, &'a str)> {
     let Some((kind, name)) = s.split_once(':') else {
         return Err(Invalid::at(
             path,
@@ -404,7 +449,7 @@ fn reference<'a>(s: &'a str, path: &FieldPath, allowed: &[&str]) -> VResult<(&'a
     Ok((kind, name))
 }
 
-fn lookup(
+pub(super) fn lookup(
     map: &HashMap<&str, usize>,
     name: &str,
     kind: &str,
@@ -429,7 +474,7 @@ fn lookup(
     })
 }
 
-fn check_range(
+pub(super) fn check_range(
     path: &FieldPath,
     what: &str,
     v: SimDuration,
@@ -446,7 +491,7 @@ fn check_range(
     Ok(())
 }
 
-fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
+pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     if !(0.0..=1.0).contains(&v) || v.is_nan() {
         return Err(Invalid::at(
             path,
@@ -698,7 +743,7 @@ fn producer(
     base_dir: &Path,
 ) -> VResult<ProducerSpec> {
     let tpath = path.field("target");
-    let (kind, name) = reference(&p.target, &tpath, &["sqs"])?;
+    let (kind, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
     let target = match kind {
         "sqs" => Target::Queue(lookup(queue_idx, name, kind, "queue", &tpath)? as u32),
         _ => unreachable!("reference() only admits the kinds listed"),
@@ -709,7 +754,9 @@ fn producer(
         None => SizeDist::constant(1024),
     };
     let batch = p.batch.unwrap_or(1);
-    let Target::Queue(q) = target;
+    let Target::Queue(q) = target else {
+        unreachable!("kinesis targets are built by model::kinesis")
+    };
     let queue = &queues[q as usize];
     if batch < 1 || batch > lim.max_batch_messages {
         return Err(Invalid::at(
@@ -1196,7 +1243,7 @@ fn empirical(
     Ok(out)
 }
 
-fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
+pub(super) fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
     let (d, prefix) = match raw {
         RawKeyDist::Uniform { keys, prefix } => (KeyDist::uniform(*keys), prefix),
         RawKeyDist::Zipf {
@@ -1209,7 +1256,7 @@ fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
     Ok((d, prefix.clone().unwrap_or_else(|| "key-".into())))
 }
 
-fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {
+pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {
     Ok(match raw {
         RawLoad::Constant { rate_per_s } => Arrival::Constant {
             rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)?,

@@ -5,15 +5,19 @@
 
 pub mod build;
 pub mod error;
+pub mod kinesis;
 pub mod locate;
 pub mod overrides;
 pub mod raw;
+pub mod raw_kinesis;
 pub mod units;
 
 pub use error::{FieldPath, ModelError};
 
+use crate::consumers::kinesis::StreamConsumerSpec;
 use crate::consumers::PoolSpec;
 use crate::producers::ProducerSpec;
+use crate::services::kinesis::StreamSpec;
 use crate::services::lambda::LambdaSpec;
 use crate::services::sqs::QueueSpec;
 use crate::services::Limits;
@@ -58,6 +62,10 @@ pub struct Architecture {
     pub consumers: Vec<PoolSpec>,
     /// Lambda functions.
     pub lambdas: Vec<LambdaSpec>,
+    /// Kinesis data streams.
+    pub streams: Vec<StreamSpec>,
+    /// Kinesis consumer applications (`[[stream_consumer]]`).
+    pub stream_consumers: Vec<StreamConsumerSpec>,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
 }

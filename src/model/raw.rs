@@ -4,6 +4,7 @@
 //! Nothing here is validated beyond its type; [`super::build`] turns these into an
 //! [`super::Architecture`].
 
+pub use super::raw_kinesis::{RawStream, RawStreamConsumer};
 use super::units::{Bytes, Dur};
 use crate::services::Limits;
 use serde::de::{self, value::StrDeserializer, Deserializer, MapAccess, Visitor};
@@ -54,6 +55,12 @@ pub struct RawModel {
     /// Lambda functions (with their event source mappings).
     #[serde(default)]
     pub lambda: Vec<RawLambda>,
+    /// Kinesis data streams.
+    #[serde(default)]
+    pub stream: Vec<RawStream>,
+    /// Kinesis consumer applications.
+    #[serde(default)]
+    pub stream_consumer: Vec<RawStreamConsumer>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.

@@ -415,7 +415,10 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
     let mut peak_in = vec![0.0; nq];
     let mut time_varying = false;
     for p in &arch.producers {
-        let crate::producers::Target::Queue(q) = p.target;
+        // Streams are estimated below, from their producers' rates.
+        let crate::producers::Target::Queue(q) = p.target else {
+            continue;
+        };
         let q = q as usize;
         let spec = &arch.queues[q];
         let rates = load_rates(&p.arrival, arch);

@@ -1,5 +1,7 @@
 //! Producers: the clients that send messages, with the AWS SDK's retry behaviour.
 
+pub mod kinesis;
+
 use crate::load::{Arrival, ArrivalState, KeyDist, SizeDist};
 use crate::metrics::ComponentReport;
 use crate::sim::{SimDuration, SimRng};
@@ -10,6 +12,8 @@ use rand::Rng;
 pub enum Target {
     /// An SQS queue (index).
     Queue(u32),
+    /// A Kinesis data stream (index).
+    Stream(u32),
 }
 
 /// The SDK's retry policy ("standard" retry mode).

@@ -1,6 +1,7 @@
 //! The AWS services: each a simulation component, its documented limits and a pure
 //! pricing function.
 
+pub mod kinesis;
 pub mod lambda;
 pub mod sqs;
 
@@ -14,4 +15,6 @@ pub struct Limits {
     pub sqs: sqs::limits::SqsLimits,
     /// AWS Lambda.
     pub lambda: lambda::limits::LambdaLimits,
+    /// Amazon Kinesis Data Streams.
+    pub kinesis: kinesis::limits::KinesisLimits,
 }

@@ -5,10 +5,14 @@
 //! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
 //! * `runs` — determinism, accounting, the bundled models.
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
+//! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
+//! * `pricing` — the price table, bills, usage files, `price`.
 
 mod arrivals;
 mod cli;
 mod common;
 mod fidelity;
+mod kinesis;
+mod pricing;
 mod runs;
 mod sqs;

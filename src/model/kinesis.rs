@@ -1,0 +1,652 @@
+//! Validation of the Kinesis parts of a model: `[[stream]]`, producers with a
+//! `kinesis:NAME` target, `[[stream_consumer]]` and Lambda functions on a stream.
+//!
+//! Every limit checked here is a field of `services::kinesis::limits::KinesisLimits`
+//! (overridable in `[limits.kinesis]`); each message names the limit and its source.
+
+use super::build::{check_range, dur_dist, key_dist, lookup, prob, reference, size_dist};
+use super::error::{FieldPath, Invalid, VResult};
+use super::raw::{RawModel, RawProducer};
+use super::raw_kinesis::*;
+use super::units::format_size;
+use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
+use crate::consumers::Window;
+use crate::load::{Arrival, Dist, DurationDist, SizeDist};
+use crate::producers::{ProducerSpec, RetryPolicy, Target};
+use crate::services::kinesis::limits::{self as klim, KinesisLimits};
+use crate::services::kinesis::{CapacityMode, KinesisStream, Reshard, ReshardOp, StreamSpec};
+use crate::services::Limits;
+use crate::sim::{stream, SimDuration, SimTime};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The default Kinesis data-plane call latency (see `services::kinesis::limits`).
+pub fn default_latency() -> DurationDist {
+    lognormal_ms(
+        klim::DEFAULT_API_LATENCY_MEDIAN_MS,
+        klim::DEFAULT_API_LATENCY_P99_MS,
+    )
+}
+
+/// The default enhanced fan-out propagation (see `services::kinesis::limits`).
+pub fn default_propagation() -> DurationDist {
+    lognormal_ms(
+        klim::DEFAULT_EFO_PROPAGATION_MEDIAN_MS,
+        klim::DEFAULT_EFO_PROPAGATION_P99_MS,
+    )
+}
+
+fn lognormal_ms(median: f64, p99: f64) -> DurationDist {
+    match Dist::lognormal_median_p99(median * 1e6, p99 * 1e6) {
+        Ok(d) => DurationDist(d),
+        Err(_) => DurationDist(Dist::Constant(median * 1e6)),
+    }
+}
+
+/// The streams of a model, and their index by name.
+pub struct Streams<'a> {
+    /// Index by name.
+    pub idx: HashMap<&'a str, usize>,
+    /// Validated streams.
+    pub specs: Vec<StreamSpec>,
+    /// Default partition keys of each stream, with their prefix.
+    defaults: Vec<Option<(crate::load::KeyDist, String)>>,
+}
+
+/// Validates the `[[stream]]` tables.
+pub fn streams<'a>(
+    raw: &'a RawModel,
+    limits: &Limits,
+    default_api_latency: Option<&DurationDist>,
+    base_dir: &Path,
+) -> VResult<Streams<'a>> {
+    let lim = &limits.kinesis;
+    check_limits(lim)?;
+    let mut idx = HashMap::new();
+    let mut specs = Vec::new();
+    let mut defaults = Vec::new();
+    let mut provisioned_total: u64 = 0;
+    for (i, s) in raw.stream.iter().enumerate() {
+        let path = FieldPath::item("stream", i, &s.name);
+        if idx.insert(s.name.as_str(), i).is_some() {
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a stream called \"{}\" is already defined", s.name),
+            ));
+        }
+        let spec = stream_spec(s, &path, lim, default_api_latency, base_dir)?;
+        if spec.mode == CapacityMode::Provisioned {
+            provisioned_total += spec.shards as u64;
+            if provisioned_total > lim.account_shard_quota as u64 {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!(
+                        "the provisioned streams of this model need {provisioned_total} shards, above the account's shard quota of {} (source: {})",
+                        lim.account_shard_quota,
+                        klim::SOURCE_LIMITS
+                    ),
+                ));
+            }
+        }
+        defaults.push(match &s.partition_key {
+            Some(k) => Some(key_dist(k, &path.field("partition_key"))?),
+            None => None,
+        });
+        specs.push(spec);
+    }
+    Ok(Streams {
+        idx,
+        specs,
+        defaults,
+    })
+}
+
+/// Overridden limits must keep the model meaningful: rates and sizes above zero.
+fn check_limits(lim: &KinesisLimits) -> VResult<()> {
+    let positive: [(&str, u64); 14] = [
+        ("shard_write_bytes_per_s", lim.shard_write_bytes_per_s.0),
+        (
+            "shard_write_records_per_s",
+            lim.shard_write_records_per_s as u64,
+        ),
+        ("shard_write_burst_bytes", lim.shard_write_burst_bytes.0),
+        (
+            "shard_write_burst_records",
+            lim.shard_write_burst_records as u64,
+        ),
+        ("max_record_size", lim.max_record_size.0),
+        (
+            "put_records_max_records",
+            lim.put_records_max_records as u64,
+        ),
+        ("put_records_max_bytes", lim.put_records_max_bytes.0),
+        ("shard_read_bytes_per_s", lim.shard_read_bytes_per_s.0),
+        ("shard_read_calls_per_s", lim.shard_read_calls_per_s as u64),
+        (
+            "get_records_max_records",
+            lim.get_records_max_records as u64,
+        ),
+        ("get_records_max_bytes", lim.get_records_max_bytes.0),
+        ("efo_bytes_per_s", lim.efo_bytes_per_s.0),
+        ("account_shard_quota", lim.account_shard_quota as u64),
+        (
+            "on_demand_split_bytes_per_s",
+            lim.on_demand_split_bytes_per_s.0,
+        ),
+    ];
+    for (name, v) in positive {
+        if v == 0 {
+            return Err(Invalid::at(
+                &FieldPath::top("limits").field("kinesis").field(name),
+                format!("`{name}` must be above zero"),
+            ));
+        }
+    }
+    if lim.min_retention.0 > lim.max_retention.0 {
+        return Err(Invalid::at(
+            &FieldPath::top("limits")
+                .field("kinesis")
+                .field("min_retention"),
+            "min_retention must not exceed max_retention",
+        ));
+    }
+    Ok(())
+}
+
+fn stream_spec(
+    s: &RawStream,
+    path: &FieldPath,
+    lim: &KinesisLimits,
+    default_api_latency: Option<&DurationDist>,
+    base_dir: &Path,
+) -> VResult<StreamSpec> {
+    let name_ok = !s.name.is_empty()
+        && s.name.len() <= 128
+        && s.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !name_ok {
+        return Err(Invalid::at(
+            &path.field("name"),
+            format!("\"{}\" is not a valid stream name: 1 to 128 characters of letters, digits, '-', '_' and '.' (source: {})", s.name, klim::SOURCE_LIMITS),
+        ));
+    }
+    let mode = match s.mode {
+        RawStreamMode::Provisioned => CapacityMode::Provisioned,
+        RawStreamMode::OnDemand => CapacityMode::OnDemand,
+        RawStreamMode::OnDemandAdvantage => CapacityMode::OnDemandAdvantage,
+    };
+    let per_shard = lim.shard_write_bytes_per_s.0.max(1);
+    let on_demand_max_shards = lim
+        .on_demand_max_write_bytes_per_s
+        .0
+        .div_ceil(per_shard)
+        .min(u32::MAX as u64) as u32;
+    let shards = match mode {
+        CapacityMode::Provisioned => {
+            let Some(n) = s.shards else {
+                return Err(Invalid::at(
+                    path,
+                    "a provisioned stream needs `shards` (or set mode = \"on_demand\")",
+                ));
+            };
+            if n == 0 || n > lim.account_shard_quota {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!(
+                        "shards {n} is outside 1 to the account's shard quota of {} (source: {})",
+                        lim.account_shard_quota,
+                        klim::SOURCE_LIMITS
+                    ),
+                ));
+            }
+            n
+        }
+        CapacityMode::OnDemand | CapacityMode::OnDemandAdvantage => {
+            if s.shards.is_some() {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!("an on-demand stream sizes itself: remove `shards`, or set mode = \"provisioned\" (source: {})", klim::SOURCE_SIZING),
+                ));
+            }
+            lim.on_demand_initial_write_bytes_per_s
+                .0
+                .div_ceil(per_shard)
+                .max(1) as u32
+        }
+    };
+    let warm = s.warm_throughput.map(|b| b.0).unwrap_or(0);
+    if s.warm_throughput.is_some() && mode != CapacityMode::OnDemandAdvantage {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!("warm throughput applies to on-demand advantage streams: set mode = \"on_demand_advantage\" (source: {})", klim::SOURCE_SIZING),
+        ));
+    }
+    if warm > lim.on_demand_max_write_bytes_per_s.0 {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!(
+                "warm throughput {}/s is above the on-demand maximum of {}/s per stream (source: {})",
+                format_size(warm),
+                lim.on_demand_max_write_bytes_per_s,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    let shards = if mode == CapacityMode::OnDemandAdvantage {
+        shards.max(warm.div_ceil(per_shard) as u32)
+    } else {
+        shards
+    };
+    let retention = s.retention.map(|d| d.0).unwrap_or(lim.default_retention.0);
+    check_range(
+        &path.field("retention"),
+        "retention period",
+        retention,
+        lim.min_retention.0,
+        lim.max_retention.0,
+        klim::SOURCE_LIMITS,
+    )?;
+    let api_latency = match &s.api_latency {
+        Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
+        None => default_api_latency.cloned().unwrap_or_else(default_latency),
+    };
+    let efo_propagation = match &s.efo_propagation {
+        Some(d) => dur_dist(d, &path.field("efo_propagation"), base_dir)?,
+        None => default_propagation(),
+    };
+    let mut spec = StreamSpec {
+        name: s.name.clone(),
+        mode,
+        shards,
+        retention,
+        warm_throughput: warm,
+        api_latency,
+        efo_propagation,
+        reshards: Vec::new(),
+        track_keys: s.track_keys.unwrap_or(false),
+        max_shards: if mode.on_demand() {
+            on_demand_max_shards.max(shards)
+        } else {
+            lim.max_shards_per_stream
+        },
+        limits: lim.clone(),
+    };
+    spec.reshards = reshards(s, path, &spec, lim)?;
+    Ok(spec)
+}
+
+/// Validates the resharding schedule by applying it to a copy of the stream's topology:
+/// every shard named must be open at that time, merged shards adjacent, and every
+/// `UpdateShardCount` within AWS's rules.
+fn reshards(
+    s: &RawStream,
+    path: &FieldPath,
+    spec: &StreamSpec,
+    lim: &KinesisLimits,
+) -> VResult<Vec<Reshard>> {
+    if s.reshard.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rpath = path.field("reshard");
+    if spec.mode.on_demand() {
+        return Err(Invalid::at(
+            &rpath,
+            format!("on-demand streams reshard themselves: scheduled resharding applies to provisioned streams (source: {})", klim::SOURCE_RESHARD),
+        ));
+    }
+    let mut order: Vec<usize> = (0..s.reshard.len()).collect();
+    order.sort_by_key(|i| s.reshard[*i].at);
+    let mut probe = KinesisStream::new(spec.clone(), 0, 0, stream(0, "probe"));
+    let mut updates: Vec<SimDuration> = Vec::new();
+    let mut out = Vec::new();
+    for i in order {
+        let r = &s.reshard[i];
+        let p = rpath.index(i);
+        let op = match (r.shards, r.split, r.merge) {
+            (Some(n), None, None) => ReshardOp::UpdateShardCount(n),
+            (None, Some(x), None) => ReshardOp::Split(x),
+            (None, None, Some([a, b])) => ReshardOp::Merge(a, b),
+            _ => {
+                return Err(Invalid::at(
+                    &p,
+                    "give exactly one of `shards` (UpdateShardCount), `split` (a shard id) or `merge` (two adjacent shard ids)",
+                ))
+            }
+        };
+        let open = probe.open_count() as u32;
+        if let ReshardOp::UpdateShardCount(n) = op {
+            let fpath = p.field("shards");
+            if n == 0 || n > 2 * open || 2 * n < open {
+                return Err(Invalid::at(
+                    &fpath,
+                    format!("UpdateShardCount from {open} to {n} shards: AWS allows at most double and at least half the current count (source: {})", klim::SOURCE_RESHARD),
+                ));
+            }
+            if n > lim.max_shards_per_stream || n > lim.account_shard_quota {
+                return Err(Invalid::at(
+                    &fpath,
+                    format!(
+                        "UpdateShardCount to {n} shards is above {} shards per stream or the account quota of {} (source: {})",
+                        lim.max_shards_per_stream,
+                        lim.account_shard_quota,
+                        klim::SOURCE_RESHARD
+                    ),
+                ));
+            }
+            updates.push(r.at.0);
+            let day = SimDuration::from_secs(86_400);
+            let recent = updates.iter().filter(|t| r.at.0 < **t + day).count() as u32;
+            if recent > lim.update_shard_count_per_24h {
+                return Err(Invalid::at(
+                    &p.field("at"),
+                    format!(
+                        "more than {} UpdateShardCount calls within 24 hours (source: {})",
+                        lim.update_shard_count_per_24h,
+                        klim::SOURCE_RESHARD
+                    ),
+                ));
+            }
+        }
+        let t = probe.reshard(op, SimTime::ZERO + r.at.0, SimTime::ZERO);
+        if t.created.is_empty() {
+            let what = match op {
+                ReshardOp::Split(x) => format!("shard {x} is not an open shard at {} (shard ids count from 0 in creation order; a split creates two, a merge one, UpdateShardCount as many as its target)", r.at),
+                ReshardOp::Merge(a, b) => format!("shards {a} and {b} are not two open shards with adjacent hash-key ranges at {}", r.at),
+                ReshardOp::UpdateShardCount(_) => "UpdateShardCount failed".into(),
+            };
+            return Err(Invalid::at(&p, what));
+        }
+        if probe.open_count() as u64 > lim.account_shard_quota as u64 {
+            return Err(Invalid::at(
+                &p,
+                format!(
+                    "resharding to {} open shards is above the account's shard quota of {} (source: {})",
+                    probe.open_count(),
+                    lim.account_shard_quota,
+                    klim::SOURCE_LIMITS
+                ),
+            ));
+        }
+        out.push(Reshard { at: r.at.0, op });
+    }
+    Ok(out)
+}
+
+/// Validates a producer whose target is `kinesis:NAME`.
+pub fn producer(
+    p: &RawProducer,
+    path: &FieldPath,
+    streams: &Streams<'_>,
+    limits: &Limits,
+    base_dir: &Path,
+) -> VResult<ProducerSpec> {
+    let lim = &limits.kinesis;
+    let tpath = path.field("target");
+    let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
+    let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
+    let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let size = match &p.size {
+        Some(s) => size_dist(s, &path.field("size"), base_dir)?,
+        None => SizeDist::constant(1024),
+    };
+    let batch = p.batch.unwrap_or(1);
+    if batch < 1 || batch > lim.put_records_max_records {
+        return Err(Invalid::at(
+            &path.field("batch"),
+            format!(
+                "batch {batch} is outside PutRecords' limit of 1 to {} records (source: {})",
+                lim.put_records_max_records,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    if p.group.is_some() {
+        return Err(Invalid::at(
+            &path.field("group"),
+            "message groups apply to SQS FIFO queues; a Kinesis producer uses `partition_key`",
+        ));
+    }
+    for (field, set) in [("delay", p.delay.is_some()), ("resend", p.resend.is_some())] {
+        if set {
+            return Err(Invalid::at(
+                &path.field(field),
+                format!("`{field}` is not supported for Kinesis targets"),
+            ));
+        }
+    }
+    let (keys, key_prefix) = match &p.partition_key {
+        Some(k) => {
+            let (d, pre) = key_dist(k, &path.field("partition_key"))?;
+            (Some(d), pre)
+        }
+        None => match &streams.defaults[st] {
+            Some((d, pre)) => (Some(d.clone()), pre.clone()),
+            None => (None, "key-".to_string()),
+        },
+    };
+    let max_chars = lim.max_partition_key_chars as usize;
+    let mut longest_key = crate::producers::kinesis::RANDOM_KEY_LEN as u64;
+    if let Some(k) = &keys {
+        let id = k.keys().saturating_sub(1);
+        let text_len = key_prefix.chars().count()
+            + crate::services::kinesis::hash::generated_len("", id) as usize;
+        if text_len > max_chars {
+            return Err(Invalid::at(
+                &path.field("partition_key"),
+                format!(
+                    "partition keys \"{key_prefix}…\" reach {text_len} characters, above Kinesis's limit of {max_chars} (source: {})",
+                    klim::SOURCE_KEYS
+                ),
+            ));
+        }
+        longest_key = crate::services::kinesis::hash::generated_len(&key_prefix, id) as u64;
+    }
+    if let Arrival::Trace(tr) = &arrival {
+        if let Some(k) = tr.keys.iter().find(|k| k.chars().count() > max_chars) {
+            return Err(Invalid::at(
+                &path.field("load").field("file"),
+                format!(
+                    "trace {} has a partition key of {} characters (\"{}…\"), above Kinesis's limit of {max_chars} (source: {})",
+                    tr.path,
+                    k.chars().count(),
+                    k.chars().take(16).collect::<String>(),
+                    klim::SOURCE_KEYS
+                ),
+            ));
+        }
+        if let Some(m) = tr.keys.iter().map(|k| k.len() as u64).max() {
+            longest_key = m;
+        }
+    }
+    if let Dist::Constant(v) = size.0 {
+        let rec = v as u64 + longest_key;
+        if rec > lim.max_record_size.0 {
+            return Err(Invalid::at(
+                &path.field("size"),
+                format!(
+                    "records of {} (with their partition key) exceed Kinesis's record limit of {} (source: {})",
+                    format_size(rec),
+                    lim.max_record_size,
+                    klim::SOURCE_LARGE_RECORDS
+                ),
+            ));
+        }
+    }
+    let linger = p
+        .linger
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(100));
+    let retry = match &p.retry {
+        None => RetryPolicy::default(),
+        Some(r) => {
+            let d = RetryPolicy::default();
+            let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
+            if max_attempts == 0 {
+                return Err(Invalid::at(
+                    &path.field("retry").field("max_attempts"),
+                    "max_attempts counts the first attempt: it must be >= 1",
+                ));
+            }
+            RetryPolicy {
+                max_attempts,
+                base: r.base.map(|x| x.0).unwrap_or(d.base),
+                max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
+            }
+        }
+    };
+    Ok(ProducerSpec {
+        name: p.name.clone(),
+        target: Target::Stream(st as u32),
+        arrival,
+        size,
+        batch,
+        linger,
+        keys,
+        key_prefix,
+        attributes: Vec::new(),
+        delay: SimDuration::ZERO,
+        resend: None,
+        retry,
+    })
+}
+
+/// Validates the `[[stream_consumer]]` tables; `taken` holds the names of the
+/// `[[consumer]]` pools (the two share the `consumer.NAME` metric paths).
+pub fn stream_consumers(
+    raw: &[RawStreamConsumer],
+    streams: &Streams<'_>,
+    taken: &HashMap<&str, usize>,
+    limits: &Limits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<Vec<StreamConsumerSpec>> {
+    let lim = &limits.kinesis;
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut out = Vec::new();
+    let mut efo_count = vec![0u32; streams.specs.len()];
+    for (i, c) in raw.iter().enumerate() {
+        let path = FieldPath::item("stream_consumer", i, &c.name);
+        if taken.contains_key(c.name.as_str()) || names.insert(c.name.as_str(), i).is_some() {
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a consumer called \"{}\" is already defined", c.name),
+            ));
+        }
+        let spath = path.field("source");
+        let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
+        let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
+        let spec = &streams.specs[st];
+        let mode = match c.mode {
+            RawReadMode::Polling => ReadMode::Polling,
+            RawReadMode::Efo => ReadMode::Efo,
+        };
+        if mode == ReadMode::Efo {
+            efo_count[st] += 1;
+            let max = if spec.mode == CapacityMode::OnDemandAdvantage {
+                lim.efo_consumers_per_stream_advantage
+            } else {
+                lim.efo_consumers_per_stream
+            };
+            if efo_count[st] > max {
+                return Err(Invalid::at(
+                    &path.field("mode"),
+                    format!(
+                        "stream \"{}\" would have {} enhanced fan-out consumers, above the limit of {max} per stream in {} mode (source: {})",
+                        spec.name,
+                        efo_count[st],
+                        spec.mode.as_str(),
+                        klim::SOURCE_EFO
+                    ),
+                ));
+            }
+        }
+        let max_records = c.max_records.unwrap_or(lim.get_records_max_records);
+        if max_records < 1 || max_records > lim.get_records_max_records {
+            return Err(Invalid::at(
+                &path.field("max_records"),
+                format!(
+                    "max_records {max_records} is outside GetRecords' limit of 1 to {} (source: {})",
+                    lim.get_records_max_records,
+                    klim::SOURCE_LIMITS
+                ),
+            ));
+        }
+        let idle = c
+            .idle_between_reads
+            .map(|d| d.0)
+            .unwrap_or(SimDuration::from_millis(
+                klim::DEFAULT_IDLE_BETWEEN_READS_MS,
+            ));
+        if c.idle_between_reads.is_some() && mode == ReadMode::Efo {
+            return Err(Invalid::at(
+                &path.field("idle_between_reads"),
+                "enhanced fan-out consumers do not poll: idle_between_reads applies to mode = \"polling\"",
+            ));
+        }
+        let min_idle = SimDuration(1_000_000_000 / lim.shard_read_calls_per_s.max(1) as u64);
+        if mode == ReadMode::Polling && idle < min_idle {
+            warnings.push(format!(
+                "consumer \"{}\" polls every {} per shard: below {} (the {} GetRecords calls/s per shard) its calls risk read throttling (source: {})",
+                c.name, idle, min_idle, lim.shard_read_calls_per_s, klim::SOURCE_LIMITS
+            ));
+        }
+        let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
+        let per_batch = match &c.per_batch {
+            Some(d) => dur_dist(d, &path.field("per_batch"), base_dir)?,
+            None => DurationDist::zero(),
+        };
+        let failure_probability = prob(
+            &path.field("failure_probability"),
+            c.failure_probability.unwrap_or(0.0),
+        )?;
+        let mut outages = Vec::new();
+        for (j, w) in c.outages.iter().enumerate() {
+            let wpath = path.field("outages").index(j);
+            if w.probability.is_some() {
+                return Err(Invalid::at(
+                    &wpath.field("probability"),
+                    "an outage has no probability: the consumer is down for the whole window",
+                ));
+            }
+            if w.length.0.is_zero() {
+                return Err(Invalid::at(
+                    &wpath.field("for"),
+                    "an outage must last longer than 0s",
+                ));
+            }
+            outages.push(Window {
+                from: SimTime::ZERO + w.from.0,
+                until: SimTime::ZERO + w.from.0 + w.length.0,
+                probability: 1.0,
+            });
+        }
+        outages.sort_by_key(|w| w.from);
+        if outages.windows(2).any(|w| w[1].from < w[0].until) {
+            return Err(Invalid::at(
+                &path.field("outages"),
+                "outage windows overlap",
+            ));
+        }
+        out.push(StreamConsumerSpec {
+            name: c.name.clone(),
+            stream: st as u32,
+            mode,
+            max_records,
+            idle_between_reads: idle,
+            service_time,
+            per_batch,
+            failure_probability,
+            retry_delay: c
+                .retry_delay
+                .map(|d| d.0)
+                .unwrap_or(SimDuration::from_secs(1)),
+            checkpoint: match c.checkpoint {
+                RawCheckpoint::Record => CheckpointMode::Record,
+                RawCheckpoint::Batch => CheckpointMode::Batch,
+            },
+            outages,
+        });
+    }
+    Ok(out)
+}
