@@ -63,6 +63,9 @@ pub struct LambdaStats {
     pub pollers_max: u32,
     /// Receive calls made by the mapping.
     pub receives: u64,
+    /// FIFO sources: successful processings of a record after a later record of the same
+    /// group (an independent check of FIFO order; 0 when order holds).
+    pub order_violations: u64,
     /// Enqueue → start of the invocation that processes the record.
     pub wait: LatencyHist,
     /// Production → end of successful processing.
@@ -86,6 +89,8 @@ pub struct LambdaFn {
     /// Counters.
     pub stats: LambdaStats,
     accounted_at: SimTime,
+    /// FIFO sources: highest message id processed per (producer, group).
+    last_in_group: std::collections::HashMap<u64, u64>,
 }
 
 /// A started invocation.
@@ -111,6 +116,17 @@ impl LambdaFn {
             reserved,
             stats: LambdaStats::default(),
             accounted_at: SimTime::ZERO,
+            last_in_group: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Checks FIFO order for a successful processing of message `id` of `group`.
+    pub fn check_order(&mut self, group: u64, id: u64) {
+        let last = self.last_in_group.entry(group).or_insert(0);
+        if id < *last {
+            self.stats.order_violations += 1;
+        } else {
+            *last = id;
         }
     }
 
@@ -235,6 +251,7 @@ impl LambdaFn {
         .count("cold_starts", s.cold_starts)
         .count("duplicates", s.duplicates)
         .count("receives", s.receives)
+        .count("order_violations", s.order_violations)
         .count("concurrency_max", s.concurrency_max as u64)
         .real("concurrency_mean", mean_conc)
         .count("pollers_max", s.pollers_max as u64)

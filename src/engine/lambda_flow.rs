@@ -302,7 +302,12 @@ impl Engine<'_> {
         }
         for i in 0..keep {
             let h = poller.batch[i];
-            let repeat = !self.msgs.is_live(h.slot, h.id) || self.msgs.get(h.slot).is_repeat();
+            let live = self.msgs.is_live(h.slot, h.id);
+            let repeat = !live || self.msgs.get(h.slot).is_repeat();
+            if fifo && live && !repeat {
+                let m = self.msgs.get(h.slot);
+                f.check_order(((m.producer as u64) << 32) | m.key as u64, h.id);
+            }
             self.queues[q].on_processed(h, &mut self.msgs);
             f.stats.processed += 1;
             if repeat {

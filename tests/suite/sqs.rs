@@ -510,3 +510,296 @@ service_time = "1s"
     assert_eq!(metric(&out, "queue.q.empty_receives"), 4.0);
     assert_eq!(metric(&out, "queue.q.api_requests"), 3.0 + 3.0 + 1.0 + 4.0);
 }
+
+#[test]
+fn in_flight_limit_caps_receives() {
+    // With the in-flight limit lowered to 50 (a [limits.sqs] override), 100 long-polling
+    // workers with 10 s of work each can hold at most 50 messages; long polls get nothing
+    // (no error), short polls get OverLimit.
+    let model = |receive: &str| {
+        format!(
+            r#"
+name = "inflight"
+duration = "300s"
+api_latency = "0ms"
+[limits.sqs]
+in_flight_standard = 50
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "constant", rate_per_s = 20 }}
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 100
+{receive}
+service_time = "10s"
+"#
+        )
+    };
+    let out = run(&model("receive = { wait = \"20s\" }"), 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.inflight_max"), 50.0);
+    assert_eq!(metric(&out, "queue.q.over_limit"), 0.0);
+    let out = run(
+        &model("receive = { wait = \"0s\" }\npoll_interval = \"1s\""),
+        1,
+    );
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.inflight_max"), 50.0);
+    assert!(metric(&out, "queue.q.over_limit") > 0.0);
+}
+
+#[test]
+fn dead_letter_redrive_returns_messages_to_their_source() {
+    // Every processing fails during the first 60 s and maxReceiveCount is 1, so the
+    // 120 messages sent then (a trace of 2/s) go to the DLQ. At 120 s a redrive moves
+    // them back at 10/s; the failures are over, so all 120 are then processed.
+    let src = r#"
+name = "redrive"
+duration = "600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/sixty-two.csv" }
+[[queue]]
+name = "q"
+visibility_timeout = "5s"
+dead_letter = { queue = "dlq", max_receive_count = 1 }
+[[queue]]
+name = "dlq"
+redrive = { at = "120s", rate_per_s = 10 }
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 4
+receive = { wait = "20s" }
+service_time = "100ms"
+failures = [{ from = "0s", for = "61s", probability = 1.0 }]
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.dead_lettered"), 120.0);
+    assert_eq!(metric(&out, "queue.q.moved_in"), 120.0);
+    assert_eq!(metric(&out, "consumer.w.processed"), 120.0);
+    assert_eq!(metric(&out, "queue.dlq.backlog"), 0.0);
+    assert_eq!(out.summary.accounting.processed, 120);
+}
+
+#[test]
+fn at_least_once_delivery_makes_the_configured_duplicates() {
+    // duplicate_probability 0.1: every delivery leaves another copy with probability 0.1,
+    // and copies can be duplicated in turn, so copies per original = Σ_{k≥1} 0.1^k
+    // = 0.1/0.9 = 0.1111.
+    let src = r#"
+name = "dup"
+duration = "1000s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 20 }
+[[queue]]
+name = "q"
+duplicate_probability = 0.1
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 5
+receive = { wait = "20s" }
+service_time = "10ms"
+"#;
+    let ratios: Vec<f64> = (0..10)
+        .map(|s| {
+            let out = run(src, 70 + s);
+            assert_balanced(&out);
+            metric(&out, "consumer.w.duplicates") / metric(&out, "producer.p.sent")
+        })
+        .collect();
+    assert_in_ci("copies per original", &ratios, 0.1 / 0.9, 0.99);
+}
+
+#[test]
+fn reserved_concurrency_throttles_lambda() {
+    // 100 msg/s, one message per 200 ms invocation, needs ~20 concurrent executions; a
+    // reservation of 3 caps it at 3 and the rest of the invokes are throttled and retried.
+    let src = r#"
+name = "reserved"
+duration = "300s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 100 }
+[[queue]]
+name = "q"
+visibility_timeout = "10m"
+[[lambda]]
+name = "fn"
+source = "sqs:q"
+batch_size = 1
+reserved_concurrency = 3
+duration = "200ms"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "lambda.fn.concurrency_max"), 3.0);
+    assert!(metric(&out, "lambda.fn.throttles") > 100.0);
+    // Capacity 3 / 0.2 s = 15 invocations/s: processed ≈ 15 × 300 = 4,500.
+    let processed = metric(&out, "lambda.fn.processed");
+    assert!((4000.0..=4501.0).contains(&processed), "{processed}");
+}
+
+#[test]
+fn partial_batch_responses_retry_only_failed_records() {
+    // Records fail with probability 0.1. With ReportBatchItemFailures only the failed
+    // records return to the queue: redeliveries per receive ≈ 0.1. Without it, one
+    // failure returns the whole batch: with full batches of 10, P(batch fails)
+    // = 1 − 0.9^10 = 0.651, so most records come back.
+    let model = |partial: bool| {
+        format!(
+            r#"
+name = "partial"
+duration = "600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "poisson", rate_per_s = 200 }}
+[[queue]]
+name = "q"
+visibility_timeout = "2s"
+[[lambda]]
+name = "fn"
+source = "sqs:q"
+batch_size = 10
+batching_window = "1s"
+duration = "50ms"
+failure_probability = 0.1
+report_batch_item_failures = {partial}
+"#
+        )
+    };
+    let with: Vec<f64> = (0..8)
+        .map(|s| {
+            let out = run(&model(true), 90 + s);
+            assert_balanced(&out);
+            metric(&out, "queue.q.redelivered") / metric(&out, "queue.q.received")
+        })
+        .collect();
+    assert_in_ci(
+        "redeliveries with partial batch responses",
+        &with,
+        0.1,
+        0.99,
+    );
+    let out = run(&model(false), 90);
+    assert_balanced(&out);
+    let without = metric(&out, "queue.q.redelivered") / metric(&out, "queue.q.received");
+    assert!(without > 0.3, "without partial responses: {without}");
+}
+
+#[test]
+fn fifo_lambda_keeps_group_order() {
+    // A FIFO queue behind a Lambda mapping with 0.5% record failures and partial batch
+    // responses: records after a failed one are returned with it, so successful
+    // processings per group stay in order. (A failure blocks its group until the
+    // visibility timeout, 1 s here, so longer timeouts cut throughput sharply.)
+    let src = r#"
+name = "fifo-lambda"
+duration = "300s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = { process = "poisson", rate_per_s = 200 }
+batch = 10
+linger = "20ms"
+group = { dist = "zipf", keys = 50, exponent = 1.0 }
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+high_throughput = true
+visibility_timeout = "1s"
+[[lambda]]
+name = "fn"
+source = "sqs:q.fifo"
+batch_size = 10
+timeout = "5s"
+duration = { dist = "exponential", mean = "20ms" }
+failure_probability = 0.005
+report_batch_item_failures = true
+"#;
+    let out = run(src, 4);
+    assert_balanced(&out);
+    assert!(metric(&out, "lambda.fn.processed") > 50_000.0);
+    assert!(metric(&out, "lambda.fn.failed") > 100.0);
+    assert_eq!(metric(&out, "lambda.fn.order_violations"), 0.0);
+}
+
+#[test]
+fn sdk_retries_recover_throttled_sends() {
+    // A FIFO queue (300 sends/s) hit by a 2 s burst of 1,500 msg/s on a 50 msg/s base:
+    // the token bucket (300 tokens, 300/s) passes about 900 of the 3,000 burst sends; the
+    // SDK retries the rest (3 attempts in all, backoff up to 2 s then 4 s), so some get
+    // through on retry. Every message ends sent or dropped.
+    let src = r#"
+name = "retry"
+duration = "60s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = { process = "steps", steps = [
+  { at = "0s", rate_per_s = 50 }, { at = "10s", rate_per_s = 1500 }, { at = "12s", rate_per_s = 50 },
+] }
+group = { dist = "uniform", keys = 100 }
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+"#;
+    let out = run(src, 3);
+    assert_balanced(&out);
+    let generated = metric(&out, "producer.p.generated");
+    let sent = metric(&out, "producer.p.sent");
+    let dropped = metric(&out, "producer.p.dropped");
+    assert_eq!(sent + dropped, generated);
+    assert!(metric(&out, "producer.p.retries") > 1000.0);
+    assert!(dropped > 0.0 && dropped < metric(&out, "producer.p.throttled"));
+}
+
+#[test]
+fn high_throughput_fifo_limits_each_group() {
+    // High-throughput FIFO: 300 sends/s per message group. 500 msg/s into one group get
+    // 300/s through; spread over 10 groups all 500/s pass.
+    let model = |groups: u32| {
+        format!(
+            r#"
+name = "ht"
+duration = "100s"
+warmup = "10s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = {{ process = "constant", rate_per_s = 500 }}
+group = {{ dist = "uniform", keys = {groups} }}
+retry = {{ max_attempts = 1 }}
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+high_throughput = true
+"#
+        )
+    };
+    let out = run(&model(1), 1);
+    assert_balanced(&out);
+    let rate = metric(&out, "queue.q.fifo.sent") / 100.0;
+    assert!((rate - 300.0).abs() <= 0.5, "{rate}");
+    let out = run(&model(10), 1);
+    let rate = metric(&out, "queue.q.fifo.sent") / 100.0;
+    assert!((rate - 500.0).abs() <= 0.5, "{rate}");
+}
