@@ -19,6 +19,10 @@ struct Results {
     backlog_memory: Option<MemoryBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kinesis: Option<KinesisBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_model: Option<EngineBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drain: Option<EngineBench>,
 }
 
 #[derive(Serialize)]
@@ -44,6 +48,7 @@ struct EngineBench {
     events: u64,
     wall_s: f64,
     million_messages_per_s: f64,
+    processed: u64,
 }
 
 #[derive(Serialize)]
@@ -114,6 +119,7 @@ fn mm1_bench(messages: u64) -> Result<EngineBench, String> {
         events: out.summary.events,
         wall_s: wall,
         million_messages_per_s: n as f64 / wall / 1e6,
+        processed: out.summary.accounting.processed,
     })
 }
 
@@ -208,6 +214,63 @@ fn kinesis_bench(simulated_s: u64) -> Result<KinesisBench, String> {
     })
 }
 
+/// The bundled default model (full SQS semantics, API latencies, bursts) over `hours`.
+fn default_bench(hours: f64) -> Result<EngineBench, String> {
+    let mut arch = model::load_default().map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs_f64(hours * 3600.0);
+    timed(&arch)
+}
+
+/// 1,000 workers draining a backlog of `n` messages written in the first second.
+const DRAIN_MODEL: &str = r#"
+name = "drain-bench"
+duration = "1s"
+[[producer]]
+name = "flood"
+target = "sqs:q"
+load = { process = "steps", steps = [{ at = "0s", rate_per_s = 1000000 }, { at = "1s", rate_per_s = 0 }] }
+size = "1KB"
+[[queue]]
+name = "q"
+[[consumer]]
+name = "fleet"
+source = "sqs:q"
+workers = 1000
+receive = { max_messages = 10, wait = "20s" }
+service_time = { dist = "exponential", mean = "100ms" }
+delete = "batch"
+"#;
+
+fn drain_bench(n: u64) -> Result<EngineBench, String> {
+    let src = DRAIN_MODEL.replace("1000000", &n.to_string());
+    let mut arch =
+        model::load_str(&src, "drain-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    // 1,000 workers × 10 messages per ~1 s batch: ~10,000 messages/s, plus slack.
+    arch.duration = aqueduct::sim::SimDuration::from_secs(n / 5_000 + 60);
+    let out = timed(&arch)?;
+    if out.processed < n * 99 / 100 {
+        return Err(format!(
+            "drain bench: only {} of {n} processed",
+            out.processed
+        ));
+    }
+    Ok(out)
+}
+
+fn timed(arch: &model::Architecture) -> Result<EngineBench, String> {
+    let start = Instant::now();
+    let out = engine::run(arch, 1).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+    let n = out.summary.accounting.produced;
+    Ok(EngineBench {
+        messages: n,
+        events: out.summary.events,
+        wall_s: wall,
+        million_messages_per_s: n as f64 / wall / 1e6,
+        processed: out.summary.accounting.processed,
+    })
+}
+
 /// Runs the benchmarks and prints them.
 pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let scale = if quick { 100 } else { 1 };
@@ -236,11 +299,23 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let default_model = if want("default") {
+        Some(default_bench(if quick { 0.05 } else { 1.0 })?)
+    } else {
+        None
+    };
+    let drain = if want("drain") {
+        Some(drain_bench(1_000_000 / scale)?)
+    } else {
+        None
+    };
     let r = Results {
         event_queue,
         mm1,
         backlog_memory,
         kinesis,
+        default_model,
+        drain,
     };
     if json {
         println!(
@@ -269,6 +344,18 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  Kinesis, 64 shards, 1 polling + 1 enhanced fan-out consumer, 50,000 records/s: {} records ({} s simulated), {} events in {:.2} s = {:.2} M simulated records/s",
             k.records, k.simulated_s, k.events, k.wall_s, k.million_records_per_s
+        );
+    }
+    if let Some(m) = &r.default_model {
+        println!(
+            "  default model (SQS with latencies, bursts, failures, DLQ): {} messages, {} events in {:.2} s = {:.2} M messages/s",
+            m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(m) = &r.drain {
+        println!(
+            "  1,000 workers draining {} messages: {} events in {:.2} s = {:.2} M messages/s",
+            m.messages, m.events, m.wall_s, m.million_messages_per_s
         );
     }
     if let Some(b) = &r.backlog_memory {

@@ -76,7 +76,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
         /// Run one benchmark only: queue, mm1, memory or kinesis.
-        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis"])]
+        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain"])]
         only: Option<String>,
     },
 }
