@@ -16,13 +16,21 @@ impl Engine<'_> {
             return self.on_stream_arrival(p);
         }
         let now = self.now;
+        let (size, key) = self.producers[p as usize].draw();
+        // SendMessageBatch carries at most 1 MiB: a message that would overflow the
+        // batch sends the batch first.
+        let max_payload = self.arch.limits.sqs.max_batch_payload.0;
+        let prod = &self.producers[p as usize];
+        if !prod.batch.is_empty() && prod.batch_bytes + size as u64 > max_payload {
+            self.flush(p);
+        }
         let prod = &mut self.producers[p as usize];
-        let (size, key) = prod.draw();
         let id = self.next_id;
         self.next_id += 1;
         let slot = self.msgs.create(new_message(id, now, size, key, p as u16));
         prod.stats.generated += 1;
         prod.batch.push(slot);
+        prod.batch_bytes += size as u64;
         let full = prod.batch.len() as u32 >= prod.spec.batch;
         let first_of_batch = prod.batch.len() == 1;
         let linger = prod.spec.linger;

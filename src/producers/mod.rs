@@ -143,6 +143,8 @@ pub struct Producer {
     pub arrival: ArrivalState,
     /// Messages waiting for their batch to fill.
     pub batch: Vec<u32>,
+    /// Payload of `batch`, bytes.
+    pub batch_bytes: u64,
     /// Generation of the current batch's linger timer.
     pub linger_gen: u32,
     /// Send calls in progress (slab).
@@ -161,6 +163,7 @@ impl Producer {
             rng,
             arrival: ArrivalState::default(),
             batch,
+            batch_bytes: 0,
             linger_gen: 0,
             calls: Vec::new(),
             free_calls: Vec::new(),
@@ -180,6 +183,7 @@ impl Producer {
         let c = &mut self.calls[i as usize];
         c.msgs.clear();
         c.msgs.append(&mut self.batch);
+        self.batch_bytes = 0;
         c.attempt = 1;
         i
     }

@@ -803,3 +803,34 @@ high_throughput = true
     let rate = metric(&out, "queue.q.fifo.sent") / 100.0;
     assert!((rate - 500.0).abs() <= 0.5, "{rate}");
 }
+
+#[test]
+fn batches_never_exceed_one_mib() {
+    // Messages of 400 KiB (an empirical size distribution read from a CSV) with batch = 10:
+    // SendMessageBatch carries at most 1 MiB, so a batch closes after 2 messages (a third
+    // would make 1,200 KiB). 10 messages/s for 100 s: ~500 calls; each call is
+    // ceil(800 KiB / 64 KiB) = 13 billable requests.
+    let src = r#"
+name = "batch-payload"
+duration = "100s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 10 }
+size = { dist = "empirical", file = "tests/data/sizes-400k.csv" }
+batch = 10
+linger = "10s"
+[[queue]]
+name = "q"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let generated = metric(&out, "producer.p.generated");
+    let calls = metric(&out, "queue.q.send_calls");
+    assert!(
+        (calls - (generated / 2.0).floor()).abs() <= 1.0,
+        "{calls} calls for {generated} messages"
+    );
+    assert_eq!(metric(&out, "queue.q.api_requests"), 13.0 * calls);
+}
