@@ -2,10 +2,25 @@
 //! model).
 
 use super::{Engine, Event};
-use crate::consumers::lambda::{throttle_backoff, PollerState};
+use crate::consumers::lambda::{throttle_backoff, PollerState, SqsMapping};
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::Receive;
 use crate::sim::SimDuration;
+
+/// The SQS mapping of function `l` (the engine only routes mapping events to functions
+/// that have one).
+fn mapping(maps: &[Option<SqsMapping>], l: u32) -> &SqsMapping {
+    maps[l as usize]
+        .as_ref()
+        .expect("events of a mapping only exist for functions with one")
+}
+
+/// See [`mapping`].
+fn mapping_mut(maps: &mut [Option<SqsMapping>], l: u32) -> &mut SqsMapping {
+    maps[l as usize]
+        .as_mut()
+        .expect("events of a mapping only exist for functions with one")
+}
 
 /// Long-poll wait of the mapping's receives (AWS's event source mapping long-polls).
 const ESM_WAIT: SimDuration = SimDuration::from_secs(20);
@@ -30,7 +45,7 @@ impl Engine<'_> {
     }
 
     fn poller_start(&mut self, l: u32, p: u32) {
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         if poller.state != PollerState::Off {
             return;
@@ -45,7 +60,7 @@ impl Engine<'_> {
     }
 
     fn poller_stop(&mut self, l: u32, p: u32) {
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         poller.state = PollerState::Off;
         poller.gen = poller.gen.wrapping_add(1);
@@ -77,12 +92,9 @@ impl Engine<'_> {
 
     /// Starts a ReceiveMessage call of poller `p` of function `l`.
     pub(super) fn poller_receive(&mut self, l: u32, p: u32) {
-        let q = self.mappings[l as usize]
-            .as_ref()
-            .expect("mapping exists")
-            .queue as usize;
+        let q = mapping(&self.mappings, l).queue as usize;
         let latency = self.queues[q].sample_latency();
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         poller.state = PollerState::Receiving;
         poller.leg = latency;
@@ -101,7 +113,7 @@ impl Engine<'_> {
         let now = self.now;
         let spec = &self.lambdas[l as usize].spec;
         let (batch_size, window) = (spec.batch_size, spec.batching_window);
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let q = m.queue;
         let qi = q as usize;
         let poller = &mut m.pollers[p as usize];
@@ -147,7 +159,7 @@ impl Engine<'_> {
     }
 
     pub(super) fn on_lambda_poll_timeout(&mut self, l: u32, p: u32, seq: u32) {
-        let m = self.mappings[l as usize].as_ref().expect("mapping exists");
+        let m = mapping(&self.mappings, l);
         let poller = &m.pollers[p as usize];
         if poller.state != PollerState::Waiting || poller.wait_seq != seq {
             return;
@@ -160,7 +172,7 @@ impl Engine<'_> {
 
     /// The response leg of a mapping receive.
     pub(super) fn lambda_respond(&mut self, l: u32, p: u32) {
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         poller.state = PollerState::Receiving;
         let leg = poller.leg - poller.leg.half();
@@ -184,7 +196,7 @@ impl Engine<'_> {
                 self.arch.limits.lambda.max_sync_payload_bytes,
             )
         };
-        let m = self.mappings[li].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, li as u32);
         let min = m.min_pollers;
         let active = m.active;
         let poller = &mut m.pollers[p as usize];
@@ -217,11 +229,11 @@ impl Engine<'_> {
     fn lambda_invoke(&mut self, l: u32, p: u32) {
         let now = self.now;
         let li = l as usize;
-        let n = self.mappings[li].as_ref().expect("mapping exists").pollers[p as usize]
+        let n = mapping(&self.mappings, li as u32).pollers[p as usize]
             .batch
             .len() as u32;
         let started = self.lambdas[li].start(now, n, &mut self.account_pool);
-        let m = self.mappings[li].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, li as u32);
         let poller = &mut m.pollers[p as usize];
         let gen = poller.gen;
         match started {
@@ -248,7 +260,7 @@ impl Engine<'_> {
 
     /// A back-off ended: retry the invoke, or the receive.
     pub(super) fn on_lambda_hold(&mut self, l: u32, p: u32) {
-        let m = self.mappings[l as usize].as_ref().expect("mapping exists");
+        let m = mapping(&self.mappings, l);
         if m.pollers[p as usize].batch.is_empty() {
             self.poller_receive(l, p);
         } else {
@@ -260,7 +272,7 @@ impl Engine<'_> {
         let now = self.now;
         let li = l as usize;
         let measured = now >= self.measure_from;
-        let m = self.mappings[li].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, li as u32);
         let q = m.queue as usize;
         let poller = &mut m.pollers[p as usize];
         let inv = poller.inv.take().expect("an invocation was running");
@@ -338,7 +350,7 @@ impl Engine<'_> {
 
     pub(super) fn on_lambda_delete_arrive(&mut self, l: u32, p: u32) {
         let now = self.now;
-        let m = self.mappings[l as usize].as_mut().expect("mapping exists");
+        let m = mapping_mut(&mut self.mappings, l);
         let q = m.queue;
         let qi = q as usize;
         let poller = &mut m.pollers[p as usize];
