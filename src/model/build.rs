@@ -57,15 +57,12 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     let limits = raw.limits.clone();
 
     // Names of each kind must be unique.
-    let mut queue_idx: HashMap<&str, usize> = HashMap::new();
-    for (i, q) in raw.queue.iter().enumerate() {
-        if queue_idx.insert(q.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &FieldPath::item("queue", i, &q.name).field("name"),
-                format!("a queue called \"{}\" is already defined", q.name),
-            ));
-        }
-    }
+    let queue_idx = name_index(
+        "queue",
+        "queue",
+        raw.queue.iter().map(|q| q.name.as_str()),
+        None,
+    )?;
     let mut queues = Vec::new();
     for (i, q) in raw.queue.iter().enumerate() {
         queues.push(queue(
@@ -94,16 +91,15 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
 
     let streams = super::kinesis::streams(&raw, &limits, default_latency.as_ref(), base_dir)?;
 
-    let mut names: HashMap<&str, usize> = HashMap::new();
+    name_index(
+        "producer",
+        "producer",
+        raw.producer.iter().map(|p| p.name.as_str()),
+        None,
+    )?;
     let mut producers = Vec::new();
     for (i, p) in raw.producer.iter().enumerate() {
         let path = FieldPath::item("producer", i, &p.name);
-        if names.insert(p.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                format!("a producer called \"{}\" is already defined", p.name),
-            ));
-        }
         if p.target.starts_with("kinesis:") {
             producers.push(super::kinesis::producer(
                 p, &path, &streams, &limits, base_dir,
@@ -120,16 +116,15 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         )?);
     }
 
-    let mut cnames: HashMap<&str, usize> = HashMap::new();
+    let cnames = name_index(
+        "consumer",
+        "consumer",
+        raw.consumer.iter().map(|c| c.name.as_str()),
+        None,
+    )?;
     let mut consumers = Vec::new();
     for (i, c) in raw.consumer.iter().enumerate() {
         let path = FieldPath::item("consumer", i, &c.name);
-        if cnames.insert(c.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                format!("a consumer called \"{}\" is already defined", c.name),
-            ));
-        }
         consumers.push(consumer(
             c,
             &path,
@@ -141,16 +136,15 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     }
 
     let mut warnings = Vec::new();
-    let mut lnames: HashMap<&str, usize> = HashMap::new();
+    name_index(
+        "lambda",
+        "lambda",
+        raw.lambda.iter().map(|l| l.name.as_str()),
+        None,
+    )?;
     let mut lambdas = Vec::new();
     for (i, l) in raw.lambda.iter().enumerate() {
         let path = FieldPath::item("lambda", i, &l.name);
-        if lnames.insert(l.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                format!("a lambda called \"{}\" is already defined", l.name),
-            ));
-        }
         lambdas.push(lambda(
             l,
             &path,
@@ -420,6 +414,62 @@ fn lambda(
         bisect_on_error: l.bisect_on_error.unwrap_or(false),
         maximum_record_age: l.maximum_record_age.map(|d| d.0),
     })
+}
+
+/// Indexes the components of `[[table]]` by name (`what` names one in messages); a name
+/// used twice, or already `taken` by another table sharing the namespace, is an error at
+/// its `name` field.
+pub(super) fn name_index<'a>(
+    table: &str,
+    what: &str,
+    names: impl IntoIterator<Item = &'a str>,
+    taken: Option<&HashMap<&str, usize>>,
+) -> VResult<HashMap<&'a str, usize>> {
+    let mut idx = HashMap::new();
+    for (i, name) in names.into_iter().enumerate() {
+        if taken.is_some_and(|t| t.contains_key(name)) || idx.insert(name, i).is_some() {
+            return Err(Invalid::at(
+                &FieldPath::item(table, i, name).field("name"),
+                format!("a {what} called \"{name}\" is already defined"),
+            ));
+        }
+    }
+    Ok(idx)
+}
+
+/// Outage windows (`[{ from, for }]`, no probability, none overlapping), sorted by start;
+/// `who` is what goes down, for messages.
+pub(super) fn outage_windows(
+    raw: &[RawWindow],
+    path: &FieldPath,
+    who: &str,
+) -> VResult<Vec<Window>> {
+    let mut outages = Vec::new();
+    for (i, w) in raw.iter().enumerate() {
+        let wpath = path.index(i);
+        if w.probability.is_some() {
+            return Err(Invalid::at(
+                &wpath.field("probability"),
+                format!("an outage has no probability: the {who} is down for the whole window"),
+            ));
+        }
+        if w.length.0.is_zero() {
+            return Err(Invalid::at(
+                &wpath.field("for"),
+                "an outage must last longer than 0s",
+            ));
+        }
+        outages.push(Window {
+            from: SimTime::ZERO + w.from.0,
+            until: SimTime::ZERO + w.from.0 + w.length.0,
+            probability: 1.0,
+        });
+    }
+    outages.sort_by_key(|w| w.from);
+    if outages.windows(2).any(|w| w[1].from < w[0].until) {
+        return Err(Invalid::at(path, "outage windows overlap"));
+    }
+    Ok(outages)
 }
 
 /// Parses a `kind:name` reference.
@@ -969,34 +1019,7 @@ fn consumer(
             probability: prob(&wpath.field("probability"), p)?,
         });
     }
-    let mut outages = Vec::new();
-    for (i, w) in c.outages.iter().enumerate() {
-        let wpath = path.field("outages").index(i);
-        if w.probability.is_some() {
-            return Err(Invalid::at(
-                &wpath.field("probability"),
-                "an outage has no probability: the pool is down for the whole window",
-            ));
-        }
-        if w.length.0.is_zero() {
-            return Err(Invalid::at(
-                &wpath.field("for"),
-                "an outage must last longer than 0s",
-            ));
-        }
-        outages.push(Window {
-            from: SimTime::ZERO + w.from.0,
-            until: SimTime::ZERO + w.from.0 + w.length.0,
-            probability: 1.0,
-        });
-    }
-    outages.sort_by_key(|w| w.from);
-    if outages.windows(2).any(|w| w[1].from < w[0].until) {
-        return Err(Invalid::at(
-            &path.field("outages"),
-            "outage windows overlap",
-        ));
-    }
+    let outages = outage_windows(&c.outages, &path.field("outages"), "pool")?;
     let heartbeat = match &c.heartbeat {
         None => None,
         Some(h) => {

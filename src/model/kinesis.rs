@@ -4,13 +4,14 @@
 //! Every limit checked here is a field of `services::kinesis::limits::KinesisLimits`
 //! (overridable in `[limits.kinesis]`); each message names the limit and its source.
 
-use super::build::{check_range, dur_dist, key_dist, lookup, prob, reference, size_dist};
+use super::build::{
+    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference, size_dist,
+};
 use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer};
 use super::raw_kinesis::*;
 use super::units::format_size;
 use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
-use crate::consumers::Window;
 use crate::load::{Arrival, Dist, DurationDist, SizeDist};
 use crate::producers::{ProducerSpec, RetryPolicy, Target};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
@@ -62,18 +63,17 @@ pub fn streams<'a>(
 ) -> VResult<Streams<'a>> {
     let lim = &limits.kinesis;
     check_limits(lim)?;
-    let mut idx = HashMap::new();
+    let idx = name_index(
+        "stream",
+        "stream",
+        raw.stream.iter().map(|s| s.name.as_str()),
+        None,
+    )?;
     let mut specs = Vec::new();
     let mut defaults = Vec::new();
     let mut provisioned_total: u64 = 0;
     for (i, s) in raw.stream.iter().enumerate() {
         let path = FieldPath::item("stream", i, &s.name);
-        if idx.insert(s.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                format!("a stream called \"{}\" is already defined", s.name),
-            ));
-        }
         let spec = stream_spec(s, &path, lim, default_api_latency, base_dir)?;
         if spec.mode == CapacityMode::Provisioned {
             provisioned_total += spec.shards as u64;
@@ -522,17 +522,16 @@ pub fn stream_consumers(
     warnings: &mut Vec<String>,
 ) -> VResult<Vec<StreamConsumerSpec>> {
     let lim = &limits.kinesis;
-    let mut names: HashMap<&str, usize> = HashMap::new();
+    name_index(
+        "stream_consumer",
+        "consumer",
+        raw.iter().map(|c| c.name.as_str()),
+        Some(taken),
+    )?;
     let mut out = Vec::new();
     let mut efo_count = vec![0u32; streams.specs.len()];
     for (i, c) in raw.iter().enumerate() {
         let path = FieldPath::item("stream_consumer", i, &c.name);
-        if taken.contains_key(c.name.as_str()) || names.insert(c.name.as_str(), i).is_some() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                format!("a consumer called \"{}\" is already defined", c.name),
-            ));
-        }
         let spath = path.field("source");
         let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
         let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
@@ -600,34 +599,7 @@ pub fn stream_consumers(
             &path.field("failure_probability"),
             c.failure_probability.unwrap_or(0.0),
         )?;
-        let mut outages = Vec::new();
-        for (j, w) in c.outages.iter().enumerate() {
-            let wpath = path.field("outages").index(j);
-            if w.probability.is_some() {
-                return Err(Invalid::at(
-                    &wpath.field("probability"),
-                    "an outage has no probability: the consumer is down for the whole window",
-                ));
-            }
-            if w.length.0.is_zero() {
-                return Err(Invalid::at(
-                    &wpath.field("for"),
-                    "an outage must last longer than 0s",
-                ));
-            }
-            outages.push(Window {
-                from: SimTime::ZERO + w.from.0,
-                until: SimTime::ZERO + w.from.0 + w.length.0,
-                probability: 1.0,
-            });
-        }
-        outages.sort_by_key(|w| w.from);
-        if outages.windows(2).any(|w| w[1].from < w[0].until) {
-            return Err(Invalid::at(
-                &path.field("outages"),
-                "outage windows overlap",
-            ));
-        }
+        let outages = outage_windows(&c.outages, &path.field("outages"), "consumer")?;
         out.push(StreamConsumerSpec {
             name: c.name.clone(),
             stream: st as u32,
