@@ -87,7 +87,8 @@ pub fn cmd_sweep(
         if shard.is_all() {
             d
         } else {
-            d.join("shards").join(format!("{}-of-{}", shard.index, shard.count))
+            d.join("shards")
+                .join(format!("{}-of-{}", shard.index, shard.count))
         }
     });
     let total = shard.len(exp.runs());
@@ -114,7 +115,12 @@ pub fn cmd_sweep(
         pb.inc(1);
     };
     let start = Instant::now();
-    let tally = sweep(&exp, &SweepOptions { threads, shard }, &mut writer, &on_done)?;
+    let tally = sweep(
+        &exp,
+        &SweepOptions { threads, shard },
+        &mut writer,
+        &on_done,
+    )?;
     let wall = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     writer.finish().map_err(|e| write_failure(&runs_path, e))?;
@@ -190,7 +196,12 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
             .per
             .iter()
             .zip(&a.situation)
-            .map(|(ax, k)| format!("{} = {}", exp.axes[*ax].path, exp.axes[*ax].values[*k].label))
+            .map(|(ax, k)| {
+                format!(
+                    "{} = {}",
+                    exp.axes[*ax].path, exp.axes[*ax].values[*k].label
+                )
+            })
             .collect();
         let prefix = if situation.is_empty() {
             String::new()

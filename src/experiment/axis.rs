@@ -160,14 +160,16 @@ fn float_value(f: f64) -> AxisValue {
     }
 }
 
-fn range(from: &toml::Value, to: &toml::Value, step: &toml::Value) -> Result<Vec<AxisValue>, String> {
+fn range(
+    from: &toml::Value,
+    to: &toml::Value,
+    step: &toml::Value,
+) -> Result<Vec<AxisValue>, String> {
     use toml::Value::{Float, Integer, String as Str};
     match (from, to, step) {
         (Integer(a), Integer(b), Integer(s)) => {
             let n = count_steps(*a as f64, *b as f64, *s as f64, &step.to_string())?;
-            Ok((0..n)
-                .map(|i| single(&Integer(a + i as i64 * s)))
-                .collect())
+            Ok((0..n).map(|i| single(&Integer(a + i as i64 * s))).collect())
         }
         (Integer(_) | Float(_), Integer(_) | Float(_), Integer(_) | Float(_)) => {
             let num = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
@@ -188,7 +190,9 @@ fn range(from: &toml::Value, to: &toml::Value, step: &toml::Value) -> Result<Vec
                 .collect())
         }
         (Str(a), Str(b), Str(s)) => {
-            let d = |x: &str, k: &str| parse_duration(x).map_err(|m| format!("`{k}`: {m} (ranges of strings are ranges of durations; write other values as a list)"));
+            let d = |x: &str, k: &str| {
+                parse_duration(x).map_err(|m| format!("`{k}`: {m} (ranges of strings are ranges of durations; write other values as a list)"))
+            };
             let (a, b, s) = (d(a, "from")?, d(b, "to")?, d(s, "step")?);
             if s.is_zero() {
                 return Err("`step` is 0s: a range needs a step longer than 0s".into());
@@ -272,10 +276,16 @@ mod tests {
     fn single_values_lists_and_ranges() {
         assert_eq!(labels("30"), ["30"]);
         assert_eq!(labels("[10, 20, 40]"), ["10", "20", "40"]);
-        assert_eq!(labels("{ from = 10, to = 30, step = 10 }"), ["10", "20", "30"]);
+        assert_eq!(
+            labels("{ from = 10, to = 30, step = 10 }"),
+            ["10", "20", "30"]
+        );
         // 10, 25 (40 would pass 35).
         assert_eq!(labels("{ from = 10, to = 35, step = 15 }"), ["10", "25"]);
-        assert_eq!(labels("{ from = 30, to = 10, step = -10 }"), ["30", "20", "10"]);
+        assert_eq!(
+            labels("{ from = 30, to = 10, step = -10 }"),
+            ["30", "20", "10"]
+        );
         assert_eq!(
             labels("{ from = 0.1, to = 0.5, step = 0.1 }"),
             ["0.1", "0.2", "0.3", "0.4", "0.5"]
@@ -296,7 +306,11 @@ mod tests {
         assert_eq!(a.values[2].toml, "true");
         let t = expand(&parse(r#"{ dist = "exponential", mean = "2s" }"#)).unwrap();
         assert_eq!(t.values.len(), 1);
-        assert!(t.values[0].toml.contains("dist = \"exponential\""), "{}", t.values[0].toml);
+        assert!(
+            t.values[0].toml.contains("dist = \"exponential\""),
+            "{}",
+            t.values[0].toml
+        );
         assert_eq!(expand(&parse(r#"["1s", "2s"]"#)).unwrap().unit, Some("s"));
     }
 

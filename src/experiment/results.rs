@@ -173,11 +173,7 @@ impl<'e> Accumulator<'e> {
             .iter()
             .map(|xs| Stats::of(xs, exp.confidence))
             .collect();
-        let checks: Vec<Check> = exp
-            .slos
-            .iter()
-            .map(|s| s.check(&stats[s.index]))
-            .collect();
+        let checks: Vec<Check> = exp.slos.iter().map(|s| s.check(&stats[s.index])).collect();
         let pass = self.failed_here == 0 && checks.iter().all(|c| c.pass);
         let (objective, objective_half) = match exp.objective {
             Objective::Metric(m) => (stats[m].mean, stats[m].half),

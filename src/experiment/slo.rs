@@ -132,7 +132,10 @@ pub fn parse(metric: &str, index: usize, text: &str) -> Result<Slo, String> {
         format!("\"{text}\" does not start with a comparison: write it as \"< 2s\", \"<= 0.01\", \">= 99%\" or \"== 0\"")
     })?;
     if rest.is_empty() {
-        return Err(format!("\"{text}\" has no threshold after `{}`", op.symbol()));
+        return Err(format!(
+            "\"{text}\" has no threshold after `{}`",
+            op.symbol()
+        ));
     }
     let threshold = threshold(metric, rest)?;
     Ok(Slo {
@@ -222,11 +225,25 @@ mod tests {
         let s = parse("consumer.w.latency_s.p99", 0, "<=250ms").unwrap();
         assert_eq!((s.op, s.threshold), (Op::Le, 0.25));
         assert_eq!(parse("queue.q.expired", 0, "== 0").unwrap().op, Op::Eq);
-        assert_eq!(parse("consumer.w.utilization", 0, "> 50%").unwrap().threshold, 0.5);
-        assert_eq!(parse("cost.total", 0, "< $1_000").unwrap().threshold, 1000.0);
-        assert!(parse("queue.q.expired", 0, "< 2s").unwrap_err().contains("not measured in seconds"));
-        assert!(parse("queue.q.expired", 0, "0").unwrap_err().contains("comparison"));
-        assert!(parse("queue.q.expired", 0, "< lots").unwrap_err().contains("not a threshold"));
+        assert_eq!(
+            parse("consumer.w.utilization", 0, "> 50%")
+                .unwrap()
+                .threshold,
+            0.5
+        );
+        assert_eq!(
+            parse("cost.total", 0, "< $1_000").unwrap().threshold,
+            1000.0
+        );
+        assert!(parse("queue.q.expired", 0, "< 2s")
+            .unwrap_err()
+            .contains("not measured in seconds"));
+        assert!(parse("queue.q.expired", 0, "0")
+            .unwrap_err()
+            .contains("comparison"));
+        assert!(parse("queue.q.expired", 0, "< lots")
+            .unwrap_err()
+            .contains("not a threshold"));
     }
 
     #[test]
@@ -255,7 +272,14 @@ mod tests {
         };
         let eq = parse("queue.q.expired", 0, "== 0").unwrap();
         assert!(eq.check(&zero).pass);
-        assert!(!eq.check(&Stats { mean: 0.4, half: 0.5, ..zero }).pass);
+        assert!(
+            !eq.check(&Stats {
+                mean: 0.4,
+                half: 0.5,
+                ..zero
+            })
+            .pass
+        );
         assert!(!eq.check(&Stats { n: 1, ..zero }).pass);
     }
 

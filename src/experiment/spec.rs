@@ -74,7 +74,10 @@ impl Source {
         Ok(Source {
             file,
             text,
-            model_base: model_path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            model_base: model_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
             model_file,
             model_text,
         })
@@ -279,11 +282,7 @@ fn key_path(table: &str, key: &str) -> FieldPath {
 
 fn plot_path(i: usize, key: &str) -> FieldPath {
     FieldPath {
-        segs: vec![
-            Seg::Key("plot".into()),
-            Seg::Index(i),
-            Seg::Key(key.into()),
-        ],
+        segs: vec![Seg::Key("plot".into()), Seg::Index(i), Seg::Key(key.into())],
         name: None,
     }
 }
@@ -335,15 +334,19 @@ impl Experiment {
 
         // The base model.
         let base = model::load_str(&source.model_text, &source.model_file, &source.model_base)?;
-        let base_doc: toml_edit::DocumentMut = source.model_text.parse().map_err(
-            |e: toml_edit::TomlError| ExperimentError::Model(ModelError {
-                file: source.model_file.clone(),
-                line: None,
-                column: None,
-                field: String::new(),
-                message: e.to_string(),
-            }),
-        )?;
+        let base_doc: toml_edit::DocumentMut =
+            source
+                .model_text
+                .parse()
+                .map_err(|e: toml_edit::TomlError| {
+                    ExperimentError::Model(ModelError {
+                        file: source.model_file.clone(),
+                        line: None,
+                        column: None,
+                        field: String::new(),
+                        message: e.to_string(),
+                    })
+                })?;
         let model_paths = overrides::paths(&base_doc);
 
         // Axes, in the order written (serde's map is sorted; toml_edit keeps the order).
@@ -357,7 +360,9 @@ impl Experiment {
             .unwrap_or_else(|| raw.axes.keys().cloned().collect());
         let mut axes = Vec::new();
         for path in &order {
-            let Some(v) = raw.axes.get(path) else { continue };
+            let Some(v) = raw.axes.get(path) else {
+                continue;
+            };
             let at = key_path("axes", path);
             let mut a = axis::expand(v).map_err(|m| err(&at, m))?;
             a.path = path.clone();
@@ -415,7 +420,10 @@ impl Experiment {
                 return Err(err(&at, format!("`{path}` is not an axis of this experiment: unit costs price the values of an axis{hint}")));
             };
             if !exp.axes[i].is_numeric() {
-                return Err(err(&at, format!("the values of axis `{path}` are not numbers")));
+                return Err(err(
+                    &at,
+                    format!("the values of axis `{path}` are not numbers"),
+                ));
             }
             if !usd.is_finite() {
                 return Err(err(&at, "the price must be a finite number of USD".into()));
@@ -520,7 +528,10 @@ impl Experiment {
                 Some(_) => {}
                 None => {
                     let hint = hint(p, exp.axes.iter().map(|a| &a.path));
-                    return Err(err(&at, format!("`{p}` is not an axis of this experiment{hint}")));
+                    return Err(err(
+                        &at,
+                        format!("`{p}` is not an axis of this experiment{hint}"),
+                    ));
                 }
             }
         }
@@ -534,7 +545,8 @@ impl Experiment {
         if !exp.slos.is_empty() && replications < 2 {
             return Err(err(
                 &FieldPath::top("replications"),
-                "objectives are checked at a confidence bound, which needs at least 2 replications".into(),
+                "objectives are checked at a confidence bound, which needs at least 2 replications"
+                    .into(),
             ));
         }
 
@@ -544,10 +556,16 @@ impl Experiment {
             let x = match &p.x {
                 Some(x) => axis_index(x).ok_or_else(|| {
                     let hint = hint(x, exp.axes.iter().map(|a| &a.path));
-                    err(&plot_path(i, "x"), format!("`{x}` is not an axis of this experiment{hint}"))
+                    err(
+                        &plot_path(i, "x"),
+                        format!("`{x}` is not an axis of this experiment{hint}"),
+                    )
                 })?,
                 None => first_multi.ok_or_else(|| {
-                    err(&plot_path(i, "y"), "no axis has more than one value to draw along".into())
+                    err(
+                        &plot_path(i, "y"),
+                        "no axis has more than one value to draw along".into(),
+                    )
                 })?,
             };
             let y = metric_index(&p.y, &exp.metrics).unwrap_or(0);
@@ -674,11 +692,13 @@ impl Experiment {
 
     /// A one-second run of the first point, warm-up skipped.
     fn probe(&self) -> Result<crate::metrics::RunSummary, ExperimentError> {
-        let mut arch = self.architecture(0).map_err(|source| ExperimentError::Point {
-            point: 0,
-            settings: self.describe(0),
-            source: Box::new(source),
-        })?;
+        let mut arch = self
+            .architecture(0)
+            .map_err(|source| ExperimentError::Point {
+                point: 0,
+                settings: self.describe(0),
+                source: Box::new(source),
+            })?;
         arch.duration = SimDuration::from_secs(1);
         arch.warmup = SimDuration::ZERO;
         engine::run(&arch, self.seed_of(0, 0))
@@ -717,7 +737,10 @@ fn check_axis_path(source: &Source, a: &Axis, model_paths: &[String]) -> Result<
     };
     let sets = [(a.path.clone(), first.toml.clone())];
     let text = overrides::apply_all(&source.model_text, &sets).map_err(|e| {
-        format!("`{}` is not a field of the model {}: {}", a.path, source.model_file, e.message)
+        format!(
+            "`{}` is not a field of the model {}: {}",
+            a.path, source.model_file, e.message
+        )
     })?;
     let shown = format!("{} (with {} = {})", source.model_file, a.path, first.label);
     match model::load_str(&text, &shown, &source.model_base) {

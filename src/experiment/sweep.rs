@@ -120,8 +120,7 @@ pub fn run_one(exp: &Experiment, run: usize) -> RunRecord {
         let out = engine::run(&arch, seed).map_err(|e| e.to_string())?;
         if !out.summary.accounting.balanced() {
             return Err(
-                "message accounting does not balance (a bug in aqueduct: please report it)"
-                    .into(),
+                "message accounting does not balance (a bug in aqueduct: please report it)".into(),
             );
         }
         let extra = exp.extra_cost(point);
@@ -235,7 +234,9 @@ pub struct RunsReader<'e, R: Read> {
 impl<'e, R: Read> RunsReader<'e, R> {
     /// A reader that has checked the header; `shown` names the file in messages.
     pub fn new(exp: &'e Experiment, shown: &str, input: R) -> Result<Self, ExperimentError> {
-        let mut rd = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+        let mut rd = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(input);
         let want = header(exp);
         let got: Vec<String> = rd
             .headers()
@@ -289,7 +290,10 @@ impl<'e, R: Read> RunsReader<'e, R> {
                 None
             } else {
                 Some(cell.parse::<f64>().map_err(|_| {
-                    bad(format!("column `{}`: `{cell}` is not a number", want[4 + na + k]))
+                    bad(format!(
+                        "column `{}`: `{cell}` is not a number",
+                        want[4 + na + k]
+                    ))
                 })?)
             });
         }
@@ -410,6 +414,9 @@ pub fn sweep<W: Write + Send>(
                 let rec = run_one(exp, opts.shard.run(j));
                 let mut st = state.lock().unwrap_or_else(PoisonError::into_inner);
                 st.pending.insert(j, rec);
+                // Every run claimed is below `written + window`, so at most `window`
+                // finished runs ever wait here: memory does not grow with the grid.
+                debug_assert!(st.pending.len() <= window);
                 loop {
                     let w = st.written;
                     let Some(rec) = st.pending.remove(&w) else {
@@ -450,7 +457,10 @@ mod tests {
         // 10 runs in 3 shards: {0,3,6,9}, {1,4,7}, {2,5,8}.
         let s: Vec<Shard> = (1..=3).map(|k| Shard { index: k, count: 3 }).collect();
         assert_eq!(s.iter().map(|s| s.len(10)).collect::<Vec<_>>(), [4, 3, 3]);
-        assert_eq!((0..4).map(|j| s[0].run(j)).collect::<Vec<_>>(), [0, 3, 6, 9]);
+        assert_eq!(
+            (0..4).map(|j| s[0].run(j)).collect::<Vec<_>>(),
+            [0, 3, 6, 9]
+        );
         assert_eq!((0..3).map(|j| s[2].run(j)).collect::<Vec<_>>(), [2, 5, 8]);
         assert_eq!(Shard { index: 5, count: 8 }.len(3), 0);
     }

@@ -236,7 +236,11 @@ impl MetricChart {
                         .iter()
                         .zip(&key)
                         .map(|(o, k)| {
-                            format!("{} = {}", exp.axes[*o].short(), exp.axes[*o].values[*k].label)
+                            format!(
+                                "{} = {}",
+                                exp.axes[*o].short(),
+                                exp.axes[*o].values[*k].label
+                            )
                         })
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -345,11 +349,17 @@ impl Chart for MetricChart {
                     c.stroke_width(2),
                 ))?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
             chart.draw_series(marks.iter().map(|m| {
                 ErrorBar::new_vertical(m.x, m.low, m.mean, m.high, c.stroke_width(1), 8)
             }))?;
-            chart.draw_series(marks.iter().map(|m| Circle::new((m.x, m.mean), 3, c.filled())))?;
+            chart.draw_series(
+                marks
+                    .iter()
+                    .map(|m| Circle::new((m.x, m.mean), 3, c.filled())),
+            )?;
         }
         if let Some((t, label)) = &self.threshold {
             chart
@@ -467,7 +477,11 @@ impl CostChart {
 impl CostChart {
     /// Characters of the longest label.
     fn label_len(&self) -> usize {
-        self.labels.iter().map(|l| l.chars().count()).max().unwrap_or(1)
+        self.labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(1)
     }
 }
 
@@ -488,7 +502,7 @@ impl Chart for CostChart {
                 top = top.max(*hi);
             }
         }
-        let top = if top > 0.0 { top * 1.12 } else { 1.0 };
+        let top = if top > 0.0 { top * 1.3 } else { 1.0 };
         let mut chart = ChartBuilder::on(root)
             .caption("Monthly cost per grid point, by service", font(20))
             .margin(14)
@@ -502,7 +516,11 @@ impl Chart for CostChart {
         let every = (n * per_label).div_ceil(width.max(1)).max(1);
         let x_fmt = move |x: &f64| {
             let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() && (i as usize) % every == 0 {
+            if (x - i).abs() < 1e-6
+                && i >= 0.0
+                && (i as usize) < labels.len()
+                && (i as usize) % every == 0
+            {
                 labels[i as usize].clone()
             } else {
                 String::new()
@@ -528,7 +546,10 @@ impl Chart for CostChart {
                 .map(|i| {
                     let b = base[i];
                     base[i] += means[i];
-                    Rectangle::new([(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])], c.filled())
+                    Rectangle::new(
+                        [(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])],
+                        c.filled(),
+                    )
                 })
                 .collect();
             chart
@@ -542,7 +563,9 @@ impl Chart for CostChart {
                     ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
                 }))?
                 .label("total: confidence interval")
-                .legend(|(x, y)| PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], BLACK.stroke_width(1)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], BLACK.stroke_width(1))
+                });
         }
         chart
             .configure_series_labels()
@@ -577,12 +600,12 @@ impl SeriesChart {
             .collect();
         let mut panels = Vec::new();
         for (suffix, title, desc) in [
-            (".backlog", "Backlog (visible and delayed messages)", "messages"),
             (
-                ".age_of_oldest_s",
-                "Age of the oldest message",
-                "seconds",
+                ".backlog",
+                "Backlog (visible and delayed messages)",
+                "messages",
             ),
+            (".age_of_oldest_s", "Age of the oldest message", "seconds"),
         ] {
             let lines: Vec<(String, Vec<f64>)> = s
                 .columns
@@ -612,11 +635,45 @@ impl SeriesChart {
                 panels.push((title.to_string(), desc.to_string(), lines));
             }
         }
+        // Busy workers against the pool's size, pool by pool.
+        let mut pools = Vec::new();
+        for col in s
+            .columns
+            .iter()
+            .filter(|c| c.starts_with("consumer.") && c.ends_with(".busy"))
+        {
+            let name = &col["consumer.".len()..col.len() - ".busy".len()];
+            if let Some(v) = s.column(col) {
+                pools.push((format!("{name}: busy"), v));
+            }
+            if let Some(v) = s.column(&format!("consumer.{name}.workers")) {
+                pools.push((format!("{name}: workers"), v));
+            }
+        }
+        if !pools.is_empty() {
+            panels.push((
+                "Workers busy and in the pool".into(),
+                "workers".into(),
+                pools,
+            ));
+        }
         let run = point * exp.replications as usize + rep as usize;
+        let c = exp.coords(point);
+        let settings: Vec<String> = exp
+            .axes
+            .iter()
+            .zip(&c)
+            .filter(|(a, _)| a.values.len() > 1)
+            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
+            .collect();
+        let settings = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", settings.join(", "))
+        };
         SeriesChart {
             title: format!(
-                "Run {run}: point {point} ({}), replication {rep}, seed {}",
-                exp.describe(point),
+                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
                 exp.seed_of(point, rep)
             ),
             minutes,
@@ -628,12 +685,15 @@ impl SeriesChart {
 
 impl Chart for SeriesChart {
     fn size(&self) -> (u32, u32) {
-        (SIZE.0, 300 * self.panels.len() as u32 + 40)
+        (SIZE.0, 260 * self.panels.len() as u32 + 40)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
         root.fill(&WHITE)?;
-        let title_style = font(if self.title.len() > 90 { 12 } else { 15 });
+        // About 0.55 em a character: shrink the title until it fits.
+        let width = root.dim_in_pixel().0 as f64;
+        let size = (width / (0.58 * self.title.chars().count().max(1) as f64)).clamp(9.0, 15.0);
+        let title_style = font(size as u32);
         let root = root.titled(&self.title, title_style)?;
         let areas = root.split_evenly((self.panels.len(), 1));
         let t0 = self.t.first().copied().unwrap_or(0.0);
@@ -673,7 +733,9 @@ impl Chart for SeriesChart {
                         c.stroke_width(1),
                     ))?
                     .label(name.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
             }
             chart
                 .configure_series_labels()

@@ -126,7 +126,13 @@ fn render(
         let parts: Vec<String> = exp
             .unit_costs
             .iter()
-            .map(|(a, usd)| format!("{} USD per unit of `{}`", round_sig(*usd), exp.axes[*a].path))
+            .map(|(a, usd)| {
+                format!(
+                    "{} USD per unit of `{}`",
+                    round_sig(*usd),
+                    exp.axes[*a].path
+                )
+            })
             .collect();
         let _ = writeln!(
             s,
@@ -135,11 +141,7 @@ fn render(
         );
     }
     let _ = writeln!(s, "| failed runs | {} of {} |", r.failed, r.runs);
-    let _ = writeln!(
-        s,
-        "| aqueduct | {} |\n",
-        env!("CARGO_PKG_VERSION")
-    );
+    let _ = writeln!(s, "| aqueduct | {} |\n", env!("CARGO_PKG_VERSION"));
 
     if !exp.slos.is_empty() {
         answer(&mut s, exp, r, &pct);
@@ -223,7 +225,10 @@ fn render(
             r.runs,
             r.failures.len().min(MAX_FAILURES)
         );
-        let _ = writeln!(s, "| run | point | replication | seed | error |\n|---:|---:|---:|---:|---|");
+        let _ = writeln!(
+            s,
+            "| run | point | replication | seed | error |\n|---:|---:|---:|---:|---|"
+        );
         for f in r.failures.iter().take(MAX_FAILURES) {
             let _ = writeln!(
                 s,
@@ -254,7 +259,10 @@ fn render(
         );
     }
     if chosen.series.is_ok() {
-        let _ = writeln!(s, "* [series.csv](series.csv): the time series of the run drawn above.");
+        let _ = writeln!(
+            s,
+            "* [series.csv](series.csv): the time series of the run drawn above."
+        );
     }
     let _ = writeln!(
         s,
@@ -299,10 +307,22 @@ fn answer(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
     let choice: Vec<usize> = (0..exp.axes.len())
         .filter(|i| !exp.per.contains(i) && exp.axes[*i].values.len() > 1)
         .collect();
-    let mut head: Vec<String> = exp.per.iter().map(|a| format!("`{}`", exp.axes[*a].path)).collect();
+    let mut head: Vec<String> = exp
+        .per
+        .iter()
+        .map(|a| format!("`{}`", exp.axes[*a].path))
+        .collect();
     head.extend(choice.iter().map(|a| format!("`{}`", exp.axes[*a].path)));
-    head.push(format!("{}{}", objective_name(exp), unit(objective_name(exp))));
-    head.extend(exp.slos.iter().map(|o| format!("`{}` {}", o.metric, esc(&o.text))));
+    head.push(format!(
+        "{}{}",
+        objective_name(exp),
+        unit(objective_name(exp))
+    ));
+    head.extend(
+        exp.slos
+            .iter()
+            .map(|o| format!("`{}` {}", o.metric, esc(&o.text))),
+    );
     head.push("points passing".into());
     let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
@@ -316,13 +336,23 @@ fn answer(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
         match a.point {
             Some(p) => {
                 let c = exp.coords(p);
-                row.extend(choice.iter().map(|ax| format!("**{}**", esc(&exp.axes[*ax].values[c[*ax]].label))));
+                row.extend(
+                    choice
+                        .iter()
+                        .map(|ax| format!("**{}**", esc(&exp.axes[*ax].values[c[*ax]].label))),
+                );
                 let pr = &r.points[p];
-                row.push(if pr.objective_half.is_finite() && pr.objective_half > 0.0 {
-                    format!("{} ± {}", round_sig(pr.objective), round_sig(pr.objective_half))
-                } else {
-                    round_sig(pr.objective)
-                });
+                row.push(
+                    if pr.objective_half.is_finite() && pr.objective_half > 0.0 {
+                        format!(
+                            "{} ± {}",
+                            round_sig(pr.objective),
+                            round_sig(pr.objective_half)
+                        )
+                    } else {
+                        round_sig(pr.objective)
+                    },
+                );
                 for (o, ch) in exp.slos.iter().zip(&pr.checks) {
                     row.push(describe(o, ch));
                 }
@@ -358,11 +388,7 @@ fn axis_heads(exp: &Experiment) -> Vec<String> {
 
 fn truncated(s: &mut String, total: usize, file: &str) {
     if total > MAX_ROWS {
-        let _ = writeln!(
-            s,
-            "\n… {} more rows in [{file}]({file}).",
-            total - MAX_ROWS
-        );
+        let _ = writeln!(s, "\n… {} more rows in [{file}]({file}).", total - MAX_ROWS);
     }
     s.push('\n');
 }
@@ -374,7 +400,11 @@ fn slo_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
     );
     let mut head = vec!["point".to_string()];
     head.extend(axis_heads(exp));
-    head.extend(exp.slos.iter().map(|o| format!("`{}` {}", o.metric, esc(&o.text))));
+    head.extend(
+        exp.slos
+            .iter()
+            .map(|o| format!("`{}` {}", o.metric, esc(&o.text))),
+    );
     head.push("all".into());
     let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
@@ -388,15 +418,13 @@ fn slo_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
                 round_sig(c.bound)
             ));
         }
-        row.push(
-            if p.pass {
-                "✓".to_string()
-            } else if p.failed > 0 {
-                format!("✗ ({} failed)", p.failed)
-            } else {
-                "✗".to_string()
-            },
-        );
+        row.push(if p.pass {
+            "✓".to_string()
+        } else if p.failed > 0 {
+            format!("✗ ({} failed)", p.failed)
+        } else {
+            "✗".to_string()
+        });
         let _ = writeln!(s, "| {} |", row.join(" | "));
     }
     truncated(s, r.points.len(), "slo.csv");
@@ -418,7 +446,11 @@ fn summary_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
     let mut head = vec!["point".to_string()];
     head.extend(axis_heads(exp));
     head.push("runs".into());
-    head.extend(shown.iter().map(|m| format!("`{}`{}", exp.metrics[*m], unit(&exp.metrics[*m]))));
+    head.extend(
+        shown
+            .iter()
+            .map(|m| format!("`{}`{}", exp.metrics[*m], unit(&exp.metrics[*m]))),
+    );
     let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
     for p in r.points.iter().take(MAX_ROWS) {

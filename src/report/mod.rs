@@ -90,7 +90,14 @@ pub fn write_report(
         files.push(format!("{}.svg", c.stem));
         files.push(format!("{}.png", c.stem));
     }
-    markdown::write(exp, results, chosen, &charts, command, &dir.join("report.md"))?;
+    markdown::write(
+        exp,
+        results,
+        chosen,
+        &charts,
+        command,
+        &dir.join("report.md"),
+    )?;
     files.push("report.md".into());
     Ok(files)
 }

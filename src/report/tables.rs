@@ -92,7 +92,11 @@ pub fn write_slo(exp: &Experiment, r: &Results, path: &Path) -> Result<(), Repor
         h.push(format!("{}.margin", s.metric));
         h.push(format!("{}.pass", s.metric));
     }
-    h.extend(["pass".to_string(), "objective".into(), format!("objective.{ci}")]);
+    h.extend([
+        "pass".to_string(),
+        "objective".into(),
+        format!("objective.{ci}"),
+    ]);
     w.write_record(&h).map_err(|e| io(path, e))?;
     for p in &r.points {
         let mut row = vec![p.point.to_string()];
