@@ -614,6 +614,12 @@ fn bad_input_exits_with_2_and_writes_nothing() {
         "grid point 1",
     );
     bad_input(
+        "unquoted-path",
+        &format!("{head}[axes]\nconsumer.workers.workers = [1, 2]\n"),
+        &[],
+        "needs quotes",
+    );
+    bad_input(
         "unknown-field",
         &format!("{head}replication = 3\n"),
         &[],

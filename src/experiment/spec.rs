@@ -12,6 +12,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
+/// Table-array names of model components: an axis named only this is a mistake.
+const COMPONENT_KINDS: [&str; 7] = [
+    "producer",
+    "queue",
+    "consumer",
+    "topic",
+    "subscription",
+    "stream",
+    "lambda",
+];
+
 /// The derived metric `cost.extra`: the experiment's `[unit_costs]` priced at each point.
 pub const COST_EXTRA: &str = "cost.extra";
 /// The derived metric `cost.all`: `cost.total + cost.extra`.
@@ -364,6 +375,12 @@ impl Experiment {
                 continue;
             };
             let at = key_path("axes", path);
+            if !path.contains('.') && v.is_table() && COMPONENT_KINDS.contains(&path.as_str()) {
+                return Err(err(
+                    &at,
+                    format!("an axis path needs quotes: write `\"{path}.NAME.FIELD\" = ...` (unquoted dots make nested tables in TOML)"),
+                ));
+            }
             let mut a = axis::expand(v).map_err(|m| err(&at, m))?;
             a.path = path.clone();
             check_axis_path(&source, &a, &model_paths).map_err(|m| err(&at, m))?;
