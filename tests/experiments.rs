@@ -350,6 +350,32 @@ minimize = "consumer.c.workers"
     assert_eq!(row[..2], ["2", "8"], "{sizing}");
 }
 
+#[test]
+fn the_library_sweep_writes_the_same_rows_with_any_thread_count() {
+    use aqueduct::experiment::{sweep, RunsWriter, Shard, SweepOptions};
+    let d = scratch("library-sweep");
+    let exp = Experiment::from_source(source(&d, SWEEP)).unwrap();
+    let rows = |threads: usize, shard: Shard| -> (Vec<u8>, Vec<usize>) {
+        let mut w = RunsWriter::new(&exp, Vec::new()).unwrap();
+        let order = std::sync::Mutex::new(Vec::new());
+        let tally = sweep(&exp, &SweepOptions { threads, shard }, &mut w, &|r| {
+            order.lock().unwrap().push(r.run)
+        })
+        .unwrap();
+        assert_eq!(tally.failed, 0);
+        (w.finish().unwrap(), order.into_inner().unwrap())
+    };
+    let (one, order) = rows(1, Shard::ALL);
+    // Rows come out in run order, whatever finishes first.
+    assert_eq!(order, (0..18).collect::<Vec<_>>());
+    for threads in [2, 3, 8] {
+        assert!(rows(threads, Shard::ALL).0 == one, "{threads} threads");
+    }
+    // Shard 2 of 4 holds runs 1, 5, 9, 13, 17.
+    let (_, order) = rows(2, Shard { index: 2, count: 4 });
+    assert_eq!(order, [1, 5, 9, 13, 17]);
+}
+
 // ---------------------------------------------------------------------------------------
 // The binary: outputs, determinism, shards
 
