@@ -42,7 +42,7 @@ threads=()
 [[ -n "${THREADS:-}" ]] && threads=(--threads "$THREADS")
 
 run_shard() { # K
-    "$AQUEDUCT" sweep "$experiment" --shard "$1/$n" --out "$out/shards/$1" --quiet "${threads[@]}"
+    "$AQUEDUCT" sweep "$experiment" --shard "$1/$n" --out "$out/shards/$1" --quiet ${threads[@]+"${threads[@]}"}
 }
 
 run_merge() {
@@ -57,8 +57,9 @@ case "$mode" in
         # code 1); a shard that could not start (exit code 2) wrote nothing, and the merge
         # then refuses the incomplete set.
         # shellcheck disable=SC2086
-        parallel ${PARALLEL_OPTS:-} \
-            "$AQUEDUCT" sweep "$experiment" --shard "{}/$n" --out "$out/shards/{}" --quiet "${threads[@]}" \
+        # -q quotes the command's words, so paths may contain spaces.
+        parallel -q ${PARALLEL_OPTS:-} \
+            "$AQUEDUCT" sweep "$experiment" --shard "{}/$n" --out "$out/shards/{}" --quiet ${threads[@]+"${threads[@]}"} \
             ::: $(seq 1 "$n") || echo "some shards reported errors (see above); merging" >&2
         run_merge
         ;;
