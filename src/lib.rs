@@ -42,6 +42,8 @@
 //!
 //! | module | what it holds |
 //! |---|---|
+//! | [`report`] | CSV tables, charts (SVG + PNG) and `report.md` from a sweep's results |
+//! | [`experiment`] | sweeps: grid × replications on all cores, statistics, SLO sizing |
 //! | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`] |
 //! | [`engine`] | builds components from an architecture, runs them, summarises |
 //! | [`producers`], [`consumers`] | the clients: senders with SDK retries; worker pools |
@@ -55,11 +57,13 @@
 
 pub mod consumers;
 pub mod engine;
+pub mod experiment;
 pub mod load;
 pub mod message;
 pub mod metrics;
 pub mod model;
 pub mod pricing;
 pub mod producers;
+pub mod report;
 pub mod services;
 pub mod sim;

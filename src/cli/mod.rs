@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod price;
+mod sweep;
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +45,35 @@ enum Cmd {
         /// --set consumer.order-workers.workers=30
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+    },
+    /// Run an experiment: a grid of model settings × replications on all cores, then
+    /// statistics, sizing by objectives and a report with charts (see experiments/).
+    Sweep {
+        /// Experiment file (TOML), such as experiments/workers-load.toml.
+        experiment: PathBuf,
+        /// Worker threads (default: every core). The output does not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output directory (default: reports/<experiment name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only the K-th of N deterministic slices, such as 2/8; combine them with
+        /// `aqueduct merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Combine the output directories of `sweep --shard K/N` into the files an unsharded
+    /// sweep writes.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory (default: reports/<experiment name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Check a model file and print what it contains.
     Validate {
@@ -145,6 +175,14 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             sets,
         } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
+        Cmd::Sweep {
+            experiment,
+            threads,
+            out,
+            shard,
+            quiet,
+        } => sweep::cmd_sweep(&experiment, threads, out, shard.as_deref(), quiet),
+        Cmd::Merge { dirs, out } => sweep::cmd_merge(&dirs, out),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,

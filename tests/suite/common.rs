@@ -3,7 +3,6 @@
 
 use aqueduct::engine::{self, RunOutput};
 use aqueduct::model::{self, Architecture};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::path::Path;
 
 /// Loads model text (relative paths resolve against the repository root).
@@ -22,19 +21,15 @@ pub fn run(src: &str, seed: u64) -> RunOutput {
     engine::run(&a, seed).unwrap_or_else(|e| panic!("run failed: {e}"))
 }
 
-/// Mean and confidence half-width (Student's t) of independent replications.
+/// Mean and confidence half-width (Student's t) of independent replications, as the
+/// experiment layer computes them.
 pub fn ci(values: &[f64], level: f64) -> (f64, f64) {
-    let n = values.len() as f64;
     assert!(
-        n >= 2.0,
+        values.len() >= 2,
         "a confidence interval needs at least two replications"
     );
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let t = StudentsT::new(0.0, 1.0, n - 1.0)
-        .expect("valid t")
-        .inverse_cdf(0.5 + level / 2.0);
-    (mean, t * (var / n).sqrt())
+    let s = aqueduct::experiment::Stats::of(values, level);
+    (s.mean, s.half)
 }
 
 /// Asserts that `expected` lies in the `level` confidence interval of `values`.

@@ -7,10 +7,12 @@
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
 //! * `pricing` — the price table, bills, usage files, `price`.
+//! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
 
 mod arrivals;
 mod cli;
 mod common;
+mod experiments;
 mod fidelity;
 mod kinesis;
 mod pricing;

@@ -1,0 +1,228 @@
+//! `aqueduct sweep` and `aqueduct merge`.
+
+use super::Failure;
+use aqueduct::experiment::merge::{self, Manifest, MANIFEST, RUNS};
+use aqueduct::experiment::{
+    run_series, sweep, Experiment, ExperimentError, Results, RunRecord, RunsWriter, Shard,
+    SweepOptions, Tally,
+};
+use aqueduct::report::{self, ChosenSeries, Staging};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+impl From<ExperimentError> for Failure {
+    fn from(e: ExperimentError) -> Self {
+        if e.is_input() {
+            Failure::input(e.to_string())
+        } else {
+            Failure::run(e.to_string())
+        }
+    }
+}
+
+fn write_failure(path: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure::run(format!("{}: {e}", path.display()))
+}
+
+/// The default output directory: `reports/<experiment name>`.
+fn default_out(name: &str) -> PathBuf {
+    Path::new("reports").join(name)
+}
+
+/// The command that reproduces a whole sweep into `out`.
+fn reproduce(file: &str, name: &str, out: &Path) -> String {
+    let mut c = format!("aqueduct sweep {}", quote(file));
+    if out != default_out(name) {
+        c.push_str(&format!(" --out {}", quote(&out.display().to_string())));
+    }
+    c
+}
+
+fn quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn progress(total: usize, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:32.cyan/blue} {pos}/{len} runs · {per_sec} · elapsed {elapsed} · ETA {eta} {msg}",
+    ) {
+        pb.set_style(style.progress_chars("█▉░"));
+    }
+    pb
+}
+
+/// `aqueduct sweep`.
+pub fn cmd_sweep(
+    file: &Path,
+    threads: Option<usize>,
+    out: Option<PathBuf>,
+    shard: Option<&str>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    // Arguments first: a bad flag must not cost a validation.
+    let shard = match shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::ALL,
+    };
+    let threads = match threads {
+        Some(0) => return Err(Failure::input("--threads must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let exp = Experiment::load(file)?;
+    let out = out.unwrap_or_else(|| {
+        let d = default_out(&exp.name);
+        if shard.is_all() {
+            d
+        } else {
+            d.join("shards")
+                .join(format!("{}-of-{}", shard.index, shard.count))
+        }
+    });
+    let total = shard.len(exp.runs());
+    let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
+    let runs_path = staging.dir().join(RUNS);
+    let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;
+    let mut writer = RunsWriter::new(&exp, std::io::BufWriter::new(f))
+        .map_err(|e| write_failure(&runs_path, e))?;
+
+    let pb = progress(total, quiet);
+    let on_done = |r: &RunRecord| {
+        if let Some(e) = &r.error {
+            pb.suspend(|| {
+                eprintln!(
+                    "run {} (point {}: {}; replication {}, seed {}) failed: {e}",
+                    r.run,
+                    r.point,
+                    exp.describe(r.point),
+                    r.replication,
+                    r.seed
+                )
+            });
+        }
+        pb.inc(1);
+    };
+    let start = Instant::now();
+    let tally = sweep(
+        &exp,
+        &SweepOptions { threads, shard },
+        &mut writer,
+        &on_done,
+    )?;
+    let wall = start.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    writer.finish().map_err(|e| write_failure(&runs_path, e))?;
+    println!(
+        "{} runs{} in {wall:.2} s on {threads} thread{}: {:.2} runs/s; {} failed",
+        tally.runs,
+        if shard.is_all() {
+            format!(" ({} points × {})", exp.points(), exp.replications)
+        } else {
+            format!(" (shard {shard} of {})", exp.runs())
+        },
+        if threads == 1 { "" } else { "s" },
+        tally.runs as f64 / wall.max(1e-9),
+        tally.failed
+    );
+
+    if shard.is_all() {
+        let command = reproduce(&exp.source.file, &exp.name, &out);
+        finish(&exp, staging, tally, &command)
+    } else {
+        Manifest::new(&exp, shard, tally).write(&staging.dir().join(MANIFEST))?;
+        staging.commit().map_err(|e| write_failure(&out, e))?;
+        println!(
+            "wrote shard {shard} to {}/ ({RUNS}, {MANIFEST}); when every shard is done: aqueduct merge DIR...",
+            out.display()
+        );
+        failed_runs(tally)
+    }
+}
+
+/// `aqueduct merge`.
+pub fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> Result<(), Failure> {
+    let shards = merge::plan(dirs)?;
+    let source = shards[0].1.source.clone();
+    let exp = Experiment::from_source(source)?;
+    let out = out.unwrap_or_else(|| default_out(&exp.name));
+    let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
+    let runs_path = staging.dir().join(RUNS);
+    let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;
+    let mut writer = RunsWriter::new(&exp, std::io::BufWriter::new(f))
+        .map_err(|e| write_failure(&runs_path, e))?;
+    let tally = merge::merge_runs(&exp, &shards, &mut writer)?;
+    writer.finish().map_err(|e| write_failure(&runs_path, e))?;
+    println!(
+        "merged {} shards: {} runs, {} failed",
+        shards.len(),
+        tally.runs,
+        tally.failed
+    );
+    let command = reproduce(&exp.source.file, &exp.name, &out);
+    finish(&exp, staging, tally, &command)
+}
+
+/// Computes the results from the staged `runs.csv`, records the chosen run's time
+/// series, writes the report and moves everything into place.
+fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Result<(), Failure> {
+    let results = Results::read(exp, &staging.dir().join(RUNS))?;
+    let (point, replication) = results.chosen;
+    let series = run_series(exp, point, replication);
+    let chosen = ChosenSeries {
+        point,
+        replication,
+        series: series.as_ref().map_err(|e| e.clone()),
+    };
+    report::write_report(exp, &results, &chosen, command, staging.dir())
+        .map_err(|e| Failure::run(e.to_string()))?;
+    Manifest::new(exp, Shard::ALL, tally).write(&staging.dir().join(MANIFEST))?;
+    let out = staging.out().to_path_buf();
+    let files = staging.commit().map_err(|e| write_failure(&out, e))?;
+    println!("wrote {}/: {}", out.display(), files.join(", "));
+    for a in &results.answers {
+        let situation: Vec<String> = exp
+            .per
+            .iter()
+            .zip(&a.situation)
+            .map(|(ax, k)| {
+                format!(
+                    "{} = {}",
+                    exp.axes[*ax].path, exp.axes[*ax].values[*k].label
+                )
+            })
+            .collect();
+        let prefix = if situation.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", situation.join(", "))
+        };
+        match a.point {
+            Some(p) => println!("answer: {prefix}point {p}: {}", exp.describe(p)),
+            None => println!("answer: {prefix}no point meets every objective"),
+        }
+    }
+    failed_runs(tally)
+}
+
+fn failed_runs(t: Tally) -> Result<(), Failure> {
+    if t.failed > 0 {
+        Err(Failure::run(format!(
+            "{} of {} runs failed (listed above and in {RUNS}); the results of the other runs were written",
+            t.failed, t.runs
+        )))
+    } else {
+        Ok(())
+    }
+}

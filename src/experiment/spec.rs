@@ -1,0 +1,775 @@
+//! The experiment file: raw serde structs → a validated [`Experiment`].
+
+use super::axis::{self, Axis};
+use super::error::{ExperimentError, SpecError};
+use super::slo::{self, Slo};
+use crate::engine;
+use crate::model::error::{FieldPath, Seg};
+use crate::model::{self, locate, overrides, Architecture, ModelError};
+use crate::sim::SimDuration;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// Table-array names of model components: an axis named only this is a mistake.
+const COMPONENT_KINDS: [&str; 7] = [
+    "producer",
+    "queue",
+    "consumer",
+    "topic",
+    "subscription",
+    "stream",
+    "lambda",
+];
+
+/// The derived metric `cost.extra`: the experiment's `[unit_costs]` priced at each point.
+pub const COST_EXTRA: &str = "cost.extra";
+/// The derived metric `cost.all`: `cost.total + cost.extra`.
+pub const COST_ALL: &str = "cost.all";
+/// Most runs (points × replications) one experiment may ask for.
+pub const MAX_RUNS: u64 = 10_000_000;
+
+/// The texts an experiment is built from. A sweep stores them in `sweep.json`, so that
+/// `merge` rebuilds exactly the same experiment from its shards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    /// The experiment file as given on the command line.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// The base model's file (the experiment's `model`, resolved against the experiment's
+    /// directory).
+    pub model_file: String,
+    /// The base model's text.
+    pub model_text: String,
+    /// Directory that relative paths inside the model resolve against.
+    pub model_base: PathBuf,
+}
+
+impl Source {
+    /// Reads an experiment file and the base model it names.
+    pub fn read(path: &Path) -> Result<Source, ExperimentError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            ExperimentError::Spec(SpecError {
+                file: file.clone(),
+                line: None,
+                column: None,
+                field: String::new(),
+                message: format!("cannot read the experiment file: {e}"),
+            })
+        })?;
+        let text = model::decode(&file, &bytes).map_err(|e| {
+            ExperimentError::Spec(SpecError {
+                file: e.file,
+                line: e.line,
+                column: e.column,
+                field: e.field,
+                message: e.message.replace("model files", "experiment files"),
+            })
+        })?;
+        let raw = parse_raw(&text, &file)?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let model_path = normalize(&dir.join(&raw.model));
+        let model_file = model_path.display().to_string();
+        let model_bytes = std::fs::read(&model_path).map_err(|e| {
+            ExperimentError::Spec(place(
+                &text,
+                &file,
+                &FieldPath::top("model"),
+                format!("cannot read the model file {model_file}: {e}"),
+            ))
+        })?;
+        let model_text = model::decode(&model_file, &model_bytes)?;
+        Ok(Source {
+            file,
+            text,
+            model_base: model_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            model_file,
+            model_text,
+        })
+    }
+}
+
+/// Removes `.` and `dir/..` from a path without touching the file system, so
+/// `experiments/../models/x.toml` reads `models/x.toml`.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+/// The experiment file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExperiment {
+    /// Name; the default output directory is `reports/<name>/`.
+    pub name: String,
+    /// Free text for the report.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The base model, relative to the experiment file.
+    pub model: String,
+    /// Runs per grid point (default 3).
+    #[serde(default)]
+    pub replications: Option<u32>,
+    /// Base seed (default: the model's seed).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Level of the confidence intervals (default 0.95).
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    /// Give every point the same seeds (replication `r` of every point uses the same
+    /// seed), so that points differ only by their settings.
+    #[serde(default)]
+    pub common_random_numbers: bool,
+    /// Metrics to keep (paths into the run summary).
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    /// Axes: model path → value, list or range.
+    #[serde(default)]
+    pub axes: BTreeMap<String, toml::Value>,
+    /// Objectives: metric path → `"< 2s"`.
+    #[serde(default)]
+    pub slo: BTreeMap<String, String>,
+    /// What "cheapest" means.
+    #[serde(default)]
+    pub sizing: Option<RawSizing>,
+    /// Monthly price of one unit of an axis (resources aqueduct does not bill).
+    #[serde(default)]
+    pub unit_costs: BTreeMap<String, f64>,
+    /// Charts.
+    #[serde(default)]
+    pub plot: Vec<RawPlot>,
+}
+
+/// `[sizing]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawSizing {
+    /// The metric (or axis) to minimise among the points that meet the objectives.
+    #[serde(default)]
+    pub minimize: Option<String>,
+    /// Axes that describe the situation rather than the choice (the load, for example):
+    /// one answer per combination of their values.
+    #[serde(default)]
+    pub per: Vec<String>,
+}
+
+/// `[[plot]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlot {
+    /// Metric on the vertical axis.
+    pub y: String,
+    /// Axis on the horizontal axis (default: the first axis with several values).
+    #[serde(default)]
+    pub x: Option<String>,
+    /// Title (default: `Y vs X`).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Logarithmic vertical axis.
+    #[serde(default)]
+    pub log_y: bool,
+}
+
+/// What the sizing search minimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// The mean of metric `i` (an index into [`Experiment::metrics`]).
+    Metric(usize),
+    /// The value of axis `i`.
+    Axis(usize),
+}
+
+/// A chart of a metric against an axis, one series per combination of the other axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plot {
+    /// Index of the metric (vertical).
+    pub y: usize,
+    /// Index of the axis (horizontal).
+    pub x: usize,
+    /// Title.
+    pub title: String,
+    /// Logarithmic vertical axis.
+    pub log_y: bool,
+}
+
+/// A validated experiment: every axis path exists, every point's model is valid, every
+/// metric exists. Plain data, `Send + Sync`: runs are built from it inside their tasks.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// Where it came from.
+    pub source: Source,
+    /// Name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The base model's name (from the model file).
+    pub model_name: String,
+    /// Runs per point.
+    pub replications: u32,
+    /// Base seed.
+    pub seed: u64,
+    /// Level of the confidence intervals, such as 0.95.
+    pub confidence: f64,
+    /// Every point uses the same seeds.
+    pub common_random_numbers: bool,
+    /// Axes in the order written; the first varies slowest.
+    pub axes: Vec<Axis>,
+    /// Metrics kept, in the order of the columns of `runs.csv`.
+    pub metrics: Vec<String>,
+    /// Objectives, sorted by metric path.
+    pub slos: Vec<Slo>,
+    /// What the sizing search minimises.
+    pub objective: Objective,
+    /// Axes (indices) that get one sizing answer per value combination.
+    pub per: Vec<usize>,
+    /// Monthly price per unit of an axis value: (axis index, USD).
+    pub unit_costs: Vec<(usize, f64)>,
+    /// Charts.
+    pub plots: Vec<Plot>,
+    /// `strides[i]`: points between consecutive values of axis `i`.
+    strides: Vec<usize>,
+}
+
+/// Places a problem at `path` in the experiment text.
+fn place(src: &str, file: &str, path: &FieldPath, message: impl Into<String>) -> SpecError {
+    let e = model::place(src, file, path, message.into());
+    SpecError {
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        field: e.field,
+        message: e.message,
+    }
+}
+
+/// Parses the experiment text (syntax, types, unknown and missing fields).
+pub fn parse_raw(src: &str, file: &str) -> Result<RawExperiment, SpecError> {
+    toml::from_str::<RawExperiment>(src).map_err(|e| {
+        let (line, column, field) = match e.span() {
+            Some(span) => {
+                let (l, c) = locate::line_col(src, span.start);
+                let field = locate::path_at(src, span.start)
+                    .map(|p| format!("field `{p}`"))
+                    .unwrap_or_default();
+                (Some(l), Some(c), field)
+            }
+            None => (None, None, String::new()),
+        };
+        let mut message = e.message().trim().to_string();
+        if message.starts_with("missing field") {
+            message = format!("{message} (required; see experiments/README.md)");
+        }
+        SpecError {
+            file: file.to_string(),
+            line,
+            column,
+            field,
+            message,
+        }
+    })
+}
+
+fn key_path(table: &str, key: &str) -> FieldPath {
+    FieldPath::top(table).field(key)
+}
+
+fn plot_path(i: usize, key: &str) -> FieldPath {
+    FieldPath {
+        segs: vec![Seg::Key("plot".into()), Seg::Index(i), Seg::Key(key.into())],
+        name: None,
+    }
+}
+
+impl Experiment {
+    /// Reads and validates an experiment file (and its base model).
+    pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
+        Experiment::from_source(Source::read(path)?)
+    }
+
+    /// Validates an experiment from its texts. This expands the axes, checks that every
+    /// grid point's model is valid, and makes a one-second trial run of the first point
+    /// to learn which metrics exist.
+    pub fn from_source(source: Source) -> Result<Experiment, ExperimentError> {
+        let src = source.text.as_str();
+        let file = source.file.as_str();
+        let raw = parse_raw(src, file)?;
+        let err = |path: &FieldPath, m: String| ExperimentError::Spec(place(src, file, path, m));
+
+        if raw.name.is_empty()
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || raw.name.starts_with('.')
+        {
+            return Err(err(
+                &FieldPath::top("name"),
+                format!(
+                    "\"{}\" cannot name the output directory reports/<name>/: use letters, digits, '-', '_' and '.'",
+                    raw.name
+                ),
+            ));
+        }
+        let replications = raw.replications.unwrap_or(3);
+        if replications == 0 {
+            return Err(err(
+                &FieldPath::top("replications"),
+                "must be at least 1".into(),
+            ));
+        }
+        let confidence = raw.confidence.unwrap_or(0.95);
+        if !(confidence > 0.0 && confidence < 1.0) {
+            return Err(err(
+                &FieldPath::top("confidence"),
+                format!("{confidence} is not a level between 0 and 1, such as 0.95"),
+            ));
+        }
+
+        // The base model.
+        let base = model::load_str(&source.model_text, &source.model_file, &source.model_base)?;
+        let base_doc: toml_edit::DocumentMut =
+            source
+                .model_text
+                .parse()
+                .map_err(|e: toml_edit::TomlError| {
+                    ExperimentError::Model(ModelError {
+                        file: source.model_file.clone(),
+                        line: None,
+                        column: None,
+                        field: String::new(),
+                        message: e.to_string(),
+                    })
+                })?;
+        let model_paths = overrides::paths(&base_doc);
+
+        // Axes, in the order written (serde's map is sorted; toml_edit keeps the order).
+        let order: Vec<String> = toml_edit::Document::parse(src)
+            .ok()
+            .and_then(|d| {
+                d.get("axes")
+                    .and_then(|a| a.as_table_like())
+                    .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+            })
+            .unwrap_or_else(|| raw.axes.keys().cloned().collect());
+        let mut axes = Vec::new();
+        for path in &order {
+            let Some(v) = raw.axes.get(path) else {
+                continue;
+            };
+            let at = key_path("axes", path);
+            if !path.contains('.') && v.is_table() && COMPONENT_KINDS.contains(&path.as_str()) {
+                return Err(err(
+                    &at,
+                    format!("an axis path needs quotes: write `\"{path}.NAME.FIELD\" = ...` (unquoted dots make nested tables in TOML)"),
+                ));
+            }
+            let mut a = axis::expand(v).map_err(|m| err(&at, m))?;
+            a.path = path.clone();
+            check_axis_path(&source, &a, &model_paths).map_err(|m| err(&at, m))?;
+            axes.push(a);
+        }
+        let mut strides = vec![1usize; axes.len()];
+        let mut points: u64 = 1;
+        for i in (0..axes.len()).rev() {
+            strides[i] = points as usize;
+            points = points.saturating_mul(axes[i].values.len() as u64);
+        }
+        let runs = points.saturating_mul(replications as u64);
+        if runs > MAX_RUNS {
+            return Err(err(
+                &FieldPath::top("axes"),
+                format!("the grid has {points} points × {replications} replications = {runs} runs, more than {MAX_RUNS}: use fewer values"),
+            ));
+        }
+        let seed = raw.seed.unwrap_or(base.seed);
+
+        let mut exp = Experiment {
+            name: raw.name.clone(),
+            description: raw.description.clone().unwrap_or_default(),
+            model_name: base.name.clone(),
+            replications,
+            seed,
+            confidence,
+            common_random_numbers: raw.common_random_numbers,
+            axes,
+            metrics: Vec::new(),
+            slos: Vec::new(),
+            objective: Objective::Axis(0),
+            per: Vec::new(),
+            unit_costs: Vec::new(),
+            plots: Vec::new(),
+            strides,
+            source: source.clone(),
+        };
+
+        // Every point's model must be valid before anything runs.
+        exp.check_points()?;
+
+        // A one-second trial run of the first point names the metrics that exist.
+        let probe = exp.probe()?;
+        let mut known: Vec<String> = probe.metric_paths();
+        known.extend(["events", "simulated_s", "warmup_s"].map(String::from));
+        let axis_index = |p: &str| exp.axes.iter().position(|a| a.path == p);
+
+        // Unit costs: axes with numbers.
+        for (path, usd) in &raw.unit_costs {
+            let at = key_path("unit_costs", path);
+            let Some(i) = axis_index(path) else {
+                let hint = hint(path, exp.axes.iter().map(|a| &a.path));
+                return Err(err(&at, format!("`{path}` is not an axis of this experiment: unit costs price the values of an axis{hint}")));
+            };
+            if !exp.axes[i].is_numeric() {
+                return Err(err(
+                    &at,
+                    format!("the values of axis `{path}` are not numbers"),
+                ));
+            }
+            if !usd.is_finite() {
+                return Err(err(&at, "the price must be a finite number of USD".into()));
+            }
+            exp.unit_costs.push((i, *usd));
+        }
+        if !exp.unit_costs.is_empty() {
+            known.push(COST_EXTRA.into());
+            known.push(COST_ALL.into());
+        }
+
+        let check_metric = |m: &str, at: &FieldPath| -> Result<(), ExperimentError> {
+            if m == "wall_s" {
+                return Err(err(at, "`wall_s` is the run's wall-clock time: it differs between identical runs, so a sweep cannot keep it".into()));
+            }
+            if known.iter().any(|k| k == m) {
+                return Ok(());
+            }
+            let hint = hint(m, known.iter());
+            Err(err(
+                at,
+                format!("`{m}` is not a metric of this model's run summary{hint}"),
+            ))
+        };
+        let mut metrics: Vec<String> = Vec::new();
+        let keep = |m: &str, metrics: &mut Vec<String>| {
+            if !metrics.iter().any(|x| x == m) {
+                metrics.push(m.to_string());
+            }
+        };
+        for (i, m) in raw.metrics.iter().enumerate() {
+            check_metric(m, &FieldPath::top("metrics").index(i))?;
+            keep(m, &mut metrics);
+        }
+        for m in raw.slo.keys() {
+            check_metric(m, &key_path("slo", m))?;
+            keep(m, &mut metrics);
+        }
+        for (i, p) in raw.plot.iter().enumerate() {
+            check_metric(&p.y, &plot_path(i, "y"))?;
+            keep(&p.y, &mut metrics);
+        }
+        let sizing = raw.sizing.clone().unwrap_or_default();
+        let default_objective = if exp.unit_costs.is_empty() {
+            "cost.total"
+        } else {
+            COST_ALL
+        };
+        let minimize = sizing
+            .minimize
+            .clone()
+            .unwrap_or_else(|| default_objective.to_string());
+        let objective_axis = axis_index(&minimize);
+        if objective_axis.is_none() {
+            check_metric(&minimize, &key_path("sizing", "minimize"))?;
+            keep(&minimize, &mut metrics);
+        }
+        keep("cost.total", &mut metrics);
+        let mut services: Vec<&str> = Vec::new();
+        for l in &probe.cost.lines {
+            if !services.contains(&l.service.as_str()) {
+                services.push(&l.service);
+            }
+        }
+        for s in services {
+            let m = format!("cost.services.{s}");
+            if known.contains(&m) {
+                keep(&m, &mut metrics);
+            }
+        }
+        if !exp.unit_costs.is_empty() {
+            keep(COST_EXTRA, &mut metrics);
+            keep(COST_ALL, &mut metrics);
+        }
+        for m in &metrics {
+            if let Some(a) = axis_index(m) {
+                return Err(err(
+                    &key_path("axes", &exp.axes[a].path),
+                    format!("`{m}` is both an axis and a kept metric: its value is already in every row (remove it from the metrics)"),
+                ));
+            }
+        }
+        exp.metrics = metrics;
+        let metric_index = |m: &str, metrics: &[String]| metrics.iter().position(|x| x == m);
+
+        exp.objective = match objective_axis {
+            Some(a) => {
+                if !exp.axes[a].is_numeric() {
+                    return Err(err(
+                        &key_path("sizing", "minimize"),
+                        format!("the values of axis `{minimize}` are not numbers"),
+                    ));
+                }
+                Objective::Axis(a)
+            }
+            None => Objective::Metric(metric_index(&minimize, &exp.metrics).unwrap_or(0)),
+        };
+        for (i, p) in sizing.per.iter().enumerate() {
+            let at = FieldPath::top("sizing").field("per").index(i);
+            match axis_index(p) {
+                Some(a) if !exp.per.contains(&a) => exp.per.push(a),
+                Some(_) => {}
+                None => {
+                    let hint = hint(p, exp.axes.iter().map(|a| &a.path));
+                    return Err(err(
+                        &at,
+                        format!("`{p}` is not an axis of this experiment{hint}"),
+                    ));
+                }
+            }
+        }
+
+        // Objectives.
+        for (m, text) in &raw.slo {
+            let idx = metric_index(m, &exp.metrics).unwrap_or(0);
+            let s = slo::parse(m, idx, text).map_err(|e| err(&key_path("slo", m), e))?;
+            exp.slos.push(s);
+        }
+        if !exp.slos.is_empty() && replications < 2 {
+            return Err(err(
+                &FieldPath::top("replications"),
+                "objectives are checked at a confidence bound, which needs at least 2 replications"
+                    .into(),
+            ));
+        }
+
+        // Charts.
+        let first_multi = exp.axes.iter().position(|a| a.values.len() > 1);
+        for (i, p) in raw.plot.iter().enumerate() {
+            let x = match &p.x {
+                Some(x) => axis_index(x).ok_or_else(|| {
+                    let hint = hint(x, exp.axes.iter().map(|a| &a.path));
+                    err(
+                        &plot_path(i, "x"),
+                        format!("`{x}` is not an axis of this experiment{hint}"),
+                    )
+                })?,
+                None => first_multi.ok_or_else(|| {
+                    err(
+                        &plot_path(i, "y"),
+                        "no axis has more than one value to draw along".into(),
+                    )
+                })?,
+            };
+            let y = metric_index(&p.y, &exp.metrics).unwrap_or(0);
+            exp.plots.push(Plot {
+                y,
+                x,
+                title: p
+                    .title
+                    .clone()
+                    .unwrap_or_else(|| format!("{} vs {}", p.y, exp.axes[x].path)),
+                log_y: p.log_y,
+            });
+        }
+        if raw.plot.is_empty() {
+            if let Some(x) = first_multi {
+                for name in &raw.metrics {
+                    if let Some(y) = metric_index(name, &exp.metrics) {
+                        exp.plots.push(Plot {
+                            y,
+                            x,
+                            title: format!("{name} vs {}", exp.axes[x].path),
+                            log_y: false,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(exp)
+    }
+
+    /// Number of grid points.
+    pub fn points(&self) -> usize {
+        self.axes.iter().map(|a| a.values.len()).product()
+    }
+
+    /// Number of runs: points × replications.
+    pub fn runs(&self) -> usize {
+        self.points() * self.replications as usize
+    }
+
+    /// The value index of every axis at `point` (the first axis varies slowest).
+    pub fn coords(&self, point: usize) -> Vec<usize> {
+        self.axes
+            .iter()
+            .zip(&self.strides)
+            .map(|(a, s)| (point / s) % a.values.len())
+            .collect()
+    }
+
+    /// The point of run `run` and its replication (runs are numbered point by point).
+    pub fn run_position(&self, run: usize) -> (usize, u32) {
+        let r = self.replications as usize;
+        (run / r, (run % r) as u32)
+    }
+
+    /// The seed of replication `rep` of `point` (see [`run_seed`]).
+    pub fn seed_of(&self, point: usize, rep: u32) -> u64 {
+        let p = if self.common_random_numbers { 0 } else { point };
+        run_seed(self.seed, p as u64, rep as u64)
+    }
+
+    /// The axis settings of `point` as `(path, TOML value)` pairs.
+    pub fn settings(&self, point: usize) -> Vec<(String, String)> {
+        self.axes
+            .iter()
+            .zip(self.coords(point))
+            .map(|(a, i)| (a.path.clone(), a.values[i].toml.clone()))
+            .collect()
+    }
+
+    /// The axis settings of `point` for people: `workers = 30, rate_per_s = 200`.
+    pub fn describe(&self, point: usize) -> String {
+        if self.axes.is_empty() {
+            return "the base model".into();
+        }
+        self.axes
+            .iter()
+            .zip(self.coords(point))
+            .map(|(a, i)| format!("{} = {}", a.path, a.values[i].label))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The model text of `point`: the base model with the point's axis values set.
+    pub fn model_text(&self, point: usize) -> Result<String, overrides::OverrideError> {
+        overrides::apply_all(&self.source.model_text, &self.settings(point))
+    }
+
+    /// Builds the architecture of `point` from plain data.
+    pub fn architecture(&self, point: usize) -> Result<Architecture, ModelError> {
+        let shown = format!("{} (grid point {point})", self.source.model_file);
+        let text = self.model_text(point).map_err(|e| ModelError {
+            file: shown.clone(),
+            line: None,
+            column: None,
+            field: String::new(),
+            message: e.message,
+        })?;
+        model::load_str(&text, &shown, &self.source.model_base)
+    }
+
+    /// The value of the derived metric `cost.extra` at `point`.
+    pub fn extra_cost(&self, point: usize) -> f64 {
+        let coords = self.coords(point);
+        self.unit_costs
+            .iter()
+            .map(|(a, usd)| usd * self.axes[*a].values[coords[*a]].number.unwrap_or(0.0))
+            .sum()
+    }
+
+    fn check_points(&self) -> Result<(), ExperimentError> {
+        let bad = (0..self.points())
+            .into_par_iter()
+            .find_map_first(|p| self.architecture(p).err().map(|e| (p, e)));
+        match bad {
+            None => Ok(()),
+            Some((point, source)) => Err(ExperimentError::Point {
+                point,
+                settings: self.describe(point),
+                source: Box::new(source),
+            }),
+        }
+    }
+
+    /// A one-second run of the first point, warm-up skipped.
+    fn probe(&self) -> Result<crate::metrics::RunSummary, ExperimentError> {
+        let mut arch = self
+            .architecture(0)
+            .map_err(|source| ExperimentError::Point {
+                point: 0,
+                settings: self.describe(0),
+                source: Box::new(source),
+            })?;
+        arch.duration = SimDuration::from_secs(1);
+        arch.warmup = SimDuration::ZERO;
+        engine::run(&arch, self.seed_of(0, 0))
+            .map(|o| o.summary)
+            .map_err(|e| ExperimentError::Probe(e.to_string()))
+    }
+}
+
+/// The seed of replication `rep` of grid point `point` in a sweep with base seed `base`:
+///
+/// `seed = splitmix64(splitmix64(splitmix64(base) ^ point) ^ rep)`
+///
+/// SplitMix64's mixer ([`crate::sim::rng::splitmix64`]) is a bijection of 64-bit
+/// values, so for a fixed base two replications of one point never share a seed, nor do
+/// two points at one replication; neighbouring indices give unrelated seeds. The seed
+/// depends on nothing else (not the thread, the shard or the order of execution). With
+/// `common_random_numbers`, `point` is 0 for every point.
+pub fn run_seed(base: u64, point: u64, rep: u64) -> u64 {
+    use crate::sim::rng::splitmix64;
+    splitmix64(splitmix64(splitmix64(base) ^ point) ^ rep)
+}
+
+/// ` ; did you mean `X`?` when a candidate is close.
+fn hint<'a>(want: &str, candidates: impl IntoIterator<Item = &'a String>) -> String {
+    overrides::nearest(want, candidates)
+        .map(|n| format!("; did you mean `{n}`?"))
+        .unwrap_or_default()
+}
+
+/// Checks that an axis names a field of the model: setting its first value alone must
+/// give a valid model, and a path that is not written in the model gets the nearest one
+/// that is.
+fn check_axis_path(source: &Source, a: &Axis, model_paths: &[String]) -> Result<(), String> {
+    let Some(first) = a.values.first() else {
+        return Err("the axis has no values".into());
+    };
+    let sets = [(a.path.clone(), first.toml.clone())];
+    let text = overrides::apply_all(&source.model_text, &sets).map_err(|e| {
+        format!(
+            "`{}` is not a field of the model {}: {}",
+            a.path, source.model_file, e.message
+        )
+    })?;
+    let shown = format!("{} (with {} = {})", source.model_file, a.path, first.label);
+    match model::load_str(&text, &shown, &source.model_base) {
+        Ok(_) => Ok(()),
+        Err(e) if !model_paths.contains(&a.path) => {
+            let hint = hint(&a.path, model_paths.iter());
+            Err(format!(
+                "`{}` is not a field of the model {}{hint} ({e})",
+                a.path, source.model_file
+            ))
+        }
+        // An existing field with a value the model rejects: reported per point.
+        Err(_) => Ok(()),
+    }
+}

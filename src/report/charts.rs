@@ -1,0 +1,750 @@
+//! Charts, drawn once for SVG and once for PNG from the same code.
+//!
+//! Text is drawn with DejaVu Sans, embedded in the binary and registered with plotters'
+//! `ab_glyph` text renderer, so charts need no system fonts or fontconfig.
+
+use super::{slug, ChartFile, ChosenSeries, ReportError};
+use crate::experiment::slo::{is_seconds, round_sig};
+use crate::experiment::{Experiment, Op, Results, Stats, COST_ALL, COST_EXTRA};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Once;
+
+/// DejaVu Sans 2.37 (see `fonts/LICENSE-DejaVu.txt`).
+static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+const SIZE: (u32, u32) = (960, 600);
+
+/// Registers the bundled font as plotters' `sans-serif` (once per process).
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The font is a constant of the build: a failure here is caught by the tests.
+        let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
+    });
+}
+
+type Draw<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// Something that draws itself on any backend.
+trait Chart {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB>;
+}
+
+/// Draws `chart` as `dir/stem.svg` and `dir/stem.png`.
+fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<(), ReportError> {
+    register_fonts();
+    let svg = dir.join(format!("{stem}.svg"));
+    {
+        let root = SVGBackend::new(&svg, chart.size()).into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|_| root.present())
+            .map_err(|e| ReportError::Chart {
+                path: svg.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    let png = dir.join(format!("{stem}.png"));
+    {
+        let root = BitMapBackend::new(&png, chart.size()).into_drawing_area();
+        chart
+            .draw(&root)
+            .and_then(|_| root.present())
+            .map_err(|e| ReportError::Chart {
+                path: png.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
+/// Draws every chart of the report into `dir`.
+pub fn draw_all(
+    exp: &Experiment,
+    r: &Results,
+    chosen: &ChosenSeries<'_>,
+    dir: &Path,
+) -> Result<Vec<ChartFile>, ReportError> {
+    let mut out = Vec::new();
+    for (i, plot) in exp.plots.iter().enumerate() {
+        let chart = MetricChart::new(exp, r, plot);
+        if chart.series.is_empty() {
+            continue;
+        }
+        let stem = format!("fig{}-{}", i + 1, slug(&exp.metrics[plot.y]));
+        save(&chart, dir, &stem)?;
+        out.push(ChartFile {
+            stem,
+            title: plot.title.clone(),
+            kind: "metric",
+        });
+    }
+    let cost = CostChart::new(exp, r);
+    if !cost.parts.is_empty() {
+        save(&cost, dir, "cost-by-service")?;
+        out.push(ChartFile {
+            stem: "cost-by-service".into(),
+            title: "Monthly cost per grid point, by service".into(),
+            kind: "cost",
+        });
+    }
+    if let Ok(series) = chosen.series {
+        let chart = SeriesChart::new(exp, chosen.point, chosen.replication, series);
+        if !chart.panels.is_empty() {
+            save(&chart, dir, "series")?;
+            out.push(ChartFile {
+                stem: "series".into(),
+                title: chart.title.clone(),
+                kind: "series",
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Tableau's ten colours without the red, which marks objectives.
+const COLORS: [RGBColor; 9] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn color(i: usize) -> RGBAColor {
+    match COLORS.get(i) {
+        Some(c) => c.to_rgba(),
+        None => Palette99::pick(i).to_rgba(),
+    }
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().into()
+}
+
+/// Pads a data range for drawing; a flat range gets room around it.
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    if !(lo.is_finite() && hi.is_finite()) {
+        return (0.0, 1.0);
+    }
+    if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - d, hi + d);
+    }
+    let d = (hi - lo) * 0.08;
+    (lo - d, hi + d)
+}
+
+fn unit_of(metric: &str) -> &'static str {
+    if is_seconds(metric) {
+        " (s)"
+    } else if metric.starts_with("cost.") {
+        " (USD per month)"
+    } else {
+        ""
+    }
+}
+
+struct Mark {
+    x: f64,
+    low: f64,
+    mean: f64,
+    high: f64,
+}
+
+/// A metric against an axis: one line per combination of the other axes' values, with
+/// confidence bars, and the objective's threshold as a dashed line.
+struct MetricChart {
+    title: String,
+    x_desc: String,
+    y_desc: String,
+    /// Labels of a categorical horizontal axis.
+    categories: Option<Vec<String>>,
+    series: Vec<(String, Vec<Mark>)>,
+    threshold: Option<(f64, String)>,
+    log_y: bool,
+    /// Lowest value of the vertical axis (0 for metrics that are never negative).
+    floor: Option<f64>,
+}
+
+impl MetricChart {
+    fn new(exp: &Experiment, r: &Results, plot: &crate::experiment::Plot) -> Self {
+        let ax = &exp.axes[plot.x];
+        let metric = &exp.metrics[plot.y];
+        let numeric = ax.is_numeric();
+        let others: Vec<usize> = (0..exp.axes.len())
+            .filter(|i| *i != plot.x && exp.axes[*i].values.len() > 1)
+            .collect();
+        let tf = |v: f64| if plot.log_y { v.log10() } else { v };
+        // A metric that is never negative gets no bar or axis below zero.
+        let nonneg = r
+            .points
+            .iter()
+            .all(|p| p.stats[plot.y].min.is_nan() || p.stats[plot.y].min >= 0.0);
+        let mut groups: BTreeMap<Vec<usize>, Vec<Mark>> = BTreeMap::new();
+        for p in &r.points {
+            let s: &Stats = &p.stats[plot.y];
+            if !s.mean.is_finite() || (plot.log_y && s.mean <= 0.0) {
+                continue;
+            }
+            let c = exp.coords(p.point);
+            let x = if numeric {
+                ax.values[c[plot.x]].number.unwrap_or(0.0)
+            } else {
+                c[plot.x] as f64
+            };
+            let (low, high) = if s.half.is_finite() {
+                (s.low(), s.high())
+            } else {
+                (s.mean, s.mean)
+            };
+            let low = if plot.log_y && low <= 0.0 {
+                s.mean
+            } else if nonneg {
+                low.max(0.0)
+            } else {
+                low
+            };
+            groups
+                .entry(others.iter().map(|o| c[*o]).collect())
+                .or_default()
+                .push(Mark {
+                    x,
+                    low: tf(low),
+                    mean: tf(s.mean),
+                    high: tf(high),
+                });
+        }
+        let series = groups
+            .into_iter()
+            .map(|(key, mut marks)| {
+                marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+                let label = if others.is_empty() {
+                    format!("mean, {:.0}% CI", exp.confidence * 100.0)
+                } else {
+                    others
+                        .iter()
+                        .zip(&key)
+                        .map(|(o, k)| {
+                            format!(
+                                "{} = {}",
+                                exp.axes[*o].short(),
+                                exp.axes[*o].values[*k].label
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                (label, marks)
+            })
+            .collect();
+        let threshold = exp
+            .slos
+            .iter()
+            .find(|s| s.index == plot.y && s.op != Op::Eq && (!plot.log_y || s.threshold > 0.0))
+            .map(|s| (tf(s.threshold), format!("objective {}", s.text)));
+        let unit = ax.unit.map(|u| format!(" ({u})")).unwrap_or_default();
+        MetricChart {
+            title: plot.title.clone(),
+            x_desc: format!("{}{unit}", ax.path),
+            y_desc: format!(
+                "{}{}{}",
+                metric,
+                unit_of(metric),
+                if plot.log_y { ", log scale" } else { "" }
+            ),
+            categories: (!numeric).then(|| ax.values.iter().map(|v| v.label.clone()).collect()),
+            series,
+            threshold,
+            log_y: plot.log_y,
+            floor: (nonneg && !plot.log_y).then_some(0.0),
+        }
+    }
+}
+
+impl Chart for MetricChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+        root.fill(&WHITE)?;
+        let xs = self.series.iter().flat_map(|(_, m)| m.iter().map(|m| m.x));
+        let (x0, x1) = match &self.categories {
+            Some(c) => (-0.5, c.len() as f64 - 0.5),
+            None => padded(
+                xs.clone().fold(f64::INFINITY, f64::min),
+                xs.fold(f64::NEG_INFINITY, f64::max),
+            ),
+        };
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        for (_, marks) in &self.series {
+            for m in marks {
+                lo = lo.min(m.low);
+                hi = hi.max(m.high);
+            }
+        }
+        if let Some((t, _)) = &self.threshold {
+            lo = lo.min(*t);
+            hi = hi.max(*t);
+        }
+        let (y0, y1) = padded(lo, hi);
+        let y0 = self.floor.map_or(y0, |f| y0.max(f));
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, font(20))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        let categories = self.categories.clone();
+        let x_fmt = move |x: &f64| match &categories {
+            Some(c) => {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < c.len() {
+                    c[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            }
+            None => round_sig(*x),
+        };
+        let log_y = self.log_y;
+        let y_fmt = move |y: &f64| {
+            if log_y {
+                round_sig(10f64.powf(*y))
+            } else {
+                round_sig(*y)
+            }
+        };
+        // On a log scale, one label per power of ten.
+        let y_labels = if self.log_y {
+            ((y1 - y0).floor() as usize + 1).clamp(2, 12)
+        } else {
+            10
+        };
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .label_style(font(13))
+            .axis_desc_style(font(14))
+            .y_labels(y_labels)
+            .x_labels(self.categories.as_ref().map(|c| c.len() + 1).unwrap_or(10))
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (i, (label, marks)) in self.series.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(
+                    marks.iter().map(|m| (m.x, m.mean)),
+                    c.stroke_width(2),
+                ))?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart.draw_series(marks.iter().map(|m| {
+                ErrorBar::new_vertical(m.x, m.low, m.mean, m.high, c.stroke_width(1), 8)
+            }))?;
+            chart.draw_series(
+                marks
+                    .iter()
+                    .map(|m| Circle::new((m.x, m.mean), 3, c.filled())),
+            )?;
+        }
+        if let Some((t, label)) = &self.threshold {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(x0, *t), (x1, *t)],
+                    8,
+                    6,
+                    RED.stroke_width(2),
+                ))?
+                .label(label.as_str())
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(font(12))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// Mean monthly cost per point, stacked by service, with the confidence bar of the total.
+struct CostChart {
+    labels: Vec<String>,
+    x_desc: String,
+    /// (legend, mean per point).
+    parts: Vec<(String, Vec<f64>)>,
+    /// Low and high of the total per point.
+    total: Vec<(f64, f64, f64)>,
+}
+
+impl CostChart {
+    fn new(exp: &Experiment, r: &Results) -> Self {
+        let multi: Vec<usize> = (0..exp.axes.len())
+            .filter(|i| exp.axes[*i].values.len() > 1)
+            .collect();
+        let labels = r
+            .points
+            .iter()
+            .map(|p| {
+                let c = exp.coords(p.point);
+                if multi.is_empty() {
+                    format!("{}", p.point)
+                } else {
+                    multi
+                        .iter()
+                        .map(|a| exp.axes[*a].values[c[*a]].label.clone())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                }
+            })
+            .collect();
+        let x_desc = if multi.is_empty() {
+            "grid point".to_string()
+        } else {
+            format!(
+                "grid point ({})",
+                multi
+                    .iter()
+                    .map(|a| exp.axes[*a].short())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            )
+        };
+        let mut parts = Vec::new();
+        for (m, name) in exp.metrics.iter().enumerate() {
+            let legend = if let Some(s) = name.strip_prefix("cost.services.") {
+                s.to_string()
+            } else if name == COST_EXTRA {
+                "unit costs (experiment)".to_string()
+            } else {
+                continue;
+            };
+            let means: Vec<f64> = r
+                .points
+                .iter()
+                .map(|p| p.stats[m].mean)
+                .map(|x| if x.is_finite() { x } else { 0.0 })
+                .collect();
+            if means.iter().any(|x| *x != 0.0) {
+                parts.push((legend, means));
+            }
+        }
+        let total_metric = if exp.metrics.iter().any(|m| m == COST_ALL) {
+            COST_ALL
+        } else {
+            "cost.total"
+        };
+        let total = match exp.metrics.iter().position(|m| m == total_metric) {
+            Some(t) => r
+                .points
+                .iter()
+                .map(|p| {
+                    let s = p.stats[t];
+                    if s.half.is_finite() {
+                        (s.low(), s.mean, s.high())
+                    } else {
+                        (s.mean, s.mean, s.mean)
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        CostChart {
+            labels,
+            x_desc,
+            parts,
+            total,
+        }
+    }
+}
+
+impl CostChart {
+    /// Characters of the longest label.
+    fn label_len(&self) -> usize {
+        self.labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(1)
+    }
+}
+
+impl Chart for CostChart {
+    fn size(&self) -> (u32, u32) {
+        let w = self.labels.len() as u32 * 28 + 200;
+        (w.clamp(SIZE.0, 2400), SIZE.1)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+        root.fill(&WHITE)?;
+        let n = self.labels.len();
+        let mut top = 0.0f64;
+        for i in 0..n {
+            let sum: f64 = self.parts.iter().map(|(_, v)| v[i]).sum();
+            top = top.max(sum);
+            if let Some((_, _, hi)) = self.total.get(i) {
+                top = top.max(*hi);
+            }
+        }
+        let top = if top > 0.0 { top * 1.3 } else { 1.0 };
+        let mut chart = ChartBuilder::on(root)
+            .caption("Monthly cost per grid point, by service", font(20))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..top)?;
+        let labels = self.labels.clone();
+        // Label every k-th bar so that the labels (about 7 px a character) fit.
+        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
+        let per_label = self.label_len() * 7 + 12;
+        let every = (n * per_label).div_ceil(width.max(1)).max(1);
+        let x_fmt = move |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6
+                && i >= 0.0
+                && (i as usize) < labels.len()
+                && (i as usize) % every == 0
+            {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc("USD per month (mean)")
+            .label_style(font(12))
+            .axis_desc_style(font(14))
+            .x_label_style(font(11))
+            .x_labels(n + 1)
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&|y| round_sig(*y))
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        let mut base = vec![0.0f64; n];
+        for (k, (legend, means)) in self.parts.iter().enumerate() {
+            let c = color(k);
+            let bars: Vec<Rectangle<(f64, f64)>> = (0..n)
+                .map(|i| {
+                    let b = base[i];
+                    base[i] += means[i];
+                    Rectangle::new(
+                        [(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])],
+                        c.filled(),
+                    )
+                })
+                .collect();
+            chart
+                .draw_series(bars)?
+                .label(legend.as_str())
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        }
+        if !self.total.is_empty() {
+            chart
+                .draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
+                    ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
+                }))?
+                .label("total: confidence interval")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], BLACK.stroke_width(1))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font(font(12))
+            .draw()?;
+        Ok(())
+    }
+}
+
+/// (panel title, y description, [(legend, values)]).
+type Panel = (String, String, Vec<(String, Vec<f64>)>);
+
+/// The chosen run's backlog and age of the oldest message, queue by queue, over time.
+struct SeriesChart {
+    title: String,
+    minutes: bool,
+    t: Vec<f64>,
+    panels: Vec<Panel>,
+}
+
+impl SeriesChart {
+    fn new(exp: &Experiment, point: usize, rep: u32, s: &crate::metrics::TimeSeries) -> Self {
+        let horizon = s.t_s.last().copied().unwrap_or(0.0);
+        let minutes = horizon > 600.0;
+        let t = s
+            .t_s
+            .iter()
+            .map(|x| if minutes { x / 60.0 } else { *x })
+            .collect();
+        let mut panels = Vec::new();
+        for (suffix, title, desc) in [
+            (
+                ".backlog",
+                "Backlog (visible and delayed messages)",
+                "messages",
+            ),
+            (".age_of_oldest_s", "Age of the oldest message", "seconds"),
+        ] {
+            let lines: Vec<(String, Vec<f64>)> = s
+                .columns
+                .iter()
+                .filter(|c| c.starts_with("queue.") && c.ends_with(suffix))
+                .filter_map(|c| {
+                    let v = s.column(c)?;
+                    let name = c
+                        .strip_prefix("queue.")
+                        .and_then(|x| x.strip_suffix(suffix))
+                        .unwrap_or(c)
+                        .to_string();
+                    Some((name, v))
+                })
+                .collect();
+            let nonzero: Vec<(String, Vec<f64>)> = lines
+                .iter()
+                .filter(|(_, v)| v.iter().any(|x| *x != 0.0))
+                .cloned()
+                .collect();
+            let lines = if nonzero.is_empty() {
+                lines.into_iter().take(1).collect()
+            } else {
+                nonzero
+            };
+            if !lines.is_empty() {
+                panels.push((title.to_string(), desc.to_string(), lines));
+            }
+        }
+        // Busy workers against the pool's size, pool by pool.
+        let mut pools = Vec::new();
+        for col in s
+            .columns
+            .iter()
+            .filter(|c| c.starts_with("consumer.") && c.ends_with(".busy"))
+        {
+            let name = &col["consumer.".len()..col.len() - ".busy".len()];
+            if let Some(v) = s.column(col) {
+                pools.push((format!("{name}: busy"), v));
+            }
+            if let Some(v) = s.column(&format!("consumer.{name}.workers")) {
+                pools.push((format!("{name}: workers"), v));
+            }
+        }
+        if !pools.is_empty() {
+            panels.push((
+                "Workers busy and in the pool".into(),
+                "workers".into(),
+                pools,
+            ));
+        }
+        let run = point * exp.replications as usize + rep as usize;
+        let c = exp.coords(point);
+        let settings: Vec<String> = exp
+            .axes
+            .iter()
+            .zip(&c)
+            .filter(|(a, _)| a.values.len() > 1)
+            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
+            .collect();
+        let settings = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", settings.join(", "))
+        };
+        SeriesChart {
+            title: format!(
+                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
+                exp.seed_of(point, rep)
+            ),
+            minutes,
+            t,
+            panels,
+        }
+    }
+}
+
+impl Chart for SeriesChart {
+    fn size(&self) -> (u32, u32) {
+        (SIZE.0, 260 * self.panels.len() as u32 + 40)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+        root.fill(&WHITE)?;
+        // About 0.55 em a character: shrink the title until it fits.
+        let width = root.dim_in_pixel().0 as f64;
+        let size = (width / (0.58 * self.title.chars().count().max(1) as f64)).clamp(9.0, 15.0);
+        let title_style = font(size as u32);
+        let root = root.titled(&self.title, title_style)?;
+        let areas = root.split_evenly((self.panels.len(), 1));
+        let t0 = self.t.first().copied().unwrap_or(0.0);
+        let t1 = self.t.last().copied().unwrap_or(1.0).max(t0 + 1e-9);
+        let t_desc = if self.minutes {
+            "simulated time (minutes, warm-up included)"
+        } else {
+            "simulated time (s, warm-up included)"
+        };
+        for (area, (title, desc, lines)) in areas.iter().zip(&self.panels) {
+            let hi = lines
+                .iter()
+                .flat_map(|(_, v)| v.iter().copied())
+                .fold(0.0f64, f64::max);
+            let hi = if hi > 0.0 { hi * 1.08 } else { 1.0 };
+            let mut chart = ChartBuilder::on(area)
+                .caption(title.as_str(), font(15))
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(80)
+                .build_cartesian_2d(t0..t1, 0.0..hi)?;
+            chart
+                .configure_mesh()
+                .x_desc(t_desc)
+                .y_desc(desc.as_str())
+                .label_style(font(12))
+                .axis_desc_style(font(13))
+                .x_label_formatter(&|x| round_sig(*x))
+                .y_label_formatter(&|y| round_sig(*y))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()?;
+            for (i, (name, v)) in lines.iter().enumerate() {
+                let c = color(i);
+                chart
+                    .draw_series(LineSeries::new(
+                        self.t.iter().copied().zip(v.iter().copied()),
+                        c.stroke_width(1),
+                    ))?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font(font(12))
+                .draw()?;
+        }
+        Ok(())
+    }
+}

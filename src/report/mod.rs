@@ -1,0 +1,193 @@
+//! Reports: a sweep's results as CSV tables, charts (SVG and PNG, drawn with plotters and
+//! a bundled font) and `report.md`, which embeds them.
+//!
+//! The report reads results ([`Results`], computed from `runs.csv`, and the time series
+//! of one chosen run recorded by the experiment layer); it never runs a simulation.
+//! Everything it writes is a function of those inputs: no dates, no wall-clock times, no
+//! thread counts, so a sweep gives the same bytes on every machine and any number of
+//! threads.
+//!
+//! Files are written into a [`Staging`] directory and moved into place only when all of
+//! them are complete, so a failure never leaves a partial file that looks complete.
+
+mod charts;
+mod markdown;
+mod tables;
+
+use crate::experiment::{Experiment, Results};
+use crate::metrics::TimeSeries;
+use std::path::{Path, PathBuf};
+
+pub use charts::register_fonts;
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// A file could not be written. Fatal.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A chart could not be drawn. Fatal.
+    #[error("{}: cannot draw the chart: {message}", path.display())]
+    Chart {
+        /// The file.
+        path: PathBuf,
+        /// What plotters said.
+        message: String,
+    },
+}
+
+/// The time series the report draws: the run it comes from, or why it is missing.
+pub struct ChosenSeries<'a> {
+    /// Grid point of the run.
+    pub point: usize,
+    /// Replication of the run.
+    pub replication: u32,
+    /// The series, or why it could not be recorded.
+    pub series: Result<&'a TimeSeries, String>,
+}
+
+/// Writes every report file into `dir` and returns their names, in the order written:
+/// `summary.csv`, `slo.csv` and `sizing.csv` (with objectives), `series.csv`, the charts
+/// (`.svg` and `.png`), and `report.md`. `command` is the command line that reproduces
+/// the sweep.
+pub fn write_report(
+    exp: &Experiment,
+    results: &Results,
+    chosen: &ChosenSeries<'_>,
+    command: &str,
+    dir: &Path,
+) -> Result<Vec<String>, ReportError> {
+    let mut files = Vec::new();
+    tables::write_summary(exp, results, &dir.join("summary.csv"))?;
+    files.push("summary.csv".to_string());
+    if !exp.slos.is_empty() {
+        tables::write_slo(exp, results, &dir.join("slo.csv"))?;
+        tables::write_sizing(exp, results, &dir.join("sizing.csv"))?;
+        files.push("slo.csv".into());
+        files.push("sizing.csv".into());
+    }
+    if let Ok(series) = chosen.series {
+        let path = dir.join("series.csv");
+        let f = std::fs::File::create(&path).map_err(|source| ReportError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        series
+            .write_csv(std::io::BufWriter::new(f))
+            .map_err(|e| ReportError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        files.push("series.csv".into());
+    }
+    let charts = charts::draw_all(exp, results, chosen, dir)?;
+    for c in &charts {
+        files.push(format!("{}.svg", c.stem));
+        files.push(format!("{}.png", c.stem));
+    }
+    markdown::write(
+        exp,
+        results,
+        chosen,
+        &charts,
+        command,
+        &dir.join("report.md"),
+    )?;
+    files.push("report.md".into());
+    Ok(files)
+}
+
+/// A chart that was drawn: its file stem (`.svg` and `.png`) and its title.
+#[derive(Clone, Debug)]
+pub struct ChartFile {
+    /// File name without extension.
+    pub stem: String,
+    /// Title (the Markdown alt text).
+    pub title: String,
+    /// What kind of chart: `metric`, `cost` or `series`.
+    pub kind: &'static str,
+}
+
+/// A directory where outputs are written before they are moved into the output
+/// directory: `OUT/.aqueduct-partial-PID/`. [`Staging::commit`] moves every file into
+/// `OUT` (the manifest `sweep.json` last); dropping it uncommitted removes it.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates `out` (if needed) and an empty staging directory inside it.
+    pub fn new(out: &Path) -> std::io::Result<Staging> {
+        std::fs::create_dir_all(out)?;
+        let dir = out.join(format!(".aqueduct-partial-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir(&dir)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            committed: false,
+        })
+    }
+
+    /// The staging directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The output directory.
+    pub fn out(&self) -> &Path {
+        &self.out
+    }
+
+    /// Moves every staged file into the output directory: `report.md` and `sweep.json`
+    /// last, so that their presence means the rest is in place. Returns the file names.
+    pub fn commit(mut self) -> std::io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dir)?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        let rank = |n: &str| match n {
+            "report.md" => 1,
+            "sweep.json" => 2,
+            _ => 0,
+        };
+        names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+        for n in &names {
+            std::fs::rename(self.dir.join(n), self.out.join(n))?;
+        }
+        std::fs::remove_dir_all(&self.dir)?;
+        self.committed = true;
+        Ok(names)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Keeps the characters of a file name that are safe everywhere.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}

@@ -1,0 +1,181 @@
+//! The CSV tables: `summary.csv` (per point), `slo.csv` (objectives per point) and
+//! `sizing.csv` (the answer per situation).
+
+use super::ReportError;
+use crate::experiment::{Experiment, Objective, Results};
+use crate::metrics::series::fmt_value;
+use std::path::Path;
+
+/// A number for CSV: shortest round-trip form; empty when not finite.
+pub(crate) fn num(x: f64) -> String {
+    if x.is_finite() {
+        fmt_value(x)
+    } else {
+        String::new()
+    }
+}
+
+/// Suffix of the confidence half-width columns: `ci95` for 0.95, `ci99.9` for 0.999.
+pub(crate) fn ci_name(confidence: f64) -> String {
+    format!("ci{}", fmt_value((confidence * 1000.0).round() / 10.0))
+}
+
+/// The name of what the sizing search minimises.
+pub(crate) fn objective_name(exp: &Experiment) -> &str {
+    match exp.objective {
+        Objective::Metric(m) => &exp.metrics[m],
+        Objective::Axis(a) => &exp.axes[a].path,
+    }
+}
+
+fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, ReportError> {
+    csv::Writer::from_path(path).map_err(|e| io(path, e))
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+fn axis_labels(exp: &Experiment, point: usize) -> Vec<String> {
+    exp.axes
+        .iter()
+        .zip(exp.coords(point))
+        .map(|(a, i)| a.values[i].label.clone())
+        .collect()
+}
+
+/// `summary.csv`: one row per point: `point`, the axes, `runs` (succeeded), `failed`,
+/// then for every metric `M.mean`, `M.sd`, `M.min`, `M.max` and `M.ci95` (the
+/// half-width of the confidence interval of the mean).
+pub fn write_summary(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+    let mut w = writer(path)?;
+    let ci = ci_name(exp.confidence);
+    let mut h = vec!["point".to_string()];
+    h.extend(exp.axes.iter().map(|a| a.path.clone()));
+    h.push("runs".into());
+    h.push("failed".into());
+    for m in &exp.metrics {
+        for s in ["mean", "sd", "min", "max", ci.as_str()] {
+            h.push(format!("{m}.{s}"));
+        }
+    }
+    w.write_record(&h).map_err(|e| io(path, e))?;
+    for p in &r.points {
+        let mut row = vec![p.point.to_string()];
+        row.extend(axis_labels(exp, p.point));
+        row.push(p.ok.to_string());
+        row.push(p.failed.to_string());
+        for s in &p.stats {
+            for x in [s.mean, s.sd, s.min, s.max, s.half] {
+                row.push(num(x));
+            }
+        }
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}
+
+/// `slo.csv`: one row per point: `point`, the axes, then for every objective
+/// `M.bound` (the confidence bound compared), `M.margin` and `M.pass`, then `pass` (all
+/// objectives hold and no run failed), `objective` and `objective.ci95` (what the sizing
+/// search minimises, named in `report.md`).
+pub fn write_slo(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+    let mut w = writer(path)?;
+    let ci = ci_name(exp.confidence);
+    let mut h = vec!["point".to_string()];
+    h.extend(exp.axes.iter().map(|a| a.path.clone()));
+    for s in &exp.slos {
+        h.push(format!("{}.bound", s.metric));
+        h.push(format!("{}.margin", s.metric));
+        h.push(format!("{}.pass", s.metric));
+    }
+    h.extend([
+        "pass".to_string(),
+        "objective".into(),
+        format!("objective.{ci}"),
+    ]);
+    w.write_record(&h).map_err(|e| io(path, e))?;
+    for p in &r.points {
+        let mut row = vec![p.point.to_string()];
+        row.extend(axis_labels(exp, p.point));
+        for c in &p.checks {
+            row.push(num(c.bound));
+            row.push(num(c.margin));
+            row.push(c.pass.to_string());
+        }
+        row.push(p.pass.to_string());
+        row.push(num(p.objective));
+        row.push(num(p.objective_half));
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}
+
+/// `sizing.csv`: one row per situation (per combination of the `[sizing] per` axes):
+/// the point chosen (empty when none meets the objectives), every axis's value (the
+/// situation's values when nothing passes), `objective`, `objective.ci95`, every
+/// objective's `M.bound` and `M.margin`, and how many of the situation's points pass.
+pub fn write_sizing(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+    let mut w = writer(path)?;
+    let ci = ci_name(exp.confidence);
+    let mut h = vec!["point".to_string()];
+    h.extend(exp.axes.iter().map(|a| a.path.clone()));
+    h.push("objective".into());
+    h.push(format!("objective.{ci}"));
+    for s in &exp.slos {
+        h.push(format!("{}.bound", s.metric));
+        h.push(format!("{}.margin", s.metric));
+    }
+    h.extend(["passing".to_string(), "points".into()]);
+    w.write_record(&h).map_err(|e| io(path, e))?;
+    for a in &r.answers {
+        let mut row = Vec::new();
+        match a.point {
+            Some(p) => {
+                let pr = &r.points[p];
+                row.push(p.to_string());
+                row.extend(axis_labels(exp, p));
+                row.push(num(pr.objective));
+                row.push(num(pr.objective_half));
+                for c in &pr.checks {
+                    row.push(num(c.bound));
+                    row.push(num(c.margin));
+                }
+            }
+            None => {
+                row.push(String::new());
+                for (i, ax) in exp.axes.iter().enumerate() {
+                    row.push(match exp.per.iter().position(|x| *x == i) {
+                        Some(k) => ax.values[a.situation[k]].label.clone(),
+                        None => String::new(),
+                    });
+                }
+                row.push(String::new());
+                row.push(String::new());
+                for _ in &exp.slos {
+                    row.push(String::new());
+                    row.push(String::new());
+                }
+            }
+        }
+        row.push(a.passing.to_string());
+        row.push(a.points.to_string());
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_column_names() {
+        assert_eq!(ci_name(0.95), "ci95");
+        assert_eq!(ci_name(0.999), "ci99.9");
+        assert_eq!(ci_name(0.9), "ci90");
+    }
+}

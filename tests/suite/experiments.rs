@@ -1,0 +1,838 @@
+//! Experiments and reports: the library (grid, seeds, statistics, sizing) and the binary
+//! (`aqueduct sweep` and `aqueduct merge`, their outputs and their errors).
+
+use aqueduct::experiment::{run_seed, Experiment, Results, RunRecord, Source, Stats, COST_ALL};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aqueduct");
+
+/// A small model: Poisson arrivals at 20/s into one queue, two workers with exponential
+/// service of mean 50 ms (utilisation ≈ 0.5), two simulated minutes.
+const TINY: &str = r#"name = "tiny"
+duration = "2m"
+warmup = "10s"
+seed = 5
+
+[[producer]]
+name = "web"
+target = "sqs:jobs"
+load = { process = "poisson", rate_per_s = 20 }
+
+[[queue]]
+name = "jobs"
+
+[[consumer]]
+name = "workers"
+source = "sqs:jobs"
+workers = 2
+receive = { wait = "20s" }
+service_time = { dist = "exponential", mean = "50ms" }
+"#;
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("experiments")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Writes the tiny model and an experiment (whose `model` is `tiny.toml`) into `dir`;
+/// returns the experiment's path.
+fn write_experiment(dir: &Path, body: &str) -> PathBuf {
+    std::fs::write(dir.join("tiny.toml"), TINY).unwrap();
+    let p = dir.join("exp.toml");
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+fn source(dir: &Path, body: &str) -> Source {
+    Source::read(&write_experiment(dir, body)).unwrap()
+}
+
+fn aqueduct(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file of a directory (not its subdirectories): name → bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_same_files(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "{} and {} hold different files",
+        a.display(),
+        b.display()
+    );
+    for (name, bytes) in &fa {
+        assert!(
+            bytes == &fb[name],
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+const SWEEP: &str = r#"name = "tiny-sweep"
+model = "tiny.toml"
+replications = 3
+seed = 9
+metrics = ["consumer.workers.latency_s.p99", "queue.jobs.backlog_max"]
+
+[axes]
+"consumer.workers.workers" = [1, 2, 3]
+"producer.web.load.rate_per_s" = { from = 10, to = 20, step = 10 }
+
+[slo]
+"consumer.workers.latency_s.p99" = "< 500ms"
+"queue.jobs.expired" = "== 0"
+
+[sizing]
+per = ["producer.web.load.rate_per_s"]
+
+[unit_costs]
+"consumer.workers.workers" = 10
+
+[[plot]]
+y = "consumer.workers.latency_s.p99"
+x = "consumer.workers.workers"
+log_y = true
+"#;
+
+// ---------------------------------------------------------------------------------------
+// The grid
+
+#[test]
+fn axes_expand_to_a_grid_of_values_lists_and_ranges() {
+    let d = scratch("grid");
+    let body = r#"name = "grid"
+model = "tiny.toml"
+replications = 2
+[axes]
+duration = "1m"
+"consumer.workers.workers" = [1, 2, 4]
+"producer.web.load.rate_per_s" = { from = 5.0, to = 6.0, step = 0.5 }
+"queue.jobs.visibility_timeout" = { from = "20s", to = "40s", step = "10s" }
+"#;
+    let exp = Experiment::from_source(source(&d, body)).unwrap();
+    // 1 × 3 × 3 × 3 = 27 points; the first axis varies slowest.
+    assert_eq!(exp.points(), 27);
+    assert_eq!(exp.runs(), 54);
+    let labels: Vec<Vec<&str>> = exp
+        .axes
+        .iter()
+        .map(|a| a.values.iter().map(|v| v.label.as_str()).collect())
+        .collect();
+    assert_eq!(labels[0], ["1m"]);
+    assert_eq!(labels[1], ["1", "2", "4"]);
+    assert_eq!(labels[2], ["5", "5.5", "6"]);
+    assert_eq!(labels[3], ["20s", "30s", "40s"]);
+    // Point 14 = 0·27 + 1·9 + 1·3 + 2: workers 2, rate 5.5, timeout 40s.
+    assert_eq!(exp.coords(14), [0, 1, 1, 2]);
+    let arch = exp.architecture(14).unwrap();
+    assert_eq!(arch.consumers[0].workers, 2);
+    assert_eq!(arch.queues[0].visibility_timeout.as_secs_f64(), 40.0);
+    assert_eq!(arch.duration.as_secs_f64(), 60.0);
+    assert_eq!(exp.run_position(29), (14, 1));
+}
+
+#[test]
+fn an_unknown_axis_path_names_the_nearest_valid_one() {
+    let d = scratch("unknown-axis");
+    for (path, want) in [
+        ("consumer.workers.wrkers", "consumer.workers.workers"),
+        ("consumer.wrkers.workers", "consumer.workers.workers"),
+        (
+            "producer.web.load.rate_pr_s",
+            "producer.web.load.rate_per_s",
+        ),
+    ] {
+        let body = format!("name = \"x\"\nmodel = \"tiny.toml\"\n[axes]\n\"{path}\" = [1, 2]\n");
+        let e = Experiment::from_source(source(&d, &body)).unwrap_err();
+        assert!(e.is_input());
+        let msg = e.to_string();
+        assert!(msg.contains(&format!("did you mean `{want}`")), "{msg}");
+        // Placed at the line of the axis (line 4).
+        assert!(msg.contains("exp.toml:4:"), "{msg}");
+    }
+}
+
+#[test]
+fn seeds_depend_on_base_point_and_replication_only() {
+    // The documented mixer, written out.
+    fn sm(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    assert_eq!(run_seed(42, 3, 1), sm(sm(sm(42) ^ 3) ^ 1));
+    let mut seen = std::collections::HashSet::new();
+    for p in 0..100 {
+        for r in 0..10 {
+            assert!(
+                seen.insert(run_seed(42, p, r)),
+                "seed collision at {p}, {r}"
+            );
+        }
+    }
+    let d = scratch("crn");
+    let exp = Experiment::from_source(source(
+        &d,
+        "name = \"c\"\nmodel = \"tiny.toml\"\ncommon_random_numbers = true\n[axes]\n\"consumer.workers.workers\" = [1, 2]\n",
+    ))
+    .unwrap();
+    assert_eq!(exp.seed_of(0, 2), exp.seed_of(1, 2));
+    assert_ne!(exp.seed_of(0, 1), exp.seed_of(0, 2));
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics and sizing
+
+#[test]
+fn confidence_intervals_match_students_t() {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    // Five replications 1.0, 1.2, 0.9, 1.1, 1.3: mean = 5.5 / 5 = 1.1; squared deviations
+    // 0.01 + 0.01 + 0.04 + 0 + 0.04 = 0.10, sd = √(0.10 / 4) = 0.158114; t(0.975; 4) =
+    // 2.776445 (tables); half-width = 2.776445 × 0.158114 / √5 = 0.196324.
+    let s = Stats::of(&[1.0, 1.2, 0.9, 1.1, 1.3], 0.95);
+    let t = StudentsT::new(0.0, 1.0, 4.0).unwrap().inverse_cdf(0.975);
+    assert!((t - 2.776_445).abs() < 1e-6, "{t}");
+    assert!((s.mean - 1.1).abs() < 1e-12);
+    assert!((s.sd - 0.158_114).abs() < 1e-6);
+    assert!((s.half - 0.196_324).abs() < 1e-6, "{}", s.half);
+    assert!((s.half - t * s.sd / 5f64.sqrt()).abs() < 1e-12);
+    // 99%: t(0.995; 4) = 4.604095; half = 4.604095 × 0.158114 / √5 = 0.325559.
+    assert!((Stats::of(&[1.0, 1.2, 0.9, 1.1, 1.3], 0.99).half - 0.325_559).abs() < 1e-6);
+}
+
+#[test]
+fn sizing_picks_the_cheapest_point_that_holds_at_the_upper_bound() {
+    let d = scratch("sizing");
+    let exp = Experiment::from_source(source(&d, SWEEP)).unwrap();
+    // Columns: latency p99, backlog_max, expired, cost.all, cost.total, sqs, extra...
+    let lat = exp
+        .metrics
+        .iter()
+        .position(|m| m == "consumer.workers.latency_s.p99")
+        .unwrap();
+    let expired = exp
+        .metrics
+        .iter()
+        .position(|m| m == "queue.jobs.expired")
+        .unwrap();
+    let all = exp.metrics.iter().position(|m| m == COST_ALL).unwrap();
+    // Points (workers, rate): 0 (1,10) 1 (1,20) 2 (2,10) 3 (2,20) 4 (3,10) 5 (3,20).
+    // Hand-made replications of the p99 latency (s) and the cost:
+    //   p0: 0.40 0.40 0.40 → CI [0.40, 0.40]: passes, cost 10  ← cheapest at rate 10
+    //   p1: 0.90 ...       → fails
+    //   p2: 0.30 ...       → passes, cost 20
+    //   p3: 0.40 0.45 0.50 → mean 0.45, sd 0.05, half = 4.302653 × 0.05 / √3 = 0.124207,
+    //                        upper 0.574207 > 0.5: fails although its mean passes
+    //   p4: 0.20 ...       → passes, cost 30
+    //   p5: 0.30 0.35 0.40 → mean 0.35, upper 0.474207 < 0.5: passes, cost 30
+    //                        ← the answer at rate 20, margin 0.5 − 0.474207 = 0.025793
+    let lats = [
+        [0.4; 3],
+        [0.9; 3],
+        [0.3; 3],
+        [0.4, 0.45, 0.5],
+        [0.2; 3],
+        [0.3, 0.35, 0.4],
+    ];
+    let costs = [10.0, 10.0, 20.0, 20.0, 30.0, 30.0];
+    let mut records = Vec::new();
+    for p in 0..6 {
+        for r in 0..3u32 {
+            let mut values = vec![Some(0.0); exp.metrics.len()];
+            values[lat] = Some(lats[p][r as usize]);
+            values[expired] = Some(0.0);
+            values[all] = Some(costs[p]);
+            records.push(RunRecord {
+                run: p * 3 + r as usize,
+                point: p,
+                replication: r,
+                seed: exp.seed_of(p, r),
+                values,
+                error: None,
+            });
+        }
+    }
+    let res = Results::from_records(&exp, records.clone()).unwrap();
+    let pass: Vec<bool> = res.points.iter().map(|p| p.pass).collect();
+    assert_eq!(pass, [true, false, true, false, true, true]);
+    let answers: Vec<Option<usize>> = res.answers.iter().map(|a| a.point).collect();
+    assert_eq!(answers, [Some(0), Some(5)]);
+    let c = res.points[5].checks[0];
+    assert!((c.bound - 0.474_207).abs() < 1e-6, "{}", c.bound);
+    assert!((c.margin - 0.025_793).abs() < 1e-6, "{}", c.margin);
+    assert_eq!(res.chosen, (5, 0));
+
+    // A failed run disqualifies its point: fail a replication of point 0; at rate 10 the
+    // answer moves to point 2 (cost 20).
+    records[1].error = Some("boom".into());
+    records[1].values = vec![None; exp.metrics.len()];
+    let res = Results::from_records(&exp, records).unwrap();
+    assert_eq!(res.answers[0].point, Some(2));
+    assert_eq!((res.failed, res.points[0].failed), (1, 1));
+}
+
+#[test]
+fn sizing_finds_the_pool_that_keeps_up_with_the_load() {
+    // Arrivals at 5/s; each message takes exactly 1 s. A pool of c workers serves c/s, so
+    // pools of 2 and 4 fall behind (their backlog, and with it the latency, grows for the
+    // whole run: minutes), while 8 and 16 keep up with ρ = 5/8 and 5/16 and latency near
+    // the 1 s of service. The cheapest pool with p99 < 3 s is therefore 8.
+    let d = scratch("sizing-engine");
+    let model = r#"name = "dq"
+duration = "10m"
+warmup = "1m"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 5 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "c"
+source = "sqs:q"
+workers = 1
+receive = { max_messages = 1, wait = "20s" }
+service_time = "1s"
+"#;
+    std::fs::write(d.join("dq.toml"), model).unwrap();
+    let exp_path = d.join("dq-exp.toml");
+    std::fs::write(
+        &exp_path,
+        r#"name = "dq"
+model = "dq.toml"
+replications = 2
+[axes]
+"consumer.c.workers" = [2, 4, 8, 16]
+[slo]
+"consumer.c.latency_s.p99" = "< 3s"
+[sizing]
+minimize = "consumer.c.workers"
+"#,
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["sweep", "dq-exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sizing = std::fs::read_to_string(d.join("out/sizing.csv")).unwrap();
+    let row: Vec<&str> = sizing.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[..2], ["2", "8"], "{sizing}");
+}
+
+#[test]
+fn the_library_sweep_writes_the_same_rows_with_any_thread_count() {
+    use aqueduct::experiment::{sweep, RunsWriter, Shard, SweepOptions};
+    let d = scratch("library-sweep");
+    let exp = Experiment::from_source(source(&d, SWEEP)).unwrap();
+    let rows = |threads: usize, shard: Shard| -> (Vec<u8>, Vec<usize>) {
+        let mut w = RunsWriter::new(&exp, Vec::new()).unwrap();
+        let order = std::sync::Mutex::new(Vec::new());
+        let tally = sweep(&exp, &SweepOptions { threads, shard }, &mut w, &|r| {
+            order.lock().unwrap().push(r.run)
+        })
+        .unwrap();
+        assert_eq!(tally.failed, 0);
+        (w.finish().unwrap(), order.into_inner().unwrap())
+    };
+    let (one, order) = rows(1, Shard::ALL);
+    // Rows come out in run order, whatever finishes first.
+    assert_eq!(order, (0..18).collect::<Vec<_>>());
+    for threads in [2, 3, 8] {
+        assert!(rows(threads, Shard::ALL).0 == one, "{threads} threads");
+    }
+    // Shard 2 of 4 holds runs 1, 5, 9, 13, 17.
+    let (_, order) = rows(2, Shard { index: 2, count: 4 });
+    assert_eq!(order, [1, 5, 9, 13, 17]);
+}
+
+// ---------------------------------------------------------------------------------------
+// The binary: outputs, determinism, shards
+
+#[test]
+fn thread_count_changes_no_byte() {
+    let d = scratch("threads");
+    write_experiment(&d, SWEEP);
+    // Two working directories with the same relative paths, so that even the command
+    // line written in report.md is the same.
+    for (sub, threads) in [("t1", "1"), ("t2", "2")] {
+        let w = d.join(sub);
+        std::fs::create_dir_all(&w).unwrap();
+        std::fs::copy(d.join("tiny.toml"), w.join("tiny.toml")).unwrap();
+        std::fs::copy(d.join("exp.toml"), w.join("exp.toml")).unwrap();
+        let o = aqueduct(
+            &w,
+            &["sweep", "exp.toml", "--threads", threads, "--out", "out"],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(&format!("on {threads} thread")), "{out}");
+    }
+    assert_same_files(&d.join("t1/out"), &d.join("t2/out"));
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep() {
+    let d = scratch("shards");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(
+        &d,
+        &["sweep", "exp.toml", "--out", "whole", "--threads", "2"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for k in 1..=3 {
+        let o = aqueduct(
+            &d,
+            &[
+                "sweep",
+                "exp.toml",
+                "--shard",
+                &format!("{k}/3"),
+                "--out",
+                &format!("s{k}"),
+                "--threads",
+                "1",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        // A shard holds its rows and its manifest only: 18 runs, shard k holds runs ≡ k−1 (mod 3).
+        let rows = std::fs::read_to_string(d.join(format!("s{k}/runs.csv"))).unwrap();
+        assert_eq!(rows.lines().count(), 1 + 6);
+        assert!(!d.join(format!("s{k}/report.md")).exists());
+    }
+    // Shards in any order; the merged output goes where the unsharded one went.
+    std::fs::rename(d.join("whole"), d.join("whole-ref")).unwrap();
+    let o = aqueduct(&d, &["merge", "s3", "s1", "s2", "--out", "whole"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_files(&d.join("whole-ref"), &d.join("whole"));
+
+    // A missing shard, or a shard given twice, is bad input.
+    let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "m2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("shard(s) 3/3"), "{}", stderr(&o));
+    assert!(!d.join("m2/report.md").exists());
+    let o = aqueduct(&d, &["merge", "s1", "s2", "s2", "--out", "m3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("given twice"), "{}", stderr(&o));
+}
+
+/// The Markdown link and image targets of `md`.
+fn links(md: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = md;
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        if let Some(j) = rest.find(')') {
+            out.push(rest[..j].to_string());
+            rest = &rest[j..];
+        }
+    }
+    out
+}
+
+#[test]
+fn every_report_file_exists_and_parses() {
+    let d = scratch("report");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("out");
+    let exp = Experiment::load(&d.join("exp.toml")).unwrap();
+
+    // CSV files: header + one row per run / point / situation, every row the same width.
+    for (file, rows) in [
+        ("runs.csv", exp.runs()),
+        ("summary.csv", exp.points()),
+        ("slo.csv", exp.points()),
+        ("sizing.csv", 2),
+    ] {
+        let mut rd = csv::Reader::from_path(out.join(file)).unwrap();
+        let width = rd.headers().unwrap().len();
+        let recs: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+        assert_eq!(recs.len(), rows, "{file}");
+        assert!(recs.iter().all(|r| r.len() == width), "{file}");
+    }
+    // summary.csv agrees with runs.csv: the mean and CI of point 4's p99 latency.
+    let mut rd = csv::Reader::from_path(out.join("runs.csv")).unwrap();
+    let h = rd.headers().unwrap().clone();
+    let col = h
+        .iter()
+        .position(|c| c == "consumer.workers.latency_s.p99")
+        .unwrap();
+    let xs: Vec<f64> = rd
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[1] == "4")
+        .map(|r| r[col].parse().unwrap())
+        .collect();
+    assert_eq!(xs.len(), 3);
+    let s = Stats::of(&xs, 0.95);
+    let mut rd = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    let h = rd.headers().unwrap().clone();
+    let row = rd.records().nth(4).unwrap().unwrap();
+    let get = |name: &str| -> f64 {
+        row[h.iter().position(|c| c == name).unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(get("consumer.workers.latency_s.p99.mean"), s.mean);
+    assert_eq!(get("consumer.workers.latency_s.p99.ci95"), s.half);
+
+    // PNG charts decode to the size drawn; SVG charts are whole documents.
+    let mut pngs = 0;
+    for (name, bytes) in files(&out) {
+        if name.ends_with(".png") {
+            let dec = png::Decoder::new(std::io::Cursor::new(bytes));
+            let mut reader = dec.read_info().unwrap();
+            let mut buf = vec![0; reader.output_buffer_size()];
+            let info = reader.next_frame(&mut buf).unwrap();
+            assert!(info.width >= 960 && info.height >= 300, "{name}");
+            // Not blank: some pixels are not white.
+            assert!(buf.iter().any(|b| *b < 200), "{name} is blank");
+            pngs += 1;
+            let svg = std::fs::read_to_string(out.join(name.replace(".png", ".svg"))).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{name}"
+            );
+            assert!(svg.contains("<text"), "{name} has no text");
+        }
+    }
+    // One metric chart, the cost chart, the time series.
+    assert_eq!(pngs, 3);
+
+    // report.md: every link resolves; it names the answer and the command.
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let targets = links(&md);
+    assert!(targets.len() >= 10, "{targets:?}");
+    for t in &targets {
+        assert!(out.join(t).is_file(), "report.md links to missing {t}");
+    }
+    assert!(md.contains("aqueduct sweep exp.toml --out out"), "{md}");
+    assert!(md.contains("## Answer"));
+    // The manifest is complete and nothing partial is left.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(manifest["runs"], 18);
+    assert!(files(&out).keys().all(|n| !n.contains("partial")));
+    assert_eq!(
+        std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_type().unwrap().is_dir())
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn a_failed_run_is_reported_and_the_sweep_goes_on() {
+    // The second price table does not exist: every run of point 1 fails when it prices
+    // its bill; point 0 runs normally.
+    let d = scratch("failed-run");
+    write_experiment(
+        &d,
+        r#"name = "f"
+model = "tiny.toml"
+replications = 2
+[axes]
+prices = ["aws-us-east-1", "no-such-table.toml"]
+"#,
+    );
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("run 2 (point 1"), "{err}");
+    assert!(err.contains("2 of 4 runs failed"), "{err}");
+    let runs = std::fs::read_to_string(d.join("out/runs.csv")).unwrap();
+    let lines: Vec<&str> = runs.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].ends_with(','), "run 0 succeeded: {}", lines[1]);
+    assert!(lines[3].contains("no-such-table.toml"), "{}", lines[3]);
+    let md = std::fs::read_to_string(d.join("out/report.md")).unwrap();
+    assert!(md.contains("## Failed runs"), "{md}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad input: exit code 2, a clear message, no output that looks complete
+
+fn bad_input(name: &str, body: &str, extra: &[&str], expect: &str) {
+    let d = scratch(name);
+    write_experiment(&d, body);
+    let mut args = vec!["sweep", "exp.toml", "--out", "out"];
+    args.extend_from_slice(extra);
+    let o = aqueduct(&d, &args);
+    assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(expect),
+        "{name}: expected `{expect}` in: {err}"
+    );
+    assert!(!d.join("out").exists(), "{name}: left an output directory");
+}
+
+#[test]
+fn bad_input_exits_with_2_and_writes_nothing() {
+    let head = "name = \"bad\"\nmodel = \"tiny.toml\"\nreplications = 2\n";
+    bad_input(
+        "axis-path",
+        &format!("{head}[axes]\n\"consumer.workers.wokers\" = [1, 2]\n"),
+        &[],
+        "did you mean `consumer.workers.workers`",
+    );
+    bad_input(
+        "slo-metric",
+        &format!("{head}[axes]\n\"consumer.workers.workers\" = [1, 2]\n[slo]\n\"consumer.workers.latncy_s.p99\" = \"< 1s\"\n"),
+        &[],
+        "did you mean `consumer.workers.latency_s.p99`",
+    );
+    bad_input(
+        "step-zero",
+        &format!("{head}[axes]\n\"consumer.workers.workers\" = {{ from = 1, to = 4, step = 0 }}\n"),
+        &[],
+        "exp.toml:5",
+    );
+    bad_input(
+        "wrong-sign",
+        &format!("{head}[axes]\n\"consumer.workers.workers\" = {{ from = 4, to = 1, step = 1 }}\n"),
+        &[],
+        "wrong sign",
+    );
+    bad_input(
+        "shard",
+        &format!("{head}[axes]\n\"consumer.workers.workers\" = [1, 2]\n"),
+        &["--shard", "3/2"],
+        "--shard 3/2: K must be between 1 and N = 2",
+    );
+    bad_input(
+        "point-invalid",
+        &format!("{head}[axes]\n\"consumer.workers.failure_probability\" = [0.1, 1.5]\n"),
+        &[],
+        "grid point 1",
+    );
+    bad_input(
+        "unquoted-path",
+        &format!("{head}[axes]\nconsumer.workers.workers = [1, 2]\n"),
+        &[],
+        "needs quotes",
+    );
+    bad_input(
+        "unknown-field",
+        &format!("{head}replication = 3\n"),
+        &[],
+        "unknown field `replication`",
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The bundled experiments and the distribution script
+
+/// Rewrites a bundled experiment into a test-sized one in `dir`: an absolute model path,
+/// 2 replications, a few minutes of simulated time, and shorter axes.
+fn test_sized(name: &str, dir: &Path, axes: &[(&str, &str)]) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("experiments").join(name)).unwrap();
+    let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+    let model = doc["model"].as_str().unwrap().to_string();
+    let model = root.join("experiments").join(model);
+    doc["model"] = toml_edit::value(model.display().to_string());
+    doc["replications"] = toml_edit::value(2);
+    for (k, v) in axes {
+        doc["axes"][*k] = toml_edit::Item::Value(v.parse().unwrap());
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, doc.to_string()).unwrap();
+    p
+}
+
+#[test]
+fn bundled_experiments_run_and_answer() {
+    let d = scratch("bundled");
+    let wl = test_sized(
+        "workers-load.toml",
+        &d,
+        &[
+            ("duration", "\"4m\""),
+            ("warmup", "\"30s\""),
+            ("producer.web.load.first_burst_at", "\"2m\""),
+            ("producer.web.load.burst_per_s", "[1000]"),
+            ("consumer.order-workers.workers", "[40, 160]"),
+        ],
+    );
+    let o = aqueduct(
+        &d,
+        &["sweep", wl.to_str().unwrap(), "--out", "wl", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("wl/report.md").is_file());
+    // 40 workers serve about 40 / 0.14 s ≈ 290 orders/s: a burst of 1,000/s for 30 s leaves
+    // a backlog of some 21,000 orders, minutes of waiting. 160 workers (≈ 1,150/s) keep up:
+    // the answer is point 1.
+    let sizing = std::fs::read_to_string(d.join("wl/sizing.csv")).unwrap();
+    assert!(sizing.lines().nth(1).unwrap().starts_with("1,"), "{sizing}");
+
+    let vt = test_sized(
+        "visibility-timeout.toml",
+        &d,
+        &[
+            ("duration", "\"20m\""),
+            ("consumer.report-workers.service_time.p99", "[\"60s\"]"),
+            (
+                "queue.report-jobs.visibility_timeout",
+                "[\"15s\", \"120s\"]",
+            ),
+        ],
+    );
+    let o = aqueduct(
+        &d,
+        &["sweep", vt.to_str().unwrap(), "--out", "vt", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(d.join("vt/summary.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(summary.as_bytes());
+    let h = rd.headers().unwrap().clone();
+    let dup = h
+        .iter()
+        .position(|c| c == "consumer.report-workers.duplicates.mean")
+        .unwrap();
+    let rows: Vec<f64> = rd
+        .records()
+        .map(|r| r.unwrap()[dup].parse().unwrap())
+        .collect();
+    // A 15 s timeout on jobs whose p99 is 60 s duplicates far more than a 120 s one.
+    assert!(rows[0] > 10.0 * rows[1].max(1.0), "{rows:?}");
+}
+
+#[test]
+fn the_distribution_script_shards_and_merges() {
+    let d = scratch("distributed");
+    write_experiment(&d, SWEEP);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("experiments/distributed.sh");
+    // Stand-ins for GNU parallel and Slurm's sbatch that run the jobs one after another.
+    let bin = d.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake_parallel = r#"#!/usr/bin/env bash
+# Fake GNU parallel: `parallel [OPTIONS] COMMAND ::: ARGS...` runs COMMAND with {} replaced,
+# one argument after the other. Options end at the first word that is not one.
+while [[ $# -gt 0 && "$1" == -* ]]; do
+  case "$1" in --jobs|-j|--halt|--joblog|--sshloginfile|-S) shift 2 ;; *) shift ;; esac
+done
+cmd=()
+while [[ $# -gt 0 && "$1" != ":::" ]]; do cmd+=("$1"); shift; done
+shift
+for arg in "$@"; do
+  c=("${cmd[@]//\{\}/$arg}")
+  "${c[@]}" || exit 1
+done
+"#;
+    let fake_sbatch = r#"#!/usr/bin/env bash
+# Fake sbatch: runs an array job's script once per index, then prints a job id.
+array=""; script=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --array=*) array="${1#--array=}"; shift ;;
+    --dependency=*|--job-name=*|--output=*|--parsable) shift ;;
+    *) script="$1"; shift; break ;;
+  esac
+done
+if [[ -n "$array" ]]; then
+  lo="${array%-*}"; hi="${array#*-}"
+  for ((i = lo; i <= hi; i++)); do SLURM_ARRAY_TASK_ID=$i bash "$script" "$@" || exit 1; done
+else
+  bash "$script" "$@" || exit 1
+fi
+echo 4242
+"#;
+    for (name, text) in [("parallel", fake_parallel), ("sbatch", fake_sbatch)] {
+        let p = bin.join(name);
+        std::fs::write(&p, text).unwrap();
+        Command::new("chmod").arg("+x").arg(&p).status().unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let reference = aqueduct(&d, &["sweep", "exp.toml", "--out", "ref", "--quiet"]);
+    assert!(reference.status.success());
+    for mode in ["parallel", "slurm"] {
+        let out = format!("out-{mode}");
+        let o = Command::new("bash")
+            .arg(&script)
+            .args([mode, "exp.toml", "3", &out])
+            .env("AQUEDUCT", BIN)
+            .env("PATH", &path)
+            .current_dir(&d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{mode}: {}\n{}",
+            stderr(&o),
+            String::from_utf8_lossy(&o.stdout)
+        );
+        for f in ["runs.csv", "summary.csv", "slo.csv", "sizing.csv"] {
+            assert_eq!(
+                std::fs::read(d.join(&out).join(f)).unwrap(),
+                std::fs::read(d.join("ref").join(f)).unwrap(),
+                "{mode}: {f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn committed_reports_come_from_the_bundled_files() {
+    // The reports under reports/ are regenerated by experiments/regenerate.sh; their
+    // manifests hold the experiment and model texts they were computed from, which must be
+    // today's files.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["workers-load", "visibility-timeout"] {
+        let dir = root.join("reports").join(name);
+        let m = aqueduct::experiment::Manifest::read(&dir).unwrap();
+        let exp =
+            std::fs::read_to_string(root.join("experiments").join(format!("{name}.toml"))).unwrap();
+        let model = std::fs::read_to_string(root.join(&m.source.model_file)).unwrap();
+        assert!(
+            m.source.text == exp && m.source.model_text == model,
+            "reports/{name} is stale: run experiments/regenerate.sh"
+        );
+        let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+        for t in links(&md) {
+            assert!(
+                dir.join(&t).is_file(),
+                "reports/{name}/report.md links to missing {t}"
+            );
+        }
+    }
+}
