@@ -396,5 +396,21 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, 200);
+        // Control: a standard topic's subscription lets later messages overtake.
+        let mut sp = spec(false);
+        sp.latency = DurationDist(crate::load::Dist::uniform(0.0, 1e9).expect("valid"));
+        let mut s = SnsSubscription::new(sp, stream(4, "s"));
+        for i in 0..200u32 {
+            s.start(SimTime(i as u64 * 1_000_000), i, 1);
+        }
+        let mut overtakes = 0;
+        let mut last = 0u32;
+        while let Some((slot, _)) = s.pop_due(SimTime::MAX) {
+            if slot < last {
+                overtakes += 1;
+            }
+            last = last.max(slot);
+        }
+        assert!(overtakes > 50, "{overtakes}");
     }
 }
