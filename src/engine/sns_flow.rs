@@ -370,8 +370,12 @@ impl Engine<'_> {
         let si = s as usize;
         let reserved = raw_attempt & RESERVED != 0;
         let attempt = raw_attempt & !RESERVED;
-        let group = group_of(self.msgs.get(slot));
         let sub = &mut self.sns.subs[si];
+        let group = if sub.spec.fifo {
+            group_of(self.msgs.get(slot))
+        } else {
+            0
+        };
         if sub.hold_if_blocked(group, slot, attempt) {
             return;
         }
@@ -453,22 +457,45 @@ impl Engine<'_> {
     }
 
     /// A failed attempt: schedule the next one by the policy, or give up.
+    ///
+    /// Retries that would fall inside a window where the endpoint is certainly down
+    /// (an outage with probability 1) are not scheduled one by one: they would fail
+    /// without drawing anything, so they are counted here (attempts, retries, failures,
+    /// each delay drawn with its jitter as it would have been) and only the first retry
+    /// that may succeed, or the last one of the policy, is scheduled. A long outage then
+    /// costs one pending entry per message instead of one per retry. (Not with
+    /// `max_receives_per_second`, whose slots every attempt takes.)
     fn failed_attempt(&mut self, s: u32, slot: u32, attempt: u32, group: u64) {
         let now = self.now;
         let sub = &mut self.sns.subs[s as usize];
+        let topic = &mut self.sns.topics[sub.spec.topic as usize].stats;
         sub.stats.failures += 1;
-        self.sns.topics[sub.spec.topic as usize]
-            .stats
-            .delivery_failures += 1;
-        match sub.retry_delay(attempt) {
-            Some(d) => {
-                sub.block(group, slot);
-                sub.push(now + d, slot, attempt + 1);
-            }
-            None => {
+        topic.delivery_failures += 1;
+        let skip = sub.spec.max_receives_per_second.is_none();
+        let mut at = now;
+        let mut a = attempt;
+        loop {
+            let Some(d) = sub.retry_delay(a) else {
                 self.give_up(s, slot);
                 self.fifo_release(s, slot, group);
+                return;
+            };
+            let next = at + d;
+            let more = sub.spec.policy.delay_after(a as u64 + 1).is_some();
+            if skip && more && sub.certainly_down(next) {
+                // Attempt a + 1 at `next` fails for sure: count it and draw the next delay.
+                a += 1;
+                at = next;
+                sub.stats.attempts += 1;
+                sub.stats.retries += 1;
+                sub.stats.failures += 1;
+                topic.retries += 1;
+                topic.delivery_failures += 1;
+                continue;
             }
+            sub.block(group, slot);
+            sub.push(next, slot, a + 1);
+            return;
         }
     }
 

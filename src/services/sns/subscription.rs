@@ -196,6 +196,14 @@ impl SnsSubscription {
         p >= 1.0 || (p > 0.0 && self.rng.random::<f64>() < p)
     }
 
+    /// True when an attempt at `t` fails for sure (an outage window of probability 1).
+    pub fn certainly_down(&self, t: SimTime) -> bool {
+        self.spec
+            .outages
+            .iter()
+            .any(|(from, until, p)| t >= *from && t < *until && *p >= 1.0)
+    }
+
     /// `max_receives_per_second`: `None` if an attempt may go now (and takes the slot),
     /// else the time of the slot reserved for it.
     pub fn throttle(&mut self, now: SimTime) -> Option<SimTime> {
