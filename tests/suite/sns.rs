@@ -1043,3 +1043,125 @@ fn delivery_policies_outside_aws_limits() {
         &["only a FIFO topic can deliver to it"],
     );
 }
+
+#[test]
+fn email_outage_is_retried_by_the_customer_managed_policy() {
+    // An email endpoint down on [0, 15 min); one message every 10 s for an hour. The
+    // customer-managed policy (no immediate retries; 2 at 10 s; 10 from 10 s to 600 s; 38
+    // at 600 s) reaches past 15 minutes for every message, each after the attempts the
+    // documented schedule needs.
+    let src = r#"
+name = "email-down"
+duration = "3600s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "constant", rate_per_s = 0.1 }
+[[topic]]
+name = "t"
+delivery_latency = "0ms"
+[[subscription]]
+name = "mail"
+topic = "t"
+endpoint = "email:ops"
+outages = [{ from = "0s", for = "15m" }]
+jitter = 0
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let policy = Protocol::Email.default_policy(&SnsLimits::default());
+    let delays: Vec<f64> = (1..=50)
+        .map(|a| {
+            policy
+                .delay_after(a)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let mut want = 0u64;
+    for k in 0..=360u64 {
+        want += attempts_until(k as f64 * 10.0, 900.0, &delays).expect("within the policy");
+    }
+    assert_eq!(metric(&out, "subscription.mail.deliveries"), 361.0);
+    assert_eq!(metric(&out, "subscription.mail.attempts"), want as f64);
+    assert_eq!(metric(&out, "topic.t.deliveries_by_protocol.email"), 361.0);
+}
+
+#[test]
+fn max_receives_per_second_spaces_http_deliveries() {
+    // 10 msg/s offered to an endpoint that takes 4/s: deliveries are spaced 250 ms apart,
+    // so over 60 s at most 4·60 + 1 = 241 get through and the rest wait their turn
+    // (pending, in transit), none lost.
+    let src = r#"
+name = "throttle"
+duration = "60s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "constant", rate_per_s = 10 }
+[[topic]]
+name = "t"
+delivery_latency = "0ms"
+[[subscription]]
+name = "h"
+topic = "t"
+endpoint = "http:slow"
+delivery_policy = { max_receives_per_second = 4 }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let delivered = metric(&out, "subscription.h.deliveries");
+    assert!((240.0..=241.0).contains(&delivered), "{delivered}");
+    assert_eq!(
+        metric(&out, "subscription.h.pending"),
+        metric(&out, "topic.t.published") - delivered
+    );
+    assert!(metric(&out, "subscription.h.throttled") > 300.0);
+    assert_eq!(out.summary.accounting.in_transit as f64, 601.0 - delivered);
+}
+
+#[test]
+fn a_queue_refusing_a_large_message_is_a_client_error_without_retries() {
+    // The queue takes at most 2 KiB; 2 KiB messages plus the 1 KiB envelope do not fit.
+    // SNS does not retry client errors: each message goes to the subscription's
+    // dead-letter queue after one attempt.
+    let src = r#"
+name = "client-error"
+duration = "60s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "constant", rate_per_s = 1 }
+size = "2KB"
+[[topic]]
+name = "t"
+delivery_latency = "0ms"
+[[subscription]]
+name = "s"
+topic = "t"
+endpoint = "sqs:small"
+dead_letter = "sqs:dlq"
+[[queue]]
+name = "small"
+max_message_size = "2KiB"
+[[queue]]
+name = "dlq"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let n = metric(&out, "topic.t.published");
+    assert_eq!(metric(&out, "subscription.s.client_errors"), n);
+    assert_eq!(metric(&out, "subscription.s.attempts"), n);
+    assert_eq!(metric(&out, "subscription.s.dead_lettered"), n);
+    assert_eq!(metric(&out, "queue.dlq.backlog"), n);
+    assert_eq!(metric(&out, "queue.small.rejected_too_large"), n);
+    // The model warns that such messages cannot fit.
+    assert!(out
+        .summary
+        .warnings
+        .iter()
+        .any(|w| w.contains("larger ones fail")));
+}
