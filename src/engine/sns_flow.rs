@@ -413,7 +413,13 @@ impl Engine<'_> {
                 self.queues[qi].stats.send_calls += 1;
                 match self.queues[qi].send(now, slot, SimDuration::ZERO, &mut self.msgs) {
                     Ok(()) => {
-                        self.delivered(s, attempt, delivered_size as u64, now - published);
+                        self.delivered(
+                            s,
+                            attempt,
+                            delivered_size as u64,
+                            size as u64,
+                            now - published,
+                        );
                         self.feed_waiters(q);
                     }
                     Err(SendError::TooLarge) | Err(SendError::Throttled) => {
@@ -428,20 +434,33 @@ impl Engine<'_> {
                     self.sns.subs[si].stats.client_errors += 1;
                     self.give_up(s, slot);
                 } else {
-                    self.delivered(s, attempt, delivered_size as u64, now - published);
+                    self.delivered(
+                        s,
+                        attempt,
+                        delivered_size as u64,
+                        size as u64,
+                        now - published,
+                    );
                     self.async_accept(l, slot);
                 }
             }
             Endpoint::Sink(_) => {
-                self.delivered(s, attempt, delivered_size as u64, now - published);
+                self.delivered(
+                    s,
+                    attempt,
+                    delivered_size as u64,
+                    size as u64,
+                    now - published,
+                );
                 self.msgs.exit(slot, Exit::Processed);
             }
         }
         self.fifo_release(s, slot, group);
     }
 
-    /// Counts a successful delivery.
-    fn delivered(&mut self, s: u32, attempt: u32, bytes: u64, latency: SimDuration) {
+    /// Counts a successful delivery of `bytes` (the envelope included) carrying a
+    /// `payload` of the published size.
+    fn delivered(&mut self, s: u32, attempt: u32, bytes: u64, payload: u64, latency: SimDuration) {
         let sub = &mut self.sns.subs[s as usize];
         sub.finish();
         let st = &mut sub.stats;
@@ -452,7 +471,7 @@ impl Engine<'_> {
         let k = protocol_index(sub.spec.protocol);
         let topic = &mut self.sns.topics[sub.spec.topic as usize].stats;
         topic.deliveries[k] += 1;
-        topic.delivered_bytes[k] += bytes;
+        topic.delivered_bytes[k] += payload;
         topic.latency.record(latency);
     }
 

@@ -793,6 +793,26 @@ name = "q"
     assert!((sns - want).abs() < 1e-6, "{sns} vs {want}");
     assert_eq!(out.usage.sns.len(), 1);
     assert_eq!(out.usage.sns[0].publish_requests, 6001);
+
+    // The same load on a FIFO topic with one SQS subscription: publishes at $0.30/M plus
+    // $0.017/GB of payload, deliveries at $0.01/M plus $0.001/GB (the payload, without the
+    // envelope the non-raw delivery adds). 6,001 × 1 KiB = 6,001 / 2^20 GB per window.
+    let fifo = src
+        .replace("name = \"t\"\n", "name = \"t.fifo\"\nkind = \"fifo\"\n")
+        .replace("sns:t", "sns:t.fifo")
+        .replace("topic = \"t\"\nendpoint = \"http:h\"\n[[subscription]]\n", "")
+        .replace("topic = \"t\"", "topic = \"t.fifo\"")
+        .replace(
+            "load = { process = \"constant\", rate_per_s = 10 }",
+            "load = { process = \"constant\", rate_per_s = 10 }\ngroup = { dist = \"uniform\", keys = 4 }",
+        );
+    let out = run(&fifo, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "topic.t.fifo.deliveries"), 6001.0);
+    let gb = scaled * 1024.0 / (1u64 << 30) as f64;
+    let want = scaled * 0.30e-6 + gb * 0.017 + scaled * 0.01e-6 + gb * 0.001;
+    let sns = metric(&out, "cost.services.sns");
+    assert!((sns - want).abs() < 1e-9, "{sns} vs {want}");
 }
 
 #[test]

@@ -55,7 +55,8 @@ pub struct TopicStats {
     pub filtered_out: u64,
     /// Successful deliveries, by protocol (index of [`Protocol::ALL`]).
     pub deliveries: [u64; 7],
-    /// Bytes of successful deliveries (envelope included where added), by protocol.
+    /// Payload bytes of successful deliveries (the published size, without the JSON
+    /// envelope: what FIFO delivery pricing counts), by protocol.
     pub delivered_bytes: [u64; 7],
     /// Failed delivery attempts.
     pub delivery_failures: u64,
