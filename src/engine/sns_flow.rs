@@ -11,8 +11,10 @@
 //! # Asynchronous Lambda invocation
 //! A subscription hands a message to the function's event queue (AWS accepts the event at
 //! once: the delivery has succeeded). The queue invokes the function as concurrency
-//! allows, one event per invocation. A throttled invoke is retried after a back-off that
-//! doubles from 1 s to 5 minutes; an invocation that fails (the function's
+//! allows, one event per invocation. While its own invocations hold all the concurrency
+//! it may use, the queue waits for one to end; otherwise a throttled invoke (counted in
+//! `throttles`) is retried after a back-off that doubles from 1 s to 5 minutes; an
+//! invocation that fails (the function's
 //! `failure_probability`, or a timeout) is retried after 1 minute and then 2 minutes (up
 //! to `maximum_retry_attempts`, default 2), then the event is lost; an event older than 6
 //! hours is dropped as lost (invocation-async-error-handling.html). Events in the queue
@@ -346,8 +348,7 @@ impl Engine<'_> {
     /// Arms subscription `s`'s timer for its earliest pending attempt.
     #[inline]
     fn sub_arm(&mut self, s: u32) {
-        if let Some((t, gen)) = self.sns.subs[s as usize].arm() {
-            let t = t.max(self.now);
+        if let Some((t, gen)) = self.sns.subs[s as usize].arm(self.now) {
             self.at(t, Event::SubTimer { s, gen });
         }
     }
@@ -591,6 +592,16 @@ impl Engine<'_> {
                 aq.expired += 1;
                 self.msgs.exit(slot, Exit::Lost);
                 continue;
+            }
+            let f = &self.lambdas[li];
+            let free = match f.reserved {
+                Some(r) => f.running < r,
+                None => self.account_pool > 0,
+            };
+            if !free && f.running > 0 {
+                // No concurrency now, but one of its own invocations will end and drain
+                // the queue again: no throttled invoke to count or retry.
+                return;
             }
             match self.lambdas[li].start(now, 1, &mut self.account_pool) {
                 Some(inv) => {

@@ -1185,3 +1185,44 @@ name = "dlq"
         .iter()
         .any(|w| w.contains("larger ones fail")));
 }
+
+#[test]
+fn an_overloaded_function_queues_events_and_drops_the_too_old() {
+    // 20 events/s into a function that runs one invocation of 200 ms at a time (5/s): the
+    // event queue grows by about 15/s. With the maximum event age lowered to 1 minute
+    // (from 6 hours), events that waited longer are dropped as lost. Invocations never
+    // overlap beyond the reserved concurrency of 1.
+    let src = r#"
+name = "overload"
+duration = "600s"
+api_latency = "0ms"
+[limits.lambda]
+async_max_event_age = "1m"
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "poisson", rate_per_s = 20 }
+[[topic]]
+name = "t"
+delivery_latency = "0ms"
+[[subscription]]
+topic = "t"
+endpoint = "lambda:f"
+[[lambda]]
+name = "f"
+duration = "200ms"
+cold_start = "0ms"
+reserved_concurrency = 1
+"#;
+    let out = run(src, 3);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "lambda.f.concurrency_max"), 1.0);
+    // At most 5 invocations a second: 600 s × 5 = 3,000 (+1 for the boundary).
+    let processed = metric(&out, "lambda.f.processed");
+    assert!((2990.0..=3001.0).contains(&processed), "{processed}");
+    let expired = metric(&out, "lambda.f.async_expired");
+    assert!(expired > 5000.0, "{expired}");
+    // Whatever waits at the end waited less than a minute: at most about 60 s × 20/s.
+    assert!(metric(&out, "lambda.f.async_queued") < 1500.0);
+    assert_eq!(out.summary.accounting.lost as f64, expired);
+}

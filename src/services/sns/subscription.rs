@@ -155,10 +155,12 @@ impl SnsSubscription {
         self.pending.pop_due(now).map(|(_, x)| x)
     }
 
-    /// Re-arms the single timer for the earliest pending attempt if it moved earlier (or
-    /// the timer is not armed); returns `(time, generation)` of an event to schedule.
-    pub fn arm(&mut self) -> Option<(SimTime, u32)> {
+    /// Re-arms the single timer for the earliest pending attempt (never before `now`) if
+    /// it moved earlier or the timer is not armed; returns `(time, generation)` of an event
+    /// to schedule.
+    pub fn arm(&mut self, now: SimTime) -> Option<(SimTime, u32)> {
         let (t, _) = self.pending.peek()?;
+        let t = t.max(now);
         if self.timer_at.is_some_and(|a| a <= t) {
             return None;
         }
