@@ -1226,3 +1226,22 @@ reserved_concurrency = 1
     assert!(metric(&out, "lambda.f.async_queued") < 1500.0);
     assert_eq!(out.summary.accounting.lost as f64, expired);
 }
+
+#[test]
+fn a_large_message_topic_takes_at_most_100_subscriptions() {
+    // A topic allowing 1 MiB messages may have 100 subscriptions; the 101st is refused.
+    let mut text = BASE.replace(
+        "name = \"t\"\n",
+        "name = \"t\"\nmax_message_size = \"1MiB\"\n",
+    );
+    for i in 0..101 {
+        text.push_str(&format!(
+            "\n[[queue]]\nname = \"q{i}\"\n[[subscription]]\ntopic = \"t\"\nendpoint = \"sqs:q{i}\"\n"
+        ));
+    }
+    rejects(
+        "101-subscriptions",
+        &text,
+        &["101 subscriptions", "at most 100", "large-message-payloads"],
+    );
+}
