@@ -201,6 +201,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
                 text.replace("[sqs]", "[limits.sqs]")
                     .replace("[lambda]", "[limits.lambda]")
                     .replace("[kinesis]", "[limits.kinesis]")
+                    .replace("[sns]", "[limits.sns]")
             );
             Ok(())
         }

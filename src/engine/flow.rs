@@ -63,6 +63,9 @@ impl Engine<'_> {
 
     /// Starts (or retries) send call `call` of producer `p`.
     pub(super) fn transmit(&mut self, p: u32, call: u32) {
+        if let Target::Topic(_) = self.producers[p as usize].spec.target {
+            return self.publish_transmit(p, call);
+        }
         let Target::Queue(q) = self.producers[p as usize].spec.target else {
             unreachable!("stream producers send through put_transmit")
         };
@@ -142,7 +145,7 @@ impl Engine<'_> {
     }
 
     /// After a throttled attempt: retry with back-off, or drop the call's messages.
-    fn retry_or_drop(&mut self, p: u32, call: u32) {
+    pub(super) fn retry_or_drop(&mut self, p: u32, call: u32) {
         let now = self.now;
         let prod = &mut self.producers[p as usize];
         let c = &mut prod.calls[call as usize];

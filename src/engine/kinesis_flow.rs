@@ -135,7 +135,7 @@ impl Kinesis {
                         spec.track_keys,
                     ))
                 }
-                Target::Queue(_) => None,
+                Target::Queue(_) | Target::Topic(_) => None,
             })
             .collect();
         let mut shard_columns = Vec::new();
@@ -1094,6 +1094,7 @@ impl Engine<'_> {
         match target {
             Target::Queue(q) => format!("sqs:{}", self.arch.queues[q as usize].name),
             Target::Stream(s) => format!("kinesis:{}", self.arch.streams[s as usize].name),
+            Target::Topic(t) => format!("sns:{}", self.arch.topics[t as usize].name),
         }
     }
 }

@@ -10,6 +10,7 @@ mod flow;
 mod kinesis_flow;
 mod kinesis_lambda;
 mod lambda_flow;
+mod sns_flow;
 
 pub(crate) use kinesis_flow::StreamOp;
 
@@ -97,6 +98,14 @@ pub(crate) enum Event {
     EsmPoll { m: u32, s: u32 },
     /// Kinesis: lane `sl & 15` of Lambda mapping `m` on shard `sl >> 4` goes on.
     EsmLane { m: u32, sl: u32 },
+    /// SNS: Publish/PublishBatch call `call` of producer `p` reaches its topic.
+    PublishArrive { p: u32, call: u32 },
+    /// SNS: the timer of subscription `s` (due delivery attempts).
+    SubTimer { s: u32, gen: u32 },
+    /// SNS → Lambda: asynchronous invocation `i` of function `l` ended.
+    AsyncDone { l: u32, i: u32 },
+    /// SNS → Lambda: the timer of function `l`'s asynchronous event queue.
+    AsyncTimer { l: u32, gen: u32 },
 }
 
 // Events stay small: component indices only.
@@ -175,6 +184,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) events_done: u64,
     pub(crate) effects: Vec<TimerEffect>,
     pub(crate) kin: kinesis_flow::Kinesis,
+    pub(crate) sns: sns_flow::Sns,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     row: Vec<f64>,
@@ -275,6 +285,8 @@ impl<'a> Engine<'a> {
         }
         let kin = kinesis_flow::Kinesis::new(arch, seed);
         columns.extend(kin.columns(arch));
+        let sns = sns_flow::Sns::new(arch, seed);
+        columns.extend(sns_flow::Sns::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -294,6 +306,7 @@ impl<'a> Engine<'a> {
             events_done: 0,
             effects: Vec::new(),
             kin,
+            sns,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             row: vec![0.0; width],
@@ -461,6 +474,10 @@ impl<'a> Engine<'a> {
             Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
             Event::EsmPoll { m, s } => self.on_esm_poll(m, s),
             Event::EsmLane { m, sl } => self.on_esm_lane(m, sl),
+            Event::PublishArrive { p, call } => self.on_publish_arrive(p, call),
+            Event::SubTimer { s, gen } => self.on_sub_timer(s, gen),
+            Event::AsyncDone { l, i } => self.on_async_done(l, i),
+            Event::AsyncTimer { l, gen } => self.on_async_timer(l, gen),
         }
     }
 
@@ -493,6 +510,7 @@ impl<'a> Engine<'a> {
             f.reset_stats(now);
         }
         self.kinesis_warmup_end();
+        self.sns_warmup_end();
     }
 
     fn on_sample(&mut self) {
@@ -538,7 +556,8 @@ impl<'a> Engine<'a> {
             row[i + 2] = rate(i + 2, f.stats.processed, &mut counts);
             i += 3;
         }
-        self.kinesis_sample(&mut row, &mut counts, i);
+        let i = self.kinesis_sample(&mut row, &mut counts, i);
+        self.sns_sample(&mut row, &mut counts, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -735,6 +754,7 @@ impl<'a> Engine<'a> {
                     gb_seconds: f.gb_seconds(),
                 })
                 .collect(),
+            sns: self.sns_usage(),
             ..Usage::default()
         }
     }
@@ -747,6 +767,7 @@ impl<'a> Engine<'a> {
             r.text("target", &self.target_text(p.spec.target));
             components.push(r);
         }
+        components.extend(self.sns_reports());
         for q in &self.queues {
             components.push(q.report());
         }
@@ -759,6 +780,7 @@ impl<'a> Engine<'a> {
             components.push(f.report(window_s));
         }
         self.patch_lambda_reports(&mut components);
+        self.sns_patch_lambda_reports(&mut components);
         let accounting = self.accounting();
         let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {

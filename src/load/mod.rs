@@ -2,6 +2,7 @@
 //! trace replay.
 
 pub mod arrival;
+pub mod attrs;
 pub mod dist;
 pub mod keys;
 pub mod trace;

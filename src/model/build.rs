@@ -7,7 +7,7 @@ use super::Architecture;
 use crate::consumers::{Autoscale, Heartbeat, PoolSpec, Window};
 use crate::load::arrival::diurnal_shape;
 use crate::load::{Arrival, Dist, DurationDist, KeyDist, Segment, SizeDist, Trace};
-use crate::producers::{CategoricalAttr, ProducerSpec, Resend, RetryPolicy, Target};
+use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
 use crate::services::lambda::limits as lamlim;
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
 use crate::services::sqs::limits::{self as sqslim, SqsLimits};
@@ -90,6 +90,7 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     }
 
     let streams = super::kinesis::streams(&raw, &limits, default_latency.as_ref(), base_dir)?;
+    let mut topics = super::sns::topics(&raw, &limits, default_latency.as_ref(), base_dir)?;
 
     name_index(
         "producer",
@@ -104,6 +105,10 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
             producers.push(super::kinesis::producer(
                 p, &path, &streams, &limits, base_dir,
             )?);
+            continue;
+        }
+        if p.target.starts_with("sns:") {
+            producers.push(super::sns::producer(p, &path, &topics, &limits, base_dir)?);
             continue;
         }
         producers.push(producer(
@@ -136,7 +141,7 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     }
 
     let mut warnings = Vec::new();
-    name_index(
+    let lnames = name_index(
         "lambda",
         "lambda",
         raw.lambda.iter().map(|l| l.name.as_str()),
@@ -156,6 +161,18 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
             &mut warnings,
         )?);
     }
+    let subscriptions = super::sns::subscriptions(
+        &raw,
+        &mut topics,
+        &queue_idx,
+        &mut queues,
+        &lnames,
+        &lambdas,
+        &producers,
+        &limits,
+        base_dir,
+        &mut warnings,
+    )?;
     let stream_consumers = super::kinesis::stream_consumers(
         &raw.stream_consumer,
         &streams,
@@ -165,6 +182,7 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         &mut warnings,
     )?;
     let streams = streams.specs;
+    let topics = topics.specs;
     // One consumer per queue: two pollers on one queue compete, which is legal but
     // almost always a modelling mistake; say so.
     for (q, spec) in queues.iter().enumerate() {
@@ -199,6 +217,8 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         lambdas,
         streams,
         stream_consumers,
+        topics,
+        subscriptions,
         warnings,
     })
 }
@@ -793,7 +813,7 @@ fn producer(
     base_dir: &Path,
 ) -> VResult<ProducerSpec> {
     let tpath = path.field("target");
-    let (kind, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
+    let (kind, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
     let target = match kind {
         "sqs" => Target::Queue(lookup(queue_idx, name, kind, "queue", &tpath)? as u32),
         _ => unreachable!("reference() only admits the kinds listed"),
@@ -867,37 +887,8 @@ fn producer(
             format!("queue \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", queue.name, sqslim::SOURCE_FIFO),
         ));
     }
-    let mut attributes = Vec::new();
-    for (name, values) in &p.attributes {
-        let apath = path.field("attributes").field(name);
-        if values.is_empty() {
-            return Err(Invalid::at(
-                &apath,
-                "an attribute needs at least one value with a weight",
-            ));
-        }
-        let total: f64 = values.values().sum();
-        if values.values().any(|w| !w.is_finite() || *w < 0.0) || total <= 0.0 {
-            return Err(Invalid::at(
-                &apath,
-                "attribute weights must be >= 0 with a positive sum",
-            ));
-        }
-        let mut acc = 0.0;
-        let mut cumulative = Vec::new();
-        for w in values.values() {
-            acc += w / total;
-            cumulative.push(acc);
-        }
-        if let Some(last) = cumulative.last_mut() {
-            *last = 1.0;
-        }
-        attributes.push(CategoricalAttr {
-            name: name.clone(),
-            values: values.keys().cloned().collect(),
-            cumulative,
-        });
-    }
+    let attributes = super::sns::attributes(&p.attributes, &path.field("attributes"))?;
+    let body = super::sns::attributes(&p.body, &path.field("body"))?;
     let delay = p.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
     check_range(
         &path.field("delay"),
@@ -948,6 +939,7 @@ fn producer(
         keys,
         key_prefix,
         attributes,
+        body,
         delay,
         resend,
         retry,

@@ -505,6 +505,7 @@ pub fn producer(
         keys,
         key_prefix,
         attributes: Vec::new(),
+        body: Vec::new(),
         delay: SimDuration::ZERO,
         resend: None,
         retry,

@@ -10,6 +10,8 @@ pub mod locate;
 pub mod overrides;
 pub mod raw;
 pub mod raw_kinesis;
+pub mod raw_sns;
+pub mod sns;
 pub mod units;
 
 pub use error::{FieldPath, ModelError};
@@ -19,6 +21,7 @@ use crate::consumers::PoolSpec;
 use crate::producers::ProducerSpec;
 use crate::services::kinesis::StreamSpec;
 use crate::services::lambda::LambdaSpec;
+use crate::services::sns::{SubscriptionSpec, TopicSpec};
 use crate::services::sqs::QueueSpec;
 use crate::services::Limits;
 use crate::sim::SimDuration;
@@ -66,6 +69,10 @@ pub struct Architecture {
     pub streams: Vec<StreamSpec>,
     /// Kinesis consumer applications (`[[stream_consumer]]`).
     pub stream_consumers: Vec<StreamConsumerSpec>,
+    /// SNS topics.
+    pub topics: Vec<TopicSpec>,
+    /// SNS subscriptions.
+    pub subscriptions: Vec<SubscriptionSpec>,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
 }

@@ -5,6 +5,7 @@
 //! [`super::Architecture`].
 
 pub use super::raw_kinesis::{RawStream, RawStreamConsumer};
+pub use super::raw_sns::{RawSubscription, RawTopic};
 use super::units::{Bytes, Dur};
 use crate::services::Limits;
 use serde::de::{self, value::StrDeserializer, Deserializer, MapAccess, Visitor};
@@ -61,6 +62,12 @@ pub struct RawModel {
     /// Kinesis consumer applications.
     #[serde(default)]
     pub stream_consumer: Vec<RawStreamConsumer>,
+    /// SNS topics.
+    #[serde(default)]
+    pub topic: Vec<RawTopic>,
+    /// SNS subscriptions.
+    #[serde(default)]
+    pub subscription: Vec<RawSubscription>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.
@@ -276,9 +283,13 @@ pub struct RawProducer {
     /// Longest time a message waits for its batch to fill (default 100ms).
     #[serde(default)]
     pub linger: Option<Dur>,
-    /// Categorical message attributes: `{ type = { order = 0.7, refund = 0.3 } }`.
+    /// Message attributes: categorical `{ type = { order = 0.7, refund = 0.3 } }` or
+    /// numeric `{ amount = { dist = "uniform", min = 0, max = 500 } }` (see `model::sns`).
     #[serde(default)]
-    pub attributes: BTreeMap<String, BTreeMap<String, f64>>,
+    pub attributes: BTreeMap<String, toml::Value>,
+    /// Payload (body) fields, in the same forms, for payload-based filter policies.
+    #[serde(default)]
+    pub body: BTreeMap<String, toml::Value>,
     /// FIFO message groups.
     #[serde(default)]
     pub group: Option<RawKeyDist>,

@@ -417,6 +417,12 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
     for p in &arch.producers {
         // Streams are estimated below, from their producers' rates.
         let crate::producers::Target::Queue(q) = p.target else {
+            if let crate::producers::Target::Topic(t) = p.target {
+                notes.push(format!(
+                    "producer \"{}\" publishes to SNS topic \"{}\": SNS publishes and deliveries, and the queues its subscriptions feed, are not in this estimate; `aqueduct run` simulates and prices them",
+                    p.name, arch.topics[t as usize].name
+                ));
+            }
             continue;
         };
         let q = q as usize;

@@ -2,6 +2,7 @@
 
 pub mod kinesis;
 
+use crate::load::attrs::Attr;
 use crate::load::{Arrival, ArrivalState, KeyDist, SizeDist};
 use crate::metrics::ComponentReport;
 use crate::sim::{SimDuration, SimRng};
@@ -14,6 +15,8 @@ pub enum Target {
     Queue(u32),
     /// A Kinesis data stream (index).
     Stream(u32),
+    /// An SNS topic (index).
+    Topic(u32),
 }
 
 /// The SDK's retry policy ("standard" retry mode).
@@ -52,17 +55,6 @@ impl RetryPolicy {
     }
 }
 
-/// A categorical message attribute: value `i` with probability `weights[i]`.
-#[derive(Clone, Debug)]
-pub struct CategoricalAttr {
-    /// Attribute name.
-    pub name: String,
-    /// Value names.
-    pub values: Vec<String>,
-    /// Cumulative probabilities (last = 1).
-    pub cumulative: Vec<f64>,
-}
-
 /// Second sends of the same message.
 #[derive(Clone, Copy, Debug)]
 pub struct Resend {
@@ -91,8 +83,10 @@ pub struct ProducerSpec {
     pub keys: Option<KeyDist>,
     /// Key text prefix.
     pub key_prefix: String,
-    /// Categorical attributes.
-    pub attributes: Vec<CategoricalAttr>,
+    /// Message attributes (values derived from each message's id: `load::attrs`).
+    pub attributes: Vec<Attr>,
+    /// Payload (body) fields, for payload-based filter policies.
+    pub body: Vec<Attr>,
     /// Per-message delivery delay.
     pub delay: SimDuration,
     /// Second sends.

@@ -3,6 +3,7 @@
 
 pub mod kinesis;
 pub mod lambda;
+pub mod sns;
 pub mod sqs;
 
 use serde::{Deserialize, Serialize};
@@ -17,4 +18,6 @@ pub struct Limits {
     pub lambda: lambda::limits::LambdaLimits,
     /// Amazon Kinesis Data Streams.
     pub kinesis: kinesis::limits::KinesisLimits,
+    /// Amazon SNS.
+    pub sns: sns::limits::SnsLimits,
 }

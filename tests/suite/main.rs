@@ -6,6 +6,7 @@
 //! * `runs` — determinism, accounting, the bundled models.
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
+//! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
 
@@ -17,4 +18,5 @@ mod fidelity;
 mod kinesis;
 mod pricing;
 mod runs;
+mod sns;
 mod sqs;

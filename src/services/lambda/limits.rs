@@ -54,6 +54,29 @@ pub struct LambdaLimits {
     /// Synchronous invocation payload (the batch handed to the function): 6 MB
     /// (with-sqs.html, 2023).
     pub max_sync_payload_bytes: u64,
+    /// Asynchronous invocation payload (an SNS notification): 1 MB (was 256 KB)
+    /// (AWS Compute Blog, 29 Jan 2026, aws-reference.md §0).
+    pub async_max_payload_bytes: u64,
+    /// Asynchronous invocation: retries of an event whose invocation returned an error,
+    /// the default and the most `MaximumRetryAttempts` allows: 2.
+    /// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>
+    pub async_max_retry_attempts: u32,
+    /// Asynchronous invocation: wait before the first retry of a failed event: 1 minute
+    /// (invocation-async-error-handling.html).
+    pub async_first_retry_delay: Dur,
+    /// Asynchronous invocation: wait before the second retry: 2 minutes
+    /// (invocation-async-error-handling.html).
+    pub async_second_retry_delay: Dur,
+    /// Asynchronous invocation: longest time an event stays in the function's event queue
+    /// (`MaximumEventAgeInSeconds`, default and maximum): 6 hours
+    /// (invocation-async-error-handling.html).
+    pub async_max_event_age: Dur,
+    /// Asynchronous invocation: first wait before retrying an event throttled for lack of
+    /// concurrency: 1 s, doubling up to [`LambdaLimits::async_throttle_backoff_max`]
+    /// (invocation-async-error-handling.html).
+    pub async_throttle_backoff_min: Dur,
+    /// Asynchronous invocation: longest wait between throttled retries: 5 minutes.
+    pub async_throttle_backoff_max: Dur,
 }
 
 impl Default for LambdaLimits {
@@ -77,6 +100,13 @@ impl Default for LambdaLimits {
             max_parallelization_factor: 10,
             max_retry_attempts: 10_000,
             max_sync_payload_bytes: 6 * 1024 * 1024,
+            async_max_payload_bytes: 1 << 20,
+            async_max_retry_attempts: 2,
+            async_first_retry_delay: Dur(SimDuration::from_secs(60)),
+            async_second_retry_delay: Dur(SimDuration::from_secs(120)),
+            async_max_event_age: Dur(SimDuration::from_secs(6 * 3600)),
+            async_throttle_backoff_min: Dur(SimDuration::from_secs(1)),
+            async_throttle_backoff_max: Dur(SimDuration::from_secs(300)),
         }
     }
 }
@@ -89,6 +119,9 @@ pub const SOURCE_SQS_SCALING: &str =
 /// Source of the Kinesis event-source-mapping rules.
 pub const SOURCE_KINESIS_ESM: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html";
+/// Source of the asynchronous-invocation retry rules.
+pub const SOURCE_ASYNC: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html";
 /// Source of the function quotas.
 pub const SOURCE_QUOTAS: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html";

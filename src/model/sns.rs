@@ -1,0 +1,954 @@
+//! Validation of the SNS parts of a model: `[[topic]]`, producers with an `sns:NAME`
+//! target, message attributes and body fields, and `[[subscription]]` (endpoints, filter
+//! policies, delivery policies, dead-letter queues).
+//!
+//! Every limit checked here is a field of `services::sns::limits::SnsLimits` (overridable in
+//! `[limits.sns]`); each message names the limit and its source.
+
+use super::build::{check_range, dur_dist, key_dist, lookup, prob, reference, size_dist};
+use super::error::{FieldPath, Invalid, VResult};
+use super::raw::{RawModel, RawProducer, RawWindow};
+use super::raw_sns::*;
+use super::units::format_size;
+use crate::load::attrs::{Attr, AttrDist, NumericDist};
+use crate::load::{Arrival, Dist, DurationDist, SizeDist};
+use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
+use crate::services::lambda::limits::SOURCE_ASYNC;
+use crate::services::lambda::{LambdaSource, LambdaSpec};
+use crate::services::sns::filter::{self, FilterLimits, Scope, Step};
+use crate::services::sns::limits::{self as slim, SnsLimits};
+use crate::services::sns::retry::{Backoff, DeliveryPolicy};
+use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec, TopicSpec};
+use crate::services::sqs::QueueSpec;
+use crate::services::Limits;
+use crate::sim::{SimDuration, SimTime};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// Source of the subscription dead-letter-queue rules.
+const SOURCE_DLQ: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html";
+/// Source of raw message delivery.
+const SOURCE_RAW: &str =
+    "https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html";
+
+/// The default delivery latency (see `services::sns::limits`).
+pub fn default_delivery_latency() -> DurationDist {
+    match Dist::lognormal_median_p99(
+        slim::DEFAULT_DELIVERY_LATENCY_MEDIAN_MS * 1e6,
+        slim::DEFAULT_DELIVERY_LATENCY_P99_MS * 1e6,
+    ) {
+        Ok(d) => DurationDist(d),
+        Err(_) => DurationDist(Dist::Constant(
+            slim::DEFAULT_DELIVERY_LATENCY_MEDIAN_MS * 1e6,
+        )),
+    }
+}
+
+/// The topics of a model, and their index by name.
+pub struct Topics<'a> {
+    /// Index by name.
+    pub idx: HashMap<&'a str, usize>,
+    /// Validated topics (their subscription lists are filled by [`subscriptions`]).
+    pub specs: Vec<TopicSpec>,
+    /// Each topic's default delivery latency for its subscriptions.
+    delivery: Vec<Option<DurationDist>>,
+}
+
+/// Overridden limits must keep the model meaningful.
+fn check_limits(lim: &SnsLimits) -> VResult<()> {
+    let lpath = FieldPath::top("limits").field("sns");
+    for (field, v) in [
+        ("regional_publish_per_s", lim.regional_publish_per_s as u64),
+        (
+            "fifo_topic_publish_per_s",
+            lim.fifo_topic_publish_per_s as u64,
+        ),
+        ("fifo_topic_bytes_per_s", lim.fifo_topic_bytes_per_s.0),
+        ("max_message_size", lim.max_message_size.0),
+        ("default_max_message_size", lim.default_max_message_size.0),
+        ("max_batch_messages", lim.max_batch_messages as u64),
+        ("filter_max_keys", lim.filter_max_keys as u64),
+        (
+            "filter_max_combinations",
+            lim.filter_max_combinations as u64,
+        ),
+        ("billing_chunk", lim.billing_chunk.0),
+    ] {
+        if v == 0 {
+            return Err(Invalid::at(
+                &lpath.field(field),
+                format!("{field} must be above 0"),
+            ));
+        }
+    }
+    if lim.min_message_size_setting > lim.max_message_size
+        || lim.default_max_message_size > lim.max_message_size
+    {
+        return Err(Invalid::at(
+            &lpath.field("max_message_size"),
+            "max_message_size must be at least min_message_size_setting and default_max_message_size",
+        ));
+    }
+    if lim.aws_managed_backoff_min > lim.aws_managed_backoff_max
+        || lim.customer_managed_backoff_min > lim.customer_managed_backoff_max
+    {
+        return Err(Invalid::at(
+            &lpath,
+            "a backoff phase's minimum delay is above its maximum",
+        ));
+    }
+    if !(lim.filter_numeric_bound > 0.0 && lim.filter_numeric_bound.is_finite()) {
+        return Err(Invalid::at(
+            &lpath.field("filter_numeric_bound"),
+            "must be a number above 0",
+        ));
+    }
+    Ok(())
+}
+
+fn topic_name_ok(name: &str) -> bool {
+    // CreateTopic: up to 256 letters, digits, hyphens and underscores; FIFO names end in
+    // ".fifo".
+    !name.is_empty()
+        && name.len() <= 256
+        && name
+            .trim_end_matches(".fifo")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Validates the `[[topic]]` tables.
+pub fn topics<'a>(
+    raw: &'a RawModel,
+    limits: &Limits,
+    default_api_latency: Option<&DurationDist>,
+    base_dir: &Path,
+) -> VResult<Topics<'a>> {
+    let lim = &limits.sns;
+    check_limits(lim)?;
+    let mut idx = HashMap::new();
+    let mut specs = Vec::new();
+    let mut delivery = Vec::new();
+    for (i, t) in raw.topic.iter().enumerate() {
+        let path = FieldPath::item("topic", i, &t.name);
+        if idx.insert(t.name.as_str(), i).is_some() {
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("a topic called \"{}\" is already defined", t.name),
+            ));
+        }
+        let fifo = t.kind == RawTopicKind::Fifo;
+        if !topic_name_ok(&t.name) {
+            return Err(Invalid::at(
+                &path.field("name"),
+                format!("\"{}\" is not a valid topic name: up to 256 letters, digits, '-' and '_' (FIFO names end in \".fifo\") (source: {})", t.name, slim::SOURCE_NAMES),
+            ));
+        }
+        if fifo != t.name.ends_with(".fifo") {
+            return Err(Invalid::at(
+                &path.field("name"),
+                if fifo {
+                    format!("a FIFO topic's name must end in \".fifo\": call it \"{}.fifo\" (source: {})", t.name, slim::SOURCE_NAMES)
+                } else {
+                    format!("only FIFO topics may end in \".fifo\": add kind = \"fifo\" or rename it (source: {})", slim::SOURCE_NAMES)
+                },
+            ));
+        }
+        let max = t.max_message_size.unwrap_or(lim.default_max_message_size);
+        if max < lim.min_message_size_setting || max > lim.max_message_size {
+            return Err(Invalid::at(
+                &path.field("max_message_size"),
+                format!(
+                    "maximum message size {} is outside AWS's limits of {} to {} (source: {})",
+                    max,
+                    lim.min_message_size_setting,
+                    lim.max_message_size,
+                    slim::SOURCE_LARGE_MESSAGES
+                ),
+            ));
+        }
+        if t.throughput_scope.is_some() && !fifo {
+            return Err(Invalid::at(
+                &path.field("throughput_scope"),
+                format!(
+                    "throughput_scope applies to FIFO topics only (source: {})",
+                    slim::SOURCE_FIFO_THROUGHPUT
+                ),
+            ));
+        }
+        let group_scope = t.throughput_scope == Some(RawThroughputScope::MessageGroup);
+        let api_latency = match &t.api_latency {
+            Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
+            None => default_api_latency
+                .cloned()
+                .unwrap_or_else(super::build::default_sqs_latency),
+        };
+        delivery.push(match &t.delivery_latency {
+            Some(d) => Some(dur_dist(d, &path.field("delivery_latency"), base_dir)?),
+            None => None,
+        });
+        let topic_scope = fifo && !group_scope;
+        specs.push(TopicSpec {
+            name: t.name.clone(),
+            fifo,
+            group_scope,
+            max_message_size: max.0.min(u32::MAX as u64) as u32,
+            api_latency,
+            publish_per_s: topic_scope.then_some(lim.fifo_topic_publish_per_s),
+            bytes_per_s: topic_scope.then_some(lim.fifo_topic_bytes_per_s.0),
+            dedup_interval: lim.dedup_interval.0,
+            billing_chunk: lim.billing_chunk.0.clamp(1, u32::MAX as u64) as u32,
+            subscriptions: Vec::new(),
+        });
+    }
+    Ok(Topics {
+        idx,
+        specs,
+        delivery,
+    })
+}
+
+fn number(v: &toml::Value, path: &FieldPath) -> VResult<f64> {
+    match v {
+        toml::Value::Integer(i) => Ok(*i as f64),
+        toml::Value::Float(f) if f.is_finite() => Ok(*f),
+        _ => Err(Invalid::at(path, format!("expected a number, got {v}"))),
+    }
+}
+
+/// Validates a producer's `attributes` or `body` table. Each entry is one of
+/// * `{ order = 0.7, refund = 0.3 }`: string values with weights;
+/// * `{ values = { order = 0.7, refund = 0.3 }, present = 0.9 }`: the same, present in a
+///   fraction of the messages;
+/// * `{ dist = "uniform", min = 0, max = 500 }` (also `"integer"` with min/max,
+///   `"normal"` with mean/sd, `"exponential"` with mean, `"lognormal"` with median/p99,
+///   `"constant"` with value), optionally with `present`.
+pub fn attributes(raw: &BTreeMap<String, toml::Value>, path: &FieldPath) -> VResult<Vec<Attr>> {
+    let mut out = Vec::new();
+    for (name, v) in raw {
+        let apath = path.field(name);
+        let toml::Value::Table(t) = v else {
+            return Err(Invalid::at(&apath, "an attribute is a table: { order = 0.7, refund = 0.3 } or { dist = \"uniform\", min = 0, max = 500 }"));
+        };
+        let present = match t.get("present") {
+            Some(p) => prob(&apath.field("present"), number(p, &apath.field("present"))?)?,
+            None => 1.0,
+        };
+        let dist = if let Some(d) = t.get("dist") {
+            let dpath = apath.field("dist");
+            let toml::Value::String(kind) = d else {
+                return Err(Invalid::at(&dpath, "dist names a distribution: \"uniform\", \"integer\", \"normal\", \"exponential\", \"lognormal\" or \"constant\""));
+            };
+            let allowed: &[&str] = match kind.as_str() {
+                "uniform" | "integer" => &["min", "max"],
+                "normal" => &["mean", "sd"],
+                "exponential" => &["mean"],
+                "lognormal" => &["median", "p99"],
+                "constant" => &["value"],
+                other => {
+                    return Err(Invalid::at(&dpath, format!("unknown distribution \"{other}\": expected uniform, integer, normal, exponential, lognormal or constant")));
+                }
+            };
+            for k in t.keys() {
+                if k != "dist" && k != "present" && !allowed.contains(&k.as_str()) {
+                    return Err(Invalid::at(
+                        &apath.field(k),
+                        format!(
+                            "unknown key `{k}` for a {kind} distribution: expected {}",
+                            allowed.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let get = |k: &str| -> VResult<f64> {
+                match t.get(k) {
+                    Some(v) => number(v, &apath.field(k)),
+                    None => Err(Invalid::at(
+                        &apath,
+                        format!("a {kind} distribution needs `{k}`"),
+                    )),
+                }
+            };
+            let nd = match kind.as_str() {
+                "uniform" => {
+                    let (min, max) = (get("min")?, get("max")?);
+                    if max < min {
+                        return Err(Invalid::at(
+                            &apath.field("max"),
+                            format!("max {max} is below min {min}"),
+                        ));
+                    }
+                    NumericDist::Uniform { min, max }
+                }
+                "integer" => {
+                    let (min, max) = (get("min")?, get("max")?);
+                    if max < min
+                        || min.fract() != 0.0
+                        || max.fract() != 0.0
+                        || min.abs() > 1e15
+                        || max.abs() > 1e15
+                    {
+                        return Err(Invalid::at(&apath, format!("an integer distribution needs whole numbers min <= max, got {min} and {max}")));
+                    }
+                    NumericDist::Integer {
+                        min: min as i64,
+                        max: max as i64,
+                    }
+                }
+                "normal" => {
+                    let sd = get("sd")?;
+                    if sd <= 0.0 {
+                        return Err(Invalid::at(&apath.field("sd"), "sd must be above 0"));
+                    }
+                    NumericDist::Normal {
+                        mean: get("mean")?,
+                        sd,
+                    }
+                }
+                "exponential" => {
+                    let mean = get("mean")?;
+                    if mean <= 0.0 {
+                        return Err(Invalid::at(&apath.field("mean"), "mean must be above 0"));
+                    }
+                    NumericDist::Exponential { mean }
+                }
+                "lognormal" => {
+                    let (median, p99) = (get("median")?, get("p99")?);
+                    match Dist::lognormal_median_p99(median, p99) {
+                        Ok(Dist::LogNormal { mu, sigma }) => NumericDist::LogNormal { mu, sigma },
+                        Ok(_) | Err(_) => {
+                            return Err(Invalid::at(&apath, format!("a lognormal distribution needs 0 < median < p99, got median {median}, p99 {p99}")));
+                        }
+                    }
+                }
+                _ => NumericDist::Constant(get("value")?),
+            };
+            AttrDist::Numeric(nd)
+        } else {
+            let (weights, wpath) = match t.get("values") {
+                Some(toml::Value::Table(w)) => {
+                    for k in t.keys() {
+                        if k != "values" && k != "present" {
+                            return Err(Invalid::at(&apath.field(k), format!("unknown key `{k}`: a categorical attribute has `values` and `present`")));
+                        }
+                    }
+                    (w, apath.field("values"))
+                }
+                Some(_) => {
+                    return Err(Invalid::at(
+                        &apath.field("values"),
+                        "values is a table of value = weight",
+                    ));
+                }
+                None => (t, apath.clone()),
+            };
+            let mut values = Vec::new();
+            let mut ws = Vec::new();
+            for (value, w) in weights {
+                if value == "present" && t.get("values").is_none() {
+                    continue;
+                }
+                let w = number(w, &wpath.field(value))?;
+                if w < 0.0 {
+                    return Err(Invalid::at(&wpath.field(value), "weights must be >= 0"));
+                }
+                values.push(value.clone());
+                ws.push(w);
+            }
+            let total: f64 = ws.iter().sum();
+            if values.is_empty() || total <= 0.0 {
+                return Err(Invalid::at(
+                    &apath,
+                    "an attribute needs at least one value with a weight above 0",
+                ));
+            }
+            let mut acc = 0.0;
+            let mut cumulative: Vec<f64> = ws
+                .iter()
+                .map(|w| {
+                    acc += w / total;
+                    acc
+                })
+                .collect();
+            if let Some(last) = cumulative.last_mut() {
+                *last = 1.0;
+            }
+            AttrDist::Categorical { values, cumulative }
+        };
+        out.push(Attr::new(name, dist, present));
+    }
+    Ok(out)
+}
+
+/// Validates a producer with an `sns:NAME` target.
+pub fn producer(
+    p: &RawProducer,
+    path: &FieldPath,
+    topics: &Topics<'_>,
+    limits: &Limits,
+    base_dir: &Path,
+) -> VResult<ProducerSpec> {
+    let lim = &limits.sns;
+    let tpath = path.field("target");
+    let (_, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
+    let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
+    let topic = &topics.specs[t];
+    let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let size = match &p.size {
+        Some(s) => size_dist(s, &path.field("size"), base_dir)?,
+        None => SizeDist::constant(1024),
+    };
+    let batch = p.batch.unwrap_or(1);
+    if batch < 1 || batch > lim.max_batch_messages {
+        return Err(Invalid::at(
+            &path.field("batch"),
+            format!(
+                "batch {batch} is outside PublishBatch's limit of 1 to {} messages (source: {})",
+                lim.max_batch_messages,
+                slim::SOURCE_BATCH
+            ),
+        ));
+    }
+    if let Dist::Constant(v) = size.0 {
+        let max = topic.max_message_size as u64;
+        if v as u64 > max {
+            return Err(Invalid::at(
+                &path.field("size"),
+                format!(
+                    "messages of {} exceed topic \"{}\"'s maximum message size of {} (`max_message_size`, AWS's limit is {} by default, up to {}) (source: {})",
+                    format_size(v as u64),
+                    topic.name,
+                    format_size(max),
+                    lim.default_max_message_size,
+                    lim.max_message_size,
+                    slim::SOURCE_LARGE_MESSAGES
+                ),
+            ));
+        }
+        if batch > 1 && v as u64 * batch as u64 > max {
+            return Err(Invalid::at(
+                &path.field("batch"),
+                format!(
+                    "a PublishBatch of {batch} messages of {} exceeds topic \"{}\"'s maximum message size of {} for the whole batch (source: {})",
+                    format_size(v as u64),
+                    topic.name,
+                    format_size(max),
+                    slim::SOURCE_BATCH
+                ),
+            ));
+        }
+    }
+    let linger = p
+        .linger
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(100));
+    let (keys, key_prefix) = match (&p.group, &p.partition_key) {
+        (Some(_), Some(_)) => {
+            return Err(Invalid::at(
+                &path.field("group"),
+                "give either `group` (FIFO message groups) or `partition_key`, not both",
+            ))
+        }
+        (Some(k), None) => {
+            let (d, pre) = key_dist(k, &path.field("group"))?;
+            (Some(d), pre)
+        }
+        (None, Some(_)) => {
+            return Err(Invalid::at(
+                &path.field("partition_key"),
+                "SNS topics have no partition keys; FIFO topics take message groups: `group`",
+            ))
+        }
+        (None, None) => (None, "key-".to_string()),
+    };
+    if topic.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty())
+    {
+        return Err(Invalid::at(
+            &path.field("group"),
+            format!("topic \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", topic.name, slim::SOURCE_FIFO_DELIVERY),
+        ));
+    }
+    if p.delay.is_some() {
+        return Err(Invalid::at(&path.field("delay"), "per-message delays are an SQS feature; SNS delivers at once (set the subscribed queue's delay instead)"));
+    }
+    let attributes = attributes(&p.attributes, &path.field("attributes"))?;
+    let body = self::attributes(&p.body, &path.field("body"))?;
+    let resend = match &p.resend {
+        None => None,
+        Some(r) => Some(Resend {
+            probability: prob(&path.field("resend").field("probability"), r.probability)?,
+            after: r.after.0,
+        }),
+    };
+    let retry = match &p.retry {
+        None => RetryPolicy::default(),
+        Some(r) => {
+            let d = RetryPolicy::default();
+            let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
+            if max_attempts == 0 {
+                return Err(Invalid::at(
+                    &path.field("retry").field("max_attempts"),
+                    "max_attempts counts the first attempt: it must be >= 1",
+                ));
+            }
+            RetryPolicy {
+                max_attempts,
+                base: r.base.map(|x| x.0).unwrap_or(d.base),
+                max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
+            }
+        }
+    };
+    Ok(ProducerSpec {
+        name: p.name.clone(),
+        target: Target::Topic(t as u32),
+        arrival,
+        size,
+        batch,
+        linger,
+        keys,
+        key_prefix,
+        attributes,
+        body,
+        delay: SimDuration::ZERO,
+        resend,
+        retry,
+    })
+}
+
+fn filter_path(base: &FieldPath, steps: &[Step]) -> FieldPath {
+    let mut p = base.clone();
+    for s in steps {
+        p = match s {
+            Step::Key(k) => p.field(k),
+            Step::Index(i) => p.index(*i),
+        };
+    }
+    p
+}
+
+fn outages(raw: &[RawWindow], path: &FieldPath) -> VResult<Vec<(SimTime, SimTime, f64)>> {
+    let mut out = Vec::new();
+    for (i, w) in raw.iter().enumerate() {
+        let wpath = path.index(i);
+        if w.length.0.is_zero() {
+            return Err(Invalid::at(
+                &wpath.field("for"),
+                "an outage must last longer than 0s",
+            ));
+        }
+        let p = match w.probability {
+            Some(p) => prob(&wpath.field("probability"), p)?,
+            None => 1.0,
+        };
+        out.push((
+            SimTime::ZERO + w.from.0,
+            SimTime::ZERO + w.from.0 + w.length.0,
+            p,
+        ));
+    }
+    out.sort_by_key(|w| w.0);
+    if out.windows(2).any(|w| w[1].0 < w[0].1) {
+        return Err(Invalid::at(path, "outage windows overlap"));
+    }
+    Ok(out)
+}
+
+fn http_policy(
+    r: &RawDeliveryPolicy,
+    path: &FieldPath,
+    lim: &SnsLimits,
+) -> VResult<DeliveryPolicy> {
+    let src = slim::SOURCE_HTTP_POLICY;
+    let num = r.num_retries.unwrap_or(lim.http_default_retries);
+    if num > lim.http_max_retries {
+        return Err(Invalid::at(
+            &path.field("num_retries"),
+            format!(
+                "num_retries {num} is above AWS's limit of {} (source: {src})",
+                lim.http_max_retries
+            ),
+        ));
+    }
+    let no_delay = r.num_no_delay_retries.unwrap_or(0);
+    let min_n = r.num_min_delay_retries.unwrap_or(0);
+    let max_n = r.num_max_delay_retries.unwrap_or(0);
+    let fixed = no_delay as u64 + min_n as u64 + max_n as u64;
+    if fixed > num as u64 {
+        return Err(Invalid::at(path, format!("num_no_delay_retries + num_min_delay_retries + num_max_delay_retries = {fixed} exceeds num_retries = {num}: num_retries counts the retries of every phase (source: {src})")));
+    }
+    let default_delay = lim.http_default_delay.0;
+    let min_delay = r.min_delay.map(|d| d.0).unwrap_or(default_delay);
+    let max_delay = r
+        .max_delay
+        .map(|d| d.0)
+        .unwrap_or(default_delay.max(min_delay));
+    check_range(
+        &path.field("min_delay"),
+        "min_delay (minDelayTarget)",
+        min_delay,
+        SimDuration::from_secs(1),
+        lim.http_max_delay.0,
+        src,
+    )?;
+    check_range(
+        &path.field("max_delay"),
+        "max_delay (maxDelayTarget)",
+        max_delay,
+        min_delay,
+        lim.http_max_delay.0,
+        src,
+    )?;
+    let function = match r.backoff.unwrap_or(RawBackoff::Linear) {
+        RawBackoff::Linear => Backoff::Linear,
+        RawBackoff::Arithmetic => Backoff::Arithmetic,
+        RawBackoff::Geometric => Backoff::Geometric,
+        RawBackoff::Exponential => Backoff::Exponential,
+    };
+    let policy = DeliveryPolicy {
+        immediate: no_delay,
+        pre_backoff: min_n,
+        backoff: num - fixed as u32,
+        post_backoff: max_n,
+        pre_delay: min_delay,
+        min_delay,
+        max_delay,
+        post_delay: max_delay,
+        function,
+    };
+    let total = policy.total_time();
+    if total > lim.http_max_retry_time.0 {
+        return Err(Invalid::at(
+            path,
+            format!(
+                "this delivery policy retries for {} in all; AWS's hard limit on an HTTP/S policy's total retry time is {} (source: {})",
+                total,
+                lim.http_max_retry_time,
+                slim::SOURCE_RETRIES
+            ),
+        ));
+    }
+    if r.max_receives_per_second == Some(0) {
+        return Err(Invalid::at(
+            &path.field("max_receives_per_second"),
+            "max_receives_per_second must be at least 1",
+        ));
+    }
+    Ok(policy)
+}
+
+/// Validates the `[[subscription]]` tables (and the asynchronous Lambda functions they
+/// invoke); fills each topic's subscription list and marks subscription dead-letter queues.
+#[allow(clippy::too_many_arguments)]
+pub fn subscriptions(
+    raw: &RawModel,
+    topics: &mut Topics<'_>,
+    queue_idx: &HashMap<&str, usize>,
+    queues: &mut [QueueSpec],
+    lambda_idx: &HashMap<&str, usize>,
+    lambdas: &[LambdaSpec],
+    producers: &[ProducerSpec],
+    limits: &Limits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<Vec<SubscriptionSpec>> {
+    let lim = &limits.sns;
+    let llim = &limits.lambda;
+    for (i, l) in raw.lambda.iter().enumerate() {
+        if l.source.is_none() {
+            if let Some(n) = l.maximum_retry_attempts {
+                if n < 0 || n > llim.async_max_retry_attempts as i64 {
+                    return Err(Invalid::at(
+                        &FieldPath::item("lambda", i, &l.name).field("maximum_retry_attempts"),
+                        format!("an asynchronously invoked function retries a failed event 0 to {} times (source: {SOURCE_ASYNC})", llim.async_max_retry_attempts),
+                    ));
+                }
+            }
+        }
+    }
+    let flim = FilterLimits {
+        max_keys: lim.filter_max_keys,
+        max_combinations: lim.filter_max_combinations,
+        numeric_bound: lim.filter_numeric_bound,
+    };
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut pairs: HashSet<(usize, String)> = HashSet::new();
+    let mut out: Vec<SubscriptionSpec> = Vec::new();
+    for (i, s) in raw.subscription.iter().enumerate() {
+        let shown = s
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}→{}", s.topic, s.endpoint));
+        let path = FieldPath::item("subscription", i, &shown);
+        let t = lookup(&topics.idx, &s.topic, "sns", "topic", &path.field("topic"))?;
+        let topic_name = topics.specs[t].name.clone();
+        let fifo = topics.specs[t].fifo;
+        let epath = path.field("endpoint");
+        let (kind, ename) = reference(
+            &s.endpoint,
+            &epath,
+            &[
+                "sqs", "lambda", "http", "https", "firehose", "email", "sms", "push",
+            ],
+        )?;
+        if ename.is_empty() {
+            return Err(Invalid::at(
+                &epath,
+                "the endpoint needs a name after the colon",
+            ));
+        }
+        let protocol = Protocol::from_key(kind)
+            .ok_or_else(|| Invalid::at(&epath, format!("unknown protocol {kind}")))?;
+        let endpoint = match protocol {
+            Protocol::Sqs => {
+                Endpoint::Queue(lookup(queue_idx, ename, "sqs", "queue", &epath)? as u32)
+            }
+            Protocol::Lambda => {
+                Endpoint::Lambda(lookup(lambda_idx, ename, "lambda", "lambda", &epath)? as u32)
+            }
+            p => Endpoint::Sink(p),
+        };
+        let name = s
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}-{}", s.topic, protocol.key(), ename));
+        if name.trim().is_empty() {
+            return Err(Invalid::at(
+                &path.field("name"),
+                "the name must not be empty",
+            ));
+        }
+        if names.insert(name.clone(), i).is_some() {
+            return Err(Invalid::at(&path.field("name"), format!("a subscription called \"{name}\" is already defined (give each a distinct `name`)")));
+        }
+        if !pairs.insert((t, format!("{}:{}", protocol.key(), ename))) {
+            return Err(Invalid::at(&epath, format!("topic \"{}\" already has a subscription to {}: SNS keeps one subscription per endpoint", s.topic, s.endpoint)));
+        }
+        if fifo && protocol != Protocol::Sqs {
+            return Err(Invalid::at(
+                &epath,
+                format!("FIFO topic \"{}\" delivers only to SQS queues (FIFO or standard), not to {} endpoints; subscribe a Lambda function through an SQS queue (source: {})", topic_name, protocol.key(), slim::SOURCE_FIFO_DELIVERY),
+            ));
+        }
+        if let Endpoint::Queue(q) = endpoint {
+            if queues[q as usize].fifo && !fifo {
+                return Err(Invalid::at(
+                    &epath,
+                    format!(
+                        "queue \"{}\" is FIFO: only a FIFO topic can deliver to it (source: {})",
+                        queues[q as usize].name,
+                        slim::SOURCE_FIFO_DELIVERY
+                    ),
+                ));
+            }
+        }
+        let scope = match s.filter_scope {
+            Some(RawFilterScope::Body) => Scope::Body,
+            _ => Scope::Attributes,
+        };
+        let filter = match &s.filter {
+            None => None,
+            Some(v) => {
+                let fpath = path.field("filter");
+                let p = filter::parse(v, scope, &flim, slim::SOURCE_FILTER)
+                    .map_err(|e| Invalid::at(&filter_path(&fpath, &e.path), e.message))?;
+                // Keys no producer of the topic declares match only `exists = false`.
+                let declared: HashSet<&str> = producers
+                    .iter()
+                    .filter(|pr| pr.target == Target::Topic(t as u32))
+                    .flat_map(|pr| match scope {
+                        Scope::Attributes => pr.attributes.iter(),
+                        Scope::Body => pr.body.iter(),
+                    })
+                    .map(|a| a.name.as_str())
+                    .collect();
+                let mut missing: Vec<&str> = p
+                    .alternatives
+                    .iter()
+                    .flatten()
+                    .map(|c| c.key.as_str())
+                    .filter(|k| !declared.contains(k))
+                    .collect();
+                missing.sort_unstable();
+                missing.dedup();
+                if !missing.is_empty() {
+                    warnings.push(format!(
+                        "subscription \"{name}\" filters on {} {} that no producer of topic \"{topic_name}\" declares (in `{}`): only {{ exists = false }} matches a missing one",
+                        if scope == Scope::Body { "body field(s)" } else { "attribute(s)" },
+                        missing.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", "),
+                        if scope == Scope::Body { "body" } else { "attributes" },
+                    ));
+                }
+                Some(p)
+            }
+        };
+        let raw_delivery = s.raw_message_delivery.unwrap_or(false);
+        if raw_delivery
+            && !matches!(
+                protocol,
+                Protocol::Sqs | Protocol::Http | Protocol::Firehose
+            )
+        {
+            return Err(Invalid::at(&path.field("raw_message_delivery"), format!("raw message delivery applies to SQS, HTTP/S and Firehose subscriptions (source: {SOURCE_RAW})")));
+        }
+        let envelope = if raw_delivery
+            || !matches!(
+                protocol,
+                Protocol::Sqs | Protocol::Http | Protocol::Lambda | Protocol::Firehose
+            ) {
+            0
+        } else {
+            slim::ENVELOPE_OVERHEAD_BYTES
+        };
+        let dead_letter = match &s.dead_letter {
+            None => None,
+            Some(d) => {
+                let dpath = path.field("dead_letter");
+                let (_, qn) = reference(d, &dpath, &["sqs"])?;
+                let q = lookup(queue_idx, qn, "sqs", "queue", &dpath)?;
+                if queues[q].fifo != fifo {
+                    return Err(Invalid::at(
+                        &dpath,
+                        format!("the dead-letter queue of a subscription to a {} topic must be a {} queue (\"{}\" is {}) (source: {SOURCE_DLQ})",
+                            if fifo { "FIFO" } else { "standard" },
+                            if fifo { "FIFO" } else { "standard" },
+                            qn,
+                            if queues[q].fifo { "FIFO" } else { "standard" }),
+                    ));
+                }
+                Some(q as u32)
+            }
+        };
+        let latency = match &s.delivery_latency {
+            Some(d) => dur_dist(d, &path.field("delivery_latency"), base_dir)?,
+            None => topics.delivery[t]
+                .clone()
+                .unwrap_or_else(default_delivery_latency),
+        };
+        let failure_probability = prob(
+            &path.field("failure_probability"),
+            s.failure_probability.unwrap_or(0.0),
+        )?;
+        let outages = outages(&s.outages, &path.field("outages"))?;
+        let (policy, max_rps) = match (&s.delivery_policy, protocol) {
+            (Some(r), Protocol::Http) => (
+                http_policy(r, &path.field("delivery_policy"), lim)?,
+                r.max_receives_per_second.map(|x| x as f64),
+            ),
+            (Some(_), p) => {
+                return Err(Invalid::at(&path.field("delivery_policy"), format!("only HTTP/S subscriptions take a delivery policy; SNS applies its own to {} endpoints (source: {})", p.key(), slim::SOURCE_RETRIES)));
+            }
+            (None, p) => (p.default_policy(lim), None),
+        };
+        let jitter = s.jitter.unwrap_or(slim::DEFAULT_JITTER);
+        if !(0.0..1.0).contains(&jitter) {
+            return Err(Invalid::at(
+                &path.field("jitter"),
+                format!(
+                    "jitter {jitter} must be from 0 to below 1 (a fraction of each retry delay)"
+                ),
+            ));
+        }
+        if let Endpoint::Lambda(l) = endpoint {
+            if lambdas[l as usize].source != LambdaSource::Async {
+                warnings.push(format!(
+                    "lambda \"{}\" is invoked by subscription \"{name}\" and also has an event source mapping: both share its concurrency",
+                    lambdas[l as usize].name
+                ));
+            }
+        }
+        topics.specs[t].subscriptions.push(out.len() as u32);
+        out.push(SubscriptionSpec {
+            name,
+            topic: t as u32,
+            endpoint,
+            protocol,
+            endpoint_text: s.endpoint.clone(),
+            filter,
+            filter_scope: scope,
+            raw: raw_delivery,
+            envelope,
+            dead_letter,
+            latency,
+            failure_probability,
+            outages,
+            policy,
+            jitter,
+            max_receives_per_second: max_rps,
+            fifo,
+        });
+    }
+    // Per-topic subscription limits.
+    for (t, topic) in topics.specs.iter().enumerate() {
+        let n = topic.subscriptions.len() as u64;
+        let tpath = FieldPath::item("topic", t, &topic.name);
+        let large = topic.max_message_size as u64 > lim.large_message_threshold.0;
+        let (max, why, src) = if topic.fifo {
+            (
+                lim.fifo_max_subscriptions as u64,
+                "a FIFO topic",
+                slim::SOURCE_FEATURES,
+            )
+        } else if large {
+            (
+                lim.large_topic_max_subscriptions as u64,
+                "a topic whose messages may exceed 256 KiB",
+                slim::SOURCE_LARGE_MESSAGES,
+            )
+        } else {
+            (
+                lim.standard_max_subscriptions as u64,
+                "a standard topic",
+                slim::SOURCE_FEATURES,
+            )
+        };
+        if n > max {
+            return Err(Invalid::at(&tpath, format!("topic \"{}\" has {n} subscriptions; AWS allows at most {max} for {why} (source: {src})", topic.name)));
+        }
+        if large {
+            for s in &topic.subscriptions {
+                let sub = &out[*s as usize];
+                if !matches!(
+                    sub.protocol,
+                    Protocol::Sqs | Protocol::Firehose | Protocol::Lambda
+                ) {
+                    return Err(Invalid::at(
+                        &FieldPath::item("subscription", *s as usize, &sub.name).field("endpoint"),
+                        format!("topic \"{}\" allows messages of {} (above {}): such topics accept only SQS, Firehose and Lambda subscriptions, not {} (source: {})",
+                            topic.name, format_size(topic.max_message_size as u64), lim.large_message_threshold, sub.protocol.key(), slim::SOURCE_LARGE_MESSAGES),
+                    ));
+                }
+            }
+        }
+    }
+    for sub in &out {
+        if let Some(q) = sub.dead_letter {
+            queues[q as usize].is_dead_letter_queue = true;
+        }
+        if let Endpoint::Queue(q) = sub.endpoint {
+            let topic = &topics.specs[sub.topic as usize];
+            let biggest = topic.max_message_size as u64 + sub.envelope as u64;
+            if biggest > queues[q as usize].max_message_size as u64 {
+                warnings.push(format!(
+                    "subscription \"{}\" may deliver messages of up to {} (topic maximum{}) to queue \"{}\", whose maximum is {}: larger ones fail and go to the dead-letter queue or are lost",
+                    sub.name,
+                    format_size(biggest),
+                    if sub.envelope > 0 { " + JSON envelope" } else { "" },
+                    queues[q as usize].name,
+                    format_size(queues[q as usize].max_message_size as u64)
+                ));
+            }
+        }
+    }
+    for (t, topic) in topics.specs.iter().enumerate() {
+        let has_producer = producers
+            .iter()
+            .any(|p| p.target == Target::Topic(t as u32));
+        if topic.subscriptions.is_empty() && has_producer {
+            warnings.push(format!(
+                "topic \"{}\" has no subscriptions: every message published to it is filtered out",
+                topic.name
+            ));
+        }
+    }
+    Ok(out)
+}
