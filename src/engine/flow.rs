@@ -58,7 +58,46 @@ impl Engine<'_> {
         let prod = &mut self.producers[p as usize];
         prod.linger_gen = prod.linger_gen.wrapping_add(1);
         let call = prod.open_call();
+        self.start_call(p, call);
+    }
+
+    /// Starts call `call`, or queues it while the producer has `max_in_flight` calls in
+    /// progress (1 for FIFO targets: a FIFO producer sends in order).
+    fn start_call(&mut self, p: u32, call: u32) {
+        let prod = &mut self.producers[p as usize];
+        if prod.in_flight >= prod.max_in_flight {
+            prod.waiting.push_back(call);
+            return;
+        }
+        prod.in_flight += 1;
         self.transmit(p, call);
+    }
+
+    /// Call `call` of producer `p` is over (sent, or dropped after its last attempt): its
+    /// slot is freed, and once the response is back the producer may start a waiting call.
+    pub(super) fn call_finished(&mut self, p: u32, call: u32) {
+        let prod = &mut self.producers[p as usize];
+        let latency = prod.calls[call as usize].latency;
+        prod.close_call(call);
+        if prod.max_in_flight == u32::MAX {
+            prod.in_flight = prod.in_flight.saturating_sub(1);
+            return;
+        }
+        let response = latency - latency.half();
+        if response.is_zero() {
+            self.on_send_done(p);
+        } else {
+            self.at(self.now + response, Event::SendDone { p });
+        }
+    }
+
+    /// A response is back: the next waiting call goes, or there is one call fewer.
+    pub(super) fn on_send_done(&mut self, p: u32) {
+        let prod = &mut self.producers[p as usize];
+        match prod.waiting.pop_front() {
+            Some(next) => self.transmit(p, next),
+            None => prod.in_flight -= 1,
+        }
     }
 
     /// Starts (or retries) send call `call` of producer `p`.
@@ -137,7 +176,7 @@ impl Engine<'_> {
         msgs_of_call.truncate(keep);
         self.producers[pi].calls[call as usize].msgs = msgs_of_call;
         if keep == 0 {
-            self.producers[pi].close_call(call);
+            self.call_finished(p, call);
         } else {
             self.retry_or_drop(p, call);
         }
@@ -162,15 +201,14 @@ impl Engine<'_> {
             for s in &slots {
                 self.msgs.exit(*s, Exit::Dropped);
             }
-            let prod = &mut self.producers[p as usize];
-            prod.calls[call as usize].msgs = slots;
-            prod.close_call(call);
+            self.producers[p as usize].calls[call as usize].msgs = slots;
+            self.call_finished(p, call);
         }
     }
 
     pub(super) fn on_resend(&mut self, p: u32, slot: u32) {
         let call = self.producers[p as usize].open_single(slot);
-        self.transmit(p, call);
+        self.start_call(p, call);
     }
 
     // ----- worker pools ----------------------------------------------------------------

@@ -40,6 +40,8 @@ pub(crate) enum Event {
     Linger { p: u32, gen: u32 },
     /// A send call of producer `p` reaches its target.
     SendArrive { p: u32, call: u32 },
+    /// Producer `p` has the response of a call (it may start a waiting one).
+    SendDone { p: u32 },
     /// A send call of producer `p` is retried.
     SendRetry { p: u32, call: u32 },
     /// Producer `p` sends message `slot` a second time.
@@ -262,7 +264,17 @@ impl<'a> Engine<'a> {
         let producers = arch
             .producers
             .iter()
-            .map(|p| Producer::new(p.clone(), stream(seed, &format!("producer:{}", p.name))))
+            .map(|p| {
+                let mut prod =
+                    Producer::new(p.clone(), stream(seed, &format!("producer:{}", p.name)));
+                let fifo = match p.target {
+                    crate::producers::Target::Queue(q) => arch.queues[q as usize].fifo,
+                    crate::producers::Target::Topic(t) => arch.topics[t as usize].fifo,
+                    crate::producers::Target::Stream(_) => false,
+                };
+                prod.max_in_flight = p.max_in_flight.unwrap_or(if fifo { 1 } else { u32::MAX });
+                prod
+            })
             .collect();
         let mut columns = Vec::new();
         for p in &arch.producers {
@@ -418,6 +430,7 @@ impl<'a> Engine<'a> {
             Event::PollTimeout { c, w, seq } => self.on_poll_timeout(c, w, seq),
             Event::SendArrive { p, call } => self.on_send_arrive(p, call),
             Event::SendRetry { p, call } => self.transmit(p, call),
+            Event::SendDone { p } => self.on_send_done(p),
             Event::Resend { p, slot } => self.on_resend(p, slot),
             Event::Linger { p, gen } => {
                 if self.producers[p as usize].linger_gen == gen

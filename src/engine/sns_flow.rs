@@ -237,7 +237,7 @@ impl Engine<'_> {
                 self.msgs.exit(*s, Exit::Dropped);
             }
             self.producers[pi].calls[call as usize].msgs = slots;
-            self.producers[pi].close_call(call);
+            self.call_finished(p, call);
             return;
         }
         let regional_ok = self.sns.regional.has(now, n as f64);
@@ -282,7 +282,7 @@ impl Engine<'_> {
             }
         }
         self.producers[pi].calls[call as usize].msgs = slots;
-        self.producers[pi].close_call(call);
+        self.call_finished(p, call);
     }
 
     /// Evaluates every subscription's filter for message `slot` published to topic `ti`

@@ -492,6 +492,17 @@ pub(super) fn outage_windows(
     Ok(outages)
 }
 
+/// A producer's `max_in_flight` (>= 1 when given).
+pub(super) fn max_in_flight(p: &RawProducer, path: &FieldPath) -> VResult<Option<u32>> {
+    match p.max_in_flight {
+        Some(0) => Err(Invalid::at(
+            &path.field("max_in_flight"),
+            "max_in_flight must be at least 1",
+        )),
+        other => Ok(other),
+    }
+}
+
 /// Parses a `kind:name` reference.
 pub(super) fn reference<'a>(
     s: &'a str,
@@ -943,6 +954,7 @@ fn producer(
         delay,
         resend,
         retry,
+        max_in_flight: max_in_flight(p, path)?,
     })
 }
 

@@ -509,6 +509,15 @@ pub fn producer(
         delay: SimDuration::ZERO,
         resend: None,
         retry,
+        max_in_flight: match p.max_in_flight {
+            None => None,
+            Some(_) => {
+                return Err(Invalid::at(
+                    &path.field("max_in_flight"),
+                    "max_in_flight applies to SQS and SNS producers",
+                ))
+            }
+        },
     })
 }
 

@@ -305,6 +305,9 @@ pub struct RawProducer {
     /// Retry policy on throttling.
     #[serde(default)]
     pub retry: Option<RawRetry>,
+    /// Most send calls in progress at once (default: 1 for FIFO targets, else unlimited).
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
 }
 
 /// Queue type.

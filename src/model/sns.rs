@@ -512,6 +512,7 @@ pub fn producer(
         delay: SimDuration::ZERO,
         resend,
         retry,
+        max_in_flight: super::build::max_in_flight(p, path)?,
     })
 }
 

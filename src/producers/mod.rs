@@ -93,6 +93,9 @@ pub struct ProducerSpec {
     pub resend: Option<Resend>,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// Most send calls in progress at once (`None`: 1 for FIFO targets, so sends keep their
+    /// order, and unlimited otherwise).
+    pub max_in_flight: Option<u32>,
 }
 
 /// Counters of a producer.
@@ -141,6 +144,13 @@ pub struct Producer {
     pub batch_bytes: u64,
     /// Generation of the current batch's linger timer.
     pub linger_gen: u32,
+    /// Most calls in progress at once (attempts and back-offs included); 1 keeps the send
+    /// order, as a FIFO producer must.
+    pub max_in_flight: u32,
+    /// Calls in progress now.
+    pub in_flight: u32,
+    /// Calls waiting for room.
+    pub waiting: std::collections::VecDeque<u32>,
     /// Send calls in progress (slab).
     pub calls: Vec<Call>,
     free_calls: Vec<u32>,
@@ -159,6 +169,9 @@ impl Producer {
             batch,
             batch_bytes: 0,
             linger_gen: 0,
+            max_in_flight: u32::MAX,
+            in_flight: 0,
+            waiting: std::collections::VecDeque::new(),
             calls: Vec::new(),
             free_calls: Vec::new(),
             stats: ProducerStats::default(),

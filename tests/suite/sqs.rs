@@ -745,7 +745,8 @@ fn sdk_retries_recover_throttled_sends() {
     // A FIFO queue (300 sends/s) hit by a 2 s burst of 1,500 msg/s on a 50 msg/s base:
     // the token bucket (300 tokens, 300/s) passes about 900 of the 3,000 burst sends; the
     // SDK retries the rest (3 attempts in all, backoff up to 2 s then 4 s), so some get
-    // through on retry. Every message ends sent or dropped.
+    // through on retry. Every message ends sent or dropped. The producer is a fleet
+    // (`max_in_flight = 1000`): a single FIFO client sends one call at a time.
     let src = r#"
 name = "retry"
 duration = "60s"
@@ -757,6 +758,7 @@ load = { process = "steps", steps = [
   { at = "0s", rate_per_s = 50 }, { at = "10s", rate_per_s = 1500 }, { at = "12s", rate_per_s = 50 },
 ] }
 group = { dist = "uniform", keys = 100 }
+max_in_flight = 1000
 [[queue]]
 name = "q.fifo"
 kind = "fifo"
