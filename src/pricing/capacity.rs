@@ -192,6 +192,19 @@ mod tests {
     }
 
     #[test]
+    fn shards_with_a_models_own_limits() {
+        // A quota of 2 MiB/s and 2,000 records/s a shard (and 4 MiB/s of reads) halves the
+        // shards: 1,000 records/s of 3 KB = 3,000 KiB/s ÷ 2,048 = 1.46 → 2 (AWS's: 3).
+        let doubled = ShardSizing {
+            write_kib_per_s: 2048.0,
+            write_records_per_s: 2000.0,
+            read_kib_per_s: 4096.0,
+        };
+        assert_eq!(doubled.shards(1000.0, 3.0, 1.0), 2);
+        assert_eq!(ShardSizing::AWS.shards(1000.0, 3.0, 1.0), 3);
+    }
+
+    #[test]
     fn littles_law() {
         // 200 invocations/s lasting 250 ms on average keep 50 executions busy.
         assert_eq!(lambda_concurrency(200.0, 0.25), 50.0);

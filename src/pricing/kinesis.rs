@@ -267,6 +267,16 @@ mod tests {
     }
 
     #[test]
+    fn retention_tiers_in_steady_state() {
+        // 100 GB written, kept 200 h: each GB is held 144 h between 24 h and 7 days old
+        // (14,400 GB-hours) and 32 h beyond 7 days (3,200 GB-hours). The included 24 h
+        // costs nothing: kept 24 h, nothing; kept 48 h, 24 h of extended retention.
+        assert_eq!(retention_gb_hours(100.0, 200.0), (14_400.0, 3_200.0));
+        assert_eq!(retention_gb_hours(100.0, 24.0), (0.0, 0.0));
+        assert_eq!(retention_gb_hours(100.0, 48.0), (2_400.0, 0.0));
+    }
+
+    #[test]
     fn on_demand_rounds_each_record_to_1kb() {
         // AWS's example: 4.5 KB → 5 KB.
         assert_eq!(on_demand_billed_bytes(4608), 5 * 1024);

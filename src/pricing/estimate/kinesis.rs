@@ -788,3 +788,220 @@ fn stream_capacity(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{estimate, test_model};
+    use super::*;
+    use crate::pricing::{bill, BillOptions, PriceTable};
+
+    fn stream(stream: &str, rest: &str) -> crate::model::Architecture {
+        test_model(&format!("[[stream]]\nname = \"s\"\n{stream}\n{rest}"))
+    }
+
+    #[test]
+    fn provisioned_stream_month() {
+        // 2 shards for 730 h = 1,460 shard-hours; 50 records/s of 30 KB + a 36-byte random
+        // key = 30,756 B = 2 PUT payload units of 25,600 B; 50 × 2 × 730 × 3,600 =
+        // 262,800,000 units. At $0.015 and $0.014/M: $21.90 + $3.6792 = $25.5792.
+        let src = r#"
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 50 }
+size = "30KB"
+"#;
+        let arch = stream("shards = 2", src);
+        let e = estimate(&arch, 730.0).unwrap();
+        let k = &e.usage.kinesis[0];
+        assert_eq!(k.shard_hours, 1460.0);
+        assert_eq!(k.put_payload_units, 262_800_000);
+        assert_eq!(k.extended_retention_shard_hours, 0.0);
+        let b = bill(&e.usage, &PriceTable::bundled(), BillOptions::default()).unwrap();
+        assert!((b.total - 25.5792).abs() < 1e-9, "{}", b.total);
+        // Sizing: 50 × 31 KB = 1,550 KiB/s ÷ 1,024 = 1.51 → 2 shards, as configured.
+        let c = e
+            .capacity
+            .iter()
+            .find(|c| c.what.starts_with("shards needed"))
+            .unwrap();
+        assert_eq!(
+            (c.value, c.limit, c.verdict.as_str()),
+            (2.0, Some(2.0), "ok")
+        );
+        // Twice the load: 100 × 31 KB ÷ 1,024 = 3.03 → 4 shards needed; the 2 shards take
+        // 2 × 1,048,576 B/s ÷ 30,756 B = 68.19 records/s, and only those are billed.
+        let arch = stream(
+            "shards = 2",
+            &src.replace("rate_per_s = 50", "rate_per_s = 100"),
+        );
+        let e = estimate(&arch, 730.0).unwrap();
+        let c = e
+            .capacity
+            .iter()
+            .find(|c| c.what.starts_with("shards needed"))
+            .unwrap();
+        assert_eq!((c.value, c.limit), (4.0, Some(2.0)));
+        assert!(c.verdict.starts_with("under-provisioned"), "{}", c.verdict);
+        let accepted = 2.0 * 1_048_576.0 / 30_756.0;
+        let units = e.usage.kinesis[0].put_payload_units as f64;
+        assert!(
+            (units - accepted * 2.0 * 730.0 * 3600.0).abs() <= 1.0,
+            "{units}"
+        );
+        assert!(e
+            .notes
+            .iter()
+            .any(|n| n.contains("over the shards' write limits")));
+    }
+
+    #[test]
+    fn on_demand_stream_month_with_readers_and_retention() {
+        // 10 records/s of 1,000 B + keys "k-1" … "k-10" (9 of 3 bytes, 1 of 4: 3.1 on
+        // average) = 1,003.1 B, billed 1 KB each. A month: 26,280,000 records.
+        // Data in: 26,280,000 × 1,024 B = 25.0626 GB; out: 2 shared readers (a polling
+        // consumer and a Lambda mapping) × 26,280,000 × 1,003.1 B = 49.1010 GB; enhanced
+        // fan-out: 1 consumer, 24.5505 GB; retention 10 days (240 h): 24 h to 7 d held 144
+        // h per GB written, beyond 7 d 72 h. 730 stream-hours.
+        let arch = stream(
+            "mode = \"on_demand\"\nretention = \"10d\"",
+            r#"
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "constant", rate_per_s = 10 }
+size = "1000B"
+partition_key = { dist = "uniform", keys = 10, prefix = "k-" }
+[[stream_consumer]]
+name = "poll"
+source = "kinesis:s"
+mode = "polling"
+service_time = "1ms"
+[[stream_consumer]]
+name = "push"
+source = "kinesis:s"
+mode = "efo"
+service_time = "1ms"
+[[lambda]]
+name = "f"
+source = "kinesis:s"
+duration = "10ms"
+"#,
+        );
+        let e = estimate(&arch, 730.0).unwrap();
+        let k = &e.usage.kinesis[0];
+        let records = 10.0 * 730.0 * 3600.0;
+        let bytes = records * 1003.1;
+        assert_eq!(k.stream_hours, 730.0);
+        assert_eq!(k.bytes_in_billed, (records * 1024.0) as u64);
+        assert!((k.bytes_out as f64 - 2.0 * bytes).abs() <= 1.0);
+        assert!((k.efo_bytes as f64 - bytes).abs() <= 1.0);
+        let gb = bytes / BYTES_PER_GB;
+        assert!((k.extended_retention_gb_hours - gb * 144.0).abs() < 1e-6);
+        assert!((k.long_term_retention_gb_hours - gb * 72.0).abs() < 1e-6);
+        // The Lambda mapping polls each of the 4 initial shards once a second; 2.5
+        // records a shard a second come in one batch: 4 invocations/s whenever a poll
+        // finds a record, i.e. 4 × P(N ≥ 1) with N ~ Poisson(2.5) (keys spread the
+        // records over the shards at random).
+        let inv = e.usage.lambda[0].requests as f64 / (730.0 * 3600.0);
+        assert!(inv > 3.0 && inv < 4.0, "{inv}");
+    }
+
+    #[test]
+    fn invocations_spread_over_lanes_and_batches() {
+        let arch = stream(
+            "shards = 1",
+            "[[lambda]]\nname = \"f\"\nsource = \"kinesis:s\"\nduration = \"10ms\"\nbatch_size = 100\nparallelization_factor = 2",
+        );
+        let m = KinesisMappingModel::new(&arch, &arch.lambdas[0], 1000.0);
+        // 500 records: 250 a lane, batches of 100, 100, 50: 6 invocations billed 10 ms each.
+        assert_eq!(m.invocations_of(500), (6, 0.06));
+        // 3 records: lanes of 2 and 1: 2 invocations; 1 record: 1; none: none.
+        assert_eq!(m.invocations_of(3).0, 2);
+        assert_eq!(m.invocations_of(1).0, 1);
+        assert_eq!(m.invocations_of(0).0, 0);
+        // At 0.5 records/s (Poisson), a poll finds one record or more with 1 − e^−0.5 =
+        // 0.39347 (one lane busy) and two or more with 1 − 1.5·e^−0.5 = 0.09020 (both):
+        // 0.48367 invocations a poll.
+        let (inv, _) = m.per_poll(0.5, false);
+        let e = (-0.5f64).exp();
+        assert!((inv - ((1.0 - e) + (1.0 - 1.5 * e))).abs() < 1e-12, "{inv}");
+        // Evenly spaced at 250.5/s: polls of 250 and 251 mixed: lanes of 125/125 → 4,
+        // 126/125 → 4.
+        assert_eq!(m.per_poll(250.5, true).0, 4.0);
+    }
+
+    #[test]
+    fn failed_batches_are_retried() {
+        // f = 0.001, batches of 100: q = 1 − 0.999¹⁰⁰ = 0.09521; retried until they
+        // succeed: q/(1 − q) = 0.10523 extra invocations a batch, each the whole batch; at
+        // most 1 retry: q = 0.09521; bisected: half the batch.
+        let arch = stream(
+            "shards = 1",
+            "[[lambda]]\nname = \"f\"\nsource = \"kinesis:s\"\nduration = \"10ms\"\nfailure_probability = 0.001",
+        );
+        let m = KinesisMappingModel::new(&arch, &arch.lambdas[0], 1000.0);
+        let q = 1.0 - 0.999f64.powi(100);
+        let (extra, carried) = m.retries(100.0).unwrap();
+        assert!((extra - q / (1.0 - q)).abs() < 1e-12 && carried == 100.0);
+        let once = KinesisMappingModel {
+            max_retries: Some(1),
+            bisect: true,
+            ..m.clone()
+        };
+        let (extra, carried) = once.retries(100.0).unwrap();
+        assert!((extra - q).abs() < 1e-12 && carried == 50.0);
+        let always = KinesisMappingModel { f: 1.0, ..m };
+        assert!(always.retries(10.0).is_err());
+    }
+
+    #[test]
+    fn on_demand_shards_double_until_half_busy() {
+        // 4 shards at first; 5,000 records/s of 1 KB: 1,250 a shard > 500 → 8 → 625 > 500
+        // → 16 → 312.5 records and 320 KB/s a shard: 16.
+        let arch = stream("mode = \"on_demand\"", "");
+        assert_eq!(
+            on_demand_shards(&arch.streams[0], 5000.0, 5000.0 * 1024.0),
+            16.0
+        );
+        assert_eq!(on_demand_shards(&arch.streams[0], 10.0, 10_240.0), 4.0);
+    }
+
+    #[test]
+    fn shard_hours_follow_the_resharding_schedule() {
+        // 2 shards, UpdateShardCount to 4 at 30 minutes, a 1-hour window: 3 on average.
+        let arch = stream("shards = 2\nreshard = [{ at = \"30m\", shards = 4 }]", "");
+        assert!((mean_open_shards(&arch.streams[0], 0.0, 3600.0) - 3.0).abs() < 1e-12);
+        let e = estimate(&arch, 730.0).unwrap();
+        assert!((e.usage.kinesis[0].shard_hours - 3.0 * 730.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hashed_keys_make_a_hot_shard() {
+        // One key only: every record hashes to the same shard of 4; at 1,500 records/s it
+        // gets 1.5 × its 1,000 records/s.
+        let arch = stream(
+            "shards = 4",
+            r#"
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "constant", rate_per_s = 1500 }
+size = "100B"
+partition_key = { dist = "uniform", keys = 1 }
+"#,
+        );
+        let shares = shard_shares(&arch.producers[0], 4);
+        assert_eq!(shares.iter().filter(|s| **s == 1.0).count(), 1);
+        let e = estimate(&arch, 730.0).unwrap();
+        let hot = e
+            .capacity
+            .iter()
+            .find(|c| c.what.starts_with("write use of the busiest shard"))
+            .unwrap();
+        assert!((hot.value - 1.5).abs() < 1e-12, "{}", hot.value);
+        assert_ne!(hot.verdict, "ok");
+        // Only 1,000 records/s are accepted: 1,000 × 730 × 3,600 PUT units.
+        assert_eq!(e.usage.kinesis[0].put_payload_units, 2_628_000_000);
+    }
+}

@@ -663,3 +663,194 @@ pub fn finish(cx: &mut Context) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{estimate, test_model};
+    use super::*;
+
+    fn function(body: &str) -> Architecture {
+        let body = if body.contains("duration =") {
+            body.to_string()
+        } else {
+            format!("duration = \"100ms\"\n{body}")
+        };
+        test_model(&format!(
+            "[[queue]]\nname = \"q\"\n[[lambda]]\nname = \"f\"\nsource = \"sqs:q\"\n{body}"
+        ))
+    }
+
+    #[test]
+    fn billed_duration_rounds_each_invocation_up_to_the_millisecond() {
+        // Constant times: 100.2 ms → 101 ms; with 0.3 ms a record, 2 records: 100.8 ms →
+        // 101 ms, 3 records: 101.1 ms → 102 ms; 2.5 records mixes them: 101.5 ms.
+        let arch = function("duration = \"100.2ms\"\nper_record = \"300us\"");
+        let d = DurationModel::new(&arch.lambdas[0]);
+        assert!((d.billed_s(0.0) - 0.101).abs() < 1e-12);
+        assert!((d.billed_s(2.0) - 0.101).abs() < 1e-12);
+        assert!((d.billed_s(3.0) - 0.102).abs() < 1e-12);
+        assert!((d.billed_s(2.5) - 0.1015).abs() < 1e-12);
+        // A timeout caps the billed time: 15 records × 300 us + 100.2 ms = 104.7 ms, but
+        // the function stops at its 103 ms timeout.
+        let arch = function("duration = \"100.2ms\"\nper_record = \"300us\"\ntimeout = \"103ms\"");
+        let d = DurationModel::new(&arch.lambdas[0]);
+        assert!((d.billed_s(15.0) - 0.103).abs() < 1e-12);
+        // Spread-out times: the fractional millisecond is about uniform, half a millisecond
+        // on average: exponential, mean 40 ms → 40.5 ms billed.
+        let arch = function("duration = { dist = \"exponential\", mean = \"40ms\" }");
+        let d = DurationModel::new(&arch.lambdas[0]);
+        assert!((d.billed_s(1.0) - 0.0405).abs() < 1e-12);
+        // Narrow ones are drawn: uniform on [10.1, 10.3] ms is always billed 11 ms.
+        let arch =
+            function("duration = { dist = \"uniform\", min = \"10.1ms\", max = \"10.3ms\" }");
+        let d = DurationModel::new(&arch.lambdas[0]);
+        assert!((d.billed_s(1.0) - 0.011).abs() < 1e-12);
+    }
+
+    #[test]
+    fn failed_records_come_back_alone_or_with_their_batch() {
+        // f = 0.1, batches of 4. Reported batch item failures: 4 × 0.9 = 3.6 kept, q =
+        // 0.1, r = 1/0.9 = 1.1111 receives per message. Whole batches: kept 4 × 0.9⁴ =
+        // 2.6244 only when all succeed (0.6561), q = 0.3439, r = 1/0.6561 = 1.5242.
+        let arch = function("failure_probability = 0.1\nreport_batch_item_failures = true");
+        let m = SqsMappingModel::new(&arch, &arch.lambdas[0], &arch.queues[0], 1024.0);
+        assert!((m.kept(4.0).0 - 3.6).abs() < 1e-12);
+        assert!((m.redelivery(4.0).unwrap().0 - 1.0 / 0.9).abs() < 1e-12);
+        let whole = SqsMappingModel {
+            partial: false,
+            ..m.clone()
+        };
+        assert!((whole.kept(4.0).0 - 2.6244).abs() < 1e-12);
+        assert!((whole.redelivery(4.0).unwrap().0 - 1.0 / 0.6561).abs() < 1e-12);
+        // With a dead-letter queue after 3 receives: r = (1 − q³)/(1 − q) = (1 −
+        // 0.040672)/0.6561 = 1.46217, and q³ = 0.040672 of the messages are dead-lettered.
+        let dl = SqsMappingModel {
+            dead_letter_after: Some(3),
+            ..whole
+        };
+        let (r, ex) = dl.redelivery(4.0).unwrap();
+        assert!((r - (1.0 - 0.3439f64.powi(3)) / 0.6561).abs() < 1e-12);
+        assert!((ex - 0.3439f64.powi(3)).abs() < 1e-12);
+        // FIFO with reported failures: the records before the first failure are kept:
+        // 0.9 + 0.81 + 0.729 + 0.6561 = 3.0951.
+        let fifo = SqsMappingModel { fifo: true, ..m };
+        assert!((fifo.kept(4.0).0 - 3.0951).abs() < 1e-12);
+        // Every record failing with no dead-letter queue has no steady state.
+        let arch = function("failure_probability = 1.0");
+        let m = SqsMappingModel::new(&arch, &arch.lambdas[0], &arch.queues[0], 1024.0);
+        assert!(m.redelivery(1.0).is_err());
+    }
+
+    #[test]
+    fn batches_grow_only_when_every_poller_is_busy() {
+        // Zero latency, 100 ms + 10 ms a record. 100 deliveries/s to 5 pollers: a = 20/s
+        // each, m = a·L₀/(1 − a·s′) = 20 × 0.1 / (1 − 20 × 0.01) = 2.5 per invocation.
+        let arch = function("duration = \"100ms\"\nper_record = \"10ms\"");
+        let m = SqsMappingModel::new(&arch, &arch.lambdas[0], &arch.queues[0], 1024.0);
+        let (b, busy) = m.batch_size(100.0, 5.0, false);
+        assert!((b - 2.5).abs() < 1e-12 && busy);
+        // 20 pollers: a = 5/s, m = 0.5/0.95 < 1: each arrival finds a poller waiting.
+        assert_eq!(m.batch_size(100.0, 20.0, false), (1.0, false));
+        // Flat out: one receive's worth, 10.
+        assert_eq!(m.batch_size(100.0, 5.0, true), (10.0, true));
+        // Left to scale, the pollers settle where one message per invocation keeps them
+        // busy: 100/s × 110 ms = 11.
+        assert!((m.steady_pollers(100.0) - 11.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn idle_pollers_make_empty_receives() {
+        // 0.1 message/s, zero latency, 100 ms invocations: 5 pollers, 0.01 busy; the 4.99
+        // idle ones poll every 20 s = 0.2495/s, of which 0.1/s find the message: 0.1495
+        // empty receives/s. At 1 message/s they find messages faster than they time out:
+        // none.
+        let arch = function("duration = \"100ms\"");
+        let m = SqsMappingModel::new(&arch, &arch.lambdas[0], &arch.queues[0], 1024.0);
+        let r = m.rates(0.1, m.steady_pollers(0.1), false).unwrap();
+        assert!(
+            (r.empty_receives - 0.1495).abs() < 1e-12,
+            "{}",
+            r.empty_receives
+        );
+        assert!((r.invocations - 0.1).abs() < 1e-12);
+        let r = m.rates(1.0, m.steady_pollers(1.0), false).unwrap();
+        assert_eq!(r.empty_receives, 0.0);
+    }
+
+    #[test]
+    fn concurrency_rows_compare_littles_law_with_the_limits() {
+        // 100 messages/s of 200 ms each, one at a time: 100 × 0.2 = 20 concurrent
+        // executions, over a reserved concurrency of 10.
+        let arch = test_model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 100 }
+[[queue]]
+name = "q"
+[[lambda]]
+name = "f"
+source = "sqs:q"
+duration = "200ms"
+reserved_concurrency = 10
+"#,
+        );
+        let e = estimate(&arch, 730.0).unwrap();
+        let c = e
+            .capacity
+            .iter()
+            .find(|c| c.service == "lambda" && c.component == "f")
+            .unwrap();
+        assert_eq!(c.limit, Some(10.0));
+        assert!((c.value - 20.0).abs() < 1e-6, "{}", c.value);
+        assert!(c.verdict.starts_with("overloaded"), "{}", c.verdict);
+        // Two functions without reservations share the account's 1,000.
+        let two = test_model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 100 }
+[[producer]]
+name = "p2"
+target = "sqs:q2"
+load = { process = "constant", rate_per_s = 100 }
+[[queue]]
+name = "q"
+[[queue]]
+name = "q2"
+[[lambda]]
+name = "f"
+source = "sqs:q"
+duration = "200ms"
+[[lambda]]
+name = "g"
+source = "sqs:q2"
+duration = "300ms"
+"#,
+        );
+        let e = estimate(&two, 730.0).unwrap();
+        let acct = e
+            .capacity
+            .iter()
+            .find(|c| c.component == "(account)")
+            .unwrap();
+        // 20 + 30 = 50 of 1,000.
+        assert!((acct.value - 50.0).abs() < 1e-6, "{}", acct.value);
+        assert_eq!(acct.limit, Some(1000.0));
+    }
+
+    #[test]
+    fn environments_are_cold_only_above_the_recent_peak() {
+        // Environments idle 600 s are reclaimed: 3 concurrent at t = 0 (3 cold), 2 at t =
+        // 100 (none), 5 at t = 200 (2 more), 4 at t = 900: the 5 of t = 200 have been idle
+        // longer than 600 s, so all 4 are cold.
+        let arch = function("idle_timeout = \"10m\"");
+        let mut w = Warm::new(&arch.lambdas[0]);
+        assert_eq!(w.cold_starts(0.0, 3.0), 3.0);
+        assert_eq!(w.cold_starts(100.0, 2.0), 0.0);
+        assert_eq!(w.cold_starts(200.0, 5.0), 2.0);
+        assert_eq!(w.cold_starts(900.0, 4.0), 4.0);
+    }
+}
