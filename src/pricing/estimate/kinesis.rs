@@ -214,7 +214,7 @@ impl KinesisMappingModel {
 
     /// Polls whose records a lane gathers into one round of batches: 1, or with a
     /// batching window `W` at least one poll interval `P` long, `⌊W/P⌋ + 1`.
-    fn polls_per_round(&self) -> f64 {
+    pub fn polls_per_round(&self) -> f64 {
         if self.window >= self.poll && self.poll > 0.0 {
             (self.window / self.poll).floor() + 1.0
         } else {
@@ -346,15 +346,15 @@ struct Flow {
 /// share, shard limit)` on a provisioned stream (limit `min(1,000 records/s, 1 MiB/s ÷
 /// mean record)`; shares by the keys' hashes, [`shard_shares`]), all of it on demand.
 /// Per record (data + partition key, from the size and key distributions): mean bytes
-/// `b` ([`SizeMix::mean_bytes`]), PUT payload units `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes /
-/// 1 KB)] × 1 KB`. Over the month: shard-hours `mean open shards × hours` (provisioned; on
+/// `b` (sizes are whole bytes: a continuous size adds half a byte), PUT payload units
+/// `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes / 1 KB)] × 1 KB`. Over the month: shard-hours `mean open shards × hours` (provisioned; on
 /// demand [`on_demand_shards`], informative), stream-hours `hours` (on-demand standard),
 /// PUT units and billed bytes `records × per record`, GB out `records × b × shared readers`
 /// (polling consumers and Lambda mappings), enhanced fan-out `consumers × shard-hours` and
 /// `records × b × consumers`, retention from [`retention_gb_hours`], extended-retention
 /// shard-hours = shard-hours above 24 h of retention. Lambda mappings:
 /// [`KinesisMappingModel::rates`] on the per-shard accepted rates.
-fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
+pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
     let arch = cx.arch;
     let grid = cx.grid;
     let spec = &arch.streams[s];
