@@ -700,7 +700,10 @@ fn stream_capacity(
                 "write use of the busiest shard at the peak (1 = its limit)",
                 use_,
                 1.0,
-                "the busiest shard's keys need more than one shard's 1 MiB/s or 1,000 records/s: writes throttle (more shards, or keys that spread)",
+                format!(
+                    "the busiest shard's keys need more than one shard's {}/s or {} records/s: writes throttle (more shards, or keys that spread)",
+                    lim.shard_write_bytes_per_s, lim.shard_write_records_per_s
+                ),
             ));
         }
     }
