@@ -40,7 +40,8 @@ use std::collections::VecDeque;
 
 /// Time between two GetRecords calls of a mapping on one shard (AWS: "Lambda polls each
 /// shard at a base rate of once per second"; a modelling default).
-pub(crate) const POLL_INTERVAL: SimDuration = SimDuration::from_secs(1);
+pub(crate) const POLL_INTERVAL: SimDuration =
+    crate::services::lambda::limits::KINESIS_ESM_POLL_INTERVAL;
 
 /// What a mapping's shard poller is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,7 +23,7 @@ fn mapping_mut(maps: &mut [Option<SqsMapping>], l: u32) -> &mut SqsMapping {
 }
 
 /// Long-poll wait of the mapping's receives (AWS's event source mapping long-polls).
-const ESM_WAIT: SimDuration = SimDuration::from_secs(20);
+const ESM_WAIT: SimDuration = crate::services::lambda::limits::SQS_ESM_WAIT;
 
 impl Engine<'_> {
     /// Starts the mapping's first pollers and its scaling clock.

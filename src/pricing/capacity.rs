@@ -115,19 +115,52 @@ pub const SNS_FIFO_TOPIC_MB_PER_S: f64 = 20.0;
 /// <https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecord.html> (P).
 pub const FIREHOSE_DIRECT_PUT_MIB_PER_S: f64 = 5.0;
 
+/// The per-shard limits AWS's sizing formula divides by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShardSizing {
+    /// Write throughput per shard, KiB/s.
+    pub write_kib_per_s: f64,
+    /// Records written per second per shard.
+    pub write_records_per_s: f64,
+    /// Shared read throughput per shard, KiB/s.
+    pub read_kib_per_s: f64,
+}
+
+impl ShardSizing {
+    /// AWS's documented limits ([`SHARD_WRITE_KIB_PER_S`], [`SHARD_WRITE_RECORDS_PER_S`],
+    /// [`SHARD_READ_KIB_PER_S`]).
+    pub const AWS: ShardSizing = ShardSizing {
+        write_kib_per_s: SHARD_WRITE_KIB_PER_S,
+        write_records_per_s: SHARD_WRITE_RECORDS_PER_S,
+        read_kib_per_s: SHARD_READ_KIB_PER_S,
+    };
+
+    /// Shards a provisioned stream needs, by AWS's sizing formula with these limits.
+    ///
+    /// # Formula
+    /// `ceil(max(write_KiB/write_limit, records/record_limit, read_KiB/read_limit))` where
+    /// `write_KiB = records/s × record size in KB rounded up to a whole KB` and `read_KiB =
+    /// write_KiB × shared-throughput consumers` (how-do-i-size-a-stream.html,
+    /// aws-reference.md §3.1 and §10). At least 1.
+    pub fn shards(&self, records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
+        let write_kib = records_per_s * record_kib.ceil().max(1.0);
+        let read_kib = write_kib * consumers;
+        let need = (write_kib / self.write_kib_per_s)
+            .max(records_per_s / self.write_records_per_s)
+            .max(read_kib / self.read_kib_per_s);
+        (need.ceil() as u64).max(1)
+    }
+}
+
 /// Shards a provisioned stream needs, by AWS's sizing formula.
 ///
 /// # Formula
 /// `ceil(max(write_KiB/1024, records/1000, read_KiB/2048))` where `write_KiB = records/s ×
 /// record size in KB rounded up to a whole KB` and `read_KiB = write_KiB × shared-throughput
-/// consumers` (how-do-i-size-a-stream.html, aws-reference.md §3.1 and §10). At least 1.
+/// consumers` (how-do-i-size-a-stream.html, aws-reference.md §3.1 and §10). At least 1. See
+/// [`ShardSizing::shards`].
 pub fn kinesis_shards(records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
-    let write_kib = records_per_s * record_kib.ceil().max(1.0);
-    let read_kib = write_kib * consumers;
-    let need = (write_kib / SHARD_WRITE_KIB_PER_S)
-        .max(records_per_s / SHARD_WRITE_RECORDS_PER_S)
-        .max(read_kib / SHARD_READ_KIB_PER_S);
-    (need.ceil() as u64).max(1)
+    ShardSizing::AWS.shards(records_per_s, record_kib, consumers)
 }
 
 /// Concurrency a Lambda function needs, by Little's law.
@@ -156,6 +189,19 @@ mod tests {
         assert_eq!(kinesis_shards(1000.0, 4.5, 1.0), 5);
         // An idle stream still has one shard.
         assert_eq!(kinesis_shards(0.0, 1.0, 1.0), 1);
+    }
+
+    #[test]
+    fn shards_with_a_models_own_limits() {
+        // A quota of 2 MiB/s and 2,000 records/s a shard (and 4 MiB/s of reads) halves the
+        // shards: 1,000 records/s of 3 KB = 3,000 KiB/s ÷ 2,048 = 1.46 → 2 (AWS's: 3).
+        let doubled = ShardSizing {
+            write_kib_per_s: 2048.0,
+            write_records_per_s: 2000.0,
+            read_kib_per_s: 4096.0,
+        };
+        assert_eq!(doubled.shards(1000.0, 3.0, 1.0), 2);
+        assert_eq!(ShardSizing::AWS.shards(1000.0, 3.0, 1.0), 3);
     }
 
     #[test]

@@ -31,6 +31,28 @@ pub fn on_demand_billed_bytes(bytes: u64) -> u64 {
     bytes.div_ceil(ON_DEMAND_ROUNDING_BYTES).max(1) * ON_DEMAND_ROUNDING_BYTES
 }
 
+/// Retention included in every stream's price, hours: 24. Source:
+/// <https://aws.amazon.com/kinesis/data-streams/pricing/> (aws-reference.md §3.2).
+pub const INCLUDED_RETENTION_H: f64 = 24.0;
+
+/// End of extended retention (24 hours to 7 days), hours: 168; data held longer is in
+/// long-term retention (same source).
+pub const EXTENDED_RETENTION_END_H: f64 = 168.0;
+
+/// GB-hours held in extended and in long-term retention, in steady state, by a stream
+/// that keeps data `retention_h` hours, per GB written.
+///
+/// # Formula
+/// A stream writing at a steady rate holds `rate × (min(R, 168) − 24)` between 24 hours
+/// and 7 days old and `rate × (R − 168)` beyond 7 days, so `gb` written over a window
+/// hold `(gb × max(0, min(R, 168) − 24), gb × max(0, R − 168))` GB-hours over that window.
+pub fn retention_gb_hours(gb: f64, retention_h: f64) -> (f64, f64) {
+    (
+        gb * (retention_h.min(EXTENDED_RETENTION_END_H) - INCLUDED_RETENTION_H).max(0.0),
+        gb * (retention_h - EXTENDED_RETENTION_END_H).max(0.0),
+    )
+}
+
 /// A stream's capacity mode.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,6 +264,16 @@ mod tests {
         assert_eq!(put_payload_units(1 << 20), 41);
         // An empty record still costs one unit.
         assert_eq!(put_payload_units(0), 1);
+    }
+
+    #[test]
+    fn retention_tiers_in_steady_state() {
+        // 100 GB written, kept 200 h: each GB is held 144 h between 24 h and 7 days old
+        // (14,400 GB-hours) and 32 h beyond 7 days (3,200 GB-hours). The included 24 h
+        // costs nothing: kept 24 h, nothing; kept 48 h, 24 h of extended retention.
+        assert_eq!(retention_gb_hours(100.0, 200.0), (14_400.0, 3_200.0));
+        assert_eq!(retention_gb_hours(100.0, 24.0), (0.0, 0.0));
+        assert_eq!(retention_gb_hours(100.0, 48.0), (2_400.0, 0.0));
     }
 
     #[test]

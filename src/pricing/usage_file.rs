@@ -654,14 +654,9 @@ fn kinesis_stream(r: &Res, out: &mut UsageFile) -> Result<(), PricingError> {
     let secs = hours * 3600.0;
     let records = rate * secs;
     let write_bytes = records * size;
-    let write_gb_per_h = if hours > 0.0 {
-        write_bytes / BYTES_PER_GB / hours
-    } else {
-        0.0
-    };
     // Steady state: data between 24 h and 7 d old, and over 7 d old, held all the time.
-    let ext_gb = write_gb_per_h * (retention.min(168.0) - 24.0).max(0.0);
-    let long_gb = write_gb_per_h * (retention - 168.0).max(0.0);
+    let (ext_gb_hours, long_gb_hours) =
+        kinesis::retention_gb_hours(write_bytes / BYTES_PER_GB, retention);
     let mh = r.month_hours;
     let gb_in = |k: &str| -> Result<f64, PricingError> { Ok(r.num_or(k, 0.0)? * BYTES_PER_GB) };
     let mut s = KinesisStreamUsage {
@@ -705,7 +700,7 @@ fn kinesis_stream(r: &Res, out: &mut UsageFile) -> Result<(), PricingError> {
                 s.extended_retention_shard_hours = shards * hours;
             }
             s.long_term_retention_gb_hours =
-                long_gb * hours + r.num_or("monthly_provisioned_long_term_retention_gb", 0.0)? * mh;
+                long_gb_hours + r.num_or("monthly_provisioned_long_term_retention_gb", 0.0)? * mh;
             s.long_term_retrieval_bytes =
                 rounded(gb_in("monthly_provisioned_long_term_retrieval_gb")?);
             s.efo_consumer_shard_hours =
@@ -726,9 +721,9 @@ fn kinesis_stream(r: &Res, out: &mut UsageFile) -> Result<(), PricingError> {
             s.efo_bytes = rounded(efo * write_bytes + gb_in("monthly_on_demand_efo_data_out_gb")?);
             s.efo_consumer_shard_hours = 0.0;
             s.extended_retention_gb_hours =
-                ext_gb * hours + r.num_or("monthly_on_demand_extended_retention_gb", 0.0)? * mh;
+                ext_gb_hours + r.num_or("monthly_on_demand_extended_retention_gb", 0.0)? * mh;
             s.long_term_retention_gb_hours =
-                long_gb * hours + r.num_or("monthly_on_demand_long_term_retention_gb", 0.0)? * mh;
+                long_gb_hours + r.num_or("monthly_on_demand_long_term_retention_gb", 0.0)? * mh;
             if efo > 0.0 {
                 out.notes.push(format!(
                     "kinesis.{}: enhanced fan-out on an on-demand stream is priced per GB only; a consumer-hour charge, if any, is UNCONFIRMED",

@@ -134,3 +134,11 @@ pub const DEFAULT_COLD_START_P99_MS: f64 = 1200.0;
 /// Default time an idle execution environment is kept before it is reclaimed (a
 /// modelling default: AWS does not document it).
 pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 600;
+
+/// Long-poll wait of an SQS event source mapping's receives: 20 s, the longest long poll
+/// ("the event source mapping uses long polling"; services-sqs-scaling.html).
+pub const SQS_ESM_WAIT: SimDuration = SimDuration::from_secs(20);
+/// Time between two GetRecords calls of a Kinesis event source mapping on one shard
+/// ("Lambda polls each shard at a base rate of once per second"; with-kinesis.html; a
+/// modelling default).
+pub const KINESIS_ESM_POLL_INTERVAL: SimDuration = SimDuration::from_secs(1);

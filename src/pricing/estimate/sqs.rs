@@ -1,190 +1,16 @@
-//! A model's expected steady-state usage, computed analytically from its load
-//! (`aqueduct price MODEL`), with the capacity its documented limits require.
-//!
-//! The estimate prices what the model declares: today SQS queues with their producers and
-//! worker pools (the components the engine simulates). It is a static answer to compare
-//! with a simulation (`aqueduct run`), not a replacement for one: it assumes the pools
-//! keep up, and it knows nothing of transients.
+//! SQS queues in the estimate: what producers send, what worker pools and Lambda event
+//! source mappings receive and delete, redeliveries, dead-letter moves and backlogs, in a
+//! fluid model over the time [`Grid`](super::Grid).
 
-use super::capacity::Capacity;
-use super::sqs::{chunks, SqsUsage};
-use super::Usage;
+use super::lambda::{concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm};
+use super::sizes::{chunks_of, fractional_fill, SizeMix};
+use super::{batch_fill, load_rates, Context, Step};
 use crate::consumers::PoolSpec;
-use crate::load::{Arrival, Dist, SizeDist};
+use crate::load::Arrival;
 use crate::model::error::{FieldPath, Invalid};
-use crate::model::Architecture;
-use crate::sim::{stream, SimTime};
-use rand::Rng;
-
-/// The estimate of a model.
-#[derive(Clone, Debug)]
-pub struct Estimate {
-    /// Expected usage over a window of one month.
-    pub usage: Usage,
-    /// Capacity figures.
-    pub capacity: Vec<Capacity>,
-    /// Assumptions the estimate made, for the user.
-    pub notes: Vec<String>,
-}
-
-/// Rates of one producer's load over the measured window.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LoadRates {
-    /// Mean arrivals per second over the measured window.
-    pub mean_per_s: f64,
-    /// Highest arrival rate of the load, per second.
-    pub peak_per_s: f64,
-}
-
-/// Mean and peak rates of `arrival` over the measured window `[warmup, warmup + duration)`.
-///
-/// # Formula
-/// `mean = expected arrivals in the window ÷ window length`; `peak = max λ(t)`: the
-/// diurnal peak, the highest piecewise segment, or λ(t) sampled at 10,000 points of the
-/// window for traces.
-pub fn load_rates(arrival: &Arrival, arch: &Architecture) -> LoadRates {
-    let from = SimTime::ZERO + arch.warmup;
-    let to = SimTime::ZERO + arch.horizon();
-    let window = arch.duration.as_secs_f64();
-    let mean = if window > 0.0 {
-        arrival.expected_count(from, to) / window
-    } else {
-        0.0
-    };
-    let peak = match arrival {
-        Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => *rate_per_s,
-        Arrival::Diurnal { peak_per_s, .. } => *peak_per_s,
-        Arrival::Piecewise {
-            segments,
-            lead_rate_per_s,
-            ..
-        } => segments
-            .iter()
-            .map(|s| s.rate_per_s)
-            .fold(*lead_rate_per_s, f64::max),
-        Arrival::Trace(_) => {
-            let span = (to.0 - from.0).max(1);
-            (0..10_000u64)
-                .map(|i| arrival.rate_at(SimTime(from.0 + span / 10_000 * i)))
-                .fold(mean, f64::max)
-        }
-    };
-    LoadRates {
-        mean_per_s: mean,
-        peak_per_s: peak.max(mean),
-    }
-}
-
-/// The distribution of messages per SendMessageBatch call of a producer that sends
-/// batches of up to `batch`, flushing a partial batch `linger_s` after its first message.
-///
-/// # Formula
-/// Evenly spaced arrivals: `k = min(batch, max(1, ceil(λ·linger)))` always. Otherwise
-/// (Poisson, and as an approximation for the other processes) `k = min(batch, 1 + N)` with
-/// `N ~ Poisson(λ·linger)` arrivals during the linger. Returns `(k, P(k))` pairs.
-pub fn batch_fill(rate: f64, batch: u32, linger_s: f64, evenly_spaced: bool) -> Vec<(u32, f64)> {
-    if batch <= 1 {
-        return vec![(1, 1.0)];
-    }
-    let mu = rate * linger_s;
-    if evenly_spaced {
-        let k = (mu.ceil().max(1.0) as u32).min(batch);
-        return vec![(k, 1.0)];
-    }
-    let mut out = Vec::new();
-    let mut p = (-mu).exp();
-    let mut below = 0.0;
-    for n in 0..batch - 1 {
-        out.push((n + 1, p));
-        below += p;
-        p *= mu / (n + 1) as f64;
-    }
-    out.push((batch, (1.0 - below).max(0.0)));
-    out.retain(|(_, p)| *p > 0.0);
-    out
-}
-
-/// Messages of a queue come from several producers: their size distributions, weighted by
-/// rate.
-struct SizeMix<'a> {
-    parts: Vec<(f64, &'a SizeDist)>,
-}
-
-impl SizeMix<'_> {
-    fn constant(&self) -> Option<f64> {
-        let first = match self.parts.first()?.1 .0 {
-            Dist::Constant(v) => v,
-            _ => return None,
-        };
-        self.parts
-            .iter()
-            .all(|(_, d)| matches!(d.0, Dist::Constant(v) if v == first))
-            .then_some(first.ceil().max(1.0))
-    }
-
-    /// `table[k]` = expected billable chunks of a call carrying `k` messages, `k` from 0 to
-    /// `max_k` (`table[0]` is unused).
-    ///
-    /// # Formula
-    /// Constant sizes: `max(1, ceil(k × size / chunk))`, exact. Other sizes: the mean of
-    /// `max(1, ceil(Σ_k sizes / chunk))` over 20,000 draws from a fixed seed (so the
-    /// estimate is reproducible).
-    fn chunks_table(&self, max_k: u32, chunk: u64, seed_name: &str) -> Vec<f64> {
-        let mut table = vec![1.0; max_k as usize + 1];
-        if let Some(v) = self.constant() {
-            for (k, t) in table.iter_mut().enumerate() {
-                *t = chunks((k as f64 * v) as u64, chunk) as f64;
-            }
-            return table;
-        }
-        let total: f64 = self.parts.iter().map(|(w, _)| w).sum();
-        if self.parts.is_empty() || total <= 0.0 {
-            return table;
-        }
-        let mut rng = stream(0, seed_name);
-        const N: usize = 20_000;
-        for (k, t) in table.iter_mut().enumerate().skip(1) {
-            let mut sum = 0.0;
-            for _ in 0..N {
-                let mut bytes = 0u64;
-                for _ in 0..k {
-                    let mut v: f64 = rng.random::<f64>() * total;
-                    let mut dist = self.parts[0].1;
-                    for (w, d) in &self.parts {
-                        if v < *w {
-                            dist = d;
-                            break;
-                        }
-                        v -= w;
-                    }
-                    bytes += dist.sample(&mut rng) as u64;
-                }
-                sum += chunks(bytes, chunk) as f64;
-            }
-            *t = sum / N as f64;
-        }
-        table
-    }
-}
-
-/// Expected chunks of a call whose message count follows `fill`.
-fn chunks_of(fill: &[(u32, f64)], table: &[f64]) -> f64 {
-    fill.iter()
-        .map(|(k, p)| p * table[(*k as usize).min(table.len() - 1)])
-        .sum()
-}
-
-/// `k` messages per call when the mean is a fraction: `floor(k)` and `floor(k) + 1` mixed
-/// so the mean is `k`.
-fn fractional_fill(k: f64) -> Vec<(u32, f64)> {
-    let lo = k.floor().max(1.0);
-    let w = (k - lo).clamp(0.0, 1.0);
-    let mut v = vec![(lo as u32, 1.0 - w)];
-    if w > 0.0 {
-        v.push((lo as u32 + 1, w));
-    }
-    v
-}
+use crate::pricing::capacity::Capacity;
+use crate::pricing::SqsUsage;
+use crate::services::lambda::LambdaSource;
 
 /// Per-second rates of one worker pool on its queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -207,6 +33,12 @@ pub struct PoolRates {
     pub heartbeats: f64,
     /// Messages per second that exhaust their receives (moved to the dead-letter queue).
     pub exhausted: f64,
+    /// Lambda mappings: invocations per second (0 for worker pools).
+    pub invocations: f64,
+    /// Lambda mappings: billed function seconds per second.
+    pub billed_s: f64,
+    /// Lambda mappings: concurrent executions (mean).
+    pub concurrency: f64,
 }
 
 impl PoolRates {
@@ -219,6 +51,9 @@ impl PoolRates {
         self.deletes += o.deletes * w;
         self.heartbeats += o.heartbeats * w;
         self.exhausted += o.exhausted * w;
+        self.invocations += o.invocations * w;
+        self.billed_s += o.billed_s * w;
+        self.concurrency += o.concurrency * w;
     }
 }
 
@@ -370,52 +205,115 @@ pub fn pool_rates(
         deletes,
         heartbeats,
         exhausted: inflow * model.exhaust,
+        ..PoolRates::default()
     })
 }
 
-/// A producer, prepared for the time steps.
-struct Plan<'a> {
-    queue: usize,
-    arrival: &'a Arrival,
-    batch: u32,
-    linger_s: f64,
-    even: bool,
-    send_chunks: Vec<f64>,
-    resend_probability: f64,
-    resend_stored: bool,
+/// What flows into a queue from outside the queue model: a producer's messages today (an
+/// SNS subscription's deliveries would be another feed).
+pub struct Feed<'a> {
+    /// The queue.
+    pub queue: usize,
+    /// Its arrivals.
+    pub arrival: &'a Arrival,
+    /// Messages per send call at most.
+    pub batch: u32,
+    /// Longest wait for a batch to fill, s.
+    pub linger_s: f64,
+    /// Arrivals are evenly spaced (a constant rate).
+    pub even: bool,
+    /// `send_chunks[k]`: expected billable requests of a send call of `k` messages.
+    pub send_chunks: Vec<f64>,
+    /// Probability that a message is sent a second time.
+    pub resend_probability: f64,
+    /// The second copy is stored (not deduplicated).
+    pub resend_stored: bool,
 }
 
-/// Estimates the monthly usage of `arch` (a month of `month_hours`) and its capacity.
+/// A reader of a queue: a worker pool, or a Lambda function's event source mapping.
+enum Reader {
+    /// Worker pool `c` (index in `arch.consumers`).
+    Pool { c: usize, model: PoolModel },
+    /// Function `l` (index in `arch.lambdas`).
+    Lambda {
+        l: usize,
+        model: Box<SqsMappingModel>,
+        /// Pollers now (time-varying loads).
+        pollers: f64,
+        /// `(time, concurrency)` of the recent steps, for cold starts (see [`Warm`]).
+        warm: Warm,
+        /// Cold starts in the measured window.
+        cold: f64,
+    },
+}
+
+impl Reader {
+    /// Most new messages per second it can take: a pool with all its workers, a mapping
+    /// with `pollers` pollers.
+    fn capacity(&self, arch: &crate::model::Architecture, pollers: Option<f64>) -> f64 {
+        match self {
+            Reader::Pool { c, model } => {
+                let spec = &arch.consumers[*c];
+                model.capacity(spec.max_workers() as f64, spec.max_messages)
+            }
+            Reader::Lambda { model, .. } => model.capacity(pollers.unwrap_or(model.max_pollers)),
+        }
+    }
+}
+
+fn mapping_to_pool(r: &MappingRates, pollers: f64) -> PoolRates {
+    PoolRates {
+        workers: pollers,
+        deliveries: r.deliveries,
+        busy: r.busy,
+        per_receive: r.per_receive,
+        receives: r.receives,
+        empty_receives: r.empty_receives,
+        deletes: r.deletes,
+        heartbeats: 0.0,
+        exhausted: r.exhausted,
+        invocations: r.invocations,
+        billed_s: r.billed_s,
+        concurrency: r.concurrency,
+    }
+}
+
+/// Estimates the SQS queues of the model, with their producers, worker pools and Lambda
+/// mappings: pushes their usage and capacity rows, and the mappings' load onto their
+/// functions.
 ///
 /// # Formula
-/// A fluid model over the measured window, in up to 4,000 time steps (one when every load
-/// is time-invariant). At each step, per producer: send calls/s `= λ(t) / E[k]` with `k`
-/// from [`batch_fill`], each billed `E[max(1, ceil(Σ sizes / 64 KiB))]` requests, plus one
-/// call per re-sent message. Per queue: inflow (sends, resends not deduplicated, the
-/// messages dead-lettered by its source queues); when it exceeds the pools' capacity
-/// ([`PoolModel::capacity`]) or a backlog remains, the backlog grows (or drains) and the
-/// pools work flat out, otherwise they serve the inflow, shared in proportion to their
-/// workers; rates per pool from [`pool_rates`], receives billed by their payload's 64 KiB
-/// chunks. The rates are averaged over the window; `requests/month = rate × month_hours ×
-/// 3600`.
-pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Invalid> {
-    let window_s = month_hours * 3600.0;
+/// At each step of the grid, per producer: send calls/s `= λ(t) / E[k]` with `k` from
+/// [`batch_fill`], each billed `E[max(1, ceil(Σ sizes / 64 KiB))]` requests, plus one call
+/// per re-sent message. Per queue: inflow (sends, resends not deduplicated, the messages
+/// dead-lettered by its source queues); when it exceeds what its readers can take
+/// ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a backlog remains, the
+/// backlog grows (or drains) and the readers work flat out, otherwise they serve the
+/// inflow, shared in proportion to their workers (pools only) or their capacities; rates
+/// from [`pool_rates`] and [`SqsMappingModel::rates`], receives billed by their payload's
+/// 64 KiB chunks. A mapping's pollers start at 5, grow by 5 a second while every poller is
+/// busy and shrink as idle pollers come back empty (one step: their steady state,
+/// [`SqsMappingModel::steady_pollers`]); cold starts are the concurrency above the most
+/// used in the last `idle_timeout` (one step: none, unless there is no warm-up). The rates
+/// are averaged over the window; `requests/month = rate × month_hours × 3600`.
+pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
+    let arch = cx.arch;
+    let grid = cx.grid;
+    let window_s = cx.month_s;
     let chunk = arch.limits.sqs.billing_chunk.0.max(1);
     let nq = arch.queues.len();
-    let mut notes = vec![format!(
-        "analytic estimate of \"{}\": the expected load of its measured window ({}) in a fluid model (backlogs build when the load exceeds what the pools can do), scaled to a {month_hours}-hour month; `aqueduct run` simulates it",
-        arch.name, arch.duration
-    )];
-    let mut capacity = Vec::new();
+    if nq == 0 {
+        return Ok(());
+    }
+    let capacity = &mut cx.capacity;
+    let notes = &mut cx.notes;
 
     // Producers.
-    let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix { parts: Vec::new() }).collect();
-    let mut plans = Vec::new();
+    let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix::new()).collect();
+    let mut feeds = Vec::new();
     let mut group_peak: Vec<Option<(f64, u32)>> = vec![None; nq];
     let mut peak_in = vec![0.0; nq];
-    let mut time_varying = false;
     for p in &arch.producers {
-        // Streams are estimated below, from their producers' rates.
         let crate::producers::Target::Queue(q) = p.target else {
             if let crate::producers::Target::Topic(t) = p.target {
                 notes.push(format!(
@@ -428,13 +326,8 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         let q = q as usize;
         let spec = &arch.queues[q];
         let rates = load_rates(&p.arrival, arch);
-        time_varying |= !matches!(
-            p.arrival,
-            Arrival::Constant { .. } | Arrival::Poisson { .. }
-        );
-        let mix = SizeMix {
-            parts: vec![(1.0, &p.size)],
-        };
+        let mut mix = SizeMix::new();
+        mix.push(1.0, &p.size);
         let send_chunks = mix.chunks_table(p.batch, chunk, &format!("estimate:send:{}", p.name));
         let (resend_probability, resend_stored) = match p.resend {
             Some(r) => (r.probability, !(spec.fifo && r.after < spec.dedup_interval)),
@@ -447,21 +340,14 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                 } else {
                     0.0
                 });
-        sizes[q].parts.push((rates.mean_per_s.max(1e-12), &p.size));
+        sizes[q].push(rates.mean_per_s.max(1e-12), &p.size);
         if let Some(k) = &p.keys {
-            let hottest = (0..k.keys().min(1_000_000))
-                .map(|i| k.probability(i))
-                .fold(0.0, f64::max);
+            // Key 0 is the most likely (uniform: all are; Zipf: rank 1).
+            let hottest = k.probability(0);
             let entry = group_peak[q].get_or_insert((0.0, k.keys()));
             entry.0 = entry.0.max(rates.peak_per_s * hottest);
         }
-        if matches!(p.arrival, Arrival::Trace(_)) {
-            notes.push(format!(
-                "producer \"{}\": a trace's recorded sizes are not read by the estimate; its size distribution is used",
-                p.name
-            ));
-        }
-        plans.push(Plan {
+        feeds.push(Feed {
             queue: q,
             arrival: &p.arrival,
             batch: p.batch,
@@ -473,13 +359,11 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         });
     }
 
-    // Pools.
-    let mut pool_of: Vec<Vec<usize>> = vec![Vec::new(); nq];
-    let mut models = Vec::new();
+    // Readers.
+    let mut readers: Vec<Vec<Reader>> = (0..nq).map(|_| Vec::new()).collect();
     for (i, c) in arch.consumers.iter().enumerate() {
         let q = c.queue as usize;
         let spec = &arch.queues[q];
-        pool_of[q].push(i);
         if !c.outages.is_empty() || !c.failure_windows.is_empty() {
             notes.push(format!(
                 "consumer \"{}\": outages and failure windows are transients; the estimate ignores them",
@@ -498,25 +382,62 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                 m,
             )
         })?;
-        models.push(model);
+        readers[q].push(Reader::Pool { c: i, model });
     }
-    // Each pool's share of its queue's messages while the pools keep up: its workers.
-    let share: Vec<f64> = arch
-        .consumers
+    for (l, f) in arch.lambdas.iter().enumerate() {
+        let LambdaSource::Sqs(q) = f.source else {
+            continue;
+        };
+        let q = q as usize;
+        let mean_size = sizes[q].mean_of(&format!("estimate:size:{}", arch.queues[q].name), |b| {
+            [b as f64]
+        })[0];
+        let model = SqsMappingModel::new(arch, f, &arch.queues[q], mean_size);
+        let pollers = model.min_pollers;
+        readers[q].push(Reader::Lambda {
+            l,
+            model: Box::new(model),
+            pollers,
+            warm: Warm::new(f),
+            cold: 0.0,
+        });
+    }
+    let lambda_path = |l: usize| FieldPath::item("lambda", l, &arch.lambdas[l].name);
+    // Each reader's share of its queue's messages while the readers keep up: pools by
+    // their workers; with a Lambda mapping on the queue, by capacity.
+    let share: Vec<Vec<f64>> = readers
         .iter()
-        .map(|c| {
-            let total: f64 = pool_of[c.queue as usize]
+        .map(|rs| {
+            let pools_only = rs.iter().all(|r| matches!(r, Reader::Pool { .. }));
+            let w: Vec<f64> = rs
                 .iter()
-                .map(|&o| arch.consumers[o].workers.max(1) as f64)
-                .sum();
-            c.workers.max(1) as f64 / total
+                .map(|r| match r {
+                    Reader::Pool { c, .. } if pools_only => {
+                        arch.consumers[*c].workers.max(1) as f64
+                    }
+                    _ => r.capacity(arch, None).min(1e12),
+                })
+                .collect();
+            let total: f64 = w.iter().sum();
+            w.iter()
+                .map(|x| {
+                    if total > 0.0 {
+                        x / total
+                    } else {
+                        1.0 / w.len() as f64
+                    }
+                })
+                .collect()
         })
         .collect();
     let recv_chunks: Vec<Vec<f64>> = (0..nq)
         .map(|q| {
-            let max_m = pool_of[q]
+            let max_m = readers[q]
                 .iter()
-                .map(|&c| arch.consumers[c].max_messages)
+                .map(|r| match r {
+                    Reader::Pool { c, .. } => arch.consumers[*c].max_messages,
+                    Reader::Lambda { .. } => arch.limits.sqs.max_batch_messages,
+                })
                 .max()
                 .unwrap_or(1);
             sizes[q].chunks_table(
@@ -534,68 +455,46 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
         }
     };
 
-    // Time steps over [0, horizon); only the measured window is accumulated.
-    let warmup = arch.warmup.as_secs_f64();
-    let horizon = arch.horizon().as_secs_f64();
-    let duration = arch.duration.as_secs_f64();
-    let steps: usize = if time_varying { 4000 } else { 1 };
-    let (t0, dt) = if time_varying {
-        (0.0, horizon / steps as f64)
-    } else {
-        (warmup, duration)
-    };
     let mut backlog = vec![0.0; nq];
     let mut backlog_max = vec![0.0f64; nq];
     let mut send_per_s = vec![0.0; nq];
     let mut send_calls_peak = vec![0.0f64; nq];
     let mut recv_peak = vec![0.0f64; nq];
     let mut del_peak = vec![0.0f64; nq];
-    let mut avg: Vec<Vec<PoolRates>> = (0..nq)
-        .map(|q| vec![PoolRates::default(); pool_of[q].len()])
+    let mut avg: Vec<Vec<PoolRates>> = readers
+        .iter()
+        .map(|rs| vec![PoolRates::default(); rs.len()])
         .collect();
+    let mut served_avg: Vec<Vec<f64>> = readers.iter().map(|rs| vec![0.0; rs.len()]).collect();
     let mut recv_chunk_rate = vec![0.0; nq];
     let mut offered = vec![0.0; nq];
-    for step in 0..steps {
-        let start = t0 + step as f64 * dt;
-        let lo = start.max(warmup);
-        let hi = (start + dt).min(horizon);
-        let weight = if duration > 0.0 {
-            (hi - lo).max(0.0) / duration
-        } else {
-            0.0
-        };
-        let (from, to) = (
-            SimTime((start * 1e9) as u64),
-            SimTime(((start + dt) * 1e9) as u64),
-        );
+    for i in 0..grid.steps {
+        let step: Step = grid.step(i);
+        let dt = step.dt;
+        let weight = step.weight;
         let mut inflow = vec![0.0; nq];
-        for pl in &plans {
-            let rate = if time_varying {
-                // The step's mean rate, so that a burst shorter than a step still counts.
-                pl.arrival.expected_count(from, to) / dt
-            } else {
-                load_rates(pl.arrival, arch).mean_per_s
-            };
-            let fill = batch_fill(rate, pl.batch, pl.linger_s, pl.even);
+        for fd in &feeds {
+            let rate = grid.rate(fd.arrival, arch, &step);
+            let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
             let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
-            let calls = rate / mean_k + rate * pl.resend_probability;
-            let chunks_rate = rate / mean_k * chunks_of(&fill, &pl.send_chunks)
-                + rate * pl.resend_probability * pl.send_chunks.get(1).copied().unwrap_or(1.0);
-            send_per_s[pl.queue] += chunks_rate * weight;
+            let calls = rate / mean_k + rate * fd.resend_probability;
+            let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
+                + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
+            send_per_s[fd.queue] += chunks_rate * weight;
             if weight > 0.0 {
-                send_calls_peak[pl.queue] = send_calls_peak[pl.queue].max(calls);
+                send_calls_peak[fd.queue] = send_calls_peak[fd.queue].max(calls);
             }
-            inflow[pl.queue] += rate
+            inflow[fd.queue] += rate
                 * (1.0
-                    + if pl.resend_stored {
-                        pl.resend_probability
+                    + if fd.resend_stored {
+                        fd.resend_probability
                     } else {
                         0.0
                     });
         }
         // Queues in passes, so dead-letter queues receive what their sources exhaust.
         let base = inflow.clone();
-        let mut step_rates: Vec<Vec<PoolRates>> = vec![Vec::new(); nq];
+        let mut step_rates: Vec<Vec<(PoolRates, f64, bool)>> = vec![Vec::new(); nq];
         let mut dlq_in = vec![0.0; nq];
         let mut next_backlog = backlog.clone();
         let mut lam_of = base.clone();
@@ -606,51 +505,73 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
                 lam_of[q] = lam;
                 step_rates[q].clear();
                 next_backlog[q] = backlog[q];
-                if pool_of[q].is_empty() {
+                if readers[q].is_empty() {
                     continue;
                 }
-                let busy_guess = |c: usize, x: f64| workers_of(c, x * models[c].r * models[c].s);
-                let cap: f64 = pool_of[q]
+                let caps: Vec<f64> = readers[q]
                     .iter()
-                    .map(|&c| {
-                        let spec = &arch.consumers[c];
-                        models[c].capacity(spec.max_workers() as f64, spec.max_messages)
+                    .map(|r| match r {
+                        Reader::Lambda { pollers, .. } if grid.time_varying => {
+                            r.capacity(arch, Some(*pollers))
+                        }
+                        _ => r.capacity(arch, None),
                     })
-                    .sum();
+                    .collect();
+                let cap: f64 = caps.iter().sum();
                 let flat_out = backlog[q] > 0.0 || lam >= cap;
                 let served = if flat_out {
                     cap.min(lam + backlog[q] / dt.max(1e-9))
                 } else {
                     lam
                 };
-                if time_varying {
+                if grid.time_varying {
                     next_backlog[q] = (backlog[q] + (lam - served) * dt).max(0.0);
                 } else if lam > cap {
                     next_backlog[q] = f64::INFINITY;
                 }
-                for &c in &pool_of[q] {
-                    let spec = &arch.consumers[c];
-                    let part = if flat_out && cap.is_finite() {
-                        models[c].capacity(spec.max_workers() as f64, spec.max_messages) / cap
+                for (j, r) in readers[q].iter().enumerate() {
+                    let part = if flat_out && cap.is_finite() && cap > 0.0 {
+                        caps[j] / cap
                     } else {
-                        share[c]
+                        share[q][j]
                     };
                     let x = served * part;
-                    let w = if flat_out {
-                        spec.max_workers() as f64
-                    } else {
-                        busy_guess(c, x)
+                    let (rates, all_busy) = match r {
+                        Reader::Pool { c, model } => {
+                            let spec = &arch.consumers[*c];
+                            let w = if flat_out {
+                                spec.max_workers() as f64
+                            } else {
+                                workers_of(*c, x * model.r * model.s)
+                            };
+                            let rates = pool_rates(spec, model, w, x, flat_out).map_err(|m| {
+                                Invalid::at(
+                                    &FieldPath::item("consumer", *c, &spec.name).field("receive"),
+                                    m,
+                                )
+                            })?;
+                            (rates, flat_out)
+                        }
+                        Reader::Lambda {
+                            l, model, pollers, ..
+                        } => {
+                            let c = if grid.time_varying {
+                                *pollers
+                            } else if flat_out {
+                                model.max_pollers
+                            } else {
+                                model.steady_pollers(x)
+                            };
+                            let mr = model.rates(x, c, flat_out).map_err(|m| {
+                                Invalid::at(&lambda_path(*l).field("failure_probability"), m)
+                            })?;
+                            (mapping_to_pool(&mr, c), mr.all_busy)
+                        }
                     };
-                    let r = pool_rates(spec, &models[c], w, x, flat_out).map_err(|m| {
-                        Invalid::at(
-                            &FieldPath::item("consumer", c, &spec.name).field("receive"),
-                            m,
-                        )
-                    })?;
                     if let Some(dl) = arch.queues[q].dead_letter {
-                        next_dlq[dl.queue] += r.exhausted;
+                        next_dlq[dl.queue] += rates.exhausted;
                     }
-                    step_rates[q].push(r);
+                    step_rates[q].push((rates, x, all_busy));
                 }
             }
             if next_dlq == dlq_in {
@@ -658,77 +579,152 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             }
             dlq_in = next_dlq;
         }
-        backlog = next_backlog;
+        let t_end = (step.to.0 as f64) / 1e9;
+        let in_window = if dt > 0.0 {
+            weight * arch.duration.as_secs_f64() / dt
+        } else {
+            0.0
+        };
         for q in 0..nq {
             offered[q] += lam_of[q] * weight;
             if weight > 0.0 {
-                backlog_max[q] = backlog_max[q].max(backlog[q]);
+                backlog_max[q] = backlog_max[q].max(next_backlog[q]);
             }
             let (mut recv, mut del) = (0.0, 0.0);
-            for (j, r) in step_rates[q].iter().enumerate() {
+            for (j, (r, x, all_busy)) in step_rates[q].iter().enumerate() {
                 avg[q][j].add_scaled(r, weight);
+                served_avg[q][j] += x * weight;
                 recv_chunk_rate[q] += r.receives
                     * chunks_of(&fractional_fill(r.per_receive), &recv_chunks[q])
                     * weight;
                 recv += r.receives + r.empty_receives;
                 del += r.deletes;
+                if let Reader::Lambda {
+                    model,
+                    pollers,
+                    warm,
+                    cold,
+                    ..
+                } = &mut readers[q][j]
+                {
+                    if grid.time_varying {
+                        *cold += warm.cold_starts(t_end, r.concurrency) * in_window;
+                        let idle = (r.workers - r.busy).max(0.0);
+                        let poll = model.wait + model.latency;
+                        *pollers = if *all_busy || next_backlog[q] > 0.0 {
+                            (*pollers + model.step_per_s * dt).min(model.max_pollers)
+                        } else if poll > 0.0 {
+                            let stop = (idle / poll - r.receives).max(0.0);
+                            (*pollers - stop * dt).max(model.min_pollers)
+                        } else {
+                            *pollers
+                        };
+                    } else if arch.warmup.is_zero() {
+                        *cold += r.concurrency.ceil();
+                    }
+                }
             }
             if weight > 0.0 {
                 recv_peak[q] = recv_peak[q].max(recv);
                 del_peak[q] = del_peak[q].max(del);
             }
         }
+        backlog = next_backlog;
     }
 
-    let mut usage = Usage {
-        window_s,
-        ..Usage::default()
-    };
     let lim = &arch.limits.sqs;
+    let duration_s = arch.duration.as_secs_f64();
     for q in 0..nq {
         let spec = &arch.queues[q];
         let mut per_s = send_per_s[q] + recv_chunk_rate[q];
         let mut empty = 0.0;
         for (j, r) in avg[q].iter().enumerate() {
-            let c = pool_of[q][j];
-            let pool = &arch.consumers[c];
             per_s += r.empty_receives + r.deletes + r.heartbeats;
             empty += r.empty_receives;
-            let max_w = pool.max_workers() as f64;
-            // Offered load (what arrives), not what the pool manages to serve.
-            let need_mean = offered[q] * share[c] * models[c].r * models[c].s;
-            capacity.push(Capacity::against(
-                "sqs",
-                &pool.name,
-                "workers busy, mean load",
-                need_mean,
-                max_w,
-                format!(
-                    "overloaded: the load needs {:.0} workers; the backlog grows without bound",
-                    need_mean.ceil()
-                ),
-            ));
-            let busy_peak = peak_in[q] * share[c] * models[c].r * models[c].s;
-            if busy_peak > need_mean * (1.0 + 1e-9) {
-                capacity.push(Capacity::against(
-                    "sqs",
-                    &pool.name,
-                    "workers needed at the peak rate",
-                    busy_peak,
-                    max_w,
-                    format!("{:.0} workers keep up with the peak; fewer let a backlog build during peaks", busy_peak.ceil()),
-                ));
-            }
-            if spec.fifo {
-                if let Some((_, groups)) = group_peak[q] {
+            match &readers[q][j] {
+                Reader::Pool { c, model } => {
+                    let pool = &arch.consumers[*c];
+                    let max_w = pool.max_workers() as f64;
+                    // Offered load (what arrives), not what the pool manages to serve.
+                    let need_mean = offered[q] * share[q][j] * model.r * model.s;
                     capacity.push(Capacity::against(
                         "sqs",
                         &pool.name,
-                        "workers needed at the peak vs message groups",
-                        busy_peak,
-                        groups as f64,
-                        "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
+                        "workers busy, mean load",
+                        need_mean,
+                        max_w,
+                        format!(
+                            "overloaded: the load needs {:.0} workers; the backlog grows without bound",
+                            need_mean.ceil()
+                        ),
                     ));
+                    let busy_peak = peak_in[q] * share[q][j] * model.r * model.s;
+                    if busy_peak > need_mean * (1.0 + 1e-9) {
+                        capacity.push(Capacity::against(
+                            "sqs",
+                            &pool.name,
+                            "workers needed at the peak rate",
+                            busy_peak,
+                            max_w,
+                            format!("{:.0} workers keep up with the peak; fewer let a backlog build during peaks", busy_peak.ceil()),
+                        ));
+                    }
+                    if spec.fifo {
+                        if let Some((_, groups)) = group_peak[q] {
+                            capacity.push(Capacity::against(
+                                "sqs",
+                                &pool.name,
+                                "workers needed at the peak vs message groups",
+                                busy_peak,
+                                groups as f64,
+                                "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
+                            ));
+                        }
+                    }
+                }
+                Reader::Lambda { l, model, cold, .. } => {
+                    let f = &arch.lambdas[*l];
+                    let served = served_avg[q][j];
+                    // Concurrency per new message served, applied to the offered load.
+                    let per_msg = if served > 0.0 {
+                        r.concurrency / served
+                    } else {
+                        0.0
+                    };
+                    let offered_j = offered[q] * share[q][j];
+                    let load: &mut FunctionLoad = &mut cx.functions[*l];
+                    load.invocations += r.invocations;
+                    load.records += r.deliveries;
+                    load.billed_s += r.billed_s;
+                    load.cold_starts += if duration_s > 0.0 {
+                        cold / duration_s
+                    } else {
+                        0.0
+                    };
+                    let need_mean = per_msg * offered_j.max(served);
+                    load.concurrency_mean += need_mean;
+                    load.concurrency_peak += if offered[q] > 0.0 {
+                        need_mean * peak_in[q] / offered[q]
+                    } else {
+                        0.0
+                    };
+                    load.limit = Some(concurrency_limit(
+                        arch,
+                        f,
+                        Some((model.max_pollers, "the mapping's maximum concurrency")),
+                    ));
+                    if spec.fifo {
+                        if let Some((_, groups)) = group_peak[q] {
+                            capacity.push(Capacity::against(
+                                "lambda",
+                                &f.name,
+                                "concurrent executions at the peak vs message groups",
+                                load.concurrency_mean.max(load.concurrency_peak),
+                                groups as f64,
+                                "FIFO: a message group is in one batch at a time; more groups are needed for this parallelism",
+                            ));
+                        }
+                    }
                 }
             }
         }
@@ -741,7 +737,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             );
             c.verdict = if backlog[q] > 0.5 {
                 format!(
-                    "{:.0} messages still waiting at the end of the window: the pools fall behind",
+                    "{:.0} messages still waiting at the end of the window: the consumers fall behind",
                     backlog[q]
                 )
             } else {
@@ -749,7 +745,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             };
             capacity.push(c);
         }
-        usage.sqs.push(SqsUsage {
+        cx.usage.sqs.push(SqsUsage {
             name: spec.name.clone(),
             fifo: spec.fifo,
             requests: (per_s * window_s).round() as u64,
@@ -797,36 +793,13 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             }
         }
     }
-    Ok(Estimate {
-        usage,
-        capacity,
-        notes,
-    })
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{estimate, test_model as model};
     use super::*;
-    use crate::model::load_str;
-    use std::path::Path;
-
-    #[test]
-    fn batch_fill_of_evenly_spaced_and_poisson_loads() {
-        // 50 msg/s evenly spaced, linger 100 ms: λ·linger = 5 → 5 per call (batch 10).
-        assert_eq!(batch_fill(50.0, 10, 0.1, true), vec![(5, 1.0)]);
-        // 500/s fills batches of 10 before the linger ends.
-        assert_eq!(batch_fill(500.0, 10, 0.1, true), vec![(10, 1.0)]);
-        // Poisson at 10/s, linger 100 ms, batch 2: P(N = 0) = e^−1 → 1 message, else 2:
-        // E[k] = e^−1 + 2(1 − e^−1) = 2 − e^−1 = 1.632.
-        let f = batch_fill(10.0, 2, 0.1, false);
-        let mean: f64 = f.iter().map(|(k, p)| *k as f64 * p).sum();
-        assert!((mean - (2.0 - (-1.0f64).exp())).abs() < 1e-12);
-    }
-
-    fn model(body: &str) -> Architecture {
-        let src = format!("name = \"t\"\nduration = \"1h\"\napi_latency = \"0ms\"\n{body}");
-        load_str(&src, "t.toml", Path::new(".")).unwrap()
-    }
 
     #[test]
     fn sends_receives_deletes_with_chunks() {
