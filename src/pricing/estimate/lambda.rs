@@ -487,12 +487,22 @@ impl SqsMappingModel {
     /// cycle(m)`; idle pollers `I = c − busy` make `max(0, I/(wait + L) − receives)` empty
     /// receives per second; concurrency `invocations × E[duration](m)` (Little's law);
     /// billed seconds `invocations × E[ceil_ms(duration)]`.
-    pub fn rates(&self, x: f64, pollers: f64, flat_out: bool) -> Result<MappingRates, String> {
+    pub fn rates(
+        &self,
+        x: f64,
+        pollers: f64,
+        clump: f64,
+        flat_out: bool,
+    ) -> Result<MappingRates, String> {
         let mut m = 1.0;
         let (mut r, mut exhaust) = self.redelivery(m)?;
         let mut all_busy = false;
+        // A send call's messages become visible together: a waiting poller's receive takes
+        // up to 10 of them at once.
+        let floor = clump.min(10.0).min(self.batch).max(1.0);
         for _ in 0..50 {
             let (m2, busy) = self.batch_size(x * r, pollers, flat_out);
+            let m2 = m2.max(floor);
             all_busy = busy;
             let (r2, e2) = self.redelivery(m2)?;
             let done = (m2 - m).abs() < 1e-12 && (r2 - r).abs() < 1e-12;
@@ -766,14 +776,14 @@ mod tests {
         // none.
         let arch = function("duration = \"100ms\"");
         let m = SqsMappingModel::new(&arch, &arch.lambdas[0], &arch.queues[0], 1024.0);
-        let r = m.rates(0.1, m.steady_pollers(0.1), false).unwrap();
+        let r = m.rates(0.1, m.steady_pollers(0.1), 1.0, false).unwrap();
         assert!(
             (r.empty_receives - 0.1495).abs() < 1e-12,
             "{}",
             r.empty_receives
         );
         assert!((r.invocations - 0.1).abs() < 1e-12);
-        let r = m.rates(1.0, m.steady_pollers(1.0), false).unwrap();
+        let r = m.rates(1.0, m.steady_pollers(1.0), 1.0, false).unwrap();
         assert_eq!(r.empty_receives, 0.0);
     }
 

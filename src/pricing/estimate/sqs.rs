@@ -139,15 +139,16 @@ impl PoolModel {
     }
 }
 
-/// Rates of worker pool `spec` receiving `inflow` new messages per second, with `backlog`
-/// true when messages wait in the queue (then every receive returns `max_messages` and no
-/// worker is idle).
+/// Rates of worker pool `spec` receiving `inflow` new messages per second that arrive in
+/// send calls of `clump` messages on average, with `backlog` true when messages wait in
+/// the queue (then every receive returns `max_messages` and no worker is idle).
 ///
 /// # Formula
 /// Deliveries `D = inflow × r`; busy workers `B = D × s`. Messages per receive `m` solves
 /// `m = (D/c)·T(m)`, the arrivals a worker finds after a cycle `T(m) = L₀ + m·s′`:
-/// `m = (D/c)·L₀ / (1 − (D/c)·s′)`, clamped to `[1, max_messages]` (zero latency gives 1
-/// per receive while the pool keeps up); with a backlog, `m = max_messages`. Non-empty
+/// `m = (D/c)·L₀ / (1 − (D/c)·s′)`, and at least `min(clump, max_messages)` (a batched
+/// send makes its messages visible together, and a waiting receive takes them at once),
+/// clamped to `[1, max_messages]`; with a backlog, `m = max_messages`. Non-empty
 /// receives `D/m`; deletes `D(1 − f)` one by one, or `(D/m)(1 − f^m)` batched; heartbeats
 /// `(D/m)·max(0, m·s/every − ½)`. Idle workers `I = c − B − calls × L` poll every
 /// `wait + L + poll_interval`: empty receives `max(0, I/(wait + L + poll) − D/m)`.
@@ -156,6 +157,7 @@ pub fn pool_rates(
     model: &PoolModel,
     workers: f64,
     inflow: f64,
+    clump: f64,
     backlog: bool,
 ) -> Result<PoolRates, String> {
     let d = inflow * model.r;
@@ -167,7 +169,7 @@ pub fn pool_rates(
     let m = if backlog || denom <= 0.0 {
         max_m
     } else {
-        (a * model.l0 / denom).clamp(1.0, max_m)
+        (a * model.l0 / denom).max(clump).clamp(1.0, max_m)
     };
     let receives = d / m;
     let deletes = if spec.delete_batch {
@@ -228,6 +230,38 @@ pub struct Feed<'a> {
     pub resend_probability: f64,
     /// The second copy is stored (not deduplicated).
     pub resend_stored: bool,
+    /// Message groups (FIFO queues).
+    pub groups: Option<&'a crate::load::KeyDist>,
+}
+
+/// Share of a FIFO queue's arriving messages whose group already has a message in flight
+/// (so a waiting receive cannot take them), for groups locked `lock_s` seconds per
+/// receive.
+///
+/// # Formula
+/// Each feed `i` sends `λᵢ` messages/s over groups with probabilities `p_k`; a group is
+/// busy about `ρ_k = min(1, λᵢ·p_k·lock_s)` of the time, so the share is
+/// `Σᵢ (λᵢ/λ) Σ_k p_k·ρ_k`.
+pub fn fifo_locked_share(feeds: &[(f64, &crate::load::KeyDist)], lock_s: f64) -> f64 {
+    let total: f64 = feeds.iter().map(|(r, _)| r).sum();
+    if total <= 0.0 || lock_s <= 0.0 {
+        return 0.0;
+    }
+    let mut share = 0.0;
+    for (rate, keys) in feeds {
+        let n = keys.keys();
+        let probs: Vec<f64> = match keys {
+            crate::load::KeyDist::Uniform { .. } => vec![1.0 / n as f64; n as usize],
+            crate::load::KeyDist::Zipf { exponent, .. } => {
+                let w: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-exponent)).collect();
+                let h: f64 = w.iter().sum();
+                w.into_iter().map(|x| x / h).collect()
+            }
+        };
+        let busy: f64 = probs.iter().map(|p| p * (rate * p * lock_s).min(1.0)).sum();
+        share += rate / total * busy;
+    }
+    share
 }
 
 /// A reader of a queue: a worker pool, or a Lambda function's event source mapping.
@@ -356,6 +390,7 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             send_chunks,
             resend_probability,
             resend_stored,
+            groups: if spec.fifo { p.keys.as_ref() } else { None },
         });
     }
 
@@ -473,11 +508,17 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
         let dt = step.dt;
         let weight = step.weight;
         let mut inflow = vec![0.0; nq];
+        let mut calls_in = vec![0.0; nq];
+        let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
         for fd in &feeds {
             let rate = grid.rate(fd.arrival, arch, &step);
+            if let Some(g) = fd.groups {
+                group_feeds[fd.queue].push((rate, g));
+            }
             let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
             let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
             let calls = rate / mean_k + rate * fd.resend_probability;
+            calls_in[fd.queue] += calls;
             let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
                 + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
             send_per_s[fd.queue] += chunks_rate * weight;
@@ -519,6 +560,12 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                     .collect();
                 let cap: f64 = caps.iter().sum();
                 let flat_out = backlog[q] > 0.0 || lam >= cap;
+                // Messages per send call: they become visible together.
+                let clump = if calls_in[q] > 0.0 {
+                    (base[q] / calls_in[q]).max(1.0)
+                } else {
+                    1.0
+                };
                 let served = if flat_out {
                     cap.min(lam + backlog[q] / dt.max(1e-9))
                 } else {
@@ -544,12 +591,22 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                             } else {
                                 workers_of(*c, x * model.r * model.s)
                             };
-                            let rates = pool_rates(spec, model, w, x, flat_out).map_err(|m| {
-                                Invalid::at(
-                                    &FieldPath::item("consumer", *c, &spec.name).field("receive"),
-                                    m,
-                                )
-                            })?;
+                            // FIFO: messages of a group with one in flight wait for it.
+                            let clump = if group_feeds[q].is_empty() {
+                                clump
+                            } else {
+                                let lock =
+                                    model.l0 + clump.min(spec.max_messages as f64) * model.s1;
+                                (clump * (1.0 - fifo_locked_share(&group_feeds[q], lock))).max(1.0)
+                            };
+                            let rates =
+                                pool_rates(spec, model, w, x, clump, flat_out).map_err(|m| {
+                                    Invalid::at(
+                                        &FieldPath::item("consumer", *c, &spec.name)
+                                            .field("receive"),
+                                        m,
+                                    )
+                                })?;
                             (rates, flat_out)
                         }
                         Reader::Lambda {
@@ -562,7 +619,7 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                             } else {
                                 model.steady_pollers(x)
                             };
-                            let mr = model.rates(x, c, flat_out).map_err(|m| {
+                            let mr = model.rates(x, c, clump, flat_out).map_err(|m| {
                                 Invalid::at(&lambda_path(*l).field("failure_probability"), m)
                             })?;
                             (mapping_to_pool(&mr, c), mr.all_busy)
@@ -798,6 +855,21 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fifo_locked_share_worked_examples() {
+        use crate::load::KeyDist;
+        // 10 equally likely groups, 10 msg/s, each receive locks its group 0.5 s: a group
+        // gets 1 msg/s, busy 1 × 0.5 = 50% of the time, so half the arrivals find it locked.
+        let u = KeyDist::uniform(10).unwrap();
+        assert!((fifo_locked_share(&[(10.0, &u)], 0.5) - 0.5).abs() < 1e-12);
+        // Two groups, Zipf exponent 1: p = (2/3, 1/3); 6 msg/s, lock 0.5 s:
+        // ρ = (min(1, 6·2/3·0.5) = 1, min(1, 6·1/3·0.5) = 1) → share 1.
+        let z = KeyDist::zipf(2, 1.0).unwrap();
+        assert!((fifo_locked_share(&[(6.0, &z)], 0.5) - 1.0).abs() < 1e-12);
+        // Same at 1.5 msg/s: ρ = (0.5, 0.25) → 2/3·0.5 + 1/3·0.25 = 0.41667.
+        assert!((fifo_locked_share(&[(1.5, &z)], 0.5) - 0.416_666_666_7).abs() < 1e-9);
+    }
+
     use super::super::{estimate, test_model as model};
     use super::*;
 
@@ -939,7 +1011,7 @@ failure_probability = 0.5
         let spec = &arch.consumers[0];
         let model = PoolModel::new(spec, Some(2), 0.0, 0.0).unwrap();
         assert!((model.r - 1.5).abs() < 1e-12);
-        let r = pool_rates(spec, &model, 4.0, 4.0, false).unwrap();
+        let r = pool_rates(spec, &model, 4.0, 4.0, 1.0, false).unwrap();
         assert!((r.deliveries - 6.0).abs() < 1e-12);
         assert!((r.deletes - 3.0).abs() < 1e-12);
         assert!((r.exhausted - 1.0).abs() < 1e-12);
