@@ -315,17 +315,34 @@ fn cmd_run(
 
 fn cmd_validate(path: &Path) -> Result<(), Failure> {
     let arch = model::load_file(path)?;
+    let counts = [
+        (arch.producers.len(), "producer"),
+        (arch.topics.len(), "topic"),
+        (arch.subscriptions.len(), "subscription"),
+        (arch.queues.len(), "queue"),
+        (arch.streams.len(), "stream"),
+        (
+            arch.consumers.len() + arch.stream_consumers.len(),
+            "consumer",
+        ),
+        (arch.lambdas.len(), "lambda"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
     println!(
-        "{}: model \"{}\" is valid: {} producer(s), {} queue(s), {} stream(s), {} consumer(s); {} simulated after {} warm-up, seed {}",
+        "{}: model \"{}\" is valid: {}; {} simulated after {} warm-up, seed {}",
         path.display(),
         arch.name,
-        arch.producers.len(),
-        arch.queues.len(),
-        arch.streams.len(),
-        arch.consumers.len() + arch.stream_consumers.len(),
+        parts.join(", "),
         arch.duration,
         arch.warmup,
         arch.seed
     );
+    for w in &arch.warnings {
+        println!("warning: {w}");
+    }
     Ok(())
 }
