@@ -259,8 +259,19 @@ impl RunSummary {
                     }
                 }
             }
+            // Latency summaries show as "p50 / p99": say so in their column title.
+            let title = |col: &str| {
+                let latency = comps
+                    .iter()
+                    .any(|c| matches!(c.fields.get(col), Some(Value::Object(_))));
+                if latency {
+                    format!("{col} p50 / p99")
+                } else {
+                    col.to_string()
+                }
+            };
             let mut rows: Vec<Vec<String>> = vec![std::iter::once(kind.to_string())
-                .chain(cols.iter().map(|c| c.to_string()))
+                .chain(cols.iter().map(|c| title(c)))
                 .collect()];
             for c in comps {
                 let mut row = vec![c.name.clone()];
