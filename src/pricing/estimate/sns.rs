@@ -36,7 +36,9 @@ use crate::model::Architecture;
 use crate::pricing::capacity::Capacity;
 use crate::pricing::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::producers::{ProducerSpec, Target};
-use crate::services::sns::filter::{Condition, FilterPolicy, Literal, Matcher, Scope};
+use crate::services::sns::filter::{
+    Condition, FilterPolicy, Literal, Matcher, Scope, NUMBER_SCALE,
+};
 use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec};
 use crate::sim::rng::stream_seed;
 
@@ -107,8 +109,8 @@ fn numbers(m: &Matcher) -> Vec<f64> {
 /// # Formula
 /// Absent: `1 − present`. Categorical value `i`: `present × (c_i − c_{i−1})`. Numbers: the
 /// numbers `b` the conditions mention cut the line into cells; AWS compares numbers to 5
-/// decimal places, so each `b` owns `[(n − ½)·10⁻⁵, (n + ½)·10⁻⁵)` with `n =
-/// round(b·10⁵)`, and the gaps between are cells too; a cell `[lo, hi)` has `present ×
+/// decimal places (`filter::NUMBER_SCALE`), so each `b` owns `[(n − ½)·10⁻⁵, (n +
+/// ½)·10⁻⁵)` with `n = round(b·10⁵)`, and the gaps between are cells too; a cell `[lo, hi)` has `present ×
 /// (P(X < hi) − P(X < lo))` by the distribution's CDF (integers counted exactly).
 fn outcomes(attr: Option<&Attr>, conds: &[&Condition]) -> Vec<(Outcome, f64)> {
     let Some(a) = attr else {
@@ -131,7 +133,7 @@ fn outcomes(attr: Option<&Attr>, conds: &[&Condition]) -> Vec<(Outcome, f64)> {
             let mut points: Vec<i64> = conds
                 .iter()
                 .flat_map(|c| c.matchers.iter().flat_map(numbers))
-                .map(|b| (b * 1e5).round() as i64)
+                .map(|b| (b * NUMBER_SCALE).round() as i64)
                 .collect();
             points.sort_unstable();
             points.dedup();
@@ -149,11 +151,14 @@ fn outcomes(attr: Option<&Attr>, conds: &[&Condition]) -> Vec<(Outcome, f64)> {
             };
             let mut lo = f64::NEG_INFINITY;
             for n in points {
-                let (a, b) = ((n as f64 - 0.5) * 1e-5, (n as f64 + 0.5) * 1e-5);
+                let (a, b) = (
+                    (n as f64 - 0.5) / NUMBER_SCALE,
+                    (n as f64 + 0.5) / NUMBER_SCALE,
+                );
                 if a > lo {
                     out.push(cell(lo, a, inside(lo, a)));
                 }
-                out.push(cell(a, b, n as f64 * 1e-5));
+                out.push(cell(a, b, n as f64 / NUMBER_SCALE));
                 lo = b;
             }
             out.push(cell(lo, f64::INFINITY, inside(lo, f64::INFINITY)));
