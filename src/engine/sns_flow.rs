@@ -806,15 +806,7 @@ impl Engine<'_> {
                     .enumerate()
                     .filter(|(k, _)| t.stats.deliveries[*k] > 0)
                     .map(|(k, p)| SnsDelivery {
-                        protocol: match p {
-                            Protocol::Sqs => SnsProtocol::Sqs,
-                            Protocol::Lambda => SnsProtocol::Lambda,
-                            Protocol::Http => SnsProtocol::Http,
-                            Protocol::Firehose => SnsProtocol::Firehose,
-                            Protocol::Email => SnsProtocol::Email,
-                            Protocol::Sms => SnsProtocol::Sms,
-                            Protocol::Push => SnsProtocol::MobilePush,
-                        },
+                        protocol: SnsProtocol::from(*p),
                         count: t.stats.deliveries[k],
                         bytes: t.stats.delivered_bytes[k],
                     })

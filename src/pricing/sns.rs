@@ -51,6 +51,22 @@ impl SnsProtocol {
     }
 }
 
+impl From<crate::services::sns::Protocol> for SnsProtocol {
+    /// The price list's protocol of a subscription protocol (push is `mobile_push`).
+    fn from(p: crate::services::sns::Protocol) -> Self {
+        use crate::services::sns::Protocol;
+        match p {
+            Protocol::Sqs => SnsProtocol::Sqs,
+            Protocol::Lambda => SnsProtocol::Lambda,
+            Protocol::Http => SnsProtocol::Http,
+            Protocol::Firehose => SnsProtocol::Firehose,
+            Protocol::Email => SnsProtocol::Email,
+            Protocol::Sms => SnsProtocol::Sms,
+            Protocol::Push => SnsProtocol::MobilePush,
+        }
+    }
+}
+
 /// Deliveries of a topic to one protocol over the window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -16,6 +16,7 @@ use crate::pricing::capacity::{lambda_concurrency, Capacity};
 use crate::pricing::{LambdaArch, LambdaUsage};
 use crate::services::lambda::limits as llim;
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
+use crate::services::sns::Endpoint;
 use crate::services::sqs::QueueSpec;
 use crate::sim::stream;
 use rand_distr::{Distribution, StandardNormal};
@@ -618,9 +619,13 @@ pub fn finish(cx: &mut Context) {
             requests: (load.invocations * cx.month_s).round() as u64,
             gb_seconds: billed * cx.month_s * dm.memory_gb,
         });
-        if spec.source == LambdaSource::Async {
+        let subscribed = arch
+            .subscriptions
+            .iter()
+            .any(|s| s.endpoint == Endpoint::Lambda(l as u32));
+        if spec.source == LambdaSource::Async && !subscribed {
             cx.notes.push(format!(
-                "lambda \"{}\": invoked by other services, not by an event source mapping; the estimate has no such service yet and bills it nothing",
+                "lambda \"{}\": no event source mapping and no SNS subscription invokes it; the estimate bills it nothing",
                 spec.name
             ));
         }

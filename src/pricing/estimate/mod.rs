@@ -1,9 +1,10 @@
 //! A model's expected steady-state usage, computed analytically from its load
 //! (`aqueduct price MODEL`), with the capacity its documented limits require.
 //!
-//! The estimate prices what the model declares: SQS queues with their producers, worker
-//! pools and Lambda event source mappings ([`sqs`], [`lambda`]), and Kinesis data streams
-//! with their producers, consumer applications and Lambda mappings ([`kinesis`]). It is a
+//! The estimate prices what the model declares: SNS topics with their publishers, filter
+//! policies and deliveries ([`sns`]), SQS queues with their producers, worker pools and
+//! Lambda event source mappings ([`sqs`], [`lambda`]), and Kinesis data streams with their
+//! producers, consumer applications and Lambda mappings ([`kinesis`]). It is a
 //! static answer to compare with a simulation (`aqueduct run`), not a replacement for one:
 //! it follows the expected load in a fluid model and knows nothing of random transients.
 //!
@@ -13,13 +14,15 @@
 //! Lambda function. Each service part reads its components from the model, pushes its
 //! usage records and capacity rows, and adds the invocations it causes to the functions'
 //! loads; [`lambda::finish`] then turns the loads into Lambda usage and concurrency rows.
-//! A new part (SNS topics and subscriptions, say) is one more module called from
-//! [`estimate`] before the parts it feeds: what it delivers to a queue becomes a feed of
-//! the queue model ([`sqs::Feed`]), what it invokes a Lambda load.
+//! A part that feeds another runs before it: [`sns`] first, whose deliveries to queues
+//! (and subscription dead-letter moves) become feeds of the queue model ([`sqs::Feed`],
+//! in [`Context::feeds`]) and whose Lambda subscriptions add asynchronous invocations to
+//! the functions' loads.
 
 pub mod kinesis;
 pub mod lambda;
 mod sizes;
+pub mod sns;
 pub mod sqs;
 
 pub use sqs::{pool_rates, PoolModel, PoolRates};
@@ -279,6 +282,8 @@ pub struct Context<'a> {
     pub notes: Vec<String>,
     /// The load of each Lambda function (indexed as `arch.lambdas`).
     pub functions: Vec<lambda::FunctionLoad>,
+    /// What other services send into queues (SNS deliveries), for the queue model.
+    pub feeds: Vec<sqs::Feed<'a>>,
 }
 
 /// Estimates the monthly usage of `arch` (a month of `month_hours`) and its capacity.
@@ -286,8 +291,9 @@ pub struct Context<'a> {
 /// # Formula
 /// A fluid model over the measured window on the [`Grid`]; each part's rates are averaged
 /// over the window and scaled to the month: `quantity/month = rate × month_hours × 3600`.
-/// SQS queues, pools and Lambda mappings: [`sqs::estimate_queues`]; Kinesis streams:
-/// [`kinesis::estimate_streams`]; Lambda usage and concurrency: [`lambda::finish`].
+/// SNS topics: [`sns::estimate_topics`]; SQS queues, pools and Lambda mappings:
+/// [`sqs::estimate_queues`]; Kinesis streams: [`kinesis::estimate_streams`]; Lambda usage
+/// and concurrency: [`lambda::finish`].
 pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Invalid> {
     let month_s = month_hours * 3600.0;
     let mut cx = Context {
@@ -308,6 +314,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             .iter()
             .map(|_| lambda::FunctionLoad::default())
             .collect(),
+        feeds: Vec::new(),
     };
     for p in &arch.producers {
         if matches!(p.arrival, Arrival::Trace(_)) {
@@ -317,6 +324,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
+    sns::estimate_topics(&mut cx)?;
     sqs::estimate_queues(&mut cx)?;
     kinesis::estimate_streams(&mut cx)?;
     lambda::finish(&mut cx);

@@ -39,23 +39,30 @@ impl<'a> SizeMix<'a> {
 
     /// Adds a source of `size` with no key, weighted `weight`.
     pub fn push(&mut self, weight: f64, size: &'a SizeDist) {
+        self.push_extra(weight, size, 0);
+    }
+
+    /// Adds a source of `size` with `extra` bytes added to each message (SNS's JSON
+    /// envelope), weighted `weight`.
+    pub fn push_extra(&mut self, weight: f64, size: &'a SizeDist, extra: u64) {
         self.parts.push(Part {
             weight,
             size,
-            keys: vec![(0, 1.0)],
+            keys: vec![(extra, 1.0)],
         });
     }
 
-    /// The one size every source has, when all are the same constant and add no key.
+    /// The one size every source has, when all are the same constant and add the same
+    /// number of bytes.
     fn constant(&self) -> Option<f64> {
-        let first = match self.parts.first()?.size.0 {
-            Dist::Constant(v) => v,
-            _ => return None,
+        let first = self.parts.first()?;
+        let (&Dist::Constant(v), [(extra, _)]) = (&first.size.0, first.keys.as_slice()) else {
+            return None;
         };
         self.parts
             .iter()
-            .all(|p| matches!(p.size.0, Dist::Constant(v) if v == first) && p.keys == [(0, 1.0)])
-            .then_some(first.ceil().max(1.0))
+            .all(|p| matches!(p.size.0, Dist::Constant(w) if w == v) && p.keys == first.keys)
+            .then_some(v.ceil().max(1.0) + *extra as f64)
     }
 
     /// Every size with its probability, when all sources have constant sizes.
@@ -169,25 +176,42 @@ impl<'a> SizeMix<'a> {
     /// `max(1, ceil(Σ_k sizes / chunk))` over 20,000 draws from a fixed seed (so the
     /// estimate is reproducible).
     pub fn chunks_table(&self, max_k: u32, chunk: u64, seed_name: &str) -> Vec<f64> {
-        let mut table = vec![1.0; max_k as usize + 1];
+        self.sum_table(max_k, seed_name, |_, bytes| [chunks(bytes, chunk) as f64])
+            .into_iter()
+            .map(|[c]| c)
+            .collect()
+    }
+
+    /// `table[k]` = the mean of `f(k, Σ sizes)` over calls carrying `k` messages, `k` from
+    /// 0 to `max_k` (`table[0]` is `f(0, 0)`; with no source every entry is `f(k, 0)`).
+    ///
+    /// # Formula
+    /// Constant sizes: `f(k, k × size)`, exact. Other sizes: the mean of `f(k, Σ_k sizes)`
+    /// over 20,000 draws from a fixed seed named `seed_name`.
+    pub fn sum_table<const N: usize>(
+        &self,
+        max_k: u32,
+        seed_name: &str,
+        f: impl Fn(u32, u64) -> [f64; N],
+    ) -> Vec<[f64; N]> {
         if let Some(v) = self.constant() {
-            for (k, t) in table.iter_mut().enumerate() {
-                *t = chunks((k as f64 * v) as u64, chunk) as f64;
-            }
-            return table;
+            return (0..=max_k).map(|k| f(k, (k as f64 * v) as u64)).collect();
         }
         let total: f64 = self.parts.iter().map(|p| p.weight).sum();
         if self.parts.is_empty() || total <= 0.0 {
-            return table;
+            return (0..=max_k).map(|k| f(k, 0)).collect();
         }
         let mut rng = stream(0, seed_name);
-        for (k, t) in table.iter_mut().enumerate().skip(1) {
-            let mut sum = 0.0;
+        let mut table = vec![f(0, 0)];
+        for k in 1..=max_k {
+            let mut sum = [0.0; N];
             for _ in 0..DRAWS {
                 let bytes: u64 = (0..k).map(|_| self.sample(total, &mut rng)).sum();
-                sum += chunks(bytes, chunk) as f64;
+                for (s, v) in sum.iter_mut().zip(f(k, bytes)) {
+                    *s += v;
+                }
             }
-            *t = sum / DRAWS as f64;
+            table.push(sum.map(|s| s / DRAWS as f64));
         }
         table
     }

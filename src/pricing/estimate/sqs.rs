@@ -211,13 +211,20 @@ pub fn pool_rates(
     })
 }
 
-/// What flows into a queue from outside the queue model: a producer's messages today (an
-/// SNS subscription's deliveries would be another feed).
+/// What flows into a queue from outside the queue model: a producer's messages, or an SNS
+/// subscription's deliveries (and its dead-letter moves).
 pub struct Feed<'a> {
     /// The queue.
     pub queue: usize,
-    /// Its arrivals.
+    /// The arrivals it follows.
     pub arrival: &'a Arrival,
+    /// Messages reaching the queue per arrival (1 for a producer; for an SNS
+    /// subscription the share its filter passes and that is delivered).
+    pub share: f64,
+    /// Sizes of the messages as sent.
+    pub size: &'a crate::load::SizeDist,
+    /// Bytes added to each message on the way (SNS's JSON envelope).
+    pub extra_bytes: u64,
     /// Messages per send call at most.
     pub batch: u32,
     /// Longest wait for a batch to fill, s.
@@ -339,27 +346,18 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     if nq == 0 {
         return Ok(());
     }
+    let mut feeds = std::mem::take(&mut cx.feeds);
     let capacity = &mut cx.capacity;
     let notes = &mut cx.notes;
 
-    // Producers.
-    let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix::new()).collect();
-    let mut feeds = Vec::new();
-    let mut group_peak: Vec<Option<(f64, u32)>> = vec![None; nq];
-    let mut peak_in = vec![0.0; nq];
+    // Producers, then what other services feed in (SNS deliveries).
+    let mut own = Vec::new();
     for p in &arch.producers {
         let crate::producers::Target::Queue(q) = p.target else {
-            if let crate::producers::Target::Topic(t) = p.target {
-                notes.push(format!(
-                    "producer \"{}\" publishes to SNS topic \"{}\": SNS publishes and deliveries, and the queues its subscriptions feed, are not in this estimate; `aqueduct run` simulates and prices them",
-                    p.name, arch.topics[t as usize].name
-                ));
-            }
             continue;
         };
         let q = q as usize;
         let spec = &arch.queues[q];
-        let rates = load_rates(&p.arrival, arch);
         let mut mix = SizeMix::new();
         mix.push(1.0, &p.size);
         let send_chunks = mix.chunks_table(p.batch, chunk, &format!("estimate:send:{}", p.name));
@@ -367,23 +365,12 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             Some(r) => (r.probability, !(spec.fifo && r.after < spec.dedup_interval)),
             None => (0.0, false),
         };
-        peak_in[q] += rates.peak_per_s
-            * (1.0
-                + if resend_stored {
-                    resend_probability
-                } else {
-                    0.0
-                });
-        sizes[q].push(rates.mean_per_s.max(1e-12), &p.size);
-        if let Some(k) = &p.keys {
-            // Key 0 is the most likely (uniform: all are; Zipf: rank 1).
-            let hottest = k.probability(0);
-            let entry = group_peak[q].get_or_insert((0.0, k.keys()));
-            entry.0 = entry.0.max(rates.peak_per_s * hottest);
-        }
-        feeds.push(Feed {
+        own.push(Feed {
             queue: q,
             arrival: &p.arrival,
+            share: 1.0,
+            size: &p.size,
+            extra_bytes: 0,
             batch: p.batch,
             linger_s: p.linger.as_secs_f64(),
             even: matches!(p.arrival, Arrival::Constant { .. }),
@@ -392,6 +379,29 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             resend_stored,
             groups: if spec.fifo { p.keys.as_ref() } else { None },
         });
+    }
+    own.append(&mut feeds);
+    let feeds = own;
+    let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix::new()).collect();
+    let mut group_peak: Vec<Option<(f64, u32)>> = vec![None; nq];
+    let mut peak_in = vec![0.0; nq];
+    for fd in &feeds {
+        let q = fd.queue;
+        let rates = load_rates(fd.arrival, arch);
+        let (mean, peak) = (rates.mean_per_s * fd.share, rates.peak_per_s * fd.share);
+        let stored = if fd.resend_stored {
+            fd.resend_probability
+        } else {
+            0.0
+        };
+        peak_in[q] += peak * (1.0 + stored);
+        sizes[q].push_extra(mean.max(1e-12), fd.size, fd.extra_bytes);
+        if let Some(k) = fd.groups {
+            // Key 0 is the most likely (uniform: all are; Zipf: rank 1).
+            let hottest = k.probability(0);
+            let entry = group_peak[q].get_or_insert((0.0, k.keys()));
+            entry.0 = entry.0.max(peak * hottest);
+        }
     }
 
     // Readers.
@@ -511,7 +521,7 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
         let mut calls_in = vec![0.0; nq];
         let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
         for fd in &feeds {
-            let rate = grid.rate(fd.arrival, arch, &step);
+            let rate = grid.rate(fd.arrival, arch, &step) * fd.share;
             if let Some(g) = fd.groups {
                 group_feeds[fd.queue].push((rate, g));
             }

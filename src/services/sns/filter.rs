@@ -139,9 +139,13 @@ impl Matcher {
     }
 }
 
+/// AWS compares numbers to five decimal places: two numbers are equal when they round to
+/// the same integer once multiplied by this (subscription-filter-policy-constraints.html).
+pub const NUMBER_SCALE: f64 = 1e5;
+
 /// AWS compares numbers to five decimal places.
 fn same_number(a: f64, b: f64) -> bool {
-    (a * 1e5).round() == (b * 1e5).round()
+    (a * NUMBER_SCALE).round() == (b * NUMBER_SCALE).round()
 }
 
 /// One key's condition: the key (a dotted path for nested body fields) and its matchers.
