@@ -17,9 +17,13 @@ impl Engine<'_> {
         }
         let now = self.now;
         let (size, key) = self.producers[p as usize].draw();
-        // SendMessageBatch carries at most 1 MiB: a message that would overflow the
-        // batch sends the batch first.
-        let max_payload = self.arch.limits.sqs.max_batch_payload.0;
+        // A batch call has a payload limit (SendMessageBatch 1 MiB; PublishBatch the
+        // topic's maximum message size): a message that would overflow the batch sends
+        // the batch first.
+        let max_payload = match self.producers[p as usize].spec.target {
+            Target::Topic(t) => self.arch.topics[t as usize].max_message_size as u64,
+            _ => self.arch.limits.sqs.max_batch_payload.0,
+        };
         let prod = &self.producers[p as usize];
         if !prod.batch.is_empty() && prod.batch_bytes + size as u64 > max_payload {
             self.flush(p);

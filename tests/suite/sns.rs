@@ -1245,3 +1245,36 @@ fn a_large_message_topic_takes_at_most_100_subscriptions() {
         &["101 subscriptions", "at most 100", "large-message-payloads"],
     );
 }
+
+#[test]
+fn publish_batches_close_before_the_topic_maximum() {
+    // Messages of 100–140 KiB, batch = 2, topic maximum 256 KiB: a pair summing above
+    // 256 KiB (18% of pairs) is sent as two Publish calls instead of being refused, so
+    // every message is published and none is dropped.
+    let src = r#"
+name = "split"
+duration = "200s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "constant", rate_per_s = 20 }
+size = { dist = "uniform", min = "100KB", max = "140KB" }
+batch = 2
+linger = "1s"
+[[topic]]
+name = "t"
+[[subscription]]
+topic = "t"
+endpoint = "sqs:q"
+raw_message_delivery = true
+[[queue]]
+name = "q"
+"#;
+    let out = run(src, 5);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "producer.p.dropped"), 0.0);
+    assert_eq!(metric(&out, "producer.p.rejected"), 0.0);
+    let generated = metric(&out, "producer.p.generated");
+    assert!((metric(&out, "topic.t.published") - generated).abs() <= 2.0);
+}
