@@ -507,6 +507,8 @@ impl Engine<'_> {
             pool.stats.heartbeats += 1;
         }
         self.at(now + hb.every, Event::Heartbeat { c, w, gen });
+        // The new deadlines may be earlier than the one the queue's timer is armed for.
+        self.rearm(q as u32);
     }
 
     // ----- pool-level events -----------------------------------------------------------

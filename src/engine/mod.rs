@@ -606,8 +606,7 @@ impl<'a> Engine<'a> {
     /// Arms queue `q`'s timer for its earliest deadline.
     #[inline]
     pub(crate) fn rearm(&mut self, q: u32) {
-        if let Some((t, gen)) = self.queues[q as usize].rearm(&self.msgs) {
-            let t = t.max(self.now);
+        if let Some((t, gen)) = self.queues[q as usize].rearm(self.now, &self.msgs) {
             self.at(t, Event::QueueTimer { q, gen });
         }
     }

@@ -836,3 +836,45 @@ name = "q"
     );
     assert_eq!(metric(&out, "queue.q.api_requests"), 13.0 * calls);
 }
+
+#[test]
+fn a_heartbeat_shorter_than_the_visibility_timeout_keeps_the_queue_timer_alive() {
+    // Regression: a heartbeat that sets a deadline *earlier* than the one the queue's timer
+    // is armed for must re-arm the timer. Here the consumer's visibility timeout is 60 s
+    // and its heartbeat sets 15 s every 10 s: at 10 s message A's deadline moves from
+    // 60 s to 25 s. If nothing re-arms the timer until B is sent at 30 s, the timer was
+    // armed for 25 s (already past) at 30 s and never fired again: no visibility timeout
+    // of this queue expired for the rest of the run.
+    //
+    // One worker, every processing (100 s) fails, messages A at 0 s and B at 30 s:
+    //   0 s: A received.  Heartbeats 10..90 s → A's last deadline 90 + 15 = 105 s.
+    // 100 s: A fails; B (visible since 30 s) received; its last heartbeat 190 s → 205 s.
+    // 105 s: A reappears.   200 s: B fails; A received again (redelivery 1).
+    // 205 s: B reappears.   300 s: A fails; B received again (redelivery 2).
+    // 305 s: A reappears.   350 s: end, B in flight, A visible.
+    let src = r#"
+name = "hb-timer"
+duration = "350s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/zero-and-thirty.csv" }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "20s", visibility_timeout = "60s" }
+service_time = "100s"
+failure_probability = 1.0
+heartbeat = { every = "10s", extend_to = "15s" }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.received"), 4.0);
+    assert_eq!(metric(&out, "queue.q.redelivered"), 2.0);
+    assert_eq!(metric(&out, "queue.q.in_flight"), 1.0);
+    assert_eq!(metric(&out, "queue.q.backlog"), 1.0);
+}
