@@ -497,8 +497,10 @@ impl Engine<'_> {
         let q = pool.spec.queue as usize;
         let from = worker.pos;
         let mut extended = false;
-        // ChangeMessageVisibilityBatch over the messages not yet finished (≤ 10 per call).
-        for h in worker.buf[from..].iter().copied() {
+        // ChangeMessageVisibilityBatch over the messages the worker still holds (≤ 10 per
+        // call, all from one receive): those processed and waiting for the batch delete,
+        // and those not yet finished.
+        for h in worker.to_delete.iter().chain(&worker.buf[from..]).copied() {
             extended |= self.queues[q].change_visibility(now, h, hb.extend_to, &mut self.msgs);
         }
         if extended {

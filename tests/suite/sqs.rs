@@ -878,3 +878,45 @@ heartbeat = { every = "10s", extend_to = "15s" }
     assert_eq!(metric(&out, "queue.q.in_flight"), 1.0);
     assert_eq!(metric(&out, "queue.q.backlog"), 1.0);
 }
+
+#[test]
+fn a_heartbeat_covers_processed_messages_awaiting_the_batch_delete() {
+    // A worker that deletes in batches still holds its processed messages until the
+    // DeleteMessageBatch call: its heartbeat must keep them invisible too, or they reappear
+    // and are processed twice although the worker did its job.
+    //
+    // Ten messages at 0 s, received together (max_messages 10); 1 s of work each, so the
+    // batch delete happens at 10 s; visibility 5 s, heartbeat every 2 s setting 5 s. With
+    // every held message extended (2 → 7 s, 4 → 9 s, 6 → 11 s, 8 → 13 s) nothing reappears:
+    // 10 received, 10 deleted, no redelivery. (Extending only the unfinished ones let
+    // message 1 reappear at 5 s, messages 2-3 at 7 s and 4-5 at 9 s, and message 1 again
+    // in the second round: 6 stale deletes and 6 redeliveries.)
+    let src = r#"
+name = "hb-batch"
+duration = "60s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/ten-at-zero.csv" }
+batch = 10
+linger = "1s"
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { max_messages = 10, wait = "20s", visibility_timeout = "5s" }
+service_time = "1s"
+delete = "batch"
+heartbeat = { every = "2s", extend_to = "5s" }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.received"), 10.0);
+    assert_eq!(metric(&out, "queue.q.deleted"), 10.0);
+    assert_eq!(metric(&out, "queue.q.redelivered"), 0.0);
+    assert_eq!(metric(&out, "queue.q.stale_deletes"), 0.0);
+    assert_eq!(metric(&out, "consumer.w.duplicates"), 0.0);
+}
