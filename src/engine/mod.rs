@@ -519,8 +519,10 @@ impl<'a> Engine<'a> {
             pool.account(now);
             pool.reset_stats(now);
         }
-        for f in &mut self.lambdas {
+        for (f, m) in self.lambdas.iter_mut().zip(&self.mappings) {
             f.reset_stats(now);
+            // Maxima restart from the present: the pollers running now.
+            f.stats.pollers_max = m.as_ref().map_or(0, |m| m.active);
         }
         self.kinesis_warmup_end();
         self.sns_warmup_end();

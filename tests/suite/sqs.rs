@@ -920,3 +920,33 @@ heartbeat = { every = "2s", extend_to = "5s" }
     assert_eq!(metric(&out, "queue.q.stale_deletes"), 0.0);
     assert_eq!(metric(&out, "consumer.w.duplicates"), 0.0);
 }
+
+#[test]
+fn lambda_pollers_max_survives_the_warm_up() {
+    // The mapping starts 5 pollers and keeps at least 5. At 2 msg/s each message is taken
+    // at once by a waiting poller, so no backlog ever adds pollers: 5 pollers run for the
+    // whole measured window, and pollers_max (reset at the end of the warm-up) is 5, not 0.
+    let src = r#"
+name = "esm-warmup"
+duration = "60s"
+warmup = "60s"
+api_latency = "0ms"
+sample_every = "10s"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 2 }
+[[queue]]
+name = "q"
+[[lambda]]
+name = "fn"
+source = "sqs:q"
+batch_size = 1
+duration = "10ms"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let pollers = out.series.column("lambda.fn.pollers").unwrap();
+    assert!(pollers.iter().all(|p| *p == 5.0), "{pollers:?}");
+    assert_eq!(metric(&out, "lambda.fn.pollers_max"), 5.0);
+}
