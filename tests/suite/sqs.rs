@@ -950,3 +950,44 @@ duration = "10ms"
     assert!(pollers.iter().all(|p| *p == 5.0), "{pollers:?}");
     assert_eq!(metric(&out, "lambda.fn.pollers_max"), 5.0);
 }
+
+#[test]
+fn short_polling_without_latency_or_pause_is_refused() {
+    // Regression: with api_latency = "0ms", short polling (wait 0 s) and no poll_interval,
+    // an empty receive is followed by the next one at the same instant, forever: the run
+    // never advanced its clock and overflowed the stack. Such a model asks for infinitely
+    // many receives per second, so it is refused with the field to change.
+    let model = |extra: &str| {
+        format!(
+            r#"
+name = "short"
+duration = "10s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "constant", rate_per_s = 1 }}
+[[queue]]
+name = "q"
+short_poll_sample = 1.0
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = {{ wait = "0s" }}
+service_time = "10ms"
+{extra}
+"#
+        )
+    };
+    let e = aqueduct::model::load_str(&model(""), "short.toml", std::path::Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("poll_interval"), "{e}");
+    // A pause between empty receives makes it a valid model that runs: messages at
+    // 0, 1, …, 10 s, polls every 100 ms that find every message (sample 1.0); the one sent
+    // at 10 s is received at 10 s but its 10 ms of work end after the horizon: 10 processed.
+    let out = run(&model("poll_interval = \"100ms\""), 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "consumer.w.processed"), 10.0);
+}
