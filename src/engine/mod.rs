@@ -189,6 +189,9 @@ pub(crate) struct Engine<'a> {
     pub(crate) sns: sns_flow::Sns,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
+    /// Per rate column: what was counted between the last sample and the warm-up reset,
+    /// added to the next sample's count.
+    rate_carry: Vec<u64>,
     row: Vec<f64>,
     sample_every: SimDuration,
 }
@@ -321,6 +324,7 @@ impl<'a> Engine<'a> {
             sns,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
+            rate_carry: vec![0; width],
             row: vec![0.0; width],
             sample_every: arch.sample_interval(),
         }
@@ -509,6 +513,7 @@ impl<'a> Engine<'a> {
 
     fn on_warmup_end(&mut self) {
         let now = self.now;
+        self.carry_rates_over_reset();
         for p in &mut self.producers {
             p.reset_stats();
         }
@@ -528,18 +533,52 @@ impl<'a> Engine<'a> {
         self.sns_warmup_end();
     }
 
+    /// The counters are about to restart (end of the warm-up): the rate columns of this
+    /// module (the layout of [`Engine::on_sample`]) keep what was counted since the last
+    /// sample in `rate_carry` and restart their baseline at zero, so the sample after the
+    /// reset reads the whole interval.
+    fn carry_rates_over_reset(&mut self) {
+        let counts = &mut self.last_counts;
+        let carry = &mut self.rate_carry;
+        let mut fold = |i: usize, total: u64| {
+            carry[i] = total.saturating_sub(counts[i]);
+            counts[i] = 0;
+        };
+        let mut i = 0;
+        for p in &self.producers {
+            fold(i, p.stats.generated);
+            i += 1;
+        }
+        for q in &self.queues {
+            fold(i + 3, q.stats.received);
+            i += 4;
+        }
+        for pool in &self.pools {
+            fold(i + 2, pool.stats.processed);
+            i += 3;
+        }
+        for f in &self.lambdas {
+            fold(i + 2, f.stats.processed);
+            i += 3;
+        }
+    }
+
     fn on_sample(&mut self) {
         let now = self.now;
         let dt = self.sample_every.as_secs_f64();
         let mut i = 0;
         let mut counts = std::mem::take(&mut self.last_counts);
         let mut row = std::mem::take(&mut self.row);
-        // Rates are computed from cumulative counters that may be reset at the warm-up;
-        // a reset shows as a negative difference and is clamped to the new count.
-        let rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
+        let carry = &mut self.rate_carry;
+        // Rates are computed from cumulative counters that restart at the end of the
+        // warm-up; what was counted before the reset comes from `rate_carry`
+        // ([`Engine::carry_rates_over_reset`]). A column without a carry shows a reset as
+        // a negative difference, clamped to the new count.
+        let mut rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
             let prev = counts[i];
             counts[i] = total;
             let d = if total >= prev { total - prev } else { total };
+            let d = d + std::mem::take(&mut carry[i]);
             if now == SimTime::ZERO {
                 0.0
             } else {
