@@ -92,12 +92,29 @@ impl Engine<'_> {
     }
 
     /// A response is back: the next waiting call goes, or there is one call fewer.
+    ///
+    /// With zero latency the next call completes inside `transmit` and its response comes
+    /// back here at once: those are handed on by the loop below rather than by recursion,
+    /// whose depth would grow with the waiting calls (tens of thousands for a throttled
+    /// high-throughput FIFO producer: a stack overflow).
     pub(super) fn on_send_done(&mut self, p: u32) {
         let prod = &mut self.producers[p as usize];
-        match prod.waiting.pop_front() {
-            Some(next) => self.transmit(p, next),
-            None => prod.in_flight -= 1,
+        if prod.draining {
+            prod.done_pending += 1;
+            return;
         }
+        prod.draining = true;
+        let mut pending = 1u32;
+        while pending > 0 {
+            pending -= 1;
+            let prod = &mut self.producers[p as usize];
+            match prod.waiting.pop_front() {
+                Some(next) => self.transmit(p, next),
+                None => prod.in_flight -= 1,
+            }
+            pending += std::mem::take(&mut self.producers[p as usize].done_pending);
+        }
+        self.producers[p as usize].draining = false;
     }
 
     /// Starts (or retries) send call `call` of producer `p`.

@@ -991,3 +991,37 @@ service_time = "10ms"
     assert_balanced(&out);
     assert_eq!(metric(&out, "consumer.w.processed"), 10.0);
 }
+
+#[test]
+fn a_throttled_fifo_producer_with_zero_latency_keeps_its_stack() {
+    // Regression: a FIFO producer sends one call at a time (max_in_flight 1); with zero
+    // API latency each call that follows a response started inside the previous one's
+    // response, so after a throttled call's retry every call queued meanwhile ran nested
+    // one level deeper: thousands of levels, and the run died of a stack overflow.
+    //
+    // 30,000 msg/s (one message per call) against a FIFO queue whose limit is raised to
+    // 20,000 calls/s: the token bucket (20,000 tokens, 20,000/s) is empty after about 2 s;
+    // a throttled call then backs off while the next ones queue up, and they all go when
+    // its retry passes. The bucket runs dry when 20,000 + 20,000·t = 30,000·t, at t = 2 s,
+    // with 60,000 sent; in all the queue accepts at most 20,000 + 20,000/s × 5 s = 120,000.
+    let src = r#"
+name = "deep"
+duration = "5s"
+api_latency = "0ms"
+[limits.sqs]
+fifo_tps_per_action = 20000
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = { process = "constant", rate_per_s = 30000 }
+group = { dist = "uniform", keys = 100 }
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let sent = metric(&out, "queue.q.fifo.sent");
+    assert!(sent > 60_000.0 && sent <= 120_000.0, "{sent}");
+    assert!(metric(&out, "producer.p.throttled") > 0.0);
+}
