@@ -776,6 +776,21 @@ impl<'a> Engine<'a> {
         a
     }
 
+    /// Messages still in flight or delayed in a queue although their deadline passed
+    /// before the horizon: the queue's timer must have fired for them (every event up to
+    /// the horizon runs), so any here means a timer stalled. A self-check, like the
+    /// accounting's balance.
+    fn overdue_in_queues(&self) -> u64 {
+        self.msgs
+            .iter_live()
+            .filter(|(_, m)| {
+                matches!(m.loc, Loc::InFlight | Loc::Delayed)
+                    && (m.home as usize) < self.queues.len()
+                    && m.deadline < self.horizon
+            })
+            .count() as u64
+    }
+
     fn usage(&self, window_s: f64) -> Usage {
         Usage {
             window_s,
@@ -841,6 +856,12 @@ impl<'a> Engine<'a> {
                 "message accounting does not balance: {} created, {} accounted for (this is a bug in aqueduct; please report it)",
                 accounting.produced + accounting.copies,
                 accounting.accounted()
+            ));
+        }
+        let overdue = self.overdue_in_queues();
+        if overdue > 0 {
+            warnings.push(format!(
+                "{overdue} messages are still in flight or delayed after their deadline passed (a queue timer stalled: this is a bug in aqueduct; please report it)"
             ));
         }
         for p in &self.arch.producers {
