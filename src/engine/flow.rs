@@ -96,12 +96,29 @@ impl Engine<'_> {
     }
 
     /// A response is back: the next waiting call goes, or there is one call fewer.
+    ///
+    /// With zero latency the next call completes inside `transmit` and its response comes
+    /// back here at once: those are handed on by the loop below rather than by recursion,
+    /// whose depth would grow with the waiting calls (tens of thousands for a throttled
+    /// high-throughput FIFO producer: a stack overflow).
     pub(super) fn on_send_done(&mut self, p: u32) {
         let prod = &mut self.producers[p as usize];
-        match prod.waiting.pop_front() {
-            Some(next) => self.transmit(p, next),
-            None => prod.in_flight -= 1,
+        if prod.draining {
+            prod.done_pending += 1;
+            return;
         }
+        prod.draining = true;
+        let mut pending = 1u32;
+        while pending > 0 {
+            pending -= 1;
+            let prod = &mut self.producers[p as usize];
+            match prod.waiting.pop_front() {
+                Some(next) => self.transmit(p, next),
+                None => prod.in_flight -= 1,
+            }
+            pending += std::mem::take(&mut self.producers[p as usize].done_pending);
+        }
+        self.producers[p as usize].draining = false;
     }
 
     /// Starts (or retries) send call `call` of producer `p`.
@@ -501,8 +518,10 @@ impl Engine<'_> {
         let q = pool.spec.queue as usize;
         let from = worker.pos;
         let mut extended = false;
-        // ChangeMessageVisibilityBatch over the messages not yet finished (≤ 10 per call).
-        for h in worker.buf[from..].iter().copied() {
+        // ChangeMessageVisibilityBatch over the messages the worker still holds (≤ 10 per
+        // call, all from one receive): those processed and waiting for the batch delete,
+        // and those not yet finished.
+        for h in worker.to_delete.iter().chain(&worker.buf[from..]).copied() {
             extended |= self.queues[q].change_visibility(now, h, hb.extend_to, &mut self.msgs);
         }
         if extended {
@@ -511,6 +530,8 @@ impl Engine<'_> {
             pool.stats.heartbeats += 1;
         }
         self.at(now + hb.every, Event::Heartbeat { c, w, gen });
+        // The new deadlines may be earlier than the one the queue's timer is armed for.
+        self.rearm(q as u32);
     }
 
     // ----- pool-level events -----------------------------------------------------------

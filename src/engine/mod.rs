@@ -189,6 +189,9 @@ pub(crate) struct Engine<'a> {
     pub(crate) sns: sns_flow::Sns,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
+    /// Per rate column: what was counted between the last sample and the warm-up reset,
+    /// added to the next sample's count.
+    rate_carry: Vec<u64>,
     row: Vec<f64>,
     sample_every: SimDuration,
 }
@@ -321,6 +324,7 @@ impl<'a> Engine<'a> {
             sns,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
+            rate_carry: vec![0; width],
             row: vec![0.0; width],
             sample_every: arch.sample_interval(),
         }
@@ -509,6 +513,7 @@ impl<'a> Engine<'a> {
 
     fn on_warmup_end(&mut self) {
         let now = self.now;
+        self.carry_rates_over_reset();
         for p in &mut self.producers {
             p.reset_stats();
         }
@@ -519,11 +524,43 @@ impl<'a> Engine<'a> {
             pool.account(now);
             pool.reset_stats(now);
         }
-        for f in &mut self.lambdas {
+        for (f, m) in self.lambdas.iter_mut().zip(&self.mappings) {
             f.reset_stats(now);
+            // Maxima restart from the present: the pollers running now.
+            f.stats.pollers_max = m.as_ref().map_or(0, |m| m.active);
         }
         self.kinesis_warmup_end();
         self.sns_warmup_end();
+    }
+
+    /// The counters are about to restart (end of the warm-up): the rate columns of this
+    /// module (the layout of [`Engine::on_sample`]) keep what was counted since the last
+    /// sample in `rate_carry` and restart their baseline at zero, so the sample after the
+    /// reset reads the whole interval.
+    fn carry_rates_over_reset(&mut self) {
+        let counts = &mut self.last_counts;
+        let carry = &mut self.rate_carry;
+        let mut fold = |i: usize, total: u64| {
+            carry[i] = total.saturating_sub(counts[i]);
+            counts[i] = 0;
+        };
+        let mut i = 0;
+        for p in &self.producers {
+            fold(i, p.stats.generated);
+            i += 1;
+        }
+        for q in &self.queues {
+            fold(i + 3, q.stats.received);
+            i += 4;
+        }
+        for pool in &self.pools {
+            fold(i + 2, pool.stats.processed);
+            i += 3;
+        }
+        for f in &self.lambdas {
+            fold(i + 2, f.stats.processed);
+            i += 3;
+        }
     }
 
     fn on_sample(&mut self) {
@@ -532,12 +569,16 @@ impl<'a> Engine<'a> {
         let mut i = 0;
         let mut counts = std::mem::take(&mut self.last_counts);
         let mut row = std::mem::take(&mut self.row);
-        // Rates are computed from cumulative counters that may be reset at the warm-up;
-        // a reset shows as a negative difference and is clamped to the new count.
-        let rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
+        let carry = &mut self.rate_carry;
+        // Rates are computed from cumulative counters that restart at the end of the
+        // warm-up; what was counted before the reset comes from `rate_carry`
+        // ([`Engine::carry_rates_over_reset`]). A column without a carry shows a reset as
+        // a negative difference, clamped to the new count.
+        let mut rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
             let prev = counts[i];
             counts[i] = total;
             let d = if total >= prev { total - prev } else { total };
+            let d = d + std::mem::take(&mut carry[i]);
             if now == SimTime::ZERO {
                 0.0
             } else {
@@ -606,8 +647,7 @@ impl<'a> Engine<'a> {
     /// Arms queue `q`'s timer for its earliest deadline.
     #[inline]
     pub(crate) fn rearm(&mut self, q: u32) {
-        if let Some((t, gen)) = self.queues[q as usize].rearm(&self.msgs) {
-            let t = t.max(self.now);
+        if let Some((t, gen)) = self.queues[q as usize].rearm(self.now, &self.msgs) {
             self.at(t, Event::QueueTimer { q, gen });
         }
     }
@@ -736,6 +776,21 @@ impl<'a> Engine<'a> {
         a
     }
 
+    /// Messages still in flight or delayed in a queue although their deadline passed
+    /// before the horizon: the queue's timer must have fired for them (every event up to
+    /// the horizon runs), so any here means a timer stalled. A self-check, like the
+    /// accounting's balance.
+    fn overdue_in_queues(&self) -> u64 {
+        self.msgs
+            .iter_live()
+            .filter(|(_, m)| {
+                matches!(m.loc, Loc::InFlight | Loc::Delayed)
+                    && (m.home as usize) < self.queues.len()
+                    && m.deadline < self.horizon
+            })
+            .count() as u64
+    }
+
     fn usage(&self, window_s: f64) -> Usage {
         Usage {
             window_s,
@@ -801,6 +856,12 @@ impl<'a> Engine<'a> {
                 "message accounting does not balance: {} created, {} accounted for (this is a bug in aqueduct; please report it)",
                 accounting.produced + accounting.copies,
                 accounting.accounted()
+            ));
+        }
+        let overdue = self.overdue_in_queues();
+        if overdue > 0 {
+            warnings.push(format!(
+                "{overdue} messages are still in flight or delayed after their deadline passed (a queue timer stalled: this is a bug in aqueduct; please report it)"
             ));
         }
         for p in &self.arch.producers {

@@ -1122,6 +1122,14 @@ fn consumer(
             "at most 100,000 workers",
         ));
     }
+    let poll_interval = c.poll_interval.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+    if wait.is_zero() && poll_interval.is_zero() && queue.api_latency.is_zero() {
+        // Each empty short poll would be followed by the next at the same instant, forever.
+        return Err(Invalid::at(
+            &path.field("poll_interval"),
+            "short polling (receive wait 0s) with zero API latency polls infinitely often: set a poll_interval longer than 0s, a receive wait, or an api_latency",
+        ));
+    }
     Ok(PoolSpec {
         name: c.name.clone(),
         queue: q as u32,
@@ -1135,7 +1143,7 @@ fn consumer(
         delete_batch: c.delete == RawDeleteMode::Batch,
         heartbeat,
         outages,
-        poll_interval: c.poll_interval.map(|d| d.0).unwrap_or(SimDuration::ZERO),
+        poll_interval,
         autoscale,
     })
 }

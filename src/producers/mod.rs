@@ -151,6 +151,10 @@ pub struct Producer {
     pub in_flight: u32,
     /// Calls waiting for room.
     pub waiting: std::collections::VecDeque<u32>,
+    /// The engine is handing freed room to waiting calls (see `Engine::on_send_done`).
+    pub draining: bool,
+    /// Responses that came back while draining, still to hand on.
+    pub done_pending: u32,
     /// Send calls in progress (slab).
     pub calls: Vec<Call>,
     free_calls: Vec<u32>,
@@ -172,6 +176,8 @@ impl Producer {
             max_in_flight: u32::MAX,
             in_flight: 0,
             waiting: std::collections::VecDeque::new(),
+            draining: false,
+            done_pending: 0,
             calls: Vec::new(),
             free_calls: Vec::new(),
             stats: ProducerStats::default(),

@@ -5,6 +5,7 @@
 //! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
 //! * `runs` — determinism, accounting, the bundled models.
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
+//! * `sqs_fuzz` — random small SQS models: accounting, census and FIFO order invariants.
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `pricing` — the price table, bills, usage files, `price`.
@@ -20,3 +21,4 @@ mod pricing;
 mod runs;
 mod sns;
 mod sqs;
+mod sqs_fuzz;

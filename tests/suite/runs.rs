@@ -114,3 +114,51 @@ fn default_model_latency_is_near_the_measured_anchor() {
         "end-to-end p50 {lat50} (includes ~80 ms processing)"
     );
 }
+
+#[test]
+fn time_series_rates_run_through_the_warm_up() {
+    // Regression: the counters restart at the end of the warm-up, and the rate columns
+    // of the sample taken then read 0 (warm-up on the sample grid) or a fraction of the
+    // true rate (off the grid). Constant 100 msg/s, each processed in 1 ms with no API
+    // latency, sampled every 1 s: every row after t = 0 must read 100/s sent, received and
+    // processed: the message sent at t = k s falls in the row of k + 1 s on both sides of
+    // the reset (off the grid at 10.5 s, the row of 11 s adds the 50 counted before the
+    // reset and the 50 after it).
+    for warmup in ["10s", "10500ms"] {
+        let src = format!(
+            r#"
+name = "warm"
+duration = "20s"
+warmup = "{warmup}"
+api_latency = "0ms"
+sample_every = "1s"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "constant", rate_per_s = 100 }}
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 2
+receive = {{ wait = "20s" }}
+service_time = "1ms"
+"#
+        );
+        let out = run(&src, 1);
+        assert_balanced(&out);
+        for col in [
+            "producer.p.sent_per_s",
+            "queue.q.received_per_s",
+            "consumer.w.processed_per_s",
+        ] {
+            let v = out.series.column(col).unwrap();
+            for (t, x) in out.series.t_s.iter().zip(v) {
+                if *t > 0.0 {
+                    assert_eq!(x, 100.0, "warm-up {warmup}: {col} at {t} s");
+                }
+            }
+        }
+    }
+}

@@ -836,3 +836,192 @@ name = "q"
     );
     assert_eq!(metric(&out, "queue.q.api_requests"), 13.0 * calls);
 }
+
+#[test]
+fn a_heartbeat_shorter_than_the_visibility_timeout_keeps_the_queue_timer_alive() {
+    // Regression: a heartbeat that sets a deadline *earlier* than the one the queue's timer
+    // is armed for must re-arm the timer. Here the consumer's visibility timeout is 60 s
+    // and its heartbeat sets 15 s every 10 s: at 10 s message A's deadline moves from
+    // 60 s to 25 s. If nothing re-arms the timer until B is sent at 30 s, the timer was
+    // armed for 25 s (already past) at 30 s and never fired again: no visibility timeout
+    // of this queue expired for the rest of the run.
+    //
+    // One worker, every processing (100 s) fails, messages A at 0 s and B at 30 s:
+    //   0 s: A received.  Heartbeats 10..90 s → A's last deadline 90 + 15 = 105 s.
+    // 100 s: A fails; B (visible since 30 s) received; its last heartbeat 190 s → 205 s.
+    // 105 s: A reappears.   200 s: B fails; A received again (redelivery 1).
+    // 205 s: B reappears.   300 s: A fails; B received again (redelivery 2).
+    // 305 s: A reappears.   350 s: end, B in flight, A visible.
+    let src = r#"
+name = "hb-timer"
+duration = "350s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/zero-and-thirty.csv" }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "20s", visibility_timeout = "60s" }
+service_time = "100s"
+failure_probability = 1.0
+heartbeat = { every = "10s", extend_to = "15s" }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.received"), 4.0);
+    assert_eq!(metric(&out, "queue.q.redelivered"), 2.0);
+    assert_eq!(metric(&out, "queue.q.in_flight"), 1.0);
+    assert_eq!(metric(&out, "queue.q.backlog"), 1.0);
+}
+
+#[test]
+fn a_heartbeat_covers_processed_messages_awaiting_the_batch_delete() {
+    // A worker that deletes in batches still holds its processed messages until the
+    // DeleteMessageBatch call: its heartbeat must keep them invisible too, or they reappear
+    // and are processed twice although the worker did its job.
+    //
+    // Ten messages at 0 s, received together (max_messages 10); 1 s of work each, so the
+    // batch delete happens at 10 s; visibility 5 s, heartbeat every 2 s setting 5 s. With
+    // every held message extended (2 → 7 s, 4 → 9 s, 6 → 11 s, 8 → 13 s) nothing reappears:
+    // 10 received, 10 deleted, no redelivery. (Extending only the unfinished ones let
+    // message 1 reappear at 5 s, messages 2-3 at 7 s and 4-5 at 9 s, and message 1 again
+    // in the second round: 6 stale deletes and 6 redeliveries.)
+    let src = r#"
+name = "hb-batch"
+duration = "60s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "trace", file = "tests/data/ten-at-zero.csv" }
+batch = 10
+linger = "1s"
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { max_messages = 10, wait = "20s", visibility_timeout = "5s" }
+service_time = "1s"
+delete = "batch"
+heartbeat = { every = "2s", extend_to = "5s" }
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "queue.q.received"), 10.0);
+    assert_eq!(metric(&out, "queue.q.deleted"), 10.0);
+    assert_eq!(metric(&out, "queue.q.redelivered"), 0.0);
+    assert_eq!(metric(&out, "queue.q.stale_deletes"), 0.0);
+    assert_eq!(metric(&out, "consumer.w.duplicates"), 0.0);
+}
+
+#[test]
+fn lambda_pollers_max_survives_the_warm_up() {
+    // The mapping starts 5 pollers and keeps at least 5. At 2 msg/s each message is taken
+    // at once by a waiting poller, so no backlog ever adds pollers: 5 pollers run for the
+    // whole measured window, and pollers_max (reset at the end of the warm-up) is 5, not 0.
+    let src = r#"
+name = "esm-warmup"
+duration = "60s"
+warmup = "60s"
+api_latency = "0ms"
+sample_every = "10s"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 2 }
+[[queue]]
+name = "q"
+[[lambda]]
+name = "fn"
+source = "sqs:q"
+batch_size = 1
+duration = "10ms"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let pollers = out.series.column("lambda.fn.pollers").unwrap();
+    assert!(pollers.iter().all(|p| *p == 5.0), "{pollers:?}");
+    assert_eq!(metric(&out, "lambda.fn.pollers_max"), 5.0);
+}
+
+#[test]
+fn short_polling_without_latency_or_pause_is_refused() {
+    // Regression: with api_latency = "0ms", short polling (wait 0 s) and no poll_interval,
+    // an empty receive is followed by the next one at the same instant, forever: the run
+    // never advanced its clock and overflowed the stack. Such a model asks for infinitely
+    // many receives per second, so it is refused with the field to change.
+    let model = |extra: &str| {
+        format!(
+            r#"
+name = "short"
+duration = "10s"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = {{ process = "constant", rate_per_s = 1 }}
+[[queue]]
+name = "q"
+short_poll_sample = 1.0
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = {{ wait = "0s" }}
+service_time = "10ms"
+{extra}
+"#
+        )
+    };
+    let e = aqueduct::model::load_str(&model(""), "short.toml", std::path::Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("poll_interval"), "{e}");
+    // A pause between empty receives makes it a valid model that runs: messages at
+    // 0, 1, …, 10 s, polls every 100 ms that find every message (sample 1.0); the one sent
+    // at 10 s is received at 10 s but its 10 ms of work end after the horizon: 10 processed.
+    let out = run(&model("poll_interval = \"100ms\""), 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "consumer.w.processed"), 10.0);
+}
+
+#[test]
+fn a_throttled_fifo_producer_with_zero_latency_keeps_its_stack() {
+    // Regression: a FIFO producer sends one call at a time (max_in_flight 1); with zero
+    // API latency each call that follows a response started inside the previous one's
+    // response, so after a throttled call's retry every call queued meanwhile ran nested
+    // one level deeper: thousands of levels, and the run died of a stack overflow.
+    //
+    // 30,000 msg/s (one message per call) against a FIFO queue whose limit is raised to
+    // 20,000 calls/s: the token bucket (20,000 tokens, 20,000/s) is empty after about 2 s;
+    // a throttled call then backs off while the next ones queue up, and they all go when
+    // its retry passes. The bucket runs dry when 20,000 + 20,000·t = 30,000·t, at t = 2 s,
+    // with 60,000 sent; in all the queue accepts at most 20,000 + 20,000/s × 5 s = 120,000.
+    let src = r#"
+name = "deep"
+duration = "5s"
+api_latency = "0ms"
+[limits.sqs]
+fifo_tps_per_action = 20000
+[[producer]]
+name = "p"
+target = "sqs:q.fifo"
+load = { process = "constant", rate_per_s = 30000 }
+group = { dist = "uniform", keys = 100 }
+[[queue]]
+name = "q.fifo"
+kind = "fifo"
+"#;
+    let out = run(src, 1);
+    assert_balanced(&out);
+    let sent = metric(&out, "queue.q.fifo.sent");
+    assert!(sent > 60_000.0 && sent <= 120_000.0, "{sent}");
+    assert!(metric(&out, "producer.p.throttled") > 0.0);
+}

@@ -897,13 +897,15 @@ impl SqsQueue {
     }
 
     /// Re-arms the queue's single timer if its earliest deadline moved earlier; returns
-    /// `(time, generation)` of a timer event the engine must schedule.
+    /// `(time, generation)` of a timer event the engine must schedule at `now` or later.
     ///
     /// While the timer is armed only deadlines pushed since then can move it earlier, so
     /// this is O(1); when it is not armed the earliest live deadline is searched (skipping
-    /// entries made stale by deletes and served long polls).
+    /// entries made stale by deletes and served long polls). A deadline already past (one
+    /// pushed by a caller that re-armed only later) fires at `now`: the armed time is the
+    /// time of the event, which [`SqsQueue::on_timer`] checks.
     #[inline]
-    pub fn rearm(&mut self, msgs: &MessageStore) -> Option<(SimTime, u32)> {
+    pub fn rearm(&mut self, now: SimTime, msgs: &MessageStore) -> Option<(SimTime, u32)> {
         let next = match self.timer_at {
             Some(armed) => match self.pending_min.take() {
                 Some(d) if d < armed => d,
@@ -914,6 +916,10 @@ impl SqsQueue {
                 self.next_deadline(msgs)?
             }
         };
+        let next = next.max(now);
+        if self.timer_at.is_some_and(|armed| armed <= next) {
+            return None;
+        }
         self.timer_gen = self.timer_gen.wrapping_add(1);
         self.timer_at = Some(next);
         Some((next, self.timer_gen))
@@ -1111,4 +1117,115 @@ impl SqsQueue {
 fn order_key(msgs: &MessageStore, slot: u32) -> (SimTime, u64) {
     let m = msgs.get(slot);
     (m.enqueued, m.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::new_message;
+    use crate::sim::stream;
+
+    fn spec() -> QueueSpec {
+        QueueSpec {
+            name: "q".into(),
+            fifo: false,
+            visibility_timeout: SimDuration::from_secs(30),
+            delay: SimDuration::ZERO,
+            retention: SimDuration::from_secs(345_600),
+            max_message_size: 1 << 20,
+            receive_wait: SimDuration::ZERO,
+            dead_letter: None,
+            redrive: None,
+            high_throughput: false,
+            duplicate_probability: 0.0,
+            short_poll_sample: 1.0,
+            api_latency: DurationDist::zero(),
+            in_flight_limit: 120_000,
+            tps_limit: None,
+            group_rps_limit: None,
+            dedup_interval: SimDuration::from_secs(300),
+            billing_chunk: 65_536,
+            is_dead_letter_queue: false,
+        }
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    #[test]
+    fn a_deadline_already_past_when_re_arming_fires_now() {
+        // A message received at 0 s with a 60 s visibility timeout arms the timer for
+        // 60 s. At 10 s its visibility is changed to 15 s (deadline 25 s) but nothing
+        // re-arms until 30 s. The timer must then fire at 30 s (not be armed for 25 s,
+        // a time already past, which `on_timer` would never match) and return the message.
+        let mut msgs = MessageStore::default();
+        let mut q = SqsQueue::new(spec(), 0, stream(1, "q"));
+        let poller = q.register_poller();
+        let slot = msgs.create(new_message(1, at(0), 100, 0, 0));
+        q.send(at(0), slot, SimDuration::ZERO, &mut msgs).unwrap();
+        let mut out = Vec::new();
+        let got = q.receive(
+            at(0),
+            poller,
+            1,
+            SimDuration::ZERO,
+            SimDuration::from_secs(60),
+            &mut msgs,
+            &mut out,
+        );
+        assert_eq!(got, Receive::Got(1));
+        let (t, gen) = q
+            .rearm(at(0), &msgs)
+            .expect("armed for the visibility timeout");
+        assert_eq!(t, at(60));
+        assert!(q.change_visibility(at(10), out[0], SimDuration::from_secs(15), &mut msgs));
+        let (t, gen2) = q.rearm(at(30), &msgs).expect("re-armed earlier");
+        assert_eq!(t, at(30));
+        assert_ne!(gen, gen2);
+        let mut effects = Vec::new();
+        assert!(
+            !q.on_timer(at(60), gen, &mut msgs, &mut effects),
+            "stale timer"
+        );
+        assert!(q.on_timer(at(30), gen2, &mut msgs, &mut effects));
+        assert_eq!(q.inflight_len(), 0);
+        assert_eq!(q.visible_len(), 1);
+        assert_eq!(msgs.get(slot).loc, Loc::Visible);
+    }
+
+    #[test]
+    fn a_timer_due_now_is_not_re_armed() {
+        // A is delayed 25 s (the timer is armed for 25 s); B is received at 0 s with a
+        // 60 s visibility timeout, changed at 20 s to 2 s (deadline 22 s), and nothing
+        // re-arms before 25 s. Re-arming at 25 s needs no second event: the one pending
+        // for 25 s fires now and handles both deadlines.
+        let mut msgs = MessageStore::default();
+        let mut q = SqsQueue::new(spec(), 0, stream(1, "q"));
+        let poller = q.register_poller();
+        let a = msgs.create(new_message(1, at(0), 100, 0, 0));
+        q.send(at(0), a, SimDuration::from_secs(25), &mut msgs)
+            .unwrap();
+        let b = msgs.create(new_message(2, at(0), 100, 0, 0));
+        q.send(at(0), b, SimDuration::ZERO, &mut msgs).unwrap();
+        let mut out = Vec::new();
+        let got = q.receive(
+            at(0),
+            poller,
+            1,
+            SimDuration::ZERO,
+            SimDuration::from_secs(60),
+            &mut msgs,
+            &mut out,
+        );
+        assert_eq!(got, Receive::Got(1));
+        let (t, gen) = q.rearm(at(0), &msgs).unwrap();
+        assert_eq!(t, at(25));
+        assert!(q.change_visibility(at(20), out[0], SimDuration::from_secs(2), &mut msgs));
+        assert_eq!(q.rearm(at(25), &msgs), None);
+        let mut effects = Vec::new();
+        assert!(q.on_timer(at(25), gen, &mut msgs, &mut effects));
+        assert_eq!(q.visible_len(), 2);
+        assert_eq!(q.inflight_len(), 0);
+    }
 }
