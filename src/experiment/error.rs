@@ -1,6 +1,7 @@
 //! Errors of the experiment phase: reading an experiment file, expanding its grid,
 //! running it and merging shards.
 
+use crate::model::error::write_placed;
 use crate::model::ModelError;
 use std::fmt;
 use std::path::PathBuf;
@@ -25,18 +26,14 @@ impl std::error::Error for SpecError {}
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-            if let Some(c) = self.column {
-                write!(f, ":{c}")?;
-            }
-        }
-        if self.field.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.field, self.message)
-        }
+        write_placed(
+            f,
+            &self.file,
+            self.line,
+            self.column,
+            &self.field,
+            &self.message,
+        )
     }
 }
 

@@ -582,6 +582,35 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     Ok(v)
 }
 
+/// A producer's SDK retry policy (`retry`, at `path`), defaults filled in.
+pub(super) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<RetryPolicy> {
+    let d = RetryPolicy::default();
+    let Some(r) = raw else { return Ok(d) };
+    let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
+    if max_attempts == 0 {
+        return Err(Invalid::at(
+            &path.field("max_attempts"),
+            "max_attempts counts the first attempt: it must be >= 1",
+        ));
+    }
+    Ok(RetryPolicy {
+        max_attempts,
+        base: r.base.map(|x| x.0).unwrap_or(d.base),
+        max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
+    })
+}
+
+/// A producer's duplicate sends (`resend`, at `path`).
+pub(super) fn resend(raw: Option<&RawResend>, path: &FieldPath) -> VResult<Option<Resend>> {
+    raw.map(|r| {
+        Ok(Resend {
+            probability: prob(&path.field("probability"), r.probability)?,
+            after: r.after.0,
+        })
+    })
+    .transpose()
+}
+
 fn positive_rate(path: &FieldPath, v: f64) -> VResult<f64> {
     if !v.is_finite() || v <= 0.0 {
         return Err(Invalid::at(
@@ -915,31 +944,8 @@ fn producer(
             "FIFO queues do not support per-message delays (set the queue's delay instead)",
         ));
     }
-    let resend = match &p.resend {
-        None => None,
-        Some(r) => Some(Resend {
-            probability: prob(&path.field("resend").field("probability"), r.probability)?,
-            after: r.after.0,
-        }),
-    };
-    let retry = match &p.retry {
-        None => RetryPolicy::default(),
-        Some(r) => {
-            let d = RetryPolicy::default();
-            let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
-            if max_attempts == 0 {
-                return Err(Invalid::at(
-                    &path.field("retry").field("max_attempts"),
-                    "max_attempts counts the first attempt: it must be >= 1",
-                ));
-            }
-            RetryPolicy {
-                max_attempts,
-                base: r.base.map(|x| x.0).unwrap_or(d.base),
-                max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
-            }
-        }
-    };
+    let resend = resend(p.resend.as_ref(), &path.field("resend"))?;
+    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
     Ok(ProducerSpec {
         name: p.name.clone(),
         target,

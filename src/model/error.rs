@@ -96,18 +96,38 @@ impl std::error::Error for ModelError {}
 
 impl fmt::Display for ModelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if let Some(l) = self.line {
-            write!(f, ":{l}")?;
-            if let Some(c) = self.column {
-                write!(f, ":{c}")?;
-            }
+        write_placed(
+            f,
+            &self.file,
+            self.line,
+            self.column,
+            &self.field,
+            &self.message,
+        )
+    }
+}
+
+/// Writes `file:line:col: field: message` (the parts that are known), the form of every
+/// input error: model files here, experiment files in [`crate::experiment`].
+pub(crate) fn write_placed(
+    f: &mut fmt::Formatter<'_>,
+    file: &str,
+    line: Option<usize>,
+    column: Option<usize>,
+    field: &str,
+    message: &str,
+) -> fmt::Result {
+    write!(f, "{file}")?;
+    if let Some(l) = line {
+        write!(f, ":{l}")?;
+        if let Some(c) = column {
+            write!(f, ":{c}")?;
         }
-        if self.field.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.field, self.message)
-        }
+    }
+    if field.is_empty() {
+        write!(f, ": {message}")
+    } else {
+        write!(f, ": {field}: {message}")
     }
 }
 

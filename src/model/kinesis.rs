@@ -5,7 +5,8 @@
 //! (overridable in `[limits.kinesis]`); each message names the limit and its source.
 
 use super::build::{
-    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference, size_dist,
+    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
+    retry_policy, size_dist,
 };
 use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer};
@@ -13,7 +14,7 @@ use super::raw_kinesis::*;
 use super::units::format_size;
 use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::load::{Arrival, Dist, DurationDist, SizeDist};
-use crate::producers::{ProducerSpec, RetryPolicy, Target};
+use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
 use crate::services::kinesis::{CapacityMode, KinesisStream, Reshard, ReshardOp, StreamSpec};
 use crate::services::Limits;
@@ -477,24 +478,7 @@ pub fn producer(
         .linger
         .map(|d| d.0)
         .unwrap_or(SimDuration::from_millis(100));
-    let retry = match &p.retry {
-        None => RetryPolicy::default(),
-        Some(r) => {
-            let d = RetryPolicy::default();
-            let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
-            if max_attempts == 0 {
-                return Err(Invalid::at(
-                    &path.field("retry").field("max_attempts"),
-                    "max_attempts counts the first attempt: it must be >= 1",
-                ));
-            }
-            RetryPolicy {
-                max_attempts,
-                base: r.base.map(|x| x.0).unwrap_or(d.base),
-                max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
-            }
-        }
-    };
+    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
     Ok(ProducerSpec {
         name: p.name.clone(),
         target: Target::Stream(st as u32),

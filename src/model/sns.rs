@@ -5,14 +5,16 @@
 //! Every limit checked here is a field of `services::sns::limits::SnsLimits` (overridable in
 //! `[limits.sns]`); each message names the limit and its source.
 
-use super::build::{check_range, dur_dist, key_dist, lookup, prob, reference, size_dist};
+use super::build::{
+    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy, size_dist,
+};
 use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer, RawWindow};
 use super::raw_sns::*;
 use super::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
 use crate::load::{Arrival, Dist, DurationDist, SizeDist};
-use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
+use crate::producers::{ProducerSpec, Target};
 use crate::services::lambda::limits::SOURCE_ASYNC;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
 use crate::services::sns::filter::{self, FilterLimits, Scope, Step};
@@ -473,31 +475,8 @@ pub fn producer(
     }
     let attributes = attributes(&p.attributes, &path.field("attributes"))?;
     let body = self::attributes(&p.body, &path.field("body"))?;
-    let resend = match &p.resend {
-        None => None,
-        Some(r) => Some(Resend {
-            probability: prob(&path.field("resend").field("probability"), r.probability)?,
-            after: r.after.0,
-        }),
-    };
-    let retry = match &p.retry {
-        None => RetryPolicy::default(),
-        Some(r) => {
-            let d = RetryPolicy::default();
-            let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
-            if max_attempts == 0 {
-                return Err(Invalid::at(
-                    &path.field("retry").field("max_attempts"),
-                    "max_attempts counts the first attempt: it must be >= 1",
-                ));
-            }
-            RetryPolicy {
-                max_attempts,
-                base: r.base.map(|x| x.0).unwrap_or(d.base),
-                max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
-            }
-        }
-    };
+    let resend = resend(p.resend.as_ref(), &path.field("resend"))?;
+    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
     Ok(ProducerSpec {
         name: p.name.clone(),
         target: Target::Topic(t as u32),
