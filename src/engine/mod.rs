@@ -1,7 +1,7 @@
 //! The engine: builds the components of an [`Architecture`], runs them on the kernel's
 //! event queue and produces the run's summary, time series and usage.
 //!
-//! Components live in `Vec`s and are addressed by index; an [`Event`] is a small `Copy`
+//! Components live in `Vec`s and are addressed by index; an `Event` is a small `Copy`
 //! enum of indices (16 bytes), so the hot loop neither allocates nor dispatches
 //! dynamically. API calls take their latency in two legs (request, response); with zero
 //! latency the engine calls the next step directly instead of scheduling an event.

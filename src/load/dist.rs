@@ -150,7 +150,7 @@ impl Dist {
         }
     }
 
-    /// The second raw moment E[X²] (used by the Pollaczek–Khinchine formula).
+    /// The second raw moment `E[X²]` (used by the Pollaczek–Khinchine formula).
     pub fn second_moment(&self) -> f64 {
         match self {
             Dist::Constant(v) => v * v,
