@@ -18,10 +18,10 @@ use crate::producers::kinesis::{
     agg_stamp, key_entry_bytes, user_entry_bytes, Aggregate, AggregationSpec, KinesisClient,
     PendingRecord,
 };
+use crate::producers::{RetryPolicy, Target};
 use crate::services::kinesis::limits::{
     KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
 };
-use crate::producers::{RetryPolicy, Target};
 use crate::services::kinesis::limits::{ON_DEMAND_EVALUATION_S, RETENTION_SWEEP_S};
 use crate::services::kinesis::{KeyMark, KinesisStream, KinesisUsageCounters, ReshardOp};
 use crate::services::lambda::LambdaSource;
@@ -131,16 +131,18 @@ impl Kinesis {
                         _ => Vec::new(),
                     };
                     let keys = p.keys.as_ref().map(|k| k.keys()).unwrap_or(0);
-                    Some(KinesisClient::new(
-                        st,
-                        keys,
-                        &p.key_prefix,
-                        trace_keys,
-                        p.batch,
-                        spec.limits.put_records_max_bytes.0,
-                        spec.track_keys,
+                    Some(
+                        KinesisClient::new(
+                            st,
+                            keys,
+                            &p.key_prefix,
+                            trace_keys,
+                            p.batch,
+                            spec.limits.put_records_max_bytes.0,
+                            spec.track_keys,
+                        )
+                        .with_aggregation(p.aggregation),
                     )
-                    .with_aggregation(p.aggregation))
                 }
                 Target::Queue(_) | Target::Topic(_) => None,
             })

@@ -280,8 +280,7 @@ impl Producer {
                 } else {
                     0.0
                 },
-            )
-            ;
+            );
         if self.spec.aggregation.is_some() {
             // Throttles and retries of an aggregating producer count Kinesis records.
             r.count("kinesis_records_sent", s.kinesis_records)
@@ -296,13 +295,13 @@ impl Producer {
                 );
         }
         r.headline(&[
-                "generated",
-                "sent",
-                "rate_per_s",
-                "throttled",
-                "retries",
-                "dropped",
-            ]);
+            "generated",
+            "sent",
+            "rate_per_s",
+            "throttled",
+            "retries",
+            "dropped",
+        ]);
         r
     }
 }

@@ -13,16 +13,16 @@ use super::sizes::{chunks, key_lengths, key_probabilities, Part, SizeMix};
 use super::{load_rates, poisson_mean, Context};
 use crate::consumers::kinesis::{ReadMode, StreamConsumerSpec};
 use crate::load::Arrival;
+use crate::load::SizeDist;
 use crate::model::error::{FieldPath, Invalid};
 use crate::pricing::capacity::{lambda_concurrency, Capacity, ShardSizing};
 use crate::pricing::kinesis::{retention_gb_hours, INCLUDED_RETENTION_H};
 use crate::pricing::BYTES_PER_GB;
-use crate::load::SizeDist;
 use crate::producers::kinesis::{key_entry_bytes, user_entry_bytes, RANDOM_KEY_LEN};
+use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::limits::{
     KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
 };
-use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::{hash, CapacityMode, KinesisUsageCounters, ReshardOp, StreamSpec};
 use crate::services::lambda::limits::KINESIS_ESM_POLL_INTERVAL;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
@@ -139,7 +139,10 @@ pub fn aggregate_shape(p: &ProducerSpec, user_rate: f64, n: u32) -> Option<(f64,
     if k <= 1.0 + 1e-9 {
         return None;
     }
-    let keys_in = distinct(k, keys.map(|kk| kk / n.max(1) as f64).unwrap_or(f64::INFINITY));
+    let keys_in = distinct(
+        k,
+        keys.map(|kk| kk / n.max(1) as f64).unwrap_or(f64::INFINITY),
+    );
     let bytes = KPL_FIXED_OVERHEAD_BYTES as f64 + k * e_u + keys_in * e_k;
     Some((per_user, SizeDist::constant(bytes.round() as u64)))
 }
