@@ -14,8 +14,14 @@ use crate::consumers::kinesis::{batch_time, first_failure, LeaseState, ReadMode,
 use crate::consumers::kinesis::{CheckpointMode, Lease};
 use crate::metrics::{Accounting, ComponentReport};
 use crate::model::Architecture;
-use crate::producers::kinesis::{KinesisClient, PendingRecord};
+use crate::producers::kinesis::{
+    agg_stamp, key_entry_bytes, user_entry_bytes, Aggregate, AggregationSpec, KinesisClient,
+    PendingRecord,
+};
 use crate::producers::{RetryPolicy, Target};
+use crate::services::kinesis::limits::{
+    KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
+};
 use crate::services::kinesis::limits::{ON_DEMAND_EVALUATION_S, RETENTION_SWEEP_S};
 use crate::services::kinesis::{KeyMark, KinesisStream, KinesisUsageCounters, ReshardOp};
 use crate::services::lambda::LambdaSource;
@@ -125,15 +131,18 @@ impl Kinesis {
                         _ => Vec::new(),
                     };
                     let keys = p.keys.as_ref().map(|k| k.keys()).unwrap_or(0);
-                    Some(KinesisClient::new(
-                        st,
-                        keys,
-                        &p.key_prefix,
-                        trace_keys,
-                        p.batch,
-                        spec.limits.put_records_max_bytes.0,
-                        spec.track_keys,
-                    ))
+                    Some(
+                        KinesisClient::new(
+                            st,
+                            keys,
+                            &p.key_prefix,
+                            trace_keys,
+                            p.batch,
+                            spec.limits.put_records_max_bytes.0,
+                            spec.track_keys,
+                        )
+                        .with_aggregation(p.aggregation),
+                    )
                 }
                 Target::Queue(_) | Target::Topic(_) => None,
             })
@@ -395,8 +404,6 @@ impl Engine<'_> {
             .spec
             .arrival
             .next(&mut prod.arrival, now, &mut prod.rng);
-        let batch_limit = prod.spec.batch as usize;
-        let linger = prod.spec.linger;
         if let Some(t) = next {
             if t <= self.horizon {
                 self.at(t.max(now), Event::Arrival { p });
@@ -416,20 +423,45 @@ impl Engine<'_> {
             self.kin.streams[st].stats.rejected += 1;
             return;
         }
+        let kseq = client.next_kseq(key);
+        let key_len16 = key_len.min(u16::MAX as u32) as u16;
+        if let Some(agg) = client.aggregation {
+            self.aggregate(p, size, key, key_len16, kseq, agg);
+            return;
+        }
+        self.collect(
+            p,
+            PendingRecord {
+                created: now,
+                spread: 0,
+                users: 1,
+                marks: u32::MAX,
+                size,
+                key,
+                kseq,
+                key_len: key_len16,
+            },
+        );
+    }
+
+    /// Adds record `rec` (a user record or a sealed aggregate) to producer `p`'s
+    /// PutRecords collection, sending the call when it is full.
+    fn collect(&mut self, p: u32, rec: PendingRecord) {
+        let now = self.now;
+        let pi = p as usize;
+        let batch_limit = self.producers[pi].spec.batch as usize;
+        let linger = self.producers[pi].spec.linger;
+        let Some(client) = self.kin.clients[pi].as_mut() else {
+            return;
+        };
+        let bytes = rec.size as u64 + rec.key_len as u64;
         if !client.batch.is_empty() && client.batch_bytes + bytes > client.max_bytes {
             self.put_flush(p);
         }
         let Some(client) = self.kin.clients[pi].as_mut() else {
             return;
         };
-        let kseq = client.next_kseq(key);
-        client.batch.push(PendingRecord {
-            created: now,
-            size,
-            key,
-            kseq,
-            key_len: key_len.min(u16::MAX as u32) as u16,
-        });
+        client.batch.push(rec);
         client.batch_bytes += bytes;
         if client.batch.len() >= batch_limit {
             self.put_flush(p);
@@ -437,6 +469,203 @@ impl Engine<'_> {
             client.linger_gen = client.linger_gen.wrapping_add(1);
             let gen = client.linger_gen;
             self.at(now + linger, Event::PutLinger { p, gen });
+        }
+    }
+
+    /// KPL-style aggregation of a new user record of producer `p` (see
+    /// `producers::kinesis`): it joins the open aggregate of its predicted shard, sealing
+    /// that aggregate first if the record would take it past `max_bytes`.
+    fn aggregate(
+        &mut self,
+        p: u32,
+        size: u32,
+        key: u32,
+        key_len: u16,
+        kseq: u32,
+        agg: AggregationSpec,
+    ) {
+        let now = self.now;
+        let pi = p as usize;
+        let Some(client) = self.kin.clients[pi].as_mut() else {
+            return;
+        };
+        let st = client.stream as usize;
+        let track = self.kin.streams[st].spec.track_keys && !client.random_keys();
+        let shard = client.route(key, &self.kin.streams[st], &mut self.producers[pi].rng);
+        let s = shard as usize;
+        if client.aggs.len() <= s {
+            client.aggs.resize(s + 1, Default::default());
+        }
+        let alone = KPL_FIXED_OVERHEAD_BYTES
+            + user_entry_bytes(size as u64, 0)
+            + key_entry_bytes(key_len as u64);
+        if alone > agg.max_bytes {
+            // Larger than an aggregate may be: it bypasses the aggregator (KPL), after
+            // the aggregate of its shard so that per-key order holds.
+            self.seal(p, shard);
+            self.collect(
+                p,
+                PendingRecord {
+                    created: now,
+                    spread: 0,
+                    users: 1,
+                    marks: u32::MAX,
+                    size,
+                    key,
+                    kseq,
+                    key_len,
+                },
+            );
+            return;
+        }
+        let a = client.aggs[s];
+        if a.users > 0 {
+            let add = match client.key_index(key, agg_stamp(shard, a.gen)) {
+                Some(i) => user_entry_bytes(size as u64, i as u64),
+                None => {
+                    user_entry_bytes(size as u64, a.keys as u64) + key_entry_bytes(key_len as u64)
+                }
+            };
+            if KPL_FIXED_OVERHEAD_BYTES + a.bytes + add > agg.max_bytes {
+                self.seal(p, shard);
+            }
+        }
+        let Some(client) = self.kin.clients[pi].as_mut() else {
+            return;
+        };
+        let a = client.aggs[s];
+        let stamp = agg_stamp(shard, a.gen);
+        let mark = KeyMark {
+            key: (p as u64) << 32 | key as u64,
+            kseq,
+        };
+        if a.users == 0 {
+            client.set_key_index(key, stamp, 0);
+            let marks = if track {
+                let m = client.mark_slot();
+                client.mark_slots[m as usize].push(mark);
+                m
+            } else {
+                u32::MAX
+            };
+            client.aggs[s] = Aggregate {
+                users: 1,
+                gen: a.gen,
+                bytes: user_entry_bytes(size as u64, 0) + key_entry_bytes(key_len as u64),
+                keys: 1,
+                first_size: size,
+                first_key: key,
+                first_key_len: key_len,
+                first_kseq: kseq,
+                created: now,
+                spread: 0,
+                marks,
+            };
+            client
+                .agg_deadlines
+                .push_back((now + agg.max_buffered, shard, a.gen));
+            if !client.agg_timer {
+                client.agg_timer = true;
+                let full = client.aggs[s].users as u64 >= agg.max_records;
+                self.at(now + agg.max_buffered, Event::AggFlush { p });
+                if full {
+                    self.seal(p, shard);
+                }
+                return;
+            }
+        } else {
+            let add = match client.key_index(key, stamp) {
+                Some(i) => user_entry_bytes(size as u64, i as u64),
+                None => {
+                    client.set_key_index(key, stamp, a.keys);
+                    let e = &mut client.aggs[s];
+                    e.keys += 1;
+                    user_entry_bytes(size as u64, a.keys as u64) + key_entry_bytes(key_len as u64)
+                }
+            };
+            let e = &mut client.aggs[s];
+            e.bytes += add;
+            e.spread += e.users as u64 * (now - e.created).0;
+            e.created = now;
+            e.users += 1;
+            if e.marks != u32::MAX {
+                let m = e.marks as usize;
+                client.mark_slots[m].push(mark);
+            }
+        }
+        if client.aggs[s].users as u64 >= agg.max_records {
+            self.seal(p, shard);
+        }
+    }
+
+    /// Seals producer `p`'s open aggregate for shard `shard` into the PutRecords
+    /// collection (one user record goes as a plain record, as the KPL sends it).
+    fn seal(&mut self, p: u32, shard: u32) {
+        let Some(client) = self.kin.clients[p as usize].as_mut() else {
+            return;
+        };
+        let e = &mut client.aggs[shard as usize];
+        if e.users == 0 {
+            return;
+        }
+        let a = *e;
+        e.users = 0;
+        e.gen = e.gen.wrapping_add(1);
+        e.marks = u32::MAX;
+        let rec = if a.users == 1 {
+            client.free_mark_slot(a.marks);
+            PendingRecord {
+                created: a.created,
+                spread: 0,
+                users: 1,
+                marks: u32::MAX,
+                size: a.first_size,
+                key: a.first_key,
+                kseq: a.first_kseq,
+                key_len: a.first_key_len,
+            }
+        } else {
+            self.producers[p as usize].stats.aggregated += 1;
+            PendingRecord {
+                created: a.created,
+                spread: a.spread,
+                users: a.users,
+                marks: a.marks,
+                size: (KPL_FIXED_OVERHEAD_BYTES + a.bytes).min(u32::MAX as u64) as u32,
+                key: a.first_key,
+                kseq: a.first_kseq,
+                key_len: KPL_AGGREGATED_PARTITION_KEY_BYTES as u16,
+            }
+        };
+        self.collect(p, rec);
+    }
+
+    /// Producer `p`'s aggregation timer: seals the aggregates whose first user record has
+    /// waited `max_buffered`.
+    pub(super) fn on_agg_flush(&mut self, p: u32) {
+        let now = self.now;
+        let pi = p as usize;
+        loop {
+            let Some(client) = self.kin.clients[pi].as_mut() else {
+                return;
+            };
+            match client.agg_deadlines.front().copied() {
+                Some((t, shard, gen)) if t <= now => {
+                    client.agg_deadlines.pop_front();
+                    let a = &client.aggs[shard as usize];
+                    if a.gen == gen && a.users > 0 {
+                        self.seal(p, shard);
+                    }
+                }
+                Some((t, _, _)) => {
+                    self.at(t, Event::AggFlush { p });
+                    return;
+                }
+                None => {
+                    client.agg_timer = false;
+                    return;
+                }
+            }
         }
     }
 
@@ -494,17 +723,25 @@ impl Engine<'_> {
             let rec = recs[i];
             let shard = client.route(rec.key, stream, &mut prod.rng);
             let bytes = rec.size as u64 + rec.key_len as u64;
-            let mark = if track && !client.random_keys() {
-                Some(KeyMark {
+            let single;
+            let marks: &[KeyMark] = if rec.marks != u32::MAX {
+                &client.mark_slots[rec.marks as usize]
+            } else if track && !client.random_keys() {
+                single = [KeyMark {
                     key: (p as u64) << 32 | rec.key as u64,
                     kseq: rec.kseq,
-                })
+                }];
+                &single
             } else {
-                None
+                &[]
             };
-            if stream.put(now, shard, bytes, (now - rec.created).0, mark) {
-                prod.stats.sent += 1;
-                self.msgs.ledger.copies += copies;
+            // Σ over the user records of (arrival − creation): exact per user record.
+            let lead = rec.users as u64 * (now - rec.created).0 + rec.spread;
+            if stream.put(now, shard, bytes, rec.users, lead, marks) {
+                prod.stats.sent += rec.users as u64;
+                prod.stats.kinesis_records += 1;
+                self.msgs.ledger.copies += copies * rec.users as u64;
+                client.free_mark_slot(rec.marks);
                 let sh = &stream.shards[shard as usize];
                 if sh.efo_waiting != 0 {
                     wake.push(shard);
@@ -546,7 +783,11 @@ impl Engine<'_> {
             let backoff = prod.spec.retry.backoff(retry, &mut prod.rng);
             self.at(now + response + backoff, Event::PutRetry { p, call });
         } else {
-            let n = c.recs.len() as u64;
+            let n: u64 = c.recs.iter().map(|r| r.users as u64).sum();
+            for i in 0..c.recs.len() {
+                let m = client.calls[call as usize].recs[i].marks;
+                client.free_mark_slot(m);
+            }
             prod.stats.dropped += n;
             self.msgs.ledger.dropped += n;
             client.close_call(call);

@@ -23,6 +23,15 @@
 //! order; with `report_batch_item_failures` the records before the first failed one are
 //! checkpointed and the retry starts at the failed record.
 //!
+//! With KPL-aggregated records (see `producers::kinesis`) `batch_size`, the buffer and
+//! GetRecords' 10,000 count Kinesis records, as AWS documents ("the number of records"
+//! Lambda reads, with deaggregation left to the function's code); the function's
+//! `per_record` time, its failures and `processed`/`latency_s` are per user record, as
+//! the function deaggregates and handles each. With `report_batch_item_failures` the
+//! checkpoint is taken at the failed user record (a simplification: AWS reports the
+//! Kinesis record's sequence number, so a real retry starts at the aggregate's first
+//! user record).
+//!
 //! The lanes do not know partition keys (records are stored without them, see
 //! `services::kinesis::shard`): a fetched batch is spread evenly over the lanes. Per-key
 //! order is therefore assumed rather than checked, and a single hot key inside a shard
@@ -33,7 +42,7 @@ use super::{Engine, Event};
 use crate::consumers::kinesis::first_failure;
 use crate::consumers::lambda::{throttle_backoff, Invocation};
 use crate::producers::RetryPolicy;
-use crate::services::kinesis::shard::take_front;
+use crate::services::kinesis::shard::{take_front, take_front_krecs};
 use crate::services::kinesis::Slice;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -62,7 +71,10 @@ pub(crate) enum PollState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lane {
     queue: VecDeque<Slice>,
+    /// User records queued.
     queued: u64,
+    /// Kinesis records queued.
+    queued_k: u64,
     batch: Vec<Slice>,
     batch_records: u64,
     /// An invocation (or an invoke back-off) is in progress.
@@ -88,8 +100,10 @@ pub(crate) struct EsmShard {
     fetched: Vec<Slice>,
     lanes: Vec<Lane>,
     rr: usize,
-    /// Records fetched and not yet finished (in the lanes).
+    /// User records fetched and not yet finished (in the lanes).
     buffered: u64,
+    /// Kinesis records fetched and not yet finished (the buffer's limit counts these).
+    buffered_k: u64,
 }
 
 /// A Lambda event source mapping on a stream.
@@ -168,6 +182,7 @@ impl Engine<'_> {
                 ],
                 rr: 0,
                 buffered: 0,
+                buffered_k: 0,
             });
         }
     }
@@ -230,7 +245,7 @@ impl Engine<'_> {
         let map = &mut self.kin.mappings[m as usize];
         let st = map.stream as usize;
         let sh = &mut map.shards[s as usize];
-        if sh.buffered >= cap {
+        if sh.buffered_k >= cap {
             // The buffer is full: skip this poll.
             self.at(now + POLL_INTERVAL, Event::EsmPoll { m, s });
             return;
@@ -266,7 +281,7 @@ impl Engine<'_> {
             return;
         }
         sh.fetched.clear();
-        let room = cap.saturating_sub(sh.buffered).clamp(1, max_records);
+        let room = cap.saturating_sub(sh.buffered_k).clamp(1, max_records);
         let from = shard.cursors[slot].fetched;
         let out = shard.read(from, room, max_bytes, SimTime::MAX, &mut sh.fetched);
         shard.mark_fetched(slot, out.records);
@@ -292,12 +307,15 @@ impl Engine<'_> {
         let factor = sh.lanes.len();
         let fetched = std::mem::take(&mut sh.fetched);
         let mut records = 0;
+        let mut krecs = 0;
         for sl in fetched.iter().copied() {
             records += sl.count as u64;
+            krecs += sl.krecs as u64;
             if factor == 1 || (sl.count as usize) < factor {
                 let lane = &mut sh.lanes[sh.rr % factor];
                 lane.queue.push_back(sl);
                 lane.queued += sl.count as u64;
+                lane.queued_k += sl.krecs as u64;
                 sh.rr = (sh.rr + 1) % factor;
             } else {
                 // Spread a large slice evenly over the lanes.
@@ -314,10 +332,12 @@ impl Engine<'_> {
                     let lane = &mut sh.lanes[i];
                     lane.queue.push_back(piece);
                     lane.queued += piece.count as u64;
+                    lane.queued_k += piece.krecs as u64;
                 }
             }
         }
         sh.buffered += records;
+        sh.buffered_k += krecs;
         sh.fetched = fetched;
         sh.state = PollState::Idle;
         let next = sh.last_poll + POLL_INTERVAL;
@@ -362,7 +382,7 @@ impl Engine<'_> {
             return;
         }
         let since = *ln.since.get_or_insert(now);
-        if ln.queued < batch_size.min(ln.cap) && !window.is_zero() && now < since + window {
+        if ln.queued_k < batch_size.min(ln.cap) && !window.is_zero() && now < since + window {
             if !ln.timer {
                 ln.timer = true;
                 self.at(
@@ -375,18 +395,19 @@ impl Engine<'_> {
             }
             return;
         }
-        // Form the batch: up to batch_size (or the bisected cap) records and 6 MB.
+        // Form the batch: up to batch_size (or the bisected cap) Kinesis records and 6 MB.
         ln.batch.clear();
         let mut want = batch_size.min(ln.cap).max(1);
         let avg = ln
             .queue
             .front()
-            .map(|f| f.bytes / f.count.max(1) as u64)
+            .map(|f| f.bytes / f.krecs.max(1) as u64)
             .unwrap_or(0)
             .max(1);
         want = want.min((max_payload / avg).max(1));
-        let n = take_front(&mut ln.queue, want, &mut ln.batch);
+        let (n, k) = take_front_krecs(&mut ln.queue, want, &mut ln.batch);
         ln.queued -= n;
+        ln.queued_k = ln.queued_k.saturating_sub(k);
         ln.batch_records = n;
         ln.since = if ln.queued > 0 { Some(now) } else { None };
         self.lane_invoke(m, s, lane);
@@ -406,13 +427,16 @@ impl Engine<'_> {
         // Records past retention expired; records past the maximum age are skipped.
         let mut dropped_expired = 0;
         let mut dropped_old = 0;
+        let mut dropped_k = 0;
         ln.batch.retain(|sl| {
             let age = now - sl.t_mid();
             if age >= retention {
                 dropped_expired += sl.count as u64;
+                dropped_k += sl.krecs as u64;
                 false
             } else if max_age.is_some_and(|a| age > a) {
                 dropped_old += sl.count as u64;
+                dropped_k += sl.krecs as u64;
                 false
             } else {
                 true
@@ -422,6 +446,7 @@ impl Engine<'_> {
         if dropped > 0 {
             ln.batch_records -= dropped;
             sh.buffered -= dropped;
+            sh.buffered_k = sh.buffered_k.saturating_sub(dropped_k);
             map.expired += dropped_expired;
             map.lost += dropped_old;
             self.msgs.ledger.expired += dropped_expired;
@@ -520,6 +545,8 @@ impl Engine<'_> {
             let mut done = Vec::new();
             let mut q: VecDeque<Slice> = ln.batch.drain(..).collect();
             take_front(&mut q, ok, &mut done);
+            let done_k: u64 = done.iter().map(|sl| sl.krecs as u64).sum();
+            sh.buffered_k = sh.buffered_k.saturating_sub(done_k);
             for sl in &done {
                 f.stats
                     .latency
@@ -539,6 +566,7 @@ impl Engine<'_> {
             ln.batch.clear();
         } else {
             let left = ln.batch_records;
+            let left_k: u64 = ln.batch.iter().map(|sl| sl.krecs as u64).sum();
             f.stats.failed += if inv.timed_out { left } else { 1 };
             f.stats.failed_invocations += 1;
             ln.attempts += 1;
@@ -552,20 +580,22 @@ impl Engine<'_> {
                 ln.batch.clear();
                 ln.batch_records = 0;
                 sh.buffered -= left;
+                sh.buffered_k = sh.buffered_k.saturating_sub(left_k);
                 map.lost += left;
                 self.msgs.ledger.lost += left;
                 self.kin.streams[st].shards[s as usize].settle(slot, left);
             } else {
                 // Retry in order: the batch goes back to the front of the lane.
-                ln.cap = if f.spec.bisect_on_error && left > 1 {
-                    left.div_ceil(2)
+                ln.cap = if f.spec.bisect_on_error && left_k > 1 {
+                    left_k.div_ceil(2)
                 } else {
-                    left
+                    left_k.max(1)
                 };
                 for sl in ln.batch.drain(..).rev() {
                     ln.queue.push_front(sl);
                 }
                 ln.queued += left;
+                ln.queued_k += left_k;
                 ln.batch_records = 0;
                 // A retry does not wait for a batching window.
                 ln.since = Some(SimTime::ZERO);

@@ -90,6 +90,8 @@ pub(crate) enum Event {
     PutRetry { p: u32, call: u32 },
     /// Kinesis: producer `p`'s partial PutRecords batch waited long enough.
     PutLinger { p: u32, gen: u32 },
+    /// Kinesis: producer `p`'s KPL aggregates may have waited `max_buffered`.
+    AggFlush { p: u32 },
     /// Kinesis: the lease of stream consumer `r` on shard `s` goes on.
     Lease { r: u32, s: u32, gen: u32 },
     /// Kinesis: a timer of stream `st`.
@@ -486,6 +488,7 @@ impl<'a> Engine<'a> {
             Event::PutArrive { p, call } => self.on_put_arrive(p, call),
             Event::PutRetry { p, call } => self.put_transmit(p, call),
             Event::PutLinger { p, gen } => self.on_put_linger(p, gen),
+            Event::AggFlush { p } => self.on_agg_flush(p),
             Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
             Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
             Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),

@@ -961,6 +961,15 @@ fn producer(
         resend,
         retry,
         max_in_flight: max_in_flight(p, path)?,
+        aggregation: match p.aggregation {
+            None => None,
+            Some(_) => {
+                return Err(Invalid::at(
+                    &path.field("aggregation"),
+                    "aggregation (KPL-style) applies to Kinesis producers",
+                ))
+            }
+        },
     })
 }
 

@@ -14,6 +14,7 @@ use super::raw_kinesis::*;
 use super::units::format_size;
 use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::load::{Arrival, Dist, DurationDist, SizeDist};
+use crate::producers::kinesis::AggregationSpec;
 use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
 use crate::services::kinesis::{CapacityMode, KinesisStream, Reshard, ReshardOp, StreamSpec};
@@ -478,6 +479,10 @@ pub fn producer(
         .linger
         .map(|d| d.0)
         .unwrap_or(SimDuration::from_millis(100));
+    let aggregation = match &p.aggregation {
+        None => None,
+        Some(a) => Some(aggregation(a, &path.field("aggregation"), lim)?),
+    };
     let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
     Ok(ProducerSpec {
         name: p.name.clone(),
@@ -502,6 +507,64 @@ pub fn producer(
                 ))
             }
         },
+        aggregation,
+    })
+}
+
+/// Validates a producer's `aggregation` table against the KPL's bounds
+/// (`services::kinesis::limits`, `KPL_*`) and the stream's record limit.
+fn aggregation(
+    a: &RawAggregation,
+    path: &FieldPath,
+    lim: &KinesisLimits,
+) -> VResult<AggregationSpec> {
+    let max_bytes = a
+        .max_bytes
+        .map(|b| b.0)
+        .unwrap_or(klim::KPL_AGGREGATION_MAX_BYTES);
+    let hi = klim::KPL_AGGREGATION_MAX_BYTES_LIMIT.min(lim.max_record_size.0);
+    if !(klim::KPL_AGGREGATION_MIN_BYTES..=hi).contains(&max_bytes) {
+        return Err(Invalid::at(
+            &path.field("max_bytes"),
+            format!(
+                "aggregation max_bytes {} is outside {} to {}: the KPL's AggregationMaxSize range (at most 1 MiB, the record size it was built for) and Kinesis's record limit of {} (sources: {}, {})",
+                format_size(max_bytes),
+                format_size(klim::KPL_AGGREGATION_MIN_BYTES),
+                format_size(hi),
+                lim.max_record_size,
+                klim::SOURCE_KPL_CONFIG,
+                klim::SOURCE_LARGE_RECORDS
+            ),
+        ));
+    }
+    let max_records = a.max_records.unwrap_or(klim::KPL_AGGREGATION_MAX_RECORDS);
+    if !(1..=klim::KPL_AGGREGATION_MAX_RECORDS).contains(&max_records) {
+        return Err(Invalid::at(
+            &path.field("max_records"),
+            format!(
+                "aggregation max_records {max_records} is outside 1 to {} user records per aggregated record (the KPL's AggregationMaxCount default and aqueduct's maximum; source: {})",
+                klim::KPL_AGGREGATION_MAX_RECORDS,
+                klim::SOURCE_KPL_CONFIG
+            ),
+        ));
+    }
+    let max_buffered = a
+        .max_buffered
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(klim::KPL_MAX_BUFFERED_MS));
+    if max_buffered.is_zero() {
+        return Err(Invalid::at(
+            &path.field("max_buffered"),
+            format!(
+                "aggregation max_buffered must be above zero (the KPL's RecordMaxBufferedTime: default and minimum 100ms; source: {})",
+                klim::SOURCE_KPL_CONFIG
+            ),
+        ));
+    }
+    Ok(AggregationSpec {
+        max_bytes,
+        max_records,
+        max_buffered,
     })
 }
 

@@ -308,6 +308,10 @@ pub struct RawProducer {
     /// Most send calls in progress at once (default: 1 for FIFO targets, else unlimited).
     #[serde(default)]
     pub max_in_flight: Option<u32>,
+    /// Kinesis: KPL-style aggregation of user records (`aggregation = {}` for the KPL's
+    /// defaults).
+    #[serde(default)]
+    pub aggregation: Option<super::raw_kinesis::RawAggregation>,
 }
 
 /// Queue type.

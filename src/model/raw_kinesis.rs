@@ -129,3 +129,22 @@ pub struct RawStreamConsumer {
     #[serde(default)]
     pub outages: Vec<RawWindow>,
 }
+
+/// A Kinesis producer's `aggregation = { ... }`: KPL-style aggregation (see
+/// `producers::kinesis`). Every field defaults to the KPL's default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAggregation {
+    /// `AggregationMaxSize`: most bytes per aggregated record (default 51,200 bytes; 64
+    /// bytes to 1 MiB).
+    #[serde(default)]
+    pub max_bytes: Option<Bytes>,
+    /// `AggregationMaxCount`: most user records per aggregated record (default
+    /// 4,294,967,295).
+    #[serde(default)]
+    pub max_records: Option<u64>,
+    /// `RecordMaxBufferedTime`: an aggregate is sent at most this long after its first user
+    /// record (default 100ms).
+    #[serde(default)]
+    pub max_buffered: Option<Dur>,
+}

@@ -1,13 +1,27 @@
 //! The Kinesis side of a producer: PutRecords collection, the failed-record retries and
 //! the per-key routing cache.
 //!
-//! Records waiting at a producer are small plain structs ([`PendingRecord`], 24 bytes),
+//! Records waiting at a producer are small plain structs ([`PendingRecord`], 40 bytes),
 //! never messages in the slab. A producer collects records into a PutRecords call until it
 //! holds `batch` records (at most 500), adding the next one would pass 10 MiB, or the first
 //! record has waited `linger`. The stream answers each record separately; the failed ones
 //! are retried together after the SDK's backoff ([`super::RetryPolicy`]) and dropped after
 //! the last attempt. As in AWS, a retried record can land after a later record with the
 //! same key: PutRecords does not guarantee per-key order under throttling.
+//!
+//! # KPL-style aggregation
+//!
+//! A producer with [`AggregationSpec`] packs its user records into aggregated Kinesis
+//! records as the Kinesis Producer Library does: one open aggregate per shard the records
+//! are predicted to go to (the KPL predicts shards from its shard map and sets the
+//! aggregate's explicit hash key to its first user record's hash, so an aggregate lands on
+//! that shard). An aggregate is sealed when the next user record would take it past
+//! `max_bytes` (the protobuf size, exactly, see [`user_entry_bytes`]) or it holds
+//! `max_records`, or `max_buffered` after its first user record; it then joins the
+//! PutRecords collection like any record. An aggregate of a single user record is sent
+//! as that plain record, as the KPL does. Sealed aggregates carry their user-record count
+//! and the exact sum of their user records' creation times (as `created` + `spread`), so
+//! consumers measure each user record's latency from its own creation in total.
 //!
 //! Routing: the hash key of each key id is computed once (MD5 of `{prefix}{id + 1}`, or of
 //! the trace's key text) and cached with the shard it maps to; the shard is looked up again
@@ -25,11 +39,90 @@ pub const RANDOM_KEY_LEN: u32 = 36;
 /// Key spaces up to this size are cached in a vector; larger ones in a hash map.
 const VEC_CACHE_MAX: u32 = 1 << 20;
 
-/// A record waiting at a producer.
+/// KPL-style aggregation settings of a producer (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggregationSpec {
+    /// `AggregationMaxSize`: most bytes of an aggregated record (magic, protobuf message
+    /// and MD5 included), bytes.
+    pub max_bytes: u64,
+    /// `AggregationMaxCount`: most user records per aggregated record.
+    pub max_records: u64,
+    /// `RecordMaxBufferedTime`: an aggregate is sealed this long after its first user
+    /// record arrived.
+    pub max_buffered: SimDuration,
+}
+
+/// Bytes of a protobuf varint holding `v`.
+#[inline]
+pub fn varint_len(v: u64) -> u64 {
+    (64 - (v | 1).leading_zeros() as u64).div_ceil(7)
+}
+
+/// Bytes a user record of `size` data bytes adds to an aggregated record's protobuf
+/// message when its partition key is entry `key_index` of the key table:
+/// `Record { partition_key_index = 1 (varint); data = 3 (bytes) }` inside the repeated
+/// field `records = 3` of `AggregatedRecord`, i.e. tag + length of the entry, then tag +
+/// index and tag + length + data (one-byte tags; no explicit hash key table, no tags).
+/// Source: the `.proto` of the KPL aggregation format ([`limits::SOURCE_KPL_FORMAT`]).
+///
+/// [`limits::SOURCE_KPL_FORMAT`]: crate::services::kinesis::limits::SOURCE_KPL_FORMAT
+#[inline]
+pub fn user_entry_bytes(size: u64, key_index: u64) -> u64 {
+    let inner = 1 + varint_len(key_index) + 1 + varint_len(size) + size;
+    1 + varint_len(inner) + inner
+}
+
+/// Bytes a new partition key of `key_len` bytes adds to the key table
+/// (`repeated string partition_key_table = 1`: tag + length + text).
+#[inline]
+pub fn key_entry_bytes(key_len: u64) -> u64 {
+    1 + varint_len(key_len) + key_len
+}
+
+/// Identifies the aggregate of generation `gen` for shard `shard` (never 0).
+#[inline]
+pub fn agg_stamp(shard: u32, gen: u32) -> u64 {
+    ((shard as u64) << 32 | gen as u64).wrapping_add(1)
+}
+
+/// An aggregate being filled for one predicted shard.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Aggregate {
+    /// User records in it (0: none open).
+    pub users: u32,
+    /// Generation: bumped whenever an aggregate of this shard is sealed.
+    pub gen: u32,
+    /// Protobuf message bytes so far (without the fixed 20 bytes).
+    pub bytes: u64,
+    /// Distinct partition keys in its key table.
+    pub keys: u32,
+    /// First user record: its data size, key id, key length and per-key sequence.
+    pub first_size: u32,
+    /// See `first_size`.
+    pub first_key: u32,
+    /// See `first_size`.
+    pub first_key_len: u16,
+    /// See `first_size`.
+    pub first_kseq: u32,
+    /// Creation of the latest user record.
+    pub created: SimTime,
+    /// Σ over its user records of (`created` − their creation), ns.
+    pub spread: u64,
+    /// Key-mark slot (key tracking only; `u32::MAX`: none).
+    pub marks: u32,
+}
+
+/// A record waiting at a producer: a user record, or a sealed aggregate of `users` of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingRecord {
-    /// When the producer created it.
+    /// When the producer created it (an aggregate: its latest user record).
     pub created: SimTime,
+    /// Σ over its user records of (`created` − their creation), ns (0 for one record).
+    pub spread: u64,
+    /// User records it carries (1 without aggregation).
+    pub users: u32,
+    /// Key-mark slot of an aggregate's user records (key tracking only; `u32::MAX`: none).
+    pub marks: u32,
     /// Data blob size, bytes.
     pub size: u32,
     /// Key id (unused with random keys).
@@ -88,6 +181,22 @@ pub struct KinesisClient {
     pub max_records: u32,
     /// Bytes per call at most.
     pub max_bytes: u64,
+    /// Aggregation settings (None: every user record is its own Kinesis record).
+    pub aggregation: Option<AggregationSpec>,
+    /// Open aggregates, by predicted shard id.
+    pub aggs: Vec<Aggregate>,
+    /// Deadlines of open aggregates, in opening order: (deadline, shard, generation).
+    pub agg_deadlines: std::collections::VecDeque<(SimTime, u32, u32)>,
+    /// A flush timer is pending.
+    pub agg_timer: bool,
+    /// Per key id of the vector cache: the aggregate ([`agg_stamp`]) that last put the key
+    /// in its key table, and the key's index there (stamp 0: none).
+    key_stamp: Vec<(u64, u32)>,
+    /// Same for keys of the hash-map cache.
+    key_stamp_map: HashMap<u32, (u64, u32)>,
+    /// User-record key marks of aggregates (key tracking only), by slot.
+    pub mark_slots: Vec<Vec<crate::services::kinesis::KeyMark>>,
+    free_marks: Vec<u32>,
 }
 
 impl KinesisClient {
@@ -133,6 +242,70 @@ impl KinesisClient {
             buf: String::new(),
             max_records,
             max_bytes,
+            aggregation: None,
+            aggs: Vec::new(),
+            agg_deadlines: std::collections::VecDeque::new(),
+            agg_timer: false,
+            key_stamp: Vec::new(),
+            key_stamp_map: HashMap::new(),
+            mark_slots: Vec::new(),
+            free_marks: Vec::new(),
+        }
+    }
+
+    /// Turns KPL-style aggregation on.
+    pub fn with_aggregation(mut self, agg: Option<AggregationSpec>) -> Self {
+        if agg.is_some() && !self.random_keys {
+            self.key_stamp = vec![(0, 0); self.vec_cache.len()];
+        }
+        self.aggregation = agg;
+        self
+    }
+
+    /// The index of key `key` in the key table of aggregate `stamp` (see [`agg_stamp`]),
+    /// if it is there. Random keys are never there.
+    #[inline]
+    pub fn key_index(&self, key: u32, stamp: u64) -> Option<u32> {
+        if self.random_keys {
+            return None;
+        }
+        let e = match self.key_stamp.get(key as usize) {
+            Some(e) => *e,
+            None => *self.key_stamp_map.get(&key)?,
+        };
+        (e.0 == stamp).then_some(e.1)
+    }
+
+    /// Records that key `key` is entry `index` of the key table of aggregate `stamp`.
+    #[inline]
+    pub fn set_key_index(&mut self, key: u32, stamp: u64, index: u32) {
+        if self.random_keys {
+            return;
+        }
+        match self.key_stamp.get_mut(key as usize) {
+            Some(e) => *e = (stamp, index),
+            None => {
+                self.key_stamp_map.insert(key, (stamp, index));
+            }
+        }
+    }
+
+    /// A free key-mark slot (key tracking only).
+    pub fn mark_slot(&mut self) -> u32 {
+        match self.free_marks.pop() {
+            Some(i) => i,
+            None => {
+                self.mark_slots.push(Vec::new());
+                (self.mark_slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Releases key-mark slot `i`.
+    pub fn free_mark_slot(&mut self, i: u32) {
+        if i != u32::MAX {
+            self.mark_slots[i as usize].clear();
+            self.free_marks.push(i);
         }
     }
 
@@ -249,9 +422,13 @@ impl KinesisClient {
         self.free_calls.push(i);
     }
 
-    /// Records held by the client (collecting, in calls, or waiting for a retry).
+    /// User records held by the client (aggregating, collecting, in calls, or waiting for
+    /// a retry).
     pub fn in_transit(&self) -> u64 {
-        self.batch.len() as u64 + self.calls.iter().map(|c| c.recs.len() as u64).sum::<u64>()
+        let users = |v: &[PendingRecord]| v.iter().map(|r| r.users as u64).sum::<u64>();
+        users(&self.batch)
+            + self.calls.iter().map(|c| users(&c.recs)).sum::<u64>()
+            + self.aggs.iter().map(|a| a.users as u64).sum::<u64>()
     }
 }
 

@@ -96,6 +96,8 @@ pub struct ProducerSpec {
     /// Most send calls in progress at once (`None`: 1 for FIFO targets, so sends keep their
     /// order, and unlimited otherwise).
     pub max_in_flight: Option<u32>,
+    /// Kinesis: KPL-style aggregation of user records (None: off).
+    pub aggregation: Option<kinesis::AggregationSpec>,
 }
 
 /// Counters of a producer.
@@ -117,6 +119,12 @@ pub struct ProducerStats {
     pub rejected: u64,
     /// Second sends.
     pub resent: u64,
+    /// Kinesis: records accepted by the stream (aggregates count once; `sent` counts user
+    /// records).
+    pub kinesis_records: u64,
+    /// Kinesis: aggregated records (of two or more user records) sealed by KPL-style
+    /// aggregation.
+    pub aggregated: u64,
 }
 
 /// One send call in progress: its messages and attempt number.
@@ -272,15 +280,28 @@ impl Producer {
                 } else {
                     0.0
                 },
-            )
-            .headline(&[
-                "generated",
-                "sent",
-                "rate_per_s",
-                "throttled",
-                "retries",
-                "dropped",
-            ]);
+            );
+        if self.spec.aggregation.is_some() {
+            // Throttles and retries of an aggregating producer count Kinesis records.
+            r.count("kinesis_records_sent", s.kinesis_records)
+                .count("aggregated_records", s.aggregated)
+                .real(
+                    "user_records_per_record",
+                    if s.kinesis_records > 0 {
+                        s.sent as f64 / s.kinesis_records as f64
+                    } else {
+                        0.0
+                    },
+                );
+        }
+        r.headline(&[
+            "generated",
+            "sent",
+            "rate_per_s",
+            "throttled",
+            "retries",
+            "dropped",
+        ]);
         r
     }
 }

@@ -875,3 +875,265 @@ fn a_run_is_a_function_of_model_and_seed() {
     assert_eq!(a.series.values, b.series.values);
     assert_ne!(json(&a), json(&c));
 }
+
+// ----- KPL-style aggregation ---------------------------------------------------------------
+
+/// 5,000 user records/s of 100 B, uniform over 1,000 keys, into one provisioned shard.
+fn small_records_model(aggregation: &str) -> String {
+    format!(
+        r#"
+        name = "kpl"
+        duration = "10m"
+        warmup = "1m"
+
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = {{ process = "constant", rate_per_s = 5000 }}
+        size = "100B"
+        batch = 500
+        partition_key = {{ dist = "uniform", keys = 1000 }}
+        {aggregation}
+
+        [[stream]]
+        name = "s"
+        shards = 1
+        "#
+    )
+}
+
+#[test]
+fn aggregation_lifts_the_record_limit_for_small_records() {
+    // Without aggregation the shard takes at most 1,000 records/s (its byte limit is far:
+    // 5,000 × 107 B = 0.53 MB/s): over the 600 s window it accepts 600,000 ± the record
+    // budget's 1,000 records, and the rest is throttled.
+    let plain = run(&small_records_model(""), 1);
+    let accepted = metric(&plain, "stream.s.records_put") / 600.0;
+    assert!((990.0..=1010.0).contains(&accepted), "{accepted}/s");
+    assert!(metric(&plain, "stream.s.throttled") > 1_000_000.0);
+    // With the KPL's defaults a user record adds 1 + 1 + 1 + 1 (key index, 2 bytes from
+    // index 128) + 1 + 1 + 100 ≈ 107 bytes and each new key "key-N" ≈ 9 bytes to the
+    // protobuf message: an aggregate fills its 51,200 bytes with about 440 user records
+    // (well before 100 ms, which would hold 501), so the producer writes about 5,000 / 440
+    // ≈ 11 aggregated records/s of ≤ 51,200 B: 0.55 MB/s, under both limits. Everything is
+    // accepted: 5,000 × 600 = 3,000,000 user records (the constant load is exact; ± the
+    // aggregates open at the window's edges, ≤ 1,000 user records).
+    let agg = run(&small_records_model("aggregation = {}"), 1);
+    assert_eq!(metric(&agg, "stream.s.throttled"), 0.0);
+    assert_eq!(metric(&agg, "producer.p.dropped"), 0.0);
+    let users = metric(&agg, "stream.s.user_records_put");
+    assert!((users - 3_000_000.0).abs() <= 1_000.0, "{users}");
+    assert_eq!(metric(&agg, "producer.p.sent"), users);
+    let records = metric(&agg, "stream.s.records_put");
+    let aggregated = metric(&agg, "stream.s.aggregated_records_put");
+    assert_eq!(aggregated, records, "every Kinesis record is an aggregate");
+    let per = users / records;
+    assert!(
+        (400.0..=480.0).contains(&per),
+        "{per} user records per record"
+    );
+    // PUT payload units are per Kinesis record: ≤ 51,200 B + the 1-byte key "a" is at
+    // most 3 units of 25,600 B (51,201 B: just over 2), far fewer than user records.
+    let units = metric(&agg, "stream.s.put_units");
+    assert!(
+        units >= records && units <= 3.0 * records,
+        "{units} for {records}"
+    );
+    assert!(units * 100.0 < users);
+    // Bytes: every aggregate stays within AggregationMaxSize (+1 byte of key).
+    assert!(metric(&agg, "stream.s.bytes_put") <= records * 51_201.0);
+}
+
+#[test]
+fn aggregated_latency_counts_each_user_records_own_buffering() {
+    // 200 user records/s (Poisson) over 100 keys into one shard, aggregated with the
+    // KPL's 100 ms; batch = 1, so an aggregate is sent as soon as it is sealed. An
+    // aggregate opens at a user record and is sealed T = 100 ms later (it never fills
+    // 51,200 B: about 21 records of ~110 B). A user record's latency is its own wait in
+    // the aggregate, plus the 5 ms request leg (api_latency 10 ms), plus the 50 ms push.
+    // Renewal-reward: per aggregate the first record waits T and the λT others T/2 on
+    // average, so the mean wait per user record is (T + λT·T/2) / (1 + λT) = (0.1 + 20 ×
+    // 0.05) / 21 = 52.38 ms, and the mean latency 107.38 ms. Sampling error: ~5,700
+    // aggregates in the window, wait sd ≤ 50 ms per aggregate → < 1 ms; the bound is 3 ms.
+    let out = run(
+        r#"
+        name = "kpl-latency"
+        duration = "10m"
+        warmup = "30s"
+
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = { process = "poisson", rate_per_s = 200 }
+        size = "100B"
+        partition_key = { dist = "uniform", keys = 100 }
+        aggregation = { max_buffered = "100ms" }
+
+        [[stream]]
+        name = "s"
+        shards = 1
+        api_latency = "10ms"
+        efo_propagation = "50ms"
+
+        [[stream_consumer]]
+        name = "efo"
+        source = "kinesis:s"
+        mode = "efo"
+        service_time = "0ms"
+        "#,
+        7,
+    );
+    let mean = metric(&out, "consumer.efo.latency_s.mean");
+    assert!((mean - 0.10738).abs() < 0.003, "mean latency {mean}");
+    // No user record waits more than T: latency ≤ 100 + 5 + 50 ms (+ the histogram's
+    // 0.1% resolution).
+    let max = metric(&out, "consumer.efo.latency_s.max");
+    assert!(max <= 0.1552, "max latency {max}");
+    // Each user record is processed once: what was put in the window, less the last
+    // second's records still on their way (≤ 200 + an aggregate), and no duplicates.
+    let put = metric(&out, "stream.s.user_records_put");
+    let done = metric(&out, "consumer.efo.processed");
+    assert!(done <= put + 30.0 && done >= put - 300.0, "{done} of {put}");
+    assert_eq!(metric(&out, "consumer.efo.duplicates"), 0.0);
+    // ~21 user records per aggregate (1 + λT).
+    let per = put / metric(&out, "stream.s.records_put");
+    assert!((19.0..=23.0).contains(&per), "{per}");
+}
+
+#[test]
+fn per_key_order_survives_aggregation_and_consumer_retries() {
+    // The order check of `per_key_order_survives_consumer_retries_and_resharding`, with
+    // the producer aggregating: the key marks of every user record travel with their
+    // aggregate, and each consumer checks that per key what it checkpoints comes in
+    // increasing order, through failures and retries from its checkpoint. (Resharding is
+    // left out here: an aggregate sealed for a shard that splits before it is put lands
+    // whole on the child of its first key, as the KPL's explicit hash key sends it, so
+    // records of other keys in it can reach a sibling shard — a real KPL hazard.)
+    let out = run(
+        r#"
+        name = "order-kpl"
+        duration = "10m"
+
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = { process = "poisson", rate_per_s = 2000 }
+        size = "200B"
+        batch = 50
+        partition_key = { dist = "zipf", keys = 200, exponent = 1.0 }
+        aggregation = { max_bytes = "8KiB", max_buffered = "100ms" }
+
+        [[stream]]
+        name = "s"
+        shards = 2
+        api_latency = "10ms"
+        track_keys = true
+
+        [[stream_consumer]]
+        name = "kcl"
+        source = "kinesis:s"
+        max_records = 50
+        idle_between_reads = "200ms"
+        checkpoint = "batch"
+        service_time = { dist = "exponential", mean = "20us" }
+        failure_probability = 0.001
+        retry_delay = "200ms"
+
+        [[stream_consumer]]
+        name = "efo"
+        source = "kinesis:s"
+        mode = "efo"
+        service_time = { dist = "exponential", mean = "20us" }
+        failure_probability = 0.001
+        retry_delay = "200ms"
+        "#,
+        5,
+    );
+    assert_eq!(metric(&out, "producer.p.throttled"), 0.0);
+    assert!(metric(&out, "stream.s.aggregated_records_put") > 10_000.0);
+    let users = metric(&out, "stream.s.user_records_put");
+    for c in ["kcl", "efo"] {
+        assert!(metric(&out, &format!("consumer.{c}.failed")) > 50.0);
+        assert!(metric(&out, &format!("consumer.{c}.processed")) > users - 5_000.0);
+        assert_eq!(metric(&out, &format!("consumer.{c}.order_violations")), 0.0);
+    }
+    assert!(metric(&out, "consumer.kcl.duplicates") > 0.0);
+}
+
+#[test]
+fn lambda_batches_count_kinesis_records_and_process_user_records() {
+    // 1,000 user records/s aggregated ~101 to a record (time-sealed at 100 ms: 1 + λT):
+    // ~10 Kinesis records/s. With batch_size = 5 and a 1 s poll the mapping invokes on
+    // batches of ≤ 5 Kinesis records, i.e. about 2 invocations per poll, each carrying
+    // ~500 user records; every user record is processed once (accounting balances).
+    let out = run(
+        r#"
+        name = "kpl-lambda"
+        duration = "5m"
+        warmup = "30s"
+
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = { process = "poisson", rate_per_s = 1000 }
+        size = "100B"
+        aggregation = { max_buffered = "100ms" }
+
+        [[stream]]
+        name = "s"
+        shards = 1
+
+        [[lambda]]
+        name = "f"
+        source = "kinesis:s"
+        batch_size = 5
+        duration = "10ms"
+        "#,
+        3,
+    );
+    let users = metric(&out, "stream.s.user_records_put");
+    let records = metric(&out, "stream.s.records_put");
+    let processed = metric(&out, "lambda.f.processed");
+    assert!(processed > users - 3_000.0 && processed < users + 3_000.0);
+    let inv = metric(&out, "lambda.f.invocations");
+    // At least ceil(records / 5) batches; far fewer than user records / 5.
+    assert!(
+        inv >= records / 5.0 - 10.0,
+        "{inv} invocations for {records}"
+    );
+    assert!(
+        inv < users / 50.0,
+        "{inv} invocations for {users} user records"
+    );
+}
+
+#[test]
+fn bad_aggregation_settings_are_refused() {
+    let e = cli_error(
+        &with_stream("shards = 1", "").replace(
+            "[[stream]]",
+            "aggregation = { max_bytes = \"2MiB\" }\n\n[[stream]]",
+        ),
+        &[],
+    );
+    assert!(
+        e.contains("aggregation.max_bytes") && e.contains("1MiB"),
+        "{e}"
+    );
+    let e = cli_error(
+        &with_stream("shards = 1", "").replace(
+            "[[stream]]",
+            "aggregation = { max_records = 0 }\n\n[[stream]]",
+        ),
+        &[],
+    );
+    assert!(e.contains("aggregation.max_records"), "{e}");
+    let e = cli_error(
+        &with_stream("shards = 1", "").replace(
+            "[[stream]]",
+            "aggregation = { max_buffered = \"0s\" }\n\n[[stream]]",
+        ),
+        &[],
+    );
+    assert!(e.contains("max_buffered"), "{e}");
+}

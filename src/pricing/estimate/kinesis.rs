@@ -13,12 +13,16 @@ use super::sizes::{chunks, key_lengths, key_probabilities, Part, SizeMix};
 use super::{load_rates, poisson_mean, Context};
 use crate::consumers::kinesis::{ReadMode, StreamConsumerSpec};
 use crate::load::Arrival;
+use crate::load::SizeDist;
 use crate::model::error::{FieldPath, Invalid};
 use crate::pricing::capacity::{lambda_concurrency, Capacity, ShardSizing};
 use crate::pricing::kinesis::{retention_gb_hours, INCLUDED_RETENTION_H};
 use crate::pricing::BYTES_PER_GB;
-use crate::producers::kinesis::RANDOM_KEY_LEN;
+use crate::producers::kinesis::{key_entry_bytes, user_entry_bytes, RANDOM_KEY_LEN};
 use crate::producers::{ProducerSpec, Target};
+use crate::services::kinesis::limits::{
+    KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
+};
 use crate::services::kinesis::{hash, CapacityMode, KinesisUsageCounters, ReshardOp, StreamSpec};
 use crate::services::lambda::limits::KINESIS_ESM_POLL_INTERVAL;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
@@ -70,6 +74,77 @@ pub fn shard_shares(p: &ProducerSpec, n: u32) -> Vec<f64> {
         shares[i] += q;
     }
     shares
+}
+
+/// The Kinesis records an aggregating producer writes (KPL-style aggregation, see
+/// `producers::kinesis`): `(Kinesis records per user record, size of a Kinesis record's
+/// data)`, or None for a producer that does not aggregate.
+///
+/// # Formula
+/// Per shard `s` (share `q_s` of the user records, [`shard_shares`]) the user rate is
+/// `λ_s = λ q_s`. An aggregate opens at a user record and is sealed `T = max_buffered`
+/// later, so by time it holds `k_T = 1 + λ_s T`; by size `k_B = ⌊(max_bytes − 20 − D·e_k)
+/// ÷ e_u⌋` user records, with `e_u` the bytes of a user entry of the mean size
+/// ([`user_entry_bytes`]), `e_k` of a key-table entry of the mean key length and `D` the
+/// distinct keys among `k` draws from `K_s = K q_s` keys, `K_s (1 − (1 − 1/K_s)^k)`
+/// (uniform keys; `D = k` for random keys); and at most `max_records`. `k_s = max(1,
+/// min(k_T, k_B, max_records))`; Kinesis records per user record `Σ q_s ÷ k_s`; size
+/// `20 + k e_u + D e_k` at the rate-weighted mean `k`, or the user record's when `k = 1`.
+/// A mean-value approximation: with Poisson arrivals `k_T` is exact in mean, and
+/// aggregates near `k_B` are sealed a little below it.
+pub fn aggregate_shape(p: &ProducerSpec, user_rate: f64, n: u32) -> Option<(f64, SizeDist)> {
+    let agg = p.aggregation?;
+    let shares = shard_shares(p, n);
+    let single = SizeMix {
+        parts: vec![Part {
+            weight: 1.0,
+            size: &p.size,
+            keys: vec![(0, 1.0)],
+        }],
+    };
+    let mean_size = single.mean_bytes().max(1.0);
+    let lens = key_lens(p);
+    let key_len: f64 = lens.iter().map(|(l, q)| *l as f64 * q).sum();
+    let e_u = user_entry_bytes(mean_size.round() as u64, 0) as f64;
+    let e_k = key_entry_bytes(key_len.round() as u64) as f64;
+    let keys = p.keys.as_ref().map(|k| k.keys() as f64);
+    let room = agg.max_bytes as f64 - KPL_FIXED_OVERHEAD_BYTES as f64;
+    let distinct = |k: f64, ks: f64| match keys {
+        None => k,
+        Some(_) if ks <= 1.0 => 1.0,
+        Some(_) => ks * (1.0 - (1.0 - 1.0 / ks).powf(k)),
+    };
+    let t = agg.max_buffered.as_secs_f64();
+    let (mut per_user, mut k_sum, mut w_sum) = (0.0, 0.0, 0.0);
+    for q in shares.iter().copied().filter(|q| *q > 0.0) {
+        let ks = keys.map(|k| k * q).unwrap_or(f64::INFINITY);
+        let k_time = 1.0 + user_rate * q * t;
+        // Largest k whose aggregate fits (the key table grows with k).
+        let mut k_bytes = (room / (e_u + e_k)).floor().max(1.0);
+        while k_bytes + 1.0 <= room / e_u
+            && (k_bytes + 1.0) * e_u + distinct(k_bytes + 1.0, ks) * e_k <= room
+        {
+            k_bytes += 1.0;
+            if k_bytes > 1e7 {
+                break;
+            }
+        }
+        let k = k_time.min(k_bytes).min(agg.max_records as f64).max(1.0);
+        per_user += q / k;
+        // Kinesis records of this shard, per user record: weight of its aggregates.
+        k_sum += (q / k) * k;
+        w_sum += q / k;
+    }
+    let k = if w_sum > 0.0 { k_sum / w_sum } else { 1.0 };
+    if k <= 1.0 + 1e-9 {
+        return None;
+    }
+    let keys_in = distinct(
+        k,
+        keys.map(|kk| kk / n.max(1) as f64).unwrap_or(f64::INFINITY),
+    );
+    let bytes = KPL_FIXED_OVERHEAD_BYTES as f64 + k * e_u + keys_in * e_k;
+    Some((per_user, SizeDist::constant(bytes.round() as u64)))
 }
 
 /// Open shards of a provisioned stream `t` seconds after the start, by its resharding
@@ -383,19 +458,48 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         .collect();
     let shared = (polling.len() + mappings.len()) as f64;
 
-    // Records: sizes with their partition keys.
-    let rates: Vec<_> = producers
+    // Records: sizes with their partition keys. An aggregating producer writes fewer,
+    // larger Kinesis records (see [`aggregate_shape`]): its rates are scaled by Kinesis
+    // records per user record and its sizes are those of its aggregates.
+    let user_rates: Vec<_> = producers
         .iter()
         .map(|p| load_rates(&p.arrival, arch))
+        .collect();
+    let n_shards = spec.shards.max(1);
+    let shapes: Vec<Option<(f64, SizeDist)>> = producers
+        .iter()
+        .zip(&user_rates)
+        .map(|(p, r)| aggregate_shape(p, r.mean_per_s, n_shards))
+        .collect();
+    let per_user: Vec<f64> = shapes
+        .iter()
+        .map(|s| s.as_ref().map(|(f, _)| *f).unwrap_or(1.0))
+        .collect();
+    let rates: Vec<_> = user_rates
+        .iter()
+        .zip(&per_user)
+        .map(|(r, f)| {
+            let mut r = *r;
+            r.mean_per_s *= f;
+            r.peak_per_s *= f;
+            r
+        })
         .collect();
     let mix = SizeMix {
         parts: producers
             .iter()
             .zip(&rates)
-            .map(|(p, r)| Part {
+            .zip(&shapes)
+            .map(|((p, r), shape)| Part {
                 weight: r.mean_per_s.max(1e-12),
-                size: &p.size,
-                keys: key_lens(p),
+                size: match shape {
+                    Some((_, d)) => d,
+                    None => &p.size,
+                },
+                keys: match shape {
+                    Some(_) => vec![(KPL_AGGREGATED_PARTITION_KEY_BYTES, 1.0)],
+                    None => key_lens(p),
+                },
             })
             .collect(),
     };
@@ -475,7 +579,8 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         }
         let offered: f64 = producers
             .iter()
-            .map(|p| grid.rate(&p.arrival, arch, &step))
+            .zip(&per_user)
+            .map(|(p, f)| grid.rate(&p.arrival, arch, &step) * f)
             .sum();
         let (from_s, to_s) = (step.from.0 as f64 / 1e9, step.to.0 as f64 / 1e9);
         let open = if on_demand {

@@ -170,3 +170,33 @@ pub const ON_DEMAND_EVALUATION_S: u64 = 60;
 /// Period of a stream's retention sweep (expiry is also applied before every read, so
 /// the sweep only bounds memory and keeps counters current).
 pub const RETENTION_SWEEP_S: u64 = 60;
+
+// ----- KPL aggregation (Kinesis Producer Library client defaults, not AWS quotas) ---------
+
+/// Source of the KPL's configuration defaults and bounds (`default_config.properties`).
+pub const SOURCE_KPL_CONFIG: &str = "https://github.com/awslabs/amazon-kinesis-producer/blob/master/java/amazon-kinesis-producer-sample/default_config.properties";
+/// Source of the KPL aggregated-record format (magic, protobuf `AggregatedRecord`, MD5).
+pub const SOURCE_KPL_FORMAT: &str =
+    "https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md";
+/// `AggregationMaxSize` default: at most 51,200 bytes packed into one aggregated Kinesis
+/// record (KPL default_config.properties, "Default: 51200").
+pub const KPL_AGGREGATION_MAX_BYTES: u64 = 51_200;
+/// `AggregationMaxSize` lower bound: 64 bytes ("Minimum: 64").
+pub const KPL_AGGREGATION_MIN_BYTES: u64 = 64;
+/// `AggregationMaxSize` upper bound: 1,048,576 bytes = 1 MiB ("Maximum (inclusive):
+/// 1048576"; the KPL notes the backend's record limit).
+pub const KPL_AGGREGATION_MAX_BYTES_LIMIT: u64 = 1_048_576;
+/// `AggregationMaxCount` default: 4,294,967,295 user records per aggregated record
+/// ("Default: 4294967295"; in effect only the size and time limits apply).
+pub const KPL_AGGREGATION_MAX_RECORDS: u64 = 4_294_967_295;
+/// `RecordMaxBufferedTime` default: 100 ms, the longest a user record waits in the KPL's
+/// buffers before it is sent ("Default: 100", also its minimum).
+pub const KPL_MAX_BUFFERED_MS: u64 = 100;
+/// Fixed bytes of an aggregated record: the 4-byte magic `F3 89 9A C2` before the protobuf
+/// message and the 16-byte MD5 of the message after it (`kFixedOverhead` in the KPL's
+/// `kinesis_record.cc`; format: [`SOURCE_KPL_FORMAT`]).
+pub const KPL_FIXED_OVERHEAD_BYTES: u64 = 20;
+/// The partition key the KPL gives an aggregated record: the one-byte `"a"` (it routes the
+/// record with an explicit hash key, the first user record's hash, which does not count
+/// toward the record's size) (`KinesisRecord::partition_key` in `kinesis_record.cc`).
+pub const KPL_AGGREGATED_PARTITION_KEY_BYTES: u64 = 1;

@@ -19,8 +19,14 @@
 //! adds to a record's latency is below `lag/1024`, i.e. under 0.1% of that latency — the
 //! resolution of the latency histograms anyway.
 //!
-//! Positions are per-shard sequence numbers: record `k` of the shard (from 0) has
-//! sequence number `k`. A reader's [`Cursor`] holds its checkpoint, its fetch position and
+//! Positions are per-shard sequence numbers **of user records**: user record `k` of the
+//! shard (from 0) has sequence number `k`. Without KPL-style aggregation a user record is
+//! a Kinesis record; an aggregated Kinesis record of `n` user records takes `n`
+//! consecutive numbers (like the KPL's sub-sequence numbers), so cursors, checkpoints,
+//! expiry and the census count user records, while a run also counts its Kinesis records
+//! (`krecs`) for the limits that count those: the write limit (one per aggregate) and
+//! GetRecords' 10,000 records per call. Inside a run, user records are taken to be spread
+//! evenly over its Kinesis records. A reader's [`Cursor`] holds its checkpoint, its fetch position and
 //! the records it holds in flight.
 
 use crate::sim::{SimDuration, SimTime};
@@ -108,12 +114,14 @@ pub struct Run {
     pub t0: SimTime,
     /// Arrival of the last record − `t0`, ns.
     pub span: u32,
-    /// Records.
+    /// User records.
     pub count: u32,
     /// Total bytes (data blob + partition key) of the records.
     pub bytes: u64,
-    /// Σ over the records of (arrival at the stream − creation at the producer), ns.
+    /// Σ over the user records of (arrival at the stream − creation at the producer), ns.
     pub lead: u64,
+    /// Kinesis records (equal to `count` without aggregation).
+    pub krecs: u32,
 }
 
 impl Run {
@@ -137,6 +145,16 @@ impl Run {
     #[inline]
     fn lead_before(&self, i: u32) -> u64 {
         (self.lead as u128 * i as u128 / self.count as u128) as u64
+    }
+
+    /// Kinesis records among user records `0..i` of the run (rounded up: a piece of an
+    /// aggregate counts as the aggregate).
+    #[inline]
+    fn krecs_before(&self, i: u32) -> u32 {
+        if self.krecs == self.count {
+            return i;
+        }
+        (self.krecs as u64 * i as u64).div_ceil(self.count.max(1) as u64) as u32
     }
 
     /// Records of the run that arrived at or before `c`.
@@ -177,6 +195,8 @@ pub struct Slice {
     pub bytes: u64,
     /// Σ (arrival − creation), ns.
     pub lead: u64,
+    /// Kinesis records (equal to `count` without aggregation).
+    pub krecs: u32,
 }
 
 impl Slice {
@@ -201,6 +221,11 @@ impl Slice {
             |i: u64| SimTime(self.t_first.0 + (span * i as u128 / (n - 1).max(1) as u128) as u64);
         let bytes_a = (self.bytes as u128 * k as u128 / n as u128) as u64;
         let lead_a = (self.lead as u128 * k as u128 / n as u128) as u64;
+        let krecs_a = if self.krecs == self.count {
+            k
+        } else {
+            ((self.krecs as u64 * k as u64).div_ceil(n) as u32).min(self.krecs)
+        };
         (
             Slice {
                 t_first: self.t_first,
@@ -208,6 +233,7 @@ impl Slice {
                 count: k,
                 bytes: bytes_a,
                 lead: lead_a,
+                krecs: krecs_a,
             },
             Slice {
                 t_first: at(k as u64),
@@ -215,9 +241,39 @@ impl Slice {
                 count: self.count - k,
                 bytes: self.bytes - bytes_a,
                 lead: self.lead - lead_a,
+                krecs: self.krecs - krecs_a,
             },
         )
     }
+}
+
+/// Moves user records from the front of `q` (splitting a slice if needed) to `out` until
+/// `n` Kinesis records have moved; returns (user records, Kinesis records) moved. Without
+/// aggregation the two are equal and this is [`take_front`].
+pub fn take_front_krecs(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> (u64, u64) {
+    let (mut users, mut moved) = (0, 0);
+    while moved < n {
+        let Some(front) = q.front_mut() else { break };
+        let want = n - moved;
+        if front.krecs as u64 <= want {
+            moved += front.krecs as u64;
+            users += front.count as u64;
+            out.push(*front);
+            q.pop_front();
+        } else {
+            let k = ((front.count as u64 * want) / front.krecs.max(1) as u64)
+                .clamp(1, front.count as u64 - 1) as u32;
+            let (a, b) = front.split(k);
+            moved += a.krecs as u64;
+            users += a.count as u64;
+            out.push(a);
+            *front = b;
+            if a.krecs == 0 {
+                moved += 1;
+            }
+        }
+    }
+    (users, moved)
 }
 
 /// Moves the first `n` records of `q` (splitting a slice if needed) to `out`; returns the
@@ -257,8 +313,10 @@ pub struct Cursor {
 /// What a read returned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReadOut {
-    /// Records.
+    /// User records.
     pub records: u64,
+    /// Kinesis records (equal to `records` without aggregation).
+    pub krecs: u64,
     /// Bytes.
     pub bytes: u64,
     /// Arrival of the last record returned.
@@ -268,8 +326,10 @@ pub struct ReadOut {
 /// Counters of one shard (reset at the warm-up, except the interval counters).
 #[derive(Clone, Debug, Default)]
 pub struct ShardStats {
-    /// Records accepted.
+    /// Kinesis records accepted.
     pub records_in: u64,
+    /// User records in them (equal to `records_in` without aggregation).
+    pub users_in: u64,
     /// Bytes accepted (data + partition keys).
     pub bytes_in: u64,
     /// Records refused with `ProvisionedThroughputExceededException`.
@@ -448,25 +508,34 @@ impl Shard {
         }
     }
 
-    /// Stores an admitted record that arrived at `now`, `lead` ns after its creation.
+    /// Stores an admitted Kinesis record of `users` user records (1 without aggregation)
+    /// that arrived at `now`; `lead` is Σ over its user records of (arrival − creation),
+    /// ns; `marks` are their key marks (key tracking only; else empty).
     #[inline]
-    pub fn append(&mut self, now: SimTime, bytes: u64, lead: u64, mark: Option<KeyMark>) {
+    pub fn append(&mut self, now: SimTime, bytes: u64, users: u32, lead: u64, marks: &[KeyMark]) {
+        let users = users.max(1);
         self.stats.records_in += 1;
+        self.stats.users_in += users as u64;
         self.stats.bytes_in += bytes;
         self.stats.sample_bytes += bytes;
         self.stats.sample_records += 1;
-        if let Some(m) = mark {
+        if !marks.is_empty() {
             if self.keys.is_empty() {
                 self.keys_base = self.tail;
             }
-            self.keys.push_back(m);
+            self.keys.extend(marks.iter().copied());
         }
         let seq = self.tail;
-        self.tail += 1;
+        self.tail += users as u64;
         if let Some(r) = self.runs.back_mut() {
             let dt = now.0 - r.t0.0;
-            if dt <= self.window && r.count < u32::MAX && r.bytes.checked_add(bytes).is_some() {
-                r.count += 1;
+            if dt <= self.window
+                && r.count.checked_add(users).is_some()
+                && r.bytes.checked_add(bytes).is_some()
+                && r.lead.checked_add(lead).is_some()
+            {
+                r.count += users;
+                r.krecs += 1;
                 r.span = dt as u32;
                 r.bytes += bytes;
                 r.lead += lead;
@@ -482,9 +551,10 @@ impl Shard {
             seq0: seq,
             t0: now,
             span: 0,
-            count: 1,
+            count: users,
             bytes,
             lead,
+            krecs: 1,
         });
     }
 
@@ -703,8 +773,8 @@ impl Shard {
     }
 
     /// Reads from sequence number `from` (at or after the head) at most `max_records`
-    /// records and `max_bytes` bytes (but always the first record, if any) that arrived at
-    /// or before `cutoff`, appending one slice per run touched to `out`.
+    /// Kinesis records and `max_bytes` bytes (but always the first record, if any) that
+    /// arrived at or before `cutoff`, appending one slice per run touched to `out`.
     pub fn read(
         &self,
         from: u64,
@@ -719,11 +789,18 @@ impl Shard {
             return res;
         };
         let mut seq = from;
-        while i < self.runs.len() && res.records < max_records {
+        while i < self.runs.len() && res.krecs < max_records {
             let r = &self.runs[i];
             let a = (seq - r.seq0) as u32;
             let mut b = r.count_until(cutoff).min(r.count);
-            let left = (max_records - res.records).min(u32::MAX as u64) as u32;
+            let left_k = max_records - res.krecs;
+            // User records in `left_k` Kinesis records of this run.
+            let left = if r.krecs == r.count {
+                left_k
+            } else {
+                (left_k as u128 * r.count as u128).div_ceil(r.krecs.max(1) as u128) as u64
+            }
+            .min(u32::MAX as u64) as u32;
             b = b.min(a.saturating_add(left));
             // Bytes: the first record always; then as many as fit.
             let budget = max_bytes.saturating_sub(res.bytes);
@@ -740,9 +817,11 @@ impl Shard {
                 count: b - a,
                 bytes,
                 lead: r.lead_before(b) - r.lead_before(a),
+                krecs: r.krecs_before(b) - r.krecs_before(a),
             };
             out.push(s);
             res.records += s.count as u64;
+            res.krecs += s.krecs as u64;
             res.bytes += bytes;
             res.last_arrival = s.t_last;
             seq += s.count as u64;
@@ -862,7 +941,7 @@ mod tests {
         for k in 0..10_000u64 {
             let t = SimTime(k * 100_000_000);
             assert!(s.admit_write(t, 100));
-            s.append(t, 100, 0, None);
+            s.append(t, 100, 1, 0, &[]);
         }
         assert!(s.runs_len() < 5_000, "runs merged: {}", s.runs_len());
         let lost = s.expire(SimTime(500_050_000_000), SimDuration::from_secs(100));
@@ -889,7 +968,7 @@ mod tests {
     fn reads_respect_bytes_records_and_cutoff() {
         let mut s = Shard::new(0, 0, u128::MAX, vec![], SimTime::ZERO, 1, &lim());
         for _ in 0..10 {
-            s.append(SimTime::ZERO, 1000, 0, None);
+            s.append(SimTime::ZERO, 1000, 1, 0, &[]);
         }
         let mut out = Vec::new();
         // 2,500 bytes: two records fit.
@@ -901,7 +980,7 @@ mod tests {
         assert_eq!((r.records, r.bytes), (1, 1000));
         // Nothing arrived before the cutoff.
         out.clear();
-        s.append(SimTime(1_000_000_000), 1000, 0, None);
+        s.append(SimTime(1_000_000_000), 1000, 1, 0, &[]);
         let r = s.read(0, 100, u64::MAX, SimTime(500), &mut out);
         assert_eq!(r.records, 10);
     }

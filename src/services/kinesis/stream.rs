@@ -119,8 +119,12 @@ impl StreamSpec {
 /// Counters of a stream (reset at the warm-up).
 #[derive(Clone, Debug, Default)]
 pub struct StreamStats {
-    /// Records accepted.
+    /// Kinesis records accepted (an aggregated record counts once).
     pub records_put: u64,
+    /// User records in the accepted records (equal to `records_put` without aggregation).
+    pub user_records_put: u64,
+    /// Accepted records in the KPL aggregated format (two or more user records).
+    pub aggregated_records_put: u64,
     /// Bytes accepted, data + partition keys (what counts against the write limit).
     pub bytes_put: u64,
     /// Records refused with `ProvisionedThroughputExceededException` (write throttles).
@@ -313,25 +317,34 @@ impl KinesisStream {
         self.open[i.saturating_sub(1)].1
     }
 
-    /// Offers a record of `bytes` (data + key) with hash key routed to shard `shard` at
-    /// `now`; stores it and returns true if the shard's write budget admits it.
+    /// Offers a Kinesis record of `bytes` (data + key) carrying `users` user records (1
+    /// without aggregation) with hash key routed to shard `shard` at `now`; stores it and
+    /// returns true if the shard's write budget admits it. `lead` is Σ over the user
+    /// records of (now − creation), ns; `marks` their key marks (key tracking only).
+    /// An aggregated record counts once toward the record limit, PUT payload units and
+    /// the 1 KB rounding, as one Kinesis record.
     #[inline]
     pub fn put(
         &mut self,
         now: SimTime,
         shard: u32,
         bytes: u64,
+        users: u32,
         lead: u64,
-        mark: Option<KeyMark>,
+        marks: &[KeyMark],
     ) -> bool {
         let sh = &mut self.shards[shard as usize];
         if !sh.admit_write(now, bytes) {
             self.stats.throttled += 1;
             return false;
         }
-        sh.append(now, bytes, lead, mark);
+        sh.append(now, bytes, users, lead, marks);
         let st = &mut self.stats;
         st.records_put += 1;
+        st.user_records_put += users as u64;
+        if users > 1 {
+            st.aggregated_records_put += 1;
+        }
         st.bytes_put += bytes;
         let unit = self.spec.limits.put_payload_unit.0.max(1);
         st.put_units += bytes.div_ceil(unit).max(1);
@@ -608,6 +621,8 @@ impl KinesisStream {
             .count("shards_max", st.shards_max)
             .count("shards_total", self.shards.len() as u64)
             .count("records_put", st.records_put)
+            .count("user_records_put", st.user_records_put)
+            .count("aggregated_records_put", st.aggregated_records_put)
             .count("bytes_put", st.bytes_put)
             .count("throttled", st.throttled)
             .count("read_throttled", st.read_throttled)
