@@ -26,8 +26,11 @@
 //! expiry and the census count user records, while a run also counts its Kinesis records
 //! (`krecs`) for the limits that count those: the write limit (one per aggregate) and
 //! GetRecords' 10,000 records per call. Inside a run, user records are taken to be spread
-//! evenly over its Kinesis records. A reader's [`Cursor`] holds its checkpoint, its fetch position and
-//! the records it holds in flight.
+//! evenly over its Kinesis records, and an aggregate's user records to have been created at
+//! their mean creation time (the producer keeps the exact sum): mean latencies are exact,
+//! the spread of up to `max_buffered` within one aggregate is not seen by the histograms.
+//! A reader's [`Cursor`] holds its checkpoint, its fetch position and the records it holds
+//! in flight.
 
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
