@@ -429,19 +429,7 @@ impl Engine<'_> {
             self.aggregate(p, size, key, key_len16, kseq, agg);
             return;
         }
-        self.collect(
-            p,
-            PendingRecord {
-                created: now,
-                spread: 0,
-                users: 1,
-                marks: u32::MAX,
-                size,
-                key,
-                kseq,
-                key_len: key_len16,
-            },
-        );
+        self.collect(p, PendingRecord::single(now, size, key, kseq, key_len16));
     }
 
     /// Adds record `rec` (a user record or a sealed aggregate) to producer `p`'s
@@ -503,19 +491,7 @@ impl Engine<'_> {
             // Larger than an aggregate may be: it bypasses the aggregator (KPL), after
             // the aggregate of its shard so that per-key order holds.
             self.seal(p, shard);
-            self.collect(
-                p,
-                PendingRecord {
-                    created: now,
-                    spread: 0,
-                    users: 1,
-                    marks: u32::MAX,
-                    size,
-                    key,
-                    kseq,
-                    key_len,
-                },
-            );
+            self.collect(p, PendingRecord::single(now, size, key, kseq, key_len));
             return;
         }
         let a = client.aggs[s];

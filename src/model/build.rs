@@ -582,6 +582,20 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     Ok(v)
 }
 
+/// Refuses `aggregation` on a producer that does not write to a Kinesis stream.
+pub(super) fn no_aggregation(
+    p: &RawProducer,
+    path: &FieldPath,
+) -> VResult<Option<crate::producers::kinesis::AggregationSpec>> {
+    match p.aggregation {
+        None => Ok(None),
+        Some(_) => Err(Invalid::at(
+            &path.field("aggregation"),
+            "aggregation (KPL-style) applies to Kinesis producers",
+        )),
+    }
+}
+
 /// A producer's SDK retry policy (`retry`, at `path`), defaults filled in.
 pub(super) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<RetryPolicy> {
     let d = RetryPolicy::default();
@@ -961,15 +975,7 @@ fn producer(
         resend,
         retry,
         max_in_flight: max_in_flight(p, path)?,
-        aggregation: match p.aggregation {
-            None => None,
-            Some(_) => {
-                return Err(Invalid::at(
-                    &path.field("aggregation"),
-                    "aggregation (KPL-style) applies to Kinesis producers",
-                ))
-            }
-        },
+        aggregation: no_aggregation(p, path)?,
     })
 }
 

@@ -492,15 +492,7 @@ pub fn producer(
         resend,
         retry,
         max_in_flight: super::build::max_in_flight(p, path)?,
-        aggregation: match p.aggregation {
-            None => None,
-            Some(_) => {
-                return Err(Invalid::at(
-                    &path.field("aggregation"),
-                    "aggregation (KPL-style) applies to Kinesis producers",
-                ))
-            }
-        },
+        aggregation: super::build::no_aggregation(p, path)?,
     })
 }
 

@@ -133,6 +133,23 @@ pub struct PendingRecord {
     pub key_len: u16,
 }
 
+impl PendingRecord {
+    /// A user record created at `created` that is its own Kinesis record.
+    #[inline]
+    pub fn single(created: SimTime, size: u32, key: u32, kseq: u32, key_len: u16) -> Self {
+        PendingRecord {
+            created,
+            spread: 0,
+            users: 1,
+            marks: u32::MAX,
+            size,
+            key,
+            kseq,
+            key_len,
+        }
+    }
+}
+
 /// One PutRecords call in progress.
 #[derive(Clone, Debug, Default)]
 pub struct PutCall {
