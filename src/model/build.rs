@@ -582,11 +582,27 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     Ok(v)
 }
 
+/// The highest rate a load may have: one message per nanosecond, the kernel's time
+/// resolution (faster arrivals would all fall on the same instant and time would never
+/// advance).
+pub const MAX_RATE_PER_S: f64 = 1e9;
+
 fn positive_rate(path: &FieldPath, v: f64) -> VResult<f64> {
     if !v.is_finite() || v <= 0.0 {
         return Err(Invalid::at(
             path,
             format!("rate {v} must be a number > 0 (messages per second)"),
+        ));
+    }
+    rate_within_resolution(path, v)
+}
+
+/// Refuses a rate above [`MAX_RATE_PER_S`].
+fn rate_within_resolution(path: &FieldPath, v: f64) -> VResult<f64> {
+    if v > MAX_RATE_PER_S {
+        return Err(Invalid::at(
+            path,
+            format!("rate {v} per second is above {MAX_RATE_PER_S:e}: the simulator's clock counts nanoseconds, so it cannot place more than one message per nanosecond"),
         ));
     }
     Ok(v)
@@ -1327,6 +1343,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                 ));
             }
             let peak_at = peak_at.map(|d| d.0).unwrap_or(SimDuration(period.0 / 2));
+            rate_within_resolution(&path.field("peak_to_mean"), mean * peak_to_mean)?;
             let (b, a) = diurnal_shape(mean, *peak_to_mean);
             Arrival::Diurnal {
                 mean_per_s: mean,
@@ -1350,6 +1367,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                     format!("rate {base_per_s} must be >= 0"),
                 ));
             }
+            rate_within_resolution(&path.field("base_per_s"), *base_per_s)?;
             positive_rate(&path.field("burst_per_s"), *burst_per_s)?;
             let every = burst_every.0;
             let len = burst_for.0;
@@ -1400,6 +1418,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                         format!("rate {} must be >= 0", s.rate_per_s),
                     ));
                 }
+                rate_within_resolution(&spath.field("rate_per_s"), s.rate_per_s)?;
                 if i == 0 && !s.at.0.is_zero() {
                     return Err(Invalid::at(
                         &spath.field("at"),

@@ -179,6 +179,38 @@ fn zero_and_negative_rates() {
 }
 
 #[test]
+fn rates_above_one_per_nanosecond_are_refused() {
+    // A Poisson rate of 1e300/s drew inter-arrival times of 0 ns: every arrival fell on
+    // t = 0 and the run never ended. The kernel's clock counts nanoseconds, so a load
+    // faster than 1e9 messages/s is refused at load, naming the field.
+    for (rate, what) in [("1e300", "huge-rate"), ("4294967296", "rate-2-32")] {
+        let bad = GOOD.replace("rate_per_s = 10", &format!("rate_per_s = {rate}"));
+        rejects(
+            what,
+            bad.as_bytes(),
+            Some(7),
+            &["rate_per_s", "one message per nanosecond"],
+        );
+    }
+    let bad = GOOD.replace(
+        "{ process = \"poisson\", rate_per_s = 10 }",
+        "{ process = \"diurnal\", mean_per_s = 1e8, peak_to_mean = 20 }",
+    );
+    rejects(
+        "diurnal-peak",
+        bad.as_bytes(),
+        Some(7),
+        &["peak_to_mean", "nanosecond"],
+    );
+    // Just under the limit is a valid model.
+    let ok = GOOD.replace("rate_per_s = 10", "rate_per_s = 1e9");
+    let dir = scratch("rate-1e9");
+    let path = write(&dir, "model.toml", ok.as_bytes());
+    let out = run_args(&["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn unknown_unit() {
     let bad = GOOD.replace(
         "visibility_timeout = \"30s\"",
