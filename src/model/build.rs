@@ -33,6 +33,18 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         ));
     }
     let warmup = raw.warmup.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+    if duration.0.saturating_add(warmup.0) > MAX_HORIZON.0 {
+        // Blame the longer of the two.
+        let field = if warmup > duration {
+            "warmup"
+        } else {
+            "duration"
+        };
+        return Err(Invalid::at(
+            &top(field),
+            format!("warm-up and duration together ({warmup} + {duration}) exceed the longest run aqueduct simulates, {MAX_HORIZON} (10 years): the simulated clock and the price estimate are sized for runs of days to months"),
+        ));
+    }
     let total = duration + warmup;
     let sample_every = match raw.sample_every {
         Some(d) if d.0.is_zero() => {
@@ -581,6 +593,10 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     }
     Ok(v)
 }
+
+/// The longest run (warm-up and duration together): 10 years, far beyond any useful
+/// simulation, and far below the overflow of the nanosecond clock (584 years).
+pub const MAX_HORIZON: SimDuration = SimDuration(3650 * 86_400 * 1_000_000_000);
 
 /// The highest rate a load may have: one message per nanosecond, the kernel's time
 /// resolution (faster arrivals would all fall on the same instant and time would never

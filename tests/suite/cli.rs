@@ -211,6 +211,34 @@ fn rates_above_one_per_nanosecond_are_refused() {
 }
 
 #[test]
+fn runs_longer_than_ten_years_are_refused() {
+    // `price` integrated a bursts load over 4,000 steps of up to 2,000,000 sub-steps each
+    // when warm-up and duration spanned 100,000 days: hours of CPU for one estimate (and a
+    // longer span overflows the nanosecond clock). Such a model is refused at load.
+    let bad = GOOD.replace(
+        "duration = \"1m\"",
+        "duration = \"1m\"\nwarmup = \"100000d\"",
+    );
+    rejects(
+        "long-warmup",
+        bad.as_bytes(),
+        Some(3),
+        &["warmup", "10 years"],
+    );
+    let bad = GOOD.replace("duration = \"1m\"", "duration = \"3651d\"");
+    rejects(
+        "long-duration",
+        bad.as_bytes(),
+        Some(2),
+        &["duration", "10 years"],
+    );
+    let path = write(&scratch("long-price"), "model.toml", bad.as_bytes());
+    let out = run_args(&["price", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("duration"), "{}", stderr(&out));
+}
+
+#[test]
 fn unknown_unit() {
     let bad = GOOD.replace(
         "visibility_timeout = \"30s\"",
