@@ -1128,6 +1128,16 @@ fn consumer(
                     format!("target backlog per worker {target} must be > 0"),
                 ));
             }
+            if let Some(e) = a.evaluate_every {
+                // Target tracking acts on CloudWatch metrics, whose finest (high-resolution)
+                // period is 1 second; a zero period re-evaluated at one instant forever.
+                if e.0 < SimDuration::from_secs(1) {
+                    return Err(Invalid::at(
+                        &apath.field("evaluate_every"),
+                        format!("evaluate_every {} must be at least 1s, CloudWatch's finest metric resolution (source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html#high-resolution-metrics)", e.0),
+                    ));
+                }
+            }
             Some(Autoscale {
                 min: a.min,
                 max: a.max,

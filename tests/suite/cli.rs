@@ -239,6 +239,31 @@ fn runs_longer_than_ten_years_are_refused() {
 }
 
 #[test]
+fn autoscaling_evaluated_more_often_than_each_second_is_refused() {
+    // `evaluate_every = "0s"` re-evaluated the target tracking policy at one instant
+    // forever (and "1ns" a billion times per simulated second): the run never ended.
+    for every in ["0s", "1ns", "999ms"] {
+        let bad = GOOD.replace(
+            "workers = 2",
+            &format!("workers = 2\nautoscale = {{ min = 1, max = 4, target_backlog_per_worker = 5, evaluate_every = \"{every}\" }}"),
+        );
+        rejects(
+            "autoscale-every",
+            bad.as_bytes(),
+            Some(18),
+            &["evaluate_every", "at least 1s"],
+        );
+    }
+    let ok = GOOD.replace(
+        "workers = 2",
+        "workers = 2\nautoscale = { min = 1, max = 4, target_backlog_per_worker = 5, evaluate_every = \"1s\" }",
+    );
+    let path = write(&scratch("autoscale-1s"), "model.toml", ok.as_bytes());
+    let out = run_args(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
 fn unknown_unit() {
     let bad = GOOD.replace(
         "visibility_timeout = \"30s\"",
