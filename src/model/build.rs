@@ -1060,10 +1060,12 @@ fn consumer(
         None => None,
         Some(h) => {
             let hpath = path.field("heartbeat");
-            if h.every.0.is_zero() {
+            // ChangeMessageVisibility sets whole seconds, so a heartbeat more often than
+            // each second extends nothing more; "1ns" made a billion calls per second.
+            if h.every.0 < SimDuration::from_secs(1) {
                 return Err(Invalid::at(
                     &hpath.field("every"),
-                    "heartbeat interval must be longer than 0s",
+                    format!("heartbeat interval {} must be at least 1s: ChangeMessageVisibility's timeout is a whole number of seconds (source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html)", h.every.0),
                 ));
             }
             check_range(

@@ -264,6 +264,24 @@ fn autoscaling_evaluated_more_often_than_each_second_is_refused() {
 }
 
 #[test]
+fn heartbeats_more_often_than_each_second_are_refused() {
+    // `heartbeat.every = "1ns"` made a billion ChangeMessageVisibility calls per simulated
+    // second for each busy worker: the run never ended.
+    for every in ["0s", "1ns", "500ms"] {
+        let bad = GOOD.replace(
+            "workers = 2",
+            &format!("workers = 2\nheartbeat = {{ every = \"{every}\", extend_to = \"60s\" }}"),
+        );
+        rejects(
+            "heartbeat-every",
+            bad.as_bytes(),
+            Some(18),
+            &["heartbeat", "every", "at least 1s"],
+        );
+    }
+}
+
+#[test]
 fn unknown_unit() {
     let bad = GOOD.replace(
         "visibility_timeout = \"30s\"",
