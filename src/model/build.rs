@@ -33,6 +33,18 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         ));
     }
     let warmup = raw.warmup.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+    if duration.0.saturating_add(warmup.0) > MAX_HORIZON.0 {
+        // Blame the longer of the two.
+        let field = if warmup > duration {
+            "warmup"
+        } else {
+            "duration"
+        };
+        return Err(Invalid::at(
+            &top(field),
+            format!("warm-up and duration together ({warmup} + {duration}) exceed the longest run aqueduct simulates, {MAX_HORIZON} (10 years): the simulated clock and the price estimate are sized for runs of days to months"),
+        ));
+    }
     let total = duration + warmup;
     let sample_every = match raw.sample_every {
         Some(d) if d.0.is_zero() => {
@@ -625,11 +637,31 @@ pub(super) fn resend(raw: Option<&RawResend>, path: &FieldPath) -> VResult<Optio
     .transpose()
 }
 
+/// The longest run (warm-up and duration together): 10 years, far beyond any useful
+/// simulation, and far below the overflow of the nanosecond clock (584 years).
+pub const MAX_HORIZON: SimDuration = SimDuration(3650 * 86_400 * 1_000_000_000);
+
+/// The highest rate a load may have: one message per nanosecond, the kernel's time
+/// resolution (faster arrivals would all fall on the same instant and time would never
+/// advance).
+pub const MAX_RATE_PER_S: f64 = 1e9;
+
 fn positive_rate(path: &FieldPath, v: f64) -> VResult<f64> {
     if !v.is_finite() || v <= 0.0 {
         return Err(Invalid::at(
             path,
             format!("rate {v} must be a number > 0 (messages per second)"),
+        ));
+    }
+    rate_within_resolution(path, v)
+}
+
+/// Refuses a rate above [`MAX_RATE_PER_S`].
+fn rate_within_resolution(path: &FieldPath, v: f64) -> VResult<f64> {
+    if v > MAX_RATE_PER_S {
+        return Err(Invalid::at(
+            path,
+            format!("rate {v} per second is above {MAX_RATE_PER_S:e}: the simulator's clock counts nanoseconds, so it cannot place more than one message per nanosecond"),
         ));
     }
     Ok(v)
@@ -1049,10 +1081,12 @@ fn consumer(
         None => None,
         Some(h) => {
             let hpath = path.field("heartbeat");
-            if h.every.0.is_zero() {
+            // ChangeMessageVisibility sets whole seconds, so a heartbeat more often than
+            // each second extends nothing more; "1ns" made a billion calls per second.
+            if h.every.0 < SimDuration::from_secs(1) {
                 return Err(Invalid::at(
                     &hpath.field("every"),
-                    "heartbeat interval must be longer than 0s",
+                    format!("heartbeat interval {} must be at least 1s: ChangeMessageVisibility's timeout is a whole number of seconds (source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html)", h.every.0),
                 ));
             }
             check_range(
@@ -1116,6 +1150,16 @@ fn consumer(
                     &apath,
                     format!("target backlog per worker {target} must be > 0"),
                 ));
+            }
+            if let Some(e) = a.evaluate_every {
+                // Target tracking acts on CloudWatch metrics, whose finest (high-resolution)
+                // period is 1 second; a zero period re-evaluated at one instant forever.
+                if e.0 < SimDuration::from_secs(1) {
+                    return Err(Invalid::at(
+                        &apath.field("evaluate_every"),
+                        format!("evaluate_every {} must be at least 1s, CloudWatch's finest metric resolution (source: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/publishingMetrics.html#high-resolution-metrics)", e.0),
+                    ));
+                }
             }
             Some(Autoscale {
                 min: a.min,
@@ -1348,6 +1392,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                 ));
             }
             let peak_at = peak_at.map(|d| d.0).unwrap_or(SimDuration(period.0 / 2));
+            rate_within_resolution(&path.field("peak_to_mean"), mean * peak_to_mean)?;
             let (b, a) = diurnal_shape(mean, *peak_to_mean);
             Arrival::Diurnal {
                 mean_per_s: mean,
@@ -1371,6 +1416,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                     format!("rate {base_per_s} must be >= 0"),
                 ));
             }
+            rate_within_resolution(&path.field("base_per_s"), *base_per_s)?;
             positive_rate(&path.field("burst_per_s"), *burst_per_s)?;
             let every = burst_every.0;
             let len = burst_for.0;
@@ -1421,6 +1467,7 @@ pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResu
                         format!("rate {} must be >= 0", s.rate_per_s),
                     ));
                 }
+                rate_within_resolution(&spath.field("rate_per_s"), s.rate_per_s)?;
                 if i == 0 && !s.at.0.is_zero() {
                     return Err(Invalid::at(
                         &spath.field("at"),

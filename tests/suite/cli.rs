@@ -179,6 +179,109 @@ fn zero_and_negative_rates() {
 }
 
 #[test]
+fn rates_above_one_per_nanosecond_are_refused() {
+    // A Poisson rate of 1e300/s drew inter-arrival times of 0 ns: every arrival fell on
+    // t = 0 and the run never ended. The kernel's clock counts nanoseconds, so a load
+    // faster than 1e9 messages/s is refused at load, naming the field.
+    for (rate, what) in [("1e300", "huge-rate"), ("4294967296", "rate-2-32")] {
+        let bad = GOOD.replace("rate_per_s = 10", &format!("rate_per_s = {rate}"));
+        rejects(
+            what,
+            bad.as_bytes(),
+            Some(7),
+            &["rate_per_s", "one message per nanosecond"],
+        );
+    }
+    let bad = GOOD.replace(
+        "{ process = \"poisson\", rate_per_s = 10 }",
+        "{ process = \"diurnal\", mean_per_s = 1e8, peak_to_mean = 20 }",
+    );
+    rejects(
+        "diurnal-peak",
+        bad.as_bytes(),
+        Some(7),
+        &["peak_to_mean", "nanosecond"],
+    );
+    // Just under the limit is a valid model.
+    let ok = GOOD.replace("rate_per_s = 10", "rate_per_s = 1e9");
+    let dir = scratch("rate-1e9");
+    let path = write(&dir, "model.toml", ok.as_bytes());
+    let out = run_args(&["validate", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn runs_longer_than_ten_years_are_refused() {
+    // `price` integrated a bursts load over 4,000 steps of up to 2,000,000 sub-steps each
+    // when warm-up and duration spanned 100,000 days: hours of CPU for one estimate (and a
+    // longer span overflows the nanosecond clock). Such a model is refused at load.
+    let bad = GOOD.replace(
+        "duration = \"1m\"",
+        "duration = \"1m\"\nwarmup = \"100000d\"",
+    );
+    rejects(
+        "long-warmup",
+        bad.as_bytes(),
+        Some(3),
+        &["warmup", "10 years"],
+    );
+    let bad = GOOD.replace("duration = \"1m\"", "duration = \"3651d\"");
+    rejects(
+        "long-duration",
+        bad.as_bytes(),
+        Some(2),
+        &["duration", "10 years"],
+    );
+    let path = write(&scratch("long-price"), "model.toml", bad.as_bytes());
+    let out = run_args(&["price", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("duration"), "{}", stderr(&out));
+}
+
+#[test]
+fn autoscaling_evaluated_more_often_than_each_second_is_refused() {
+    // `evaluate_every = "0s"` re-evaluated the target tracking policy at one instant
+    // forever (and "1ns" a billion times per simulated second): the run never ended.
+    for every in ["0s", "1ns", "999ms"] {
+        let bad = GOOD.replace(
+            "workers = 2",
+            &format!("workers = 2\nautoscale = {{ min = 1, max = 4, target_backlog_per_worker = 5, evaluate_every = \"{every}\" }}"),
+        );
+        rejects(
+            "autoscale-every",
+            bad.as_bytes(),
+            Some(18),
+            &["evaluate_every", "at least 1s"],
+        );
+    }
+    let ok = GOOD.replace(
+        "workers = 2",
+        "workers = 2\nautoscale = { min = 1, max = 4, target_backlog_per_worker = 5, evaluate_every = \"1s\" }",
+    );
+    let path = write(&scratch("autoscale-1s"), "model.toml", ok.as_bytes());
+    let out = run_args(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn heartbeats_more_often_than_each_second_are_refused() {
+    // `heartbeat.every = "1ns"` made a billion ChangeMessageVisibility calls per simulated
+    // second for each busy worker: the run never ended.
+    for every in ["0s", "1ns", "500ms"] {
+        let bad = GOOD.replace(
+            "workers = 2",
+            &format!("workers = 2\nheartbeat = {{ every = \"{every}\", extend_to = \"60s\" }}"),
+        );
+        rejects(
+            "heartbeat-every",
+            bad.as_bytes(),
+            Some(18),
+            &["heartbeat", "every", "at least 1s"],
+        );
+    }
+}
+
+#[test]
 fn unknown_unit() {
     let bad = GOOD.replace(
         "visibility_timeout = \"30s\"",

@@ -55,3 +55,16 @@ pub fn assert_balanced(out: &RunOutput) {
     let a = &out.summary.accounting;
     assert!(a.balanced(), "accounting does not balance: {a:?}");
 }
+
+/// The configuration of the random-model property tests: `cases` cases from a fixed seed,
+/// so every run of the suite tries the same models. For exploration, the environment
+/// variables `AQUEDUCT_FUZZ_SEED` and `AQUEDUCT_FUZZ_CASES` replace the seed and the count.
+pub fn fuzz_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    proptest::test_runner::Config {
+        cases: env("AQUEDUCT_FUZZ_CASES").map_or(cases, |c| c as u32),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(env("AQUEDUCT_FUZZ_SEED").unwrap_or(seed)),
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    }
+}

@@ -1137,3 +1137,50 @@ fn bad_aggregation_settings_are_refused() {
     );
     assert!(e.contains("max_buffered"), "{e}");
 }
+
+#[test]
+fn constant_efo_propagation_beside_a_polling_reader_terminates() {
+    // Found by `kinesis_fuzz`: with a constant `efo_propagation` a push is due exactly at
+    // a record's arrival + the propagation, and reads the records that arrived by then.
+    // A run of records (spread over a span) reported a record as not yet arrived at its
+    // own arrival time, so the push found nothing and rescheduled itself at the same
+    // instant, forever. The polling reader's small batches leave the EFO reader's cursor
+    // inside runs, where the rounding bit. Now the run ends and the EFO reader processes
+    // every record (all but the last propagation's worth).
+    let out = run(
+        r#"
+        name = "efo-constant"
+        duration = "150s"
+        [[producer]]
+        name = "p"
+        target = "kinesis:s"
+        load = { process = "poisson", rate_per_s = 105.7 }
+        size = { dist = "lognormal", median = "173B", p99 = "692B" }
+        batch = 11
+        linger = "304ms"
+        partition_key = { dist = "zipf", keys = 962, exponent = 1.2 }
+        [[stream]]
+        name = "s"
+        shards = 1
+        api_latency = "10ms"
+        efo_propagation = "70ms"
+        [[stream_consumer]]
+        name = "efo"
+        source = "kinesis:s"
+        mode = "efo"
+        service_time = { dist = "exponential", mean = "1842us" }
+        [[stream_consumer]]
+        name = "kcl"
+        source = "kinesis:s"
+        max_records = 26
+        service_time = "0s"
+        per_batch = "19ms"
+        idle_between_reads = "1251ms"
+        "#,
+        234,
+    );
+    let put = metric(&out, "stream.s.records_put");
+    let efo = metric(&out, "consumer.efo.processed");
+    assert!(put > 15_000.0, "{put}");
+    assert!(efo > put - 100.0, "{efo} of {put}");
+}

@@ -2,23 +2,30 @@
 //!
 //! * `fidelity` — the engine against queueing theory (M/M/1, M/M/c, M/D/1, M/G/1, Little).
 //! * `arrivals` — arrival processes against their configured rates.
+//! * `bad_input_fuzz` — every bundled model with each leaf set to edge values: no panic, no hang,
+//!   refusals name the field.
 //! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
 //! * `runs` — determinism, accounting, the bundled models.
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
 //! * `sqs_fuzz` — random small SQS models: accounting, census and FIFO order invariants.
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
+//! * `kinesis_fuzz` — random small Kinesis models: accounting, self-checks, per-key order.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
+//! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
 
 mod arrivals;
+mod bad_input_fuzz;
 mod cli;
 mod common;
 mod experiments;
 mod fidelity;
 mod kinesis;
+mod kinesis_fuzz;
 mod pricing;
 mod runs;
 mod sns;
+mod sns_fuzz;
 mod sqs;
 mod sqs_fuzz;

@@ -160,7 +160,10 @@ impl Run {
         (self.krecs as u64 * i as u64).div_ceil(self.count.max(1) as u64) as u32
     }
 
-    /// Records of the run that arrived at or before `c`.
+    /// Records of the run that arrived at or before `c`: the records `i` with
+    /// `time_of(i) <= c`. `time_of` rounds down, so record `i` has arrived by `c` exactly
+    /// when `span·i < (c − t0 + 1)·(count − 1)`; counting with the same rounding keeps the
+    /// two consistent (a reader told that a record arrived at `t` finds it at `t`).
     #[inline]
     fn count_until(&self, c: SimTime) -> u32 {
         if c < self.t0 {
@@ -168,8 +171,10 @@ impl Run {
         } else if self.count <= 1 || self.span == 0 {
             self.count
         } else {
-            let k = (c.0 - self.t0.0) as u128 * (self.count - 1) as u128 / self.span as u128 + 1;
-            k.min(self.count as u128) as u32
+            let n1 = (self.count - 1) as u128;
+            let span = self.span as u128;
+            let k = ((c.0 - self.t0.0) as u128 + 1) * n1;
+            k.div_ceil(span).min(self.count as u128) as u32
         }
     }
 
@@ -887,6 +892,37 @@ mod tests {
             read_calls_per_s: 5,
             read_max_bytes: 10 << 20,
             read_penalty: SimDuration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn a_record_has_arrived_at_its_own_arrival_time() {
+        // `time_of` rounds down; `count_until` used to round the other way, so a record
+        // could be reported as not yet arrived at its own arrival time (10 ns over 3 gaps:
+        // record 1 arrives at 3 ns, but 3 ns counted only record 0). An enhanced fan-out
+        // push due exactly then found nothing, rescheduled itself at the same instant, and
+        // the run never ended.
+        for (count, span) in [(4u32, 10u32), (10, 3), (7, 1_000_003), (2, 1), (1000, 999)] {
+            let r = Run {
+                seq0: 0,
+                t0: SimTime(100),
+                span,
+                count,
+                bytes: 1000,
+                lead: 0,
+                krecs: count,
+            };
+            for i in 0..count {
+                let t = r.time_of(i);
+                assert!(r.count_until(t) > i, "{count}/{span}: record {i} at {t:?}");
+                if t.0 > r.t0.0 {
+                    // Just before it, record i has not arrived (times are non-decreasing).
+                    let before = r.count_until(SimTime(t.0 - 1));
+                    assert!(before <= i, "{count}/{span}: record {i} before {t:?}");
+                }
+            }
+            assert_eq!(r.count_until(SimTime(99)), 0);
+            assert_eq!(r.count_until(SimTime(100 + span as u64)), count);
         }
     }
 
