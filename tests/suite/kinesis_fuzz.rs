@@ -40,6 +40,8 @@ struct Producer {
     lognormal: bool,
     batch: u32,
     linger_ms: u32,
+    /// KPL-style aggregation: (max bytes, max records, max buffered ms).
+    aggregation: Option<(u32, u32, u32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,16 +81,28 @@ fn producer() -> impl Strategy<Value = Producer> {
             prop_oneof![Just(1u32), 1u32..=20, 20u32..=500],
             prop_oneof![Just(0u32), 1u32..500],
         ),
+        prop_oneof![
+            3 => Just(None),
+            1 => (
+                prop_oneof![64u32..4096, 4096u32..=1_048_576],
+                prop_oneof![1u32..5, 5u32..100_000],
+                prop_oneof![1u32..50, 50u32..2000],
+            )
+                .prop_map(Some),
+        ],
     )
         .prop_map(
-            |(rate, (keys, key_count), (size_b, lognormal, batch, linger_ms))| Producer {
-                rate,
-                keys,
-                key_count,
-                size_b,
-                lognormal,
-                batch,
-                linger_ms,
+            |(rate, (keys, key_count), (size_b, lognormal, batch, linger_ms), aggregation)| {
+                Producer {
+                    rate,
+                    keys,
+                    key_count,
+                    size_b,
+                    lognormal,
+                    batch,
+                    linger_ms,
+                    aggregation,
+                }
             },
         )
 }
@@ -303,6 +317,13 @@ fn model(k: &Knobs) -> String {
             p.rate, p.batch, p.linger_ms
         )
         .unwrap();
+        if let Some((bytes, records, buffered_ms)) = p.aggregation {
+            writeln!(
+                s,
+                "aggregation = {{ max_bytes = \"{bytes}B\", max_records = {records}, max_buffered = \"{buffered_ms}ms\" }}"
+            )
+            .unwrap();
+        }
         match p.keys {
             1 => writeln!(
                 s,
@@ -402,7 +423,11 @@ fn check(k: &Knobs, seed: u64) -> Result<(), TestCaseError> {
     let throttled: f64 = (0..k.producers.len())
         .map(|i| metric(&out, &format!("producer.p{i}.throttled")))
         .sum();
-    if k.latency > 0 && throttled == 0.0 {
+    // An aggregate open while the stream reshards lands whole on the child shard of its
+    // first key (a KPL hazard too, see `producers::kinesis`): no order promise then.
+    let aggregated_reshard =
+        !k.reshard.is_empty() && k.producers.iter().any(|p| p.aggregation.is_some());
+    if k.latency > 0 && throttled == 0.0 && !aggregated_reshard {
         for i in 0..k.consumers.len() {
             let v = metric(&out, &format!("consumer.c{i}.order_violations"));
             prop_assert_eq!(v, 0.0, "per-key order of c{}\n{}", i, src);
