@@ -68,3 +68,16 @@ pub fn fuzz_config(cases: u32, seed: u64) -> proptest::test_runner::Config {
         ..proptest::test_runner::Config::default()
     }
 }
+
+/// The top of a random model: its name, duration, warm-up and API latency (0: none,
+/// 1: a constant 4 ms, else uniform 1–30 ms; constant latencies keep calls in order).
+pub fn fuzz_header(latency: u8, duration_s: u32, warmup_s: u32) -> String {
+    let latency = match latency {
+        0 => "\"0ms\"",
+        1 => "\"4ms\"",
+        _ => "{ dist = \"uniform\", min = \"1ms\", max = \"30ms\" }",
+    };
+    format!(
+        "name = \"fuzz\"\nduration = \"{duration_s}s\"\nwarmup = \"{warmup_s}s\"\napi_latency = {latency}\n"
+    )
+}

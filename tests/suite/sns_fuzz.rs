@@ -136,17 +136,7 @@ fn knobs() -> impl Strategy<Value = Knobs> {
 fn model(k: &Knobs) -> String {
     let topic = if k.fifo { "t.fifo" } else { "t" };
     let mut s = String::new();
-    let latency = match k.latency {
-        0 => "\"0ms\"".to_string(),
-        1 => "\"4ms\"".to_string(),
-        _ => "{ dist = \"uniform\", min = \"1ms\", max = \"30ms\" }".to_string(),
-    };
-    writeln!(
-        s,
-        "name = \"fuzz\"\nduration = \"{}s\"\nwarmup = \"{}s\"\napi_latency = {latency}",
-        k.duration_s, k.warmup_s
-    )
-    .unwrap();
+    s.push_str(&fuzz_header(k.latency, k.duration_s, k.warmup_s));
     writeln!(
         s,
         "[[producer]]\nname = \"p\"\ntarget = \"sns:{topic}\"\nload = {{ process = \"poisson\", rate_per_s = {} }}\nbatch = {}\nlinger = \"{}ms\"\nsize = {{ dist = \"uniform\", min = \"100B\", max = \"8KB\" }}",

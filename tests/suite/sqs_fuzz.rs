@@ -196,17 +196,7 @@ fn model(k: &Knobs) -> String {
     let q = if k.fifo { "q.fifo" } else { "q" };
     let dlq = if k.fifo { "dlq.fifo" } else { "dlq" };
     let mut s = String::new();
-    let latency = match k.latency {
-        0 => "\"0ms\"".to_string(),
-        1 => "\"4ms\"".to_string(),
-        _ => "{ dist = \"uniform\", min = \"1ms\", max = \"30ms\" }".to_string(),
-    };
-    writeln!(
-        s,
-        "name = \"fuzz\"\nduration = \"{}s\"\nwarmup = \"{}s\"\napi_latency = {latency}",
-        k.duration_s, k.warmup_s
-    )
-    .unwrap();
+    s.push_str(&fuzz_header(k.latency, k.duration_s, k.warmup_s));
     if let Some(n) = k.inflight_limit {
         writeln!(
             s,
