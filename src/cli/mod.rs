@@ -94,6 +94,10 @@ enum Cmd {
         /// Subtract AWS's monthly free tiers (account-level, shared by all resources).
         #[arg(long)]
         free_tier: bool,
+        /// Override a field of a model, as in `run` (repeatable), such as
+        /// --set consumer.order-workers.workers=30
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
     },
     /// Print the AWS limits in force (defaults, with sources), as a TOML [limits] table.
     Limits,
@@ -189,7 +193,8 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             json,
             month_hours,
             free_tier,
-        } => price::run(&input, json, month_hours, free_tier),
+            sets,
+        } => price::run(&input, json, month_hours, free_tier, &parse_sets(&sets)?),
         Cmd::Limits => {
             let limits = aqueduct::services::Limits::default();
             let text = toml::to_string_pretty(&limits).map_err(|e| Failure::run(e.to_string()))?;

@@ -3,7 +3,7 @@
 //! the documented limits require.
 
 use super::Failure;
-use aqueduct::model::{self, FieldPath};
+use aqueduct::model::{self, overrides, FieldPath};
 use aqueduct::pricing::capacity::{self, Capacity};
 use aqueduct::pricing::{
     self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS,
@@ -49,6 +49,7 @@ pub fn run(
     json: bool,
     month_hours: Option<f64>,
     free_tier: bool,
+    sets: &[(String, String)],
 ) -> Result<(), Failure> {
     let month_hours = month_hours.unwrap_or(DEFAULT_MONTH_HOURS);
     if !(month_hours.is_finite() && month_hours > 0.0) {
@@ -63,8 +64,24 @@ pub fn run(
     let shown = path.display().to_string();
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::input(format!("{shown}: cannot read the file: {e}")))?;
-    let text = model::decode(&shown, &bytes)?;
+    let mut text = model::decode(&shown, &bytes)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    if !sets.is_empty() {
+        if !is_model(&text) {
+            return Err(Failure::input(format!(
+                "{shown}: --set overrides fields of a model file; this is a usage file (edit its values instead)"
+            )));
+        }
+        // As in `run`: check the file as written first, so errors point at its lines.
+        model::parse_raw(&text, &shown)?;
+        text = overrides::apply_all(&text, sets)
+            .map_err(|e| Failure::input(format!("--set: {}", e.message)))?;
+    }
+    let shown = if sets.is_empty() {
+        shown
+    } else {
+        format!("{shown} (with --set)")
+    };
     let (kind, bill, capacity, notes) = if is_model(&text) {
         let arch = model::load_str(&text, &shown, &base)?;
         let est = estimate::estimate(&arch, month_hours)

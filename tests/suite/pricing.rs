@@ -1286,3 +1286,44 @@ fn run_bill_matches_the_estimate_for_a_kpl_aggregating_producer() {
     agrees(&run, &est, "s", "PUT payload units", 0.03);
     agrees(&run, &est, "s", "shard-hours", 1e-9);
 }
+
+#[test]
+fn price_takes_set_overrides_like_run() {
+    // `price MODEL --set PATH=VALUE` prices the model as changed: the same bill and
+    // capacity as the file written with that value. A usage file has no model fields.
+    let d = dir("set");
+    let model = std::fs::read_to_string("models/default.toml").unwrap();
+    let changed = model.replace("base_per_s = 200,", "base_per_s = 350,");
+    assert_ne!(model, changed);
+    let edited = write(&d, "edited.toml", &changed);
+    let with_set = json(&run(&[
+        "price",
+        "models/default.toml",
+        "--json",
+        "--set",
+        "producer.web.load.base_per_s=350",
+    ]));
+    let by_hand = json(&run(&["price", &edited, "--json"]));
+    let plain = json(&run(&["price", "models/default.toml", "--json"]));
+    assert_eq!(with_set["lines"], by_hand["lines"]);
+    assert_eq!(with_set["capacity"], by_hand["capacity"]);
+    assert!(with_set["total"].as_f64().unwrap() > plain["total"].as_f64().unwrap());
+    assert_ne!(with_set["capacity"], plain["capacity"]);
+
+    let o = run(&[
+        "price",
+        "src/pricing/usage-example.toml",
+        "--set",
+        "sqs.orders.monthly_requests=1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("usage file"), "{}", stderr(&o));
+    let o = run(&[
+        "price",
+        "models/default.toml",
+        "--set",
+        "consumer.nope.workers=3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean"), "{}", stderr(&o));
+}
