@@ -81,3 +81,25 @@ pub fn fuzz_header(latency: u8, duration_s: u32, warmup_s: u32) -> String {
         "name = \"fuzz\"\nduration = \"{duration_s}s\"\nwarmup = \"{warmup_s}s\"\napi_latency = {latency}\n"
     )
 }
+
+/// The queues' in-flight and stored messages against the run's accounting.
+pub fn queue_census(
+    out: &aqueduct::engine::RunOutput,
+    src: &str,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let a = &out.summary.accounting;
+    let mut in_flight = 0.0;
+    let mut stored = 0.0;
+    for c in out.summary.components.iter().filter(|c| c.kind == "queue") {
+        in_flight += c.get("in_flight").unwrap();
+        stored += c.get("backlog").unwrap();
+    }
+    proptest::prop_assert_eq!(in_flight, a.in_flight as f64, "in flight\n{}", src);
+    proptest::prop_assert_eq!(
+        stored,
+        (a.waiting + a.dead_lettered) as f64,
+        "stored\n{}",
+        src
+    );
+    Ok(())
+}
