@@ -594,6 +594,25 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     Ok(v)
 }
 
+/// A producer's message size distribution (`size`; 1 KiB when not given).
+pub(super) fn producer_size(
+    p: &RawProducer,
+    path: &FieldPath,
+    base_dir: &Path,
+) -> VResult<SizeDist> {
+    match &p.size {
+        Some(s) => size_dist(s, &path.field("size"), base_dir),
+        None => Ok(SizeDist::constant(1024)),
+    }
+}
+
+/// How long a producer's batch may wait to fill (`linger`; 100 ms when not given).
+pub(super) fn producer_linger(p: &RawProducer) -> SimDuration {
+    p.linger
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(100))
+}
+
 /// Refuses `aggregation` on a producer that does not write to a Kinesis stream.
 pub(super) fn no_aggregation(
     p: &RawProducer,
@@ -905,10 +924,7 @@ fn producer(
         _ => unreachable!("reference() only admits the kinds listed"),
     };
     let arrival = arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = match &p.size {
-        Some(s) => size_dist(s, &path.field("size"), base_dir)?,
-        None => SizeDist::constant(1024),
-    };
+    let size = producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     let Target::Queue(q) = target else {
         unreachable!("kinesis targets are built by model::kinesis")
@@ -945,10 +961,7 @@ fn producer(
             ));
         }
     }
-    let linger = p
-        .linger
-        .map(|d| d.0)
-        .unwrap_or(SimDuration::from_millis(100));
+    let linger = producer_linger(p);
     let (keys, key_prefix) = match (&p.group, &p.partition_key) {
         (Some(_), Some(_)) => {
             return Err(Invalid::at(

@@ -6,14 +6,14 @@
 
 use super::build::{
     check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
-    retry_policy, size_dist,
+    retry_policy,
 };
 use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer};
 use super::raw_kinesis::*;
 use super::units::format_size;
 use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
-use crate::load::{Arrival, Dist, DurationDist, SizeDist};
+use crate::load::{Arrival, Dist, DurationDist};
 use crate::producers::kinesis::AggregationSpec;
 use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
@@ -388,10 +388,7 @@ pub fn producer(
     let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
     let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
     let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = match &p.size {
-        Some(s) => size_dist(s, &path.field("size"), base_dir)?,
-        None => SizeDist::constant(1024),
-    };
+    let size = super::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.put_records_max_records {
         return Err(Invalid::at(
@@ -475,10 +472,7 @@ pub fn producer(
             ));
         }
     }
-    let linger = p
-        .linger
-        .map(|d| d.0)
-        .unwrap_or(SimDuration::from_millis(100));
+    let linger = super::build::producer_linger(p);
     let aggregation = match &p.aggregation {
         None => None,
         Some(a) => Some(aggregation(a, &path.field("aggregation"), lim)?),

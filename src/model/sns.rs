@@ -6,14 +6,14 @@
 //! `[limits.sns]`); each message names the limit and its source.
 
 use super::build::{
-    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy, size_dist,
+    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
 };
 use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer, RawWindow};
 use super::raw_sns::*;
 use super::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
-use crate::load::{Arrival, Dist, DurationDist, SizeDist};
+use crate::load::{Arrival, Dist, DurationDist};
 use crate::producers::{ProducerSpec, Target};
 use crate::services::lambda::limits::SOURCE_ASYNC;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
@@ -396,10 +396,7 @@ pub fn producer(
     let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
     let topic = &topics.specs[t];
     let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = match &p.size {
-        Some(s) => size_dist(s, &path.field("size"), base_dir)?,
-        None => SizeDist::constant(1024),
-    };
+    let size = super::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.max_batch_messages {
         return Err(Invalid::at(
@@ -440,10 +437,7 @@ pub fn producer(
             ));
         }
     }
-    let linger = p
-        .linger
-        .map(|d| d.0)
-        .unwrap_or(SimDuration::from_millis(100));
+    let linger = super::build::producer_linger(p);
     let (keys, key_prefix) = match (&p.group, &p.partition_key) {
         (Some(_), Some(_)) => {
             return Err(Invalid::at(
