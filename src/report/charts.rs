@@ -40,28 +40,25 @@ trait Chart {
 fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<(), ReportError> {
     register_fonts();
     let svg = dir.join(format!("{stem}.svg"));
-    {
-        let root = SVGBackend::new(&svg, chart.size()).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|_| root.present())
-            .map_err(|e| ReportError::Chart {
-                path: svg.clone(),
-                message: e.to_string(),
-            })?;
-    }
+    draw_to(chart, SVGBackend::new(&svg, chart.size()), &svg)?;
     let png = dir.join(format!("{stem}.png"));
-    {
-        let root = BitMapBackend::new(&png, chart.size()).into_drawing_area();
-        chart
-            .draw(&root)
-            .and_then(|_| root.present())
-            .map_err(|e| ReportError::Chart {
-                path: png.clone(),
-                message: e.to_string(),
-            })?;
-    }
-    Ok(())
+    draw_to(chart, BitMapBackend::new(&png, chart.size()), &png)
+}
+
+/// Draws `chart` on `backend`, which writes `path`.
+fn draw_to<C: Chart, DB: DrawingBackend>(
+    chart: &C,
+    backend: DB,
+    path: &Path,
+) -> Result<(), ReportError> {
+    let root = backend.into_drawing_area();
+    chart
+        .draw(&root)
+        .and_then(|_| root.present())
+        .map_err(|e| ReportError::Chart {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 /// Draws every chart of the report into `dir`.
