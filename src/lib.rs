@@ -58,6 +58,7 @@
 pub mod consumers;
 pub mod engine;
 pub mod experiment;
+pub mod input;
 pub mod load;
 pub mod message;
 pub mod metrics;
@@ -67,3 +68,4 @@ pub mod producers;
 pub mod report;
 pub mod services;
 pub mod sim;
+pub mod text;

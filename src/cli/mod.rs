@@ -3,7 +3,8 @@
 //! Exit codes: 0 success, 1 a run failed, 2 bad input (model, flags, files).
 
 use aqueduct::engine::{self, RunError};
-use aqueduct::model::{self, overrides, Architecture, ModelError};
+use aqueduct::input::overrides;
+use aqueduct::model::{self, Architecture, ModelError};
 use aqueduct::sim::SimDuration;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -272,7 +273,7 @@ fn cmd_run(
     let sets = parse_sets(sets)?;
     let mut arch = load_model(path, &sets)?;
     if let Some(d) = duration {
-        let d = model::units::parse_duration(&d)
+        let d = aqueduct::input::units::parse_duration(&d)
             .map_err(|m| Failure::input(format!("--duration: {m}")))?;
         if d == SimDuration::ZERO {
             return Err(Failure::input("--duration must be longer than 0s"));

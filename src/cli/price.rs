@@ -3,7 +3,8 @@
 //! the documented limits require.
 
 use super::Failure;
-use aqueduct::model::{self, overrides, FieldPath};
+use aqueduct::input::overrides;
+use aqueduct::model::{self, FieldPath};
 use aqueduct::pricing::capacity::{self, Capacity};
 use aqueduct::pricing::{
     self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS,

@@ -7,6 +7,9 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod flow;
+mod summary;
+
+pub use summary::RunSummary;
 mod kinesis_flow;
 mod kinesis_lambda;
 mod lambda_flow;
@@ -17,7 +20,7 @@ pub(crate) use kinesis_flow::StreamOp;
 use crate::consumers::lambda::{LambdaFn, SqsMapping};
 use crate::consumers::{WorkerPool, WorkerState};
 use crate::message::{Loc, MessageStore};
-use crate::metrics::{Accounting, RunSummary, TimeSeries};
+use crate::metrics::{Accounting, TimeSeries};
 use crate::model::Architecture;
 use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
 use crate::producers::Producer;

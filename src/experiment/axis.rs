@@ -1,8 +1,8 @@
 //! Axes: the values one model field takes across a sweep, written as a single value, a
 //! list, or a range `{ from, to, step }`.
 
+use crate::input::units::{parse_duration, parse_size};
 use crate::metrics::series::fmt_value;
-use crate::model::units::{parse_duration, parse_size};
 use crate::sim::SimDuration;
 
 /// Most values one range may expand to (a guard against a mistyped step).
@@ -20,7 +20,7 @@ pub struct AxisValue {
     pub number: Option<f64>,
 }
 
-/// An axis: a model field (by path, see [`crate::model::overrides`]) and its values.
+/// An axis: a model field (by path, see [`crate::input::overrides`]) and its values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
     /// The model path, such as `consumer.billing-workers.workers`.

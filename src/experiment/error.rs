@@ -1,7 +1,7 @@
 //! Errors of the experiment phase: reading an experiment file, expanding its grid,
 //! running it and merging shards.
 
-use crate::model::error::write_placed;
+use crate::input::error::write_placed;
 use crate::model::ModelError;
 use std::fmt;
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 //! pessimistic bound of a confidence interval.
 
 use super::stats::Stats;
+use crate::input::units::{parse_duration, parse_size};
 use crate::metrics::series::fmt_value;
-use crate::model::units::{parse_duration, parse_size};
 
 /// A comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

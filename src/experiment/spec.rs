@@ -4,8 +4,9 @@ use super::axis::{self, Axis};
 use super::error::{ExperimentError, SpecError};
 use super::slo::{self, Slo};
 use crate::engine;
-use crate::model::error::{FieldPath, Seg};
-use crate::model::{self, locate, overrides, Architecture, ModelError};
+use crate::input::error::{FieldPath, Seg};
+use crate::input::{locate, overrides};
+use crate::model::{self, Architecture, ModelError};
 use crate::sim::SimDuration;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -708,7 +709,7 @@ impl Experiment {
     }
 
     /// A one-second run of the first point, warm-up skipped.
-    fn probe(&self) -> Result<crate::metrics::RunSummary, ExperimentError> {
+    fn probe(&self) -> Result<crate::engine::RunSummary, ExperimentError> {
         let mut arch = self
             .architecture(0)
             .map_err(|source| ExperimentError::Point {

@@ -6,4 +6,4 @@ pub mod summary;
 
 pub use latency::{LatencyHist, LatencySummary};
 pub use series::TimeSeries;
-pub use summary::{Accounting, ComponentReport, RunSummary};
+pub use summary::{Accounting, ComponentReport};

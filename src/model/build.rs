@@ -1,10 +1,10 @@
 //! From raw model structs to a validated [`Architecture`].
 
-use super::error::{FieldPath, Invalid, VResult};
 use super::raw::*;
-use super::units::{format_size, parse_duration, parse_size, Bytes, Dur};
 use super::Architecture;
 use crate::consumers::{Autoscale, Heartbeat, PoolSpec, Window};
+use crate::input::error::{FieldPath, Invalid, VResult};
+use crate::input::units::{format_size, parse_duration, parse_size, Bytes, Dur};
 use crate::load::arrival::diurnal_shape;
 use crate::load::{Arrival, Dist, DurationDist, KeyDist, Segment, SizeDist, Trace};
 use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};

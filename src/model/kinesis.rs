@@ -8,11 +8,11 @@ use super::build::{
     check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
     retry_policy,
 };
-use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer};
 use super::raw_kinesis::*;
-use super::units::format_size;
 use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
+use crate::input::error::{FieldPath, Invalid, VResult};
+use crate::input::units::format_size;
 use crate::load::{Arrival, Dist, DurationDist};
 use crate::producers::kinesis::AggregationSpec;
 use crate::producers::{ProducerSpec, Target};

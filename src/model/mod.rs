@@ -4,17 +4,14 @@
 //! [`ModelError`]).
 
 pub mod build;
-pub mod error;
 pub mod kinesis;
-pub mod locate;
-pub mod overrides;
 pub mod raw;
 pub mod raw_kinesis;
 pub mod raw_sns;
 pub mod sns;
-pub mod units;
 
-pub use error::{FieldPath, ModelError};
+use crate::input::locate;
+pub use crate::input::{place, FieldPath, ModelError};
 
 use crate::consumers::kinesis::StreamConsumerSpec;
 use crate::consumers::PoolSpec;
@@ -188,22 +185,4 @@ pub fn parse_raw(src: &str, file: &str) -> Result<raw::RawModel, ModelError> {
             message,
         }
     })
-}
-
-/// Places a validation failure at its line in `src`.
-pub fn place(src: &str, file: &str, path: &FieldPath, message: String) -> ModelError {
-    let (line, column) = match locate::span_of(src, path) {
-        Some(span) => {
-            let (l, c) = locate::line_col(src, span.start);
-            (Some(l), Some(c))
-        }
-        None => (None, None),
-    };
-    ModelError {
-        file: file.to_string(),
-        line,
-        column,
-        field: path.to_string(),
-        message,
-    }
 }

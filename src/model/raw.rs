@@ -6,7 +6,7 @@
 
 pub use super::raw_kinesis::{RawStream, RawStreamConsumer};
 pub use super::raw_sns::{RawSubscription, RawTopic};
-use super::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use crate::services::Limits;
 use serde::de::{self, value::StrDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 //! `model::kinesis`.
 
 use super::raw::{RawDist, RawKeyDist, RawWindow};
-use super::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use serde::Deserialize;
 
 /// Capacity mode of a stream.

@@ -3,7 +3,7 @@
 //! them with messages that name the exact key.
 
 use super::raw::{RawDist, RawWindow};
-use super::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use serde::Deserialize;
 
 /// Topic type.

@@ -8,10 +8,10 @@
 use super::build::{
     check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
 };
-use super::error::{FieldPath, Invalid, VResult};
 use super::raw::{RawModel, RawProducer, RawWindow};
 use super::raw_sns::*;
-use super::units::format_size;
+use crate::input::error::{FieldPath, Invalid, VResult};
+use crate::input::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
 use crate::load::{Arrival, Dist, DurationDist};
 use crate::producers::{ProducerSpec, Target};

@@ -76,7 +76,7 @@ pub fn to_table(rows: &[Capacity]) -> String {
             c.verdict.clone(),
         ]);
     }
-    crate::metrics::summary::render_table(&t)
+    crate::text::render_table(&t)
 }
 
 fn fmt(v: f64) -> String {

@@ -216,7 +216,7 @@ impl Bill {
                 format!("{:.2}", l.usd),
             ]);
         }
-        let mut s = crate::metrics::summary::render_table(&rows);
+        let mut s = crate::text::render_table(&rows);
         let subtotals: Vec<String> = self
             .services
             .pairs()

@@ -14,8 +14,8 @@
 //! * `[quantity."ID"]`: a billing rule that is a number but not a price (50 GB of running
 //!   storage per Flink KPU, the 10-minute minimum per Flink application start).
 
-use crate::model::error::{FieldPath, ModelError, Seg};
-use crate::model::{locate, place};
+use crate::input::error::{FieldPath, ModelError, Seg};
+use crate::input::{locate, place};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;

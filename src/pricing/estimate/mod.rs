@@ -29,8 +29,8 @@ pub use sqs::{pool_rates, PoolModel, PoolRates};
 
 use super::capacity::Capacity;
 use super::Usage;
+use crate::input::error::Invalid;
 use crate::load::Arrival;
-use crate::model::error::Invalid;
 use crate::model::Architecture;
 use crate::sim::SimTime;
 

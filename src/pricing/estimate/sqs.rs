@@ -6,8 +6,8 @@ use super::lambda::{concurrency_limit, FunctionLoad, MappingRates, SqsMappingMod
 use super::sizes::{chunks_of, fractional_fill, SizeMix};
 use super::{batch_fill, load_rates, Context, Step};
 use crate::consumers::PoolSpec;
+use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
-use crate::model::error::{FieldPath, Invalid};
 use crate::pricing::capacity::Capacity;
 use crate::pricing::SqsUsage;
 use crate::services::lambda::LambdaSource;

@@ -6,7 +6,7 @@
 //! Modelling defaults that are not AWS quotas (API latency, push propagation, the on-demand
 //! evaluation period) are the constants at the end of this file.
 
-use crate::model::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! Defaults are AWS's documented values (../shared/aws-reference.md §0, §7); a model may
 //! override them in `[limits.lambda]`.
 
-use crate::model::units::Dur;
+use crate::input::units::Dur;
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 

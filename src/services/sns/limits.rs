@@ -6,7 +6,7 @@
 //! defaults that are not AWS quotas (delivery latency, the size of the JSON envelope, the
 //! amount of retry jitter) are the constants at the end of this file.
 
-use crate::model::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 

@@ -4,7 +4,7 @@
 //! values (see `../shared/aws-reference.md` §0, §1); a model may override any of them in a
 //! `[limits.sqs]` table, for example when AWS raises a quota or grants an increase.
 
-use crate::model::units::{Bytes, Dur};
+use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,240 @@
+//! The summary of a run: the JSON document of DESIGN.md and the table people read.
+
+use crate::metrics::{Accounting, ComponentReport};
+use crate::pricing::Bill;
+use crate::text::{fmt_secs, render_table};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+/// The summary of one run (the `--json` document).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Version of aqueduct that produced it.
+    pub aqueduct_version: String,
+    /// Model name.
+    pub model: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// Simulated time after the warm-up, s (the measured window).
+    pub simulated_s: f64,
+    /// Warm-up, s (statistics discard it).
+    pub warmup_s: f64,
+    /// Events processed by the kernel (whole run).
+    pub events: u64,
+    /// Wall-clock time of the run, s (the only field that varies between identical runs).
+    pub wall_s: f64,
+    /// One report per component, in model order: producers, topics, queues, streams,
+    /// consumers, lambdas.
+    pub components: Vec<ComponentReport>,
+    /// Where every message ended (whole run, warm-up included).
+    pub accounting: Accounting,
+    /// The monthly bill extrapolated from the measured window.
+    pub cost: Bill,
+    /// Things the user should know about this run.
+    pub warnings: Vec<String>,
+}
+
+impl RunSummary {
+    /// The component of `kind` called `name`.
+    pub fn component(&self, kind: &str, name: &str) -> Option<&ComponentReport> {
+        self.components
+            .iter()
+            .find(|c| c.kind == kind && c.name == name)
+    }
+
+    /// A metric by path: `KIND.NAME.FIELD[.SUB]` (for example
+    /// `consumer.billing-workers.latency_s.p99`), `cost.total`, `cost.services.sqs`,
+    /// `accounting.expired`, or a top-level number such as `events`.
+    ///
+    /// Component names may contain dots: the longest name that matches is used.
+    pub fn metric(&self, path: &str) -> Option<f64> {
+        let json = serde_json::to_value(self).ok()?;
+        if let Some(rest) = path.strip_prefix("cost.") {
+            return dig(json.get("cost")?, rest);
+        }
+        if let Some(rest) = path.strip_prefix("accounting.") {
+            return dig(json.get("accounting")?, rest);
+        }
+        let (kind, rest) = path.split_once('.')?;
+        let mut best: Option<(usize, &ComponentReport)> = None;
+        for c in self.components.iter().filter(|c| c.kind == kind) {
+            if rest.len() > c.name.len()
+                && rest.starts_with(c.name.as_str())
+                && rest.as_bytes()[c.name.len()] == b'.'
+                && best.is_none_or(|(l, _)| c.name.len() > l)
+            {
+                best = Some((c.name.len(), c));
+            }
+        }
+        match best {
+            Some((l, c)) => c.get(&rest[l + 1..]),
+            None => json.get(path).and_then(Value::as_f64),
+        }
+    }
+
+    /// Every numeric metric path of this summary, in order (for CSV columns and for
+    /// suggesting the nearest valid path).
+    pub fn metric_paths(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.components {
+            for (k, v) in &c.fields {
+                collect_paths(&format!("{}.{}.{}", c.kind, c.name, k), v, &mut out);
+            }
+        }
+        if let Ok(v) = serde_json::to_value(self.accounting) {
+            collect_paths("accounting", &v, &mut out);
+        }
+        out.push("cost.total".into());
+        if let Ok(Value::Object(m)) = serde_json::to_value(&self.cost.services) {
+            for k in m.keys() {
+                out.push(format!("cost.services.{k}"));
+            }
+        }
+        out
+    }
+
+    /// The human-readable report.
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "aqueduct {} · model \"{}\" · seed {} · {} simulated after {} warm-up · {} events in {:.2} s",
+            self.aqueduct_version,
+            self.model,
+            self.seed,
+            human_secs(self.simulated_s),
+            human_secs(self.warmup_s),
+            self.events,
+            self.wall_s
+        );
+        let mut kinds: Vec<&str> = Vec::new();
+        for c in &self.components {
+            if !kinds.contains(&c.kind.as_str()) {
+                kinds.push(&c.kind);
+            }
+        }
+        for kind in kinds {
+            let comps: Vec<&ComponentReport> =
+                self.components.iter().filter(|c| c.kind == kind).collect();
+            let mut cols: Vec<&'static str> = Vec::new();
+            for c in &comps {
+                for h in &c.headline {
+                    if !cols.contains(h) {
+                        cols.push(h);
+                    }
+                }
+            }
+            // Latency summaries show as "p50 / p99": say so in their column title.
+            let title = |col: &str| {
+                let latency = comps
+                    .iter()
+                    .any(|c| matches!(c.fields.get(col), Some(Value::Object(_))));
+                if latency {
+                    format!("{col} p50 / p99")
+                } else {
+                    col.to_string()
+                }
+            };
+            let mut rows: Vec<Vec<String>> = vec![std::iter::once(kind.to_string())
+                .chain(cols.iter().map(|c| title(c)))
+                .collect()];
+            for c in comps {
+                let mut row = vec![c.name.clone()];
+                for col in &cols {
+                    row.push(match c.fields.get(*col) {
+                        Some(v) => fmt_cell(col, v),
+                        None => "-".into(),
+                    });
+                }
+                rows.push(row);
+            }
+            s.push('\n');
+            s.push_str(&render_table(&rows));
+        }
+        let a = &self.accounting;
+        let _ = writeln!(
+            s,
+            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}",
+            a.produced,
+            if a.copies > 0 { format!(" + {} copies", a.copies) } else { String::new() },
+            a.processed,
+            a.in_flight,
+            a.waiting,
+            a.in_transit,
+            a.dead_lettered,
+            a.expired,
+            a.filtered_out,
+            a.dropped,
+            a.deduplicated,
+            a.lost,
+            if a.balanced() { "" } else { "  (UNBALANCED)" }
+        );
+        s.push('\n');
+        s.push_str(&self.cost.to_table());
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning: {w}");
+        }
+        s
+    }
+}
+
+fn dig(v: &Value, path: &str) -> Option<f64> {
+    let mut v = v;
+    for p in path.split('.') {
+        v = v.get(p)?;
+    }
+    v.as_f64()
+}
+
+fn collect_paths(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Number(_) => out.push(prefix.to_string()),
+        Value::Object(m) => {
+            for (k, v) in m {
+                collect_paths(&format!("{prefix}.{k}"), v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn human_secs(s: f64) -> String {
+    if s >= 86_400.0 && (s / 86_400.0).fract() == 0.0 {
+        format!("{}d", s / 86_400.0)
+    } else if s >= 3600.0 && (s / 3600.0).fract() == 0.0 {
+        format!("{}h", s / 3600.0)
+    } else if s >= 60.0 && (s / 60.0).fract() == 0.0 {
+        format!("{}m", s / 60.0)
+    } else {
+        format!("{s}s")
+    }
+}
+
+fn fmt_cell(col: &str, v: &Value) -> String {
+    match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_u64() {
+                return i.to_string();
+            }
+            let x = n.as_f64().unwrap_or(0.0);
+            if col.ends_with("_s") && !col.ends_with("per_s") {
+                fmt_secs(x)
+            } else if col == "utilization" {
+                format!("{:.1}%", 100.0 * x)
+            } else if x.abs() >= 100.0 {
+                format!("{x:.0}")
+            } else {
+                format!("{x:.2}")
+            }
+        }
+        Value::Object(m) => {
+            // A latency summary: show p50 / p99.
+            let p50 = m.get("p50").and_then(Value::as_f64).unwrap_or(0.0);
+            let p99 = m.get("p99").and_then(Value::as_f64).unwrap_or(0.0);
+            format!("{} / {}", fmt_secs(p50), fmt_secs(p99))
+        }
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,49 @@
+//! Plain-text output shared by the run summary, the bill and the capacity answer: tables
+//! with aligned columns and seconds with a readable unit.
+
+/// Seconds with a readable unit.
+pub fn fmt_secs(x: f64) -> String {
+    if x == 0.0 {
+        "0".into()
+    } else if x < 1e-3 {
+        format!("{:.0}µs", x * 1e6)
+    } else if x < 1.0 {
+        format!("{:.1}ms", x * 1e3)
+    } else if x < 120.0 {
+        format!("{x:.2}s")
+    } else {
+        format!("{:.1}m", x / 60.0)
+    }
+}
+
+/// Renders rows as a left-aligned first column and right-aligned others.
+pub fn render_table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let mut s = String::new();
+    for (ri, r) in rows.iter().enumerate() {
+        for (i, c) in r.iter().enumerate() {
+            let pad = widths[i] - c.chars().count();
+            if i == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("  ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        s.push('\n');
+        if ri == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (cols.saturating_sub(1));
+            s.push_str(&"-".repeat(total));
+            s.push('\n');
+        }
+    }
+    s
+}
