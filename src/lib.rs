@@ -55,8 +55,8 @@
 //! | [`sim`] | the kernel: integer time, the event queue, random streams |
 #![warn(missing_docs)]
 
-pub mod consumers;
 pub mod engine;
+pub mod estimate;
 pub mod experiment;
 pub mod input;
 pub mod load;
@@ -69,3 +69,4 @@ pub mod report;
 pub mod services;
 pub mod sim;
 pub mod text;
+pub mod workers;

@@ -3,12 +3,11 @@
 //! the documented limits require.
 
 use super::Failure;
+use aqueduct::estimate::capacity::{self, Capacity};
+use aqueduct::estimate::{self, usage_file};
 use aqueduct::input::overrides;
 use aqueduct::model::{self, FieldPath};
-use aqueduct::pricing::capacity::{self, Capacity};
-use aqueduct::pricing::{
-    self, estimate, usage_file, Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS,
-};
+use aqueduct::pricing::{Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS};
 use serde::Serialize;
 use std::path::Path;
 
@@ -89,7 +88,7 @@ pub fn run(
             .map_err(|inv| Failure::from(model::place(&text, &shown, &inv.path, inv.message)))?;
         let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
             .map_err(|e| at_prices(e, &text, &shown))?;
-        let bill = pricing::bill(&est.usage, &table, opts).map_err(|e| match e {
+        let bill = aqueduct::services::bill(&est.usage, &table, opts).map_err(|e| match e {
             PricingError::Missing { .. } => Failure::from(model::place(
                 &text,
                 &shown,
@@ -103,8 +102,8 @@ pub fn run(
         let uf = usage_file::parse(&text, &shown, month_hours)?;
         let table =
             PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
-        let bill =
-            pricing::bill(&uf.usage, &table, opts).map_err(|e| uf.place_error(&text, &shown, e))?;
+        let bill = aqueduct::services::bill(&uf.usage, &table, opts)
+            .map_err(|e| uf.place_error(&text, &shown, e))?;
         let mut notes = uf.notes.clone();
         if uf.usage.is_empty() {
             notes.push("the usage file describes no resource: add tables such as [sqs.orders] (see src/pricing/USAGE.md)".into());

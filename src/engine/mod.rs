@@ -6,28 +6,25 @@
 //! dynamically. API calls take their latency in two legs (request, response); with zero
 //! latency the engine calls the next step directly instead of scheduling an event.
 
-mod flow;
 mod summary;
 
 pub use summary::RunSummary;
-mod kinesis_flow;
-mod kinesis_lambda;
-mod lambda_flow;
-mod sns_flow;
 
-pub(crate) use kinesis_flow::StreamOp;
+pub(crate) use crate::services::kinesis::engine::StreamOp;
 
-use crate::consumers::lambda::{LambdaFn, SqsMapping};
-use crate::consumers::{WorkerPool, WorkerState};
 use crate::message::{Loc, MessageStore};
 use crate::metrics::{Accounting, TimeSeries};
 use crate::model::Architecture;
-use crate::pricing::{self, BillOptions, PriceTable, PricingError, SqsUsage, Usage};
+use crate::pricing::{self, BillOptions, PriceTable, PricingError};
 use crate::producers::Producer;
+use crate::services::lambda::function::{LambdaFn, SqsMapping};
 use crate::services::lambda::LambdaSource;
+use crate::services::sqs::bill::SqsUsage;
 use crate::services::sqs::queue::TimerEffect;
 use crate::services::sqs::SqsQueue;
+use crate::services::Usage;
 use crate::sim::{stream, EventQueue, SimDuration, SimTime};
+use crate::workers::{WorkerPool, WorkerState};
 use std::time::Instant;
 
 /// A kernel event. Every variant carries component indices only.
@@ -158,7 +155,7 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     e.finish();
     let window_s = arch.duration.as_secs_f64();
     let usage = e.usage(window_s);
-    let cost = pricing::bill(&usage, &table, BillOptions::default())?;
+    let cost = crate::services::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
     let kinesis_usage = e.kinesis_usage();
@@ -190,15 +187,15 @@ pub(crate) struct Engine<'a> {
     pub(crate) next_id: u64,
     pub(crate) events_done: u64,
     pub(crate) effects: Vec<TimerEffect>,
-    pub(crate) kin: kinesis_flow::Kinesis,
-    pub(crate) sns: sns_flow::Sns,
+    pub(crate) kin: crate::services::kinesis::engine::Kinesis,
+    pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
     /// added to the next sample's count.
     rate_carry: Vec<u64>,
     row: Vec<f64>,
-    sample_every: SimDuration,
+    pub(crate) sample_every: SimDuration,
 }
 
 impl<'a> Engine<'a> {
@@ -303,10 +300,10 @@ impl<'a> Engine<'a> {
                 columns.push(format!("lambda.{}.{m}", l.name));
             }
         }
-        let kin = kinesis_flow::Kinesis::new(arch, seed);
+        let kin = crate::services::kinesis::engine::Kinesis::new(arch, seed);
         columns.extend(kin.columns(arch));
-        let sns = sns_flow::Sns::new(arch, seed);
-        columns.extend(sns_flow::Sns::columns(arch));
+        let sns = crate::services::sns::engine::Sns::new(arch, seed);
+        columns.extend(crate::services::sns::engine::Sns::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -818,11 +815,15 @@ impl<'a> Engine<'a> {
             lambda: self
                 .lambdas
                 .iter()
-                .map(|f| pricing::LambdaUsage {
+                .map(|f| crate::services::lambda::bill::LambdaUsage {
                     name: f.spec.name.clone(),
                     architecture: match f.spec.arch {
-                        crate::services::lambda::Arch::X86 => pricing::LambdaArch::X86_64,
-                        crate::services::lambda::Arch::Arm => pricing::LambdaArch::Arm64,
+                        crate::services::lambda::Arch::X86 => {
+                            crate::services::lambda::bill::LambdaArch::X86_64
+                        }
+                        crate::services::lambda::Arch::Arm => {
+                            crate::services::lambda::bill::LambdaArch::Arm64
+                        }
                     },
                     requests: f.stats.invocations,
                     gb_seconds: f.gb_seconds(),

@@ -2,7 +2,6 @@
 
 use super::raw::*;
 use super::Architecture;
-use crate::consumers::{Autoscale, Heartbeat, PoolSpec, Window};
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::{format_size, parse_duration, parse_size, Bytes, Dur};
 use crate::load::arrival::diurnal_shape;
@@ -13,6 +12,7 @@ use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
 use crate::services::sqs::limits::{self as sqslim, SqsLimits};
 use crate::services::sqs::queue::{DeadLetter, QueueSpec, Redrive};
 use crate::sim::{SimDuration, SimTime};
+use crate::workers::{Autoscale, Heartbeat, PoolSpec, Window};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -101,8 +101,14 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         }
     }
 
-    let streams = super::kinesis::streams(&raw, &limits, default_latency.as_ref(), base_dir)?;
-    let mut topics = super::sns::topics(&raw, &limits, default_latency.as_ref(), base_dir)?;
+    let streams = crate::services::kinesis::config::streams(
+        &raw,
+        &limits,
+        default_latency.as_ref(),
+        base_dir,
+    )?;
+    let mut topics =
+        crate::services::sns::config::topics(&raw, &limits, default_latency.as_ref(), base_dir)?;
 
     name_index(
         "producer",
@@ -114,13 +120,15 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     for (i, p) in raw.producer.iter().enumerate() {
         let path = FieldPath::item("producer", i, &p.name);
         if p.target.starts_with("kinesis:") {
-            producers.push(super::kinesis::producer(
+            producers.push(crate::services::kinesis::config::producer(
                 p, &path, &streams, &limits, base_dir,
             )?);
             continue;
         }
         if p.target.starts_with("sns:") {
-            producers.push(super::sns::producer(p, &path, &topics, &limits, base_dir)?);
+            producers.push(crate::services::sns::config::producer(
+                p, &path, &topics, &limits, base_dir,
+            )?);
             continue;
         }
         producers.push(producer(
@@ -173,7 +181,7 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
             &mut warnings,
         )?);
     }
-    let subscriptions = super::sns::subscriptions(
+    let subscriptions = crate::services::sns::config::subscriptions(
         &raw,
         &mut topics,
         &queue_idx,
@@ -185,7 +193,7 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
         base_dir,
         &mut warnings,
     )?;
-    let stream_consumers = super::kinesis::stream_consumers(
+    let stream_consumers = crate::services::kinesis::config::stream_consumers(
         &raw.stream_consumer,
         &streams,
         &cnames,
@@ -451,7 +459,7 @@ fn lambda(
 /// Indexes the components of `[[table]]` by name (`what` names one in messages); a name
 /// used twice, or already `taken` by another table sharing the namespace, is an error at
 /// its `name` field.
-pub(super) fn name_index<'a>(
+pub(crate) fn name_index<'a>(
     table: &str,
     what: &str,
     names: impl IntoIterator<Item = &'a str>,
@@ -471,7 +479,7 @@ pub(super) fn name_index<'a>(
 
 /// Outage windows (`[{ from, for }]`, no probability, none overlapping), sorted by start;
 /// `who` is what goes down, for messages.
-pub(super) fn outage_windows(
+pub(crate) fn outage_windows(
     raw: &[RawWindow],
     path: &FieldPath,
     who: &str,
@@ -505,7 +513,7 @@ pub(super) fn outage_windows(
 }
 
 /// A producer's `max_in_flight` (>= 1 when given).
-pub(super) fn max_in_flight(p: &RawProducer, path: &FieldPath) -> VResult<Option<u32>> {
+pub(crate) fn max_in_flight(p: &RawProducer, path: &FieldPath) -> VResult<Option<u32>> {
     match p.max_in_flight {
         Some(0) => Err(Invalid::at(
             &path.field("max_in_flight"),
@@ -516,7 +524,7 @@ pub(super) fn max_in_flight(p: &RawProducer, path: &FieldPath) -> VResult<Option
 }
 
 /// Parses a `kind:name` reference.
-pub(super) fn reference<'a>(
+pub(crate) fn reference<'a>(
     s: &'a str,
     path: &FieldPath,
     allowed: &[&str],
@@ -542,7 +550,7 @@ pub(super) fn reference<'a>(
     Ok((kind, name))
 }
 
-pub(super) fn lookup(
+pub(crate) fn lookup(
     map: &HashMap<&str, usize>,
     name: &str,
     kind: &str,
@@ -567,7 +575,7 @@ pub(super) fn lookup(
     })
 }
 
-pub(super) fn check_range(
+pub(crate) fn check_range(
     path: &FieldPath,
     what: &str,
     v: SimDuration,
@@ -584,7 +592,7 @@ pub(super) fn check_range(
     Ok(())
 }
 
-pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
+pub(crate) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
     if !(0.0..=1.0).contains(&v) || v.is_nan() {
         return Err(Invalid::at(
             path,
@@ -595,7 +603,7 @@ pub(super) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
 }
 
 /// A producer's message size distribution (`size`; 1 KiB when not given).
-pub(super) fn producer_size(
+pub(crate) fn producer_size(
     p: &RawProducer,
     path: &FieldPath,
     base_dir: &Path,
@@ -607,17 +615,17 @@ pub(super) fn producer_size(
 }
 
 /// How long a producer's batch may wait to fill (`linger`; 100 ms when not given).
-pub(super) fn producer_linger(p: &RawProducer) -> SimDuration {
+pub(crate) fn producer_linger(p: &RawProducer) -> SimDuration {
     p.linger
         .map(|d| d.0)
         .unwrap_or(SimDuration::from_millis(100))
 }
 
 /// Refuses `aggregation` on a producer that does not write to a Kinesis stream.
-pub(super) fn no_aggregation(
+pub(crate) fn no_aggregation(
     p: &RawProducer,
     path: &FieldPath,
-) -> VResult<Option<crate::producers::kinesis::AggregationSpec>> {
+) -> VResult<Option<crate::services::kinesis::producer::AggregationSpec>> {
     match p.aggregation {
         None => Ok(None),
         Some(_) => Err(Invalid::at(
@@ -628,7 +636,7 @@ pub(super) fn no_aggregation(
 }
 
 /// A producer's SDK retry policy (`retry`, at `path`), defaults filled in.
-pub(super) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<RetryPolicy> {
+pub(crate) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<RetryPolicy> {
     let d = RetryPolicy::default();
     let Some(r) = raw else { return Ok(d) };
     let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
@@ -646,7 +654,7 @@ pub(super) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<
 }
 
 /// A producer's duplicate sends (`resend`, at `path`).
-pub(super) fn resend(raw: Option<&RawResend>, path: &FieldPath) -> VResult<Option<Resend>> {
+pub(crate) fn resend(raw: Option<&RawResend>, path: &FieldPath) -> VResult<Option<Resend>> {
     raw.map(|r| {
         Ok(Resend {
             probability: prob(&path.field("probability"), r.probability)?,
@@ -986,8 +994,9 @@ fn producer(
             format!("queue \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", queue.name, sqslim::SOURCE_FIFO),
         ));
     }
-    let attributes = super::sns::attributes(&p.attributes, &path.field("attributes"))?;
-    let body = super::sns::attributes(&p.body, &path.field("body"))?;
+    let attributes =
+        crate::services::sns::config::attributes(&p.attributes, &path.field("attributes"))?;
+    let body = crate::services::sns::config::attributes(&p.body, &path.field("body"))?;
     let delay = p.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
     check_range(
         &path.field("delay"),
@@ -1356,7 +1365,7 @@ fn empirical(
     Ok(out)
 }
 
-pub(super) fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
+pub(crate) fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, String)> {
     let (d, prefix) = match raw {
         RawKeyDist::Uniform { keys, prefix } => (KeyDist::uniform(*keys), prefix),
         RawKeyDist::Zipf {
@@ -1369,7 +1378,7 @@ pub(super) fn key_dist(raw: &RawKeyDist, path: &FieldPath) -> VResult<(KeyDist, 
     Ok((d, prefix.clone().unwrap_or_else(|| "key-".into())))
 }
 
-pub(super) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {
+pub(crate) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {
     Ok(match raw {
         RawLoad::Constant { rate_per_s } => Arrival::Constant {
             rate_per_s: positive_rate(&path.field("rate_per_s"), *rate_per_s)?,

@@ -4,24 +4,20 @@
 //! [`ModelError`]).
 
 pub mod build;
-pub mod kinesis;
 pub mod raw;
-pub mod raw_kinesis;
-pub mod raw_sns;
-pub mod sns;
 
 use crate::input::locate;
 pub use crate::input::{place, FieldPath, ModelError};
 
-use crate::consumers::kinesis::StreamConsumerSpec;
-use crate::consumers::PoolSpec;
 use crate::producers::ProducerSpec;
+use crate::services::kinesis::consumer::StreamConsumerSpec;
 use crate::services::kinesis::StreamSpec;
 use crate::services::lambda::LambdaSpec;
 use crate::services::sns::{SubscriptionSpec, TopicSpec};
 use crate::services::sqs::QueueSpec;
 use crate::services::Limits;
 use crate::sim::SimDuration;
+use crate::workers::PoolSpec;
 use std::path::{Path, PathBuf};
 
 /// The bundled default model (`models/default.toml`).

@@ -4,9 +4,9 @@
 //! Nothing here is validated beyond its type; [`super::build`] turns these into an
 //! [`super::Architecture`].
 
-pub use super::raw_kinesis::{RawStream, RawStreamConsumer};
-pub use super::raw_sns::{RawSubscription, RawTopic};
 use crate::input::units::{Bytes, Dur};
+pub use crate::services::kinesis::raw::{RawStream, RawStreamConsumer};
+pub use crate::services::sns::raw::{RawSubscription, RawTopic};
 use crate::services::Limits;
 use serde::de::{self, value::StrDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -311,7 +311,7 @@ pub struct RawProducer {
     /// Kinesis: KPL-style aggregation of user records (`aggregation = {}` for the KPL's
     /// defaults).
     #[serde(default)]
-    pub aggregation: Option<super::raw_kinesis::RawAggregation>,
+    pub aggregation: Option<crate::services::kinesis::raw::RawAggregation>,
 }
 
 /// Queue type.

@@ -1,41 +1,16 @@
 //! Pricing: the dated price table, usage records and the monthly bill.
 //!
-//! A simulated run records the billable units it produced ([`Usage`]) over its measured
-//! window; [`bill`] scales them to a month and prices them with a [`PriceTable`]. The same
-//! [`Usage`] comes from a usage file ([`usage_file`]) or from a model's expected
-//! steady-state load ([`estimate`]), so `aqueduct price` and `aqueduct run` share one
+//! Plain usage numbers in, bill lines out. Each service prices its own usage (the `bill`
+//! module of its folder under [`crate::services`], a pure function with a `# Formula`
+//! section) by charging lines through a [`Meter`], which keeps the account-level state that
+//! crosses components: volume tiers, free tiers shared by several prices, minimum
+//! commitments. [`crate::services::bill`] runs them all over a run's, a usage file's or an
+//! estimate's [`crate::services::Usage`], so `aqueduct price` and `aqueduct run` share one
 //! pricing path.
-//!
-//! Each service has one pure pricing function with a `# Formula` section: [`sqs::bill_sqs`],
-//! [`sns::bill_sns`], [`kinesis::bill_kinesis`], [`firehose::bill_firehose`],
-//! [`flink::bill_flink`], [`video::bill_video`], [`lambda::bill_lambda`]. They charge their
-//! lines through a [`Meter`], which keeps the account-level state that crosses components:
-//! volume tiers, free tiers shared by several prices, minimum commitments.
-//!
-//! Layering: the table, the usage records and the per-service functions use plain data
-//! only; the two front ends ([`usage_file`], [`estimate`]) read usage files and models and
-//! so sit above [`crate::model`].
 
-pub mod capacity;
-pub mod estimate;
-pub mod firehose;
-pub mod flink;
-pub mod kinesis;
-pub mod lambda;
-pub mod sns;
-pub mod sqs;
 pub mod table;
-pub mod usage_file;
-pub mod video;
 
-pub use firehose::{FirehoseSource, FirehoseUsage};
-pub use flink::{FlinkRun, FlinkUsage};
-pub use kinesis::{KinesisStreamUsage, StreamMode};
-pub use lambda::{LambdaArch, LambdaUsage};
-pub use sns::{SnsDelivery, SnsProtocol, SnsUsage};
-pub use sqs::SqsUsage;
 pub use table::{Price, PriceTable, PricingError, Tier};
-pub use video::VideoUsage;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -273,43 +248,6 @@ pub fn fmt_qty(q: f64) -> String {
     }
 }
 
-/// Billable usage of a run (or of a usage file, or of a model's expected load) over its
-/// measured window. Every record holds quantities accumulated over `window_s`; [`bill`]
-/// scales them to a month.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Usage {
-    /// Length of the measured window, s.
-    pub window_s: f64,
-    /// SQS queues.
-    pub sqs: Vec<SqsUsage>,
-    /// SNS topics.
-    pub sns: Vec<SnsUsage>,
-    /// Kinesis data streams.
-    pub kinesis: Vec<KinesisStreamUsage>,
-    /// Firehose streams.
-    pub firehose: Vec<FirehoseUsage>,
-    /// Managed Service for Apache Flink applications.
-    pub flink: Vec<FlinkUsage>,
-    /// Kinesis video streams.
-    pub video: Vec<VideoUsage>,
-    /// Lambda functions.
-    pub lambda: Vec<LambdaUsage>,
-}
-
-impl Usage {
-    /// True when no resource has a record.
-    pub fn is_empty(&self) -> bool {
-        self.sqs.is_empty()
-            && self.sns.is_empty()
-            && self.kinesis.is_empty()
-            && self.firehose.is_empty()
-            && self.flink.is_empty()
-            && self.video.is_empty()
-            && self.lambda.is_empty()
-    }
-}
-
 /// Options of a bill.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BillOptions {
@@ -504,24 +442,6 @@ impl<'t> Meter<'t> {
     pub fn finish(self) -> Bill {
         self.bill
     }
-}
-
-/// Prices `usage`, scaled from its window to a month.
-///
-/// # Formula
-/// `monthly quantity = quantity × month_hours × 3600 / window_s`, then each price's tiers
-/// (and, when enabled, its free allowance, shared by every component of the service); see
-/// each service's function for its billable units.
-pub fn bill(usage: &Usage, table: &PriceTable, opts: BillOptions) -> Result<Bill, PricingError> {
-    let mut m = Meter::new(table, opts, usage.window_s);
-    sqs::bill_sqs(&usage.sqs, &mut m)?;
-    sns::bill_sns(&usage.sns, &mut m)?;
-    kinesis::bill_kinesis(&usage.kinesis, &mut m)?;
-    firehose::bill_firehose(&usage.firehose, &mut m)?;
-    flink::bill_flink(&usage.flink, &mut m)?;
-    video::bill_video(&usage.video, &mut m)?;
-    lambda::bill_lambda(&usage.lambda, &mut m)?;
-    Ok(m.finish())
 }
 
 /// Bytes as GB (2^30 bytes).

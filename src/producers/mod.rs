@@ -1,6 +1,6 @@
 //! Producers: the clients that send messages, with the AWS SDK's retry behaviour.
 
-pub mod kinesis;
+pub(crate) mod engine;
 
 use crate::load::attrs::Attr;
 use crate::load::{Arrival, ArrivalState, KeyDist, SizeDist};
@@ -97,7 +97,7 @@ pub struct ProducerSpec {
     /// order, and unlimited otherwise).
     pub max_in_flight: Option<u32>,
     /// Kinesis: KPL-style aggregation of user records (None: off).
-    pub aggregation: Option<kinesis::AggregationSpec>,
+    pub aggregation: Option<crate::services::kinesis::producer::AggregationSpec>,
 }
 
 /// Counters of a producer.

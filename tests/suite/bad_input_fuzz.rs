@@ -13,8 +13,9 @@
 //! with the mutant's name instead of stalling the suite.
 
 use aqueduct::engine;
+use aqueduct::estimate::{self, capacity};
 use aqueduct::model::{self, Architecture};
-use aqueduct::pricing::{self, capacity, estimate, BillOptions, PriceTable};
+use aqueduct::pricing::{self, BillOptions, PriceTable};
 use aqueduct::sim::SimDuration;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -314,7 +315,7 @@ fn exercise(text: &str, file: &str, base: &Path) -> Outcome {
         Ok(est) => {
             let _ = capacity::to_table(&est.capacity);
             if let Ok(table) = PriceTable::resolve(&arch.prices, &arch.base_dir) {
-                if let Ok(bill) = pricing::bill(
+                if let Ok(bill) = aqueduct::services::bill(
                     &est.usage,
                     &table,
                     BillOptions {

@@ -2,7 +2,8 @@
 //! simulated run against the analytic estimate, and bad input (exit code 2 with file,
 //! line and field).
 
-use aqueduct::pricing::{self, estimate, BillOptions, PriceTable};
+use aqueduct::estimate;
+use aqueduct::pricing::{self, BillOptions, PriceTable};
 use aqueduct::{engine, model};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -241,7 +242,7 @@ fn sim_and_estimate(src: &str) -> (f64, f64, f64, f64, f64) {
     let out = engine::run(&arch, 11).unwrap();
     let est = estimate::estimate(&arch, 730.0).unwrap();
     let table = PriceTable::bundled();
-    let analytic = pricing::bill(&est.usage, &table, BillOptions::default()).unwrap();
+    let analytic = aqueduct::services::bill(&est.usage, &table, BillOptions::default()).unwrap();
     let scale = 730.0 * 3600.0 / arch.duration.as_secs_f64();
     let sim_req = out.usage.sqs[0].requests as f64 * scale;
     let est_req = est.usage.sqs[0].requests as f64;
@@ -492,13 +493,13 @@ service_time = "10ms"
         month_hours: 24.0,
         free_tier: false,
     };
-    let b = pricing::bill(&est.usage, &table, opts).unwrap();
+    let b = aqueduct::services::bill(&est.usage, &table, opts).unwrap();
     assert!(close(b.total, 0.3456, 1e-12), "{}", b.total);
     let free = BillOptions {
         free_tier: true,
         ..opts
     };
-    let b = pricing::bill(&est.usage, &table, free).unwrap();
+    let b = aqueduct::services::bill(&est.usage, &table, free).unwrap();
     assert_eq!(b.total, 0.0);
 }
 
@@ -542,7 +543,8 @@ fn both_bills(src: &str) -> (pricing::Bill, pricing::Bill, estimate::Estimate) {
     let out = engine::run(&arch, 11).unwrap();
     let est = estimate::estimate(&arch, 730.0).unwrap();
     let analytic =
-        pricing::bill(&est.usage, &PriceTable::bundled(), BillOptions::default()).unwrap();
+        aqueduct::services::bill(&est.usage, &PriceTable::bundled(), BillOptions::default())
+            .unwrap();
     (out.summary.cost, analytic, est)
 }
 
@@ -1203,7 +1205,8 @@ fn bundled_sns_fanout_estimate_is_near_its_simulation() {
     arch.duration = aqueduct::sim::SimDuration::from_secs(20 * 60);
     let out = engine::run(&arch, 7).unwrap();
     let e = estimate::estimate(&arch, 730.0).unwrap();
-    let est = pricing::bill(&e.usage, &PriceTable::bundled(), BillOptions::default()).unwrap();
+    let est =
+        aqueduct::services::bill(&e.usage, &PriceTable::bundled(), BillOptions::default()).unwrap();
     let run = out.summary.cost;
     agrees(&run, &est, "orders", "publish requests", 0.021);
     agrees(&run, &est, "orders", "deliveries to sqs", 0.005);

@@ -39,8 +39,15 @@
 //!
 //! Records are stored compactly (see [`shard`]), never one message per record.
 
+pub mod bill;
+pub mod config;
+pub mod consumer;
+pub(crate) mod engine;
+pub mod estimate;
 pub mod hash;
 pub mod limits;
+pub mod producer;
+pub mod raw;
 pub mod shard;
 pub mod stream;
 

@@ -203,9 +203,9 @@ pub struct KinesisUsageCounters {
 
 impl KinesisUsageCounters {
     /// The record the pricing layer bills.
-    pub fn to_pricing(&self) -> crate::pricing::KinesisStreamUsage {
-        use crate::pricing::StreamMode;
-        crate::pricing::KinesisStreamUsage {
+    pub fn to_pricing(&self) -> crate::services::kinesis::bill::KinesisStreamUsage {
+        use crate::services::kinesis::bill::StreamMode;
+        crate::services::kinesis::bill::KinesisStreamUsage {
             name: self.name.clone(),
             mode: match self.mode {
                 "on_demand" => StreamMode::OnDemand,

@@ -2,6 +2,11 @@
 //! concurrency) and the event source mappings that feed them (SQS here; Kinesis in
 //! `services::kinesis`).
 
+pub mod bill;
+pub(crate) mod engine_kinesis;
+pub(crate) mod engine_sqs;
+pub mod estimate;
+pub mod function;
 pub mod limits;
 
 use crate::load::DurationDist;

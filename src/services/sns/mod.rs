@@ -32,8 +32,13 @@
 //! a [`crate::sim::Deadlines`] set with one kernel timer for the earliest, so an outage
 //! holding millions of retries costs memory (24 bytes each), not queue operations.
 
+pub mod bill;
+pub mod config;
+pub(crate) mod engine;
+pub mod estimate;
 pub mod filter;
 pub mod limits;
+pub mod raw;
 pub mod retry;
 pub mod subscription;
 pub mod topic;

@@ -1,8 +1,8 @@
 //! Lambda functions behind SQS event source mappings (see `consumers::lambda` for the
 //! model).
 
-use super::{Engine, Event};
-use crate::consumers::lambda::{throttle_backoff, PollerState, SqsMapping};
+use crate::engine::{Engine, Event};
+use crate::services::lambda::function::{throttle_backoff, PollerState, SqsMapping};
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::Receive;
 use crate::sim::SimDuration;
@@ -27,7 +27,7 @@ const ESM_WAIT: SimDuration = crate::services::lambda::limits::SQS_ESM_WAIT;
 
 impl Engine<'_> {
     /// Starts the mapping's first pollers and its scaling clock.
-    pub(super) fn start_mappings(&mut self) {
+    pub(crate) fn start_mappings(&mut self) {
         let mut any = false;
         for l in 0..self.mappings.len() {
             let Some(m) = &mut self.mappings[l] else {
@@ -68,7 +68,7 @@ impl Engine<'_> {
     }
 
     /// Every second: while messages wait, add pollers (300 per minute at most).
-    pub(super) fn on_lambda_scale(&mut self) {
+    pub(crate) fn on_lambda_scale(&mut self) {
         for l in 0..self.mappings.len() {
             let Some(m) = &self.mappings[l] else { continue };
             let q = m.queue as usize;
@@ -91,7 +91,7 @@ impl Engine<'_> {
     }
 
     /// Starts a ReceiveMessage call of poller `p` of function `l`.
-    pub(super) fn poller_receive(&mut self, l: u32, p: u32) {
+    pub(crate) fn poller_receive(&mut self, l: u32, p: u32) {
         let q = mapping(&self.mappings, l).queue as usize;
         let latency = self.queues[q].sample_latency();
         let m = mapping_mut(&mut self.mappings, l);
@@ -109,7 +109,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_lambda_recv_arrive(&mut self, l: u32, p: u32) {
+    pub(crate) fn on_lambda_recv_arrive(&mut self, l: u32, p: u32) {
         let now = self.now;
         let spec = &self.lambdas[l as usize].spec;
         let (batch_size, window) = (spec.batch_size, spec.batching_window);
@@ -158,7 +158,7 @@ impl Engine<'_> {
         self.rearm(q);
     }
 
-    pub(super) fn on_lambda_poll_timeout(&mut self, l: u32, p: u32, seq: u32) {
+    pub(crate) fn on_lambda_poll_timeout(&mut self, l: u32, p: u32, seq: u32) {
         let m = mapping(&self.mappings, l);
         let poller = &m.pollers[p as usize];
         if poller.state != PollerState::Waiting || poller.wait_seq != seq {
@@ -171,7 +171,7 @@ impl Engine<'_> {
     }
 
     /// The response leg of a mapping receive.
-    pub(super) fn lambda_respond(&mut self, l: u32, p: u32) {
+    pub(crate) fn lambda_respond(&mut self, l: u32, p: u32) {
         let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         poller.state = PollerState::Receiving;
@@ -184,7 +184,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_lambda_recv_return(&mut self, l: u32, p: u32) {
+    pub(crate) fn on_lambda_recv_return(&mut self, l: u32, p: u32) {
         let now = self.now;
         let li = l as usize;
         self.lambdas[li].stats.receives += 1;
@@ -259,7 +259,7 @@ impl Engine<'_> {
     }
 
     /// A back-off ended: retry the invoke, or the receive.
-    pub(super) fn on_lambda_hold(&mut self, l: u32, p: u32) {
+    pub(crate) fn on_lambda_hold(&mut self, l: u32, p: u32) {
         let m = mapping(&self.mappings, l);
         if m.pollers[p as usize].batch.is_empty() {
             self.poller_receive(l, p);
@@ -268,7 +268,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_lambda_invoke_done(&mut self, l: u32, p: u32) {
+    pub(crate) fn on_lambda_invoke_done(&mut self, l: u32, p: u32) {
         let now = self.now;
         let li = l as usize;
         let measured = now >= self.measure_from;
@@ -348,7 +348,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_lambda_delete_arrive(&mut self, l: u32, p: u32) {
+    pub(crate) fn on_lambda_delete_arrive(&mut self, l: u32, p: u32) {
         let now = self.now;
         let m = mapping_mut(&mut self.mappings, l);
         let q = m.queue;

@@ -1,6 +1,6 @@
 //! Amazon Managed Service for Apache Flink pricing (aws-reference.md §5.2).
 
-use super::{Meter, PricingError};
+use crate::pricing::{Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// One application run (from a start to a stop) inside the measured window.
@@ -108,7 +108,8 @@ pub fn bill_flink(apps: &[FlinkUsage], m: &mut Meter) -> Result<(), PricingError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage};
+    use crate::pricing::{BillOptions, PriceTable};
+    use crate::services::{bill, Usage};
 
     fn month(apps: Vec<FlinkUsage>) -> crate::pricing::Bill {
         let usage = Usage {

@@ -4,19 +4,19 @@
 //! Every limit checked here is a field of `services::kinesis::limits::KinesisLimits`
 //! (overridable in `[limits.kinesis]`); each message names the limit and its source.
 
-use super::build::{
-    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
-    retry_policy,
-};
-use super::raw::{RawModel, RawProducer};
-use super::raw_kinesis::*;
-use crate::consumers::kinesis::{CheckpointMode, ReadMode, StreamConsumerSpec};
+use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::{Arrival, Dist, DurationDist};
-use crate::producers::kinesis::AggregationSpec;
+use crate::model::build::{
+    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
+    retry_policy,
+};
+use crate::model::raw::{RawModel, RawProducer};
 use crate::producers::{ProducerSpec, Target};
+use crate::services::kinesis::consumer::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
+use crate::services::kinesis::producer::AggregationSpec;
 use crate::services::kinesis::{CapacityMode, KinesisStream, Reshard, ReshardOp, StreamSpec};
 use crate::services::Limits;
 use crate::sim::{stream, SimDuration, SimTime};
@@ -387,8 +387,8 @@ pub fn producer(
     let tpath = path.field("target");
     let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
     let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
-    let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = super::build::producer_size(p, path, base_dir)?;
+    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let size = crate::model::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.put_records_max_records {
         return Err(Invalid::at(
@@ -425,7 +425,7 @@ pub fn producer(
         },
     };
     let max_chars = lim.max_partition_key_chars as usize;
-    let mut longest_key = crate::producers::kinesis::RANDOM_KEY_LEN as u64;
+    let mut longest_key = crate::services::kinesis::producer::RANDOM_KEY_LEN as u64;
     if let Some(k) = &keys {
         let id = k.keys().saturating_sub(1);
         let text_len = key_prefix.chars().count()
@@ -472,7 +472,7 @@ pub fn producer(
             ));
         }
     }
-    let linger = super::build::producer_linger(p);
+    let linger = crate::model::build::producer_linger(p);
     let aggregation = match &p.aggregation {
         None => None,
         Some(a) => Some(aggregation(a, &path.field("aggregation"), lim)?),

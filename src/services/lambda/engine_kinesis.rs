@@ -38,12 +38,12 @@
 //! gets the concurrency of all lanes instead of one — an approximation that only matters
 //! for factors above 1.
 
-use super::{Engine, Event};
-use crate::consumers::kinesis::first_failure;
-use crate::consumers::lambda::{throttle_backoff, Invocation};
+use crate::engine::{Engine, Event};
 use crate::producers::RetryPolicy;
+use crate::services::kinesis::consumer::first_failure;
 use crate::services::kinesis::shard::{take_front, take_front_krecs};
 use crate::services::kinesis::Slice;
+use crate::services::lambda::function::{throttle_backoff, Invocation};
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -147,7 +147,7 @@ impl KinesisMapping {
 
 impl Engine<'_> {
     /// Starts the Kinesis mappings' pollers on the shards without parents.
-    pub(super) fn kinesis_lambda_start(&mut self) {
+    pub(crate) fn kinesis_lambda_start(&mut self) {
         for m in 0..self.kin.mappings.len() {
             let st = self.kin.mappings[m].stream as usize;
             let n = self.kin.streams[st].shards.len();
@@ -161,7 +161,7 @@ impl Engine<'_> {
     }
 
     /// Gives mapping `m` state for `shards` shards.
-    pub(super) fn grow_esm(&mut self, m: usize, shards: usize) {
+    pub(crate) fn grow_esm(&mut self, m: usize, shards: usize) {
         let l = self.kin.mappings[m].l as usize;
         let spec = &self.lambdas[l].spec;
         let factor = spec.parallelization_factor.max(1) as usize;
@@ -188,7 +188,7 @@ impl Engine<'_> {
     }
 
     /// Starts mapping `m`'s poller on shard `s` if it is blocked and its parents are drained.
-    pub(super) fn esm_maybe_start(&mut self, m: u32, s: u32) {
+    pub(crate) fn esm_maybe_start(&mut self, m: u32, s: u32) {
         let map = &self.kin.mappings[m as usize];
         if map.shards[s as usize].state != PollState::Blocked {
             return;
@@ -219,7 +219,7 @@ impl Engine<'_> {
     }
 
     /// A poller event of mapping `m` on shard `s`.
-    pub(super) fn on_esm_poll(&mut self, m: u32, s: u32) {
+    pub(crate) fn on_esm_poll(&mut self, m: u32, s: u32) {
         let state = self.kin.mappings[m as usize].shards[s as usize].state;
         match state {
             PollState::Idle => self.esm_request(m, s),
@@ -505,7 +505,7 @@ impl Engine<'_> {
     }
 
     /// A lane event: an invocation ended, a throttle back-off or a batching window passed.
-    pub(super) fn on_esm_lane(&mut self, m: u32, sl: u32) {
+    pub(crate) fn on_esm_lane(&mut self, m: u32, sl: u32) {
         let now = self.now;
         let (s, lane) = (sl >> 4, sl & 15);
         let map = &mut self.kin.mappings[m as usize];
@@ -606,7 +606,7 @@ impl Engine<'_> {
     }
 
     /// Reshards: mapping state for new shards; start children whose parents are drained.
-    pub(super) fn esm_reshard(&mut self, st: u32, created: &[u32]) {
+    pub(crate) fn esm_reshard(&mut self, st: u32, created: &[u32]) {
         let n = self.kin.streams[st as usize].shards.len();
         for m in 0..self.kin.mappings.len() {
             if self.kin.mappings[m].stream != st {
@@ -620,7 +620,7 @@ impl Engine<'_> {
     }
 
     /// Adds the mappings' Kinesis fields to their functions' reports.
-    pub(super) fn patch_lambda_reports(&self, components: &mut [crate::metrics::ComponentReport]) {
+    pub(crate) fn patch_lambda_reports(&self, components: &mut [crate::metrics::ComponentReport]) {
         for map in &self.kin.mappings {
             let name = &self.lambdas[map.l as usize].spec.name;
             let stream = &self.kin.streams[map.stream as usize].spec.name;

@@ -2,8 +2,8 @@
 //! (see `models/README.md`). Plain serde structs with `deny_unknown_fields`; validated by
 //! `model::kinesis`.
 
-use super::raw::{RawDist, RawKeyDist, RawWindow};
 use crate::input::units::{Bytes, Dur};
+use crate::model::raw::{RawDist, RawKeyDist, RawWindow};
 use serde::Deserialize;
 
 /// Capacity mode of a stream.

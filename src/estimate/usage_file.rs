@@ -11,19 +11,20 @@
 //! quantities as they are, and a list of [`Capacity`] figures (FIFO calls per second
 //! against 300 TPS, Kinesis shards by AWS's formula, Lambda concurrency by Little's law).
 
-use super::capacity::{self, Capacity};
-use super::firehose::{self, FirehoseSource, FirehoseUsage};
-use super::flink::{FlinkRun, FlinkUsage};
-use super::kinesis::{self, KinesisStreamUsage, StreamMode};
-use super::lambda::{LambdaArch, LambdaUsage};
-use super::sns::{SnsDelivery, SnsProtocol, SnsUsage};
-use super::sqs::{chunks, SqsUsage};
-use super::video::VideoUsage;
-use super::{PricingError, Usage, BYTES_PER_GB};
+use crate::estimate::capacity::{self, Capacity};
 use crate::input::error::{FieldPath, Seg};
 use crate::input::overrides::nearest;
 use crate::model::place;
+use crate::pricing::{PricingError, BYTES_PER_GB};
+use crate::services::firehose::bill::{self as firehose, FirehoseSource, FirehoseUsage};
+use crate::services::flink::bill::{FlinkRun, FlinkUsage};
+use crate::services::kinesis::bill::{self as kinesis, KinesisStreamUsage, StreamMode};
+use crate::services::lambda::bill::{LambdaArch, LambdaUsage};
+use crate::services::sns::bill::{SnsDelivery, SnsProtocol, SnsUsage};
+use crate::services::sqs::bill::{chunks, SqsUsage};
 use crate::services::sqs::limits::SqsLimits;
+use crate::services::video::bill::VideoUsage;
+use crate::services::Usage;
 use toml::{Table, Value};
 
 /// A usage file, read.
@@ -331,14 +332,14 @@ fn kib(v: f64) -> f64 {
 /// `month_hours` hours.
 pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, PricingError> {
     let doc: Table = toml::from_str(src)
-        .map_err(|e| PricingError::Input(super::table::toml_error(src, file, &e)))?;
+        .map_err(|e| PricingError::Input(crate::pricing::table::toml_error(src, file, &e)))?;
     let mut out = UsageFile {
         usage: Usage {
             window_s: month_hours * 3600.0,
             ..Usage::default()
         },
         capacity: Vec::new(),
-        prices: super::table::BUNDLED_NAME.to_string(),
+        prices: crate::pricing::table::BUNDLED_NAME.to_string(),
         notes: Vec::new(),
         resources: Vec::new(),
     };

@@ -8,22 +8,24 @@
 //! stream when it is accepted, and each copy leaves as processed, expired, dropped or lost
 //! (see `consumers::kinesis` for the accounting rule).
 
-use super::kinesis_lambda::KinesisMapping;
-use super::{Engine, Event};
-use crate::consumers::kinesis::{batch_time, first_failure, LeaseState, ReadMode, StreamReader};
-use crate::consumers::kinesis::{CheckpointMode, Lease};
+use crate::engine::{Engine, Event};
 use crate::metrics::{Accounting, ComponentReport};
 use crate::model::Architecture;
-use crate::producers::kinesis::{
-    agg_stamp, key_entry_bytes, user_entry_bytes, Aggregate, AggregationSpec, KinesisClient,
-    PendingRecord,
-};
 use crate::producers::{RetryPolicy, Target};
+use crate::services::kinesis::consumer::{
+    batch_time, first_failure, LeaseState, ReadMode, StreamReader,
+};
+use crate::services::kinesis::consumer::{CheckpointMode, Lease};
 use crate::services::kinesis::limits::{
     KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
 };
 use crate::services::kinesis::limits::{ON_DEMAND_EVALUATION_S, RETENTION_SWEEP_S};
+use crate::services::kinesis::producer::{
+    agg_stamp, key_entry_bytes, user_entry_bytes, Aggregate, AggregationSpec, KinesisClient,
+    PendingRecord,
+};
 use crate::services::kinesis::{KeyMark, KinesisStream, KinesisUsageCounters, ReshardOp};
+use crate::services::lambda::engine_kinesis::KinesisMapping;
 use crate::services::lambda::LambdaSource;
 use crate::sim::{stream, SimDuration, SimTime};
 use rand::Rng;
@@ -200,7 +202,7 @@ impl Engine<'_> {
     // ----- start, timers, end ----------------------------------------------------------
 
     /// Schedules the streams' timers and starts every consumer's leases.
-    pub(super) fn kinesis_start(&mut self) {
+    pub(crate) fn kinesis_start(&mut self) {
         for st in 0..self.kin.streams.len() {
             let spec = &self.kin.streams[st].spec;
             let st = st as u32;
@@ -270,7 +272,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_stream_timer(&mut self, st: u32, op: StreamOp) {
+    pub(crate) fn on_stream_timer(&mut self, st: u32, op: StreamOp) {
         let now = self.now;
         let si = st as usize;
         match op {
@@ -363,7 +365,7 @@ impl Engine<'_> {
     }
 
     /// End of the run: retention up to the horizon, shard-hours and lease time.
-    pub(super) fn kinesis_finish(&mut self) {
+    pub(crate) fn kinesis_finish(&mut self) {
         let now = self.horizon;
         let since = self.measure_from;
         for s in &mut self.kin.streams {
@@ -377,7 +379,7 @@ impl Engine<'_> {
     }
 
     /// Resets Kinesis counters at the end of the warm-up.
-    pub(super) fn kinesis_warmup_end(&mut self) {
+    pub(crate) fn kinesis_warmup_end(&mut self) {
         let now = self.now;
         for s in &mut self.kin.streams {
             s.reset_stats(now);
@@ -393,7 +395,7 @@ impl Engine<'_> {
     // ----- producers -------------------------------------------------------------------
 
     /// Producer `p` (target: a stream) creates a record.
-    pub(super) fn on_stream_arrival(&mut self, p: u32) {
+    pub(crate) fn on_stream_arrival(&mut self, p: u32) {
         let now = self.now;
         let pi = p as usize;
         let prod = &mut self.producers[pi];
@@ -618,7 +620,7 @@ impl Engine<'_> {
 
     /// Producer `p`'s aggregation timer: seals the aggregates whose first user record has
     /// waited `max_buffered`.
-    pub(super) fn on_agg_flush(&mut self, p: u32) {
+    pub(crate) fn on_agg_flush(&mut self, p: u32) {
         let now = self.now;
         let pi = p as usize;
         loop {
@@ -645,7 +647,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_put_linger(&mut self, p: u32, gen: u32) {
+    pub(crate) fn on_put_linger(&mut self, p: u32, gen: u32) {
         if let Some(c) = &self.kin.clients[p as usize] {
             if c.linger_gen == gen && !c.batch.is_empty() {
                 self.put_flush(p);
@@ -663,7 +665,7 @@ impl Engine<'_> {
     }
 
     /// Starts (or retries) PutRecords call `call` of producer `p`.
-    pub(super) fn put_transmit(&mut self, p: u32, call: u32) {
+    pub(crate) fn put_transmit(&mut self, p: u32, call: u32) {
         let Some(client) = self.kin.clients[p as usize].as_mut() else {
             return;
         };
@@ -680,7 +682,7 @@ impl Engine<'_> {
     }
 
     /// A PutRecords call reaches its stream: each record is admitted by its shard or fails.
-    pub(super) fn on_put_arrive(&mut self, p: u32, call: u32) {
+    pub(crate) fn on_put_arrive(&mut self, p: u32, call: u32) {
         let now = self.now;
         let pi = p as usize;
         let Some(client) = self.kin.clients[pi].as_mut() else {
@@ -806,7 +808,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_lease(&mut self, r: u32, s: u32, gen: u32) {
+    pub(crate) fn on_lease(&mut self, r: u32, s: u32, gen: u32) {
         let lease = &self.kin.readers[r as usize].leases[s as usize];
         if lease.gen != gen {
             return; // voided by an outage
@@ -1136,7 +1138,7 @@ impl Engine<'_> {
         }
     }
 
-    pub(super) fn on_reader_outage(&mut self, r: u32, start: bool) {
+    pub(crate) fn on_reader_outage(&mut self, r: u32, start: bool) {
         let now = self.now;
         let since = self.measure_from;
         let ri = r as usize;
@@ -1183,7 +1185,7 @@ impl Engine<'_> {
 
     /// Fills the Kinesis columns of a time-series row from column `i`; returns the next
     /// column. `counts` holds the previous cumulative counts for rate columns.
-    pub(super) fn kinesis_sample(
+    pub(crate) fn kinesis_sample(
         &mut self,
         row: &mut [f64],
         counts: &mut [u64],
@@ -1254,7 +1256,7 @@ impl Engine<'_> {
     }
 
     /// Adds the Kinesis records to the end-of-run census.
-    pub(super) fn kinesis_census(&self, a: &mut Accounting) {
+    pub(crate) fn kinesis_census(&self, a: &mut Accounting) {
         for (st, stream) in self.kin.streams.iter().enumerate() {
             let readers = self.kin.slots[st].len();
             for sh in &stream.shards {
@@ -1280,7 +1282,7 @@ impl Engine<'_> {
     }
 
     /// Stream reports, in model order.
-    pub(super) fn stream_reports(&self) -> Vec<ComponentReport> {
+    pub(crate) fn stream_reports(&self) -> Vec<ComponentReport> {
         let window_s = self.arch.duration.as_secs_f64();
         self.kin
             .streams
@@ -1290,7 +1292,7 @@ impl Engine<'_> {
     }
 
     /// Stream consumer reports, in model order.
-    pub(super) fn stream_consumer_reports(&self) -> Vec<ComponentReport> {
+    pub(crate) fn stream_consumer_reports(&self) -> Vec<ComponentReport> {
         self.kin
             .readers
             .iter()
@@ -1307,7 +1309,7 @@ impl Engine<'_> {
     }
 
     /// The target of producer `p` as `kind:name`.
-    pub(super) fn target_text(&self, target: Target) -> String {
+    pub(crate) fn target_text(&self, target: Target) -> String {
         match target {
             Target::Queue(q) => format!("sqs:{}", self.arch.queues[q as usize].name),
             Target::Stream(s) => format!("kinesis:{}", self.arch.streams[s as usize].name),

@@ -4,8 +4,7 @@
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.
 
-pub mod kinesis;
-pub mod lambda;
+pub(crate) mod engine;
 
 use crate::load::DurationDist;
 use crate::metrics::{ComponentReport, LatencyHist};

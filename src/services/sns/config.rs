@@ -5,15 +5,15 @@
 //! Every limit checked here is a field of `services::sns::limits::SnsLimits` (overridable in
 //! `[limits.sns]`); each message names the limit and its source.
 
-use super::build::{
-    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
-};
-use super::raw::{RawModel, RawProducer, RawWindow};
-use super::raw_sns::*;
+use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
 use crate::load::{Arrival, Dist, DurationDist};
+use crate::model::build::{
+    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
+};
+use crate::model::raw::{RawModel, RawProducer, RawWindow};
 use crate::producers::{ProducerSpec, Target};
 use crate::services::lambda::limits::SOURCE_ASYNC;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
@@ -183,7 +183,7 @@ pub fn topics<'a>(
             Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
             None => default_api_latency
                 .cloned()
-                .unwrap_or_else(super::build::default_sqs_latency),
+                .unwrap_or_else(crate::model::build::default_sqs_latency),
         };
         delivery.push(match &t.delivery_latency {
             Some(d) => Some(dur_dist(d, &path.field("delivery_latency"), base_dir)?),
@@ -395,8 +395,8 @@ pub fn producer(
     let (_, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
     let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
     let topic = &topics.specs[t];
-    let arrival = super::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = super::build::producer_size(p, path, base_dir)?;
+    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let size = crate::model::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.max_batch_messages {
         return Err(Invalid::at(
@@ -437,7 +437,7 @@ pub fn producer(
             ));
         }
     }
-    let linger = super::build::producer_linger(p);
+    let linger = crate::model::build::producer_linger(p);
     let (keys, key_prefix) = match (&p.group, &p.partition_key) {
         (Some(_), Some(_)) => {
             return Err(Invalid::at(
@@ -485,8 +485,8 @@ pub fn producer(
         delay: SimDuration::ZERO,
         resend,
         retry,
-        max_in_flight: super::build::max_in_flight(p, path)?,
-        aggregation: super::build::no_aggregation(p, path)?,
+        max_in_flight: crate::model::build::max_in_flight(p, path)?,
+        aggregation: crate::model::build::no_aggregation(p, path)?,
     })
 }
 

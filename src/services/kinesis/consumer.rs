@@ -43,12 +43,12 @@
 //! in `copies`, and each copy ends processed, expired (retention removed it before that
 //! reader fetched it), lost (a Lambda mapping gave up on it), in flight or waiting.
 
-use crate::consumers::Window;
 use crate::load::DurationDist;
 use crate::metrics::{ComponentReport, LatencyHist};
 use crate::services::kinesis::shard::Budget;
 use crate::services::kinesis::Slice;
 use crate::sim::{SimDuration, SimRng, SimTime};
+use crate::workers::Window;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::collections::HashMap;

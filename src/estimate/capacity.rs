@@ -81,7 +81,7 @@ pub fn to_table(rows: &[Capacity]) -> String {
 
 fn fmt(v: f64) -> String {
     if v.fract() == 0.0 {
-        super::fmt_qty(v)
+        crate::pricing::fmt_qty(v)
     } else if v.abs() >= 100.0 {
         format!("{v:.1}")
     } else {

@@ -1,6 +1,6 @@
 //! AWS Lambda pricing (aws-reference.md §7).
 
-use super::{Meter, PricingError};
+use crate::pricing::{Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// A function's instruction-set architecture.
@@ -76,7 +76,8 @@ pub fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<(), Prici
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage};
+    use crate::pricing::{BillOptions, PriceTable};
+    use crate::services::{bill, Usage};
 
     fn month(functions: Vec<LambdaUsage>, free: bool) -> crate::pricing::Bill {
         let usage = Usage {

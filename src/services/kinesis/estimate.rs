@@ -8,22 +8,22 @@
 //! `parallelization_factor` lanes, and each lane invokes the function on batches of up to
 //! `batch_size` records.
 
-use super::lambda::{concurrency_limit, DurationModel, FunctionLoad, Warm};
-use super::sizes::{chunks, key_lengths, key_probabilities, Part, SizeMix};
-use super::{load_rates, poisson_mean, Context};
-use crate::consumers::kinesis::{ReadMode, StreamConsumerSpec};
+use crate::estimate::capacity::{lambda_concurrency, Capacity, ShardSizing};
+use crate::estimate::sizes::{chunks, key_lengths, key_probabilities, Part, SizeMix};
+use crate::estimate::{load_rates, poisson_mean, Context};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
 use crate::load::SizeDist;
-use crate::pricing::capacity::{lambda_concurrency, Capacity, ShardSizing};
-use crate::pricing::kinesis::{retention_gb_hours, INCLUDED_RETENTION_H};
 use crate::pricing::BYTES_PER_GB;
-use crate::producers::kinesis::{key_entry_bytes, user_entry_bytes, RANDOM_KEY_LEN};
 use crate::producers::{ProducerSpec, Target};
+use crate::services::kinesis::bill::{retention_gb_hours, INCLUDED_RETENTION_H};
+use crate::services::kinesis::consumer::{ReadMode, StreamConsumerSpec};
 use crate::services::kinesis::limits::{
     KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
 };
+use crate::services::kinesis::producer::{key_entry_bytes, user_entry_bytes, RANDOM_KEY_LEN};
 use crate::services::kinesis::{hash, CapacityMode, KinesisUsageCounters, ReshardOp, StreamSpec};
+use crate::services::lambda::estimate::{concurrency_limit, DurationModel, FunctionLoad, Warm};
 use crate::services::lambda::limits::KINESIS_ESM_POLL_INTERVAL;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
 
@@ -899,9 +899,10 @@ fn stream_capacity(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{estimate, test_model};
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable};
+    use crate::estimate::{estimate, test_model};
+    use crate::pricing::{BillOptions, PriceTable};
+    use crate::services::bill;
 
     fn stream(stream: &str, rest: &str) -> crate::model::Architecture {
         test_model(&format!("[[stream]]\nname = \"s\"\n{stream}\n{rest}"))

@@ -2,8 +2,8 @@
 //! policies and attribute distributions stay TOML values here; `model::sns` validates
 //! them with messages that name the exact key.
 
-use super::raw::{RawDist, RawWindow};
 use crate::input::units::{Bytes, Dur};
+use crate::model::raw::{RawDist, RawWindow};
 use serde::Deserialize;
 
 /// Topic type.

@@ -2,7 +2,7 @@
 //! payload, Kinesis PUT payload units and 1 KB-rounded bytes of a record.
 
 use crate::load::{Dist, KeyDist, SizeDist};
-pub(super) use crate::pricing::sqs::chunks;
+pub(crate) use crate::services::sqs::bill::chunks;
 use crate::sim::{stream, SimRng};
 use rand::Rng;
 
@@ -15,7 +15,7 @@ const KEYS_COUNTED: u32 = 1 << 20;
 
 /// One source of messages or records: its share of the traffic, its sizes and the lengths
 /// of the partition keys added to each (Kinesis counts the key against the record).
-pub(super) struct Part<'a> {
+pub(crate) struct Part<'a> {
     /// Share (any positive weight; the rate of the producer).
     pub weight: f64,
     /// Data sizes.
@@ -26,7 +26,7 @@ pub(super) struct Part<'a> {
 
 /// Messages of a queue, or records of a stream, come from several producers: their size
 /// distributions, weighted by rate.
-pub(super) struct SizeMix<'a> {
+pub(crate) struct SizeMix<'a> {
     /// The sources.
     pub parts: Vec<Part<'a>>,
 }
@@ -224,7 +224,7 @@ impl<'a> SizeMix<'a> {
 /// `P(len) = Σ P(id)` over the ids whose key has that length. Key spaces above 2²⁰ keys
 /// are taken as uniform over their digit counts (their popular keys are short ids, so a
 /// Zipf space is slightly overstated: by a byte or two per record).
-pub(super) fn key_lengths(keys: &KeyDist, prefix: &str) -> Vec<(u64, f64)> {
+pub(crate) fn key_lengths(keys: &KeyDist, prefix: &str) -> Vec<(u64, f64)> {
     let n = keys.keys();
     let probs = key_probabilities(keys);
     let mut out: Vec<(u64, f64)> = Vec::new();
@@ -259,7 +259,7 @@ pub(super) fn key_lengths(keys: &KeyDist, prefix: &str) -> Vec<(u64, f64)> {
 ///
 /// # Formula
 /// Uniform: `1/n`; Zipf: `(id + 1)^−s / Σ_k k^−s` (the normaliser computed once).
-pub(super) fn key_probabilities(keys: &KeyDist) -> Option<Vec<f64>> {
+pub(crate) fn key_probabilities(keys: &KeyDist) -> Option<Vec<f64>> {
     let n = keys.keys();
     if n > KEYS_COUNTED {
         return None;
@@ -275,7 +275,7 @@ pub(super) fn key_probabilities(keys: &KeyDist) -> Option<Vec<f64>> {
 }
 
 /// Expected chunks of a call whose message count follows `fill`.
-pub(super) fn chunks_of(fill: &[(u32, f64)], table: &[f64]) -> f64 {
+pub(crate) fn chunks_of(fill: &[(u32, f64)], table: &[f64]) -> f64 {
     fill.iter()
         .map(|(k, p)| p * table[(*k as usize).min(table.len() - 1)])
         .sum()
@@ -283,7 +283,7 @@ pub(super) fn chunks_of(fill: &[(u32, f64)], table: &[f64]) -> f64 {
 
 /// `k` messages per call when the mean is a fraction: `floor(k)` and `floor(k) + 1` mixed
 /// so the mean is `k`.
-pub(super) fn fractional_fill(k: f64) -> Vec<(u32, f64)> {
+pub(crate) fn fractional_fill(k: f64) -> Vec<(u32, f64)> {
     let lo = k.floor().max(1.0);
     let w = (k - lo).clamp(0.0, 1.0);
     let mut v = vec![(lo as u32, 1.0 - w)];

@@ -1,6 +1,6 @@
 //! Amazon Data Firehose pricing (aws-reference.md §4.2).
 
-use super::{gb, Meter, PricingError};
+use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// Ingest rounding for Direct PUT and Kinesis Data Streams sources: each record is rounded
@@ -155,7 +155,8 @@ pub fn bill_firehose(streams: &[FirehoseUsage], m: &mut Meter) -> Result<(), Pri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage, BYTES_PER_GB};
+    use crate::pricing::{BillOptions, PriceTable, BYTES_PER_GB};
+    use crate::services::{bill, Usage};
 
     fn month(streams: Vec<FirehoseUsage>) -> crate::pricing::Bill {
         let usage = Usage {

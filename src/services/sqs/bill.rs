@@ -1,6 +1,6 @@
 //! Amazon SQS pricing (aws-reference.md §1.2).
 
-use super::{fmt_qty, Meter, PricingError};
+use crate::pricing::{fmt_qty, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// Billable usage of one SQS queue over the measured window.
@@ -60,7 +60,8 @@ pub fn bill_sqs(queues: &[SqsUsage], m: &mut Meter) -> Result<(), PricingError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage};
+    use crate::pricing::{BillOptions, PriceTable};
+    use crate::services::{bill, Usage};
 
     fn month(sqs: Vec<SqsUsage>, free: bool) -> crate::pricing::Bill {
         let usage = Usage {

@@ -26,21 +26,21 @@
 //! publishes (the capacity answer compares the peak with the quotas instead), the delivery
 //! latency (tens of milliseconds), and the days an AWS-managed retry schedule may run.
 
-use super::lambda::{concurrency_limit, DurationModel, Warm};
-use super::sizes::{chunks, SizeMix};
-use super::sqs::Feed;
-use super::{batch_fill, load_rates, Context};
+use crate::estimate::capacity::Capacity;
+use crate::estimate::sizes::{chunks, SizeMix};
+use crate::estimate::{batch_fill, load_rates, Context};
 use crate::input::error::Invalid;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
 use crate::load::Arrival;
 use crate::model::Architecture;
-use crate::pricing::capacity::Capacity;
-use crate::pricing::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::producers::{ProducerSpec, Target};
+use crate::services::lambda::estimate::{concurrency_limit, DurationModel, Warm};
+use crate::services::sns::bill::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::services::sns::filter::{
     Condition, FilterPolicy, Literal, Matcher, Scope, NUMBER_SCALE,
 };
 use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec};
+use crate::services::sqs::estimate::Feed;
 use crate::sim::rng::stream_seed;
 
 /// Joint attribute outcomes summed before [`match_probability`] falls back to drawing.
@@ -989,8 +989,8 @@ fn none_match(arch: &Architecture, subs: &[u32], p: &ProducerSpec) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{estimate, test_model};
     use super::*;
+    use crate::estimate::{estimate, test_model};
 
     const MONTH_S: f64 = 730.0 * 3600.0;
 
@@ -1144,7 +1144,7 @@ mod tests {
         assert!((d.delivered - 0.84375).abs() < 1e-12);
     }
 
-    fn line(e: &super::super::Estimate, topic: &str) -> SnsUsage {
+    fn line(e: &crate::estimate::Estimate, topic: &str) -> SnsUsage {
         e.usage
             .sns
             .iter()

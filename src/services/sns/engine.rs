@@ -20,14 +20,14 @@
 //! hours is dropped as lost (invocation-async-error-handling.html). Events in the queue
 //! count as waiting, running ones as in flight.
 
-use super::{Engine, Event};
-use crate::consumers::lambda::Invocation;
+use crate::engine::{Engine, Event};
 use crate::load::attrs::Attr;
 use crate::message::{Exit, Loc, Message};
 use crate::metrics::ComponentReport;
 use crate::model::Architecture;
-use crate::pricing::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::producers::Target;
+use crate::services::lambda::function::Invocation;
+use crate::services::sns::bill::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::services::sns::filter::{CompiledFilter, Scope};
 use crate::services::sns::subscription::RESERVED;
 use crate::services::sns::topic::Bucket;
@@ -199,7 +199,7 @@ impl Engine<'_> {
     // ----- publishing ------------------------------------------------------------------
 
     /// Starts (or retries) Publish/PublishBatch call `call` of producer `p`.
-    pub(super) fn publish_transmit(&mut self, p: u32, call: u32) {
+    pub(crate) fn publish_transmit(&mut self, p: u32, call: u32) {
         let Target::Topic(t) = self.producers[p as usize].spec.target else {
             return;
         };
@@ -218,7 +218,7 @@ impl Engine<'_> {
 
     /// A publish call reaches its topic: size checks, throttling, billing, deduplication
     /// and fan-out.
-    pub(super) fn on_publish_arrive(&mut self, p: u32, call: u32) {
+    pub(crate) fn on_publish_arrive(&mut self, p: u32, call: u32) {
         let now = self.now;
         let pi = p as usize;
         let Target::Topic(t) = self.producers[pi].spec.target else {
@@ -354,7 +354,7 @@ impl Engine<'_> {
     }
 
     /// Subscription `s`'s timer: makes every attempt that is due.
-    pub(super) fn on_sub_timer(&mut self, s: u32, gen: u32) {
+    pub(crate) fn on_sub_timer(&mut self, s: u32, gen: u32) {
         let now = self.now;
         if !self.sns.subs[s as usize].fire(now, gen) {
             return;
@@ -649,7 +649,7 @@ impl Engine<'_> {
     }
 
     /// Function `l`'s event-queue timer: due retries rejoin the queue, which drains.
-    pub(super) fn on_async_timer(&mut self, l: u32, gen: u32) {
+    pub(crate) fn on_async_timer(&mut self, l: u32, gen: u32) {
         let now = self.now;
         let Some(aq) = self.sns.asyncs[l as usize].as_mut() else {
             return;
@@ -669,7 +669,7 @@ impl Engine<'_> {
     }
 
     /// An asynchronous invocation of function `l` ended.
-    pub(super) fn on_async_done(&mut self, l: u32, i: u32) {
+    pub(crate) fn on_async_done(&mut self, l: u32, i: u32) {
         let now = self.now;
         let li = l as usize;
         let measured = now >= self.measure_from;
@@ -712,7 +712,7 @@ impl Engine<'_> {
     // ----- warm-up, sampling, reports, usage ------------------------------------------
 
     /// Restarts the SNS statistics at the end of the warm-up.
-    pub(super) fn sns_warmup_end(&mut self) {
+    pub(crate) fn sns_warmup_end(&mut self) {
         for t in &mut self.sns.topics {
             t.reset_stats();
         }
@@ -727,7 +727,7 @@ impl Engine<'_> {
     }
 
     /// Fills the SNS columns of a time-series row from `i`; returns the next column.
-    pub(super) fn sns_sample(&self, row: &mut [f64], counts: &mut [u64], mut i: usize) -> usize {
+    pub(crate) fn sns_sample(&self, row: &mut [f64], counts: &mut [u64], mut i: usize) -> usize {
         let dt = self.sample_every.as_secs_f64();
         let first = self.now == SimTime::ZERO;
         let mut rate = |i: usize, total: u64| {
@@ -753,7 +753,7 @@ impl Engine<'_> {
     }
 
     /// Topic then subscription reports, in model order.
-    pub(super) fn sns_reports(&self) -> Vec<ComponentReport> {
+    pub(crate) fn sns_reports(&self) -> Vec<ComponentReport> {
         let mut out = Vec::new();
         for t in &self.sns.topics {
             let pending = t
@@ -772,7 +772,7 @@ impl Engine<'_> {
 
     /// Adds the asynchronous event queue's counters to the reports of functions that
     /// subscriptions invoke.
-    pub(super) fn sns_patch_lambda_reports(&self, components: &mut [ComponentReport]) {
+    pub(crate) fn sns_patch_lambda_reports(&self, components: &mut [ComponentReport]) {
         for (l, aq) in self.sns.asyncs.iter().enumerate() {
             let Some(aq) = aq else { continue };
             let name = &self.lambdas[l].spec.name;
@@ -792,7 +792,7 @@ impl Engine<'_> {
     }
 
     /// Billable usage of every topic over the measured window.
-    pub(super) fn sns_usage(&self) -> Vec<SnsUsage> {
+    pub(crate) fn sns_usage(&self) -> Vec<SnsUsage> {
         self.sns
             .topics
             .iter()

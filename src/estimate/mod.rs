@@ -19,20 +19,22 @@
 //! in [`Context::feeds`]) and whose Lambda subscriptions add asynchronous invocations to
 //! the functions' loads.
 
-pub mod kinesis;
-pub mod lambda;
-mod sizes;
-pub mod sns;
-pub mod sqs;
+pub mod capacity;
+pub(crate) mod sizes;
+pub mod usage_file;
 
-pub use sqs::{pool_rates, PoolModel, PoolRates};
+pub use crate::services::kinesis::estimate as kinesis;
+pub use crate::services::lambda::estimate as lambda;
+pub use crate::services::sns::estimate as sns;
+pub use crate::services::sqs::estimate as sqs;
+pub use crate::services::sqs::estimate::{pool_rates, PoolModel, PoolRates};
 
-use super::capacity::Capacity;
-use super::Usage;
 use crate::input::error::Invalid;
 use crate::load::Arrival;
 use crate::model::Architecture;
+use crate::services::Usage;
 use crate::sim::SimTime;
+use capacity::Capacity;
 
 /// The estimate of a model.
 #[derive(Clone, Debug)]

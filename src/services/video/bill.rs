@@ -1,6 +1,6 @@
 //! Amazon Kinesis Video Streams pricing (aws-reference.md §6.2).
 
-use super::{gb, Meter, PricingError};
+use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// Billable usage of one Kinesis video stream over the measured window (media only; the
@@ -74,7 +74,8 @@ pub fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), PricingEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage, BYTES_PER_GB};
+    use crate::pricing::{BillOptions, PriceTable, BYTES_PER_GB};
+    use crate::services::{bill, Usage};
 
     #[test]
     fn camera_month() {

@@ -1,6 +1,6 @@
 //! Amazon SNS pricing (aws-reference.md §2.2).
 
-use super::{gb, Meter, PricingError};
+use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// A subscription protocol, as SNS prices deliveries.
@@ -89,7 +89,7 @@ pub struct SnsUsage {
     /// FIFO topic.
     pub fifo: bool,
     /// Billable publish requests: Publish and PublishBatch calls, each 64 KiB chunk of a
-    /// call's payload counting as one request (see [`crate::pricing::sqs::chunks`]).
+    /// call's payload counting as one request (see [`crate::services::sqs::bill::chunks`]).
     pub publish_requests: u64,
     /// Payload bytes published (priced per GB for FIFO topics).
     pub publish_bytes: u64,
@@ -203,7 +203,8 @@ pub fn bill_sns(topics: &[SnsUsage], m: &mut Meter) -> Result<(), PricingError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage, BYTES_PER_GB};
+    use crate::pricing::{BillOptions, PriceTable, BYTES_PER_GB};
+    use crate::services::{bill, Usage};
 
     fn month(sns: Vec<SnsUsage>, free: bool) -> crate::pricing::Bill {
         let usage = Usage {

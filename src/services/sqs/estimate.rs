@@ -2,15 +2,17 @@
 //! source mappings receive and delete, redeliveries, dead-letter moves and backlogs, in a
 //! fluid model over the time [`Grid`](super::Grid).
 
-use super::lambda::{concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm};
-use super::sizes::{chunks_of, fractional_fill, SizeMix};
-use super::{batch_fill, load_rates, Context, Step};
-use crate::consumers::PoolSpec;
+use crate::estimate::capacity::Capacity;
+use crate::estimate::sizes::{chunks_of, fractional_fill, SizeMix};
+use crate::estimate::{batch_fill, load_rates, Context, Step};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
-use crate::pricing::capacity::Capacity;
-use crate::pricing::SqsUsage;
+use crate::services::lambda::estimate::{
+    concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm,
+};
 use crate::services::lambda::LambdaSource;
+use crate::services::sqs::bill::SqsUsage;
+use crate::workers::PoolSpec;
 
 /// Per-second rates of one worker pool on its queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -880,8 +882,8 @@ mod tests {
         assert!((fifo_locked_share(&[(1.5, &z)], 0.5) - 0.416_666_666_7).abs() < 1e-9);
     }
 
-    use super::super::{estimate, test_model as model};
     use super::*;
+    use crate::estimate::{estimate, test_model as model};
 
     #[test]
     fn sends_receives_deletes_with_chunks() {

@@ -1,6 +1,6 @@
 //! Amazon Kinesis Data Streams pricing (aws-reference.md §3.2).
 
-use super::{gb, Meter, PricingError};
+use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// Bytes in one PUT payload unit: 25 KB = 25,600 bytes.
@@ -235,7 +235,8 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{bill, BillOptions, PriceTable, Usage, BYTES_PER_GB};
+    use crate::pricing::{BillOptions, PriceTable, BYTES_PER_GB};
+    use crate::services::{bill, Usage};
 
     fn bill_for(streams: Vec<KinesisStreamUsage>, month_hours: f64) -> crate::pricing::Bill {
         let usage = Usage {

@@ -9,11 +9,11 @@
 //! again. Pollers are added (5 a second) while messages wait and stopped when a long poll
 //! comes back empty, down to 5.
 
-use super::Context;
+use crate::estimate::capacity::{lambda_concurrency, Capacity};
+use crate::estimate::Context;
 use crate::load::{Dist, DurationDist};
 use crate::model::Architecture;
-use crate::pricing::capacity::{lambda_concurrency, Capacity};
-use crate::pricing::{LambdaArch, LambdaUsage};
+use crate::services::lambda::bill::{LambdaArch, LambdaUsage};
 use crate::services::lambda::limits as llim;
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
 use crate::services::sns::Endpoint;
@@ -440,7 +440,7 @@ impl SqsMappingModel {
                 let per = |n: u64| {
                     (1.0 - w) * (n as f64 / k0).floor() + w * (n as f64 / (k0 + 1.0)).floor()
                 };
-                let gathered = 1.0 + super::poisson_mean(mu, per);
+                let gathered = 1.0 + crate::estimate::poisson_mean(mu, per);
                 let next = gathered.max(m0).clamp(1.0, full);
                 if (next - m).abs() < 1e-9 {
                     break;
@@ -681,8 +681,8 @@ pub fn finish(cx: &mut Context) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{estimate, test_model};
     use super::*;
+    use crate::estimate::{estimate, test_model};
 
     fn function(body: &str) -> Architecture {
         let body = if body.contains("duration =") {

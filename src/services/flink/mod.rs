@@ -1,0 +1,3 @@
+//! Amazon Managed Service for Apache Flink: priced from usage files (the simulation does not model it yet).
+
+pub mod bill;

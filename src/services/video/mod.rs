@@ -1,0 +1,3 @@
+//! Amazon Kinesis Video Streams: priced from usage files (the simulation does not model it yet).
+
+pub mod bill;
