@@ -38,21 +38,27 @@
 //!
 //! ## Layers
 //!
-//! Lower layers never use higher ones:
+//! A module uses only modules of its own layer or of lower ones (the test
+//! `tests/suite/layers.rs` reads this table and every `crate::` path in `src/` to keep it
+//! true). One AWS service is one folder under [`services`], a vertical slice: a file's name
+//! places it in a layer — `config*` and `raw*` (its part of the model file) in `model`,
+//! `estimate*` in `estimate`, `engine*` (its event handlers) in `engine`, every other file
+//! in `services`. The same names place the files of [`producers`] and [`workers`].
 //!
-//! | module | what it holds |
-//! |---|---|
-//! | [`report`] | CSV tables, charts (SVG + PNG) and `report.md` from a sweep's results |
-//! | [`experiment`] | sweeps: grid × replications on all cores, statistics, SLO sizing |
-//! | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`] |
-//! | [`engine`] | builds components from an architecture, runs them, summarises |
-//! | [`producers`], [`consumers`] | the clients: senders with SDK retries; worker pools |
-//! | [`services`] | AWS services: simulation components, limits, pricing |
-//! | [`message`] | the message slab shared by components |
-//! | [`load`] | arrival processes, size/key distributions, traces |
-//! | [`metrics`] | histograms, time series, the run summary |
-//! | [`pricing`] | the price table and the bill |
-//! | [`sim`] | the kernel: integer time, the event queue, random streams |
+//! | layer | modules | what they hold |
+//! |---|---|---|
+//! | 12 | `cli` | the binary's commands (`src/cli`, uses the library only) |
+//! | 11 | [`report`] | CSV tables, charts (SVG + PNG) and `report.md` from a sweep's results |
+//! | 10 | [`experiment`] | sweeps: grid × replications on all cores, statistics, SLO sizing |
+//! | 9 | [`engine`] | the event loop, the event enum, the run summary; services' `engine*` files |
+//! | 8 | [`estimate`] | a model's bill and capacity without a run, usage files; services' `estimate*` files |
+//! | 7 | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`]; services' `config*`, `raw*` files |
+//! | 6 | [`producers`], [`workers`] | the clients shared by several services: senders with SDK retries; worker pools |
+//! | 5 | [`services`] | one folder per AWS service: limits, simulated components, usage, bill |
+//! | 4 | [`pricing`] | the price table, the bill and its meter (plain usage numbers in, lines out) |
+//! | 3 | [`load`], [`metrics`], [`message`] | arrival processes and distributions; histograms, series, reports; the message slab |
+//! | 2 | [`input`] | quantities with units, field paths, error placement, `--set` overrides |
+//! | 1 | [`sim`], [`text`] | the kernel: integer time, the event queue, random streams; plain-text tables |
 #![warn(missing_docs)]
 
 pub mod engine;

@@ -11,3 +11,16 @@ pub use arrival::{Arrival, ArrivalState, Segment};
 pub use dist::{Dist, DistError, DurationDist, SizeDist};
 pub use keys::KeyDist;
 pub use trace::{Trace, TraceError};
+
+use crate::sim::SimTime;
+
+/// A `{from, for}` window, optionally with a probability.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    /// Start.
+    pub from: SimTime,
+    /// End (exclusive).
+    pub until: SimTime,
+    /// Probability (failure windows).
+    pub probability: f64,
+}

@@ -5,6 +5,7 @@ use super::Architecture;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::{format_size, parse_duration, parse_size, Bytes, Dur};
 use crate::load::arrival::diurnal_shape;
+use crate::load::Window;
 use crate::load::{Arrival, Dist, DurationDist, KeyDist, Segment, SizeDist, Trace};
 use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
 use crate::services::lambda::limits as lamlim;
@@ -12,7 +13,7 @@ use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
 use crate::services::sqs::limits::{self as sqslim, SqsLimits};
 use crate::services::sqs::queue::{DeadLetter, QueueSpec, Redrive};
 use crate::sim::{SimDuration, SimTime};
-use crate::workers::{Autoscale, Heartbeat, PoolSpec, Window};
+use crate::workers::{Autoscale, Heartbeat, PoolSpec};
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -6,21 +6,10 @@
 
 pub(crate) mod engine;
 
-use crate::load::DurationDist;
+use crate::load::{DurationDist, Window};
 use crate::metrics::{ComponentReport, LatencyHist};
 use crate::services::sqs::Handle;
 use crate::sim::{SimDuration, SimRng, SimTime};
-
-/// A `{from, for}` window, optionally with a probability.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    /// Start.
-    pub from: SimTime,
-    /// End (exclusive).
-    pub until: SimTime,
-    /// Probability (failure windows).
-    pub probability: f64,
-}
 
 /// Visibility heartbeat while processing.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -12,6 +12,7 @@
 //! * `kinesis_fuzz` — random small Kinesis models: accounting, self-checks, per-key order.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
+//! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
 
@@ -23,6 +24,7 @@ mod experiments;
 mod fidelity;
 mod kinesis;
 mod kinesis_fuzz;
+mod layers;
 mod pricing;
 mod runs;
 mod sns;

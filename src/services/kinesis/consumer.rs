@@ -44,11 +44,11 @@
 //! reader fetched it), lost (a Lambda mapping gave up on it), in flight or waiting.
 
 use crate::load::DurationDist;
+use crate::load::Window;
 use crate::metrics::{ComponentReport, LatencyHist};
 use crate::services::kinesis::shard::Budget;
 use crate::services::kinesis::Slice;
 use crate::sim::{SimDuration, SimRng, SimTime};
-use crate::workers::Window;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use std::collections::HashMap;
