@@ -18,12 +18,11 @@ use crate::model::Architecture;
 use crate::pricing::{self, BillOptions, PriceTable, PricingError};
 use crate::producers::Producer;
 use crate::services::lambda::function::{LambdaFn, SqsMapping};
-use crate::services::lambda::LambdaSource;
 use crate::services::sqs::bill::SqsUsage;
 use crate::services::sqs::queue::TimerEffect;
 use crate::services::sqs::SqsQueue;
 use crate::services::Usage;
-use crate::sim::{stream, EventQueue, SimDuration, SimTime};
+use crate::sim::{EventQueue, SimDuration, SimTime};
 use crate::workers::{WorkerPool, WorkerState};
 use std::time::Instant;
 
@@ -198,108 +197,41 @@ pub(crate) struct Engine<'a> {
     pub(crate) sample_every: SimDuration,
 }
 
+/// The time-series columns of the components sampled by [`Engine::on_sample`], in its
+/// order (Kinesis and SNS add their own after these).
+fn sampled_columns(arch: &Architecture) -> Vec<String> {
+    let mut columns = Vec::new();
+    for p in &arch.producers {
+        columns.push(format!("producer.{}.sent_per_s", p.name));
+    }
+    for q in &arch.queues {
+        for m in ["backlog", "in_flight", "age_of_oldest_s", "received_per_s"] {
+            columns.push(format!("queue.{}.{m}", q.name));
+        }
+    }
+    for c in &arch.consumers {
+        for m in ["workers", "busy", "processed_per_s"] {
+            columns.push(format!("consumer.{}.{m}", c.name));
+        }
+    }
+    for l in &arch.lambdas {
+        for m in ["concurrency", "pollers", "processed_per_s"] {
+            columns.push(format!("lambda.{}.{m}", l.name));
+        }
+    }
+    columns
+}
+
 impl<'a> Engine<'a> {
     fn new(arch: &'a Architecture, seed: u64) -> Self {
-        let mut queues: Vec<SqsQueue> = arch
-            .queues
-            .iter()
-            .enumerate()
-            .map(|(i, q)| {
-                SqsQueue::new(
-                    q.clone(),
-                    i as u32,
-                    stream(seed, &format!("queue:{}", q.name)),
-                )
-            })
-            .collect();
+        let mut queues = crate::services::sqs::engine::queues(arch, seed);
         let mut owners: Vec<Vec<Owner>> = vec![Vec::new(); queues.len()];
-        let pools = arch
-            .consumers
-            .iter()
-            .enumerate()
-            .map(|(c, spec)| {
-                let q = spec.queue as usize;
-                let pollers = (0..spec.max_workers())
-                    .map(|w| {
-                        owners[q].push(Owner::Worker { c: c as u32, w });
-                        queues[q].register_poller()
-                    })
-                    .collect();
-                WorkerPool::new(
-                    spec.clone(),
-                    stream(seed, &format!("consumer:{}", spec.name)),
-                    pollers,
-                )
-            })
-            .collect();
-        let lim = &arch.limits.lambda;
-        let mut mappings = Vec::new();
-        let lambdas: Vec<LambdaFn> = arch
-            .lambdas
-            .iter()
-            .enumerate()
-            .map(|(l, spec)| {
-                mappings.push(match spec.source {
-                    LambdaSource::Sqs(q) => {
-                        let max = spec.maximum_concurrency.unwrap_or(lim.sqs_max_concurrency);
-                        let ids = (0..max)
-                            .map(|p| {
-                                owners[q as usize].push(Owner::Lambda { l: l as u32, p });
-                                queues[q as usize].register_poller()
-                            })
-                            .collect();
-                        Some(SqsMapping::new(
-                            q,
-                            ids,
-                            lim.sqs_initial_concurrency,
-                            lim.sqs_scale_up_per_minute.div_ceil(60),
-                        ))
-                    }
-                    _ => None,
-                });
-                LambdaFn::new(spec.clone(), stream(seed, &format!("lambda:{}", spec.name)))
-            })
-            .collect();
-        let reserved: u32 = arch
-            .lambdas
-            .iter()
-            .filter_map(|l| l.reserved_concurrency)
-            .sum();
-        let account_pool = lim.account_concurrency.saturating_sub(reserved);
-        let producers = arch
-            .producers
-            .iter()
-            .map(|p| {
-                let mut prod =
-                    Producer::new(p.clone(), stream(seed, &format!("producer:{}", p.name)));
-                let fifo = match p.target {
-                    crate::producers::Target::Queue(q) => arch.queues[q as usize].fifo,
-                    crate::producers::Target::Topic(t) => arch.topics[t as usize].fifo,
-                    crate::producers::Target::Stream(_) => false,
-                };
-                prod.max_in_flight = p.max_in_flight.unwrap_or(if fifo { 1 } else { u32::MAX });
-                prod
-            })
-            .collect();
-        let mut columns = Vec::new();
-        for p in &arch.producers {
-            columns.push(format!("producer.{}.sent_per_s", p.name));
-        }
-        for q in &arch.queues {
-            for m in ["backlog", "in_flight", "age_of_oldest_s", "received_per_s"] {
-                columns.push(format!("queue.{}.{m}", q.name));
-            }
-        }
-        for c in &arch.consumers {
-            for m in ["workers", "busy", "processed_per_s"] {
-                columns.push(format!("consumer.{}.{m}", c.name));
-            }
-        }
-        for l in &arch.lambdas {
-            for m in ["concurrency", "pollers", "processed_per_s"] {
-                columns.push(format!("lambda.{}.{m}", l.name));
-            }
-        }
+        let pools = crate::workers::engine::pools(arch, seed, &mut queues, &mut owners);
+        let (lambdas, mappings) =
+            crate::services::lambda::engine_sqs::functions(arch, seed, &mut queues, &mut owners);
+        let account_pool = crate::services::lambda::engine_sqs::unreserved_concurrency(arch);
+        let producers = crate::producers::engine::producers(arch, seed);
+        let mut columns = sampled_columns(arch);
         let kin = crate::services::kinesis::engine::Kinesis::new(arch, seed);
         columns.extend(kin.columns(arch));
         let sns = crate::services::sns::engine::Sns::new(arch, seed);
@@ -624,103 +556,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Applies the effects of queue `q`'s timer and re-arms it.
-    fn on_queue_timer(&mut self, q: u32, gen: u32) {
-        let mut effects = std::mem::take(&mut self.effects);
-        effects.clear();
-        if self.queues[q as usize].on_timer(self.now, gen, &mut self.msgs, &mut effects) {
-            for eff in effects.iter().copied() {
-                match eff {
-                    TimerEffect::ToDeadLetter { slot } => {
-                        let dlq = self.arch.queues[q as usize]
-                            .dead_letter
-                            .map(|d| d.queue)
-                            .expect("only queues with a redrive policy dead-letter");
-                        self.queues[dlq].move_in(self.now, slot, &mut self.msgs);
-                        self.feed_waiters(dlq as u32);
-                    }
-                }
-            }
-            self.feed_waiters(q);
-        }
-        self.effects = effects;
-        self.rearm(q);
-    }
-
-    /// Arms queue `q`'s timer for its earliest deadline.
-    #[inline]
-    pub(crate) fn rearm(&mut self, q: u32) {
-        if let Some((t, gen)) = self.queues[q as usize].rearm(self.now, &self.msgs) {
-            self.at(t, Event::QueueTimer { q, gen });
-        }
-    }
-
-    /// Serves long-polling receivers of queue `q` while it has visible messages.
-    pub(crate) fn feed_waiters(&mut self, q: u32) {
-        let qi = q as usize;
-        while let Some((poller, max, vis)) = self.queues[qi].next_servable() {
-            match self.owners[qi][poller as usize] {
-                Owner::Worker { c, w } => {
-                    let worker = &mut self.pools[c as usize].workers[w as usize];
-                    worker.buf.clear();
-                    let n =
-                        self.queues[qi].serve(self.now, max, vis, &mut self.msgs, &mut worker.buf);
-                    if n == 0 {
-                        // Nothing receivable after all (the visible ones had expired).
-                        break;
-                    }
-                    worker.state = WorkerState::Receiving;
-                    self.recv_respond(c, w);
-                }
-                Owner::Lambda { l, p } => {
-                    let m = self.mappings[l as usize]
-                        .as_mut()
-                        .expect("lambda pollers have a mapping");
-                    let poller = &mut m.pollers[p as usize];
-                    let n = self.queues[qi].serve(
-                        self.now,
-                        max,
-                        vis,
-                        &mut self.msgs,
-                        &mut poller.batch,
-                    );
-                    if n == 0 {
-                        break;
-                    }
-                    self.lambda_respond(l, p);
-                }
-            }
-        }
-        self.rearm(q);
-    }
-
-    fn on_redrive(&mut self, q: u32) {
-        let Some(slot) = self.queues[q as usize].take_for_redrive(self.now, &mut self.msgs) else {
-            return; // the dead-letter queue is empty: the move task ends
-        };
-        let origin = self.msgs.get(slot).origin as usize;
-        let target = if origin < self.queues.len() && origin != q as usize {
-            origin
-        } else {
-            // Unknown origin: the first queue that dead-letters here.
-            self.arch
-                .queues
-                .iter()
-                .position(|s| s.dead_letter.is_some_and(|d| d.queue == q as usize))
-                .unwrap_or(q as usize)
-        };
-        self.queues[target].move_in(self.now, slot, &mut self.msgs);
-        self.feed_waiters(target as u32);
-        let rate = self.arch.queues[q as usize]
-            .redrive
-            .map(|r| r.rate_per_s)
-            .unwrap_or(1.0);
-        let next = self.now + SimDuration::from_secs_f64(1.0 / rate);
-        if next <= self.horizon {
-            self.at(next, Event::Redrive { q });
-        }
-    }
-
     fn finish(&mut self) {
         let now = self.horizon;
         let since = self.measure_from;
@@ -777,21 +612,6 @@ impl<'a> Engine<'a> {
         }
         self.kinesis_census(&mut a);
         a
-    }
-
-    /// Messages still in flight or delayed in a queue although their deadline passed
-    /// before the horizon: the queue's timer must have fired for them (every event up to
-    /// the horizon runs), so any here means a timer stalled. A self-check, like the
-    /// accounting's balance.
-    fn overdue_in_queues(&self) -> u64 {
-        self.msgs
-            .iter_live()
-            .filter(|(_, m)| {
-                matches!(m.loc, Loc::InFlight | Loc::Delayed)
-                    && (m.home as usize) < self.queues.len()
-                    && m.deadline < self.horizon
-            })
-            .count() as u64
     }
 
     fn usage(&self, window_s: f64) -> Usage {

@@ -3,10 +3,32 @@
 
 use crate::engine::{Engine, Event};
 use crate::message::{new_message, Exit};
+use crate::model::Architecture;
+use crate::producers::Producer;
 use crate::producers::Target;
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::SendError;
+use crate::sim::stream;
 use rand::Rng;
+
+/// The producers of `arch`, each with its own random stream; a producer sending to a FIFO
+/// queue or topic keeps one call in flight unless the model says otherwise (so that a
+/// FIFO client keeps its order).
+pub(crate) fn producers(arch: &Architecture, seed: u64) -> Vec<Producer> {
+    arch.producers
+        .iter()
+        .map(|p| {
+            let mut prod = Producer::new(p.clone(), stream(seed, &format!("producer:{}", p.name)));
+            let fifo = match p.target {
+                Target::Queue(q) => arch.queues[q as usize].fifo,
+                Target::Topic(t) => arch.topics[t as usize].fifo,
+                Target::Stream(_) => false,
+            };
+            prod.max_in_flight = p.max_in_flight.unwrap_or(if fifo { 1 } else { u32::MAX });
+            prod
+        })
+        .collect()
+}
 
 impl Engine<'_> {
     // ----- producers -------------------------------------------------------------------

@@ -1,11 +1,45 @@
 //! Worker pools in the engine: workers receiving from SQS, processing, deleting,
 //! heartbeats, outages and auto scaling.
 
+use crate::engine::Owner;
 use crate::engine::{Engine, Event};
+use crate::model::Architecture;
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::Receive;
+use crate::services::sqs::SqsQueue;
+use crate::sim::stream;
+use crate::workers::WorkerPool;
 use crate::workers::WorkerState;
 use rand::Rng;
+
+/// The worker pools of `arch`: each worker (up to the pool's maximum) is registered as a
+/// poller of its queue, and `owners[q]` records which worker each poller id of queue `q`
+/// is.
+pub(crate) fn pools(
+    arch: &Architecture,
+    seed: u64,
+    queues: &mut [SqsQueue],
+    owners: &mut [Vec<Owner>],
+) -> Vec<WorkerPool> {
+    arch.consumers
+        .iter()
+        .enumerate()
+        .map(|(c, spec)| {
+            let q = spec.queue as usize;
+            let pollers = (0..spec.max_workers())
+                .map(|w| {
+                    owners[q].push(Owner::Worker { c: c as u32, w });
+                    queues[q].register_poller()
+                })
+                .collect();
+            WorkerPool::new(
+                spec.clone(),
+                stream(seed, &format!("consumer:{}", spec.name)),
+                pollers,
+            )
+        })
+        .collect()
+}
 
 impl Engine<'_> {
     /// Worker `w` of pool `c` starts a ReceiveMessage call.

@@ -552,24 +552,7 @@ impl Engine<'_> {
                 return;
             }
         } else {
-            let add = match client.key_index(key, stamp) {
-                Some(i) => user_entry_bytes(size as u64, i as u64),
-                None => {
-                    client.set_key_index(key, stamp, a.keys);
-                    let e = &mut client.aggs[s];
-                    e.keys += 1;
-                    user_entry_bytes(size as u64, a.keys as u64) + key_entry_bytes(key_len as u64)
-                }
-            };
-            let e = &mut client.aggs[s];
-            e.bytes += add;
-            e.spread += e.users as u64 * (now - e.created).0;
-            e.created = now;
-            e.users += 1;
-            if e.marks != u32::MAX {
-                let m = e.marks as usize;
-                client.mark_slots[m].push(mark);
-            }
+            append_to_aggregate(client, s, stamp, key, size, key_len, mark, now);
         }
         if client.aggs[s].users as u64 >= agg.max_records {
             self.seal(p, shard);
@@ -1315,5 +1298,40 @@ impl Engine<'_> {
             Target::Stream(s) => format!("kinesis:{}", self.arch.streams[s as usize].name),
             Target::Topic(t) => format!("sns:{}", self.arch.topics[t as usize].name),
         }
+    }
+}
+
+/// Adds a user record to the open aggregate `s` of `client` (one that holds records
+/// already): its entry (and its key's, if the aggregate does not hold that key yet), the
+/// waiting time the earlier records accrued, and its order mark when keys are tracked.
+#[allow(clippy::too_many_arguments)]
+fn append_to_aggregate(
+    client: &mut KinesisClient,
+    s: usize,
+    stamp: u64,
+    key: u32,
+    size: u32,
+    key_len: u16,
+    mark: KeyMark,
+    now: SimTime,
+) {
+    let a = client.aggs[s];
+    let add = match client.key_index(key, stamp) {
+        Some(i) => user_entry_bytes(size as u64, i as u64),
+        None => {
+            client.set_key_index(key, stamp, a.keys);
+            let e = &mut client.aggs[s];
+            e.keys += 1;
+            user_entry_bytes(size as u64, a.keys as u64) + key_entry_bytes(key_len as u64)
+        }
+    };
+    let e = &mut client.aggs[s];
+    e.bytes += add;
+    e.spread += e.users as u64 * (now - e.created).0;
+    e.created = now;
+    e.users += 1;
+    if e.marks != u32::MAX {
+        let m = e.marks as usize;
+        client.mark_slots[m].push(mark);
     }
 }

@@ -1,10 +1,16 @@
 //! Lambda functions behind SQS event source mappings (see `consumers::lambda` for the
 //! model).
 
+use crate::engine::Owner;
 use crate::engine::{Engine, Event};
+use crate::model::Architecture;
+use crate::services::lambda::function::LambdaFn;
 use crate::services::lambda::function::{throttle_backoff, PollerState, SqsMapping};
+use crate::services::lambda::LambdaSource;
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::Receive;
+use crate::services::sqs::SqsQueue;
+use crate::sim::stream;
 use crate::sim::SimDuration;
 
 /// The SQS mapping of function `l` (the engine only routes mapping events to functions
@@ -24,6 +30,59 @@ fn mapping_mut(maps: &mut [Option<SqsMapping>], l: u32) -> &mut SqsMapping {
 
 /// Long-poll wait of the mapping's receives (AWS's event source mapping long-polls).
 const ESM_WAIT: SimDuration = crate::services::lambda::limits::SQS_ESM_WAIT;
+
+/// The functions of `arch`, and the SQS event source mapping of each (by function index)
+/// if it has one: its pollers (up to the mapping's maximum concurrency) are registered
+/// with the queue, and `owners[q]` records which poller each id of queue `q` is.
+pub(crate) fn functions(
+    arch: &Architecture,
+    seed: u64,
+    queues: &mut [SqsQueue],
+    owners: &mut [Vec<Owner>],
+) -> (Vec<LambdaFn>, Vec<Option<SqsMapping>>) {
+    let lim = &arch.limits.lambda;
+    let mut mappings = Vec::new();
+    let lambdas = arch
+        .lambdas
+        .iter()
+        .enumerate()
+        .map(|(l, spec)| {
+            mappings.push(match spec.source {
+                LambdaSource::Sqs(q) => {
+                    let max = spec.maximum_concurrency.unwrap_or(lim.sqs_max_concurrency);
+                    let ids = (0..max)
+                        .map(|p| {
+                            owners[q as usize].push(Owner::Lambda { l: l as u32, p });
+                            queues[q as usize].register_poller()
+                        })
+                        .collect();
+                    Some(SqsMapping::new(
+                        q,
+                        ids,
+                        lim.sqs_initial_concurrency,
+                        lim.sqs_scale_up_per_minute.div_ceil(60),
+                    ))
+                }
+                _ => None,
+            });
+            LambdaFn::new(spec.clone(), stream(seed, &format!("lambda:{}", spec.name)))
+        })
+        .collect();
+    (lambdas, mappings)
+}
+
+/// The account's concurrency left to functions without reserved concurrency.
+pub(crate) fn unreserved_concurrency(arch: &Architecture) -> u32 {
+    let reserved: u32 = arch
+        .lambdas
+        .iter()
+        .filter_map(|l| l.reserved_concurrency)
+        .sum();
+    arch.limits
+        .lambda
+        .account_concurrency
+        .saturating_sub(reserved)
+}
 
 impl Engine<'_> {
     /// Starts the mapping's first pollers and its scaling clock.
