@@ -27,6 +27,14 @@ use crate::workers::{WorkerPool, WorkerState};
 use std::time::Instant;
 
 /// A kernel event. Every variant carries component indices only.
+///
+/// One flat enum, grouped by service, rather than one enum per service wrapped in this
+/// one: a wrapped event is 20 bytes instead of 16 (the outer tag cannot share the inner
+/// one when several variants carry data), which makes a pending entry of the event queue
+/// 48 bytes instead of 32 (its `u128` key aligns it to 16). Measured with the queue's
+/// 4-ary heap on this project's 2-core machine: 10–25% fewer hold operations per second
+/// with 10^3 pending events. Dispatch is one `match` calling each service's named `on_*`
+/// handlers, which live in the service's `engine*.rs` files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Event {
     /// End of the warm-up: statistics restart.

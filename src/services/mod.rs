@@ -1,5 +1,41 @@
-//! The AWS services: each a simulation component, its documented limits and a pure
-//! pricing function.
+//! The AWS services, one folder each, and their registry (this file): every service's
+//! limits ([`Limits`], the `[limits]` table of a model), usage ([`Usage`]) and the bill of
+//! them all ([`bill`]).
+//!
+//! # A service's folder
+//!
+//! `services/<service>/` holds everything that is only that service's, each file in the
+//! layer its name gives (see the table in the crate root; `tests/suite/layers.rs` checks
+//! it):
+//!
+//! | file | layer | what it holds |
+//! |---|---|---|
+//! | `mod.rs` | services | what is modelled, in prose; the public names |
+//! | `limits.rs` | services | the AWS limits, each with its AWS documentation URL, overridable in `[limits.<service>]` |
+//! | components (`queue.rs`, `stream.rs`, `topic.rs`, …) | services | the simulated resources: state, AWS semantics, counters, the report of each |
+//! | `bill.rs` | services | the usage record and the pure pricing function, with a `# Formula` section |
+//! | `raw.rs`, `config.rs` | model | the model file's tables (serde structs with `deny_unknown_fields`) and their validation into the component's spec, with placed errors |
+//! | `estimate.rs` | estimate | the analytic steady-state usage and capacity answer of `aqueduct price MODEL` |
+//! | `engine*.rs` | engine | the event handlers: `impl Engine` blocks that move messages through the components |
+//!
+//! Unit tests sit at the end of the file they test.
+//!
+//! # Adding a service
+//!
+//! 1. Create `services/<service>/` with the files above (a service priced from usage files
+//!    only needs `mod.rs` and `bill.rs`, as [`firehose`], [`flink`] and [`video`] today).
+//! 2. Register it here: `pub mod <service>;`, its limits in [`Limits`], its usage records
+//!    in [`Usage`] and its pricing function in [`bill`].
+//! 3. The model file: its tables in `model::raw::RawModel`, its specs in
+//!    `model::Architecture`, and the call of its `config` in `model::build`.
+//! 4. The engine: its event variants and their `match` arms in `engine::Event` and
+//!    `Engine::dispatch`, and its state (built by its own constructor) with the calls of
+//!    its start, warm-up, sample, finish, census, usage and report hooks in `engine/mod.rs`.
+//! 5. `aqueduct price`: the call of its estimate in `estimate::estimate`, and its kind in
+//!    the usage-file parser (`estimate::usage_file`).
+//!
+//! The engine's events stay one flat enum (not one enum per service wrapped in the
+//! engine's) on purpose: see the note on `engine::Event`.
 
 pub mod firehose;
 pub mod flink;

@@ -1,8 +1,9 @@
-//! Consumers: worker pools that poll SQS (receive → process → delete), and Lambda
-//! functions with their event source mappings ([`lambda`]).
+//! Worker pools: workers that poll SQS (receive → process → delete), with heartbeats,
+//! failure windows, outages and target-tracking auto scaling. Lambda functions and their
+//! event source mappings are in [`crate::services::lambda`].
 //!
-//! The state machines are driven by the engine, which owns the queues; this module holds
-//! the pools' specs, state and counters.
+//! The state machines are driven by the engine (the handlers are in `engine.rs` here),
+//! which owns the queues; this module holds the pools' specs, state and counters.
 
 pub(crate) mod engine;
 
