@@ -161,8 +161,9 @@ fn free_tier_flag_lowers_the_bill_by_the_free_allowances() {
 
 #[test]
 fn advantage_commitment_is_101_25_per_day() {
-    // aws-reference.md §3.2: 25 MiB/s × 86,400 s = 2,109.375 GiB/day × ($0.032 + $0.016) =
-    // $101.25/day. An idle On-demand Advantage stream over a 24-hour "month" pays it.
+    // AWS Big Data Blog (2026), "about $100 a day": 25 MiB/s × 86,400 s = 2,109.375 GiB/day
+    // × ($0.032 + $0.016) = $101.25/day. An idle On-demand Advantage stream over a 24-hour
+    // "month" pays it.
     let d = dir("advantage");
     let f = write(
         &d,
@@ -459,8 +460,7 @@ fn bad_model_in_price_fails_with_its_line() {
 
 #[test]
 fn a_poller_every_100ms_makes_864000_empty_receives_a_day() {
-    // aws-reference.md §10: "a consumer polling every 100 ms makes 864,000 empty receives a
-    // day": 86,400 s ÷ 0.1 s. One short-polling worker on an empty queue, zero latency,
+    // A consumer polling every 100 ms makes 864,000 empty receives a day: 86,400 s ÷ 0.1 s. One short-polling worker on an empty queue, zero latency,
     // 100 ms between polls; priced over a 24-hour "month".
     let src = r#"
 name = "idle"

@@ -1,4 +1,4 @@
-//! AWS Lambda pricing (aws-reference.md §7).
+//! AWS Lambda pricing (<https://aws.amazon.com/lambda/pricing/>).
 
 use crate::pricing::{Meter, PricingError};
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,8 @@ pub struct LambdaUsage {
 ///
 /// # Formula
 /// `ceil(duration_ns / 1 ms) × 1 ms × memory_mb / 1,024` (duration rounded up to the
-/// nearest 1 ms; source: Lambda pricing, aws-reference.md §7).
+/// nearest 1 ms; source:
+/// <https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html>).
 pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
     let ms = duration_ns.div_ceil(1_000_000);
     ms as f64 / 1000.0 * memory_mb as f64 / 1024.0

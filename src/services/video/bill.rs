@@ -1,4 +1,4 @@
-//! Amazon Kinesis Video Streams pricing (aws-reference.md §6.2).
+//! Amazon Kinesis Video Streams pricing (<https://aws.amazon.com/kinesis/video-streams/pricing/>).
 
 use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
