@@ -1,5 +1,6 @@
-//! Consumers: worker pools that poll SQS (receive → process → delete), and Lambda
-//! functions with their event source mappings ([`lambda`]).
+//! Worker pools that poll SQS (receive → process → delete). Lambda functions and their
+//! event source mappings are in [`crate::services::lambda`], Kinesis consumer
+//! applications in [`crate::services::kinesis::consumer`].
 //!
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.
