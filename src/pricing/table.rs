@@ -8,7 +8,7 @@
 //!
 //! * `[price."ID"]`: a price with its unit, its tiers, its free tier (and the pool of prices
 //!   that share that free tier), its source, confidence tag and date read;
-//! * `[unconfirmed."ID"]`: a billable item whose price the reference could not confirm; a
+//! * `[unconfirmed."ID"]`: a billable item whose price no source confirms; a
 //!   bill that uses it lists it as *not priced* instead of inventing a number;
 //! * `[minimum."ID"]`: an account-level minimum commitment (the shortfall is billed);
 //! * `[quantity."ID"]`: a billing rule that is a number but not a price (50 GB of running
@@ -80,12 +80,13 @@ pub struct Price {
     #[serde(default)]
     pub free_pool: Option<String>,
     /// Units per month up to which the tiers are known; units above it are reported as
-    /// not priced (the reference gives no price for the next tier). Default: no limit.
+    /// not priced (no source gives the next tier's price). Default: no limit.
     #[serde(default)]
     pub priced_up_to: Option<f64>,
     /// Where the price comes from.
     pub source: String,
-    /// Confidence tag of the reference (P, P-tr, P-copy, S).
+    /// Confidence tag: P (AWS's own page), P-tr (an AWS page read in translation or an
+    /// older capture), P-copy (a verbatim copy of AWS's text), S (a secondary source).
     pub tag: String,
     /// Date the price was read (YYYY-MM-DD).
     pub read_on: String,
@@ -146,7 +147,7 @@ impl Price {
     }
 }
 
-/// A billable item the reference could not price.
+/// A billable item no source prices (UNCONFIRMED).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unconfirmed {

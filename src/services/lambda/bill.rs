@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn arm_above_the_known_tiers_is_not_priced() {
         // 20B GB-s Arm: 7.5B × $0.0000133334 + 11.25B × $0.0000120001 = $100,000.5 +
-        // $135,001.125; the last 1.25B GB-s have no price in the reference.
+        // $135,001.125; the last 1.25B GB-s have no known price.
         let b = month(vec![f("arm", LambdaArch::Arm64, 0, 20e9)], false);
         assert!((b.total - 235_001.625).abs() < 1e-6, "{}", b.total);
         assert_eq!(b.unpriced.len(), 1);

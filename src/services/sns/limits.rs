@@ -10,7 +10,7 @@ use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// SNS quotas and delivery policies, as of the reference's reading (2026).
+/// SNS quotas and delivery policies, as AWS documented them when read (2026).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SnsLimits {

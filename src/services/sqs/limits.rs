@@ -8,7 +8,7 @@ use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// SQS quotas, as of the reference's reading (2026).
+/// SQS quotas, as AWS documented them when read (2026).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SqsLimits {
