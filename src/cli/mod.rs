@@ -200,7 +200,10 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             let limits = aqueduct::services::Limits::default();
             let text = toml::to_string_pretty(&limits).map_err(|e| Failure::run(e.to_string()))?;
             println!("# AWS limits aqueduct enforces (override any in a model's [limits] table).");
-            println!("# Sources: see the doc comments of services::*::limits and ../shared/aws-reference.md.");
+            println!("# Sources: AWS's documentation; src/services/SERVICE/limits.rs cites the page of every field.");
+            for url in limit_sources() {
+                println!("#   {url}");
+            }
             println!("[limits]");
             print!(
                 "{}",
@@ -351,4 +354,24 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
         println!("warning: {w}");
     }
     Ok(())
+}
+
+/// The AWS pages the defaults of `aqueduct limits` come from, section by section
+/// (`[limits.sqs]`, `[limits.lambda]`, `[limits.kinesis]`, `[limits.sns]`).
+fn limit_sources() -> [&'static str; 12] {
+    use aqueduct::services::{kinesis, lambda, sns, sqs};
+    [
+        sqs::limits::SOURCE_QUOTAS,
+        sqs::limits::SOURCE_MESSAGES,
+        sqs::limits::SOURCE_FIFO,
+        lambda::limits::SOURCE_QUOTAS,
+        lambda::limits::SOURCE_SQS_SCALING,
+        lambda::limits::SOURCE_KINESIS_ESM,
+        kinesis::limits::SOURCE_LIMITS,
+        kinesis::limits::SOURCE_LARGE_RECORDS,
+        sns::limits::SOURCE_QUOTAS,
+        sns::limits::SOURCE_LARGE_MESSAGES,
+        sns::limits::SOURCE_FILTER,
+        sns::limits::SOURCE_RETRIES,
+    ]
 }

@@ -140,8 +140,9 @@ impl ShardSizing {
     /// # Formula
     /// `ceil(max(write_KiB/write_limit, records/record_limit, read_KiB/read_limit))` where
     /// `write_KiB = records/s × record size in KB rounded up to a whole KB` and `read_KiB =
-    /// write_KiB × shared-throughput consumers` (how-do-i-size-a-stream.html,
-    /// aws-reference.md §3.1 and §10). At least 1.
+    /// write_KiB × shared-throughput consumers`
+    /// (<https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html>). At
+    /// least 1.
     pub fn shards(&self, records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
         let write_kib = records_per_s * record_kib.ceil().max(1.0);
         let read_kib = write_kib * consumers;
@@ -157,8 +158,8 @@ impl ShardSizing {
 /// # Formula
 /// `ceil(max(write_KiB/1024, records/1000, read_KiB/2048))` where `write_KiB = records/s ×
 /// record size in KB rounded up to a whole KB` and `read_KiB = write_KiB × shared-throughput
-/// consumers` (how-do-i-size-a-stream.html, aws-reference.md §3.1 and §10). At least 1. See
-/// [`ShardSizing::shards`].
+/// consumers` (<https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html>).
+/// At least 1. See [`ShardSizing::shards`].
 pub fn kinesis_shards(records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
     ShardSizing::AWS.shards(records_per_s, record_kib, consumers)
 }

@@ -8,6 +8,11 @@
 //! static answer to compare with a simulation (`aqueduct run`), not a replacement for one:
 //! it follows the expected load in a fluid model and knows nothing of random transients.
 //!
+//! Each service's part is the `estimate` module of its folder under [`crate::services`]
+//! (re-exported here as [`sns`], [`sqs`], [`lambda`] and [`kinesis`]); this module holds
+//! what they share ([`Context`], [`Grid`], the capacity rows of [`capacity`]) and the
+//! reading of usage files ([`usage_file`]), which `aqueduct price` bills without a model.
+//!
 //! # How the parts fit
 //! [`estimate`] builds a [`Context`]: the model, the time [`Grid`] of the fluid model, the
 //! usage records and capacity rows found so far, and one [`lambda::FunctionLoad`] per

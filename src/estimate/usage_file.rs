@@ -331,8 +331,7 @@ fn kib(v: f64) -> f64 {
 /// Reads a usage file; `file` names it in messages. Quantities are per month of
 /// `month_hours` hours.
 pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, PricingError> {
-    let doc: Table = toml::from_str(src)
-        .map_err(|e| PricingError::Input(crate::pricing::table::toml_error(src, file, &e)))?;
+    let doc: Table = crate::input::parse_toml(src, file, None).map_err(PricingError::Input)?;
     let mut out = UsageFile {
         usage: Usage {
             window_s: month_hours * 3600.0,

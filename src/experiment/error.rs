@@ -1,41 +1,9 @@
 //! Errors of the experiment phase: reading an experiment file, expanding its grid,
 //! running it and merging shards.
 
-use crate::input::error::write_placed;
 use crate::model::ModelError;
 use std::fmt;
 use std::path::PathBuf;
-
-/// A problem with an experiment file, placed at its line and field (as
-/// [`ModelError`] places problems with model files).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SpecError {
-    /// The experiment file, as given.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// The field, such as ``field `axes."consumer.w.workers"` ``.
-    pub field: String,
-    /// What is wrong and what was expected.
-    pub message: String,
-}
-
-impl std::error::Error for SpecError {}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_placed(
-            f,
-            &self.file,
-            self.line,
-            self.column,
-            &self.field,
-            &self.message,
-        )
-    }
-}
 
 /// Why an experiment could not be loaded, run or merged.
 ///
@@ -45,10 +13,10 @@ impl fmt::Display for SpecError {
 /// goes on.
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
-    /// The experiment file is malformed or names something that does not exist. Fatal,
-    /// bad input.
+    /// The experiment file is malformed or names something that does not exist, placed
+    /// at its line and field as problems with model files are. Fatal, bad input.
     #[error("{0}")]
-    Spec(SpecError),
+    Spec(ModelError),
     /// The base model is invalid. Fatal, bad input.
     #[error("{0}")]
     Model(ModelError),
@@ -115,12 +83,6 @@ impl ExperimentError {
             path: path.into(),
             message: e.to_string(),
         }
-    }
-}
-
-impl From<SpecError> for ExperimentError {
-    fn from(e: SpecError) -> Self {
-        ExperimentError::Spec(e)
     }
 }
 

@@ -64,7 +64,7 @@ pub mod stats;
 pub mod sweep;
 
 pub use axis::{Axis, AxisValue};
-pub use error::{ExperimentError, SpecError};
+pub use error::ExperimentError;
 pub use merge::Manifest;
 pub use results::{Answer, Failure, PointResult, Results};
 pub use slo::{Check, Op, Slo};

@@ -1,11 +1,11 @@
 //! The experiment file: raw serde structs → a validated [`Experiment`].
 
 use super::axis::{self, Axis};
-use super::error::{ExperimentError, SpecError};
+use super::error::ExperimentError;
 use super::slo::{self, Slo};
 use crate::engine;
 use crate::input::error::{FieldPath, Seg};
-use crate::input::{locate, overrides};
+use crate::input::{overrides, parse_toml, place};
 use crate::model::{self, Architecture, ModelError};
 use crate::sim::SimDuration;
 use rayon::prelude::*;
@@ -53,7 +53,7 @@ impl Source {
     pub fn read(path: &Path) -> Result<Source, ExperimentError> {
         let file = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| {
-            ExperimentError::Spec(SpecError {
+            ExperimentError::Spec(ModelError {
                 file: file.clone(),
                 line: None,
                 column: None,
@@ -62,15 +62,12 @@ impl Source {
             })
         })?;
         let text = model::decode(&file, &bytes).map_err(|e| {
-            ExperimentError::Spec(SpecError {
-                file: e.file,
-                line: e.line,
-                column: e.column,
-                field: e.field,
+            ExperimentError::Spec(ModelError {
                 message: e.message.replace("model files", "experiment files"),
+                ..e
             })
         })?;
-        let raw = parse_raw(&text, &file)?;
+        let raw = parse_raw(&text, &file).map_err(ExperimentError::Spec)?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let model_path = normalize(&dir.join(&raw.model));
         let model_file = model_path.display().to_string();
@@ -249,43 +246,25 @@ pub struct Experiment {
     strides: Vec<usize>,
 }
 
-/// Places a problem at `path` in the experiment text.
-fn place(src: &str, file: &str, path: &FieldPath, message: impl Into<String>) -> SpecError {
-    let e = model::place(src, file, path, message.into());
-    SpecError {
-        file: e.file,
-        line: e.line,
-        column: e.column,
-        field: e.field,
-        message: e.message,
-    }
+/// Parses the experiment text (syntax, types, unknown and missing fields).
+pub fn parse_raw(src: &str, file: &str) -> Result<RawExperiment, ModelError> {
+    parse_toml(src, file, Some("experiments/README.md"))
 }
 
-/// Parses the experiment text (syntax, types, unknown and missing fields).
-pub fn parse_raw(src: &str, file: &str) -> Result<RawExperiment, SpecError> {
-    toml::from_str::<RawExperiment>(src).map_err(|e| {
-        let (line, column, field) = match e.span() {
-            Some(span) => {
-                let (l, c) = locate::line_col(src, span.start);
-                let field = locate::path_at(src, span.start)
-                    .map(|p| format!("field `{p}`"))
-                    .unwrap_or_default();
-                (Some(l), Some(c), field)
-            }
-            None => (None, None, String::new()),
-        };
-        let mut message = e.message().trim().to_string();
-        if message.starts_with("missing field") {
-            message = format!("{message} (required; see experiments/README.md)");
-        }
-        SpecError {
-            file: file.to_string(),
-            line,
-            column,
-            field,
-            message,
-        }
-    })
+/// The experiment text and its file name: where validation failures are placed.
+#[derive(Clone, Copy)]
+struct SpecText<'a> {
+    /// The experiment file's text.
+    src: &'a str,
+    /// The experiment file, as given.
+    file: &'a str,
+}
+
+impl SpecText<'_> {
+    /// The error `message` placed at `path` in the experiment text.
+    fn err(&self, path: &FieldPath, message: String) -> ExperimentError {
+        ExperimentError::Spec(place(self.src, self.file, path, message))
+    }
 }
 
 fn key_path(table: &str, key: &str) -> FieldPath {
@@ -299,6 +278,118 @@ fn plot_path(i: usize, key: &str) -> FieldPath {
     }
 }
 
+/// `name`, `replications` and `confidence`: the name must make a directory name, at
+/// least one replication, a confidence level strictly between 0 and 1. Returns
+/// (replications, confidence) with their defaults (3, 0.95) applied.
+fn check_settings(raw: &RawExperiment, text: SpecText) -> Result<(u32, f64), ExperimentError> {
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || raw.name.starts_with('.')
+    {
+        return Err(text.err(
+            &FieldPath::top("name"),
+            format!(
+                "\"{}\" cannot name the output directory reports/<name>/: use letters, digits, '-', '_' and '.'",
+                raw.name
+            ),
+        ));
+    }
+    let replications = raw.replications.unwrap_or(3);
+    if replications == 0 {
+        return Err(text.err(&FieldPath::top("replications"), "must be at least 1".into()));
+    }
+    let confidence = raw.confidence.unwrap_or(0.95);
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(text.err(
+            &FieldPath::top("confidence"),
+            format!("{confidence} is not a level between 0 and 1, such as 0.95"),
+        ));
+    }
+    Ok((replications, confidence))
+}
+
+/// The base model, validated, and the paths of the fields written in it (the
+/// candidates of "did you mean" for axis paths).
+fn base_model(source: &Source) -> Result<(Architecture, Vec<String>), ExperimentError> {
+    let base = model::load_str(&source.model_text, &source.model_file, &source.model_base)?;
+    let base_doc: toml_edit::DocumentMut =
+        source
+            .model_text
+            .parse()
+            .map_err(|e: toml_edit::TomlError| {
+                ExperimentError::Model(ModelError {
+                    file: source.model_file.clone(),
+                    line: None,
+                    column: None,
+                    field: String::new(),
+                    message: e.to_string(),
+                })
+            })?;
+    Ok((base, overrides::paths(&base_doc)))
+}
+
+/// `[axes]`, expanded, in the order written (serde's map is sorted; toml_edit keeps the
+/// order). Each path must name a field of the base model (see [`check_axis_path`]).
+fn expand_axes(
+    raw: &RawExperiment,
+    source: &Source,
+    model_paths: &[String],
+    text: SpecText,
+) -> Result<Vec<Axis>, ExperimentError> {
+    let order: Vec<String> = toml_edit::Document::parse(text.src)
+        .ok()
+        .and_then(|d| {
+            d.get("axes")
+                .and_then(|a| a.as_table_like())
+                .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+        })
+        .unwrap_or_else(|| raw.axes.keys().cloned().collect());
+    let mut axes = Vec::new();
+    for path in &order {
+        let Some(v) = raw.axes.get(path) else {
+            continue;
+        };
+        let at = key_path("axes", path);
+        if !path.contains('.') && v.is_table() && COMPONENT_KINDS.contains(&path.as_str()) {
+            return Err(text.err(
+                &at,
+                format!("an axis path needs quotes: write `\"{path}.NAME.FIELD\" = ...` (unquoted dots make nested tables in TOML)"),
+            ));
+        }
+        let mut a = axis::expand(v).map_err(|m| text.err(&at, m))?;
+        a.path = path.clone();
+        check_axis_path(source, &a, model_paths).map_err(|m| text.err(&at, m))?;
+        axes.push(a);
+    }
+    Ok(axes)
+}
+
+/// `strides[i]`: the points between consecutive values of axis `i` (the first axis
+/// varies slowest). Refuses grids of more than [`MAX_RUNS`] runs.
+fn grid_strides(
+    axes: &[Axis],
+    replications: u32,
+    text: SpecText,
+) -> Result<Vec<usize>, ExperimentError> {
+    let mut strides = vec![1usize; axes.len()];
+    let mut points: u64 = 1;
+    for i in (0..axes.len()).rev() {
+        strides[i] = points as usize;
+        points = points.saturating_mul(axes[i].values.len() as u64);
+    }
+    let runs = points.saturating_mul(replications as u64);
+    if runs > MAX_RUNS {
+        return Err(text.err(
+            &FieldPath::top("axes"),
+            format!("the grid has {points} points × {replications} replications = {runs} runs, more than {MAX_RUNS}: use fewer values"),
+        ));
+    }
+    Ok(strides)
+}
+
 impl Experiment {
     /// Reads and validates an experiment file (and its base model).
     pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
@@ -308,98 +399,22 @@ impl Experiment {
     /// Validates an experiment from its texts. This expands the axes, checks that every
     /// grid point's model is valid, and makes a one-second trial run of the first point
     /// to learn which metrics exist.
+    ///
+    /// The steps run in this order, and the first failure is the one reported: the
+    /// settings (`check_settings`), the base model (`base_model`), the axes
+    /// (`expand_axes`, `grid_strides`), every point's model, the trial run, then
+    /// `set_unit_costs`, `choose_metrics`, `set_objective`, `set_per`, `set_slos` and
+    /// `set_plots`.
     pub fn from_source(source: Source) -> Result<Experiment, ExperimentError> {
-        let src = source.text.as_str();
-        let file = source.file.as_str();
-        let raw = parse_raw(src, file)?;
-        let err = |path: &FieldPath, m: String| ExperimentError::Spec(place(src, file, path, m));
-
-        if raw.name.is_empty()
-            || !raw
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            || raw.name.starts_with('.')
-        {
-            return Err(err(
-                &FieldPath::top("name"),
-                format!(
-                    "\"{}\" cannot name the output directory reports/<name>/: use letters, digits, '-', '_' and '.'",
-                    raw.name
-                ),
-            ));
-        }
-        let replications = raw.replications.unwrap_or(3);
-        if replications == 0 {
-            return Err(err(
-                &FieldPath::top("replications"),
-                "must be at least 1".into(),
-            ));
-        }
-        let confidence = raw.confidence.unwrap_or(0.95);
-        if !(confidence > 0.0 && confidence < 1.0) {
-            return Err(err(
-                &FieldPath::top("confidence"),
-                format!("{confidence} is not a level between 0 and 1, such as 0.95"),
-            ));
-        }
-
-        // The base model.
-        let base = model::load_str(&source.model_text, &source.model_file, &source.model_base)?;
-        let base_doc: toml_edit::DocumentMut =
-            source
-                .model_text
-                .parse()
-                .map_err(|e: toml_edit::TomlError| {
-                    ExperimentError::Model(ModelError {
-                        file: source.model_file.clone(),
-                        line: None,
-                        column: None,
-                        field: String::new(),
-                        message: e.to_string(),
-                    })
-                })?;
-        let model_paths = overrides::paths(&base_doc);
-
-        // Axes, in the order written (serde's map is sorted; toml_edit keeps the order).
-        let order: Vec<String> = toml_edit::Document::parse(src)
-            .ok()
-            .and_then(|d| {
-                d.get("axes")
-                    .and_then(|a| a.as_table_like())
-                    .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
-            })
-            .unwrap_or_else(|| raw.axes.keys().cloned().collect());
-        let mut axes = Vec::new();
-        for path in &order {
-            let Some(v) = raw.axes.get(path) else {
-                continue;
-            };
-            let at = key_path("axes", path);
-            if !path.contains('.') && v.is_table() && COMPONENT_KINDS.contains(&path.as_str()) {
-                return Err(err(
-                    &at,
-                    format!("an axis path needs quotes: write `\"{path}.NAME.FIELD\" = ...` (unquoted dots make nested tables in TOML)"),
-                ));
-            }
-            let mut a = axis::expand(v).map_err(|m| err(&at, m))?;
-            a.path = path.clone();
-            check_axis_path(&source, &a, &model_paths).map_err(|m| err(&at, m))?;
-            axes.push(a);
-        }
-        let mut strides = vec![1usize; axes.len()];
-        let mut points: u64 = 1;
-        for i in (0..axes.len()).rev() {
-            strides[i] = points as usize;
-            points = points.saturating_mul(axes[i].values.len() as u64);
-        }
-        let runs = points.saturating_mul(replications as u64);
-        if runs > MAX_RUNS {
-            return Err(err(
-                &FieldPath::top("axes"),
-                format!("the grid has {points} points × {replications} replications = {runs} runs, more than {MAX_RUNS}: use fewer values"),
-            ));
-        }
+        let text = SpecText {
+            src: source.text.as_str(),
+            file: source.file.as_str(),
+        };
+        let raw = parse_raw(text.src, text.file).map_err(ExperimentError::Spec)?;
+        let (replications, confidence) = check_settings(&raw, text)?;
+        let (base, model_paths) = base_model(&source)?;
+        let axes = expand_axes(&raw, &source, &model_paths, text)?;
+        let strides = grid_strides(&axes, replications, text)?;
         let seed = raw.seed.unwrap_or(base.seed);
 
         let mut exp = Experiment {
@@ -428,40 +443,79 @@ impl Experiment {
         let probe = exp.probe()?;
         let mut known: Vec<String> = probe.metric_paths();
         known.extend(["events", "simulated_s", "warmup_s"].map(String::from));
-        let axis_index = |p: &str| exp.axes.iter().position(|a| a.path == p);
 
-        // Unit costs: axes with numbers.
-        for (path, usd) in &raw.unit_costs {
-            let at = key_path("unit_costs", path);
-            let Some(i) = axis_index(path) else {
-                let hint = hint(path, exp.axes.iter().map(|a| &a.path));
-                return Err(err(&at, format!("`{path}` is not an axis of this experiment: unit costs price the values of an axis{hint}")));
-            };
-            if !exp.axes[i].is_numeric() {
-                return Err(err(
-                    &at,
-                    format!("the values of axis `{path}` are not numbers"),
-                ));
-            }
-            if !usd.is_finite() {
-                return Err(err(&at, "the price must be a finite number of USD".into()));
-            }
-            exp.unit_costs.push((i, *usd));
-        }
+        exp.set_unit_costs(&raw, text)?;
         if !exp.unit_costs.is_empty() {
             known.push(COST_EXTRA.into());
             known.push(COST_ALL.into());
         }
+        let (minimize, objective_axis) = exp.choose_metrics(&raw, &probe, &known, text)?;
+        exp.set_objective(&minimize, objective_axis, text)?;
+        exp.set_per(&raw, text)?;
+        exp.set_slos(&raw, text)?;
+        exp.set_plots(&raw, text)?;
+        Ok(exp)
+    }
 
+    /// The index of the axis with path `path`.
+    fn axis_index(&self, path: &str) -> Option<usize> {
+        self.axes.iter().position(|a| a.path == path)
+    }
+
+    /// The index of metric `m` among the kept metrics.
+    fn metric_index(&self, m: &str) -> Option<usize> {
+        self.metrics.iter().position(|x| x == m)
+    }
+
+    /// ` ; did you mean `X`?` with the nearest axis path to `want`, when one is close.
+    fn axis_hint(&self, want: &str) -> String {
+        hint(want, self.axes.iter().map(|a| &a.path))
+    }
+
+    /// `[unit_costs]`: each names an axis with numeric values and a finite price.
+    fn set_unit_costs(
+        &mut self,
+        raw: &RawExperiment,
+        text: SpecText,
+    ) -> Result<(), ExperimentError> {
+        for (path, usd) in &raw.unit_costs {
+            let at = key_path("unit_costs", path);
+            let Some(i) = self.axis_index(path) else {
+                let hint = self.axis_hint(path);
+                return Err(text.err(&at, format!("`{path}` is not an axis of this experiment: unit costs price the values of an axis{hint}")));
+            };
+            if !self.axes[i].is_numeric() {
+                return Err(text.err(&at, format!("the values of axis `{path}` are not numbers")));
+            }
+            if !usd.is_finite() {
+                return Err(text.err(&at, "the price must be a finite number of USD".into()));
+            }
+            self.unit_costs.push((i, *usd));
+        }
+        Ok(())
+    }
+
+    /// The metrics kept, in column order: `metrics`, the objectives', the charts', the
+    /// sizing objective's (when it is a metric), `cost.total`, one `cost.services.S` per
+    /// billed service of the trial run, and the derived costs. Each must be in `known`
+    /// (the trial run's metrics) and none may be an axis. Sets [`Experiment::metrics`]
+    /// and returns what sizing minimises, with its axis index when it is an axis.
+    fn choose_metrics(
+        &mut self,
+        raw: &RawExperiment,
+        probe: &crate::engine::RunSummary,
+        known: &[String],
+        text: SpecText,
+    ) -> Result<(String, Option<usize>), ExperimentError> {
         let check_metric = |m: &str, at: &FieldPath| -> Result<(), ExperimentError> {
             if m == "wall_s" {
-                return Err(err(at, "`wall_s` is the run's wall-clock time: it differs between identical runs, so a sweep cannot keep it".into()));
+                return Err(text.err(at, "`wall_s` is the run's wall-clock time: it differs between identical runs, so a sweep cannot keep it".into()));
             }
             if known.iter().any(|k| k == m) {
                 return Ok(());
             }
             let hint = hint(m, known.iter());
-            Err(err(
+            Err(text.err(
                 at,
                 format!("`{m}` is not a metric of this model's run summary{hint}"),
             ))
@@ -485,7 +539,7 @@ impl Experiment {
             keep(&p.y, &mut metrics);
         }
         let sizing = raw.sizing.clone().unwrap_or_default();
-        let default_objective = if exp.unit_costs.is_empty() {
+        let default_objective = if self.unit_costs.is_empty() {
             "cost.total"
         } else {
             COST_ALL
@@ -494,7 +548,7 @@ impl Experiment {
             .minimize
             .clone()
             .unwrap_or_else(|| default_objective.to_string());
-        let objective_axis = axis_index(&minimize);
+        let objective_axis = self.axis_index(&minimize);
         if objective_axis.is_none() {
             check_metric(&minimize, &key_path("sizing", "minimize"))?;
             keep(&minimize, &mut metrics);
@@ -512,106 +566,132 @@ impl Experiment {
                 keep(&m, &mut metrics);
             }
         }
-        if !exp.unit_costs.is_empty() {
+        if !self.unit_costs.is_empty() {
             keep(COST_EXTRA, &mut metrics);
             keep(COST_ALL, &mut metrics);
         }
         for m in &metrics {
-            if let Some(a) = axis_index(m) {
-                return Err(err(
-                    &key_path("axes", &exp.axes[a].path),
+            if let Some(a) = self.axis_index(m) {
+                return Err(text.err(
+                    &key_path("axes", &self.axes[a].path),
                     format!("`{m}` is both an axis and a kept metric: its value is already in every row (remove it from the metrics)"),
                 ));
             }
         }
-        exp.metrics = metrics;
-        let metric_index = |m: &str, metrics: &[String]| metrics.iter().position(|x| x == m);
+        self.metrics = metrics;
+        Ok((minimize, objective_axis))
+    }
 
-        exp.objective = match objective_axis {
+    /// What sizing minimises: axis `objective_axis` (which must have numeric values) or
+    /// the kept metric `minimize`.
+    fn set_objective(
+        &mut self,
+        minimize: &str,
+        objective_axis: Option<usize>,
+        text: SpecText,
+    ) -> Result<(), ExperimentError> {
+        self.objective = match objective_axis {
             Some(a) => {
-                if !exp.axes[a].is_numeric() {
-                    return Err(err(
+                if !self.axes[a].is_numeric() {
+                    return Err(text.err(
                         &key_path("sizing", "minimize"),
                         format!("the values of axis `{minimize}` are not numbers"),
                     ));
                 }
                 Objective::Axis(a)
             }
-            None => Objective::Metric(metric_index(&minimize, &exp.metrics).unwrap_or(0)),
+            None => Objective::Metric(self.metric_index(minimize).unwrap_or(0)),
         };
-        for (i, p) in sizing.per.iter().enumerate() {
+        Ok(())
+    }
+
+    /// `sizing.per`: axes of this experiment, each kept once.
+    fn set_per(&mut self, raw: &RawExperiment, text: SpecText) -> Result<(), ExperimentError> {
+        let per = raw
+            .sizing
+            .as_ref()
+            .map(|s| s.per.as_slice())
+            .unwrap_or_default();
+        for (i, p) in per.iter().enumerate() {
             let at = FieldPath::top("sizing").field("per").index(i);
-            match axis_index(p) {
-                Some(a) if !exp.per.contains(&a) => exp.per.push(a),
+            match self.axis_index(p) {
+                Some(a) if !self.per.contains(&a) => self.per.push(a),
                 Some(_) => {}
                 None => {
-                    let hint = hint(p, exp.axes.iter().map(|a| &a.path));
-                    return Err(err(
+                    let hint = self.axis_hint(p);
+                    return Err(text.err(
                         &at,
                         format!("`{p}` is not an axis of this experiment{hint}"),
                     ));
                 }
             }
         }
+        Ok(())
+    }
 
-        // Objectives.
-        for (m, text) in &raw.slo {
-            let idx = metric_index(m, &exp.metrics).unwrap_or(0);
-            let s = slo::parse(m, idx, text).map_err(|e| err(&key_path("slo", m), e))?;
-            exp.slos.push(s);
+    /// `[slo]`: the objectives, parsed; they need at least 2 replications.
+    fn set_slos(&mut self, raw: &RawExperiment, text: SpecText) -> Result<(), ExperimentError> {
+        for (m, written) in &raw.slo {
+            let idx = self.metric_index(m).unwrap_or(0);
+            let s = slo::parse(m, idx, written).map_err(|e| text.err(&key_path("slo", m), e))?;
+            self.slos.push(s);
         }
-        if !exp.slos.is_empty() && replications < 2 {
-            return Err(err(
+        if !self.slos.is_empty() && self.replications < 2 {
+            return Err(text.err(
                 &FieldPath::top("replications"),
                 "objectives are checked at a confidence bound, which needs at least 2 replications"
                     .into(),
             ));
         }
+        Ok(())
+    }
 
-        // Charts.
-        let first_multi = exp.axes.iter().position(|a| a.values.len() > 1);
+    /// `[[plot]]`: each chart's metric and axis (by default the first axis with several
+    /// values); with no `[[plot]]`, one chart per `metrics` entry along that axis.
+    fn set_plots(&mut self, raw: &RawExperiment, text: SpecText) -> Result<(), ExperimentError> {
+        let first_multi = self.axes.iter().position(|a| a.values.len() > 1);
         for (i, p) in raw.plot.iter().enumerate() {
             let x = match &p.x {
-                Some(x) => axis_index(x).ok_or_else(|| {
-                    let hint = hint(x, exp.axes.iter().map(|a| &a.path));
-                    err(
+                Some(x) => self.axis_index(x).ok_or_else(|| {
+                    let hint = self.axis_hint(x);
+                    text.err(
                         &plot_path(i, "x"),
                         format!("`{x}` is not an axis of this experiment{hint}"),
                     )
                 })?,
                 None => first_multi.ok_or_else(|| {
-                    err(
+                    text.err(
                         &plot_path(i, "y"),
                         "no axis has more than one value to draw along".into(),
                     )
                 })?,
             };
-            let y = metric_index(&p.y, &exp.metrics).unwrap_or(0);
-            exp.plots.push(Plot {
+            let y = self.metric_index(&p.y).unwrap_or(0);
+            self.plots.push(Plot {
                 y,
                 x,
                 title: p
                     .title
                     .clone()
-                    .unwrap_or_else(|| format!("{} vs {}", p.y, exp.axes[x].path)),
+                    .unwrap_or_else(|| format!("{} vs {}", p.y, self.axes[x].path)),
                 log_y: p.log_y,
             });
         }
         if raw.plot.is_empty() {
             if let Some(x) = first_multi {
                 for name in &raw.metrics {
-                    if let Some(y) = metric_index(name, &exp.metrics) {
-                        exp.plots.push(Plot {
+                    if let Some(y) = self.metric_index(name) {
+                        self.plots.push(Plot {
                             y,
                             x,
-                            title: format!("{name} vs {}", exp.axes[x].path),
+                            title: format!("{name} vs {}", self.axes[x].path),
                             log_y: false,
                         });
                     }
                 }
             }
         }
-        Ok(exp)
+        Ok(())
     }
 
     /// Number of grid points.

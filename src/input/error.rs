@@ -1,4 +1,4 @@
-//! Model-file errors: every one names the file, the line and the field.
+//! Input-file errors: every one names the file, the line and the field.
 
 use std::fmt;
 
@@ -77,7 +77,9 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// A problem with a model file.
+/// A problem with an input file — a model file, an experiment file, a price table or a
+/// usage file — placed at its line and field. Shown as `file:line:col: field: message`
+/// (the parts that are known).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelError {
     /// The file (or `bundled:NAME`).
@@ -95,39 +97,20 @@ pub struct ModelError {
 impl std::error::Error for ModelError {}
 
 impl fmt::Display for ModelError {
+    /// `file:line:col: field: message`, leaving out the parts that are not known.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_placed(
-            f,
-            &self.file,
-            self.line,
-            self.column,
-            &self.field,
-            &self.message,
-        )
-    }
-}
-
-/// Writes `file:line:col: field: message` (the parts that are known), the form of every
-/// input error: model files here, experiment files in [`crate::experiment`].
-pub(crate) fn write_placed(
-    f: &mut fmt::Formatter<'_>,
-    file: &str,
-    line: Option<usize>,
-    column: Option<usize>,
-    field: &str,
-    message: &str,
-) -> fmt::Result {
-    write!(f, "{file}")?;
-    if let Some(l) = line {
-        write!(f, ":{l}")?;
-        if let Some(c) = column {
-            write!(f, ":{c}")?;
+        write!(f, "{}", self.file)?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
         }
-    }
-    if field.is_empty() {
-        write!(f, ": {message}")
-    } else {
-        write!(f, ": {field}: {message}")
+        if self.field.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.field, self.message)
+        }
     }
 }
 

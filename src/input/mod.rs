@@ -26,3 +26,48 @@ pub fn place(src: &str, file: &str, path: &FieldPath, message: String) -> ModelE
         message,
     }
 }
+
+/// Parses the TOML text `src` (read from `file`) into `T`, the one reading of every input
+/// file: model files, experiment files, price tables and usage files.
+///
+/// A syntax or type error is placed by [`toml_error`]. When the parser says a field is
+/// missing and `readme` is given, the message ends with ` (required; see README)`, where
+/// README is `readme` (such as `models/README.md`).
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    src: &str,
+    file: &str,
+    readme: Option<&str>,
+) -> Result<T, ModelError> {
+    toml::from_str::<T>(src).map_err(|e| {
+        let mut placed = toml_error(src, file, &e);
+        if let Some(readme) = readme {
+            if placed.message.starts_with("missing field") {
+                placed.message = format!("{} (required; see {readme})", placed.message);
+            }
+        }
+        placed
+    })
+}
+
+/// A TOML syntax or type error of `src`, placed at its line and column with the field
+/// whose value holds the error (``field `queue["a"].visibility_timeout` ``); the message
+/// is the parser's own, trimmed.
+pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
+    let (line, column, field) = match e.span() {
+        Some(span) => {
+            let (l, c) = locate::line_col(src, span.start);
+            let field = locate::path_at(src, span.start)
+                .map(|p| format!("field `{p}`"))
+                .unwrap_or_default();
+            (Some(l), Some(c), field)
+        }
+        None => (None, None, String::new()),
+    };
+    ModelError {
+        file: file.to_string(),
+        line,
+        column,
+        field,
+        message: e.message().trim().to_string(),
+    }
+}

@@ -6,7 +6,6 @@
 pub mod build;
 pub mod raw;
 
-use crate::input::locate;
 pub use crate::input::{place, FieldPath, ModelError};
 
 use crate::producers::ProducerSpec;
@@ -152,33 +151,5 @@ pub fn parse_raw(src: &str, file: &str) -> Result<raw::RawModel, ModelError> {
             message: "the file is empty: a model needs at least `name` and `duration`, and components such as [[producer]], [[queue]] and [[consumer]] (see models/README.md)".into(),
         });
     }
-    toml::from_str::<raw::RawModel>(src).map_err(|e| {
-        let (line, column, field) = match e.span() {
-            Some(span) => {
-                let (l, c) = locate::line_col(src, span.start);
-                let field = locate::path_at(src, span.start)
-                    .map(|p| format!("field `{p}`"))
-                    .unwrap_or_default();
-                (Some(l), Some(c), field)
-            }
-            None => (None, None, String::new()),
-        };
-        let mut message = e.message().trim().to_string();
-        if message.starts_with("missing field") {
-            message = format!("{message} (required; see models/README.md)");
-        }
-        if message.contains("invalid type")
-            || message.contains("expected")
-            || message.starts_with("unknown")
-        {
-            // toml's own text is precise; keep it.
-        }
-        ModelError {
-            file: file.to_string(),
-            line,
-            column,
-            field,
-            message,
-        }
-    })
+    crate::input::parse_toml(src, file, Some("models/README.md"))
 }

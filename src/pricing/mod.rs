@@ -1,12 +1,14 @@
-//! Pricing: the dated price table, usage records and the monthly bill.
+//! Pricing: the dated price table, the meter that applies it and the monthly bill.
 //!
-//! Plain usage numbers in, bill lines out. Each service prices its own usage (the `bill`
-//! module of its folder under [`crate::services`], a pure function with a `# Formula`
-//! section) by charging lines through a [`Meter`], which keeps the account-level state that
-//! crosses components: volume tiers, free tiers shared by several prices, minimum
-//! commitments. [`crate::services::bill`] runs them all over a run's, a usage file's or an
-//! estimate's [`crate::services::Usage`], so `aqueduct price` and `aqueduct run` share one
-//! pricing path.
+//! Plain usage numbers in, bill lines out. This module knows no service: each service
+//! prices its own usage in the `bill` module of its folder under [`crate::services`]
+//! (functions with a `# Formula` section, such as
+//! [`crate::services::sqs::bill::bill_sqs`]) by charging lines through a [`Meter`], which
+//! keeps the account-level state that crosses components: volume tiers, free tiers shared
+//! by several prices, minimum commitments. The usage records are
+//! [`crate::services::Usage`], and [`crate::services::bill`] runs every service's pricing
+//! over a run's, a usage file's or an estimate's usage, so `aqueduct price` and `aqueduct
+//! run` share one pricing path.
 
 pub mod table;
 

@@ -8,14 +8,14 @@
 //!
 //! * `[price."ID"]`: a price with its unit, its tiers, its free tier (and the pool of prices
 //!   that share that free tier), its source, confidence tag and date read;
-//! * `[unconfirmed."ID"]`: a billable item whose price the reference could not confirm; a
+//! * `[unconfirmed."ID"]`: a billable item whose price no source confirms; a
 //!   bill that uses it lists it as *not priced* instead of inventing a number;
 //! * `[minimum."ID"]`: an account-level minimum commitment (the shortfall is billed);
 //! * `[quantity."ID"]`: a billing rule that is a number but not a price (50 GB of running
 //!   storage per Flink KPU, the 10-minute minimum per Flink application start).
 
 use crate::input::error::{FieldPath, ModelError, Seg};
-use crate::input::{locate, place};
+use crate::input::{parse_toml, place};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -51,28 +51,6 @@ pub enum PricingError {
     Input(ModelError),
 }
 
-/// A TOML syntax or type error of `src`, placed at its line and column with the field
-/// whose value holds the error.
-pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
-    let (line, column, field) = match e.span() {
-        Some(span) => {
-            let (l, c) = locate::line_col(src, span.start);
-            let field = locate::path_at(src, span.start)
-                .map(|p| format!("field `{p}`"))
-                .unwrap_or_default();
-            (Some(l), Some(c), field)
-        }
-        None => (None, None, String::new()),
-    };
-    ModelError {
-        file: file.to_string(),
-        line,
-        column,
-        field,
-        message: e.message().trim().to_string(),
-    }
-}
-
 /// One tier: from `from` units per month (inclusive) the price is `usd` per `per` units.
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,12 +80,13 @@ pub struct Price {
     #[serde(default)]
     pub free_pool: Option<String>,
     /// Units per month up to which the tiers are known; units above it are reported as
-    /// not priced (the reference gives no price for the next tier). Default: no limit.
+    /// not priced (no source gives the next tier's price). Default: no limit.
     #[serde(default)]
     pub priced_up_to: Option<f64>,
     /// Where the price comes from.
     pub source: String,
-    /// Confidence tag of the reference (P, P-tr, P-copy, S).
+    /// Confidence tag: P (AWS's own page), P-tr (an AWS page read in translation or an
+    /// older capture), P-copy (a verbatim copy of AWS's text), S (a secondary source).
     pub tag: String,
     /// Date the price was read (YYYY-MM-DD).
     pub read_on: String,
@@ -168,7 +147,7 @@ impl Price {
     }
 }
 
-/// A billable item the reference could not price.
+/// A billable item no source prices (UNCONFIRMED).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Unconfirmed {
@@ -232,6 +211,141 @@ struct RawTable {
     quantity: BTreeMap<String, Quantity>,
 }
 
+/// A table's text and its file name: where validation failures are placed.
+#[derive(Clone, Copy)]
+struct TableText<'a> {
+    /// The table's TOML text.
+    text: &'a str,
+    /// The file, as shown in messages.
+    file: &'a str,
+}
+
+impl TableText<'_> {
+    /// The error `message` placed at `[section."id"].key`.
+    fn err(&self, section: &str, id: &str, key: &str, message: String) -> PricingError {
+        let path = FieldPath {
+            segs: vec![
+                Seg::Key(section.into()),
+                Seg::Key(id.into()),
+                Seg::Key(key.into()),
+            ],
+            name: None,
+        };
+        PricingError::Table(place(self.text, self.file, &path, message))
+    }
+}
+
+/// Checks every `[price."ID"]` in id order: the price itself ([`check_price`]), that the
+/// prices sharing a free pool give the same `free_per_month`, and that no id is also an
+/// `[unconfirmed]` item.
+fn check_prices(raw: &RawTable, at: TableText) -> Result<(), PricingError> {
+    let mut pools: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
+    for (id, p) in &raw.price {
+        check_price(id, p, at)?;
+        let pool = p.pool(id);
+        if let Some((first, amount)) = pools.get(pool) {
+            if *amount != p.free_per_month {
+                return Err(at.err(
+                    "price",
+                    id,
+                    "free_per_month",
+                    format!("prices `{first}` and `{id}` share the free pool `{pool}` but give different free_per_month ({amount} and {})", p.free_per_month),
+                ));
+            }
+        } else {
+            pools.insert(pool, (id, p.free_per_month));
+        }
+        if raw.unconfirmed.contains_key(id) {
+            return Err(at.err(
+                "unconfirmed",
+                id,
+                "unit",
+                format!("`{id}` is both a price and an unconfirmed item: keep one"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks one price on its own: tiers that start at 0, increase and cost a finite
+/// amount >= 0; `per` > 0; `free_per_month` >= 0; `priced_up_to` > 0 when given.
+fn check_price(id: &str, p: &Price, at: TableText) -> Result<(), PricingError> {
+    if p.tiers.is_empty() || p.tiers[0].from != 0.0 {
+        return Err(at.err(
+            "price",
+            id,
+            "tiers",
+            format!("price `{id}`: tiers must start with from = 0"),
+        ));
+    }
+    if p.tiers.windows(2).any(|w| w[1].from <= w[0].from) {
+        return Err(at.err(
+            "price",
+            id,
+            "tiers",
+            format!("price `{id}`: tier `from` values must increase"),
+        ));
+    }
+    if p.tiers.iter().any(|t| !(t.usd >= 0.0 && t.usd.is_finite())) {
+        return Err(at.err(
+            "price",
+            id,
+            "tiers",
+            format!("price `{id}`: tier prices must be finite and >= 0"),
+        ));
+    }
+    if !(p.per > 0.0 && p.per.is_finite()) {
+        return Err(at.err(
+            "price",
+            id,
+            "per",
+            format!("price `{id}`: `per` must be > 0"),
+        ));
+    }
+    if !(p.free_per_month >= 0.0 && p.free_per_month.is_finite()) {
+        return Err(at.err(
+            "price",
+            id,
+            "free_per_month",
+            format!("price `{id}`: free_per_month must be >= 0"),
+        ));
+    }
+    if p.priced_up_to.is_some_and(|c| c.is_nan() || c <= 0.0) {
+        return Err(at.err(
+            "price",
+            id,
+            "priced_up_to",
+            format!("price `{id}`: priced_up_to must be > 0"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks one `[minimum."ID"]`: its shortfall is billed at a price of the table, and
+/// `per_hour` is finite and >= 0.
+fn check_minimum(id: &str, m: &Minimum, raw: &RawTable, at: TableText) -> Result<(), PricingError> {
+    if !raw.price.contains_key(&m.price) {
+        return Err(at.err(
+            "minimum",
+            id,
+            "price",
+            format!(
+                "minimum `{id}` bills its shortfall at `{}`, which is not a price of the table",
+                m.price
+            ),
+        ));
+    }
+    if !(m.per_hour >= 0.0 && m.per_hour.is_finite()) {
+        return Err(at.err(
+            "minimum",
+            id,
+            "per_hour",
+            format!("minimum `{id}`: per_hour must be >= 0"),
+        ));
+    }
+    Ok(())
+}
+
 /// A set of prices keyed by id (`sqs.standard.requests`, ...).
 #[derive(Clone, Debug)]
 pub struct PriceTable {
@@ -281,116 +395,18 @@ impl PriceTable {
         PriceTable::parse(&shown, &text)
     }
 
-    /// Parses a table; `file` is used in messages.
+    /// Parses a table; `file` is used in messages. The checks run in the order
+    /// written in the file's sections: every price (`check_price`, then its free pool and
+    /// its absence from `[unconfirmed]`), then every minimum (`check_minimum`).
     pub fn parse(file: &str, text: &str) -> Result<PriceTable, PricingError> {
-        let raw: RawTable = toml::from_str(text).map_err(|e| {
-            let mut m = toml_error(text, file, &e);
+        let raw: RawTable = parse_toml(text, file, None).map_err(|mut m| {
             m.message = format!("malformed price table: {}", m.message);
             PricingError::Table(m)
         })?;
-        let at = |section: &str, id: &str, key: &str, message: String| {
-            let path = FieldPath {
-                segs: vec![
-                    Seg::Key(section.into()),
-                    Seg::Key(id.into()),
-                    Seg::Key(key.into()),
-                ],
-                name: None,
-            };
-            PricingError::Table(place(text, file, &path, message))
-        };
-        let mut pools: BTreeMap<&str, (&str, f64)> = BTreeMap::new();
-        for (id, p) in &raw.price {
-            if p.tiers.is_empty() || p.tiers[0].from != 0.0 {
-                return Err(at(
-                    "price",
-                    id,
-                    "tiers",
-                    format!("price `{id}`: tiers must start with from = 0"),
-                ));
-            }
-            if p.tiers.windows(2).any(|w| w[1].from <= w[0].from) {
-                return Err(at(
-                    "price",
-                    id,
-                    "tiers",
-                    format!("price `{id}`: tier `from` values must increase"),
-                ));
-            }
-            if p.tiers.iter().any(|t| !(t.usd >= 0.0 && t.usd.is_finite())) {
-                return Err(at(
-                    "price",
-                    id,
-                    "tiers",
-                    format!("price `{id}`: tier prices must be finite and >= 0"),
-                ));
-            }
-            if !(p.per > 0.0 && p.per.is_finite()) {
-                return Err(at(
-                    "price",
-                    id,
-                    "per",
-                    format!("price `{id}`: `per` must be > 0"),
-                ));
-            }
-            if !(p.free_per_month >= 0.0 && p.free_per_month.is_finite()) {
-                return Err(at(
-                    "price",
-                    id,
-                    "free_per_month",
-                    format!("price `{id}`: free_per_month must be >= 0"),
-                ));
-            }
-            if p.priced_up_to.is_some_and(|c| c.is_nan() || c <= 0.0) {
-                return Err(at(
-                    "price",
-                    id,
-                    "priced_up_to",
-                    format!("price `{id}`: priced_up_to must be > 0"),
-                ));
-            }
-            let pool = p.pool(id);
-            if let Some((first, amount)) = pools.get(pool) {
-                if *amount != p.free_per_month {
-                    return Err(at(
-                        "price",
-                        id,
-                        "free_per_month",
-                        format!("prices `{first}` and `{id}` share the free pool `{pool}` but give different free_per_month ({amount} and {})", p.free_per_month),
-                    ));
-                }
-            } else {
-                pools.insert(pool, (id, p.free_per_month));
-            }
-            if raw.unconfirmed.contains_key(id) {
-                return Err(at(
-                    "unconfirmed",
-                    id,
-                    "unit",
-                    format!("`{id}` is both a price and an unconfirmed item: keep one"),
-                ));
-            }
-        }
+        let at = TableText { text, file };
+        check_prices(&raw, at)?;
         for (id, m) in &raw.minimum {
-            if !raw.price.contains_key(&m.price) {
-                return Err(at(
-                    "minimum",
-                    id,
-                    "price",
-                    format!(
-                        "minimum `{id}` bills its shortfall at `{}`, which is not a price of the table",
-                        m.price
-                    ),
-                ));
-            }
-            if !(m.per_hour >= 0.0 && m.per_hour.is_finite()) {
-                return Err(at(
-                    "minimum",
-                    id,
-                    "per_hour",
-                    format!("minimum `{id}`: per_hour must be >= 0"),
-                ));
-            }
+            check_minimum(id, m, &raw, at)?;
         }
         Ok(PriceTable {
             name: raw.name,

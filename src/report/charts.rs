@@ -6,6 +6,7 @@
 use super::{slug, ChartFile, ChosenSeries, ReportError};
 use crate::experiment::slo::{is_seconds, round_sig};
 use crate::experiment::{Experiment, Op, Results, Stats, COST_ALL, COST_EXTRA};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -269,17 +270,25 @@ impl MetricChart {
     }
 }
 
-impl Chart for MetricChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
-        root.fill(&WHITE)?;
+/// The plotting area of a chart with numeric coordinates on both axes.
+type Plane<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+impl MetricChart {
+    /// The horizontal range: one slot per category, or the marks' range padded.
+    fn x_range(&self) -> (f64, f64) {
         let xs = self.series.iter().flat_map(|(_, m)| m.iter().map(|m| m.x));
-        let (x0, x1) = match &self.categories {
+        match &self.categories {
             Some(c) => (-0.5, c.len() as f64 - 0.5),
             None => padded(
                 xs.clone().fold(f64::INFINITY, f64::min),
                 xs.fold(f64::NEG_INFINITY, f64::max),
             ),
-        };
+        }
+    }
+
+    /// The vertical range: every confidence bar and the threshold, padded, and not
+    /// below the floor.
+    fn y_range(&self) -> (f64, f64) {
         let mut lo = f64::INFINITY;
         let mut hi = f64::NEG_INFINITY;
         for (_, marks) in &self.series {
@@ -294,12 +303,17 @@ impl Chart for MetricChart {
         }
         let (y0, y1) = padded(lo, hi);
         let y0 = self.floor.map_or(y0, |f| y0.max(f));
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(20))
-            .margin(14)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(x0..x1, y0..y1)?;
+        (y0, y1)
+    }
+
+    /// The grid, the axis labels (category names, or powers of ten on a log scale) and
+    /// the axis descriptions, for a vertical range `y0..y1`.
+    fn draw_mesh<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut Plane<'a, DB>,
+        y0: f64,
+        y1: f64,
+    ) -> Draw<DB> {
         let categories = self.categories.clone();
         let x_fmt = move |x: &f64| match &categories {
             Some(c) => {
@@ -337,7 +351,17 @@ impl Chart for MetricChart {
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
+            .draw()
+    }
+
+    /// Each series (line of means, confidence bars, dots), the objective's dashed line
+    /// across `x0..x1`, and the legend.
+    fn draw_marks<'a, DB: DrawingBackend + 'a>(
+        &self,
+        chart: &mut Plane<'a, DB>,
+        x0: f64,
+        x1: f64,
+    ) -> Draw<DB> {
         for (i, (label, marks)) in self.series.iter().enumerate() {
             let c = color(i);
             chart
@@ -375,8 +399,23 @@ impl Chart for MetricChart {
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .label_font(font(12))
-            .draw()?;
-        Ok(())
+            .draw()
+    }
+}
+
+impl Chart for MetricChart {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+        root.fill(&WHITE)?;
+        let (x0, x1) = self.x_range();
+        let (y0, y1) = self.y_range();
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, font(20))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, y0..y1)?;
+        self.draw_mesh(&mut chart, y0, y1)?;
+        self.draw_marks(&mut chart, x0, x1)
     }
 }
 

@@ -54,6 +54,8 @@ pub fn write(
     })
 }
 
+/// The text of `report.md`, section by section: heading, settings, answer (with
+/// objectives), charts, time series, objectives and summary tables, failed runs, files.
 fn render(
     exp: &Experiment,
     r: &Results,
@@ -63,6 +65,24 @@ fn render(
 ) -> String {
     let mut s = String::new();
     let pct = format!("{}%", round_sig(exp.confidence * 100.0));
+    heading(&mut s, exp, command);
+    settings_table(&mut s, exp, r, &pct);
+    if !exp.slos.is_empty() {
+        answer(&mut s, exp, r, &pct);
+    }
+    chart_section(&mut s, charts, &pct);
+    series_section(&mut s, exp, r, chosen, charts);
+    if !exp.slos.is_empty() {
+        slo_table(&mut s, exp, r, &pct);
+    }
+    summary_table(&mut s, exp, r, &pct);
+    failed_runs(&mut s, r);
+    files_section(&mut s, exp, chosen, &pct);
+    s
+}
+
+/// The title, the description and the command that reproduces the report.
+fn heading(s: &mut String, exp: &Experiment, command: &str) {
     let _ = writeln!(s, "# Experiment `{}`\n", exp.name);
     if !exp.description.trim().is_empty() {
         let _ = writeln!(s, "{}\n", exp.description.trim());
@@ -77,8 +97,11 @@ fn render(
          a function of the experiment file, the model and aqueduct's version: the number of \
          threads or shards changes no byte.\n"
     );
+}
 
-    // Settings.
+/// The settings table: files, axes and their values, grid, seeds, statistics, unit
+/// costs, failed runs and aqueduct's version.
+fn settings_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
     let _ = writeln!(s, "| setting | value |\n|---|---|");
     let _ = writeln!(
         s,
@@ -142,11 +165,10 @@ fn render(
     }
     let _ = writeln!(s, "| failed runs | {} of {} |", r.failed, r.runs);
     let _ = writeln!(s, "| aqueduct | {} |\n", env!("CARGO_PKG_VERSION"));
+}
 
-    if !exp.slos.is_empty() {
-        answer(&mut s, exp, r, &pct);
-    }
-
+/// `## Charts`: every metric and cost chart (not the time series), SVG with a PNG link.
+fn chart_section(s: &mut String, charts: &[ChartFile], pct: &str) {
     if !charts.is_empty() {
         let _ = writeln!(s, "## Charts\n");
         for c in charts.iter().filter(|c| c.kind != "series") {
@@ -171,7 +193,16 @@ fn render(
             );
         }
     }
+}
 
+/// `## Time series of one run`: which run was chosen and its chart, or why there is none.
+fn series_section(
+    s: &mut String,
+    exp: &Experiment,
+    r: &Results,
+    chosen: &ChosenSeries<'_>,
+    charts: &[ChartFile],
+) {
     let _ = writeln!(s, "## Time series of one run\n");
     let which = if exp.slos.is_empty() {
         "the first run of the sweep".to_string()
@@ -211,12 +242,10 @@ fn render(
             );
         }
     }
+}
 
-    if !exp.slos.is_empty() {
-        slo_table(&mut s, exp, r, &pct);
-    }
-    summary_table(&mut s, exp, r, &pct);
-
+/// `## Failed runs`: the first [`MAX_FAILURES`] failures, when runs failed.
+fn failed_runs(s: &mut String, r: &Results) {
     if r.failed > 0 {
         let _ = writeln!(
             s,
@@ -242,7 +271,10 @@ fn render(
         }
         s.push('\n');
     }
+}
 
+/// `## Files`: what each file of the report directory holds.
+fn files_section(s: &mut String, exp: &Experiment, chosen: &ChosenSeries<'_>, pct: &str) {
     let _ = writeln!(s, "## Files\n");
     let _ = writeln!(
         s,
@@ -268,7 +300,6 @@ fn render(
         s,
         "* [sweep.json](sweep.json): the experiment and model texts this report comes from (what `aqueduct merge` checks)."
     );
-    s
 }
 
 fn objective_text(exp: &Experiment) -> String {

@@ -1,6 +1,7 @@
 //! Worker pools: workers that poll SQS (receive → process → delete), with heartbeats,
 //! failure windows, outages and target-tracking auto scaling. Lambda functions and their
-//! event source mappings are in [`crate::services::lambda`].
+//! event source mappings are in [`crate::services::lambda`], Kinesis consumer
+//! applications in [`crate::services::kinesis::consumer`].
 //!
 //! The state machines are driven by the engine (the handlers are in `engine.rs` here),
 //! which owns the queues; this module holds the pools' specs, state and counters.

@@ -1,5 +1,6 @@
 //! Kinesis Data Streams: worked examples with the expected numbers derived in comments,
-//! checks against AWS's documented behaviour (aws-reference.md §3, §10), the bundled
+//! checks against AWS's documented behaviour (the Kinesis Data Streams developer guide,
+//! <https://docs.aws.amazon.com/streams/latest/dev/>, and public measurements), the bundled
 //! Kinesis models, and bad input through the binary.
 
 use aqueduct::engine::{self, RunOutput};
@@ -389,10 +390,10 @@ fn per_key_order_survives_consumer_retries_and_resharding() {
 
 #[test]
 fn propagation_latency_of_polling_and_efo_matches_the_reference() {
-    // aws-reference.md §10: Kinesis propagation is ~200 ms (one polling consumer at 5
-    // calls/s) to ~1,000 ms (five consumers sharing them), ~70 ms with enhanced fan-out;
-    // measured end to end: polling → Lambda p50 627 ms / p99 1,580 ms, EFO → Lambda p50
-    // 49 ms / p99 109 ms. With default latencies a KCL consumer (a read every 1 s) sees
+    // AWS (enhanced-consumers.html): Kinesis propagation is ~200 ms (one polling consumer
+    // at 5 calls/s) to ~1,000 ms (five consumers sharing them), ~70 ms with enhanced
+    // fan-out; measured end to end (https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/): polling → Lambda p50 627 ms /
+    // p99 1,580 ms, EFO → Lambda p50 49 ms / p99 109 ms. With default latencies a KCL consumer (a read every 1 s) sees
     // half a second on average plus the calls: p50 in [0.2, 1.0] s, p99 under 1.6 s; the
     // EFO consumer sees the ~70 ms push: p50 in [40, 110] ms, p99 under 200 ms; a Lambda
     // mapping (polling once a second, plus its invocation) lands near the 627 ms measured.

@@ -424,7 +424,7 @@ fn check(k: &Knobs, seed: u64) -> Result<(), TestCaseError> {
         .map(|i| metric(&out, &format!("producer.p{i}.throttled")))
         .sum();
     // An aggregate open while the stream reshards lands whole on the child shard of its
-    // first key (a KPL hazard too, see `producers::kinesis`): no order promise then.
+    // first key (a KPL hazard too, see `services::kinesis::producer`): no order promise then.
     let aggregated_reshard =
         !k.reshard.is_empty() && k.producers.iter().any(|p| p.aggregation.is_some());
     if k.latency > 0 && throttled == 0.0 && !aggregated_reshard {

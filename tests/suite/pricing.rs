@@ -161,8 +161,9 @@ fn free_tier_flag_lowers_the_bill_by_the_free_allowances() {
 
 #[test]
 fn advantage_commitment_is_101_25_per_day() {
-    // aws-reference.md §3.2: 25 MiB/s × 86,400 s = 2,109.375 GiB/day × ($0.032 + $0.016) =
-    // $101.25/day. An idle On-demand Advantage stream over a 24-hour "month" pays it.
+    // AWS Big Data Blog (2026), "about $100 a day": 25 MiB/s × 86,400 s = 2,109.375 GiB/day
+    // × ($0.032 + $0.016) = $101.25/day. An idle On-demand Advantage stream over a 24-hour
+    // "month" pays it.
     let d = dir("advantage");
     let f = write(
         &d,
@@ -459,8 +460,7 @@ fn bad_model_in_price_fails_with_its_line() {
 
 #[test]
 fn a_poller_every_100ms_makes_864000_empty_receives_a_day() {
-    // aws-reference.md §10: "a consumer polling every 100 ms makes 864,000 empty receives a
-    // day": 86,400 s ÷ 0.1 s. One short-polling worker on an empty queue, zero latency,
+    // A consumer polling every 100 ms makes 864,000 empty receives a day: 86,400 s ÷ 0.1 s. One short-polling worker on an empty queue, zero latency,
     // 100 ms between polls; priced over a 24-hour "month".
     let src = r#"
 name = "idle"
@@ -995,7 +995,7 @@ fn run_bill_matches_the_estimate_for_sns_fan_out_with_filters() {
     // 200 messages/s for 10 minutes: N = 120,000 published, in PublishBatch calls of up to
     // 10 (50 ms linger: Poisson(10) arrivals per linger, E[k] ≈ 9.2, one 64 KiB chunk of
     // 2 KiB messages each): about 13,000 calls, tolerance 4/√13,000 = 3.5%.
-    // Filters (worked out in `pricing::estimate::sns`): orders P(order) = 0.6; review
+    // Filters (worked out in `services::sns::estimate`): orders P(order) = 0.6; review
     // P(refund ∨ amount > 400) = 0.3 + 0.7 × 0.2 = 0.44; gold P(tier = gold) × P(type ≠
     // void) = 0.5 × 0.2 × 0.9 = 0.09; none of them: P(void) × P(amount ≤ 400) = 0.1 × 0.8 =
     // 0.08 filtered out. Deliveries: 1.13 × 120,000 = 135,600 (1.1%). Each queue bills a
@@ -1192,7 +1192,7 @@ fn bundled_sns_fanout_estimate_is_near_its_simulation() {
     // envelope), each drained by 6 to 30 workers receiving up to 10 per call with batched
     // deletes. The SNS lines are Poisson counts: N ≈ 36,000 calls (2.1%), 720,000
     // deliveries (0.5%). The queues' requests depend on how many messages a receive brings
-    // back, which the pool model of `pricing::estimate::sqs` approximates (it gives the
+    // back, which the pool model of `services::sqs::estimate` approximates (it gives the
     // same gap with a producer sending straight to the queue): it counts about 10% fewer
     // per receive than the simulator for "analytics" (6 workers, 50 messages/s each),
     // whose requests it puts 5% above the run's, and 1% for the others. Tolerance 7% per

@@ -99,8 +99,8 @@ fn every_bundled_model_runs_and_balances() {
 
 #[test]
 fn default_model_latency_is_near_the_measured_anchor() {
-    // aws-reference.md §10: SQS standard → consumer, p50 around 16 ms end to end in public
-    // measurements. The default model's queue wait (send → first receive) plus one
+    // SQS standard → consumer, p50 around 16 ms end to end in public measurements
+    // (https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/). The default model's queue wait (send → first receive) plus one
     // receive leg should be of that order at its base load: check the median wait of the
     // queue lies between 1 ms and 50 ms outside bursts (the first 9 minutes).
     let mut a = model::load_default().expect("default");

@@ -663,7 +663,7 @@ failure_probability = 0.5
         metric(&out, "lambda.f.async_events"),
         metric(&out, "topic.t.deliveries")
     );
-    // The measured SNS → Lambda latency (aws-reference.md §10: p50 73 ms) is the default
+    // The measured SNS → Lambda latency (p50 73 ms, https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/) is the default
     // delivery latency; the function's 20 ms comes on top, plus cold starts.
     let p50 = metric(&out, "subscription.t-lambda-f.latency_s.p50");
     assert!((0.065..0.082).contains(&p50), "{p50}");

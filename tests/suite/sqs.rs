@@ -207,8 +207,8 @@ service_time = "10ms"
 #[test]
 fn empty_receives_of_idle_consumers() {
     // One short-polling worker with nothing to read, polling every 100 ms for a day:
-    // polls at t = 0, 0.1 s, ..., 86,400 s = 864,001 empty receives (the reference's
-    // "864,000 a day", plus the poll at t = 0).
+    // polls at t = 0, 0.1 s, ..., 86,400 s = 864,001 empty receives (86,400 s ÷
+    // 0.1 s = 864,000 a day, plus the poll at t = 0).
     let short = r#"
 name = "idle"
 duration = "1d"

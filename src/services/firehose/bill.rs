@@ -1,4 +1,4 @@
-//! Amazon Data Firehose pricing (aws-reference.md §4.2).
+//! Amazon Data Firehose pricing (<https://aws.amazon.com/firehose/pricing/>).
 
 use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};

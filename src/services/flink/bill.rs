@@ -1,4 +1,5 @@
-//! Amazon Managed Service for Apache Flink pricing (aws-reference.md §5.2).
+//! Amazon Managed Service for Apache Flink pricing
+//! (<https://docs.aws.amazon.com/managed-flink/latest/java/how-pricing.html>).
 
 use crate::pricing::{Meter, PricingError};
 use serde::{Deserialize, Serialize};

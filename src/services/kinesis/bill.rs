@@ -1,4 +1,4 @@
-//! Amazon Kinesis Data Streams pricing (aws-reference.md §3.2).
+//! Amazon Kinesis Data Streams pricing (<https://aws.amazon.com/kinesis/data-streams/pricing/>).
 
 use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub fn on_demand_billed_bytes(bytes: u64) -> u64 {
 }
 
 /// Retention included in every stream's price, hours: 24. Source:
-/// <https://aws.amazon.com/kinesis/data-streams/pricing/> (aws-reference.md §3.2).
+/// <https://aws.amazon.com/kinesis/data-streams/pricing/>.
 pub const INCLUDED_RETENTION_H: f64 = 24.0;
 
 /// End of extended retention (24 hours to 7 days), hours: 168; data held longer is in
@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn advantage_minimum_commitment_is_about_101_dollars_a_day() {
-        // AWS: "about $100 a day". The check in aws-reference.md §3.2: 25 MiB/s × 86,400 s
+        // AWS (Big Data Blog, 2026): "about $100 a day". The check: 25 MiB/s × 86,400 s
         // = 2,109.375 GiB/day × ($0.032 + $0.016) = $101.25/day. An idle Advantage stream
         // over a one-day (24-hour) billing period pays exactly that shortfall.
         let s = KinesisStreamUsage {

@@ -6,7 +6,7 @@
 //! runs (`services::kinesis::shard`), consumers hold slices. The ledger is still kept:
 //! a record counts in `produced` when created, `copies` gets one per extra reader of its
 //! stream when it is accepted, and each copy leaves as processed, expired, dropped or lost
-//! (see `consumers::kinesis` for the accounting rule).
+//! (see `services::kinesis::consumer` for the accounting rule).
 
 use crate::engine::{Engine, Event};
 use crate::metrics::{Accounting, ComponentReport};
@@ -463,8 +463,8 @@ impl Engine<'_> {
     }
 
     /// KPL-style aggregation of a new user record of producer `p` (see
-    /// `producers::kinesis`): it joins the open aggregate of its predicted shard, sealing
-    /// that aggregate first if the record would take it past `max_bytes`.
+    /// `services::kinesis::producer`): it joins the open aggregate of its predicted shard,
+    /// sealing that aggregate first if the record would take it past `max_bytes`.
     fn aggregate(
         &mut self,
         p: u32,

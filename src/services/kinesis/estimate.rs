@@ -77,8 +77,8 @@ pub fn shard_shares(p: &ProducerSpec, n: u32) -> Vec<f64> {
 }
 
 /// The Kinesis records an aggregating producer writes (KPL-style aggregation, see
-/// `producers::kinesis`): `(Kinesis records per user record, size of a Kinesis record's
-/// data)`, or None for a producer that does not aggregate.
+/// `services::kinesis::producer`): `(Kinesis records per user record, size of a Kinesis
+/// record's data)`, or None for a producer that does not aggregate.
 ///
 /// # Formula
 /// Per shard `s` (share `q_s` of the user records, [`shard_shares`]) the user rate is

@@ -1,8 +1,8 @@
 //! Amazon Kinesis Data Streams limits and defaults, with their sources.
 //!
 //! Every AWS number the Kinesis model uses is a field of [`KinesisLimits`]. The defaults are
-//! AWS's documented values (see `../shared/aws-reference.md` §0, §3, §7, §10); a model may
-//! override any of them in a `[limits.kinesis]` table, for example after a quota increase.
+//! AWS's documented values, each with the AWS page it comes from (the `SOURCE_*` constants
+//! below); a model may override any of them in a `[limits.kinesis]` table, for example after a quota increase.
 //! Modelling defaults that are not AWS quotas (API latency, push propagation, the on-demand
 //! evaluation period) are the constants at the end of this file.
 
@@ -10,7 +10,7 @@ use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// Kinesis Data Streams quotas, as of the reference's reading (2026).
+/// Kinesis Data Streams quotas, as AWS documented them when read (2026).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KinesisLimits {
@@ -148,21 +148,23 @@ pub const SOURCE_RESHARD: &str =
 /// when the model gives none: lognormal with median 12 ms and p99 50 ms.
 ///
 /// A modelling default, not an AWS quota, set so that simulated propagation falls in the
-/// ranges of aws-reference.md §10 (about 200 ms to 1 s for polling consumers, about 70 ms
-/// with enhanced fan-out); `tests/kinesis.rs` checks it.
+/// ranges AWS states (about 200 ms to 1 s for polling consumers, about 70 ms with enhanced
+/// fan-out: <https://docs.aws.amazon.com/streams/latest/dev/enhanced-consumers.html>);
+/// `tests/suite/kinesis.rs` checks it.
 pub const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 12.0;
 /// See [`DEFAULT_API_LATENCY_MEDIAN_MS`].
 pub const DEFAULT_API_LATENCY_P99_MS: f64 = 50.0;
 /// Default enhanced fan-out propagation (accepted put → pushed to the consumer): lognormal
 /// with median 60 ms and p99 110 ms, so that put → push averages about 70 ms, AWS's stated
-/// figure ("~70 ms with EFO", enhanced-consumers.html; aws-reference.md §10, where the
-/// measured EFO → Lambda path is p50 49 ms, p99 109 ms). A modelling default.
+/// figure ("~70 ms with EFO", enhanced-consumers.html; a public benchmark measured the EFO →
+/// Lambda path at p50 49 ms, p99 109 ms: <https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>). A modelling default.
 pub const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 60.0;
 /// See [`DEFAULT_EFO_PROPAGATION_MEDIAN_MS`].
 pub const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 110.0;
 /// Default pause between GetRecords calls of a polling consumer: 1 s, the Kinesis Client
 /// Library's `idleTimeBetweenReadsInMillis` default (KCL 1.x/2.x polling configuration);
-/// AWS warns that below 200 ms calls risk the 5 calls/s limit (aws-reference.md §3).
+/// AWS warns that below 200 ms calls risk the 5 calls/s limit
+/// (<https://docs.aws.amazon.com/streams/latest/dev/kinesis-low-latency.html>).
 pub const DEFAULT_IDLE_BETWEEN_READS_MS: u64 = 1000;
 /// Period at which the on-demand model measures each shard's write throughput and decides
 /// on splits (a modelling choice: AWS does not document its measurement period).

@@ -17,7 +17,7 @@
 //!   is refused while the shard's read budget (one second's worth) is spent, a call may
 //!   return up to 10,000 records and 10 MiB, and after a 10 MiB call the shard refuses
 //!   reads for 5 s. Enhanced fan-out consumers get their own 2 MiB/s per shard, pushed about
-//!   70 ms after the put. See `consumers::kinesis` for the consumers themselves.
+//!   70 ms after the put. See [`consumer`] for the consumers themselves.
 //! * **Retention**: a record older than the retention period is removed; each consumer
 //!   that had not fetched it loses it (counted as `expired`). Expiry is applied before every
 //!   read, so what a returning consumer finds is exact.

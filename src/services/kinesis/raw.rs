@@ -131,7 +131,7 @@ pub struct RawStreamConsumer {
 }
 
 /// A Kinesis producer's `aggregation = { ... }`: KPL-style aggregation (see
-/// `producers::kinesis`). Every field defaults to the KPL's default.
+/// `services::kinesis::producer`). Every field defaults to the KPL's default.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAggregation {

@@ -1,4 +1,4 @@
-//! AWS Lambda pricing (aws-reference.md §7).
+//! AWS Lambda pricing (<https://aws.amazon.com/lambda/pricing/>).
 
 use crate::pricing::{Meter, PricingError};
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,8 @@ pub struct LambdaUsage {
 ///
 /// # Formula
 /// `ceil(duration_ns / 1 ms) × 1 ms × memory_mb / 1,024` (duration rounded up to the
-/// nearest 1 ms; source: Lambda pricing, aws-reference.md §7).
+/// nearest 1 ms; source:
+/// <https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html>).
 pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
     let ms = duration_ns.div_ceil(1_000_000);
     ms as f64 / 1000.0 * memory_mb as f64 / 1024.0
@@ -145,7 +146,7 @@ mod tests {
     #[test]
     fn arm_above_the_known_tiers_is_not_priced() {
         // 20B GB-s Arm: 7.5B × $0.0000133334 + 11.25B × $0.0000120001 = $100,000.5 +
-        // $135,001.125; the last 1.25B GB-s have no price in the reference.
+        // $135,001.125; the last 1.25B GB-s have no known price.
         let b = month(vec![f("arm", LambdaArch::Arm64, 0, 20e9)], false);
         assert!((b.total - 235_001.625).abs() < 1e-6, "{}", b.total);
         assert_eq!(b.unpriced.len(), 1);

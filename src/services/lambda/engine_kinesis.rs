@@ -12,8 +12,8 @@
 //!
 //! A lane invokes when it holds `batch_size` records, when its first record has waited
 //! `batching_window`, or when the payload reaches the 6 MB synchronous-invoke limit. The
-//! invocation uses the function runtime of `consumers::lambda` (concurrency, cold starts,
-//! timeout, GB-seconds). A throttled invoke is retried after the runtime's back-off.
+//! invocation uses the function runtime of `services::lambda::function` (concurrency, cold
+//! starts, timeout, GB-seconds). A throttled invoke is retried after the runtime's back-off.
 //!
 //! When a record fails (or the invocation times out) the batch fails: the lane retries it
 //! at once and blocks until it succeeds (per-shard order), its records expire (retention),
@@ -23,8 +23,8 @@
 //! order; with `report_batch_item_failures` the records before the first failed one are
 //! checkpointed and the retry starts at the failed record.
 //!
-//! With KPL-aggregated records (see `producers::kinesis`) `batch_size`, the buffer and
-//! GetRecords' 10,000 count Kinesis records, as AWS documents ("the number of records"
+//! With KPL-aggregated records (see `services::kinesis::producer`) `batch_size`, the
+//! buffer and GetRecords' 10,000 count Kinesis records, as AWS documents ("the number of records"
 //! Lambda reads, with deaggregation left to the function's code); the function's
 //! `per_record` time, its failures and `processed`/`latency_s` are per user record, as
 //! the function deaggregates and handles each. With `report_batch_item_failures` the

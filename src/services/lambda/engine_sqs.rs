@@ -1,5 +1,5 @@
-//! Lambda functions behind SQS event source mappings (see `consumers::lambda` for the
-//! model).
+//! Lambda functions behind SQS event source mappings (see `services::lambda::function`
+//! for the model).
 
 use crate::engine::Owner;
 use crate::engine::{Engine, Event};

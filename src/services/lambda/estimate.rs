@@ -2,8 +2,8 @@
 //! pollers and batches, and the load each function ends with (invocations, GB-seconds,
 //! concurrency by Little's law).
 //!
-//! The SQS mapping is modelled on what the simulator does (`consumers::lambda`,
-//! `engine::lambda_flow`): pollers long-poll the queue, a poller that gets messages
+//! The SQS mapping is modelled on what the simulator does (`services::lambda::function`,
+//! `services::lambda::engine_sqs`): pollers long-poll the queue, a poller that gets messages
 //! invokes the function on them (with a batching window of 0, on whatever one receive
 //! returned), deletes the successful ones with DeleteMessageBatch calls of 10 and polls
 //! again. Pollers are added (5 a second) while messages wait and stopped when a long poll

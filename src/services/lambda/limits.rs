@@ -1,7 +1,7 @@
 //! AWS Lambda limits used by functions and event source mappings, with sources.
 //!
-//! Defaults are AWS's documented values (../shared/aws-reference.md §0, §7); a model may
-//! override them in `[limits.lambda]`.
+//! Defaults are AWS's documented values, each with the AWS page it comes from (the
+//! `SOURCE_*` constants below); a model may override them in `[limits.lambda]`.
 
 use crate::input::units::Dur;
 use crate::sim::SimDuration;
@@ -55,7 +55,8 @@ pub struct LambdaLimits {
     /// (with-sqs.html, 2023).
     pub max_sync_payload_bytes: u64,
     /// Asynchronous invocation payload (an SNS notification): 1 MB (was 256 KB)
-    /// (AWS Compute Blog, 29 Jan 2026, aws-reference.md §0).
+    /// (AWS Compute Blog, 29 Jan 2026,
+    /// <https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb/>).
     pub async_max_payload_bytes: u64,
     /// Asynchronous invocation: retries of an event whose invocation returned an error,
     /// the default and the most `MaximumRetryAttempts` allows: 2.

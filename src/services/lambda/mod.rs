@@ -1,6 +1,13 @@
 //! AWS Lambda as a consumer: functions, their execution environments (cold starts,
-//! concurrency) and the event source mappings that feed them (SQS here; Kinesis in
-//! `services::kinesis`).
+//! concurrency) and the event source mappings that feed them.
+//!
+//! [`function`] holds the functions and the state of their mappings; the event handlers
+//! of the SQS mapping are in `engine_sqs.rs` and those of the Kinesis mapping (shard
+//! lanes, parallelization factor, retries and bisection) in `engine_kinesis.rs`, both in
+//! the engine layer. Asynchronous invocations (by SNS subscriptions, with their queue and
+//! retries) are handled in `services/sns/engine.rs`.
+//! [`limits`], [`bill`] (prices) and [`estimate`] (the analytic estimate) complete the
+//! folder.
 
 pub mod bill;
 pub(crate) mod engine_kinesis;

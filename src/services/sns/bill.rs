@@ -1,4 +1,4 @@
-//! Amazon SNS pricing (aws-reference.md §2.2).
+//! Amazon SNS pricing (<https://aws.amazon.com/sns/pricing/>).
 
 use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};

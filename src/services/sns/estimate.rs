@@ -4,7 +4,8 @@
 //! feed: SQS queues (as [`Feed`]s of the queue model, with the delivered size) and Lambda
 //! functions (asynchronous invocations).
 //!
-//! The model follows the simulator (`engine::sns_flow`, `services::sns`):
+//! The model follows the simulator (`services::sns::engine` and the components of
+//! `services::sns`):
 //! * a producer's calls carry `k` messages with `k` from [`batch_fill`]; a call is billed
 //!   `max(1, ceil(payload / 64 KiB))` requests; the producer closes a PublishBatch before
 //!   its payload would pass the topic's `MaximumMessageSize` (so `k` messages whose sizes

@@ -295,7 +295,10 @@ pub fn parse(
 
 impl Parser<'_> {
     /// A (sub-)policy table → its alternatives. `prefix` is the dotted path of an enclosing
-    /// body object.
+    /// body object. Keys are read in order: `$or` multiplies the alternatives so far by its
+    /// branches ([`Parser::or_branches`]), a nested object by its own alternatives
+    /// ([`Parser::nested`]), and any other key adds its condition to every alternative
+    /// ([`Parser::values`]).
     fn policy(
         &self,
         v: &Value,
@@ -309,33 +312,7 @@ impl Parser<'_> {
         for (k, val) in t {
             let kpath = with(path, Step::Key(k.clone()));
             if k == "$or" {
-                let Value::Array(branches) = val else {
-                    return Err(err(&kpath, "\"$or\" takes an array of at least two sub-policies: \"$or\" = [{ a = [\"x\"] }, { b = [\"y\"] }]"));
-                };
-                if branches.len() < 2 || !branches.iter().all(|b| b.is_table()) {
-                    return Err(err(&kpath, format!("\"$or\" takes an array of at least two sub-policies (tables); otherwise AWS treats \"$or\" as an ordinary key (source: {})", super::limits::SOURCE_FILTER_LOGIC)));
-                }
-                let mut expanded: Vec<Vec<Condition>> = Vec::new();
-                for (i, b) in branches.iter().enumerate() {
-                    let bpath = with(&kpath, Step::Index(i));
-                    if let Value::Table(bt) = b {
-                        if let Some(op) = bt.keys().find(|k| OPERATORS.contains(&k.as_str())) {
-                            return Err(err(&bpath, format!("\"{op}\" is a reserved keyword: a \"$or\" alternative is a sub-policy of keys (source: {})", super::limits::SOURCE_FILTER_LOGIC)));
-                        }
-                    }
-                    let sub = self.policy(b, &bpath, prefix)?;
-                    for a in &alts {
-                        for s in &sub {
-                            let mut c = a.clone();
-                            c.extend(s.iter().cloned());
-                            expanded.push(c);
-                            if expanded.len() > MAX_ALTERNATIVES {
-                                return Err(err(&kpath, format!("\"$or\" expands to more than {MAX_ALTERNATIVES} alternatives")));
-                            }
-                        }
-                    }
-                }
-                alts = expanded;
+                alts = self.or_branches(val, &kpath, prefix, &alts)?;
                 continue;
             }
             let key = if prefix.is_empty() {
@@ -343,61 +320,112 @@ impl Parser<'_> {
             } else {
                 format!("{prefix}.{k}")
             };
-            match val {
-                Value::Table(_) => {
-                    if self.scope == Scope::Attributes {
-                        return Err(err(&kpath, format!("attribute-based filter policies may not nest: a key's value is an array such as [\"x\"] (nested keys need filter_scope = \"body\") (source: {})", self.source)));
-                    }
-                    let sub = self.policy(val, &kpath, &key)?;
-                    let mut expanded = Vec::new();
-                    for a in &alts {
-                        for s in &sub {
-                            let mut c = a.clone();
-                            c.extend(s.iter().cloned());
-                            expanded.push(c);
-                        }
-                    }
-                    if expanded.len() > MAX_ALTERNATIVES {
-                        return Err(err(
-                            &kpath,
-                            format!(
-                                "the policy expands to more than {MAX_ALTERNATIVES} alternatives"
-                            ),
-                        ));
-                    }
-                    alts = expanded;
-                }
-                Value::Array(items) => {
-                    if items.is_empty() {
-                        return Err(err(
-                            &kpath,
-                            "a key needs at least one value: [] matches nothing",
-                        ));
-                    }
-                    let mut matchers = Vec::new();
-                    for (i, item) in items.iter().enumerate() {
-                        matchers.push(self.matcher(item, &with(&kpath, Step::Index(i)))?);
-                    }
-                    for a in &mut alts {
-                        a.push(Condition {
-                            key: key.clone(),
-                            matchers: matchers.clone(),
-                        });
-                    }
-                }
-                scalar => {
-                    // AWS accepts a bare string or number as a one-value array.
-                    let m = self.matcher(scalar, &kpath)?;
-                    for a in &mut alts {
-                        a.push(Condition {
-                            key: key.clone(),
-                            matchers: vec![m.clone()],
-                        });
-                    }
+            if let Value::Table(_) = val {
+                alts = self.nested(val, &kpath, &key, &alts)?;
+            } else {
+                let matchers = self.values(val, &kpath)?;
+                for a in &mut alts {
+                    a.push(Condition {
+                        key: key.clone(),
+                        matchers: matchers.clone(),
+                    });
                 }
             }
         }
         Ok(alts)
+    }
+
+    /// `"$or" = [sub-policy, ...]` at `kpath`: every alternative so far (`alts`) combined
+    /// with every alternative of every branch, at most [`MAX_ALTERNATIVES`].
+    fn or_branches(
+        &self,
+        val: &Value,
+        kpath: &[Step],
+        prefix: &str,
+        alts: &[Vec<Condition>],
+    ) -> Result<Vec<Vec<Condition>>, FilterError> {
+        let Value::Array(branches) = val else {
+            return Err(err(kpath, "\"$or\" takes an array of at least two sub-policies: \"$or\" = [{ a = [\"x\"] }, { b = [\"y\"] }]"));
+        };
+        if branches.len() < 2 || !branches.iter().all(|b| b.is_table()) {
+            return Err(err(kpath, format!("\"$or\" takes an array of at least two sub-policies (tables); otherwise AWS treats \"$or\" as an ordinary key (source: {})", super::limits::SOURCE_FILTER_LOGIC)));
+        }
+        let mut expanded: Vec<Vec<Condition>> = Vec::new();
+        for (i, b) in branches.iter().enumerate() {
+            let bpath = with(kpath, Step::Index(i));
+            if let Value::Table(bt) = b {
+                if let Some(op) = bt.keys().find(|k| OPERATORS.contains(&k.as_str())) {
+                    return Err(err(&bpath, format!("\"{op}\" is a reserved keyword: a \"$or\" alternative is a sub-policy of keys (source: {})", super::limits::SOURCE_FILTER_LOGIC)));
+                }
+            }
+            let sub = self.policy(b, &bpath, prefix)?;
+            for a in alts {
+                for s in &sub {
+                    let mut c = a.clone();
+                    c.extend(s.iter().cloned());
+                    expanded.push(c);
+                    if expanded.len() > MAX_ALTERNATIVES {
+                        return Err(err(
+                            kpath,
+                            format!("\"$or\" expands to more than {MAX_ALTERNATIVES} alternatives"),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(expanded)
+    }
+
+    /// A nested body object `val` at `kpath` (dotted path `key`): every alternative so far
+    /// (`alts`) combined with every alternative of the object, at most
+    /// [`MAX_ALTERNATIVES`]. Attribute policies do not nest.
+    fn nested(
+        &self,
+        val: &Value,
+        kpath: &[Step],
+        key: &str,
+        alts: &[Vec<Condition>],
+    ) -> Result<Vec<Vec<Condition>>, FilterError> {
+        if self.scope == Scope::Attributes {
+            return Err(err(kpath, format!("attribute-based filter policies may not nest: a key's value is an array such as [\"x\"] (nested keys need filter_scope = \"body\") (source: {})", self.source)));
+        }
+        let sub = self.policy(val, kpath, key)?;
+        let mut expanded = Vec::new();
+        for a in alts {
+            for s in &sub {
+                let mut c = a.clone();
+                c.extend(s.iter().cloned());
+                expanded.push(c);
+            }
+        }
+        if expanded.len() > MAX_ALTERNATIVES {
+            return Err(err(
+                kpath,
+                format!("the policy expands to more than {MAX_ALTERNATIVES} alternatives"),
+            ));
+        }
+        Ok(expanded)
+    }
+
+    /// A key's value at `kpath`: an array of at least one matcher, or a bare string or
+    /// number, which AWS accepts as a one-value array.
+    fn values(&self, val: &Value, kpath: &[Step]) -> Result<Vec<Matcher>, FilterError> {
+        match val {
+            Value::Array(items) => {
+                if items.is_empty() {
+                    return Err(err(
+                        kpath,
+                        "a key needs at least one value: [] matches nothing",
+                    ));
+                }
+                let mut matchers = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    matchers.push(self.matcher(item, &with(kpath, Step::Index(i)))?);
+                }
+                Ok(matchers)
+            }
+            scalar => Ok(vec![self.matcher(scalar, kpath)?]),
+        }
     }
 
     fn number(&self, v: &Value, path: &[Step]) -> Result<f64, FilterError> {

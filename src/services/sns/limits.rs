@@ -1,8 +1,8 @@
 //! Amazon SNS limits, retry policies and defaults, with their sources.
 //!
 //! Every AWS number the SNS model uses is a field of [`SnsLimits`]. The defaults are AWS's
-//! documented values (see `../shared/aws-reference.md` §0 and §2.1); a model may override
-//! any of them in a `[limits.sns]` table, for example after a quota increase. Modelling
+//! documented values, each with the AWS page it comes from (the `SOURCE_*` constants below);
+//! a model may override any of them in a `[limits.sns]` table, for example after a quota increase. Modelling
 //! defaults that are not AWS quotas (delivery latency, the size of the JSON envelope, the
 //! amount of retry jitter) are the constants at the end of this file.
 
@@ -10,14 +10,15 @@ use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// SNS quotas and delivery policies, as of the reference's reading (2026).
+/// SNS quotas and delivery policies, as AWS documented them when read (2026).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SnsLimits {
     /// Messages per second that Publish and PublishBatch accept per account in the Region:
     /// 30,000 in us-east-1 (9,000 in us-west-2 and eu-west-1). AWS's quota table was not
     /// readable; the value is the one reported for the 2025 high-throughput FIFO launch,
-    /// which AWS said matches standard topics (aws-reference.md §2.1, tag S).
+    /// which AWS said matches standard topics (a secondary source,
+    /// <https://zircon.tech/?p=3781>).
     /// <https://docs.aws.amazon.com/general/latest/gr/sns.html>
     pub regional_publish_per_s: u32,
     /// FIFO topic in the default (topic) throughput scope: messages per second per topic:
@@ -59,8 +60,8 @@ pub struct SnsLimits {
     /// Numbers in a filter policy lie within ±10^9, with 5 decimal digits
     /// (subscription-filter-policy-constraints.html).
     pub filter_numeric_bound: f64,
-    /// Billing chunk: each 64 KiB of published payload is billed as one request (secondary
-    /// source, aws-reference.md §2.1).
+    /// Billing chunk: each 64 KiB of published payload is billed as one request (a secondary
+    /// source; no AWS text confirms it).
     /// <https://www.factualminds.com/blog/amazon-sns-pricing-publishes-fanout-protocols/>
     pub billing_chunk: Bytes,
     /// AWS-managed endpoints (SQS, Lambda, Data Firehose): retries without delay: 3.
@@ -105,7 +106,7 @@ pub struct SnsLimits {
     /// HTTP/S default delivery policy: delay between retries (`minDelayTarget` =
     /// `maxDelayTarget`): 20 s, linear (SendMessageToHttp.retry.html).
     pub http_default_delay: Dur,
-    /// HTTP/S delivery policy: most `numRetries`: 100 (aws-reference.md §2.1).
+    /// HTTP/S delivery policy: most `numRetries`: 100 (SendMessageToHttp.retry.html).
     pub http_max_retries: u32,
     /// HTTP/S delivery policy: longest `maxDelayTarget`: 3,600 s.
     pub http_max_delay: Dur,
@@ -189,9 +190,9 @@ pub const SOURCE_HTTP_POLICY: &str =
 pub const SOURCE_NAMES: &str = "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html";
 
 /// Default delivery latency (publish → the endpoint has the message) when a model gives
-/// none: lognormal with median 73 ms and p99 225 ms, the measured SNS → Lambda latency of
-/// aws-reference.md §10 (bitesizedserverless.com). It is the only measured SNS delivery
-/// latency in the reference, so aqueduct uses it for every protocol. A modelling default,
+/// none: lognormal with median 73 ms and p99 225 ms, the SNS → Lambda latency measured by
+/// a public benchmark (<https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>, eu-west-1, 2022). It is the only measured SNS delivery
+/// latency aqueduct knows of, so it is used for every protocol. A modelling default,
 /// not an AWS quota.
 pub const DEFAULT_DELIVERY_LATENCY_MEDIAN_MS: f64 = 73.0;
 /// See [`DEFAULT_DELIVERY_LATENCY_MEDIAN_MS`].

@@ -1,5 +1,5 @@
 //! Amazon SNS: standard and FIFO topics, subscriptions, filter policies and delivery
-//! retries, their limits and (in `pricing::sns`) their prices.
+//! retries, their limits ([`limits`]) and their prices ([`bill`]).
 //!
 //! # What is modelled
 //! * **Publishing.** Producers with `target = "sns:NAME"` call Publish (`batch = 1`) or

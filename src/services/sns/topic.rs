@@ -1,5 +1,5 @@
 //! The SNS topic component: admission (throttling), FIFO deduplication and its counters.
-//! The engine (`engine::sns_flow`) does the fan-out.
+//! The engine (`services::sns::engine`) does the fan-out.
 
 use super::Protocol;
 use crate::load::DurationDist;

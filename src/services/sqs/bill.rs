@@ -1,4 +1,4 @@
-//! Amazon SQS pricing (aws-reference.md §1.2).
+//! Amazon SQS pricing (<https://aws.amazon.com/sqs/pricing/>).
 
 use crate::pricing::{fmt_qty, Meter, PricingError};
 use serde::{Deserialize, Serialize};

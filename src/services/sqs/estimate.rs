@@ -1,6 +1,6 @@
 //! SQS queues in the estimate: what producers send, what worker pools and Lambda event
 //! source mappings receive and delete, redeliveries, dead-letter moves and backlogs, in a
-//! fluid model over the time [`Grid`](super::Grid).
+//! fluid model over the time [`Grid`](crate::estimate::Grid).
 
 use crate::estimate::capacity::Capacity;
 use crate::estimate::sizes::{chunks_of, fractional_fill, SizeMix};

@@ -1,14 +1,14 @@
 //! Amazon SQS limits and defaults, with their sources.
 //!
 //! Every AWS number the SQS model uses is a field here. The defaults are AWS's documented
-//! values (see `../shared/aws-reference.md` §0, §1); a model may override any of them in a
-//! `[limits.sqs]` table, for example when AWS raises a quota or grants an increase.
+//! values, each with the AWS page it comes from (the `SOURCE_*` constants below); a model
+//! may override any of them in a `[limits.sqs]` table, for example when AWS raises a quota or grants an increase.
 
 use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
-/// SQS quotas, as of the reference's reading (2026).
+/// SQS quotas, as AWS documented them when read (2026).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SqsLimits {
@@ -113,9 +113,9 @@ pub const SOURCE_FIFO: &str =
 /// lognormal with median 7 ms and p99 40 ms.
 ///
 /// This is a modelling default, not an AWS quota. It is set so that simulated end-to-end
-/// latencies fall near the public measurements in aws-reference.md §10 (SQS standard →
-/// Lambda p50 16 ms, p99 105 ms; mqperf send p95 49 ms); `tests/` checks the default model
-/// against that anchor.
+/// latencies fall near public measurements (SQS standard → Lambda p50 16 ms, p99 105 ms:
+/// <https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>; mqperf send p95 49 ms: <https://softwaremill.com/mqperf/>); `tests/` checks the
+/// default model against that anchor.
 pub const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 7.0;
 /// See [`DEFAULT_API_LATENCY_MEDIAN_MS`].
 pub const DEFAULT_API_LATENCY_P99_MS: f64 = 40.0;

@@ -1,4 +1,5 @@
-//! Amazon SQS: standard and FIFO queues, dead-letter queues, their limits and prices.
+//! Amazon SQS: standard and FIFO queues, dead-letter queues ([`queue`]), their limits
+//! ([`limits`]), prices ([`bill`]) and analytic estimate ([`estimate`]).
 
 pub mod bill;
 pub(crate) mod engine;

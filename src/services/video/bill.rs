@@ -1,10 +1,10 @@
-//! Amazon Kinesis Video Streams pricing (aws-reference.md §6.2).
+//! Amazon Kinesis Video Streams pricing (<https://aws.amazon.com/kinesis/video-streams/pricing/>).
 
 use crate::pricing::{gb, Meter, PricingError};
 use serde::{Deserialize, Serialize};
 
 /// Billable usage of one Kinesis video stream over the measured window (media only; the
-/// WebRTC prices are UNCONFIRMED in the reference).
+/// WebRTC prices are UNCONFIRMED: no source gives them).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VideoUsage {
