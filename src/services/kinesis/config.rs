@@ -9,9 +9,9 @@ use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::{Arrival, Dist, DurationDist};
 use crate::model::build::{
-    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
-    retry_policy,
+    check_range, lookup, name_index, outage_windows, prob, reference, retry_policy,
 };
+use crate::model::dist::{dur_dist, key_dist};
 use crate::model::raw::{RawModel, RawProducer};
 use crate::producers::{ProducerSpec, Target};
 use crate::services::kinesis::consumer::{CheckpointMode, ReadMode, StreamConsumerSpec};
@@ -387,7 +387,7 @@ pub fn producer(
     let tpath = path.field("target");
     let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
     let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
-    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let arrival = crate::model::arrival::arrival(&p.load, &path.field("load"), base_dir)?;
     let size = crate::model::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.put_records_max_records {

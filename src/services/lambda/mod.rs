@@ -3,6 +3,7 @@
 //! `services::kinesis`).
 
 pub mod bill;
+pub mod config;
 pub(crate) mod engine_kinesis;
 pub(crate) mod engine_sqs;
 pub mod estimate;

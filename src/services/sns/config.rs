@@ -10,9 +10,8 @@ use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
 use crate::load::{Arrival, Dist, DurationDist};
-use crate::model::build::{
-    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
-};
+use crate::model::build::{check_range, lookup, prob, reference, resend, retry_policy};
+use crate::model::dist::{dur_dist, key_dist};
 use crate::model::raw::{RawModel, RawProducer, RawWindow};
 use crate::producers::{ProducerSpec, Target};
 use crate::services::lambda::limits::SOURCE_ASYNC;
@@ -183,7 +182,7 @@ pub fn topics<'a>(
             Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
             None => default_api_latency
                 .cloned()
-                .unwrap_or_else(crate::model::build::default_sqs_latency),
+                .unwrap_or_else(crate::services::sqs::config::default_latency),
         };
         delivery.push(match &t.delivery_latency {
             Some(d) => Some(dur_dist(d, &path.field("delivery_latency"), base_dir)?),
@@ -395,7 +394,7 @@ pub fn producer(
     let (_, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
     let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
     let topic = &topics.specs[t];
-    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
+    let arrival = crate::model::arrival::arrival(&p.load, &path.field("load"), base_dir)?;
     let size = crate::model::build::producer_size(p, path, base_dir)?;
     let batch = p.batch.unwrap_or(1);
     if batch < 1 || batch > lim.max_batch_messages {

@@ -1,6 +1,7 @@
 //! Amazon SQS: standard and FIFO queues, dead-letter queues, their limits and prices.
 
 pub mod bill;
+pub mod config;
 pub mod estimate;
 pub mod limits;
 pub mod queue;
