@@ -2,24 +2,19 @@
 //! kind of component in a fixed order (queues, streams, topics, producers, worker pools,
 //! Lambda functions, subscriptions, stream consumers), the first problem found being the
 //! one reported. The components of one service are validated in its folder
-//! (`services/<svc>/config.rs`), worker pools in [`super::workers`]; SQS producers here.
-//! The helpers here are shared by all of them.
+//! (`services/<svc>/config.rs`); producers in [`super::producer`], worker pools in
+//! [`super::workers`]. The helpers here are shared by all of them.
 
-use super::arrival::arrival;
-use super::dist::{key_dist, size_dist};
-use super::raw::{RawModel, RawProducer, RawResend, RawRetry, RawWindow};
+use super::producer::{producers, Targets};
+use super::raw::{RawModel, RawWindow};
 use super::Architecture;
 use crate::input::error::{FieldPath, Invalid, VResult};
-use crate::input::units::format_size;
-use crate::load::{Arrival, Dist, SizeDist};
 use crate::load::{DurationDist, Window};
-use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
 use crate::services::kinesis::config::{stream_consumers, streams};
 use crate::services::lambda::config::lambdas;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
 use crate::services::sns::config::{subscriptions, topics};
 use crate::services::sqs::config::queues;
-use crate::services::sqs::limits::{self as sqslim, SqsLimits};
 use crate::services::sqs::QueueSpec;
 use crate::sim::{SimDuration, SimTime};
 use crate::workers::PoolSpec;
@@ -38,36 +33,12 @@ pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architectu
     let mut queues = queues(&raw, &limits.sqs, default_latency, base_dir)?;
     let streams = streams(&raw, &limits, default_latency, base_dir)?;
     let mut topics = topics(&raw, &limits, default_latency, base_dir)?;
-    name_index(
-        "producer",
-        "producer",
-        raw.producer.iter().map(|p| p.name.as_str()),
-        None,
-    )?;
-    let mut producers = Vec::new();
-    for (i, p) in raw.producer.iter().enumerate() {
-        let path = FieldPath::item("producer", i, &p.name);
-        if p.target.starts_with("kinesis:") {
-            producers.push(crate::services::kinesis::config::producer(
-                p, &path, &streams, &limits, base_dir,
-            )?);
-            continue;
-        }
-        if p.target.starts_with("sns:") {
-            producers.push(crate::services::sns::config::producer(
-                p, &path, &topics, &limits, base_dir,
-            )?);
-            continue;
-        }
-        producers.push(producer(
-            p,
-            &path,
-            &queues.idx,
-            &queues.specs,
-            &limits.sqs,
-            base_dir,
-        )?);
-    }
+    let targets = Targets {
+        queues: &queues,
+        topics: &topics,
+        streams: &streams,
+    };
+    let producers = producers(&raw.producer, &targets, &limits, base_dir)?;
     let (cnames, consumers) = super::workers::pools(&raw.consumer, &queues, &limits.sqs, base_dir)?;
     let mut warnings = Vec::new();
     let lambdas = lambdas(
@@ -357,193 +328,4 @@ pub(crate) fn prob(path: &FieldPath, v: f64) -> VResult<f64> {
         ));
     }
     Ok(v)
-}
-
-/// A producer's `max_in_flight` (>= 1 when given).
-pub(crate) fn max_in_flight(p: &RawProducer, path: &FieldPath) -> VResult<Option<u32>> {
-    match p.max_in_flight {
-        Some(0) => Err(Invalid::at(
-            &path.field("max_in_flight"),
-            "max_in_flight must be at least 1",
-        )),
-        other => Ok(other),
-    }
-}
-
-/// A producer's message size distribution (`size`; 1 KiB when not given).
-pub(crate) fn producer_size(
-    p: &RawProducer,
-    path: &FieldPath,
-    base_dir: &Path,
-) -> VResult<SizeDist> {
-    match &p.size {
-        Some(s) => size_dist(s, &path.field("size"), base_dir),
-        None => Ok(SizeDist::constant(1024)),
-    }
-}
-
-/// How long a producer's batch may wait to fill (`linger`; 100 ms when not given).
-pub(crate) fn producer_linger(p: &RawProducer) -> SimDuration {
-    p.linger
-        .map(|d| d.0)
-        .unwrap_or(SimDuration::from_millis(100))
-}
-
-/// Refuses `aggregation` on a producer that does not write to a Kinesis stream.
-pub(crate) fn no_aggregation(
-    p: &RawProducer,
-    path: &FieldPath,
-) -> VResult<Option<crate::services::kinesis::producer::AggregationSpec>> {
-    match p.aggregation {
-        None => Ok(None),
-        Some(_) => Err(Invalid::at(
-            &path.field("aggregation"),
-            "aggregation (KPL-style) applies to Kinesis producers",
-        )),
-    }
-}
-
-/// A producer's SDK retry policy (`retry`, at `path`), defaults filled in.
-pub(crate) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<RetryPolicy> {
-    let d = RetryPolicy::default();
-    let Some(r) = raw else { return Ok(d) };
-    let max_attempts = r.max_attempts.unwrap_or(d.max_attempts);
-    if max_attempts == 0 {
-        return Err(Invalid::at(
-            &path.field("max_attempts"),
-            "max_attempts counts the first attempt: it must be >= 1",
-        ));
-    }
-    Ok(RetryPolicy {
-        max_attempts,
-        base: r.base.map(|x| x.0).unwrap_or(d.base),
-        max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
-    })
-}
-
-/// A producer's duplicate sends (`resend`, at `path`).
-pub(crate) fn resend(raw: Option<&RawResend>, path: &FieldPath) -> VResult<Option<Resend>> {
-    raw.map(|r| {
-        Ok(Resend {
-            probability: prob(&path.field("probability"), r.probability)?,
-            after: r.after.0,
-        })
-    })
-    .transpose()
-}
-
-fn producer(
-    p: &RawProducer,
-    path: &FieldPath,
-    queue_idx: &HashMap<&str, usize>,
-    queues: &[QueueSpec],
-    lim: &SqsLimits,
-    base_dir: &Path,
-) -> VResult<ProducerSpec> {
-    let tpath = path.field("target");
-    let (kind, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
-    let target = match kind {
-        "sqs" => Target::Queue(lookup(queue_idx, name, kind, "queue", &tpath)? as u32),
-        _ => unreachable!("reference() only admits the kinds listed"),
-    };
-    let arrival = arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = producer_size(p, path, base_dir)?;
-    let batch = p.batch.unwrap_or(1);
-    let Target::Queue(q) = target else {
-        unreachable!("kinesis targets are built by model::kinesis")
-    };
-    let queue = &queues[q as usize];
-    if batch < 1 || batch > lim.max_batch_messages {
-        return Err(Invalid::at(
-            &path.field("batch"),
-            format!("batch {batch} is outside SendMessageBatch's limit of 1 to {} messages (source: {})", lim.max_batch_messages, sqslim::SOURCE_BATCH),
-        ));
-    }
-    if let Dist::Constant(v) = size.0 {
-        if v as u64 > queue.max_message_size as u64 {
-            return Err(Invalid::at(
-                &path.field("size"),
-                format!(
-                    "messages of {} exceed queue \"{}\"'s maximum message size of {} (source: {})",
-                    format_size(v as u64),
-                    queue.name,
-                    format_size(queue.max_message_size as u64),
-                    sqslim::SOURCE_MESSAGES
-                ),
-            ));
-        }
-        if batch > 1 && v as u64 * batch as u64 > lim.max_batch_payload.0 {
-            return Err(Invalid::at(
-                &path.field("batch"),
-                format!(
-                    "a batch of {batch} messages of {} exceeds SendMessageBatch's {} payload limit (source: {})",
-                    format_size(v as u64),
-                    lim.max_batch_payload,
-                    sqslim::SOURCE_BATCH
-                ),
-            ));
-        }
-    }
-    let linger = producer_linger(p);
-    let (keys, key_prefix) = match (&p.group, &p.partition_key) {
-        (Some(_), Some(_)) => {
-            return Err(Invalid::at(
-                &path.field("group"),
-                "give either `group` (FIFO message groups) or `partition_key`, not both",
-            ))
-        }
-        (Some(k), None) => {
-            let (d, pre) = key_dist(k, &path.field("group"))?;
-            (Some(d), pre)
-        }
-        (None, Some(k)) => {
-            let (d, pre) = key_dist(k, &path.field("partition_key"))?;
-            (Some(d), pre)
-        }
-        (None, None) => (None, "key-".to_string()),
-    };
-    if queue.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty())
-    {
-        return Err(Invalid::at(
-            &path.field("group"),
-            format!("queue \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", queue.name, sqslim::SOURCE_FIFO),
-        ));
-    }
-    let attributes =
-        crate::services::sns::config::attributes(&p.attributes, &path.field("attributes"))?;
-    let body = crate::services::sns::config::attributes(&p.body, &path.field("body"))?;
-    let delay = p.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-    check_range(
-        &path.field("delay"),
-        "message delay",
-        delay,
-        SimDuration::ZERO,
-        lim.max_delay.0,
-        sqslim::SOURCE_QUOTAS,
-    )?;
-    if queue.fifo && !delay.is_zero() {
-        return Err(Invalid::at(
-            &path.field("delay"),
-            "FIFO queues do not support per-message delays (set the queue's delay instead)",
-        ));
-    }
-    let resend = resend(p.resend.as_ref(), &path.field("resend"))?;
-    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
-    Ok(ProducerSpec {
-        name: p.name.clone(),
-        target,
-        arrival,
-        size,
-        batch,
-        linger,
-        keys,
-        key_prefix,
-        attributes,
-        body,
-        delay,
-        resend,
-        retry,
-        max_in_flight: max_in_flight(p, path)?,
-        aggregation: no_aggregation(p, path)?,
-    })
 }

@@ -6,6 +6,7 @@
 pub mod arrival;
 pub mod build;
 pub mod dist;
+pub mod producer;
 pub mod raw;
 pub mod workers;
 

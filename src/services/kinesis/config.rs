@@ -1,5 +1,6 @@
-//! Validation of the Kinesis parts of a model: `[[stream]]`, producers with a
-//! `kinesis:NAME` target, `[[stream_consumer]]` and Lambda functions on a stream.
+//! Validation of the Kinesis parts of a model: `[[stream]]`, what Kinesis decides about
+//! producers with a `kinesis:NAME` target (see `model::producer`) and
+//! `[[stream_consumer]]`.
 //!
 //! Every limit checked here is a field of `services::kinesis::limits::KinesisLimits`
 //! (overridable in `[limits.kinesis]`); each message names the limit and its source.
@@ -7,13 +8,12 @@
 use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
-use crate::load::{Arrival, Dist, DurationDist};
-use crate::model::build::{
-    check_range, lookup, name_index, outage_windows, prob, reference, retry_policy,
-};
+use crate::load::{Arrival, Dist, DurationDist, KeyDist};
+use crate::model::build::{check_range, lookup, name_index, outage_windows, prob, reference};
 use crate::model::dist::{dur_dist, key_dist};
-use crate::model::raw::{RawModel, RawProducer};
-use crate::producers::{ProducerSpec, Target};
+use crate::model::producer::{BatchLimit, Draft, ProducerTarget, Step};
+use crate::model::raw::RawModel;
+use crate::producers::{Resend, Target};
 use crate::services::kinesis::consumer::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
 use crate::services::kinesis::producer::AggregationSpec;
@@ -53,7 +53,7 @@ pub struct Streams<'a> {
     /// Validated streams.
     pub specs: Vec<StreamSpec>,
     /// Default partition keys of each stream, with their prefix.
-    defaults: Vec<Option<(crate::load::KeyDist, String)>>,
+    defaults: Vec<Option<(KeyDist, String)>>,
 }
 
 /// Validates the `[[stream]]` tables.
@@ -375,134 +375,184 @@ fn reshards(
     Ok(out)
 }
 
-/// Validates a producer whose target is `kinesis:NAME`.
-pub fn producer(
-    p: &RawProducer,
-    path: &FieldPath,
-    streams: &Streams<'_>,
-    limits: &Limits,
-    base_dir: &Path,
-) -> VResult<ProducerSpec> {
-    let lim = &limits.kinesis;
-    let tpath = path.field("target");
-    let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
-    let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
-    let arrival = crate::model::arrival::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = crate::model::build::producer_size(p, path, base_dir)?;
-    let batch = p.batch.unwrap_or(1);
-    if batch < 1 || batch > lim.put_records_max_records {
-        return Err(Invalid::at(
-            &path.field("batch"),
-            format!(
-                "batch {batch} is outside PutRecords' limit of 1 to {} records (source: {})",
-                lim.put_records_max_records,
-                klim::SOURCE_LIMITS
-            ),
-        ));
+impl Streams<'_> {
+    /// What Kinesis decides about a producer writing to stream `index`.
+    pub fn target<'b>(&'b self, index: usize, lim: &'b KinesisLimits) -> StreamTarget<'b> {
+        StreamTarget {
+            index,
+            default_keys: self.defaults[index].as_ref(),
+            lim,
+        }
     }
-    if p.group.is_some() {
-        return Err(Invalid::at(
-            &path.field("group"),
-            "message groups apply to SQS FIFO queues; a Kinesis producer uses `partition_key`",
-        ));
+}
+
+/// What Kinesis decides about a producer writing to one of its streams: PutRecords'
+/// batch limit, partition keys (the stream's by default) and their length, the record
+/// size with its key, KPL aggregation; message groups, delays, duplicate sends and
+/// `max_in_flight` are refused, and attributes are not read (records have none).
+pub struct StreamTarget<'a> {
+    /// The stream's index.
+    pub index: usize,
+    /// The stream's default partition keys, with their prefix.
+    pub default_keys: Option<&'a (KeyDist, String)>,
+    /// Kinesis's limits.
+    pub lim: &'a KinesisLimits,
+}
+
+impl ProducerTarget for StreamTarget<'_> {
+    fn target(&self) -> Target {
+        Target::Stream(self.index as u32)
     }
-    for (field, set) in [("delay", p.delay.is_some()), ("resend", p.resend.is_some())] {
-        if set {
+
+    fn steps(&self) -> &'static [Step] {
+        &[
+            Step::Group,
+            Step::Delay,
+            Step::Resend,
+            Step::PartitionKey,
+            Step::Fit,
+            Step::Aggregation,
+            Step::Retry,
+            Step::MaxInFlight,
+        ]
+    }
+
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit {
+            max: self.lim.put_records_max_records,
+            call: "PutRecords'",
+            unit: "records",
+            source: klim::SOURCE_LIMITS,
+        }
+    }
+
+    /// A constant-size record, with its longest partition key, within Kinesis's record
+    /// limit.
+    fn fit(&self, d: &Draft<'_>) -> VResult<()> {
+        let Dist::Constant(v) = d.size.0 else {
+            return Ok(());
+        };
+        let rec = v as u64 + longest_key(d.keys.as_ref(), &d.key_prefix, d.arrival);
+        if rec > self.lim.max_record_size.0 {
             return Err(Invalid::at(
-                &path.field(field),
-                format!("`{field}` is not supported for Kinesis targets"),
-            ));
-        }
-    }
-    let (keys, key_prefix) = match &p.partition_key {
-        Some(k) => {
-            let (d, pre) = key_dist(k, &path.field("partition_key"))?;
-            (Some(d), pre)
-        }
-        None => match &streams.defaults[st] {
-            Some((d, pre)) => (Some(d.clone()), pre.clone()),
-            None => (None, "key-".to_string()),
-        },
-    };
-    let max_chars = lim.max_partition_key_chars as usize;
-    let mut longest_key = crate::services::kinesis::producer::RANDOM_KEY_LEN as u64;
-    if let Some(k) = &keys {
-        let id = k.keys().saturating_sub(1);
-        let text_len = key_prefix.chars().count()
-            + crate::services::kinesis::hash::generated_len("", id) as usize;
-        if text_len > max_chars {
-            return Err(Invalid::at(
-                &path.field("partition_key"),
-                format!(
-                    "partition keys \"{key_prefix}…\" reach {text_len} characters, above Kinesis's limit of {max_chars} (source: {})",
-                    klim::SOURCE_KEYS
-                ),
-            ));
-        }
-        longest_key = crate::services::kinesis::hash::generated_len(&key_prefix, id) as u64;
-    }
-    if let Arrival::Trace(tr) = &arrival {
-        if let Some(k) = tr.keys.iter().find(|k| k.chars().count() > max_chars) {
-            return Err(Invalid::at(
-                &path.field("load").field("file"),
-                format!(
-                    "trace {} has a partition key of {} characters (\"{}…\"), above Kinesis's limit of {max_chars} (source: {})",
-                    tr.path,
-                    k.chars().count(),
-                    k.chars().take(16).collect::<String>(),
-                    klim::SOURCE_KEYS
-                ),
-            ));
-        }
-        if let Some(m) = tr.keys.iter().map(|k| k.len() as u64).max() {
-            longest_key = m;
-        }
-    }
-    if let Dist::Constant(v) = size.0 {
-        let rec = v as u64 + longest_key;
-        if rec > lim.max_record_size.0 {
-            return Err(Invalid::at(
-                &path.field("size"),
+                &d.path.field("size"),
                 format!(
                     "records of {} (with their partition key) exceed Kinesis's record limit of {} (source: {})",
                     format_size(rec),
-                    lim.max_record_size,
+                    self.lim.max_record_size,
                     klim::SOURCE_LARGE_RECORDS
                 ),
             ));
         }
+        Ok(())
     }
-    let linger = crate::model::build::producer_linger(p);
-    let aggregation = match &p.aggregation {
-        None => None,
-        Some(a) => Some(aggregation(a, &path.field("aggregation"), lim)?),
-    };
-    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
-    Ok(ProducerSpec {
-        name: p.name.clone(),
-        target: Target::Stream(st as u32),
-        arrival,
-        size,
-        batch,
-        linger,
-        keys,
-        key_prefix,
-        attributes: Vec::new(),
-        body: Vec::new(),
-        delay: SimDuration::ZERO,
-        resend: None,
-        retry,
-        max_in_flight: match p.max_in_flight {
-            None => None,
-            Some(_) => {
+
+    fn group(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        if d.raw.group.is_some() {
+            return Err(Invalid::at(
+                &d.path.field("group"),
+                "message groups apply to SQS FIFO queues; a Kinesis producer uses `partition_key`",
+            ));
+        }
+        Ok(None)
+    }
+
+    /// The producer's `partition_key`, else the stream's; generated keys and the keys of a
+    /// trace within Kinesis's key length.
+    fn partition_key(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        let keys = match &d.raw.partition_key {
+            Some(k) => Some(key_dist(k, &d.path.field("partition_key"))?),
+            None => self.default_keys.cloned(),
+        };
+        let max_chars = self.lim.max_partition_key_chars as usize;
+        if let Some((k, key_prefix)) = &keys {
+            let id = k.keys().saturating_sub(1);
+            let text_len = key_prefix.chars().count()
+                + crate::services::kinesis::hash::generated_len("", id) as usize;
+            if text_len > max_chars {
                 return Err(Invalid::at(
-                    &path.field("max_in_flight"),
-                    "max_in_flight applies to SQS and SNS producers",
-                ))
+                    &d.path.field("partition_key"),
+                    format!(
+                        "partition keys \"{key_prefix}…\" reach {text_len} characters, above Kinesis's limit of {max_chars} (source: {})",
+                        klim::SOURCE_KEYS
+                    ),
+                ));
             }
-        },
-        aggregation,
-    })
+        }
+        if let Arrival::Trace(tr) = d.arrival {
+            if let Some(k) = tr.keys.iter().find(|k| k.chars().count() > max_chars) {
+                return Err(Invalid::at(
+                    &d.path.field("load").field("file"),
+                    format!(
+                        "trace {} has a partition key of {} characters (\"{}…\"), above Kinesis's limit of {max_chars} (source: {})",
+                        tr.path,
+                        k.chars().count(),
+                        k.chars().take(16).collect::<String>(),
+                        klim::SOURCE_KEYS
+                    ),
+                ));
+            }
+        }
+        Ok(keys)
+    }
+
+    fn delay(&self, d: &Draft<'_>) -> VResult<SimDuration> {
+        refuse(d, "delay", d.raw.delay.is_some())?;
+        Ok(SimDuration::ZERO)
+    }
+
+    fn resend(&self, d: &Draft<'_>) -> VResult<Option<Resend>> {
+        refuse(d, "resend", d.raw.resend.is_some())?;
+        Ok(None)
+    }
+
+    fn max_in_flight(&self, d: &Draft<'_>) -> VResult<Option<u32>> {
+        match d.raw.max_in_flight {
+            None => Ok(None),
+            Some(_) => Err(Invalid::at(
+                &d.path.field("max_in_flight"),
+                "max_in_flight applies to SQS and SNS producers",
+            )),
+        }
+    }
+
+    fn aggregation(&self, d: &Draft<'_>) -> VResult<Option<AggregationSpec>> {
+        match &d.raw.aggregation {
+            None => Ok(None),
+            Some(a) => Ok(Some(aggregation(
+                a,
+                &d.path.field("aggregation"),
+                self.lim,
+            )?)),
+        }
+    }
+}
+
+/// Refuses a producer `field` that Kinesis targets do not support, when it is `set`.
+fn refuse(d: &Draft<'_>, field: &str, set: bool) -> VResult<()> {
+    if set {
+        return Err(Invalid::at(
+            &d.path.field(field),
+            format!("`{field}` is not supported for Kinesis targets"),
+        ));
+    }
+    Ok(())
+}
+
+/// The longest partition key of a producer's records, bytes: the last generated key,
+/// or the longest of a trace's keys, or a random key.
+fn longest_key(keys: Option<&KeyDist>, key_prefix: &str, arrival: &Arrival) -> u64 {
+    let mut longest = crate::services::kinesis::producer::RANDOM_KEY_LEN as u64;
+    if let Some(k) = keys {
+        let id = k.keys().saturating_sub(1);
+        longest = crate::services::kinesis::hash::generated_len(key_prefix, id) as u64;
+    }
+    if let Arrival::Trace(tr) = arrival {
+        if let Some(m) = tr.keys.iter().map(|k| k.len() as u64).max() {
+            longest = m;
+        }
+    }
+    longest
 }
 
 /// Validates a producer's `aggregation` table against the KPL's bounds

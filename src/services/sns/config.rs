@@ -1,5 +1,5 @@
-//! Validation of the SNS parts of a model: `[[topic]]`, producers with an `sns:NAME`
-//! target, message attributes and body fields, and `[[subscription]]` (endpoints, filter
+//! Validation of the SNS parts of a model: `[[topic]]`, what SNS decides about producers
+//! with an `sns:NAME` target (see `model::producer`), message attributes and body fields, and `[[subscription]]` (endpoints, filter
 //! policies, delivery policies, dead-letter queues).
 //!
 //! Every limit checked here is a field of `services::sns::limits::SnsLimits` (overridable in
@@ -9,14 +9,15 @@ use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
-use crate::load::{Arrival, Dist, DurationDist};
-use crate::model::build::{check_range, lookup, prob, reference, resend, retry_policy};
-use crate::model::dist::{dur_dist, key_dist};
-use crate::model::raw::{RawModel, RawProducer, RawWindow};
+use crate::load::{Dist, DurationDist, KeyDist};
+use crate::model::build::{check_range, lookup, prob, reference};
+use crate::model::dist::dur_dist;
+use crate::model::producer::{BatchLimit, Draft, FifoTarget, ProducerTarget, Step};
+use crate::model::raw::{RawModel, RawWindow};
 use crate::producers::{ProducerSpec, Target};
 use crate::services::lambda::limits::SOURCE_ASYNC;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
-use crate::services::sns::filter::{self, FilterLimits, Scope, Step};
+use crate::services::sns::filter::{self, FilterLimits, Scope};
 use crate::services::sns::limits::{self as slim, SnsLimits};
 use crate::services::sns::retry::{Backoff, DeliveryPolicy};
 use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec, TopicSpec};
@@ -381,37 +382,69 @@ pub fn attributes(raw: &BTreeMap<String, toml::Value>, path: &FieldPath) -> VRes
     Ok(out)
 }
 
-/// Validates a producer with an `sns:NAME` target.
-pub fn producer(
-    p: &RawProducer,
-    path: &FieldPath,
-    topics: &Topics<'_>,
-    limits: &Limits,
-    base_dir: &Path,
-) -> VResult<ProducerSpec> {
-    let lim = &limits.sns;
-    let tpath = path.field("target");
-    let (_, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
-    let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
-    let topic = &topics.specs[t];
-    let arrival = crate::model::arrival::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = crate::model::build::producer_size(p, path, base_dir)?;
-    let batch = p.batch.unwrap_or(1);
-    if batch < 1 || batch > lim.max_batch_messages {
-        return Err(Invalid::at(
-            &path.field("batch"),
-            format!(
-                "batch {batch} is outside PublishBatch's limit of 1 to {} messages (source: {})",
-                lim.max_batch_messages,
-                slim::SOURCE_BATCH
-            ),
-        ));
+impl Topics<'_> {
+    /// What SNS decides about a producer publishing to topic `index`.
+    pub fn target<'b>(&'b self, index: usize, lim: &'b SnsLimits) -> TopicTarget<'b> {
+        TopicTarget {
+            index,
+            topic: &self.specs[index],
+            lim,
+        }
     }
-    if let Dist::Constant(v) = size.0 {
+}
+
+/// What SNS decides about a producer publishing to one of its topics: PublishBatch's
+/// limit, the topic's message size, message groups for FIFO topics; partition keys and
+/// per-message delays are refused.
+pub struct TopicTarget<'a> {
+    /// The topic's index.
+    pub index: usize,
+    /// The topic.
+    pub topic: &'a TopicSpec,
+    /// SNS's limits.
+    pub lim: &'a SnsLimits,
+}
+
+impl ProducerTarget for TopicTarget<'_> {
+    fn target(&self) -> Target {
+        Target::Topic(self.index as u32)
+    }
+
+    fn steps(&self) -> &'static [Step] {
+        &[
+            Step::Fit,
+            Step::Group,
+            Step::PartitionKey,
+            Step::FifoGroups,
+            Step::Delay,
+            Step::Attributes,
+            Step::Resend,
+            Step::Retry,
+            Step::MaxInFlight,
+            Step::Aggregation,
+        ]
+    }
+
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit {
+            max: self.lim.max_batch_messages,
+            call: "PublishBatch's",
+            unit: "messages",
+            source: slim::SOURCE_BATCH,
+        }
+    }
+
+    /// A constant message size within the topic's maximum, and so the whole of a
+    /// PublishBatch of them.
+    fn fit(&self, d: &Draft<'_>) -> VResult<()> {
+        let Dist::Constant(v) = d.size.0 else {
+            return Ok(());
+        };
+        let (topic, lim, batch) = (self.topic, self.lim, d.batch);
         let max = topic.max_message_size as u64;
         if v as u64 > max {
             return Err(Invalid::at(
-                &path.field("size"),
+                &d.path.field("size"),
                 format!(
                     "messages of {} exceed topic \"{}\"'s maximum message size of {} (`max_message_size`, AWS's limit is {} by default, up to {}) (source: {})",
                     format_size(v as u64),
@@ -425,7 +458,7 @@ pub fn producer(
         }
         if batch > 1 && v as u64 * batch as u64 > max {
             return Err(Invalid::at(
-                &path.field("batch"),
+                &d.path.field("batch"),
                 format!(
                     "a PublishBatch of {batch} messages of {} exceeds topic \"{}\"'s maximum message size of {} for the whole batch (source: {})",
                     format_size(v as u64),
@@ -435,66 +468,41 @@ pub fn producer(
                 ),
             ));
         }
+        Ok(())
     }
-    let linger = crate::model::build::producer_linger(p);
-    let (keys, key_prefix) = match (&p.group, &p.partition_key) {
-        (Some(_), Some(_)) => {
+
+    fn partition_key(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        if d.raw.partition_key.is_some() {
             return Err(Invalid::at(
-                &path.field("group"),
-                "give either `group` (FIFO message groups) or `partition_key`, not both",
-            ))
-        }
-        (Some(k), None) => {
-            let (d, pre) = key_dist(k, &path.field("group"))?;
-            (Some(d), pre)
-        }
-        (None, Some(_)) => {
-            return Err(Invalid::at(
-                &path.field("partition_key"),
+                &d.path.field("partition_key"),
                 "SNS topics have no partition keys; FIFO topics take message groups: `group`",
-            ))
+            ));
         }
-        (None, None) => (None, "key-".to_string()),
-    };
-    if topic.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty())
-    {
-        return Err(Invalid::at(
-            &path.field("group"),
-            format!("topic \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", topic.name, slim::SOURCE_FIFO_DELIVERY),
-        ));
+        Ok(None)
     }
-    if p.delay.is_some() {
-        return Err(Invalid::at(&path.field("delay"), "per-message delays are an SQS feature; SNS delivers at once (set the subscribed queue's delay instead)"));
+
+    fn fifo(&self) -> Option<FifoTarget<'_>> {
+        self.topic.fifo.then_some(FifoTarget {
+            what: "topic",
+            name: &self.topic.name,
+            source: slim::SOURCE_FIFO_DELIVERY,
+        })
     }
-    let attributes = attributes(&p.attributes, &path.field("attributes"))?;
-    let body = self::attributes(&p.body, &path.field("body"))?;
-    let resend = resend(p.resend.as_ref(), &path.field("resend"))?;
-    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
-    Ok(ProducerSpec {
-        name: p.name.clone(),
-        target: Target::Topic(t as u32),
-        arrival,
-        size,
-        batch,
-        linger,
-        keys,
-        key_prefix,
-        attributes,
-        body,
-        delay: SimDuration::ZERO,
-        resend,
-        retry,
-        max_in_flight: crate::model::build::max_in_flight(p, path)?,
-        aggregation: crate::model::build::no_aggregation(p, path)?,
-    })
+
+    fn delay(&self, d: &Draft<'_>) -> VResult<SimDuration> {
+        if d.raw.delay.is_some() {
+            return Err(Invalid::at(&d.path.field("delay"), "per-message delays are an SQS feature; SNS delivers at once (set the subscribed queue's delay instead)"));
+        }
+        Ok(SimDuration::ZERO)
+    }
 }
 
-fn filter_path(base: &FieldPath, steps: &[Step]) -> FieldPath {
+fn filter_path(base: &FieldPath, steps: &[filter::Step]) -> FieldPath {
     let mut p = base.clone();
     for s in steps {
         p = match s {
-            Step::Key(k) => p.field(k),
-            Step::Index(i) => p.index(*i),
+            filter::Step::Key(k) => p.field(k),
+            filter::Step::Index(i) => p.index(*i),
         };
     }
     p

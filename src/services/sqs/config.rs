@@ -1,17 +1,20 @@
 //! Validation of the SQS parts of a model: `[[queue]]` (names, timings, sizes, dead-letter
-//! queues and their redrive, FIFO options).
+//! queues and their redrive, FIFO options) and what SQS decides about a producer with an
+//! `sqs:NAME` target (its batch limit, message sizes and delays).
 //!
 //! Every limit checked here is a field of `services::sqs::limits::SqsLimits` (overridable in
 //! `[limits.sqs]`); each message names the limit and its source.
 
 use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
-use crate::input::units::Bytes;
+use crate::input::units::{format_size, Bytes};
 use crate::load::{Dist, DurationDist};
 use crate::model::arrival::positive_rate;
 use crate::model::build::{check_range, lookup, name_index, prob};
 use crate::model::dist::dur_dist;
+use crate::model::producer::{BatchLimit, Draft, FifoTarget, ProducerTarget, Step};
 use crate::model::raw::RawModel;
+use crate::producers::Target;
 use crate::services::sqs::limits::{self as sqslim, SqsLimits};
 use crate::services::sqs::queue::{DeadLetter, QueueSpec, Redrive};
 use crate::sim::SimDuration;
@@ -36,6 +39,17 @@ pub struct Queues<'a> {
     /// Validated queues (`is_dead_letter_queue` set for the queues a redrive policy names;
     /// SNS subscriptions mark theirs later).
     pub specs: Vec<QueueSpec>,
+}
+
+impl Queues<'_> {
+    /// What SQS decides about a producer sending to queue `index`.
+    pub fn target<'b>(&'b self, index: usize, lim: &'b SqsLimits) -> QueueTarget<'b> {
+        QueueTarget {
+            index,
+            queue: &self.specs[index],
+            lim,
+        }
+    }
 }
 
 /// Validates the `[[queue]]` tables: each queue, then the dead-letter queues their redrive
@@ -348,4 +362,106 @@ fn fifo_options(q: &RawQueue, path: &FieldPath, fifo: bool) -> VResult<(bool, f6
         return Err(Invalid::at(&path.field("duplicate_probability"), "FIFO queues deliver exactly once: duplicate_probability applies to standard queues only"));
     }
     Ok((high_throughput, dup))
+}
+
+/// What SQS decides about a producer sending to one of its queues.
+pub struct QueueTarget<'a> {
+    /// The queue's index.
+    pub index: usize,
+    /// The queue.
+    pub queue: &'a QueueSpec,
+    /// SQS's limits.
+    pub lim: &'a SqsLimits,
+}
+
+impl ProducerTarget for QueueTarget<'_> {
+    fn target(&self) -> Target {
+        Target::Queue(self.index as u32)
+    }
+
+    fn steps(&self) -> &'static [Step] {
+        &[
+            Step::Fit,
+            Step::Group,
+            Step::PartitionKey,
+            Step::FifoGroups,
+            Step::Attributes,
+            Step::Delay,
+            Step::Resend,
+            Step::Retry,
+            Step::MaxInFlight,
+            Step::Aggregation,
+        ]
+    }
+
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit {
+            max: self.lim.max_batch_messages,
+            call: "SendMessageBatch's",
+            unit: "messages",
+            source: sqslim::SOURCE_BATCH,
+        }
+    }
+
+    /// A constant message size within the queue's maximum, and a batch of them within
+    /// SendMessageBatch's payload limit.
+    fn fit(&self, d: &Draft<'_>) -> VResult<()> {
+        let Dist::Constant(v) = d.size.0 else {
+            return Ok(());
+        };
+        let (queue, lim, batch) = (self.queue, self.lim, d.batch);
+        if v as u64 > queue.max_message_size as u64 {
+            return Err(Invalid::at(
+                &d.path.field("size"),
+                format!(
+                    "messages of {} exceed queue \"{}\"'s maximum message size of {} (source: {})",
+                    format_size(v as u64),
+                    queue.name,
+                    format_size(queue.max_message_size as u64),
+                    sqslim::SOURCE_MESSAGES
+                ),
+            ));
+        }
+        if batch > 1 && v as u64 * batch as u64 > lim.max_batch_payload.0 {
+            return Err(Invalid::at(
+                &d.path.field("batch"),
+                format!(
+                    "a batch of {batch} messages of {} exceeds SendMessageBatch's {} payload limit (source: {})",
+                    format_size(v as u64),
+                    lim.max_batch_payload,
+                    sqslim::SOURCE_BATCH
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn fifo(&self) -> Option<FifoTarget<'_>> {
+        self.queue.fifo.then_some(FifoTarget {
+            what: "queue",
+            name: &self.queue.name,
+            source: sqslim::SOURCE_FIFO,
+        })
+    }
+
+    /// A per-message delay (`DelaySeconds`) within SQS's limit; FIFO queues take none.
+    fn delay(&self, d: &Draft<'_>) -> VResult<SimDuration> {
+        let path = d.path;
+        let delay = d.raw.delay.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+        check_range(
+            &path.field("delay"),
+            "message delay",
+            delay,
+            SimDuration::ZERO,
+            self.lim.max_delay.0,
+            sqslim::SOURCE_QUOTAS,
+        )?;
+        if self.queue.fifo && !delay.is_zero() {
+            return Err(Invalid::at(
+                &path.field("delay"),
+                "FIFO queues do not support per-message delays (set the queue's delay instead)",
+            ));
+        }
+        Ok(delay)
+    }
 }
