@@ -155,6 +155,8 @@ fn check_limits(lim: &KinesisLimits) -> VResult<()> {
     Ok(())
 }
 
+/// Validates one stream, in this order: name, capacity mode and shards, warm throughput,
+/// retention, latencies, resharding schedule.
 fn stream_spec(
     s: &RawStream,
     path: &FieldPath,
@@ -162,17 +164,7 @@ fn stream_spec(
     default_api_latency: Option<&DurationDist>,
     base_dir: &Path,
 ) -> VResult<StreamSpec> {
-    let name_ok = !s.name.is_empty()
-        && s.name.len() <= 128
-        && s.name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if !name_ok {
-        return Err(Invalid::at(
-            &path.field("name"),
-            format!("\"{}\" is not a valid stream name: 1 to 128 characters of letters, digits, '-', '_' and '.' (source: {})", s.name, klim::SOURCE_LIMITS),
-        ));
-    }
+    check_stream_name(s, path)?;
     let mode = match s.mode {
         RawStreamMode::Provisioned => CapacityMode::Provisioned,
         RawStreamMode::OnDemand => CapacityMode::OnDemand,
@@ -184,57 +176,8 @@ fn stream_spec(
         .0
         .div_ceil(per_shard)
         .min(u32::MAX as u64) as u32;
-    let shards = match mode {
-        CapacityMode::Provisioned => {
-            let Some(n) = s.shards else {
-                return Err(Invalid::at(
-                    path,
-                    "a provisioned stream needs `shards` (or set mode = \"on_demand\")",
-                ));
-            };
-            if n == 0 || n > lim.account_shard_quota {
-                return Err(Invalid::at(
-                    &path.field("shards"),
-                    format!(
-                        "shards {n} is outside 1 to the account's shard quota of {} (source: {})",
-                        lim.account_shard_quota,
-                        klim::SOURCE_LIMITS
-                    ),
-                ));
-            }
-            n
-        }
-        CapacityMode::OnDemand | CapacityMode::OnDemandAdvantage => {
-            if s.shards.is_some() {
-                return Err(Invalid::at(
-                    &path.field("shards"),
-                    format!("an on-demand stream sizes itself: remove `shards`, or set mode = \"provisioned\" (source: {})", klim::SOURCE_SIZING),
-                ));
-            }
-            lim.on_demand_initial_write_bytes_per_s
-                .0
-                .div_ceil(per_shard)
-                .max(1) as u32
-        }
-    };
-    let warm = s.warm_throughput.map(|b| b.0).unwrap_or(0);
-    if s.warm_throughput.is_some() && mode != CapacityMode::OnDemandAdvantage {
-        return Err(Invalid::at(
-            &path.field("warm_throughput"),
-            format!("warm throughput applies to on-demand advantage streams: set mode = \"on_demand_advantage\" (source: {})", klim::SOURCE_SIZING),
-        ));
-    }
-    if warm > lim.on_demand_max_write_bytes_per_s.0 {
-        return Err(Invalid::at(
-            &path.field("warm_throughput"),
-            format!(
-                "warm throughput {}/s is above the on-demand maximum of {}/s per stream (source: {})",
-                format_size(warm),
-                lim.on_demand_max_write_bytes_per_s,
-                klim::SOURCE_LIMITS
-            ),
-        ));
-    }
+    let shards = initial_shards(s, path, mode, lim)?;
+    let warm = warm_throughput(s, path, mode, lim)?;
     let shards = if mode == CapacityMode::OnDemandAdvantage {
         shards.max(warm.div_ceil(per_shard) as u32)
     } else {
@@ -276,6 +219,95 @@ fn stream_spec(
     };
     spec.reshards = reshards(s, path, &spec, lim)?;
     Ok(spec)
+}
+
+/// A stream name: 1 to 128 letters, digits, '-', '_' and '.'.
+fn check_stream_name(s: &RawStream, path: &FieldPath) -> VResult<()> {
+    let name_ok = !s.name.is_empty()
+        && s.name.len() <= 128
+        && s.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !name_ok {
+        return Err(Invalid::at(
+            &path.field("name"),
+            format!("\"{}\" is not a valid stream name: 1 to 128 characters of letters, digits, '-', '_' and '.' (source: {})", s.name, klim::SOURCE_LIMITS),
+        ));
+    }
+    Ok(())
+}
+
+/// A stream's shards at the start: `shards` of a provisioned stream (within the account's
+/// quota); an on-demand stream's initial write capacity in shards (`shards` refused).
+fn initial_shards(
+    s: &RawStream,
+    path: &FieldPath,
+    mode: CapacityMode,
+    lim: &KinesisLimits,
+) -> VResult<u32> {
+    let per_shard = lim.shard_write_bytes_per_s.0.max(1);
+    Ok(match mode {
+        CapacityMode::Provisioned => {
+            let Some(n) = s.shards else {
+                return Err(Invalid::at(
+                    path,
+                    "a provisioned stream needs `shards` (or set mode = \"on_demand\")",
+                ));
+            };
+            if n == 0 || n > lim.account_shard_quota {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!(
+                        "shards {n} is outside 1 to the account's shard quota of {} (source: {})",
+                        lim.account_shard_quota,
+                        klim::SOURCE_LIMITS
+                    ),
+                ));
+            }
+            n
+        }
+        CapacityMode::OnDemand | CapacityMode::OnDemandAdvantage => {
+            if s.shards.is_some() {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!("an on-demand stream sizes itself: remove `shards`, or set mode = \"provisioned\" (source: {})", klim::SOURCE_SIZING),
+                ));
+            }
+            lim.on_demand_initial_write_bytes_per_s
+                .0
+                .div_ceil(per_shard)
+                .max(1) as u32
+        }
+    })
+}
+
+/// A stream's warm throughput, bytes per second (0 when not given): on-demand advantage
+/// streams only, up to the on-demand maximum.
+fn warm_throughput(
+    s: &RawStream,
+    path: &FieldPath,
+    mode: CapacityMode,
+    lim: &KinesisLimits,
+) -> VResult<u64> {
+    let warm = s.warm_throughput.map(|b| b.0).unwrap_or(0);
+    if s.warm_throughput.is_some() && mode != CapacityMode::OnDemandAdvantage {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!("warm throughput applies to on-demand advantage streams: set mode = \"on_demand_advantage\" (source: {})", klim::SOURCE_SIZING),
+        ));
+    }
+    if warm > lim.on_demand_max_write_bytes_per_s.0 {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!(
+                "warm throughput {}/s is above the on-demand maximum of {}/s per stream (source: {})",
+                format_size(warm),
+                lim.on_demand_max_write_bytes_per_s,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    Ok(warm)
 }
 
 /// Validates the resharding schedule by applying it to a copy of the stream's topology:
@@ -633,93 +665,140 @@ pub fn stream_consumers(
     let mut efo_count = vec![0u32; streams.specs.len()];
     for (i, c) in raw.iter().enumerate() {
         let path = FieldPath::item("stream_consumer", i, &c.name);
-        let spath = path.field("source");
-        let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
-        let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
-        let spec = &streams.specs[st];
-        let mode = match c.mode {
-            RawReadMode::Polling => ReadMode::Polling,
-            RawReadMode::Efo => ReadMode::Efo,
-        };
-        if mode == ReadMode::Efo {
-            efo_count[st] += 1;
-            let max = if spec.mode == CapacityMode::OnDemandAdvantage {
-                lim.efo_consumers_per_stream_advantage
-            } else {
-                lim.efo_consumers_per_stream
-            };
-            if efo_count[st] > max {
-                return Err(Invalid::at(
-                    &path.field("mode"),
-                    format!(
-                        "stream \"{}\" would have {} enhanced fan-out consumers, above the limit of {max} per stream in {} mode (source: {})",
-                        spec.name,
-                        efo_count[st],
-                        spec.mode.as_str(),
-                        klim::SOURCE_EFO
-                    ),
-                ));
-            }
-        }
-        let max_records = c.max_records.unwrap_or(lim.get_records_max_records);
-        if max_records < 1 || max_records > lim.get_records_max_records {
-            return Err(Invalid::at(
-                &path.field("max_records"),
-                format!(
-                    "max_records {max_records} is outside GetRecords' limit of 1 to {} (source: {})",
-                    lim.get_records_max_records,
-                    klim::SOURCE_LIMITS
-                ),
-            ));
-        }
-        let idle = c
-            .idle_between_reads
-            .map(|d| d.0)
-            .unwrap_or(SimDuration::from_millis(
-                klim::DEFAULT_IDLE_BETWEEN_READS_MS,
-            ));
-        if c.idle_between_reads.is_some() && mode == ReadMode::Efo {
-            return Err(Invalid::at(
-                &path.field("idle_between_reads"),
-                "enhanced fan-out consumers do not poll: idle_between_reads applies to mode = \"polling\"",
-            ));
-        }
-        let min_idle = SimDuration(1_000_000_000 / lim.shard_read_calls_per_s.max(1) as u64);
-        if mode == ReadMode::Polling && idle < min_idle {
-            warnings.push(format!(
-                "consumer \"{}\" polls every {} per shard: below {} (the {} GetRecords calls/s per shard) its calls risk read throttling (source: {})",
-                c.name, idle, min_idle, lim.shard_read_calls_per_s, klim::SOURCE_LIMITS
-            ));
-        }
-        let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
-        let per_batch = match &c.per_batch {
-            Some(d) => dur_dist(d, &path.field("per_batch"), base_dir)?,
-            None => DurationDist::zero(),
-        };
-        let failure_probability = prob(
-            &path.field("failure_probability"),
-            c.failure_probability.unwrap_or(0.0),
-        )?;
-        let outages = outage_windows(&c.outages, &path.field("outages"), "consumer")?;
-        out.push(StreamConsumerSpec {
-            name: c.name.clone(),
-            stream: st as u32,
-            mode,
-            max_records,
-            idle_between_reads: idle,
-            service_time,
-            per_batch,
-            failure_probability,
-            retry_delay: c
-                .retry_delay
-                .map(|d| d.0)
-                .unwrap_or(SimDuration::from_secs(1)),
-            checkpoint: match c.checkpoint {
-                RawCheckpoint::Record => CheckpointMode::Record,
-                RawCheckpoint::Batch => CheckpointMode::Batch,
-            },
-            outages,
-        });
+        out.push(stream_consumer(
+            c,
+            &path,
+            streams,
+            &mut efo_count,
+            lim,
+            base_dir,
+            warnings,
+        )?);
     }
     Ok(out)
+}
+
+/// Validates one stream consumer at `path`, in this order: source, read mode (counted in
+/// `efo_count`, enhanced fan-out consumers per stream), `max_records`, polling interval,
+/// processing times, failures, outages.
+fn stream_consumer(
+    c: &RawStreamConsumer,
+    path: &FieldPath,
+    streams: &Streams<'_>,
+    efo_count: &mut [u32],
+    lim: &KinesisLimits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<StreamConsumerSpec> {
+    let spath = path.field("source");
+    let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
+    let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
+    let mode = match c.mode {
+        RawReadMode::Polling => ReadMode::Polling,
+        RawReadMode::Efo => ReadMode::Efo,
+    };
+    if mode == ReadMode::Efo {
+        efo_count[st] += 1;
+        check_efo_quota(&streams.specs[st], efo_count[st], path, lim)?;
+    }
+    let max_records = c.max_records.unwrap_or(lim.get_records_max_records);
+    if max_records < 1 || max_records > lim.get_records_max_records {
+        return Err(Invalid::at(
+            &path.field("max_records"),
+            format!(
+                "max_records {max_records} is outside GetRecords' limit of 1 to {} (source: {})",
+                lim.get_records_max_records,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    let idle = idle_between_reads(c, path, mode, lim, warnings)?;
+    let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
+    let per_batch = match &c.per_batch {
+        Some(d) => dur_dist(d, &path.field("per_batch"), base_dir)?,
+        None => DurationDist::zero(),
+    };
+    let failure_probability = prob(
+        &path.field("failure_probability"),
+        c.failure_probability.unwrap_or(0.0),
+    )?;
+    let outages = outage_windows(&c.outages, &path.field("outages"), "consumer")?;
+    Ok(StreamConsumerSpec {
+        name: c.name.clone(),
+        stream: st as u32,
+        mode,
+        max_records,
+        idle_between_reads: idle,
+        service_time,
+        per_batch,
+        failure_probability,
+        retry_delay: c
+            .retry_delay
+            .map(|d| d.0)
+            .unwrap_or(SimDuration::from_secs(1)),
+        checkpoint: match c.checkpoint {
+            RawCheckpoint::Record => CheckpointMode::Record,
+            RawCheckpoint::Batch => CheckpointMode::Batch,
+        },
+        outages,
+    })
+}
+
+/// The `count` enhanced fan-out consumers of stream `spec` so far within the limit of its
+/// capacity mode.
+fn check_efo_quota(
+    spec: &StreamSpec,
+    count: u32,
+    path: &FieldPath,
+    lim: &KinesisLimits,
+) -> VResult<()> {
+    let max = if spec.mode == CapacityMode::OnDemandAdvantage {
+        lim.efo_consumers_per_stream_advantage
+    } else {
+        lim.efo_consumers_per_stream
+    };
+    if count > max {
+        return Err(Invalid::at(
+            &path.field("mode"),
+            format!(
+                "stream \"{}\" would have {} enhanced fan-out consumers, above the limit of {max} per stream in {} mode (source: {})",
+                spec.name,
+                count,
+                spec.mode.as_str(),
+                klim::SOURCE_EFO
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A polling consumer's pause between reads of a shard (default: the KCL's); refused for
+/// enhanced fan-out, and a warning when it is short enough to risk read throttling.
+fn idle_between_reads(
+    c: &RawStreamConsumer,
+    path: &FieldPath,
+    mode: ReadMode,
+    lim: &KinesisLimits,
+    warnings: &mut Vec<String>,
+) -> VResult<SimDuration> {
+    let idle = c
+        .idle_between_reads
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(
+            klim::DEFAULT_IDLE_BETWEEN_READS_MS,
+        ));
+    if c.idle_between_reads.is_some() && mode == ReadMode::Efo {
+        return Err(Invalid::at(
+            &path.field("idle_between_reads"),
+            "enhanced fan-out consumers do not poll: idle_between_reads applies to mode = \"polling\"",
+        ));
+    }
+    let min_idle = SimDuration(1_000_000_000 / lim.shard_read_calls_per_s.max(1) as u64);
+    if mode == ReadMode::Polling && idle < min_idle {
+        warnings.push(format!(
+            "consumer \"{}\" polls every {} per shard: below {} (the {} GetRecords calls/s per shard) its calls risk read throttling (source: {})",
+            c.name, idle, min_idle, lim.shard_read_calls_per_s, klim::SOURCE_LIMITS
+        ));
+    }
+    Ok(idle)
 }
