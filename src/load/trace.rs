@@ -85,154 +85,12 @@ impl Trace {
             .headers()
             .map_err(|e| err(1, format!("cannot read the header row: {e}")))?
             .clone();
-        let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
-        let t_col = col(&["t_s", "time_s", "timestamp_s"]);
-        let (sec_col, count_col) = (col(&["second"]), col(&["count"]));
-        let size_col = col(&["size_bytes"]);
-        let key_col = col(&["key", "partition_key", "group", "message_group_id"]);
-        let known = [
-            "t_s",
-            "time_s",
-            "timestamp_s",
-            "second",
-            "count",
-            "size_bytes",
-            "key",
-            "partition_key",
-            "group",
-            "message_group_id",
-        ];
-        if let Some(h) = headers.iter().find(|h| !known.contains(h)) {
-            return Err(err(
-                1,
-                format!(
-                    "unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"
-                ),
-            ));
-        }
-        let mut keys: Vec<String> = Vec::new();
-        let mut key_ids: HashMap<String, u32> = HashMap::new();
-        let mut record = csv::StringRecord::new();
-        let line_of = |r: &csv::StringRecord| r.position().map(|p| p.line()).unwrap_or(0);
-
-        let data = if let Some(tc) = t_col {
-            let mut t_ns = Vec::new();
-            let mut sizes = size_col.map(|_| Vec::new());
-            let mut key_v = key_col.map(|_| Vec::new());
-            let mut last = 0u64;
-            loop {
-                match rdr.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
-                        return Err(err(line, format!("malformed row: {e}")));
-                    }
-                }
-                let line = line_of(&record);
-                let field = record.get(tc).unwrap_or("");
-                let t: f64 = field.parse().map_err(|_| {
-                    err(line, format!("t_s \"{field}\" is not a number of seconds"))
-                })?;
-                if !t.is_finite() || t < 0.0 {
-                    return Err(err(line, format!("t_s {field} must be >= 0")));
-                }
-                let ns = (t * NANOS_PER_SEC as f64).round() as u64;
-                if ns < last {
-                    return Err(err(
-                        line,
-                        format!("t_s {field} is earlier than the row before: timestamps must not decrease"),
-                    ));
-                }
-                last = ns;
-                t_ns.push(ns);
-                if let (Some(c), Some(v)) = (size_col, sizes.as_mut()) {
-                    let f = record.get(c).unwrap_or("");
-                    let b: u64 = f.parse().map_err(|_| {
-                        err(
-                            line,
-                            format!("size_bytes \"{f}\" is not a whole number of bytes"),
-                        )
-                    })?;
-                    if b == 0 || b > u32::MAX as u64 {
-                        return Err(err(
-                            line,
-                            format!("size_bytes {b} is out of range (1 to 4 GiB)"),
-                        ));
-                    }
-                    v.push(b as u32);
-                }
-                if let (Some(c), Some(v)) = (key_col, key_v.as_mut()) {
-                    let f = record.get(c).unwrap_or("");
-                    if f.is_empty() {
-                        return Err(err(line, "empty key".into()));
-                    }
-                    let id = match key_ids.get(f) {
-                        Some(id) => *id,
-                        None => {
-                            let id = keys.len() as u32;
-                            keys.push(f.to_string());
-                            key_ids.insert(f.to_string(), id);
-                            id
-                        }
-                    };
-                    v.push(id);
-                }
-            }
-            if t_ns.is_empty() {
-                return Err(err(1, "the trace has no rows".into()));
-            }
-            TraceData::Times {
-                t_ns,
-                size: sizes,
-                key: key_v,
-            }
-        } else if let (Some(sc), Some(cc)) = (sec_col, count_col) {
-            let mut counts: Vec<u32> = Vec::new();
-            loop {
-                match rdr.read_record(&mut record) {
-                    Ok(false) => break,
-                    Ok(true) => {}
-                    Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
-                        return Err(err(line, format!("malformed row: {e}")));
-                    }
-                }
-                let line = line_of(&record);
-                let sf = record.get(sc).unwrap_or("");
-                let s: u64 = sf.parse().map_err(|_| {
-                    err(line, format!("second \"{sf}\" is not a whole number >= 0"))
-                })?;
-                let cf = record.get(cc).unwrap_or("");
-                let c: u32 = cf
-                    .parse()
-                    .map_err(|_| err(line, format!("count \"{cf}\" is not a whole number >= 0")))?;
-                if (s as usize) < counts.len() {
-                    return Err(err(
-                        line,
-                        format!("second {s} repeats or goes backwards: seconds must increase"),
-                    ));
-                }
-                if s > 10_000_000 {
-                    return Err(err(
-                        line,
-                        format!("second {s} is beyond the 10,000,000 s a trace may span"),
-                    ));
-                }
-                counts.resize(s as usize, 0);
-                counts.push(c);
-            }
-            if counts.is_empty() {
-                return Err(err(1, "the trace has no rows".into()));
-            }
-            let mut prefix = Vec::with_capacity(counts.len() + 1);
-            let mut acc = 0u64;
-            prefix.push(0);
-            for c in &counts {
-                acc += *c as u64;
-                prefix.push(acc);
-            }
-            TraceData::Counts { counts, prefix }
+        let cols = Columns::find(&headers).map_err(|m| err(1, m))?;
+        let mut keys = Keys::default();
+        let data = if let Some(tc) = cols.t {
+            read_times(&mut rdr, tc, &cols, &mut keys, &err)?
+        } else if let (Some(sc), Some(cc)) = (cols.second, cols.count) {
+            read_counts(&mut rdr, sc, cc, &err)?
         } else {
             return Err(err(
                 1,
@@ -251,7 +109,7 @@ impl Trace {
             data,
             repeat,
             lap_ns,
-            keys,
+            keys: keys.names,
         })
     }
 
@@ -341,6 +199,216 @@ impl Trace {
             TraceData::Counts { .. } => (None, None),
         }
     }
+}
+
+/// The columns of a trace's header row.
+struct Columns {
+    /// Timestamps, seconds (`t_s`, `time_s` or `timestamp_s`).
+    t: Option<usize>,
+    /// Whole seconds of a counts trace.
+    second: Option<usize>,
+    /// Messages in each second of a counts trace.
+    count: Option<usize>,
+    /// Message sizes, bytes.
+    size: Option<usize>,
+    /// Keys (`key`, `partition_key`, `group` or `message_group_id`).
+    key: Option<usize>,
+}
+
+impl Columns {
+    /// Finds the columns of `headers`; an unknown column is an error (its message).
+    fn find(headers: &csv::StringRecord) -> Result<Columns, String> {
+        let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h));
+        let cols = Columns {
+            t: col(&["t_s", "time_s", "timestamp_s"]),
+            second: col(&["second"]),
+            count: col(&["count"]),
+            size: col(&["size_bytes"]),
+            key: col(&["key", "partition_key", "group", "message_group_id"]),
+        };
+        let known = [
+            "t_s",
+            "time_s",
+            "timestamp_s",
+            "second",
+            "count",
+            "size_bytes",
+            "key",
+            "partition_key",
+            "group",
+            "message_group_id",
+        ];
+        if let Some(h) = headers.iter().find(|h| !known.contains(h)) {
+            return Err(format!(
+                "unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"
+            ));
+        }
+        Ok(cols)
+    }
+}
+
+/// The distinct keys of a trace, numbered in order of first appearance.
+#[derive(Default)]
+struct Keys {
+    /// Key texts, indexed by id.
+    names: Vec<String>,
+    /// Id of each key text.
+    ids: HashMap<String, u32>,
+}
+
+impl Keys {
+    /// The id of key `text`, numbering it when new.
+    fn id(&mut self, text: &str) -> u32 {
+        match self.ids.get(text) {
+            Some(id) => *id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(text.to_string());
+                self.ids.insert(text.to_string(), id);
+                id
+            }
+        }
+    }
+}
+
+/// Reads the next row into `record`: false at the end; a malformed row is an error
+/// (`err` makes it, from a line number and a message).
+fn next_row(
+    rdr: &mut csv::Reader<&[u8]>,
+    record: &mut csv::StringRecord,
+    err: &impl Fn(u64, String) -> TraceError,
+) -> Result<bool, TraceError> {
+    rdr.read_record(record).map_err(|e| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        err(line, format!("malformed row: {e}"))
+    })
+}
+
+/// The 1-based line of a row.
+fn line_of(r: &csv::StringRecord) -> u64 {
+    r.position().map(|p| p.line()).unwrap_or(0)
+}
+
+/// Reads the rows of a timestamps trace (timestamps in column `tc`, non-decreasing; sizes
+/// and keys when `cols` has them, keys numbered in `keys`).
+fn read_times(
+    rdr: &mut csv::Reader<&[u8]>,
+    tc: usize,
+    cols: &Columns,
+    keys: &mut Keys,
+    err: &impl Fn(u64, String) -> TraceError,
+) -> Result<TraceData, TraceError> {
+    let mut record = csv::StringRecord::new();
+    let mut t_ns = Vec::new();
+    let mut sizes = cols.size.map(|_| Vec::new());
+    let mut key_v = cols.key.map(|_| Vec::new());
+    let mut last = 0u64;
+    while next_row(rdr, &mut record, err)? {
+        let line = line_of(&record);
+        let field = record.get(tc).unwrap_or("");
+        let t: f64 = field
+            .parse()
+            .map_err(|_| err(line, format!("t_s \"{field}\" is not a number of seconds")))?;
+        if !t.is_finite() || t < 0.0 {
+            return Err(err(line, format!("t_s {field} must be >= 0")));
+        }
+        let ns = (t * NANOS_PER_SEC as f64).round() as u64;
+        if ns < last {
+            return Err(err(
+                line,
+                format!("t_s {field} is earlier than the row before: timestamps must not decrease"),
+            ));
+        }
+        last = ns;
+        t_ns.push(ns);
+        if let (Some(c), Some(v)) = (cols.size, sizes.as_mut()) {
+            v.push(row_size(record.get(c).unwrap_or(""), line, err)?);
+        }
+        if let (Some(c), Some(v)) = (cols.key, key_v.as_mut()) {
+            let f = record.get(c).unwrap_or("");
+            if f.is_empty() {
+                return Err(err(line, "empty key".into()));
+            }
+            v.push(keys.id(f));
+        }
+    }
+    if t_ns.is_empty() {
+        return Err(err(1, "the trace has no rows".into()));
+    }
+    Ok(TraceData::Times {
+        t_ns,
+        size: sizes,
+        key: key_v,
+    })
+}
+
+/// A row's `size_bytes` cell `f`: a whole number of bytes, 1 to 4 GiB.
+fn row_size(
+    f: &str,
+    line: u64,
+    err: &impl Fn(u64, String) -> TraceError,
+) -> Result<u32, TraceError> {
+    let b: u64 = f.parse().map_err(|_| {
+        err(
+            line,
+            format!("size_bytes \"{f}\" is not a whole number of bytes"),
+        )
+    })?;
+    if b == 0 || b > u32::MAX as u64 {
+        return Err(err(
+            line,
+            format!("size_bytes {b} is out of range (1 to 4 GiB)"),
+        ));
+    }
+    Ok(b as u32)
+}
+
+/// Reads the rows of a counts trace (whole seconds in column `sc`, increasing, at most
+/// 10,000,000; counts in column `cc`).
+fn read_counts(
+    rdr: &mut csv::Reader<&[u8]>,
+    sc: usize,
+    cc: usize,
+    err: &impl Fn(u64, String) -> TraceError,
+) -> Result<TraceData, TraceError> {
+    let mut record = csv::StringRecord::new();
+    let mut counts: Vec<u32> = Vec::new();
+    while next_row(rdr, &mut record, err)? {
+        let line = line_of(&record);
+        let sf = record.get(sc).unwrap_or("");
+        let s: u64 = sf
+            .parse()
+            .map_err(|_| err(line, format!("second \"{sf}\" is not a whole number >= 0")))?;
+        let cf = record.get(cc).unwrap_or("");
+        let c: u32 = cf
+            .parse()
+            .map_err(|_| err(line, format!("count \"{cf}\" is not a whole number >= 0")))?;
+        if (s as usize) < counts.len() {
+            return Err(err(
+                line,
+                format!("second {s} repeats or goes backwards: seconds must increase"),
+            ));
+        }
+        if s > 10_000_000 {
+            return Err(err(
+                line,
+                format!("second {s} is beyond the 10,000,000 s a trace may span"),
+            ));
+        }
+        counts.resize(s as usize, 0);
+        counts.push(c);
+    }
+    if counts.is_empty() {
+        return Err(err(1, "the trace has no rows".into()));
+    }
+    let mut prefix = Vec::with_capacity(counts.len() + 1);
+    let mut acc = 0u64;
+    prefix.push(0);
+    for c in &counts {
+        acc += *c as u64;
+        prefix.push(acc);
+    }
+    Ok(TraceData::Counts { counts, prefix })
 }
 
 #[cfg(test)]

@@ -3,8 +3,12 @@
 //! Every error names the file, the line and the field, and says what was expected (see
 //! [`ModelError`]).
 
+pub mod arrival;
 pub mod build;
+pub mod dist;
+pub mod producer;
 pub mod raw;
+pub mod workers;
 
 pub use crate::input::{place, FieldPath, ModelError};
 

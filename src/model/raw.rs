@@ -2,11 +2,15 @@
 //! `deny_unknown_fields`, so a misspelt key is an error and not a silent default.
 //!
 //! Nothing here is validated beyond its type; [`super::build`] turns these into an
-//! [`super::Architecture`].
+//! [`super::Architecture`]. The tables of one service live in its folder
+//! (`services/<svc>/raw.rs`); this file holds the whole file's struct and the shapes
+//! several services share (distributions, loads, keys, windows, producers, worker pools).
 
 use crate::input::units::{Bytes, Dur};
 pub use crate::services::kinesis::raw::{RawStream, RawStreamConsumer};
+pub use crate::services::lambda::raw::RawLambda;
 pub use crate::services::sns::raw::{RawSubscription, RawTopic};
+pub use crate::services::sqs::raw::RawQueue;
 use crate::services::Limits;
 use serde::de::{self, value::StrDeserializer, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -314,86 +318,6 @@ pub struct RawProducer {
     pub aggregation: Option<crate::services::kinesis::raw::RawAggregation>,
 }
 
-/// Queue type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum RawQueueKind {
-    /// Standard queue.
-    #[default]
-    Standard,
-    /// FIFO queue.
-    Fifo,
-}
-
-/// A redrive policy.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDeadLetter {
-    /// Name of the dead-letter queue.
-    pub queue: String,
-    /// Receives before a message moves to the dead-letter queue.
-    pub max_receive_count: u32,
-}
-
-/// A scheduled redrive of a dead-letter queue back to its source queues.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRedrive {
-    /// When the move task starts.
-    pub at: Dur,
-    /// Messages moved per second (default 500).
-    #[serde(default)]
-    pub rate_per_s: Option<f64>,
-}
-
-/// A `[[queue]]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawQueue {
-    /// Name.
-    pub name: String,
-    /// `standard` or `fifo`.
-    #[serde(default)]
-    pub kind: RawQueueKind,
-    /// Default visibility timeout.
-    #[serde(default)]
-    pub visibility_timeout: Option<Dur>,
-    /// Delivery delay.
-    #[serde(default)]
-    pub delay: Option<Dur>,
-    /// Retention period.
-    #[serde(default)]
-    pub retention: Option<Dur>,
-    /// Largest message accepted.
-    #[serde(default)]
-    pub max_message_size: Option<Bytes>,
-    /// Default long-polling wait of receives that do not set one.
-    #[serde(default)]
-    pub receive_wait: Option<Dur>,
-    /// Redrive policy.
-    #[serde(default)]
-    pub dead_letter: Option<RawDeadLetter>,
-    /// Redrive of this dead-letter queue back to its sources.
-    #[serde(default)]
-    pub redrive: Option<RawRedrive>,
-    /// FIFO high-throughput mode.
-    #[serde(default)]
-    pub high_throughput: Option<bool>,
-    /// FIFO content-based deduplication.
-    #[serde(default)]
-    pub content_based_deduplication: Option<bool>,
-    /// Standard queues: probability that a receive leaves an extra copy visible
-    /// (at-least-once delivery).
-    #[serde(default)]
-    pub duplicate_probability: Option<f64>,
-    /// Fraction of servers a short poll samples.
-    #[serde(default)]
-    pub short_poll_sample: Option<f64>,
-    /// Latency of each API call on this queue.
-    #[serde(default)]
-    pub api_latency: Option<RawDist<Dur>>,
-}
-
 /// A `{ from, for }` window of time.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -508,78 +432,4 @@ pub struct RawConsumer {
     /// Auto scaling.
     #[serde(default)]
     pub autoscale: Option<RawAutoscale>,
-}
-
-/// Lambda CPU architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-pub enum RawArch {
-    /// x86_64 (default).
-    #[default]
-    #[serde(rename = "x86_64")]
-    X86,
-    /// arm64 (Graviton).
-    #[serde(rename = "arm64")]
-    Arm,
-}
-
-/// A `[[lambda]]` function and its event source mapping.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawLambda {
-    /// Name.
-    pub name: String,
-    /// Event source mapping: `sqs:NAME` or `kinesis:NAME`; none for functions invoked by
-    /// SNS subscriptions.
-    #[serde(default)]
-    pub source: Option<String>,
-    /// Records per invocation (SQS default 10, Kinesis default 100).
-    #[serde(default)]
-    pub batch_size: Option<u32>,
-    /// `MaximumBatchingWindowInSeconds` (0–300 s).
-    #[serde(default)]
-    pub batching_window: Option<Dur>,
-    /// SQS mapping `ScalingConfig.MaximumConcurrency` (2–1,000).
-    #[serde(default)]
-    pub maximum_concurrency: Option<u32>,
-    /// Reserved concurrency of the function.
-    #[serde(default)]
-    pub reserved_concurrency: Option<u32>,
-    /// Memory, MB (default 128).
-    #[serde(default)]
-    pub memory_mb: Option<u32>,
-    /// `x86_64` (default) or `arm64`.
-    #[serde(default)]
-    pub architecture: RawArch,
-    /// Time per invocation.
-    pub duration: RawDist<Dur>,
-    /// Extra time per record (default 0).
-    #[serde(default)]
-    pub per_record: Option<RawDist<Dur>>,
-    /// Extra time of a cold start.
-    #[serde(default)]
-    pub cold_start: Option<RawDist<Dur>>,
-    /// Idle time after which an execution environment is reclaimed.
-    #[serde(default)]
-    pub idle_timeout: Option<Dur>,
-    /// Function timeout (default 3s, AWS's default).
-    #[serde(default)]
-    pub timeout: Option<Dur>,
-    /// Probability that a record fails.
-    #[serde(default)]
-    pub failure_probability: Option<f64>,
-    /// SQS: `ReportBatchItemFailures` (partial batch responses).
-    #[serde(default)]
-    pub report_batch_item_failures: Option<bool>,
-    /// Kinesis: concurrent batches per shard (1–10).
-    #[serde(default)]
-    pub parallelization_factor: Option<u32>,
-    /// Kinesis: retries of a failed batch (−1 = until the records expire, the default).
-    #[serde(default)]
-    pub maximum_retry_attempts: Option<i64>,
-    /// Kinesis: split failed batches.
-    #[serde(default)]
-    pub bisect_on_error: Option<bool>,
-    /// Kinesis: skip records older than this.
-    #[serde(default)]
-    pub maximum_record_age: Option<Dur>,
 }

@@ -1,5 +1,6 @@
-//! Validation of the Kinesis parts of a model: `[[stream]]`, producers with a
-//! `kinesis:NAME` target, `[[stream_consumer]]` and Lambda functions on a stream.
+//! Validation of the Kinesis parts of a model: `[[stream]]`, what Kinesis decides about
+//! producers with a `kinesis:NAME` target (see `model::producer`) and
+//! `[[stream_consumer]]`.
 //!
 //! Every limit checked here is a field of `services::kinesis::limits::KinesisLimits`
 //! (overridable in `[limits.kinesis]`); each message names the limit and its source.
@@ -7,13 +8,12 @@
 use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
-use crate::load::{Arrival, Dist, DurationDist};
-use crate::model::build::{
-    check_range, dur_dist, key_dist, lookup, name_index, outage_windows, prob, reference,
-    retry_policy,
-};
-use crate::model::raw::{RawModel, RawProducer};
-use crate::producers::{ProducerSpec, Target};
+use crate::load::{Arrival, Dist, DurationDist, KeyDist};
+use crate::model::build::{check_range, lookup, name_index, outage_windows, prob, reference};
+use crate::model::dist::{dur_dist, key_dist};
+use crate::model::producer::{BatchLimit, Draft, ProducerTarget, Step};
+use crate::model::raw::RawModel;
+use crate::producers::{Resend, Target};
 use crate::services::kinesis::consumer::{CheckpointMode, ReadMode, StreamConsumerSpec};
 use crate::services::kinesis::limits::{self as klim, KinesisLimits};
 use crate::services::kinesis::producer::AggregationSpec;
@@ -53,7 +53,7 @@ pub struct Streams<'a> {
     /// Validated streams.
     pub specs: Vec<StreamSpec>,
     /// Default partition keys of each stream, with their prefix.
-    defaults: Vec<Option<(crate::load::KeyDist, String)>>,
+    defaults: Vec<Option<(KeyDist, String)>>,
 }
 
 /// Validates the `[[stream]]` tables.
@@ -155,6 +155,8 @@ fn check_limits(lim: &KinesisLimits) -> VResult<()> {
     Ok(())
 }
 
+/// Validates one stream, in this order: name, capacity mode and shards, warm throughput,
+/// retention, latencies, resharding schedule.
 fn stream_spec(
     s: &RawStream,
     path: &FieldPath,
@@ -162,17 +164,7 @@ fn stream_spec(
     default_api_latency: Option<&DurationDist>,
     base_dir: &Path,
 ) -> VResult<StreamSpec> {
-    let name_ok = !s.name.is_empty()
-        && s.name.len() <= 128
-        && s.name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if !name_ok {
-        return Err(Invalid::at(
-            &path.field("name"),
-            format!("\"{}\" is not a valid stream name: 1 to 128 characters of letters, digits, '-', '_' and '.' (source: {})", s.name, klim::SOURCE_LIMITS),
-        ));
-    }
+    check_stream_name(s, path)?;
     let mode = match s.mode {
         RawStreamMode::Provisioned => CapacityMode::Provisioned,
         RawStreamMode::OnDemand => CapacityMode::OnDemand,
@@ -184,57 +176,8 @@ fn stream_spec(
         .0
         .div_ceil(per_shard)
         .min(u32::MAX as u64) as u32;
-    let shards = match mode {
-        CapacityMode::Provisioned => {
-            let Some(n) = s.shards else {
-                return Err(Invalid::at(
-                    path,
-                    "a provisioned stream needs `shards` (or set mode = \"on_demand\")",
-                ));
-            };
-            if n == 0 || n > lim.account_shard_quota {
-                return Err(Invalid::at(
-                    &path.field("shards"),
-                    format!(
-                        "shards {n} is outside 1 to the account's shard quota of {} (source: {})",
-                        lim.account_shard_quota,
-                        klim::SOURCE_LIMITS
-                    ),
-                ));
-            }
-            n
-        }
-        CapacityMode::OnDemand | CapacityMode::OnDemandAdvantage => {
-            if s.shards.is_some() {
-                return Err(Invalid::at(
-                    &path.field("shards"),
-                    format!("an on-demand stream sizes itself: remove `shards`, or set mode = \"provisioned\" (source: {})", klim::SOURCE_SIZING),
-                ));
-            }
-            lim.on_demand_initial_write_bytes_per_s
-                .0
-                .div_ceil(per_shard)
-                .max(1) as u32
-        }
-    };
-    let warm = s.warm_throughput.map(|b| b.0).unwrap_or(0);
-    if s.warm_throughput.is_some() && mode != CapacityMode::OnDemandAdvantage {
-        return Err(Invalid::at(
-            &path.field("warm_throughput"),
-            format!("warm throughput applies to on-demand advantage streams: set mode = \"on_demand_advantage\" (source: {})", klim::SOURCE_SIZING),
-        ));
-    }
-    if warm > lim.on_demand_max_write_bytes_per_s.0 {
-        return Err(Invalid::at(
-            &path.field("warm_throughput"),
-            format!(
-                "warm throughput {}/s is above the on-demand maximum of {}/s per stream (source: {})",
-                format_size(warm),
-                lim.on_demand_max_write_bytes_per_s,
-                klim::SOURCE_LIMITS
-            ),
-        ));
-    }
+    let shards = initial_shards(s, path, mode, lim)?;
+    let warm = warm_throughput(s, path, mode, lim)?;
     let shards = if mode == CapacityMode::OnDemandAdvantage {
         shards.max(warm.div_ceil(per_shard) as u32)
     } else {
@@ -276,6 +219,95 @@ fn stream_spec(
     };
     spec.reshards = reshards(s, path, &spec, lim)?;
     Ok(spec)
+}
+
+/// A stream name: 1 to 128 letters, digits, '-', '_' and '.'.
+fn check_stream_name(s: &RawStream, path: &FieldPath) -> VResult<()> {
+    let name_ok = !s.name.is_empty()
+        && s.name.len() <= 128
+        && s.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if !name_ok {
+        return Err(Invalid::at(
+            &path.field("name"),
+            format!("\"{}\" is not a valid stream name: 1 to 128 characters of letters, digits, '-', '_' and '.' (source: {})", s.name, klim::SOURCE_LIMITS),
+        ));
+    }
+    Ok(())
+}
+
+/// A stream's shards at the start: `shards` of a provisioned stream (within the account's
+/// quota); an on-demand stream's initial write capacity in shards (`shards` refused).
+fn initial_shards(
+    s: &RawStream,
+    path: &FieldPath,
+    mode: CapacityMode,
+    lim: &KinesisLimits,
+) -> VResult<u32> {
+    let per_shard = lim.shard_write_bytes_per_s.0.max(1);
+    Ok(match mode {
+        CapacityMode::Provisioned => {
+            let Some(n) = s.shards else {
+                return Err(Invalid::at(
+                    path,
+                    "a provisioned stream needs `shards` (or set mode = \"on_demand\")",
+                ));
+            };
+            if n == 0 || n > lim.account_shard_quota {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!(
+                        "shards {n} is outside 1 to the account's shard quota of {} (source: {})",
+                        lim.account_shard_quota,
+                        klim::SOURCE_LIMITS
+                    ),
+                ));
+            }
+            n
+        }
+        CapacityMode::OnDemand | CapacityMode::OnDemandAdvantage => {
+            if s.shards.is_some() {
+                return Err(Invalid::at(
+                    &path.field("shards"),
+                    format!("an on-demand stream sizes itself: remove `shards`, or set mode = \"provisioned\" (source: {})", klim::SOURCE_SIZING),
+                ));
+            }
+            lim.on_demand_initial_write_bytes_per_s
+                .0
+                .div_ceil(per_shard)
+                .max(1) as u32
+        }
+    })
+}
+
+/// A stream's warm throughput, bytes per second (0 when not given): on-demand advantage
+/// streams only, up to the on-demand maximum.
+fn warm_throughput(
+    s: &RawStream,
+    path: &FieldPath,
+    mode: CapacityMode,
+    lim: &KinesisLimits,
+) -> VResult<u64> {
+    let warm = s.warm_throughput.map(|b| b.0).unwrap_or(0);
+    if s.warm_throughput.is_some() && mode != CapacityMode::OnDemandAdvantage {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!("warm throughput applies to on-demand advantage streams: set mode = \"on_demand_advantage\" (source: {})", klim::SOURCE_SIZING),
+        ));
+    }
+    if warm > lim.on_demand_max_write_bytes_per_s.0 {
+        return Err(Invalid::at(
+            &path.field("warm_throughput"),
+            format!(
+                "warm throughput {}/s is above the on-demand maximum of {}/s per stream (source: {})",
+                format_size(warm),
+                lim.on_demand_max_write_bytes_per_s,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    Ok(warm)
 }
 
 /// Validates the resharding schedule by applying it to a copy of the stream's topology:
@@ -375,134 +407,184 @@ fn reshards(
     Ok(out)
 }
 
-/// Validates a producer whose target is `kinesis:NAME`.
-pub fn producer(
-    p: &RawProducer,
-    path: &FieldPath,
-    streams: &Streams<'_>,
-    limits: &Limits,
-    base_dir: &Path,
-) -> VResult<ProducerSpec> {
-    let lim = &limits.kinesis;
-    let tpath = path.field("target");
-    let (_, name) = reference(&p.target, &tpath, &["sqs", "kinesis"])?;
-    let st = lookup(&streams.idx, name, "kinesis", "stream", &tpath)?;
-    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = crate::model::build::producer_size(p, path, base_dir)?;
-    let batch = p.batch.unwrap_or(1);
-    if batch < 1 || batch > lim.put_records_max_records {
-        return Err(Invalid::at(
-            &path.field("batch"),
-            format!(
-                "batch {batch} is outside PutRecords' limit of 1 to {} records (source: {})",
-                lim.put_records_max_records,
-                klim::SOURCE_LIMITS
-            ),
-        ));
+impl Streams<'_> {
+    /// What Kinesis decides about a producer writing to stream `index`.
+    pub fn target<'b>(&'b self, index: usize, lim: &'b KinesisLimits) -> StreamTarget<'b> {
+        StreamTarget {
+            index,
+            default_keys: self.defaults[index].as_ref(),
+            lim,
+        }
     }
-    if p.group.is_some() {
-        return Err(Invalid::at(
-            &path.field("group"),
-            "message groups apply to SQS FIFO queues; a Kinesis producer uses `partition_key`",
-        ));
+}
+
+/// What Kinesis decides about a producer writing to one of its streams: PutRecords'
+/// batch limit, partition keys (the stream's by default) and their length, the record
+/// size with its key, KPL aggregation; message groups, delays, duplicate sends and
+/// `max_in_flight` are refused, and attributes are not read (records have none).
+pub struct StreamTarget<'a> {
+    /// The stream's index.
+    pub index: usize,
+    /// The stream's default partition keys, with their prefix.
+    pub default_keys: Option<&'a (KeyDist, String)>,
+    /// Kinesis's limits.
+    pub lim: &'a KinesisLimits,
+}
+
+impl ProducerTarget for StreamTarget<'_> {
+    fn target(&self) -> Target {
+        Target::Stream(self.index as u32)
     }
-    for (field, set) in [("delay", p.delay.is_some()), ("resend", p.resend.is_some())] {
-        if set {
+
+    fn steps(&self) -> &'static [Step] {
+        &[
+            Step::Group,
+            Step::Delay,
+            Step::Resend,
+            Step::PartitionKey,
+            Step::Fit,
+            Step::Aggregation,
+            Step::Retry,
+            Step::MaxInFlight,
+        ]
+    }
+
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit {
+            max: self.lim.put_records_max_records,
+            call: "PutRecords'",
+            unit: "records",
+            source: klim::SOURCE_LIMITS,
+        }
+    }
+
+    /// A constant-size record, with its longest partition key, within Kinesis's record
+    /// limit.
+    fn fit(&self, d: &Draft<'_>) -> VResult<()> {
+        let Dist::Constant(v) = d.size.0 else {
+            return Ok(());
+        };
+        let rec = v as u64 + longest_key(d.keys.as_ref(), &d.key_prefix, d.arrival);
+        if rec > self.lim.max_record_size.0 {
             return Err(Invalid::at(
-                &path.field(field),
-                format!("`{field}` is not supported for Kinesis targets"),
-            ));
-        }
-    }
-    let (keys, key_prefix) = match &p.partition_key {
-        Some(k) => {
-            let (d, pre) = key_dist(k, &path.field("partition_key"))?;
-            (Some(d), pre)
-        }
-        None => match &streams.defaults[st] {
-            Some((d, pre)) => (Some(d.clone()), pre.clone()),
-            None => (None, "key-".to_string()),
-        },
-    };
-    let max_chars = lim.max_partition_key_chars as usize;
-    let mut longest_key = crate::services::kinesis::producer::RANDOM_KEY_LEN as u64;
-    if let Some(k) = &keys {
-        let id = k.keys().saturating_sub(1);
-        let text_len = key_prefix.chars().count()
-            + crate::services::kinesis::hash::generated_len("", id) as usize;
-        if text_len > max_chars {
-            return Err(Invalid::at(
-                &path.field("partition_key"),
-                format!(
-                    "partition keys \"{key_prefix}…\" reach {text_len} characters, above Kinesis's limit of {max_chars} (source: {})",
-                    klim::SOURCE_KEYS
-                ),
-            ));
-        }
-        longest_key = crate::services::kinesis::hash::generated_len(&key_prefix, id) as u64;
-    }
-    if let Arrival::Trace(tr) = &arrival {
-        if let Some(k) = tr.keys.iter().find(|k| k.chars().count() > max_chars) {
-            return Err(Invalid::at(
-                &path.field("load").field("file"),
-                format!(
-                    "trace {} has a partition key of {} characters (\"{}…\"), above Kinesis's limit of {max_chars} (source: {})",
-                    tr.path,
-                    k.chars().count(),
-                    k.chars().take(16).collect::<String>(),
-                    klim::SOURCE_KEYS
-                ),
-            ));
-        }
-        if let Some(m) = tr.keys.iter().map(|k| k.len() as u64).max() {
-            longest_key = m;
-        }
-    }
-    if let Dist::Constant(v) = size.0 {
-        let rec = v as u64 + longest_key;
-        if rec > lim.max_record_size.0 {
-            return Err(Invalid::at(
-                &path.field("size"),
+                &d.path.field("size"),
                 format!(
                     "records of {} (with their partition key) exceed Kinesis's record limit of {} (source: {})",
                     format_size(rec),
-                    lim.max_record_size,
+                    self.lim.max_record_size,
                     klim::SOURCE_LARGE_RECORDS
                 ),
             ));
         }
+        Ok(())
     }
-    let linger = crate::model::build::producer_linger(p);
-    let aggregation = match &p.aggregation {
-        None => None,
-        Some(a) => Some(aggregation(a, &path.field("aggregation"), lim)?),
-    };
-    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
-    Ok(ProducerSpec {
-        name: p.name.clone(),
-        target: Target::Stream(st as u32),
-        arrival,
-        size,
-        batch,
-        linger,
-        keys,
-        key_prefix,
-        attributes: Vec::new(),
-        body: Vec::new(),
-        delay: SimDuration::ZERO,
-        resend: None,
-        retry,
-        max_in_flight: match p.max_in_flight {
-            None => None,
-            Some(_) => {
+
+    fn group(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        if d.raw.group.is_some() {
+            return Err(Invalid::at(
+                &d.path.field("group"),
+                "message groups apply to SQS FIFO queues; a Kinesis producer uses `partition_key`",
+            ));
+        }
+        Ok(None)
+    }
+
+    /// The producer's `partition_key`, else the stream's; generated keys and the keys of a
+    /// trace within Kinesis's key length.
+    fn partition_key(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        let keys = match &d.raw.partition_key {
+            Some(k) => Some(key_dist(k, &d.path.field("partition_key"))?),
+            None => self.default_keys.cloned(),
+        };
+        let max_chars = self.lim.max_partition_key_chars as usize;
+        if let Some((k, key_prefix)) = &keys {
+            let id = k.keys().saturating_sub(1);
+            let text_len = key_prefix.chars().count()
+                + crate::services::kinesis::hash::generated_len("", id) as usize;
+            if text_len > max_chars {
                 return Err(Invalid::at(
-                    &path.field("max_in_flight"),
-                    "max_in_flight applies to SQS and SNS producers",
-                ))
+                    &d.path.field("partition_key"),
+                    format!(
+                        "partition keys \"{key_prefix}…\" reach {text_len} characters, above Kinesis's limit of {max_chars} (source: {})",
+                        klim::SOURCE_KEYS
+                    ),
+                ));
             }
-        },
-        aggregation,
-    })
+        }
+        if let Arrival::Trace(tr) = d.arrival {
+            if let Some(k) = tr.keys.iter().find(|k| k.chars().count() > max_chars) {
+                return Err(Invalid::at(
+                    &d.path.field("load").field("file"),
+                    format!(
+                        "trace {} has a partition key of {} characters (\"{}…\"), above Kinesis's limit of {max_chars} (source: {})",
+                        tr.path,
+                        k.chars().count(),
+                        k.chars().take(16).collect::<String>(),
+                        klim::SOURCE_KEYS
+                    ),
+                ));
+            }
+        }
+        Ok(keys)
+    }
+
+    fn delay(&self, d: &Draft<'_>) -> VResult<SimDuration> {
+        refuse(d, "delay", d.raw.delay.is_some())?;
+        Ok(SimDuration::ZERO)
+    }
+
+    fn resend(&self, d: &Draft<'_>) -> VResult<Option<Resend>> {
+        refuse(d, "resend", d.raw.resend.is_some())?;
+        Ok(None)
+    }
+
+    fn max_in_flight(&self, d: &Draft<'_>) -> VResult<Option<u32>> {
+        match d.raw.max_in_flight {
+            None => Ok(None),
+            Some(_) => Err(Invalid::at(
+                &d.path.field("max_in_flight"),
+                "max_in_flight applies to SQS and SNS producers",
+            )),
+        }
+    }
+
+    fn aggregation(&self, d: &Draft<'_>) -> VResult<Option<AggregationSpec>> {
+        match &d.raw.aggregation {
+            None => Ok(None),
+            Some(a) => Ok(Some(aggregation(
+                a,
+                &d.path.field("aggregation"),
+                self.lim,
+            )?)),
+        }
+    }
+}
+
+/// Refuses a producer `field` that Kinesis targets do not support, when it is `set`.
+fn refuse(d: &Draft<'_>, field: &str, set: bool) -> VResult<()> {
+    if set {
+        return Err(Invalid::at(
+            &d.path.field(field),
+            format!("`{field}` is not supported for Kinesis targets"),
+        ));
+    }
+    Ok(())
+}
+
+/// The longest partition key of a producer's records, bytes: the last generated key,
+/// or the longest of a trace's keys, or a random key.
+fn longest_key(keys: Option<&KeyDist>, key_prefix: &str, arrival: &Arrival) -> u64 {
+    let mut longest = crate::services::kinesis::producer::RANDOM_KEY_LEN as u64;
+    if let Some(k) = keys {
+        let id = k.keys().saturating_sub(1);
+        longest = crate::services::kinesis::hash::generated_len(key_prefix, id) as u64;
+    }
+    if let Arrival::Trace(tr) = arrival {
+        if let Some(m) = tr.keys.iter().map(|k| k.len() as u64).max() {
+            longest = m;
+        }
+    }
+    longest
 }
 
 /// Validates a producer's `aggregation` table against the KPL's bounds
@@ -583,93 +665,140 @@ pub fn stream_consumers(
     let mut efo_count = vec![0u32; streams.specs.len()];
     for (i, c) in raw.iter().enumerate() {
         let path = FieldPath::item("stream_consumer", i, &c.name);
-        let spath = path.field("source");
-        let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
-        let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
-        let spec = &streams.specs[st];
-        let mode = match c.mode {
-            RawReadMode::Polling => ReadMode::Polling,
-            RawReadMode::Efo => ReadMode::Efo,
-        };
-        if mode == ReadMode::Efo {
-            efo_count[st] += 1;
-            let max = if spec.mode == CapacityMode::OnDemandAdvantage {
-                lim.efo_consumers_per_stream_advantage
-            } else {
-                lim.efo_consumers_per_stream
-            };
-            if efo_count[st] > max {
-                return Err(Invalid::at(
-                    &path.field("mode"),
-                    format!(
-                        "stream \"{}\" would have {} enhanced fan-out consumers, above the limit of {max} per stream in {} mode (source: {})",
-                        spec.name,
-                        efo_count[st],
-                        spec.mode.as_str(),
-                        klim::SOURCE_EFO
-                    ),
-                ));
-            }
-        }
-        let max_records = c.max_records.unwrap_or(lim.get_records_max_records);
-        if max_records < 1 || max_records > lim.get_records_max_records {
-            return Err(Invalid::at(
-                &path.field("max_records"),
-                format!(
-                    "max_records {max_records} is outside GetRecords' limit of 1 to {} (source: {})",
-                    lim.get_records_max_records,
-                    klim::SOURCE_LIMITS
-                ),
-            ));
-        }
-        let idle = c
-            .idle_between_reads
-            .map(|d| d.0)
-            .unwrap_or(SimDuration::from_millis(
-                klim::DEFAULT_IDLE_BETWEEN_READS_MS,
-            ));
-        if c.idle_between_reads.is_some() && mode == ReadMode::Efo {
-            return Err(Invalid::at(
-                &path.field("idle_between_reads"),
-                "enhanced fan-out consumers do not poll: idle_between_reads applies to mode = \"polling\"",
-            ));
-        }
-        let min_idle = SimDuration(1_000_000_000 / lim.shard_read_calls_per_s.max(1) as u64);
-        if mode == ReadMode::Polling && idle < min_idle {
-            warnings.push(format!(
-                "consumer \"{}\" polls every {} per shard: below {} (the {} GetRecords calls/s per shard) its calls risk read throttling (source: {})",
-                c.name, idle, min_idle, lim.shard_read_calls_per_s, klim::SOURCE_LIMITS
-            ));
-        }
-        let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
-        let per_batch = match &c.per_batch {
-            Some(d) => dur_dist(d, &path.field("per_batch"), base_dir)?,
-            None => DurationDist::zero(),
-        };
-        let failure_probability = prob(
-            &path.field("failure_probability"),
-            c.failure_probability.unwrap_or(0.0),
-        )?;
-        let outages = outage_windows(&c.outages, &path.field("outages"), "consumer")?;
-        out.push(StreamConsumerSpec {
-            name: c.name.clone(),
-            stream: st as u32,
-            mode,
-            max_records,
-            idle_between_reads: idle,
-            service_time,
-            per_batch,
-            failure_probability,
-            retry_delay: c
-                .retry_delay
-                .map(|d| d.0)
-                .unwrap_or(SimDuration::from_secs(1)),
-            checkpoint: match c.checkpoint {
-                RawCheckpoint::Record => CheckpointMode::Record,
-                RawCheckpoint::Batch => CheckpointMode::Batch,
-            },
-            outages,
-        });
+        out.push(stream_consumer(
+            c,
+            &path,
+            streams,
+            &mut efo_count,
+            lim,
+            base_dir,
+            warnings,
+        )?);
     }
     Ok(out)
+}
+
+/// Validates one stream consumer at `path`, in this order: source, read mode (counted in
+/// `efo_count`, enhanced fan-out consumers per stream), `max_records`, polling interval,
+/// processing times, failures, outages.
+fn stream_consumer(
+    c: &RawStreamConsumer,
+    path: &FieldPath,
+    streams: &Streams<'_>,
+    efo_count: &mut [u32],
+    lim: &KinesisLimits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<StreamConsumerSpec> {
+    let spath = path.field("source");
+    let (_, name) = reference(&c.source, &spath, &["kinesis"])?;
+    let st = lookup(&streams.idx, name, "kinesis", "stream", &spath)?;
+    let mode = match c.mode {
+        RawReadMode::Polling => ReadMode::Polling,
+        RawReadMode::Efo => ReadMode::Efo,
+    };
+    if mode == ReadMode::Efo {
+        efo_count[st] += 1;
+        check_efo_quota(&streams.specs[st], efo_count[st], path, lim)?;
+    }
+    let max_records = c.max_records.unwrap_or(lim.get_records_max_records);
+    if max_records < 1 || max_records > lim.get_records_max_records {
+        return Err(Invalid::at(
+            &path.field("max_records"),
+            format!(
+                "max_records {max_records} is outside GetRecords' limit of 1 to {} (source: {})",
+                lim.get_records_max_records,
+                klim::SOURCE_LIMITS
+            ),
+        ));
+    }
+    let idle = idle_between_reads(c, path, mode, lim, warnings)?;
+    let service_time = dur_dist(&c.service_time, &path.field("service_time"), base_dir)?;
+    let per_batch = match &c.per_batch {
+        Some(d) => dur_dist(d, &path.field("per_batch"), base_dir)?,
+        None => DurationDist::zero(),
+    };
+    let failure_probability = prob(
+        &path.field("failure_probability"),
+        c.failure_probability.unwrap_or(0.0),
+    )?;
+    let outages = outage_windows(&c.outages, &path.field("outages"), "consumer")?;
+    Ok(StreamConsumerSpec {
+        name: c.name.clone(),
+        stream: st as u32,
+        mode,
+        max_records,
+        idle_between_reads: idle,
+        service_time,
+        per_batch,
+        failure_probability,
+        retry_delay: c
+            .retry_delay
+            .map(|d| d.0)
+            .unwrap_or(SimDuration::from_secs(1)),
+        checkpoint: match c.checkpoint {
+            RawCheckpoint::Record => CheckpointMode::Record,
+            RawCheckpoint::Batch => CheckpointMode::Batch,
+        },
+        outages,
+    })
+}
+
+/// The `count` enhanced fan-out consumers of stream `spec` so far within the limit of its
+/// capacity mode.
+fn check_efo_quota(
+    spec: &StreamSpec,
+    count: u32,
+    path: &FieldPath,
+    lim: &KinesisLimits,
+) -> VResult<()> {
+    let max = if spec.mode == CapacityMode::OnDemandAdvantage {
+        lim.efo_consumers_per_stream_advantage
+    } else {
+        lim.efo_consumers_per_stream
+    };
+    if count > max {
+        return Err(Invalid::at(
+            &path.field("mode"),
+            format!(
+                "stream \"{}\" would have {} enhanced fan-out consumers, above the limit of {max} per stream in {} mode (source: {})",
+                spec.name,
+                count,
+                spec.mode.as_str(),
+                klim::SOURCE_EFO
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A polling consumer's pause between reads of a shard (default: the KCL's); refused for
+/// enhanced fan-out, and a warning when it is short enough to risk read throttling.
+fn idle_between_reads(
+    c: &RawStreamConsumer,
+    path: &FieldPath,
+    mode: ReadMode,
+    lim: &KinesisLimits,
+    warnings: &mut Vec<String>,
+) -> VResult<SimDuration> {
+    let idle = c
+        .idle_between_reads
+        .map(|d| d.0)
+        .unwrap_or(SimDuration::from_millis(
+            klim::DEFAULT_IDLE_BETWEEN_READS_MS,
+        ));
+    if c.idle_between_reads.is_some() && mode == ReadMode::Efo {
+        return Err(Invalid::at(
+            &path.field("idle_between_reads"),
+            "enhanced fan-out consumers do not poll: idle_between_reads applies to mode = \"polling\"",
+        ));
+    }
+    let min_idle = SimDuration(1_000_000_000 / lim.shard_read_calls_per_s.max(1) as u64);
+    if mode == ReadMode::Polling && idle < min_idle {
+        warnings.push(format!(
+            "consumer \"{}\" polls every {} per shard: below {} (the {} GetRecords calls/s per shard) its calls risk read throttling (source: {})",
+            c.name, idle, min_idle, lim.shard_read_calls_per_s, klim::SOURCE_LIMITS
+        ));
+    }
+    Ok(idle)
 }

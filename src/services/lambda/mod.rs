@@ -10,11 +10,13 @@
 //! folder.
 
 pub mod bill;
+pub mod config;
 pub(crate) mod engine_kinesis;
 pub(crate) mod engine_sqs;
 pub mod estimate;
 pub mod function;
 pub mod limits;
+pub mod raw;
 
 use crate::load::DurationDist;
 use crate::sim::SimDuration;

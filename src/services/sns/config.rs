@@ -1,5 +1,5 @@
-//! Validation of the SNS parts of a model: `[[topic]]`, producers with an `sns:NAME`
-//! target, message attributes and body fields, and `[[subscription]]` (endpoints, filter
+//! Validation of the SNS parts of a model: `[[topic]]`, what SNS decides about producers
+//! with an `sns:NAME` target (see `model::producer`), message attributes and body fields, and `[[subscription]]` (endpoints, filter
 //! policies, delivery policies, dead-letter queues).
 //!
 //! Every limit checked here is a field of `services::sns::limits::SnsLimits` (overridable in
@@ -9,15 +9,15 @@ use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::attrs::{Attr, AttrDist, NumericDist};
-use crate::load::{Arrival, Dist, DurationDist};
-use crate::model::build::{
-    check_range, dur_dist, key_dist, lookup, prob, reference, resend, retry_policy,
-};
-use crate::model::raw::{RawModel, RawProducer, RawWindow};
+use crate::load::{Dist, DurationDist, KeyDist};
+use crate::model::build::{check_range, lookup, prob, reference};
+use crate::model::dist::dur_dist;
+use crate::model::producer::{BatchLimit, Draft, FifoTarget, ProducerTarget, Step};
+use crate::model::raw::{RawModel, RawWindow};
 use crate::producers::{ProducerSpec, Target};
-use crate::services::lambda::limits::SOURCE_ASYNC;
+use crate::services::lambda::limits::{LambdaLimits, SOURCE_ASYNC};
 use crate::services::lambda::{LambdaSource, LambdaSpec};
-use crate::services::sns::filter::{self, FilterLimits, Scope, Step};
+use crate::services::sns::filter::{self, FilterLimits, Scope};
 use crate::services::sns::limits::{self as slim, SnsLimits};
 use crate::services::sns::retry::{Backoff, DeliveryPolicy};
 use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec, TopicSpec};
@@ -183,7 +183,7 @@ pub fn topics<'a>(
             Some(d) => dur_dist(d, &path.field("api_latency"), base_dir)?,
             None => default_api_latency
                 .cloned()
-                .unwrap_or_else(crate::model::build::default_sqs_latency),
+                .unwrap_or_else(crate::services::sqs::config::default_latency),
         };
         delivery.push(match &t.delivery_latency {
             Some(d) => Some(dur_dist(d, &path.field("delivery_latency"), base_dir)?),
@@ -228,191 +228,250 @@ fn number(v: &toml::Value, path: &FieldPath) -> VResult<f64> {
 pub fn attributes(raw: &BTreeMap<String, toml::Value>, path: &FieldPath) -> VResult<Vec<Attr>> {
     let mut out = Vec::new();
     for (name, v) in raw {
-        let apath = path.field(name);
-        let toml::Value::Table(t) = v else {
-            return Err(Invalid::at(&apath, "an attribute is a table: { order = 0.7, refund = 0.3 } or { dist = \"uniform\", min = 0, max = 500 }"));
-        };
-        let present = match t.get("present") {
-            Some(p) => prob(&apath.field("present"), number(p, &apath.field("present"))?)?,
-            None => 1.0,
-        };
-        let dist = if let Some(d) = t.get("dist") {
-            let dpath = apath.field("dist");
-            let toml::Value::String(kind) = d else {
-                return Err(Invalid::at(&dpath, "dist names a distribution: \"uniform\", \"integer\", \"normal\", \"exponential\", \"lognormal\" or \"constant\""));
-            };
-            let allowed: &[&str] = match kind.as_str() {
-                "uniform" | "integer" => &["min", "max"],
-                "normal" => &["mean", "sd"],
-                "exponential" => &["mean"],
-                "lognormal" => &["median", "p99"],
-                "constant" => &["value"],
-                other => {
-                    return Err(Invalid::at(&dpath, format!("unknown distribution \"{other}\": expected uniform, integer, normal, exponential, lognormal or constant")));
-                }
-            };
-            for k in t.keys() {
-                if k != "dist" && k != "present" && !allowed.contains(&k.as_str()) {
-                    return Err(Invalid::at(
-                        &apath.field(k),
-                        format!(
-                            "unknown key `{k}` for a {kind} distribution: expected {}",
-                            allowed.join(", ")
-                        ),
-                    ));
-                }
-            }
-            let get = |k: &str| -> VResult<f64> {
-                match t.get(k) {
-                    Some(v) => number(v, &apath.field(k)),
-                    None => Err(Invalid::at(
-                        &apath,
-                        format!("a {kind} distribution needs `{k}`"),
-                    )),
-                }
-            };
-            let nd = match kind.as_str() {
-                "uniform" => {
-                    let (min, max) = (get("min")?, get("max")?);
-                    if max < min {
-                        return Err(Invalid::at(
-                            &apath.field("max"),
-                            format!("max {max} is below min {min}"),
-                        ));
-                    }
-                    NumericDist::Uniform { min, max }
-                }
-                "integer" => {
-                    let (min, max) = (get("min")?, get("max")?);
-                    if max < min
-                        || min.fract() != 0.0
-                        || max.fract() != 0.0
-                        || min.abs() > 1e15
-                        || max.abs() > 1e15
-                    {
-                        return Err(Invalid::at(&apath, format!("an integer distribution needs whole numbers min <= max, got {min} and {max}")));
-                    }
-                    NumericDist::Integer {
-                        min: min as i64,
-                        max: max as i64,
-                    }
-                }
-                "normal" => {
-                    let sd = get("sd")?;
-                    if sd <= 0.0 {
-                        return Err(Invalid::at(&apath.field("sd"), "sd must be above 0"));
-                    }
-                    NumericDist::Normal {
-                        mean: get("mean")?,
-                        sd,
-                    }
-                }
-                "exponential" => {
-                    let mean = get("mean")?;
-                    if mean <= 0.0 {
-                        return Err(Invalid::at(&apath.field("mean"), "mean must be above 0"));
-                    }
-                    NumericDist::Exponential { mean }
-                }
-                "lognormal" => {
-                    let (median, p99) = (get("median")?, get("p99")?);
-                    match Dist::lognormal_median_p99(median, p99) {
-                        Ok(Dist::LogNormal { mu, sigma }) => NumericDist::LogNormal { mu, sigma },
-                        Ok(_) | Err(_) => {
-                            return Err(Invalid::at(&apath, format!("a lognormal distribution needs 0 < median < p99, got median {median}, p99 {p99}")));
-                        }
-                    }
-                }
-                _ => NumericDist::Constant(get("value")?),
-            };
-            AttrDist::Numeric(nd)
-        } else {
-            let (weights, wpath) = match t.get("values") {
-                Some(toml::Value::Table(w)) => {
-                    for k in t.keys() {
-                        if k != "values" && k != "present" {
-                            return Err(Invalid::at(&apath.field(k), format!("unknown key `{k}`: a categorical attribute has `values` and `present`")));
-                        }
-                    }
-                    (w, apath.field("values"))
-                }
-                Some(_) => {
-                    return Err(Invalid::at(
-                        &apath.field("values"),
-                        "values is a table of value = weight",
-                    ));
-                }
-                None => (t, apath.clone()),
-            };
-            let mut values = Vec::new();
-            let mut ws = Vec::new();
-            for (value, w) in weights {
-                if value == "present" && t.get("values").is_none() {
-                    continue;
-                }
-                let w = number(w, &wpath.field(value))?;
-                if w < 0.0 {
-                    return Err(Invalid::at(&wpath.field(value), "weights must be >= 0"));
-                }
-                values.push(value.clone());
-                ws.push(w);
-            }
-            let total: f64 = ws.iter().sum();
-            if values.is_empty() || total <= 0.0 {
-                return Err(Invalid::at(
-                    &apath,
-                    "an attribute needs at least one value with a weight above 0",
-                ));
-            }
-            let mut acc = 0.0;
-            let mut cumulative: Vec<f64> = ws
-                .iter()
-                .map(|w| {
-                    acc += w / total;
-                    acc
-                })
-                .collect();
-            if let Some(last) = cumulative.last_mut() {
-                *last = 1.0;
-            }
-            AttrDist::Categorical { values, cumulative }
-        };
-        out.push(Attr::new(name, dist, present));
+        out.push(attribute(name, v, &path.field(name))?);
     }
     Ok(out)
 }
 
-/// Validates a producer with an `sns:NAME` target.
-pub fn producer(
-    p: &RawProducer,
-    path: &FieldPath,
-    topics: &Topics<'_>,
-    limits: &Limits,
-    base_dir: &Path,
-) -> VResult<ProducerSpec> {
-    let lim = &limits.sns;
-    let tpath = path.field("target");
-    let (_, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
-    let t = lookup(&topics.idx, name, "sns", "topic", &tpath)?;
-    let topic = &topics.specs[t];
-    let arrival = crate::model::build::arrival(&p.load, &path.field("load"), base_dir)?;
-    let size = crate::model::build::producer_size(p, path, base_dir)?;
-    let batch = p.batch.unwrap_or(1);
-    if batch < 1 || batch > lim.max_batch_messages {
+/// One attribute `name` at `apath`: its `present` fraction, then its numeric (`dist`) or
+/// categorical values.
+fn attribute(name: &str, v: &toml::Value, apath: &FieldPath) -> VResult<Attr> {
+    let toml::Value::Table(t) = v else {
+        return Err(Invalid::at(apath, "an attribute is a table: { order = 0.7, refund = 0.3 } or { dist = \"uniform\", min = 0, max = 500 }"));
+    };
+    let present = match t.get("present") {
+        Some(p) => prob(&apath.field("present"), number(p, &apath.field("present"))?)?,
+        None => 1.0,
+    };
+    let dist = if let Some(d) = t.get("dist") {
+        let kind = numeric_kind(t, d, apath)?;
+        AttrDist::Numeric(numeric(t, kind, apath)?)
+    } else {
+        categorical(t, apath)?
+    };
+    Ok(Attr::new(name, dist, present))
+}
+
+/// The distribution a numeric attribute names in `dist`, every other key of its table
+/// (`present` aside) being one that distribution takes.
+fn numeric_kind<'t>(t: &'t toml::Table, d: &'t toml::Value, apath: &FieldPath) -> VResult<&'t str> {
+    let dpath = apath.field("dist");
+    let toml::Value::String(kind) = d else {
+        return Err(Invalid::at(&dpath, "dist names a distribution: \"uniform\", \"integer\", \"normal\", \"exponential\", \"lognormal\" or \"constant\""));
+    };
+    let allowed: &[&str] = match kind.as_str() {
+        "uniform" | "integer" => &["min", "max"],
+        "normal" => &["mean", "sd"],
+        "exponential" => &["mean"],
+        "lognormal" => &["median", "p99"],
+        "constant" => &["value"],
+        other => {
+            return Err(Invalid::at(&dpath, format!("unknown distribution \"{other}\": expected uniform, integer, normal, exponential, lognormal or constant")));
+        }
+    };
+    for k in t.keys() {
+        if k != "dist" && k != "present" && !allowed.contains(&k.as_str()) {
+            return Err(Invalid::at(
+                &apath.field(k),
+                format!(
+                    "unknown key `{k}` for a {kind} distribution: expected {}",
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(kind)
+}
+
+/// The numeric distribution `kind` (checked by [`numeric_kind`]) with its parameters.
+fn numeric(t: &toml::Table, kind: &str, apath: &FieldPath) -> VResult<NumericDist> {
+    let get = |k: &str| -> VResult<f64> {
+        match t.get(k) {
+            Some(v) => number(v, &apath.field(k)),
+            None => Err(Invalid::at(
+                apath,
+                format!("a {kind} distribution needs `{k}`"),
+            )),
+        }
+    };
+    Ok(match kind {
+        "uniform" => {
+            let (min, max) = (get("min")?, get("max")?);
+            if max < min {
+                return Err(Invalid::at(
+                    &apath.field("max"),
+                    format!("max {max} is below min {min}"),
+                ));
+            }
+            NumericDist::Uniform { min, max }
+        }
+        "integer" => {
+            let (min, max) = (get("min")?, get("max")?);
+            if max < min
+                || min.fract() != 0.0
+                || max.fract() != 0.0
+                || min.abs() > 1e15
+                || max.abs() > 1e15
+            {
+                return Err(Invalid::at(apath, format!("an integer distribution needs whole numbers min <= max, got {min} and {max}")));
+            }
+            NumericDist::Integer {
+                min: min as i64,
+                max: max as i64,
+            }
+        }
+        "normal" => {
+            let sd = get("sd")?;
+            if sd <= 0.0 {
+                return Err(Invalid::at(&apath.field("sd"), "sd must be above 0"));
+            }
+            NumericDist::Normal {
+                mean: get("mean")?,
+                sd,
+            }
+        }
+        "exponential" => {
+            let mean = get("mean")?;
+            if mean <= 0.0 {
+                return Err(Invalid::at(&apath.field("mean"), "mean must be above 0"));
+            }
+            NumericDist::Exponential { mean }
+        }
+        "lognormal" => {
+            let (median, p99) = (get("median")?, get("p99")?);
+            match Dist::lognormal_median_p99(median, p99) {
+                Ok(Dist::LogNormal { mu, sigma }) => NumericDist::LogNormal { mu, sigma },
+                Ok(_) | Err(_) => {
+                    return Err(Invalid::at(apath, format!("a lognormal distribution needs 0 < median < p99, got median {median}, p99 {p99}")));
+                }
+            }
+        }
+        _ => NumericDist::Constant(get("value")?),
+    })
+}
+
+/// A categorical attribute: value = weight pairs, directly or under `values` (then with
+/// `present` only beside them); weights >= 0, at least one above 0.
+fn categorical(t: &toml::Table, apath: &FieldPath) -> VResult<AttrDist> {
+    let (weights, wpath) = match t.get("values") {
+        Some(toml::Value::Table(w)) => {
+            for k in t.keys() {
+                if k != "values" && k != "present" {
+                    return Err(Invalid::at(
+                        &apath.field(k),
+                        format!(
+                            "unknown key `{k}`: a categorical attribute has `values` and `present`"
+                        ),
+                    ));
+                }
+            }
+            (w, apath.field("values"))
+        }
+        Some(_) => {
+            return Err(Invalid::at(
+                &apath.field("values"),
+                "values is a table of value = weight",
+            ));
+        }
+        None => (t, apath.clone()),
+    };
+    let mut values = Vec::new();
+    let mut ws = Vec::new();
+    for (value, w) in weights {
+        if value == "present" && t.get("values").is_none() {
+            continue;
+        }
+        let w = number(w, &wpath.field(value))?;
+        if w < 0.0 {
+            return Err(Invalid::at(&wpath.field(value), "weights must be >= 0"));
+        }
+        values.push(value.clone());
+        ws.push(w);
+    }
+    let total: f64 = ws.iter().sum();
+    if values.is_empty() || total <= 0.0 {
         return Err(Invalid::at(
-            &path.field("batch"),
-            format!(
-                "batch {batch} is outside PublishBatch's limit of 1 to {} messages (source: {})",
-                lim.max_batch_messages,
-                slim::SOURCE_BATCH
-            ),
+            apath,
+            "an attribute needs at least one value with a weight above 0",
         ));
     }
-    if let Dist::Constant(v) = size.0 {
+    let mut acc = 0.0;
+    let mut cumulative: Vec<f64> = ws
+        .iter()
+        .map(|w| {
+            acc += w / total;
+            acc
+        })
+        .collect();
+    if let Some(last) = cumulative.last_mut() {
+        *last = 1.0;
+    }
+    Ok(AttrDist::Categorical { values, cumulative })
+}
+
+impl Topics<'_> {
+    /// What SNS decides about a producer publishing to topic `index`.
+    pub fn target<'b>(&'b self, index: usize, lim: &'b SnsLimits) -> TopicTarget<'b> {
+        TopicTarget {
+            index,
+            topic: &self.specs[index],
+            lim,
+        }
+    }
+}
+
+/// What SNS decides about a producer publishing to one of its topics: PublishBatch's
+/// limit, the topic's message size, message groups for FIFO topics; partition keys and
+/// per-message delays are refused.
+pub struct TopicTarget<'a> {
+    /// The topic's index.
+    pub index: usize,
+    /// The topic.
+    pub topic: &'a TopicSpec,
+    /// SNS's limits.
+    pub lim: &'a SnsLimits,
+}
+
+impl ProducerTarget for TopicTarget<'_> {
+    fn target(&self) -> Target {
+        Target::Topic(self.index as u32)
+    }
+
+    fn steps(&self) -> &'static [Step] {
+        &[
+            Step::Fit,
+            Step::Group,
+            Step::PartitionKey,
+            Step::FifoGroups,
+            Step::Delay,
+            Step::Attributes,
+            Step::Resend,
+            Step::Retry,
+            Step::MaxInFlight,
+            Step::Aggregation,
+        ]
+    }
+
+    fn batch_limit(&self) -> BatchLimit {
+        BatchLimit {
+            max: self.lim.max_batch_messages,
+            call: "PublishBatch's",
+            unit: "messages",
+            source: slim::SOURCE_BATCH,
+        }
+    }
+
+    /// A constant message size within the topic's maximum, and so the whole of a
+    /// PublishBatch of them.
+    fn fit(&self, d: &Draft<'_>) -> VResult<()> {
+        let Dist::Constant(v) = d.size.0 else {
+            return Ok(());
+        };
+        let (topic, lim, batch) = (self.topic, self.lim, d.batch);
         let max = topic.max_message_size as u64;
         if v as u64 > max {
             return Err(Invalid::at(
-                &path.field("size"),
+                &d.path.field("size"),
                 format!(
                     "messages of {} exceed topic \"{}\"'s maximum message size of {} (`max_message_size`, AWS's limit is {} by default, up to {}) (source: {})",
                     format_size(v as u64),
@@ -426,7 +485,7 @@ pub fn producer(
         }
         if batch > 1 && v as u64 * batch as u64 > max {
             return Err(Invalid::at(
-                &path.field("batch"),
+                &d.path.field("batch"),
                 format!(
                     "a PublishBatch of {batch} messages of {} exceeds topic \"{}\"'s maximum message size of {} for the whole batch (source: {})",
                     format_size(v as u64),
@@ -436,66 +495,41 @@ pub fn producer(
                 ),
             ));
         }
+        Ok(())
     }
-    let linger = crate::model::build::producer_linger(p);
-    let (keys, key_prefix) = match (&p.group, &p.partition_key) {
-        (Some(_), Some(_)) => {
+
+    fn partition_key(&self, d: &Draft<'_>) -> VResult<Option<(KeyDist, String)>> {
+        if d.raw.partition_key.is_some() {
             return Err(Invalid::at(
-                &path.field("group"),
-                "give either `group` (FIFO message groups) or `partition_key`, not both",
-            ))
-        }
-        (Some(k), None) => {
-            let (d, pre) = key_dist(k, &path.field("group"))?;
-            (Some(d), pre)
-        }
-        (None, Some(_)) => {
-            return Err(Invalid::at(
-                &path.field("partition_key"),
+                &d.path.field("partition_key"),
                 "SNS topics have no partition keys; FIFO topics take message groups: `group`",
-            ))
+            ));
         }
-        (None, None) => (None, "key-".to_string()),
-    };
-    if topic.fifo && keys.is_none() && !matches!(&arrival, Arrival::Trace(t) if !t.keys.is_empty())
-    {
-        return Err(Invalid::at(
-            &path.field("group"),
-            format!("topic \"{}\" is FIFO: every message needs a message group; add group = {{ dist = \"uniform\", keys = 10 }} (source: {})", topic.name, slim::SOURCE_FIFO_DELIVERY),
-        ));
+        Ok(None)
     }
-    if p.delay.is_some() {
-        return Err(Invalid::at(&path.field("delay"), "per-message delays are an SQS feature; SNS delivers at once (set the subscribed queue's delay instead)"));
+
+    fn fifo(&self) -> Option<FifoTarget<'_>> {
+        self.topic.fifo.then_some(FifoTarget {
+            what: "topic",
+            name: &self.topic.name,
+            source: slim::SOURCE_FIFO_DELIVERY,
+        })
     }
-    let attributes = attributes(&p.attributes, &path.field("attributes"))?;
-    let body = self::attributes(&p.body, &path.field("body"))?;
-    let resend = resend(p.resend.as_ref(), &path.field("resend"))?;
-    let retry = retry_policy(p.retry.as_ref(), &path.field("retry"))?;
-    Ok(ProducerSpec {
-        name: p.name.clone(),
-        target: Target::Topic(t as u32),
-        arrival,
-        size,
-        batch,
-        linger,
-        keys,
-        key_prefix,
-        attributes,
-        body,
-        delay: SimDuration::ZERO,
-        resend,
-        retry,
-        max_in_flight: crate::model::build::max_in_flight(p, path)?,
-        aggregation: crate::model::build::no_aggregation(p, path)?,
-    })
+
+    fn delay(&self, d: &Draft<'_>) -> VResult<SimDuration> {
+        if d.raw.delay.is_some() {
+            return Err(Invalid::at(&d.path.field("delay"), "per-message delays are an SQS feature; SNS delivers at once (set the subscribed queue's delay instead)"));
+        }
+        Ok(SimDuration::ZERO)
+    }
 }
 
-fn filter_path(base: &FieldPath, steps: &[Step]) -> FieldPath {
+fn filter_path(base: &FieldPath, steps: &[filter::Step]) -> FieldPath {
     let mut p = base.clone();
     for s in steps {
         p = match s {
-            Step::Key(k) => p.field(k),
-            Step::Index(i) => p.index(*i),
+            filter::Step::Key(k) => p.field(k),
+            filter::Step::Index(i) => p.index(*i),
         };
     }
     p
@@ -627,7 +661,51 @@ pub fn subscriptions(
     warnings: &mut Vec<String>,
 ) -> VResult<Vec<SubscriptionSpec>> {
     let lim = &limits.sns;
-    let llim = &limits.lambda;
+    check_async_retries(raw, &limits.lambda)?;
+    let mut seen = Seen::default();
+    let mut out: Vec<SubscriptionSpec> = Vec::new();
+    for (i, s) in raw.subscription.iter().enumerate() {
+        let known = Known {
+            topics,
+            queue_idx,
+            queues,
+            lambda_idx,
+            lambdas,
+            producers,
+        };
+        let sub = subscription(s, i, &known, &mut seen, lim, base_dir, warnings)?;
+        topics.specs[sub.topic as usize]
+            .subscriptions
+            .push(out.len() as u32);
+        out.push(sub);
+    }
+    check_subscription_limits(&topics.specs, &out, lim)?;
+    for sub in &out {
+        if let Some(q) = sub.dead_letter {
+            queues[q as usize].is_dead_letter_queue = true;
+        }
+        if let Endpoint::Queue(q) = sub.endpoint {
+            let topic = &topics.specs[sub.topic as usize];
+            warn_oversized(sub, topic, &queues[q as usize], warnings);
+        }
+    }
+    for (t, topic) in topics.specs.iter().enumerate() {
+        let has_producer = producers
+            .iter()
+            .any(|p| p.target == Target::Topic(t as u32));
+        if topic.subscriptions.is_empty() && has_producer {
+            warnings.push(format!(
+                "topic \"{}\" has no subscriptions: every message published to it is filtered out",
+                topic.name
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// An asynchronously invoked function (no `source`) retries a failed event 0 to
+/// `async_max_retry_attempts` times.
+fn check_async_retries(raw: &RawModel, llim: &LambdaLimits) -> VResult<()> {
     for (i, l) in raw.lambda.iter().enumerate() {
         if l.source.is_none() {
             if let Some(n) = l.maximum_retry_attempts {
@@ -640,220 +718,342 @@ pub fn subscriptions(
             }
         }
     }
+    Ok(())
+}
+
+/// The validated components a subscription may name.
+struct Known<'k, 'a> {
+    topics: &'k Topics<'a>,
+    queue_idx: &'k HashMap<&'k str, usize>,
+    queues: &'k [QueueSpec],
+    lambda_idx: &'k HashMap<&'k str, usize>,
+    lambdas: &'k [LambdaSpec],
+    producers: &'k [ProducerSpec],
+}
+
+/// The subscriptions validated so far: their names, and their (topic, endpoint) pairs.
+#[derive(Default)]
+struct Seen {
+    names: HashMap<String, usize>,
+    pairs: HashSet<(usize, String)>,
+}
+
+/// Validates subscription `i`, in this order: topic, endpoint, name, FIFO rules, filter
+/// policy, raw delivery, dead-letter queue, latency, failures, outages, delivery policy,
+/// jitter.
+fn subscription(
+    s: &RawSubscription,
+    i: usize,
+    known: &Known<'_, '_>,
+    seen: &mut Seen,
+    lim: &SnsLimits,
+    base_dir: &Path,
+    warnings: &mut Vec<String>,
+) -> VResult<SubscriptionSpec> {
+    let shown = s
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}→{}", s.topic, s.endpoint));
+    let path = FieldPath::item("subscription", i, &shown);
+    let t = lookup(
+        &known.topics.idx,
+        &s.topic,
+        "sns",
+        "topic",
+        &path.field("topic"),
+    )?;
+    let topic = &known.topics.specs[t];
+    let fifo = topic.fifo;
+    let epath = path.field("endpoint");
+    let (protocol, endpoint, ename) = resolve_endpoint(s, &epath, known)?;
+    let name = unique_name(s, i, &path, t, protocol, ename, seen)?;
+    check_fifo_endpoint(topic, protocol, endpoint, &epath, known.queues)?;
+    let scope = match s.filter_scope {
+        Some(RawFilterScope::Body) => Scope::Body,
+        _ => Scope::Attributes,
+    };
+    let filter = match &s.filter {
+        None => None,
+        Some(v) => Some(filter_policy(
+            v, scope, &path, t, &name, known, lim, warnings,
+        )?),
+    };
+    let (raw_delivery, envelope) = delivery_format(s, &path, protocol)?;
+    let dead_letter = dead_letter(s, &path, fifo, known)?;
+    let latency = match &s.delivery_latency {
+        Some(d) => dur_dist(d, &path.field("delivery_latency"), base_dir)?,
+        None => known.topics.delivery[t]
+            .clone()
+            .unwrap_or_else(default_delivery_latency),
+    };
+    let failure_probability = prob(
+        &path.field("failure_probability"),
+        s.failure_probability.unwrap_or(0.0),
+    )?;
+    let outages = outages(&s.outages, &path.field("outages"))?;
+    let (policy, max_rps) = match (&s.delivery_policy, protocol) {
+        (Some(r), Protocol::Http) => (
+            http_policy(r, &path.field("delivery_policy"), lim)?,
+            r.max_receives_per_second.map(|x| x as f64),
+        ),
+        (Some(_), p) => {
+            return Err(Invalid::at(&path.field("delivery_policy"), format!("only HTTP/S subscriptions take a delivery policy; SNS applies its own to {} endpoints (source: {})", p.key(), slim::SOURCE_RETRIES)));
+        }
+        (None, p) => (p.default_policy(lim), None),
+    };
+    let jitter = s.jitter.unwrap_or(slim::DEFAULT_JITTER);
+    if !(0.0..1.0).contains(&jitter) {
+        return Err(Invalid::at(
+            &path.field("jitter"),
+            format!("jitter {jitter} must be from 0 to below 1 (a fraction of each retry delay)"),
+        ));
+    }
+    if let Endpoint::Lambda(l) = endpoint {
+        if known.lambdas[l as usize].source != LambdaSource::Async {
+            warnings.push(format!(
+                "lambda \"{}\" is invoked by subscription \"{name}\" and also has an event source mapping: both share its concurrency",
+                known.lambdas[l as usize].name
+            ));
+        }
+    }
+    Ok(SubscriptionSpec {
+        name,
+        topic: t as u32,
+        endpoint,
+        protocol,
+        endpoint_text: s.endpoint.clone(),
+        filter,
+        filter_scope: scope,
+        raw: raw_delivery,
+        envelope,
+        dead_letter,
+        latency,
+        failure_probability,
+        outages,
+        policy,
+        jitter,
+        max_receives_per_second: max_rps,
+        fifo,
+    })
+}
+
+/// A subscription's `endpoint`: `PROTOCOL:NAME`, the name being a queue or function of
+/// the model for SQS and Lambda endpoints. Returns the protocol, the endpoint and the name.
+fn resolve_endpoint<'s>(
+    s: &'s RawSubscription,
+    epath: &FieldPath,
+    known: &Known<'_, '_>,
+) -> VResult<(Protocol, Endpoint, &'s str)> {
+    let (kind, ename) = reference(
+        &s.endpoint,
+        epath,
+        &[
+            "sqs", "lambda", "http", "https", "firehose", "email", "sms", "push",
+        ],
+    )?;
+    if ename.is_empty() {
+        return Err(Invalid::at(
+            epath,
+            "the endpoint needs a name after the colon",
+        ));
+    }
+    let protocol = Protocol::from_key(kind)
+        .ok_or_else(|| Invalid::at(epath, format!("unknown protocol {kind}")))?;
+    let endpoint = match protocol {
+        Protocol::Sqs => {
+            Endpoint::Queue(lookup(known.queue_idx, ename, "sqs", "queue", epath)? as u32)
+        }
+        Protocol::Lambda => {
+            Endpoint::Lambda(lookup(known.lambda_idx, ename, "lambda", "lambda", epath)? as u32)
+        }
+        p => Endpoint::Sink(p),
+    };
+    Ok((protocol, endpoint, ename))
+}
+
+/// A subscription's name (default `TOPIC-PROTOCOL-NAME`), distinct from the others', and
+/// its endpoint, subscribed to topic `t` once only.
+fn unique_name(
+    s: &RawSubscription,
+    i: usize,
+    path: &FieldPath,
+    t: usize,
+    protocol: Protocol,
+    ename: &str,
+    seen: &mut Seen,
+) -> VResult<String> {
+    let name = s
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}-{}", s.topic, protocol.key(), ename));
+    if name.trim().is_empty() {
+        return Err(Invalid::at(
+            &path.field("name"),
+            "the name must not be empty",
+        ));
+    }
+    if seen.names.insert(name.clone(), i).is_some() {
+        return Err(Invalid::at(
+            &path.field("name"),
+            format!(
+                "a subscription called \"{name}\" is already defined (give each a distinct `name`)"
+            ),
+        ));
+    }
+    if !seen
+        .pairs
+        .insert((t, format!("{}:{}", protocol.key(), ename)))
+    {
+        return Err(Invalid::at(&path.field("endpoint"), format!("topic \"{}\" already has a subscription to {}: SNS keeps one subscription per endpoint", s.topic, s.endpoint)));
+    }
+    Ok(name)
+}
+
+/// A FIFO topic delivers to SQS queues only, and a FIFO queue takes deliveries from FIFO
+/// topics only.
+fn check_fifo_endpoint(
+    topic: &TopicSpec,
+    protocol: Protocol,
+    endpoint: Endpoint,
+    epath: &FieldPath,
+    queues: &[QueueSpec],
+) -> VResult<()> {
+    if topic.fifo && protocol != Protocol::Sqs {
+        return Err(Invalid::at(
+            epath,
+            format!("FIFO topic \"{}\" delivers only to SQS queues (FIFO or standard), not to {} endpoints; subscribe a Lambda function through an SQS queue (source: {})", topic.name, protocol.key(), slim::SOURCE_FIFO_DELIVERY),
+        ));
+    }
+    if let Endpoint::Queue(q) = endpoint {
+        if queues[q as usize].fifo && !topic.fifo {
+            return Err(Invalid::at(
+                epath,
+                format!(
+                    "queue \"{}\" is FIFO: only a FIFO topic can deliver to it (source: {})",
+                    queues[q as usize].name,
+                    slim::SOURCE_FIFO_DELIVERY
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A subscription's filter policy (`filter`) on topic `t`; a warning when it names keys
+/// that no producer of the topic declares.
+#[allow(clippy::too_many_arguments)]
+fn filter_policy(
+    v: &toml::Value,
+    scope: Scope,
+    path: &FieldPath,
+    t: usize,
+    name: &str,
+    known: &Known<'_, '_>,
+    lim: &SnsLimits,
+    warnings: &mut Vec<String>,
+) -> VResult<filter::FilterPolicy> {
     let flim = FilterLimits {
         max_keys: lim.filter_max_keys,
         max_combinations: lim.filter_max_combinations,
         numeric_bound: lim.filter_numeric_bound,
     };
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut pairs: HashSet<(usize, String)> = HashSet::new();
-    let mut out: Vec<SubscriptionSpec> = Vec::new();
-    for (i, s) in raw.subscription.iter().enumerate() {
-        let shown = s
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{}→{}", s.topic, s.endpoint));
-        let path = FieldPath::item("subscription", i, &shown);
-        let t = lookup(&topics.idx, &s.topic, "sns", "topic", &path.field("topic"))?;
-        let topic_name = topics.specs[t].name.clone();
-        let fifo = topics.specs[t].fifo;
-        let epath = path.field("endpoint");
-        let (kind, ename) = reference(
-            &s.endpoint,
-            &epath,
-            &[
-                "sqs", "lambda", "http", "https", "firehose", "email", "sms", "push",
-            ],
-        )?;
-        if ename.is_empty() {
-            return Err(Invalid::at(
-                &epath,
-                "the endpoint needs a name after the colon",
-            ));
-        }
-        let protocol = Protocol::from_key(kind)
-            .ok_or_else(|| Invalid::at(&epath, format!("unknown protocol {kind}")))?;
-        let endpoint = match protocol {
-            Protocol::Sqs => {
-                Endpoint::Queue(lookup(queue_idx, ename, "sqs", "queue", &epath)? as u32)
-            }
-            Protocol::Lambda => {
-                Endpoint::Lambda(lookup(lambda_idx, ename, "lambda", "lambda", &epath)? as u32)
-            }
-            p => Endpoint::Sink(p),
-        };
-        let name = s
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{}-{}-{}", s.topic, protocol.key(), ename));
-        if name.trim().is_empty() {
-            return Err(Invalid::at(
-                &path.field("name"),
-                "the name must not be empty",
-            ));
-        }
-        if names.insert(name.clone(), i).is_some() {
-            return Err(Invalid::at(&path.field("name"), format!("a subscription called \"{name}\" is already defined (give each a distinct `name`)")));
-        }
-        if !pairs.insert((t, format!("{}:{}", protocol.key(), ename))) {
-            return Err(Invalid::at(&epath, format!("topic \"{}\" already has a subscription to {}: SNS keeps one subscription per endpoint", s.topic, s.endpoint)));
-        }
-        if fifo && protocol != Protocol::Sqs {
-            return Err(Invalid::at(
-                &epath,
-                format!("FIFO topic \"{}\" delivers only to SQS queues (FIFO or standard), not to {} endpoints; subscribe a Lambda function through an SQS queue (source: {})", topic_name, protocol.key(), slim::SOURCE_FIFO_DELIVERY),
-            ));
-        }
-        if let Endpoint::Queue(q) = endpoint {
-            if queues[q as usize].fifo && !fifo {
-                return Err(Invalid::at(
-                    &epath,
-                    format!(
-                        "queue \"{}\" is FIFO: only a FIFO topic can deliver to it (source: {})",
-                        queues[q as usize].name,
-                        slim::SOURCE_FIFO_DELIVERY
-                    ),
-                ));
-            }
-        }
-        let scope = match s.filter_scope {
-            Some(RawFilterScope::Body) => Scope::Body,
-            _ => Scope::Attributes,
-        };
-        let filter = match &s.filter {
-            None => None,
-            Some(v) => {
-                let fpath = path.field("filter");
-                let p = filter::parse(v, scope, &flim, slim::SOURCE_FILTER)
-                    .map_err(|e| Invalid::at(&filter_path(&fpath, &e.path), e.message))?;
-                // Keys no producer of the topic declares match only `exists = false`.
-                let declared: HashSet<&str> = producers
-                    .iter()
-                    .filter(|pr| pr.target == Target::Topic(t as u32))
-                    .flat_map(|pr| match scope {
-                        Scope::Attributes => pr.attributes.iter(),
-                        Scope::Body => pr.body.iter(),
-                    })
-                    .map(|a| a.name.as_str())
-                    .collect();
-                let mut missing: Vec<&str> = p
-                    .alternatives
-                    .iter()
-                    .flatten()
-                    .map(|c| c.key.as_str())
-                    .filter(|k| !declared.contains(k))
-                    .collect();
-                missing.sort_unstable();
-                missing.dedup();
-                if !missing.is_empty() {
-                    warnings.push(format!(
-                        "subscription \"{name}\" filters on {} {} that no producer of topic \"{topic_name}\" declares (in `{}`): only {{ exists = false }} matches a missing one",
-                        if scope == Scope::Body { "body field(s)" } else { "attribute(s)" },
-                        missing.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", "),
-                        if scope == Scope::Body { "body" } else { "attributes" },
-                    ));
-                }
-                Some(p)
-            }
-        };
-        let raw_delivery = s.raw_message_delivery.unwrap_or(false);
-        if raw_delivery
-            && !matches!(
-                protocol,
-                Protocol::Sqs | Protocol::Http | Protocol::Firehose
-            )
-        {
-            return Err(Invalid::at(&path.field("raw_message_delivery"), format!("raw message delivery applies to SQS, HTTP/S and Firehose subscriptions (source: {SOURCE_RAW})")));
-        }
-        let envelope = if raw_delivery
-            || !matches!(
-                protocol,
-                Protocol::Sqs | Protocol::Http | Protocol::Lambda | Protocol::Firehose
-            ) {
-            0
-        } else {
-            slim::ENVELOPE_OVERHEAD_BYTES
-        };
-        let dead_letter = match &s.dead_letter {
-            None => None,
-            Some(d) => {
-                let dpath = path.field("dead_letter");
-                let (_, qn) = reference(d, &dpath, &["sqs"])?;
-                let q = lookup(queue_idx, qn, "sqs", "queue", &dpath)?;
-                if queues[q].fifo != fifo {
-                    return Err(Invalid::at(
-                        &dpath,
-                        format!("the dead-letter queue of a subscription to a {} topic must be a {} queue (\"{}\" is {}) (source: {SOURCE_DLQ})",
-                            if fifo { "FIFO" } else { "standard" },
-                            if fifo { "FIFO" } else { "standard" },
-                            qn,
-                            if queues[q].fifo { "FIFO" } else { "standard" }),
-                    ));
-                }
-                Some(q as u32)
-            }
-        };
-        let latency = match &s.delivery_latency {
-            Some(d) => dur_dist(d, &path.field("delivery_latency"), base_dir)?,
-            None => topics.delivery[t]
-                .clone()
-                .unwrap_or_else(default_delivery_latency),
-        };
-        let failure_probability = prob(
-            &path.field("failure_probability"),
-            s.failure_probability.unwrap_or(0.0),
-        )?;
-        let outages = outages(&s.outages, &path.field("outages"))?;
-        let (policy, max_rps) = match (&s.delivery_policy, protocol) {
-            (Some(r), Protocol::Http) => (
-                http_policy(r, &path.field("delivery_policy"), lim)?,
-                r.max_receives_per_second.map(|x| x as f64),
-            ),
-            (Some(_), p) => {
-                return Err(Invalid::at(&path.field("delivery_policy"), format!("only HTTP/S subscriptions take a delivery policy; SNS applies its own to {} endpoints (source: {})", p.key(), slim::SOURCE_RETRIES)));
-            }
-            (None, p) => (p.default_policy(lim), None),
-        };
-        let jitter = s.jitter.unwrap_or(slim::DEFAULT_JITTER);
-        if !(0.0..1.0).contains(&jitter) {
-            return Err(Invalid::at(
-                &path.field("jitter"),
-                format!(
-                    "jitter {jitter} must be from 0 to below 1 (a fraction of each retry delay)"
-                ),
-            ));
-        }
-        if let Endpoint::Lambda(l) = endpoint {
-            if lambdas[l as usize].source != LambdaSource::Async {
-                warnings.push(format!(
-                    "lambda \"{}\" is invoked by subscription \"{name}\" and also has an event source mapping: both share its concurrency",
-                    lambdas[l as usize].name
-                ));
-            }
-        }
-        topics.specs[t].subscriptions.push(out.len() as u32);
-        out.push(SubscriptionSpec {
-            name,
-            topic: t as u32,
-            endpoint,
-            protocol,
-            endpoint_text: s.endpoint.clone(),
-            filter,
-            filter_scope: scope,
-            raw: raw_delivery,
-            envelope,
-            dead_letter,
-            latency,
-            failure_probability,
-            outages,
-            policy,
-            jitter,
-            max_receives_per_second: max_rps,
-            fifo,
-        });
+    let fpath = path.field("filter");
+    let p = filter::parse(v, scope, &flim, slim::SOURCE_FILTER)
+        .map_err(|e| Invalid::at(&filter_path(&fpath, &e.path), e.message))?;
+    // Keys no producer of the topic declares match only `exists = false`.
+    let declared: HashSet<&str> = known
+        .producers
+        .iter()
+        .filter(|pr| pr.target == Target::Topic(t as u32))
+        .flat_map(|pr| match scope {
+            Scope::Attributes => pr.attributes.iter(),
+            Scope::Body => pr.body.iter(),
+        })
+        .map(|a| a.name.as_str())
+        .collect();
+    let mut missing: Vec<&str> = p
+        .alternatives
+        .iter()
+        .flatten()
+        .map(|c| c.key.as_str())
+        .filter(|k| !declared.contains(k))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        warnings.push(format!(
+            "subscription \"{name}\" filters on {} {} that no producer of topic \"{}\" declares (in `{}`): only {{ exists = false }} matches a missing one",
+            if scope == Scope::Body { "body field(s)" } else { "attribute(s)" },
+            missing.iter().map(|m| format!("\"{m}\"")).collect::<Vec<_>>().join(", "),
+            known.topics.specs[t].name,
+            if scope == Scope::Body { "body" } else { "attributes" },
+        ));
     }
-    // Per-topic subscription limits.
-    for (t, topic) in topics.specs.iter().enumerate() {
+    Ok(p)
+}
+
+/// Raw message delivery (SQS, HTTP/S and Firehose endpoints only) and the JSON envelope
+/// that wraps a message otherwise, bytes.
+fn delivery_format(
+    s: &RawSubscription,
+    path: &FieldPath,
+    protocol: Protocol,
+) -> VResult<(bool, u32)> {
+    let raw_delivery = s.raw_message_delivery.unwrap_or(false);
+    if raw_delivery
+        && !matches!(
+            protocol,
+            Protocol::Sqs | Protocol::Http | Protocol::Firehose
+        )
+    {
+        return Err(Invalid::at(&path.field("raw_message_delivery"), format!("raw message delivery applies to SQS, HTTP/S and Firehose subscriptions (source: {SOURCE_RAW})")));
+    }
+    let envelope = if raw_delivery
+        || !matches!(
+            protocol,
+            Protocol::Sqs | Protocol::Http | Protocol::Lambda | Protocol::Firehose
+        ) {
+        0
+    } else {
+        slim::ENVELOPE_OVERHEAD_BYTES
+    };
+    Ok((raw_delivery, envelope))
+}
+
+/// A subscription's dead-letter queue: an SQS queue of the topic's type.
+fn dead_letter(
+    s: &RawSubscription,
+    path: &FieldPath,
+    fifo: bool,
+    known: &Known<'_, '_>,
+) -> VResult<Option<u32>> {
+    let Some(d) = &s.dead_letter else {
+        return Ok(None);
+    };
+    let dpath = path.field("dead_letter");
+    let (_, qn) = reference(d, &dpath, &["sqs"])?;
+    let q = lookup(known.queue_idx, qn, "sqs", "queue", &dpath)?;
+    if known.queues[q].fifo != fifo {
+        return Err(Invalid::at(
+            &dpath,
+            format!("the dead-letter queue of a subscription to a {} topic must be a {} queue (\"{}\" is {}) (source: {SOURCE_DLQ})",
+                if fifo { "FIFO" } else { "standard" },
+                if fifo { "FIFO" } else { "standard" },
+                qn,
+                if known.queues[q].fifo { "FIFO" } else { "standard" }),
+        ));
+    }
+    Ok(Some(q as u32))
+}
+
+/// Per-topic subscription limits: a FIFO topic's, a large-message topic's (which also
+/// takes SQS, Firehose and Lambda endpoints only), a standard topic's.
+fn check_subscription_limits(
+    topics: &[TopicSpec],
+    subs: &[SubscriptionSpec],
+    lim: &SnsLimits,
+) -> VResult<()> {
+    for (t, topic) in topics.iter().enumerate() {
         let n = topic.subscriptions.len() as u64;
         let tpath = FieldPath::item("topic", t, &topic.name);
         let large = topic.max_message_size as u64 > lim.large_message_threshold.0;
@@ -881,7 +1081,7 @@ pub fn subscriptions(
         }
         if large {
             for s in &topic.subscriptions {
-                let sub = &out[*s as usize];
+                let sub = &subs[*s as usize];
                 if !matches!(
                     sub.protocol,
                     Protocol::Sqs | Protocol::Firehose | Protocol::Lambda
@@ -895,35 +1095,26 @@ pub fn subscriptions(
             }
         }
     }
-    for sub in &out {
-        if let Some(q) = sub.dead_letter {
-            queues[q as usize].is_dead_letter_queue = true;
-        }
-        if let Endpoint::Queue(q) = sub.endpoint {
-            let topic = &topics.specs[sub.topic as usize];
-            let biggest = topic.max_message_size as u64 + sub.envelope as u64;
-            if biggest > queues[q as usize].max_message_size as u64 {
-                warnings.push(format!(
-                    "subscription \"{}\" may deliver messages of up to {} (topic maximum{}) to queue \"{}\", whose maximum is {}: larger ones fail and go to the dead-letter queue or are lost",
-                    sub.name,
-                    format_size(biggest),
-                    if sub.envelope > 0 { " + JSON envelope" } else { "" },
-                    queues[q as usize].name,
-                    format_size(queues[q as usize].max_message_size as u64)
-                ));
-            }
-        }
+    Ok(())
+}
+
+/// Warns when a subscription may deliver messages (with their envelope) larger than its
+/// queue accepts.
+fn warn_oversized(
+    sub: &SubscriptionSpec,
+    topic: &TopicSpec,
+    queue: &QueueSpec,
+    warnings: &mut Vec<String>,
+) {
+    let biggest = topic.max_message_size as u64 + sub.envelope as u64;
+    if biggest > queue.max_message_size as u64 {
+        warnings.push(format!(
+            "subscription \"{}\" may deliver messages of up to {} (topic maximum{}) to queue \"{}\", whose maximum is {}: larger ones fail and go to the dead-letter queue or are lost",
+            sub.name,
+            format_size(biggest),
+            if sub.envelope > 0 { " + JSON envelope" } else { "" },
+            queue.name,
+            format_size(queue.max_message_size as u64)
+        ));
     }
-    for (t, topic) in topics.specs.iter().enumerate() {
-        let has_producer = producers
-            .iter()
-            .any(|p| p.target == Target::Topic(t as u32));
-        if topic.subscriptions.is_empty() && has_producer {
-            warnings.push(format!(
-                "topic \"{}\" has no subscriptions: every message published to it is filtered out",
-                topic.name
-            ));
-        }
-    }
-    Ok(out)
 }

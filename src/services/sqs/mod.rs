@@ -2,9 +2,11 @@
 //! ([`limits`]), prices ([`bill`]) and analytic estimate ([`estimate`]).
 
 pub mod bill;
+pub mod config;
 pub(crate) mod engine;
 pub mod estimate;
 pub mod limits;
 pub mod queue;
+pub mod raw;
 
 pub use queue::{Handle, QueueSpec, Receive, SendError, SqsQueue};
