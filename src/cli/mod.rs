@@ -198,20 +198,14 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         } => price::run(&input, json, month_hours, free_tier, &parse_sets(&sets)?),
         Cmd::Limits => {
             let limits = aqueduct::services::Limits::default();
-            let text = toml::to_string_pretty(&limits).map_err(|e| Failure::run(e.to_string()))?;
+            let text = limits.to_toml().map_err(|e| Failure::run(e.to_string()))?;
             println!("# AWS limits aqueduct enforces (override any in a model's [limits] table).");
             println!("# Sources: AWS's documentation; src/services/SERVICE/limits.rs cites the page of every field.");
-            for url in limit_sources() {
+            for url in aqueduct::services::Limits::sources() {
                 println!("#   {url}");
             }
             println!("[limits]");
-            print!(
-                "{}",
-                text.replace("[sqs]", "[limits.sqs]")
-                    .replace("[lambda]", "[limits.lambda]")
-                    .replace("[kinesis]", "[limits.kinesis]")
-                    .replace("[sns]", "[limits.sns]")
-            );
+            print!("{text}");
             Ok(())
         }
         Cmd::Bench { quick, json, only } => {
@@ -354,24 +348,4 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
         println!("warning: {w}");
     }
     Ok(())
-}
-
-/// The AWS pages the defaults of `aqueduct limits` come from, section by section
-/// (`[limits.sqs]`, `[limits.lambda]`, `[limits.kinesis]`, `[limits.sns]`).
-fn limit_sources() -> [&'static str; 12] {
-    use aqueduct::services::{kinesis, lambda, sns, sqs};
-    [
-        sqs::limits::SOURCE_QUOTAS,
-        sqs::limits::SOURCE_MESSAGES,
-        sqs::limits::SOURCE_FIFO,
-        lambda::limits::SOURCE_QUOTAS,
-        lambda::limits::SOURCE_SQS_SCALING,
-        lambda::limits::SOURCE_KINESIS_ESM,
-        kinesis::limits::SOURCE_LIMITS,
-        kinesis::limits::SOURCE_LARGE_RECORDS,
-        sns::limits::SOURCE_QUOTAS,
-        sns::limits::SOURCE_LARGE_MESSAGES,
-        sns::limits::SOURCE_FILTER,
-        sns::limits::SOURCE_RETRIES,
-    ]
 }

@@ -3,6 +3,7 @@
 
 use crate::input::units::{parse_duration, parse_size};
 use crate::metrics::series::fmt_value;
+use crate::model::raw::COMPONENT_KINDS;
 use crate::sim::SimDuration;
 
 /// Most values one range may expand to (a guard against a mistyped step).
@@ -35,17 +36,8 @@ pub struct Axis {
 impl Axis {
     /// The path without its kind, for legends: `order-workers.workers`.
     pub fn short(&self) -> &str {
-        const KINDS: [&str; 7] = [
-            "producer",
-            "queue",
-            "consumer",
-            "topic",
-            "subscription",
-            "stream",
-            "lambda",
-        ];
         match self.path.split_once('.') {
-            Some((kind, rest)) if KINDS.contains(&kind) => rest,
+            Some((kind, rest)) if COMPONENT_KINDS.contains(&kind) => rest,
             _ => &self.path,
         }
     }

@@ -6,23 +6,13 @@ use super::slo::{self, Slo};
 use crate::engine;
 use crate::input::error::{FieldPath, Seg};
 use crate::input::{overrides, parse_toml, place};
+use crate::model::raw::COMPONENT_KINDS;
 use crate::model::{self, Architecture, ModelError};
 use crate::sim::SimDuration;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
-
-/// Table-array names of model components: an axis named only this is a mistake.
-const COMPONENT_KINDS: [&str; 7] = [
-    "producer",
-    "queue",
-    "consumer",
-    "topic",
-    "subscription",
-    "stream",
-    "lambda",
-];
 
 /// The derived metric `cost.extra`: the experiment's `[unit_costs]` priced at each point.
 pub const COST_EXTRA: &str = "cost.extra";

@@ -18,6 +18,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+/// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
+/// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
+/// experiment axes).
+pub const COMPONENT_KINDS: [&str; 8] = [
+    "producer",
+    "queue",
+    "consumer",
+    "lambda",
+    "stream",
+    "stream_consumer",
+    "topic",
+    "subscription",
+];
+
 /// A whole model file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -70,6 +70,35 @@ pub struct Limits {
     pub sns: sns::limits::SnsLimits,
 }
 
+impl Limits {
+    /// The limits as the `[limits]` table of a model file (`aqueduct limits`).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        #[derive(Serialize)]
+        struct Table<'a> {
+            limits: &'a Limits,
+        }
+        toml::to_string_pretty(&Table { limits: self })
+    }
+
+    /// The AWS documentation pages the default limits come from.
+    pub fn sources() -> [&'static str; 12] {
+        [
+            sqs::limits::SOURCE_QUOTAS,
+            sqs::limits::SOURCE_MESSAGES,
+            sqs::limits::SOURCE_FIFO,
+            lambda::limits::SOURCE_QUOTAS,
+            lambda::limits::SOURCE_SQS_SCALING,
+            lambda::limits::SOURCE_KINESIS_ESM,
+            kinesis::limits::SOURCE_LIMITS,
+            kinesis::limits::SOURCE_LARGE_RECORDS,
+            sns::limits::SOURCE_QUOTAS,
+            sns::limits::SOURCE_LARGE_MESSAGES,
+            sns::limits::SOURCE_FILTER,
+            sns::limits::SOURCE_RETRIES,
+        ]
+    }
+}
+
 /// Billable usage of a run (or of a usage file, or of a model's expected load) over its
 /// measured window. Every record holds quantities accumulated over `window_s`; [`bill`]
 /// scales them to a month.
