@@ -328,31 +328,52 @@ fn mapping_to_pool(r: &MappingRates, pollers: f64) -> PoolRates {
 /// # Formula
 /// At each step of the grid, per producer: send calls/s `= λ(t) / E[k]` with `k` from
 /// [`batch_fill`], each billed `E[max(1, ceil(Σ sizes / 64 KiB))]` requests, plus one call
-/// per re-sent message. Per queue: inflow (sends, resends not deduplicated, the messages
-/// dead-lettered by its source queues); when it exceeds what its readers can take
-/// ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a backlog remains, the
-/// backlog grows (or drains) and the readers work flat out, otherwise they serve the
-/// inflow, shared in proportion to their workers (pools only) or their capacities; rates
-/// from [`pool_rates`] and [`SqsMappingModel::rates`], receives billed by their payload's
-/// 64 KiB chunks. A mapping's pollers start at 5, grow by 5 a second while every poller is
-/// busy and shrink as idle pollers come back empty (one step: their steady state,
-/// [`SqsMappingModel::steady_pollers`]); cold starts are the concurrency above the most
-/// used in the last `idle_timeout` (one step: none, unless there is no warm-up). The rates
-/// are averaged over the window; `requests/month = rate × month_hours × 3600`.
+/// per re-sent message ([`step_feeds`]). Per queue: inflow (sends, resends not
+/// deduplicated, the messages dead-lettered by its source queues); when it exceeds what
+/// its readers can take ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a
+/// backlog remains, the backlog grows (or drains) and the readers work flat out, otherwise
+/// they serve the inflow, shared in proportion to their workers (pools only) or their
+/// capacities; rates from [`pool_rates`] and [`SqsMappingModel::rates`] ([`serve_step`]),
+/// receives billed by their payload's 64 KiB chunks. A mapping's pollers start at 5, grow
+/// by 5 a second while every poller is busy and shrink as idle pollers come back empty
+/// (one step: their steady state, [`SqsMappingModel::steady_pollers`]); cold starts are
+/// the concurrency above the most used in the last `idle_timeout` (one step: none, unless
+/// there is no warm-up) ([`accumulate_step`]). The rates are averaged over the window;
+/// `requests/month = rate × month_hours × 3600` ([`queue_rows`]).
 pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     let arch = cx.arch;
-    let grid = cx.grid;
-    let window_s = cx.month_s;
-    let chunk = arch.limits.sqs.billing_chunk.0.max(1);
     let nq = arch.queues.len();
     if nq == 0 {
         return Ok(());
     }
-    let mut feeds = std::mem::take(&mut cx.feeds);
-    let capacity = &mut cx.capacity;
-    let notes = &mut cx.notes;
+    let chunk = arch.limits.sqs.billing_chunk.0.max(1);
+    let other = std::mem::take(&mut cx.feeds);
+    let feeds = all_feeds(arch, chunk, other);
+    let arrivals = arrivals(arch, &feeds);
+    let mut readers = readers(arch, &arrivals.sizes, &mut cx.notes)?;
+    let shares = reader_shares(arch, &readers);
+    let recv_chunks = receive_chunks(arch, &readers, &arrivals.sizes, chunk);
+    let mut totals = Totals::new(&readers);
+    for i in 0..cx.grid.steps {
+        let step = cx.grid.step(i);
+        let input = step_feeds(cx, &step, &feeds, &mut totals);
+        let out = serve_step(cx, &step, &readers, &shares, &totals.backlog, &input)?;
+        accumulate_step(cx, &step, &mut readers, &recv_chunks, &out, &mut totals);
+        totals.backlog = out.next_backlog;
+    }
+    for q in 0..nq {
+        queue_rows(cx, q, &readers[q], &shares[q], &arrivals, &totals);
+    }
+    Ok(())
+}
 
-    // Producers, then what other services feed in (SNS deliveries).
+/// The feeds of the queues: each producer's sends (with its SendMessageBatch billing table
+/// and its resends), then `other` (what other services feed in: SNS deliveries).
+fn all_feeds<'a>(
+    arch: &'a crate::model::Architecture,
+    chunk: u64,
+    mut other: Vec<Feed<'a>>,
+) -> Vec<Feed<'a>> {
     let mut own = Vec::new();
     for p in &arch.producers {
         let crate::producers::Target::Queue(q) = p.target else {
@@ -382,12 +403,27 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             groups: if spec.fifo { p.keys.as_ref() } else { None },
         });
     }
-    own.append(&mut feeds);
-    let feeds = own;
+    own.append(&mut other);
+    own
+}
+
+/// What arrives at each queue from all its feeds (indexed as `arch.queues`).
+struct Arrivals<'a> {
+    /// Sizes of its messages, weighted by their mean rates.
+    sizes: Vec<SizeMix<'a>>,
+    /// FIFO queues: sends/s of the busiest message group at the peak, and the groups.
+    group_peak: Vec<Option<(f64, u32)>>,
+    /// Messages/s stored at the peak (resends that are stored included).
+    peak_in: Vec<f64>,
+}
+
+/// The [`Arrivals`] of every queue.
+fn arrivals<'a>(arch: &crate::model::Architecture, feeds: &[Feed<'a>]) -> Arrivals<'a> {
+    let nq = arch.queues.len();
     let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix::new()).collect();
     let mut group_peak: Vec<Option<(f64, u32)>> = vec![None; nq];
     let mut peak_in = vec![0.0; nq];
-    for fd in &feeds {
+    for fd in feeds {
         let q = fd.queue;
         let rates = load_rates(fd.arrival, arch);
         let (mean, peak) = (rates.mean_per_s * fd.share, rates.peak_per_s * fd.share);
@@ -405,8 +441,21 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             entry.0 = entry.0.max(peak * hottest);
         }
     }
+    Arrivals {
+        sizes,
+        group_peak,
+        peak_in,
+    }
+}
 
-    // Readers.
+/// The readers of each queue: its worker pools (in `arch.consumers` order, with a note for
+/// the transients the estimate ignores), then its Lambda mappings.
+fn readers(
+    arch: &crate::model::Architecture,
+    sizes: &[SizeMix],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Vec<Reader>>, Invalid> {
+    let nq = arch.queues.len();
     let mut readers: Vec<Vec<Reader>> = (0..nq).map(|_| Vec::new()).collect();
     for (i, c) in arch.consumers.iter().enumerate() {
         let q = c.queue as usize;
@@ -449,10 +498,13 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             cold: 0.0,
         });
     }
-    let lambda_path = |l: usize| FieldPath::item("lambda", l, &arch.lambdas[l].name);
-    // Each reader's share of its queue's messages while the readers keep up: pools by
-    // their workers; with a Lambda mapping on the queue, by capacity.
-    let share: Vec<Vec<f64>> = readers
+    Ok(readers)
+}
+
+/// Each reader's share of its queue's messages while the readers keep up: pools by their
+/// workers; with a Lambda mapping on the queue, by capacity.
+fn reader_shares(arch: &crate::model::Architecture, readers: &[Vec<Reader>]) -> Vec<Vec<f64>> {
+    readers
         .iter()
         .map(|rs| {
             let pools_only = rs.iter().all(|r| matches!(r, Reader::Pool { .. }));
@@ -476,8 +528,18 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                 })
                 .collect()
         })
-        .collect();
-    let recv_chunks: Vec<Vec<f64>> = (0..nq)
+        .collect()
+}
+
+/// Per queue, `[k]`: the expected billable requests of a receive of `k` messages of the
+/// queue's sizes, up to the most any of its readers receives at once.
+fn receive_chunks(
+    arch: &crate::model::Architecture,
+    readers: &[Vec<Reader>],
+    sizes: &[SizeMix],
+    chunk: u64,
+) -> Vec<Vec<f64>> {
+    (0..arch.queues.len())
         .map(|q| {
             let max_m = readers[q]
                 .iter()
@@ -493,376 +555,610 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                 &format!("estimate:receive:{}", arch.queues[q].name),
             )
         })
+        .collect()
+}
+
+/// Workers pool `c` runs for `busy` busy workers: all of them, or with auto scaling
+/// `ceil(busy)` within its bounds.
+fn workers_of(arch: &crate::model::Architecture, c: usize, busy: f64) -> f64 {
+    let spec = &arch.consumers[c];
+    match spec.autoscale {
+        Some(a) => (busy.ceil().max(1.0)).clamp(a.min.max(1) as f64, a.max as f64),
+        None => spec.workers as f64,
+    }
+}
+
+/// The sums and extremes of every queue over the grid (indexed as `arch.queues`; per
+/// reader as `readers[q]`).
+struct Totals {
+    /// Backlog at the end of the last step.
+    backlog: Vec<f64>,
+    /// Largest backlog at the end of a step of the window.
+    backlog_max: Vec<f64>,
+    /// Send requests (64 KiB chunks) per second, averaged over the window.
+    send_per_s: Vec<f64>,
+    /// Most send calls/s in a step of the window.
+    send_calls_peak: Vec<f64>,
+    /// Most receive calls/s (empty ones included) in a step of the window.
+    recv_peak: Vec<f64>,
+    /// Most delete calls/s in a step of the window.
+    del_peak: Vec<f64>,
+    /// Each reader's rates, averaged over the window.
+    avg: Vec<Vec<PoolRates>>,
+    /// New messages/s each reader served, averaged over the window.
+    served_avg: Vec<Vec<f64>>,
+    /// Receive requests (64 KiB chunks) per second, averaged over the window.
+    recv_chunk_rate: Vec<f64>,
+    /// Messages/s offered (arrivals and dead-letter moves), averaged over the window.
+    offered: Vec<f64>,
+}
+
+impl Totals {
+    /// Zeros for these readers.
+    fn new(readers: &[Vec<Reader>]) -> Self {
+        let nq = readers.len();
+        Totals {
+            backlog: vec![0.0; nq],
+            backlog_max: vec![0.0f64; nq],
+            send_per_s: vec![0.0; nq],
+            send_calls_peak: vec![0.0f64; nq],
+            recv_peak: vec![0.0f64; nq],
+            del_peak: vec![0.0f64; nq],
+            avg: readers
+                .iter()
+                .map(|rs| vec![PoolRates::default(); rs.len()])
+                .collect(),
+            served_avg: readers.iter().map(|rs| vec![0.0; rs.len()]).collect(),
+            recv_chunk_rate: vec![0.0; nq],
+            offered: vec![0.0; nq],
+        }
+    }
+}
+
+/// What the feeds bring to each queue during one step.
+struct StepInput<'a> {
+    /// Messages/s stored (resends that are stored included).
+    inflow: Vec<f64>,
+    /// Send calls/s.
+    calls_in: Vec<f64>,
+    /// FIFO queues: `(rate, groups)` of each feed.
+    group_feeds: Vec<Vec<(f64, &'a crate::load::KeyDist)>>,
+}
+
+/// The feeds during `step`: each queue's inflow and send calls; adds the send requests to
+/// the window's average and the calls to their peak.
+fn step_feeds<'a>(cx: &Context, step: &Step, feeds: &[Feed<'a>], t: &mut Totals) -> StepInput<'a> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let nq = arch.queues.len();
+    let weight = step.weight;
+    let mut inflow = vec![0.0; nq];
+    let mut calls_in = vec![0.0; nq];
+    let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
+    for fd in feeds {
+        let rate = grid.rate(fd.arrival, arch, step) * fd.share;
+        if let Some(g) = fd.groups {
+            group_feeds[fd.queue].push((rate, g));
+        }
+        let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
+        let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
+        let calls = rate / mean_k + rate * fd.resend_probability;
+        calls_in[fd.queue] += calls;
+        let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
+            + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
+        t.send_per_s[fd.queue] += chunks_rate * weight;
+        if weight > 0.0 {
+            t.send_calls_peak[fd.queue] = t.send_calls_peak[fd.queue].max(calls);
+        }
+        inflow[fd.queue] += rate
+            * (1.0
+                + if fd.resend_stored {
+                    fd.resend_probability
+                } else {
+                    0.0
+                });
+    }
+    StepInput {
+        inflow,
+        calls_in,
+        group_feeds,
+    }
+}
+
+/// What the queues do during one step.
+struct StepOutput {
+    /// Per queue and reader: its rates, the new messages/s it served, whether all its
+    /// workers (pollers) were busy.
+    rates: Vec<Vec<(PoolRates, f64, bool)>>,
+    /// Backlog at the end of the step.
+    next_backlog: Vec<f64>,
+    /// Messages/s offered (inflow and dead-letter moves).
+    offered: Vec<f64>,
+}
+
+/// Serves the queues during `step`, in passes so that dead-letter queues receive what
+/// their source queues exhaust (until the moves settle, at most one pass per queue and
+/// one more).
+fn serve_step(
+    cx: &Context,
+    step: &Step,
+    readers: &[Vec<Reader>],
+    shares: &[Vec<f64>],
+    backlog: &[f64],
+    input: &StepInput,
+) -> Result<StepOutput, Invalid> {
+    let arch = cx.arch;
+    let nq = arch.queues.len();
+    let base = input.inflow.clone();
+    let mut out = StepOutput {
+        rates: vec![Vec::new(); nq],
+        next_backlog: backlog.to_vec(),
+        offered: base.clone(),
+    };
+    let mut dlq_in = vec![0.0; nq];
+    for _ in 0..=nq {
+        let mut next_dlq = vec![0.0; nq];
+        for q in 0..nq {
+            let lam = base[q] + dlq_in[q];
+            out.offered[q] = lam;
+            out.rates[q].clear();
+            out.next_backlog[q] = backlog[q];
+            if readers[q].is_empty() {
+                continue;
+            }
+            let (rates, next) = serve_queue(cx, step, q, lam, backlog[q], readers, shares, input)?;
+            out.next_backlog[q] = next;
+            for (r, _, _) in &rates {
+                if let Some(dl) = arch.queues[q].dead_letter {
+                    next_dlq[dl.queue] += r.exhausted;
+                }
+            }
+            out.rates[q] = rates;
+        }
+        if next_dlq == dlq_in {
+            break;
+        }
+        dlq_in = next_dlq;
+    }
+    Ok(out)
+}
+
+/// Serves queue `q` during `step` with `lam` messages/s arriving and `backlog` waiting:
+/// each reader's rates, the new messages/s it served and whether it was all busy, and the
+/// backlog at the end of the step.
+///
+/// # Formula
+/// With a backlog, or `lam` at or above the readers' capacity, the readers work flat out
+/// and serve `min(capacity, lam + backlog / dt)`, shared by capacity; otherwise they serve
+/// `lam`, shared as [`reader_shares`]. Backlog `max(0, backlog + (lam − served)·dt)` on a
+/// time-varying grid; on a single step, infinite when `lam` exceeds the capacity.
+#[allow(clippy::too_many_arguments)] // the step's inputs, each read by one part
+fn serve_queue(
+    cx: &Context,
+    step: &Step,
+    q: usize,
+    lam: f64,
+    backlog: f64,
+    readers: &[Vec<Reader>],
+    shares: &[Vec<f64>],
+    input: &StepInput,
+) -> Result<(Vec<(PoolRates, f64, bool)>, f64), Invalid> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let dt = step.dt;
+    let caps: Vec<f64> = readers[q]
+        .iter()
+        .map(|r| match r {
+            Reader::Lambda { pollers, .. } if grid.time_varying => r.capacity(arch, Some(*pollers)),
+            _ => r.capacity(arch, None),
+        })
         .collect();
-    let workers_of = |c: usize, busy: f64| -> f64 {
-        let spec = &arch.consumers[c];
-        match spec.autoscale {
-            Some(a) => (busy.ceil().max(1.0)).clamp(a.min.max(1) as f64, a.max as f64),
-            None => spec.workers as f64,
+    let cap: f64 = caps.iter().sum();
+    let flat_out = backlog > 0.0 || lam >= cap;
+    // Messages per send call: they become visible together.
+    let clump = if input.calls_in[q] > 0.0 {
+        (input.inflow[q] / input.calls_in[q]).max(1.0)
+    } else {
+        1.0
+    };
+    let served = if flat_out {
+        cap.min(lam + backlog / dt.max(1e-9))
+    } else {
+        lam
+    };
+    let mut next_backlog = backlog;
+    if grid.time_varying {
+        next_backlog = (backlog + (lam - served) * dt).max(0.0);
+    } else if lam > cap {
+        next_backlog = f64::INFINITY;
+    }
+    let mut rates = Vec::with_capacity(readers[q].len());
+    for (j, r) in readers[q].iter().enumerate() {
+        let part = if flat_out && cap.is_finite() && cap > 0.0 {
+            caps[j] / cap
+        } else {
+            shares[q][j]
+        };
+        let x = served * part;
+        let (rj, all_busy) = reader_rates(cx, r, x, clump, flat_out, &input.group_feeds[q])?;
+        rates.push((rj, x, all_busy));
+    }
+    Ok((rates, next_backlog))
+}
+
+/// The rates of reader `r` serving `x` new messages/s that arrive `clump` to a send call,
+/// flat out or not, and whether it is all busy. `groups`: the FIFO feeds of its queue.
+fn reader_rates(
+    cx: &Context,
+    r: &Reader,
+    x: f64,
+    clump: f64,
+    flat_out: bool,
+    groups: &[(f64, &crate::load::KeyDist)],
+) -> Result<(PoolRates, bool), Invalid> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    match r {
+        Reader::Pool { c, model } => {
+            let spec = &arch.consumers[*c];
+            let w = if flat_out {
+                spec.max_workers() as f64
+            } else {
+                workers_of(arch, *c, x * model.r * model.s)
+            };
+            // FIFO: messages of a group with one in flight wait for it.
+            let clump = if groups.is_empty() {
+                clump
+            } else {
+                let lock = model.l0 + clump.min(spec.max_messages as f64) * model.s1;
+                (clump * (1.0 - fifo_locked_share(groups, lock))).max(1.0)
+            };
+            let rates = pool_rates(spec, model, w, x, clump, flat_out).map_err(|m| {
+                Invalid::at(
+                    &FieldPath::item("consumer", *c, &spec.name).field("receive"),
+                    m,
+                )
+            })?;
+            Ok((rates, flat_out))
+        }
+        Reader::Lambda {
+            l, model, pollers, ..
+        } => {
+            let c = if grid.time_varying {
+                *pollers
+            } else if flat_out {
+                model.max_pollers
+            } else {
+                model.steady_pollers(x)
+            };
+            let mr = model.rates(x, c, clump, flat_out).map_err(|m| {
+                Invalid::at(
+                    &FieldPath::item("lambda", *l, &arch.lambdas[*l].name)
+                        .field("failure_probability"),
+                    m,
+                )
+            })?;
+            Ok((mapping_to_pool(&mr, c), mr.all_busy))
+        }
+    }
+}
+
+/// Adds the step's rates to the window's averages and peaks, and moves each Lambda
+/// mapping's pollers and cold starts on.
+fn accumulate_step(
+    cx: &Context,
+    step: &Step,
+    readers: &mut [Vec<Reader>],
+    recv_chunks: &[Vec<f64>],
+    out: &StepOutput,
+    t: &mut Totals,
+) {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let (dt, weight) = (step.dt, step.weight);
+    let t_end = (step.to.0 as f64) / 1e9;
+    let in_window = if dt > 0.0 {
+        weight * arch.duration.as_secs_f64() / dt
+    } else {
+        0.0
+    };
+    for q in 0..readers.len() {
+        t.offered[q] += out.offered[q] * weight;
+        if weight > 0.0 {
+            t.backlog_max[q] = t.backlog_max[q].max(out.next_backlog[q]);
+        }
+        let (mut recv, mut del) = (0.0, 0.0);
+        for (j, (r, x, all_busy)) in out.rates[q].iter().enumerate() {
+            t.avg[q][j].add_scaled(r, weight);
+            t.served_avg[q][j] += x * weight;
+            t.recv_chunk_rate[q] +=
+                r.receives * chunks_of(&fractional_fill(r.per_receive), &recv_chunks[q]) * weight;
+            recv += r.receives + r.empty_receives;
+            del += r.deletes;
+            if let Reader::Lambda {
+                model,
+                pollers,
+                warm,
+                cold,
+                ..
+            } = &mut readers[q][j]
+            {
+                if grid.time_varying {
+                    *cold += warm.cold_starts(t_end, r.concurrency) * in_window;
+                    let idle = (r.workers - r.busy).max(0.0);
+                    let poll = model.wait + model.latency;
+                    *pollers = if *all_busy || out.next_backlog[q] > 0.0 {
+                        (*pollers + model.step_per_s * dt).min(model.max_pollers)
+                    } else if poll > 0.0 {
+                        let stop = (idle / poll - r.receives).max(0.0);
+                        (*pollers - stop * dt).max(model.min_pollers)
+                    } else {
+                        *pollers
+                    };
+                } else if arch.warmup.is_zero() {
+                    *cold += r.concurrency.ceil();
+                }
+            }
+        }
+        if weight > 0.0 {
+            t.recv_peak[q] = t.recv_peak[q].max(recv);
+            t.del_peak[q] = t.del_peak[q].max(del);
+        }
+    }
+}
+
+/// Pushes queue `q`'s usage record, its readers' capacity rows and loads, its backlog row
+/// and its TPS rows.
+fn queue_rows(
+    cx: &mut Context,
+    q: usize,
+    readers: &[Reader],
+    shares: &[f64],
+    arrivals: &Arrivals,
+    t: &Totals,
+) {
+    let arch = cx.arch;
+    let spec = &arch.queues[q];
+    let window_s = cx.month_s;
+    let mut per_s = t.send_per_s[q] + t.recv_chunk_rate[q];
+    let mut empty = 0.0;
+    for r in &t.avg[q] {
+        per_s += r.empty_receives + r.deletes + r.heartbeats;
+        empty += r.empty_receives;
+    }
+    let group_peak = arrivals.group_peak[q];
+    let peak_in = arrivals.peak_in[q];
+    for (j, reader) in readers.iter().enumerate() {
+        let offered = t.offered[q] * shares[j];
+        match reader {
+            Reader::Pool { c, model } => pool_rows(
+                cx,
+                spec.fifo,
+                *c,
+                model,
+                offered,
+                peak_in * shares[j],
+                group_peak,
+            ),
+            Reader::Lambda { l, model, cold, .. } => {
+                let load = MappingLoad {
+                    l: *l,
+                    max_pollers: model.max_pollers,
+                    cold: *cold,
+                    rates: &t.avg[q][j],
+                    served: t.served_avg[q][j],
+                    offered_queue: t.offered[q],
+                    offered,
+                    peak_in,
+                };
+                mapping_rows(cx, spec.fifo, &load, group_peak)
+            }
+        }
+    }
+    if t.backlog_max[q].is_finite() && t.backlog_max[q] > 0.5 {
+        let mut c = Capacity::info(
+            "sqs",
+            &spec.name,
+            "largest backlog (fluid estimate), messages",
+            t.backlog_max[q].round(),
+        );
+        c.verdict = if t.backlog[q] > 0.5 {
+            format!(
+                "{:.0} messages still waiting at the end of the window: the consumers fall behind",
+                t.backlog[q]
+            )
+        } else {
+            "builds during peaks and drains after them".into()
+        };
+        cx.capacity.push(c);
+    }
+    cx.usage.sqs.push(SqsUsage {
+        name: spec.name.clone(),
+        fifo: spec.fifo,
+        requests: (per_s * window_s).round() as u64,
+        empty_receives: (empty * window_s).round() as u64,
+    });
+    if let Some(tps) = spec.tps_limit {
+        let peaks = [
+            ("SendMessage calls/s at the peak", t.send_calls_peak[q]),
+            ("ReceiveMessage calls/s at the peak", t.recv_peak[q]),
+            ("DeleteMessage calls/s at the peak", t.del_peak[q]),
+        ];
+        tps_rows(cx, q, tps as f64, peak_in, peaks, group_peak);
+    }
+}
+
+/// The capacity rows of worker pool `c`: workers busy with the offered load
+/// (redeliveries included), at the peak rate, and for a FIFO queue against its message
+/// groups.
+///
+/// # Formula
+/// Busy workers `offered × r × s` (mean) and `peak × r × s` ([`PoolModel`]).
+fn pool_rows(
+    cx: &mut Context,
+    fifo: bool,
+    c: usize,
+    model: &PoolModel,
+    offered: f64,
+    peak: f64,
+    group_peak: Option<(f64, u32)>,
+) {
+    let pool = &cx.arch.consumers[c];
+    let max_w = pool.max_workers() as f64;
+    // Offered load (what arrives), not what the pool manages to serve.
+    let need_mean = offered * model.r * model.s;
+    cx.capacity.push(Capacity::against(
+        "sqs",
+        &pool.name,
+        "workers busy, mean load",
+        need_mean,
+        max_w,
+        format!(
+            "overloaded: the load needs {:.0} workers; the backlog grows without bound",
+            need_mean.ceil()
+        ),
+    ));
+    let busy_peak = peak * model.r * model.s;
+    if busy_peak > need_mean * (1.0 + 1e-9) {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &pool.name,
+            "workers needed at the peak rate",
+            busy_peak,
+            max_w,
+            format!(
+                "{:.0} workers keep up with the peak; fewer let a backlog build during peaks",
+                busy_peak.ceil()
+            ),
+        ));
+    }
+    if fifo {
+        if let Some((_, groups)) = group_peak {
+            cx.capacity.push(Capacity::against(
+                "sqs",
+                &pool.name,
+                "workers needed at the peak vs message groups",
+                busy_peak,
+                groups as f64,
+                "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
+            ));
+        }
+    }
+}
+
+/// What a Lambda mapping on a queue did over the window.
+struct MappingLoad<'r> {
+    /// The function (index in `arch.lambdas`).
+    l: usize,
+    /// The mapping's most pollers (its maximum concurrency).
+    max_pollers: f64,
+    /// Cold starts in the measured window.
+    cold: f64,
+    /// Its rates, averaged over the window.
+    rates: &'r PoolRates,
+    /// New messages/s it served.
+    served: f64,
+    /// Messages/s offered to its queue.
+    offered_queue: f64,
+    /// Messages/s offered to it (its share).
+    offered: f64,
+    /// Messages/s stored in its queue at the peak.
+    peak_in: f64,
+}
+
+/// Adds a Lambda mapping's load to its function, and for a FIFO queue its concurrency
+/// against the message groups.
+///
+/// # Formula
+/// Concurrency per new message served, applied to the offered load: mean `conc / served ×
+/// max(offered, served)`, peak `mean × peak ÷ offered`.
+fn mapping_rows(cx: &mut Context, fifo: bool, m: &MappingLoad, group_peak: Option<(f64, u32)>) {
+    let arch = cx.arch;
+    let duration_s = arch.duration.as_secs_f64();
+    let f = &arch.lambdas[m.l];
+    let r = m.rates;
+    let per_msg = if m.served > 0.0 {
+        r.concurrency / m.served
+    } else {
+        0.0
+    };
+    let load: &mut FunctionLoad = &mut cx.functions[m.l];
+    load.invocations += r.invocations;
+    load.records += r.deliveries;
+    load.billed_s += r.billed_s;
+    load.cold_starts += if duration_s > 0.0 {
+        m.cold / duration_s
+    } else {
+        0.0
+    };
+    let need_mean = per_msg * m.offered.max(m.served);
+    load.concurrency_mean += need_mean;
+    load.concurrency_peak += if m.offered_queue > 0.0 {
+        need_mean * m.peak_in / m.offered_queue
+    } else {
+        0.0
+    };
+    load.limit = Some(concurrency_limit(
+        arch,
+        f,
+        Some((m.max_pollers, "the mapping's maximum concurrency")),
+    ));
+    if fifo {
+        if let Some((_, groups)) = group_peak {
+            let value = load.concurrency_mean.max(load.concurrency_peak);
+            cx.capacity.push(Capacity::against(
+                "lambda",
+                &f.name,
+                "concurrent executions at the peak vs message groups",
+                value,
+                groups as f64,
+                "FIFO: a message group is in one batch at a time; more groups are needed for this parallelism",
+            ));
+        }
+    }
+}
+
+/// The rows of a queue with a TPS limit per action (FIFO): the peak calls/s of `peaks`
+/// against `tps`, with the batching or mode that would fit, and in high-throughput mode
+/// the busiest message group's sends against its limit.
+fn tps_rows(
+    cx: &mut Context,
+    q: usize,
+    tps: f64,
+    peak_msgs: f64,
+    peaks: [(&str, f64); 3],
+    group_peak: Option<(f64, u32)>,
+) {
+    let spec = &cx.arch.queues[q];
+    let mb = cx.arch.limits.sqs.max_batch_messages as f64;
+    let advise = |peak_calls: f64| -> String {
+        let per_call = (peak_msgs / tps).ceil();
+        if spec.high_throughput {
+            format!("over the {tps} TPS of high-throughput mode: spread the load over more queues")
+        } else if per_call <= mb && peak_calls > tps {
+            format!("batch at least {per_call} messages per call (up to {mb}), or set high_throughput = true")
+        } else {
+            "set high_throughput = true (70,000 TPS per action)".to_string()
         }
     };
-
-    let mut backlog = vec![0.0; nq];
-    let mut backlog_max = vec![0.0f64; nq];
-    let mut send_per_s = vec![0.0; nq];
-    let mut send_calls_peak = vec![0.0f64; nq];
-    let mut recv_peak = vec![0.0f64; nq];
-    let mut del_peak = vec![0.0f64; nq];
-    let mut avg: Vec<Vec<PoolRates>> = readers
-        .iter()
-        .map(|rs| vec![PoolRates::default(); rs.len()])
-        .collect();
-    let mut served_avg: Vec<Vec<f64>> = readers.iter().map(|rs| vec![0.0; rs.len()]).collect();
-    let mut recv_chunk_rate = vec![0.0; nq];
-    let mut offered = vec![0.0; nq];
-    for i in 0..grid.steps {
-        let step: Step = grid.step(i);
-        let dt = step.dt;
-        let weight = step.weight;
-        let mut inflow = vec![0.0; nq];
-        let mut calls_in = vec![0.0; nq];
-        let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
-        for fd in &feeds {
-            let rate = grid.rate(fd.arrival, arch, &step) * fd.share;
-            if let Some(g) = fd.groups {
-                group_feeds[fd.queue].push((rate, g));
-            }
-            let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
-            let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
-            let calls = rate / mean_k + rate * fd.resend_probability;
-            calls_in[fd.queue] += calls;
-            let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
-                + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
-            send_per_s[fd.queue] += chunks_rate * weight;
-            if weight > 0.0 {
-                send_calls_peak[fd.queue] = send_calls_peak[fd.queue].max(calls);
-            }
-            inflow[fd.queue] += rate
-                * (1.0
-                    + if fd.resend_stored {
-                        fd.resend_probability
-                    } else {
-                        0.0
-                    });
-        }
-        // Queues in passes, so dead-letter queues receive what their sources exhaust.
-        let base = inflow.clone();
-        let mut step_rates: Vec<Vec<(PoolRates, f64, bool)>> = vec![Vec::new(); nq];
-        let mut dlq_in = vec![0.0; nq];
-        let mut next_backlog = backlog.clone();
-        let mut lam_of = base.clone();
-        for _ in 0..=nq {
-            let mut next_dlq = vec![0.0; nq];
-            for q in 0..nq {
-                let lam = base[q] + dlq_in[q];
-                lam_of[q] = lam;
-                step_rates[q].clear();
-                next_backlog[q] = backlog[q];
-                if readers[q].is_empty() {
-                    continue;
-                }
-                let caps: Vec<f64> = readers[q]
-                    .iter()
-                    .map(|r| match r {
-                        Reader::Lambda { pollers, .. } if grid.time_varying => {
-                            r.capacity(arch, Some(*pollers))
-                        }
-                        _ => r.capacity(arch, None),
-                    })
-                    .collect();
-                let cap: f64 = caps.iter().sum();
-                let flat_out = backlog[q] > 0.0 || lam >= cap;
-                // Messages per send call: they become visible together.
-                let clump = if calls_in[q] > 0.0 {
-                    (base[q] / calls_in[q]).max(1.0)
-                } else {
-                    1.0
-                };
-                let served = if flat_out {
-                    cap.min(lam + backlog[q] / dt.max(1e-9))
-                } else {
-                    lam
-                };
-                if grid.time_varying {
-                    next_backlog[q] = (backlog[q] + (lam - served) * dt).max(0.0);
-                } else if lam > cap {
-                    next_backlog[q] = f64::INFINITY;
-                }
-                for (j, r) in readers[q].iter().enumerate() {
-                    let part = if flat_out && cap.is_finite() && cap > 0.0 {
-                        caps[j] / cap
-                    } else {
-                        share[q][j]
-                    };
-                    let x = served * part;
-                    let (rates, all_busy) = match r {
-                        Reader::Pool { c, model } => {
-                            let spec = &arch.consumers[*c];
-                            let w = if flat_out {
-                                spec.max_workers() as f64
-                            } else {
-                                workers_of(*c, x * model.r * model.s)
-                            };
-                            // FIFO: messages of a group with one in flight wait for it.
-                            let clump = if group_feeds[q].is_empty() {
-                                clump
-                            } else {
-                                let lock =
-                                    model.l0 + clump.min(spec.max_messages as f64) * model.s1;
-                                (clump * (1.0 - fifo_locked_share(&group_feeds[q], lock))).max(1.0)
-                            };
-                            let rates =
-                                pool_rates(spec, model, w, x, clump, flat_out).map_err(|m| {
-                                    Invalid::at(
-                                        &FieldPath::item("consumer", *c, &spec.name)
-                                            .field("receive"),
-                                        m,
-                                    )
-                                })?;
-                            (rates, flat_out)
-                        }
-                        Reader::Lambda {
-                            l, model, pollers, ..
-                        } => {
-                            let c = if grid.time_varying {
-                                *pollers
-                            } else if flat_out {
-                                model.max_pollers
-                            } else {
-                                model.steady_pollers(x)
-                            };
-                            let mr = model.rates(x, c, clump, flat_out).map_err(|m| {
-                                Invalid::at(&lambda_path(*l).field("failure_probability"), m)
-                            })?;
-                            (mapping_to_pool(&mr, c), mr.all_busy)
-                        }
-                    };
-                    if let Some(dl) = arch.queues[q].dead_letter {
-                        next_dlq[dl.queue] += rates.exhausted;
-                    }
-                    step_rates[q].push((rates, x, all_busy));
-                }
-            }
-            if next_dlq == dlq_in {
-                break;
-            }
-            dlq_in = next_dlq;
-        }
-        let t_end = (step.to.0 as f64) / 1e9;
-        let in_window = if dt > 0.0 {
-            weight * arch.duration.as_secs_f64() / dt
-        } else {
-            0.0
-        };
-        for q in 0..nq {
-            offered[q] += lam_of[q] * weight;
-            if weight > 0.0 {
-                backlog_max[q] = backlog_max[q].max(next_backlog[q]);
-            }
-            let (mut recv, mut del) = (0.0, 0.0);
-            for (j, (r, x, all_busy)) in step_rates[q].iter().enumerate() {
-                avg[q][j].add_scaled(r, weight);
-                served_avg[q][j] += x * weight;
-                recv_chunk_rate[q] += r.receives
-                    * chunks_of(&fractional_fill(r.per_receive), &recv_chunks[q])
-                    * weight;
-                recv += r.receives + r.empty_receives;
-                del += r.deletes;
-                if let Reader::Lambda {
-                    model,
-                    pollers,
-                    warm,
-                    cold,
-                    ..
-                } = &mut readers[q][j]
-                {
-                    if grid.time_varying {
-                        *cold += warm.cold_starts(t_end, r.concurrency) * in_window;
-                        let idle = (r.workers - r.busy).max(0.0);
-                        let poll = model.wait + model.latency;
-                        *pollers = if *all_busy || next_backlog[q] > 0.0 {
-                            (*pollers + model.step_per_s * dt).min(model.max_pollers)
-                        } else if poll > 0.0 {
-                            let stop = (idle / poll - r.receives).max(0.0);
-                            (*pollers - stop * dt).max(model.min_pollers)
-                        } else {
-                            *pollers
-                        };
-                    } else if arch.warmup.is_zero() {
-                        *cold += r.concurrency.ceil();
-                    }
-                }
-            }
-            if weight > 0.0 {
-                recv_peak[q] = recv_peak[q].max(recv);
-                del_peak[q] = del_peak[q].max(del);
-            }
-        }
-        backlog = next_backlog;
+    for (what, v) in peaks {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &spec.name,
+            what,
+            v,
+            tps,
+            advise(v),
+        ));
     }
-
-    let lim = &arch.limits.sqs;
-    let duration_s = arch.duration.as_secs_f64();
-    for q in 0..nq {
-        let spec = &arch.queues[q];
-        let mut per_s = send_per_s[q] + recv_chunk_rate[q];
-        let mut empty = 0.0;
-        for (j, r) in avg[q].iter().enumerate() {
-            per_s += r.empty_receives + r.deletes + r.heartbeats;
-            empty += r.empty_receives;
-            match &readers[q][j] {
-                Reader::Pool { c, model } => {
-                    let pool = &arch.consumers[*c];
-                    let max_w = pool.max_workers() as f64;
-                    // Offered load (what arrives), not what the pool manages to serve.
-                    let need_mean = offered[q] * share[q][j] * model.r * model.s;
-                    capacity.push(Capacity::against(
-                        "sqs",
-                        &pool.name,
-                        "workers busy, mean load",
-                        need_mean,
-                        max_w,
-                        format!(
-                            "overloaded: the load needs {:.0} workers; the backlog grows without bound",
-                            need_mean.ceil()
-                        ),
-                    ));
-                    let busy_peak = peak_in[q] * share[q][j] * model.r * model.s;
-                    if busy_peak > need_mean * (1.0 + 1e-9) {
-                        capacity.push(Capacity::against(
-                            "sqs",
-                            &pool.name,
-                            "workers needed at the peak rate",
-                            busy_peak,
-                            max_w,
-                            format!("{:.0} workers keep up with the peak; fewer let a backlog build during peaks", busy_peak.ceil()),
-                        ));
-                    }
-                    if spec.fifo {
-                        if let Some((_, groups)) = group_peak[q] {
-                            capacity.push(Capacity::against(
-                                "sqs",
-                                &pool.name,
-                                "workers needed at the peak vs message groups",
-                                busy_peak,
-                                groups as f64,
-                                "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
-                            ));
-                        }
-                    }
-                }
-                Reader::Lambda { l, model, cold, .. } => {
-                    let f = &arch.lambdas[*l];
-                    let served = served_avg[q][j];
-                    // Concurrency per new message served, applied to the offered load.
-                    let per_msg = if served > 0.0 {
-                        r.concurrency / served
-                    } else {
-                        0.0
-                    };
-                    let offered_j = offered[q] * share[q][j];
-                    let load: &mut FunctionLoad = &mut cx.functions[*l];
-                    load.invocations += r.invocations;
-                    load.records += r.deliveries;
-                    load.billed_s += r.billed_s;
-                    load.cold_starts += if duration_s > 0.0 {
-                        cold / duration_s
-                    } else {
-                        0.0
-                    };
-                    let need_mean = per_msg * offered_j.max(served);
-                    load.concurrency_mean += need_mean;
-                    load.concurrency_peak += if offered[q] > 0.0 {
-                        need_mean * peak_in[q] / offered[q]
-                    } else {
-                        0.0
-                    };
-                    load.limit = Some(concurrency_limit(
-                        arch,
-                        f,
-                        Some((model.max_pollers, "the mapping's maximum concurrency")),
-                    ));
-                    if spec.fifo {
-                        if let Some((_, groups)) = group_peak[q] {
-                            capacity.push(Capacity::against(
-                                "lambda",
-                                &f.name,
-                                "concurrent executions at the peak vs message groups",
-                                load.concurrency_mean.max(load.concurrency_peak),
-                                groups as f64,
-                                "FIFO: a message group is in one batch at a time; more groups are needed for this parallelism",
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        if backlog_max[q].is_finite() && backlog_max[q] > 0.5 {
-            let mut c = Capacity::info(
-                "sqs",
-                &spec.name,
-                "largest backlog (fluid estimate), messages",
-                backlog_max[q].round(),
-            );
-            c.verdict = if backlog[q] > 0.5 {
-                format!(
-                    "{:.0} messages still waiting at the end of the window: the consumers fall behind",
-                    backlog[q]
-                )
-            } else {
-                "builds during peaks and drains after them".into()
-            };
-            capacity.push(c);
-        }
-        cx.usage.sqs.push(SqsUsage {
-            name: spec.name.clone(),
-            fifo: spec.fifo,
-            requests: (per_s * window_s).round() as u64,
-            empty_receives: (empty * window_s).round() as u64,
-        });
-        if let Some(tps) = spec.tps_limit {
-            let tps = tps as f64;
-            let mb = lim.max_batch_messages as f64;
-            let peak_msgs = peak_in[q];
-            let advise = |peak_calls: f64| -> String {
-                let per_call = (peak_msgs / tps).ceil();
-                if spec.high_throughput {
-                    format!("over the {tps} TPS of high-throughput mode: spread the load over more queues")
-                } else if per_call <= mb && peak_calls > tps {
-                    format!("batch at least {per_call} messages per call (up to {mb}), or set high_throughput = true")
-                } else {
-                    "set high_throughput = true (70,000 TPS per action)".to_string()
-                }
-            };
-            for (what, v) in [
-                ("SendMessage calls/s at the peak", send_calls_peak[q]),
-                ("ReceiveMessage calls/s at the peak", recv_peak[q]),
-                ("DeleteMessage calls/s at the peak", del_peak[q]),
-            ] {
-                capacity.push(Capacity::against(
-                    "sqs",
-                    &spec.name,
-                    what,
-                    v,
-                    tps,
-                    advise(v),
-                ));
-            }
-            if let (true, Some(limit), Some((g, _))) =
-                (spec.high_throughput, spec.group_rps_limit, group_peak[q])
-            {
-                capacity.push(Capacity::against(
-                    "sqs",
-                    &spec.name,
-                    "sends/s of the busiest message group at the peak",
-                    g,
-                    limit as f64,
-                    "a message group takes 300 sends/s in high-throughput mode: spread keys over more groups",
-                ));
-            }
-        }
+    if let (true, Some(limit), Some((g, _))) =
+        (spec.high_throughput, spec.group_rps_limit, group_peak)
+    {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &spec.name,
+            "sends/s of the busiest message group at the peak",
+            g,
+            limit as f64,
+            "a message group takes 300 sends/s in high-throughput mode: spread keys over more groups",
+        ));
     }
-    Ok(())
 }
 
 #[cfg(test)]
