@@ -8,6 +8,7 @@ pub(crate) mod engine_sqs;
 pub mod estimate;
 pub mod function;
 pub mod limits;
+pub mod usage_keys;
 
 use crate::load::DurationDist;
 use crate::sim::SimDuration;

@@ -4,5 +4,6 @@ pub mod bill;
 pub mod estimate;
 pub mod limits;
 pub mod queue;
+pub mod usage_keys;
 
 pub use queue::{Handle, QueueSpec, Receive, SendError, SqsQueue};
