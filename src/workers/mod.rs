@@ -1,5 +1,5 @@
 //! Consumers: worker pools that poll SQS (receive → process → delete), and Lambda
-//! functions with their event source mappings ([`lambda`]).
+//! functions with their event source mappings ([`lambda`](crate::services::lambda)).
 //!
 //! The state machines are driven by the engine, which owns the queues; this module holds
 //! the pools' specs, state and counters.

@@ -849,15 +849,15 @@ fn add_mapping_loads(
 /// Per step of the grid: offered records/s `λ = Σ producers`; accepted `Σ_shards min(λ ×
 /// share, shard limit)` on a provisioned stream (limit `min(1,000 records/s, 1 MiB/s ÷
 /// mean record)`; shares by the keys' hashes, [`shard_shares`]), all of it on demand
-/// ([`flow`]). Per record (data + partition key, from the size and key distributions):
+/// (`flow`). Per record (data + partition key, from the size and key distributions):
 /// mean bytes `b` (sizes are whole bytes: a continuous size adds half a byte), PUT payload
 /// units `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes / 1 KB)] × 1 KB`
-/// ([`records`]). Over the month: shard-hours `mean open shards × hours` (provisioned; on
+/// (`records`). Over the month: shard-hours `mean open shards × hours` (provisioned; on
 /// demand [`on_demand_shards`], informative), stream-hours `hours` (on-demand standard),
 /// PUT units and billed bytes `records × per record`, GB out `records × b × shared readers`
 /// (polling consumers and Lambda mappings), enhanced fan-out `consumers × shard-hours` and
 /// `records × b × consumers`, retention from [`retention_gb_hours`], extended-retention
-/// shard-hours = shard-hours above 24 h of retention ([`push_usage`]). Lambda mappings:
+/// shard-hours = shard-hours above 24 h of retention (`push_usage`). Lambda mappings:
 /// [`KinesisMappingModel::rates`] on the per-shard accepted rates.
 pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
     let arch = cx.arch;

@@ -5,7 +5,7 @@
 //! never messages in the slab. A producer collects records into a PutRecords call until it
 //! holds `batch` records (at most 500), adding the next one would pass 10 MiB, or the first
 //! record has waited `linger`. The stream answers each record separately; the failed ones
-//! are retried together after the SDK's backoff ([`super::RetryPolicy`]) and dropped after
+//! are retried together after the SDK's backoff ([`RetryPolicy`](crate::producers::RetryPolicy)) and dropped after
 //! the last attempt. As in AWS, a retried record can land after a later record with the
 //! same key: PutRecords does not guarantee per-key order under throttling.
 //!
