@@ -1,12 +1,13 @@
 //! SQS queues in the estimate: what producers send, what worker pools and Lambda event
 //! source mappings receive and delete, redeliveries, dead-letter moves and backlogs, in a
-//! fluid model over the time [`Grid`](super::Grid).
+//! fluid model over the time [`Grid`](crate::estimate::Grid).
 
 use crate::estimate::capacity::Capacity;
 use crate::estimate::sizes::{chunks_of, fractional_fill, SizeMix};
 use crate::estimate::{batch_fill, load_rates, Context, Step};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
+use crate::load::DurationDist;
 use crate::services::lambda::estimate::{
     concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm,
 };
@@ -59,11 +60,23 @@ impl PoolRates {
     }
 }
 
+/// Probability of a late delete below which the estimate takes it as none: fewer than
+/// one processing in a million, a change of receives per message below the fluid model's
+/// resolution. (Its backlog steps can turn a smaller perturbation into a visible one:
+/// `models/default.toml`, with `P(S > 30 s) = 6 × 10⁻⁹`, would move by 1%.)
+pub const NEGLIGIBLE_LATE: f64 = 1e-6;
+
 /// What a worker pool does with each message, independent of the load.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PoolModel {
     /// Failure probability of a processing.
     pub f: f64,
+    /// Probability that a processing outlasts the visibility timeout: its delete comes
+    /// after the message was received again (see [`PoolModel::new`]).
+    pub late: f64,
+    /// Probability that a receive does not end the message's life (it fails, or its delete
+    /// comes too late): `f + (1 − f)·late`.
+    pub q: f64,
     /// Receives per message (redeliveries and duplicates included).
     pub r: f64,
     /// Fraction of messages that exhaust their receives (to the dead-letter queue).
@@ -79,34 +92,70 @@ pub struct PoolModel {
 }
 
 impl PoolModel {
-    /// The model of `spec` on a queue with the given redrive and duplicate settings.
+    /// The model of `spec` on a queue with the given redrive and duplicate settings. An
+    /// error names the field of the consumer it concerns (`failure_probability` or
+    /// `receive`).
     ///
     /// # Formula
-    /// `r = (1 − f^R)/(1 − f) ÷ (1 − d)` receives per message (`R` = maxReceiveCount, ∞
-    /// without a dead-letter queue; `d` = duplicate probability); `f^R` of the messages
-    /// are dead-lettered. `L₀ = L` and `s′ = s + (1 − f)·L` with one-by-one deletes,
-    /// `L₀ = 2L` and `s′ = s` with batched deletes.
+    /// A receive makes the message invisible for `V` (the pool's visibility timeout; with
+    /// a heartbeat, see [`visible_again_after`]). The worker processes it for a service
+    /// time `S`, drawn afresh at every processing; unless the processing fails (`f`), it
+    /// then deletes it, and the delete reaches the queue `S + L` after the receive (`L`:
+    /// one API round trip, the receive's response and the delete's request).
+    ///
+    /// When `S + L > V` the message was visible again at `V` and another worker received
+    /// it and processes it too. The first worker still finishes and calls DeleteMessage
+    /// (billed), but with an outdated receipt handle, which deletes nothing (AWS: "you must
+    /// provide the most recently received receipt handle"; the simulator does the same).
+    /// So only the latest receive can end the message's life, and every receive is a
+    /// fresh trial: no `P(S > 2V)` terms, since the copy's receive starts a timeout of its
+    /// own. A receive ends the message's life with `(1 − f)(1 − p)`, where
+    ///
+    /// `p = P(S > V − L)` ([`exceeds`]; below [`NEGLIGIBLE_LATE`], 0),
+    ///
+    /// and leaves it to be received again with `q = f + (1 − f)·p`. The receives per
+    /// message are then `N ~ min(R, Geometric)`:
+    ///
+    /// `r = E[N] = Σ_{k=0..R−1} q^k = (1 − q^R)/(1 − q)`, divided by `1 − d`
+    ///
+    /// (`R` = maxReceiveCount, ∞ without a dead-letter queue: `1/(1 − q)`; `d` = duplicate
+    /// probability); `q^R` of the messages are dead-lettered (some of them processed, late).
+    /// Every receive costs a processing (`r × s` busy time per message, which the worker
+    /// counts in [`pool_rates`] and the capacity rows) and every processing that does not
+    /// fail a delete call (`r·(1 − f)`, late ones included). `L₀ = L` and `s′ = s + (1 −
+    /// f)·L` with one-by-one deletes, `L₀ = 2L` and `s′ = s` with batched deletes. With `M
+    /// > 1` messages per receive a message also waits for those processed before it; `p`
+    /// leaves that out (a note says so, see `visibility_notes`).
     pub fn new(
         spec: &PoolSpec,
         dead_letter_after: Option<u32>,
         duplicate_probability: f64,
         latency_s: f64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, (&'static str, String)> {
         let f = spec.failure_probability.clamp(0.0, 1.0);
+        let late = match exceeds(&spec.service_time, visible_again_after(spec) - latency_s) {
+            p if p < NEGLIGIBLE_LATE => 0.0,
+            p => p,
+        };
+        // `f + 0` is `f` exactly: without late deletes the model is unchanged.
+        let q = if late > 0.0 { f + (1.0 - f) * late } else { f };
         let (r, exhaust) = match dead_letter_after {
-            Some(n) if f > 0.0 => {
-                let fr = f.powi(n as i32);
-                let r = if f < 1.0 {
-                    (1.0 - fr) / (1.0 - f)
+            Some(n) if q > 0.0 => {
+                let qr = q.powi(n as i32);
+                let r = if q < 1.0 {
+                    (1.0 - qr) / (1.0 - q)
                 } else {
                     n as f64
                 };
-                (r, fr)
+                (r, qr)
             }
             None if f >= 1.0 => {
-                return Err("every processing fails and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined".into());
+                return Err(("failure_probability", "every processing fails and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined".into()));
             }
-            _ if f > 0.0 => (1.0 / (1.0 - f), 0.0),
+            None if q >= 1.0 => {
+                return Err(("receive", format!("every processing outlasts the visibility timeout ({}) and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined", spec.visibility_timeout)));
+            }
+            _ if q > 0.0 => (1.0 / (1.0 - q), 0.0),
             _ => (1.0, 0.0),
         };
         let s = spec.service_time.mean_s();
@@ -117,6 +166,8 @@ impl PoolModel {
         };
         Ok(PoolModel {
             f,
+            late,
+            q,
             r: r / (1.0 - duplicate_probability.clamp(0.0, 0.99)),
             exhaust,
             s,
@@ -137,6 +188,72 @@ impl PoolModel {
             f64::INFINITY
         } else {
             workers * m / cycle / self.r
+        }
+    }
+}
+
+/// How long after a receive its message becomes visible again while a worker still
+/// holds it, s: the pool's visibility timeout `V`; with a heartbeat every `e` that sets
+/// the timeout to `X`, infinite when `e < V` and `e < X` (every heartbeat comes before
+/// the timeout runs out), `e + X` when `e < V` but `X ≤ e` (the second comes too late),
+/// and `V` when `e ≥ V` (the first one does).
+pub fn visible_again_after(spec: &PoolSpec) -> f64 {
+    let v = spec.visibility_timeout.as_secs_f64();
+    match spec.heartbeat {
+        Some(h) if !h.every.is_zero() => {
+            let (e, x) = (h.every.as_secs_f64(), h.extend_to.as_secs_f64());
+            if e >= v {
+                v
+            } else if x > e {
+                f64::INFINITY
+            } else {
+                e + x
+            }
+        }
+        _ => v,
+    }
+}
+
+/// `P(S > x_s)` for a duration `S` of distribution `d`, `x_s` in seconds.
+///
+/// # Formula
+/// Constant `v`: `1` when `v > x`, else 0; uniform on `[a, b]`: `(b − x)/(b − a)` clamped
+/// to `[0, 1]`; exponential of mean `m`: `e^(−x/m)`; lognormal: `½·erfc((ln x − μ) /
+/// (σ√2))`; empirical: the share of its values above `x`. 1 for `x ≤ 0` (every duration
+/// but a zero constant), 0 for an infinite `x`.
+pub fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
+    use crate::load::Dist;
+    if x_s == f64::INFINITY {
+        return 0.0;
+    }
+    let x = x_s * 1e9;
+    match &d.0 {
+        Dist::Constant(v) => f64::from(u8::from(*v > x)),
+        Dist::Uniform { lo, hi } => {
+            if hi <= lo {
+                f64::from(u8::from(*lo > x))
+            } else {
+                ((hi - x) / (hi - lo)).clamp(0.0, 1.0)
+            }
+        }
+        Dist::Exponential { mean } => {
+            if x <= 0.0 {
+                1.0
+            } else {
+                (-x / mean).exp()
+            }
+        }
+        Dist::LogNormal { mu, sigma } => {
+            if x <= 0.0 {
+                1.0
+            } else {
+                0.5 * statrs::function::erf::erfc(
+                    (x.ln() - mu) / (sigma * std::f64::consts::SQRT_2),
+                )
+            }
+        }
+        Dist::Empirical(values) => {
+            values.iter().filter(|v| **v > x).count() as f64 / values.len().max(1) as f64
         }
     }
 }
@@ -328,18 +445,18 @@ fn mapping_to_pool(r: &MappingRates, pollers: f64) -> PoolRates {
 /// # Formula
 /// At each step of the grid, per producer: send calls/s `= λ(t) / E[k]` with `k` from
 /// [`batch_fill`], each billed `E[max(1, ceil(Σ sizes / 64 KiB))]` requests, plus one call
-/// per re-sent message ([`step_feeds`]). Per queue: inflow (sends, resends not
+/// per re-sent message (`step_feeds`). Per queue: inflow (sends, resends not
 /// deduplicated, the messages dead-lettered by its source queues); when it exceeds what
 /// its readers can take ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a
 /// backlog remains, the backlog grows (or drains) and the readers work flat out, otherwise
 /// they serve the inflow, shared in proportion to their workers (pools only) or their
-/// capacities; rates from [`pool_rates`] and [`SqsMappingModel::rates`] ([`serve_step`]),
+/// capacities; rates from [`pool_rates`] and [`SqsMappingModel::rates`] (`serve_step`),
 /// receives billed by their payload's 64 KiB chunks. A mapping's pollers start at 5, grow
 /// by 5 a second while every poller is busy and shrink as idle pollers come back empty
 /// (one step: their steady state, [`SqsMappingModel::steady_pollers`]); cold starts are
 /// the concurrency above the most used in the last `idle_timeout` (one step: none, unless
-/// there is no warm-up) ([`accumulate_step`]). The rates are averaged over the window;
-/// `requests/month = rate × month_hours × 3600` ([`queue_rows`]).
+/// there is no warm-up) (`accumulate_step`). The rates are averaged over the window;
+/// `requests/month = rate × month_hours × 3600` (`queue_rows`).
 pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     let arch = cx.arch;
     let nq = arch.queues.len();
@@ -351,6 +468,7 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     let feeds = all_feeds(arch, chunk, other);
     let arrivals = arrivals(arch, &feeds);
     let mut readers = readers(arch, &arrivals.sizes, &mut cx.notes)?;
+    visibility_notes(arch, &readers, &mut cx.notes);
     let shares = reader_shares(arch, &readers);
     let recv_chunks = receive_chunks(arch, &readers, &arrivals.sizes, chunk);
     let mut totals = Totals::new(&readers);
@@ -472,11 +590,8 @@ fn readers(
             spec.duplicate_probability,
             spec.api_latency.mean_s(),
         )
-        .map_err(|m| {
-            Invalid::at(
-                &FieldPath::item("consumer", i, &c.name).field("failure_probability"),
-                m,
-            )
+        .map_err(|(field, m)| {
+            Invalid::at(&FieldPath::item("consumer", i, &c.name).field(field), m)
         })?;
         readers[q].push(Reader::Pool { c: i, model });
     }
@@ -499,6 +614,105 @@ fn readers(
         });
     }
     Ok(readers)
+}
+
+/// Smallest probability of a late delete that the notes mention (0.01% of processings).
+const LATE_NOTE_FROM: f64 = 1e-4;
+
+/// Notes for the readers whose processing can outlast their queue's visibility timeout:
+/// for a worker pool, what the estimate counts of it ([`PoolModel::new`]) and what it
+/// leaves out (when the redeliveries happen; with several messages per receive, the wait
+/// behind the others); for a Lambda mapping whose function's timeout and batching window
+/// exceed the visibility timeout, that its redeliveries are left out.
+///
+/// # Formula
+/// Duplicate processings per message `r·(1 − f) − (1 − f^R)`: the processings that do not
+/// fail, but the first (a message has none only when all its `R` receives failed). A full
+/// receive of `M` messages is late with about `P(N > V)` for `N` normal with mean
+/// `M·(s + L)` and variance `M·Var(S)` (the last message's delete).
+fn visibility_notes(
+    arch: &crate::model::Architecture,
+    readers: &[Vec<Reader>],
+    notes: &mut Vec<String>,
+) {
+    for (q, rs) in readers.iter().enumerate() {
+        let queue = &arch.queues[q];
+        for r in rs {
+            match r {
+                Reader::Pool { c, model } => {
+                    if let Some(note) = pool_visibility_note(
+                        arch,
+                        *c,
+                        model,
+                        queue.dead_letter.map(|d| d.max_receive_count),
+                    ) {
+                        notes.push(note);
+                    }
+                }
+                Reader::Lambda { l, .. } => {
+                    let f = &arch.lambdas[*l];
+                    let longest = f.timeout + f.batching_window;
+                    if longest > queue.visibility_timeout {
+                        notes.push(format!(
+                            "lambda \"{}\": an invocation and its batching window may last up to {longest}, longer than the visibility timeout of queue \"{}\" ({}); its messages are then received again while it runs, and the estimate does not count these redeliveries",
+                            f.name, queue.name, queue.visibility_timeout
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The note of worker pool `c` (see `visibility_notes`), if its processings can
+/// outlast the visibility timeout.
+fn pool_visibility_note(
+    arch: &crate::model::Architecture,
+    c: usize,
+    model: &PoolModel,
+    dead_letter_after: Option<u32>,
+) -> Option<String> {
+    let spec = &arch.consumers[c];
+    let v = visible_again_after(spec);
+    let m = spec.max_messages.max(1) as f64;
+    let batch_late = if m > 1.0 && v.is_finite() {
+        let var = (spec.service_time.second_moment_s2() - model.s * model.s).max(0.0);
+        let (mean, sd) = (m * (model.s + model.latency), (m * var).sqrt());
+        if sd > 0.0 {
+            0.5 * statrs::function::erf::erfc((v - mean) / (sd * std::f64::consts::SQRT_2))
+        } else {
+            f64::from(u8::from(mean > v))
+        }
+    } else {
+        0.0
+    };
+    if model.late < LATE_NOTE_FROM && batch_late < LATE_NOTE_FROM {
+        return None;
+    }
+    let mut note = format!("consumer \"{}\": ", spec.name);
+    if model.late >= LATE_NOTE_FROM {
+        let never = dead_letter_after.map_or(0.0, |n| model.f.powi(n as i32));
+        let duplicates = (model.r * (1.0 - model.f) - (1.0 - never)).max(0.0);
+        note.push_str(&format!(
+            "{:.2}% of processings outlast the visibility timeout ({}) less an API round trip, and another worker receives and processes the message again; the estimate counts {:.3} receives and {:.3} duplicate processings per message, the late deletes (billed, deleting nothing) and the extra busy time, but not when these receives happen (a visibility timeout later: latency, not cost)",
+            model.late * 100.0,
+            spec.visibility_timeout,
+            model.r,
+            duplicates
+        ));
+    }
+    if batch_late >= LATE_NOTE_FROM {
+        if model.late >= LATE_NOTE_FROM {
+            note.push_str("; ");
+        }
+        note.push_str(&format!(
+            "with up to {} messages per receive, processed one after another, about {:.2}% of full receives end after the visibility timeout ({}); the estimate leaves out this wait behind the other messages, so it counts too few redeliveries (`aqueduct run` shows them)",
+            spec.max_messages,
+            batch_late * 100.0,
+            spec.visibility_timeout
+        ));
+    }
+    Some(note)
 }
 
 /// Each reader's share of its queue's messages while the readers keep up: pools by their
@@ -664,11 +878,15 @@ fn step_feeds<'a>(cx: &Context, step: &Step, feeds: &[Feed<'a>], t: &mut Totals)
     }
 }
 
+/// A reader during one step: its rates, the new messages/s it served, and whether all its
+/// workers (pollers) were busy.
+type ReaderStep = (PoolRates, f64, bool);
+
 /// What the queues do during one step.
 struct StepOutput {
     /// Per queue and reader: its rates, the new messages/s it served, whether all its
     /// workers (pollers) were busy.
-    rates: Vec<Vec<(PoolRates, f64, bool)>>,
+    rates: Vec<Vec<ReaderStep>>,
     /// Backlog at the end of the step.
     next_backlog: Vec<f64>,
     /// Messages/s offered (inflow and dead-letter moves).
@@ -741,7 +959,7 @@ fn serve_queue(
     readers: &[Vec<Reader>],
     shares: &[Vec<f64>],
     input: &StepInput,
-) -> Result<(Vec<(PoolRates, f64, bool)>, f64), Invalid> {
+) -> Result<(Vec<ReaderStep>, f64), Invalid> {
     let (arch, grid) = (cx.arch, cx.grid);
     let dt = step.dt;
     let caps: Vec<f64> = readers[q]
@@ -1326,5 +1544,85 @@ failure_probability = 0.5
         let e = estimate(&arch, 730.0).unwrap();
         // The dead-letter queue has no consumer and bills nothing itself.
         assert_eq!(e.usage.sqs[1].requests, 0);
+    }
+
+    #[test]
+    fn survival_of_each_duration_distribution() {
+        use crate::load::Dist;
+        let d = |x: Dist| DurationDist(x);
+        // Constant 2 s: above 1 s always, above 2 s never.
+        let c = d(Dist::constant(2e9).unwrap());
+        assert_eq!((exceeds(&c, 1.0), exceeds(&c, 2.0)), (1.0, 0.0));
+        // Uniform on [1 s, 3 s]: a quarter above 2.5 s.
+        let u = d(Dist::uniform(1e9, 3e9).unwrap());
+        assert!((exceeds(&u, 2.5) - 0.25).abs() < 1e-12);
+        // Exponential of mean 1 s: e^−2 above 2 s.
+        let e = d(Dist::exponential(1e9).unwrap());
+        assert!((exceeds(&e, 2.0) - (-2.0f64).exp()).abs() < 1e-12);
+        // Lognormal: half above the median; median 8 s, p99 60 s: 1% above 60 s and
+        // ½·erfc(ln(15/8) / (0.86612·√2)) = 0.233989 above 15 s.
+        let l = d(Dist::lognormal_median_p99(8e9, 60e9).unwrap());
+        assert!((exceeds(&l, 8.0) - 0.5).abs() < 1e-12);
+        assert!((exceeds(&l, 60.0) - 0.01).abs() < 1e-9);
+        assert!((exceeds(&l, 15.0) - 0.233_988_939).abs() < 1e-8);
+        // Empirical: 2 of 4 values above 2.5 s; nothing outlasts an infinite timeout.
+        let v = d(Dist::empirical(vec![1e9, 2e9, 3e9, 4e9]).unwrap());
+        assert_eq!((exceeds(&v, 2.5), exceeds(&v, f64::INFINITY)), (0.5, 0.0));
+    }
+
+    #[test]
+    fn processing_that_outlasts_the_visibility_timeout_is_received_again() {
+        // Service time lognormal (median 8 s, p99 60 s), 2% failures, visibility 15 s,
+        // zero latency, maxReceiveCount 5: p = P(S > 15 s) = 0.233989, q = 0.02 + 0.98 p =
+        // 0.249309, r = (1 − q⁵)/(1 − q) = 1.330823 receives per message, q⁵ = 0.000963
+        // dead-lettered. Deletes: every processing that does not fail, late or not.
+        let arch = model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 2 }
+[[queue]]
+name = "q"
+visibility_timeout = "15s"
+dead_letter = { queue = "dlq", max_receive_count = 5 }
+[[queue]]
+name = "dlq"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 40
+receive = { max_messages = 1, wait = "20s" }
+service_time = { dist = "lognormal", median = "8s", p99 = "60s" }
+failure_probability = 0.02
+"#,
+        );
+        let spec = &arch.consumers[0];
+        let m = PoolModel::new(spec, Some(5), 0.0, 0.0).unwrap();
+        assert!((m.late - 0.233_988_939).abs() < 1e-8, "{}", m.late);
+        assert!((m.q - 0.249_309_160).abs() < 1e-8, "{}", m.q);
+        assert!((m.r - 1.330_823_294).abs() < 1e-8, "{}", m.r);
+        assert!((m.exhaust - 0.000_963_144).abs() < 1e-9, "{}", m.exhaust);
+        let r = pool_rates(spec, &m, 40.0, 2.0, 1.0, false).unwrap();
+        assert!((r.deletes - 2.0 * m.r * 0.98).abs() < 1e-12);
+        // Without a dead-letter queue, a processing that always outlasts the timeout has
+        // no steady state; a heartbeat that keeps extending it makes the timeout moot.
+        let mut always = spec.clone();
+        always.service_time = DurationDist::constant(crate::sim::SimDuration::from_secs(20));
+        let e = PoolModel::new(&always, None, 0.0, 0.0).unwrap_err();
+        assert_eq!(e.0, "receive");
+        always.heartbeat = Some(crate::workers::Heartbeat {
+            every: crate::sim::SimDuration::from_secs(10),
+            extend_to: crate::sim::SimDuration::from_secs(15),
+        });
+        assert_eq!(visible_again_after(&always), f64::INFINITY);
+        assert_eq!(PoolModel::new(&always, None, 0.0, 0.0).unwrap().late, 0.0);
+        // A heartbeat whose extension is shorter than its period lets it expire at
+        // every + extend_to = 10 s + 5 s: the 20 s processing is late.
+        always.heartbeat = Some(crate::workers::Heartbeat {
+            every: crate::sim::SimDuration::from_secs(10),
+            extend_to: crate::sim::SimDuration::from_secs(5),
+        });
+        assert_eq!(visible_again_after(&always), 15.0);
     }
 }
