@@ -43,6 +43,7 @@ pub mod kinesis;
 pub mod lambda;
 pub mod sns;
 pub mod sqs;
+pub mod usage_keys;
 pub mod video;
 
 use crate::pricing::{Bill, BillOptions, Meter, PriceTable, PricingError};

@@ -75,6 +75,64 @@ impl StreamMode {
             StreamMode::OnDemandAdvantage => "on_demand_advantage",
         }
     }
+
+    /// The mode of a name in model and usage files ([`Self::key`]); any other name is
+    /// provisioned.
+    pub fn from_key(key: &str) -> Self {
+        match key {
+            "on_demand" => StreamMode::OnDemand,
+            "on_demand_advantage" => StreamMode::OnDemandAdvantage,
+            _ => StreamMode::Provisioned,
+        }
+    }
+}
+
+/// A stream's hour-based quantities over a window, all from its open shard-hours: what a
+/// run measures, what the estimate expects and what a usage file gives are turned into
+/// these by [`shard_hour_usage`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ShardHourUsage {
+    /// Open shards × hours (billed for provisioned streams; informative on demand).
+    pub shard_hours: f64,
+    /// On-demand Standard: hours the stream existed (0 for the other modes).
+    pub stream_hours: f64,
+    /// Enhanced fan-out: registered consumers × shard-hours.
+    pub efo_consumer_shard_hours: f64,
+    /// Provisioned: the shard-hours, when the retention is above the included 24 hours.
+    pub extended_retention_shard_hours: f64,
+}
+
+/// The hour-based quantities of a stream in `mode` with `shard_hours` open shard-hours
+/// over a window of `window_h` hours, `efo_consumers` registered enhanced fan-out
+/// consumers and a retention of `retention_h` hours.
+///
+/// # Formula
+/// Stream-hours `= window_h` (on-demand Standard), consumer-shard-hours `= shard_hours ×
+/// efo_consumers`, extended-retention shard-hours `= shard_hours` when provisioned and
+/// `retention_h > 24` ([`INCLUDED_RETENTION_H`]), else 0.
+pub fn shard_hour_usage(
+    mode: StreamMode,
+    shard_hours: f64,
+    window_h: f64,
+    efo_consumers: f64,
+    retention_h: f64,
+) -> ShardHourUsage {
+    ShardHourUsage {
+        shard_hours,
+        stream_hours: if mode == StreamMode::OnDemand {
+            window_h
+        } else {
+            0.0
+        },
+        efo_consumer_shard_hours: shard_hours * efo_consumers,
+        extended_retention_shard_hours: if mode == StreamMode::Provisioned
+            && retention_h > INCLUDED_RETENTION_H
+        {
+            shard_hours
+        } else {
+            0.0
+        },
+    }
 }
 
 /// Billable usage of one Kinesis data stream over the measured window. Fields that do not
@@ -126,101 +184,17 @@ pub struct KinesisStreamUsage {
 /// [`Meter::minimum`]). GB-months = GB-hours ÷ month hours. Long-term retrieval is listed
 /// as not priced. No free tier.
 pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(), PricingError> {
-    const S: &str = "kinesis_data_streams";
-    let mh = m.month_hours();
     for s in streams {
-        let n = s.name.as_str();
-        let p = match s.mode {
+        let prices = match s.mode {
             StreamMode::Provisioned => "kinesis.provisioned",
             StreamMode::OnDemand => "kinesis.on_demand",
             StreamMode::OnDemandAdvantage => "kinesis.on_demand_advantage",
         };
-        let id = |item: &str| format!("{p}.{item}");
         match s.mode {
-            StreamMode::Provisioned => {
-                m.charge(S, n, "shard-hours", &id("shard_hours"), s.shard_hours)?;
-                m.charge(
-                    S,
-                    n,
-                    "PUT payload units (25 KB)",
-                    &id("put_payload_units"),
-                    s.put_payload_units as f64,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "extended retention (24 h to 7 d)",
-                    &id("extended_retention"),
-                    s.extended_retention_shard_hours,
-                )?;
-                m.charge(
-                    S,
-                    n,
-                    "long-term retention (over 7 d)",
-                    &id("long_term_retention"),
-                    s.long_term_retention_gb_hours / mh,
-                )?;
-            }
-            StreamMode::OnDemand | StreamMode::OnDemandAdvantage => {
-                let standard = s.mode == StreamMode::OnDemand;
-                if standard {
-                    m.charge(S, n, "stream-hours", &id("stream_hours"), s.stream_hours)?;
-                }
-                m.charge(
-                    S,
-                    n,
-                    "data in (1 KB per record)",
-                    &id("data_in"),
-                    gb(s.bytes_in_billed),
-                )?;
-                m.charge(S, n, "data out", &id("data_out"), gb(s.bytes_out))?;
-                if standard {
-                    m.charge(
-                        S,
-                        n,
-                        "extended retention (24 h to 7 d)",
-                        &id("extended_retention"),
-                        s.extended_retention_gb_hours / mh,
-                    )?;
-                    m.charge(
-                        S,
-                        n,
-                        "long-term retention (over 7 d)",
-                        &id("long_term_retention"),
-                        s.long_term_retention_gb_hours / mh,
-                    )?;
-                } else {
-                    m.charge(
-                        S,
-                        n,
-                        "retention beyond 24 h",
-                        &id("retention"),
-                        (s.extended_retention_gb_hours + s.long_term_retention_gb_hours) / mh,
-                    )?;
-                }
-            }
+            StreamMode::Provisioned => charge_provisioned(s, prices, m)?,
+            StreamMode::OnDemand | StreamMode::OnDemandAdvantage => charge_on_demand(s, prices, m)?,
         }
-        m.charge(
-            S,
-            n,
-            "enhanced fan-out consumer-shard-hours",
-            &id("efo_consumer_shard_hours"),
-            s.efo_consumer_shard_hours,
-        )?;
-        m.charge(
-            S,
-            n,
-            "enhanced fan-out data",
-            &id("efo_data"),
-            gb(s.efo_bytes),
-        )?;
-        m.charge(
-            S,
-            n,
-            "long-term retrieval (data over 7 d old)",
-            "kinesis.long_term_retrieval",
-            gb(s.long_term_retrieval_bytes),
-        )?;
+        charge_fan_out_and_retrieval(s, prices, m)?;
     }
     if streams
         .iter()
@@ -230,6 +204,126 @@ pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(),
         m.minimum(S, "kinesis.on_demand_advantage.retrieval_commitment")?;
     }
     Ok(())
+}
+
+/// The service key of the bill lines.
+const S: &str = "kinesis_data_streams";
+
+/// The price id of `item` under the mode's prices (`kinesis.provisioned.shard_hours`).
+fn price_id(prices: &str, item: &str) -> String {
+    format!("{prices}.{item}")
+}
+
+/// The lines of a provisioned stream: shard-hours, PUT payload units, extended retention
+/// (shard-hours) and long-term retention (GB-months).
+fn charge_provisioned(
+    s: &KinesisStreamUsage,
+    prices: &str,
+    m: &mut Meter,
+) -> Result<(), PricingError> {
+    let (n, mh) = (s.name.as_str(), m.month_hours());
+    let id = |item: &str| price_id(prices, item);
+    m.charge(S, n, "shard-hours", &id("shard_hours"), s.shard_hours)?;
+    m.charge(
+        S,
+        n,
+        "PUT payload units (25 KB)",
+        &id("put_payload_units"),
+        s.put_payload_units as f64,
+    )?;
+    m.charge(
+        S,
+        n,
+        "extended retention (24 h to 7 d)",
+        &id("extended_retention"),
+        s.extended_retention_shard_hours,
+    )?;
+    m.charge(
+        S,
+        n,
+        "long-term retention (over 7 d)",
+        &id("long_term_retention"),
+        s.long_term_retention_gb_hours / mh,
+    )
+}
+
+/// The lines of an on-demand stream: stream-hours (Standard only), GB in and out, and
+/// retention in GB-months (Standard: extended and long-term apart; Advantage: one line).
+fn charge_on_demand(
+    s: &KinesisStreamUsage,
+    prices: &str,
+    m: &mut Meter,
+) -> Result<(), PricingError> {
+    let (n, mh) = (s.name.as_str(), m.month_hours());
+    let id = |item: &str| price_id(prices, item);
+    let standard = s.mode == StreamMode::OnDemand;
+    if standard {
+        m.charge(S, n, "stream-hours", &id("stream_hours"), s.stream_hours)?;
+    }
+    m.charge(
+        S,
+        n,
+        "data in (1 KB per record)",
+        &id("data_in"),
+        gb(s.bytes_in_billed),
+    )?;
+    m.charge(S, n, "data out", &id("data_out"), gb(s.bytes_out))?;
+    if standard {
+        m.charge(
+            S,
+            n,
+            "extended retention (24 h to 7 d)",
+            &id("extended_retention"),
+            s.extended_retention_gb_hours / mh,
+        )?;
+        m.charge(
+            S,
+            n,
+            "long-term retention (over 7 d)",
+            &id("long_term_retention"),
+            s.long_term_retention_gb_hours / mh,
+        )
+    } else {
+        m.charge(
+            S,
+            n,
+            "retention beyond 24 h",
+            &id("retention"),
+            (s.extended_retention_gb_hours + s.long_term_retention_gb_hours) / mh,
+        )
+    }
+}
+
+/// The lines every mode has: enhanced fan-out consumer-shard-hours and data, and the
+/// (unpriced) long-term retrieval.
+fn charge_fan_out_and_retrieval(
+    s: &KinesisStreamUsage,
+    prices: &str,
+    m: &mut Meter,
+) -> Result<(), PricingError> {
+    let n = s.name.as_str();
+    let id = |item: &str| price_id(prices, item);
+    m.charge(
+        S,
+        n,
+        "enhanced fan-out consumer-shard-hours",
+        &id("efo_consumer_shard_hours"),
+        s.efo_consumer_shard_hours,
+    )?;
+    m.charge(
+        S,
+        n,
+        "enhanced fan-out data",
+        &id("efo_data"),
+        gb(s.efo_bytes),
+    )?;
+    m.charge(
+        S,
+        n,
+        "long-term retrieval (data over 7 d old)",
+        "kinesis.long_term_retrieval",
+        gb(s.long_term_retrieval_bytes),
+    )
 }
 
 #[cfg(test)]

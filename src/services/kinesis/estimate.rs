@@ -8,15 +8,15 @@
 //! `parallelization_factor` lanes, and each lane invokes the function on batches of up to
 //! `batch_size` records.
 
-use crate::estimate::capacity::{lambda_concurrency, Capacity, ShardSizing};
+use crate::estimate::capacity::{lambda_concurrency, Capacity};
 use crate::estimate::sizes::{chunks, key_lengths, key_probabilities, Part, SizeMix};
-use crate::estimate::{load_rates, poisson_mean, Context};
+use crate::estimate::{load_rates, poisson_mean, Context, LoadRates};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
 use crate::load::SizeDist;
 use crate::pricing::BYTES_PER_GB;
 use crate::producers::{ProducerSpec, Target};
-use crate::services::kinesis::bill::{retention_gb_hours, INCLUDED_RETENTION_H};
+use crate::services::kinesis::bill::{retention_gb_hours, shard_hour_usage, StreamMode};
 use crate::services::kinesis::consumer::{ReadMode, StreamConsumerSpec};
 use crate::services::kinesis::limits::{
     KPL_AGGREGATED_PARTITION_KEY_BYTES, KPL_FIXED_OVERHEAD_BYTES,
@@ -413,27 +413,22 @@ struct Flow {
     open_shards: f64,
 }
 
-/// Estimates stream `s`: its usage record, its capacity rows, and its Lambda mappings'
-/// invocations.
-///
-/// # Formula
-/// Per step of the grid: offered records/s `λ = Σ producers`; accepted `Σ_shards min(λ ×
-/// share, shard limit)` on a provisioned stream (limit `min(1,000 records/s, 1 MiB/s ÷
-/// mean record)`; shares by the keys' hashes, [`shard_shares`]), all of it on demand.
-/// Per record (data + partition key, from the size and key distributions): mean bytes
-/// `b` (sizes are whole bytes: a continuous size adds half a byte), PUT payload units
-/// `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes / 1 KB)] × 1 KB`. Over the month: shard-hours `mean open shards × hours` (provisioned; on
-/// demand [`on_demand_shards`], informative), stream-hours `hours` (on-demand standard),
-/// PUT units and billed bytes `records × per record`, GB out `records × b × shared readers`
-/// (polling consumers and Lambda mappings), enhanced fan-out `consumers × shard-hours` and
-/// `records × b × consumers`, retention from [`retention_gb_hours`], extended-retention
-/// shard-hours = shard-hours above 24 h of retention. Lambda mappings:
-/// [`KinesisMappingModel::rates`] on the per-shard accepted rates.
-pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
-    let arch = cx.arch;
-    let grid = cx.grid;
-    let spec = &arch.streams[s];
-    let lim = &spec.limits;
+/// The components around one stream.
+struct Parts<'a> {
+    /// Its producers.
+    producers: Vec<&'a ProducerSpec>,
+    /// Its consumer applications.
+    consumers: Vec<&'a StreamConsumerSpec>,
+    /// Enhanced fan-out consumers among them.
+    efo: f64,
+    /// The Lambda functions mapped on it (indices in `arch.lambdas`).
+    mappings: Vec<usize>,
+    /// Shared-throughput readers: polling consumers and Lambda mappings.
+    shared: f64,
+}
+
+/// The producers, consumers and Lambda mappings of stream `s`.
+fn parts(arch: &crate::model::Architecture, s: usize) -> Parts<'_> {
     let producers: Vec<&ProducerSpec> = arch
         .producers
         .iter()
@@ -445,10 +440,10 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         .filter(|c| c.stream == s as u32)
         .collect();
     let efo = consumers.iter().filter(|c| c.mode == ReadMode::Efo).count() as f64;
-    let polling: Vec<&&StreamConsumerSpec> = consumers
+    let polling = consumers
         .iter()
         .filter(|c| c.mode == ReadMode::Polling)
-        .collect();
+        .count();
     let mappings: Vec<usize> = arch
         .lambdas
         .iter()
@@ -456,11 +451,44 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         .filter(|(_, l)| l.source == LambdaSource::Kinesis(s as u32))
         .map(|(i, _)| i)
         .collect();
-    let shared = (polling.len() + mappings.len()) as f64;
+    let shared = (polling + mappings.len()) as f64;
+    Parts {
+        producers,
+        consumers,
+        efo,
+        mappings,
+        shared,
+    }
+}
 
-    // Records: sizes with their partition keys. An aggregating producer writes fewer,
-    // larger Kinesis records (see [`aggregate_shape`]): its rates are scaled by Kinesis
-    // records per user record and its sizes are those of its aggregates.
+/// The Kinesis records of a stream's producers.
+struct Records {
+    /// Kinesis records per user record, per producer (below 1 when it aggregates).
+    per_user: Vec<f64>,
+    /// Kinesis records per second, mean and peak, per producer.
+    rates: Vec<LoadRates>,
+    /// Mean bytes of a record (data and partition key).
+    bytes: f64,
+    /// Mean PUT payload units of a record.
+    units: f64,
+    /// Mean on-demand billed bytes of a record (rounded up to 1 KB).
+    billed: f64,
+}
+
+/// The records the producers of stream `spec` write: sizes with their partition keys. An
+/// aggregating producer writes fewer, larger Kinesis records (see [`aggregate_shape`]):
+/// its rates are scaled by Kinesis records per user record and its sizes are those of its
+/// aggregates.
+///
+/// # Formula
+/// Mean bytes `b` of the rate-weighted mix of sizes and keys; PUT payload units
+/// `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes / 1 KB)] × 1 KB`.
+fn records(
+    arch: &crate::model::Architecture,
+    spec: &StreamSpec,
+    producers: &[&ProducerSpec],
+) -> Records {
+    let lim = &spec.limits;
     let user_rates: Vec<_> = producers
         .iter()
         .map(|p| load_rates(&p.arrival, arch))
@@ -513,12 +541,21 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
             [chunks(b, unit) as f64, (chunks(b, kb) * kb) as f64]
         })
     };
+    Records {
+        per_user,
+        rates,
+        bytes,
+        units,
+        billed,
+    }
+}
 
-    // Shards, and the share of the records each gets.
-    let n0 = spec.shards.max(1);
+/// Share of the records each of the `n0` initial shards gets: each producer's
+/// [`shard_shares`] weighted by its mean rate (even shares without producers).
+fn initial_shares(producers: &[&ProducerSpec], rates: &[LoadRates], n0: u32) -> Vec<f64> {
     let total_mean: f64 = rates.iter().map(|r| r.mean_per_s).sum();
     let mut shares = vec![0.0; n0 as usize];
-    for (p, r) in producers.iter().zip(&rates) {
+    for (p, r) in producers.iter().zip(rates) {
         let w = if total_mean > 0.0 {
             r.mean_per_s / total_mean
         } else {
@@ -531,10 +568,38 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
     if producers.is_empty() {
         shares = vec![1.0 / n0 as f64; n0 as usize];
     }
-    let peak: f64 = rates.iter().map(|r| r.peak_per_s).sum();
-    let on_demand = spec.mode.on_demand();
-    let od_shards = on_demand_shards(spec, peak, peak * bytes);
-    if on_demand {
+    shares
+}
+
+/// What the grid loop of a stream needs besides its parts and records.
+struct Plan {
+    /// Initial shards.
+    n0: u32,
+    /// Share of the records of each initial shard ([`initial_shares`]).
+    shares: Vec<f64>,
+    /// Peak records/s, all producers.
+    peak: f64,
+    /// Shards an on-demand stream grows to ([`on_demand_shards`]).
+    od_shards: f64,
+    /// Records arrive evenly spaced at the only shard.
+    evenly_spaced: bool,
+    /// Records/s a provisioned shard accepts.
+    write_cap: f64,
+    /// The Lambda mappings' models (as `Parts::mappings`).
+    models: Vec<KinesisMappingModel>,
+}
+
+/// The [`Plan`] of stream `spec`, and the notes it calls for (on-demand shards counted
+/// from the start; an even spread after resharding).
+fn plan(cx: &mut Context, spec: &StreamSpec, parts: &Parts, rec: &Records) -> Plan {
+    let arch = cx.arch;
+    let lim = &spec.limits;
+    let producers = &parts.producers;
+    let n0 = spec.shards.max(1);
+    let shares = initial_shares(producers, &rec.rates, n0);
+    let peak: f64 = rec.rates.iter().map(|r| r.peak_per_s).sum();
+    let od_shards = on_demand_shards(spec, peak, peak * rec.bytes);
+    if spec.mode.on_demand() {
         cx.notes.push(format!(
             "stream \"{}\" ({}): about {od_shards} shards at the peak (each shard at most half busy), counted from the start of the window; the simulation starts from {} and splits as the load asks",
             spec.name,
@@ -555,20 +620,59 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
             .iter()
             .all(|p| matches!(p.arrival, Arrival::Constant { .. }));
     let write_cap = (lim.shard_write_records_per_s as f64)
-        .min(lim.shard_write_bytes_per_s.0 as f64 / bytes.max(1.0));
-
-    // Lambda mappings.
-    let mut models = Vec::new();
-    for &l in &mappings {
-        models.push(KinesisMappingModel::new(arch, &arch.lambdas[l], bytes));
+        .min(lim.shard_write_bytes_per_s.0 as f64 / rec.bytes.max(1.0));
+    let models = parts
+        .mappings
+        .iter()
+        .map(|&l| KinesisMappingModel::new(arch, &arch.lambdas[l], rec.bytes))
+        .collect();
+    Plan {
+        n0,
+        shares,
+        peak,
+        od_shards,
+        evenly_spaced,
+        write_cap,
+        models,
     }
+}
+
+/// What the Lambda mappings of a stream do over the window.
+struct MappingFlow {
+    /// Per mapping: invocations, records, billed seconds and concurrency, averaged over
+    /// the window (the peak concurrency of time-varying loads in `concurrency_peak`).
+    avg: Vec<FunctionLoad>,
+    /// Per mapping: cold starts in the measured window.
+    cold: Vec<f64>,
+}
+
+/// Follows stream `spec` over the grid: offered and accepted records, open shards, and
+/// its Lambda mappings' rates.
+///
+/// # Formula
+/// Per step: offered records/s `λ = Σ producers`; accepted `Σ_shards min(λ × share, shard
+/// limit)` on a provisioned stream (open shards by the resharding schedule; shares by the
+/// keys' hashes while the initial shards are open, even otherwise), all of it on demand.
+/// Mappings: [`KinesisMappingModel::rates`] on the per-shard accepted rates.
+fn flow(
+    cx: &Context,
+    spec: &StreamSpec,
+    parts: &Parts,
+    rec: &Records,
+    plan: &Plan,
+) -> Result<(Flow, MappingFlow), Invalid> {
+    let arch = cx.arch;
+    let grid = cx.grid;
+    let mappings = &parts.mappings;
+    let on_demand = spec.mode.on_demand();
     let mut warm: Vec<Warm> = mappings
         .iter()
         .map(|&l| Warm::new(&arch.lambdas[l]))
         .collect();
-    let mut cold = vec![0.0; mappings.len()];
-    let mut lam_avg: Vec<FunctionLoad> = vec![FunctionLoad::default(); mappings.len()];
-
+    let mut lambdas = MappingFlow {
+        avg: vec![FunctionLoad::default(); mappings.len()],
+        cold: vec![0.0; mappings.len()],
+    };
     let mut flow = Flow::default();
     let (warmup, horizon) = (arch.warmup.as_secs_f64(), arch.horizon().as_secs_f64());
     let duration_s = arch.duration.as_secs_f64();
@@ -577,21 +681,22 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         if step.weight <= 0.0 && !grid.time_varying {
             continue;
         }
-        let offered: f64 = producers
+        let offered: f64 = parts
+            .producers
             .iter()
-            .zip(&per_user)
+            .zip(&rec.per_user)
             .map(|(p, f)| grid.rate(&p.arrival, arch, &step) * f)
             .sum();
         let (from_s, to_s) = (step.from.0 as f64 / 1e9, step.to.0 as f64 / 1e9);
         let open = if on_demand {
-            od_shards
+            plan.od_shards
         } else if grid.time_varying {
             open_at(spec, (from_s + to_s) / 2.0)
         } else {
             mean_open_shards(spec, warmup, horizon)
         };
-        let step_shares: Vec<f64> = if !on_demand && (open - n0 as f64).abs() < 1e-9 {
-            shares.clone()
+        let step_shares: Vec<f64> = if !on_demand && (open - plan.n0 as f64).abs() < 1e-9 {
+            plan.shares.clone()
         } else {
             let n = open.round().max(1.0);
             vec![1.0 / n; n as usize]
@@ -603,7 +708,7 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
                 if on_demand {
                     r
                 } else {
-                    r.min(write_cap)
+                    r.min(plan.write_cap)
                 }
             })
             .collect();
@@ -616,16 +721,16 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
         } else {
             0.0
         };
-        for (j, m) in models.iter().enumerate() {
+        for (j, m) in plan.models.iter().enumerate() {
             let l = mappings[j];
-            let r = m.rates(&shard_rates, evenly_spaced).map_err(|msg| {
+            let r = m.rates(&shard_rates, plan.evenly_spaced).map_err(|msg| {
                 Invalid::at(
                     &FieldPath::item("lambda", l, &arch.lambdas[l].name)
                         .field("failure_probability"),
                     msg,
                 )
             })?;
-            let a = &mut lam_avg[j];
+            let a = &mut lambdas.avg[j];
             a.invocations += r.invocations * step.weight;
             a.records += r.records * step.weight;
             a.billed_s += r.billed_s * step.weight;
@@ -634,75 +739,98 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
                 a.concurrency_peak = a.concurrency_peak.max(r.concurrency);
             }
             if grid.time_varying {
-                cold[j] += warm[j].cold_starts(to_s, r.concurrency) * in_window;
+                lambdas.cold[j] += warm[j].cold_starts(to_s, r.concurrency) * in_window;
             } else if arch.warmup.is_zero() {
-                cold[j] += r.concurrency.ceil();
+                lambdas.cold[j] += r.concurrency.ceil();
             }
         }
     }
+    Ok((flow, lambdas))
+}
 
-    // Usage over the month.
+/// Pushes the usage record of stream `spec` over the month.
+///
+/// # Formula
+/// Shard-hours `mean open shards × hours` (provisioned; on demand [`on_demand_shards`],
+/// informative) and what follows from them ([`shard_hour_usage`]), PUT units and billed
+/// bytes `records × per record`, GB out `records × b × shared readers` (polling consumers
+/// and Lambda mappings), enhanced fan-out `records × b × consumers`, retention from
+/// [`retention_gb_hours`].
+fn push_usage(cx: &mut Context, spec: &StreamSpec, parts: &Parts, rec: &Records, flow: &Flow) {
     let month_s = cx.month_s;
     let month_h = month_s / 3600.0;
     let records = flow.accepted * month_s;
-    let bytes_in = records * bytes;
+    let bytes_in = records * rec.bytes;
     let retention_h = spec.retention.as_secs_f64() / 3600.0;
-    let shard_hours = flow.open_shards * month_h;
+    let hours = shard_hour_usage(
+        StreamMode::from_key(spec.mode.as_str()),
+        flow.open_shards * month_h,
+        month_h,
+        parts.efo,
+        retention_h,
+    );
     let (ext, long) = retention_gb_hours(bytes_in / BYTES_PER_GB, retention_h);
     let counters = KinesisUsageCounters {
         name: spec.name.clone(),
         mode: spec.mode.as_str(),
         window_s: month_s,
-        shard_hours,
-        stream_hours: if spec.mode == CapacityMode::OnDemand {
-            month_h
-        } else {
-            0.0
-        },
-        put_payload_units: (records * units).round() as u64,
+        shard_hours: hours.shard_hours,
+        stream_hours: hours.stream_hours,
+        put_payload_units: (records * rec.units).round() as u64,
         bytes_in: bytes_in.round() as u64,
-        bytes_in_billed: (records * billed).round() as u64,
-        bytes_out: (bytes_in * shared).round() as u64,
-        efo_consumers: efo as u32,
-        efo_consumer_shard_hours: shard_hours * efo,
-        efo_bytes: (bytes_in * efo).round() as u64,
+        bytes_in_billed: (records * rec.billed).round() as u64,
+        bytes_out: (bytes_in * parts.shared).round() as u64,
+        efo_consumers: parts.efo as u32,
+        efo_consumer_shard_hours: hours.efo_consumer_shard_hours,
+        efo_bytes: (bytes_in * parts.efo).round() as u64,
         retention_hours: retention_h,
-        extended_retention_shard_hours: if !on_demand && retention_h > INCLUDED_RETENTION_H {
-            shard_hours
-        } else {
-            0.0
-        },
+        extended_retention_shard_hours: hours.extended_retention_shard_hours,
         extended_retention_gb_hours: ext,
         long_term_retention_gb_hours: long,
         long_term_retrieval_bytes: 0,
     };
     cx.usage.kinesis.push(counters.to_pricing());
+}
 
-    // Lambda loads.
+/// Adds the stream's Lambda mappings' load to their functions.
+///
+/// # Formula
+/// The window's means; cold starts per second of the window; peak concurrency the
+/// time-varying peak, else the mean × `peak ÷ offered`. The limit: the concurrent
+/// batches, `open shards × parallelization factor`.
+fn add_mapping_loads(
+    cx: &mut Context,
+    parts: &Parts,
+    plan: &Plan,
+    flow: &Flow,
+    lambdas: &MappingFlow,
+) {
+    let arch = cx.arch;
+    let duration_s = arch.duration.as_secs_f64();
     let peak_factor = if flow.offered > 0.0 {
-        peak / flow.offered
+        plan.peak / flow.offered
     } else {
         1.0
     };
-    for (j, &l) in mappings.iter().enumerate() {
+    for (j, &l) in parts.mappings.iter().enumerate() {
         let f = &arch.lambdas[l];
-        let a = &lam_avg[j];
+        let a = &lambdas.avg[j];
         let load = &mut cx.functions[l];
         load.invocations += a.invocations;
         load.records += a.records;
         load.billed_s += a.billed_s;
         load.cold_starts += if duration_s > 0.0 {
-            cold[j] / duration_s
+            lambdas.cold[j] / duration_s
         } else {
             0.0
         };
         load.concurrency_mean += a.concurrency_mean;
-        load.concurrency_peak += if grid.time_varying {
+        load.concurrency_peak += if cx.grid.time_varying {
             a.concurrency_peak
         } else {
             a.concurrency_mean * peak_factor
         };
-        let batches = (flow.open_shards * models[j].lanes as f64).max(1.0);
+        let batches = (flow.open_shards * plan.models[j].lanes as f64).max(1.0);
         load.limit = Some(concurrency_limit(
             arch,
             f,
@@ -712,25 +840,45 @@ pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
             )),
         ));
     }
+}
 
-    stream_capacity(
-        cx,
-        s,
-        &StreamLoad {
-            peak,
-            accepted: flow.accepted,
-            offered: flow.offered,
-            bytes,
-            shared,
-            efo,
-            hottest_share: shares.iter().cloned().fold(0.0, f64::max),
-            od_shards,
-        },
-        &polling,
-        &consumers,
-        &models,
-        &mappings,
-    );
+/// Estimates stream `s`: its usage record, its capacity rows, and its Lambda mappings'
+/// invocations.
+///
+/// # Formula
+/// Per step of the grid: offered records/s `λ = Σ producers`; accepted `Σ_shards min(λ ×
+/// share, shard limit)` on a provisioned stream (limit `min(1,000 records/s, 1 MiB/s ÷
+/// mean record)`; shares by the keys' hashes, [`shard_shares`]), all of it on demand
+/// (`flow`). Per record (data + partition key, from the size and key distributions):
+/// mean bytes `b` (sizes are whole bytes: a continuous size adds half a byte), PUT payload
+/// units `E[max(1, ceil(bytes / 25 KB))]`, billed bytes `E[ceil(bytes / 1 KB)] × 1 KB`
+/// (`records`). Over the month: shard-hours `mean open shards × hours` (provisioned; on
+/// demand [`on_demand_shards`], informative), stream-hours `hours` (on-demand standard),
+/// PUT units and billed bytes `records × per record`, GB out `records × b × shared readers`
+/// (polling consumers and Lambda mappings), enhanced fan-out `consumers × shard-hours` and
+/// `records × b × consumers`, retention from [`retention_gb_hours`], extended-retention
+/// shard-hours = shard-hours above 24 h of retention (`push_usage`). Lambda mappings:
+/// [`KinesisMappingModel::rates`] on the per-shard accepted rates.
+pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
+    let arch = cx.arch;
+    let spec = &arch.streams[s];
+    let parts = parts(arch, s);
+    let rec = records(arch, spec, &parts.producers);
+    let plan = plan(cx, spec, &parts, &rec);
+    let (flow, lambdas) = flow(cx, spec, &parts, &rec, &plan)?;
+    push_usage(cx, spec, &parts, &rec, &flow);
+    add_mapping_loads(cx, &parts, &plan, &flow, &lambdas);
+    let load = StreamLoad {
+        peak: plan.peak,
+        accepted: flow.accepted,
+        offered: flow.offered,
+        bytes: rec.bytes,
+        shared: parts.shared,
+        efo: parts.efo,
+        hottest_share: plan.shares.iter().cloned().fold(0.0, f64::max),
+        od_shards: plan.od_shards,
+    };
+    stream_capacity(cx, s, &load, &parts, &plan.models);
     Ok(())
 }
 
@@ -746,85 +894,101 @@ struct StreamLoad {
     od_shards: f64,
 }
 
+/// The service key of the capacity rows.
+const S: &str = "kinesis_data_streams";
+
 /// Capacity rows of stream `s`.
 ///
 /// # Formula
-/// Shards needed at the peak by AWS's sizing formula ([`ShardSizing::shards`], with the
+/// Shards needed at the peak by AWS's sizing formula
+/// ([`ShardSizing::shards`](crate::services::kinesis::limits::ShardSizing::shards), with the
 /// model's per-shard limits and the shared readers); the busiest shard's write use at the
-/// peak (`max(records/s ÷ 1,000, bytes/s ÷ 1 MiB)`); GetRecords calls per shard
-/// (`Σ 1/idle_between_reads + mappings × 1/s` against 5); enhanced fan-out consumers
-/// against the mode's limit; per consumer and mapping, the busiest shard's records/s
-/// against what one lease or a shard's lanes can process.
+/// peak (`max(records/s ÷ 1,000, bytes/s ÷ 1 MiB)`) ([`shard_rows`]); GetRecords calls per
+/// shard (`Σ 1/idle_between_reads + mappings × 1/s` against 5) and enhanced fan-out
+/// consumers against the mode's limit ([`reader_rows`]); per consumer and mapping, the
+/// busiest shard's records/s against what one lease or a shard's lanes can process
+/// ([`lease_rows`]).
 fn stream_capacity(
     cx: &mut Context,
     s: usize,
     load: &StreamLoad,
-    polling: &[&&StreamConsumerSpec],
-    consumers: &[&StreamConsumerSpec],
+    parts: &Parts,
     models: &[KinesisMappingModel],
-    mappings: &[usize],
 ) {
-    const S: &str = "kinesis_data_streams";
     let arch = cx.arch;
     let spec = &arch.streams[s];
-    let lim = &spec.limits;
-    let name = spec.name.as_str();
-    let sizing = ShardSizing {
-        write_kib_per_s: lim.shard_write_bytes_per_s.0 as f64 / 1024.0,
-        write_records_per_s: lim.shard_write_records_per_s as f64,
-        read_kib_per_s: lim.shard_read_bytes_per_s.0 as f64 / 1024.0,
-    };
     if load.peak > 0.0 {
-        let needed = sizing.shards(load.peak, load.bytes / 1024.0, load.shared) as f64;
-        let what = "shards needed at the peak (AWS's sizing formula)";
-        if spec.mode.on_demand() {
-            let mut c = Capacity::info(S, name, what, needed);
-            c.verdict = format!(
-                "on-demand: scales by itself (about {} shards)",
-                load.od_shards
-            );
-            cx.capacity.push(c);
-        } else {
-            cx.capacity.push(Capacity::against(
-                S,
-                name,
-                what,
-                needed,
-                spec.shards as f64,
-                format!(
-                    "under-provisioned: {} shard(s) configured, {needed} needed (writes or shared reads throttle)",
-                    spec.shards
-                ),
-            ));
-            let hot = load.peak * load.hottest_share;
-            let use_ = (hot / lim.shard_write_records_per_s as f64)
-                .max(hot * load.bytes / lim.shard_write_bytes_per_s.0 as f64);
-            cx.capacity.push(Capacity::against(
-                S,
-                name,
-                "write use of the busiest shard at the peak (1 = its limit)",
-                use_,
-                1.0,
-                format!(
-                    "the busiest shard's keys need more than one shard's {}/s or {} records/s: writes throttle (more shards, or keys that spread)",
-                    lim.shard_write_bytes_per_s, lim.shard_write_records_per_s
-                ),
-            ));
-        }
+        shard_rows(cx, spec, load);
     }
     if load.accepted < load.offered * (1.0 - 1e-9) {
         cx.notes.push(format!(
-            "stream \"{name}\": {:.1} records/s of the {:.1} offered are over the shards' write limits; the estimate bills only the accepted ones (producers retry, then drop)",
+            "stream \"{}\": {:.1} records/s of the {:.1} offered are over the shards' write limits; the estimate bills only the accepted ones (producers retry, then drop)",
+            spec.name,
             load.offered - load.accepted,
             load.offered
         ));
     }
+    reader_rows(cx, spec, load, &parts.consumers, models);
+    lease_rows(cx, spec, load, parts, models);
+}
+
+/// The rows of the shards of a stream with a peak load: needed at the peak (informative
+/// on demand), and on a provisioned stream the busiest shard's write use.
+fn shard_rows(cx: &mut Context, spec: &StreamSpec, load: &StreamLoad) {
+    let lim = &spec.limits;
+    let name = spec.name.as_str();
+    let sizing = lim.shard_sizing();
+    let needed = sizing.shards(load.peak, load.bytes / 1024.0, load.shared) as f64;
+    let what = "shards needed at the peak (AWS's sizing formula)";
+    if spec.mode.on_demand() {
+        let mut c = Capacity::info(S, name, what, needed);
+        c.verdict = format!(
+            "on-demand: scales by itself (about {} shards)",
+            load.od_shards
+        );
+        cx.capacity.push(c);
+        return;
+    }
+    cx.capacity.push(Capacity::against(
+        S,
+        name,
+        what,
+        needed,
+        spec.shards as f64,
+        format!(
+            "under-provisioned: {} shard(s) configured, {needed} needed (writes or shared reads throttle)",
+            spec.shards
+        ),
+    ));
+    let hot = load.peak * load.hottest_share;
+    let use_ = (hot / lim.shard_write_records_per_s as f64)
+        .max(hot * load.bytes / lim.shard_write_bytes_per_s.0 as f64);
+    cx.capacity.push(Capacity::against(
+        S,
+        name,
+        "write use of the busiest shard at the peak (1 = its limit)",
+        use_,
+        1.0,
+        format!(
+            "the busiest shard's keys need more than one shard's {}/s or {} records/s: writes throttle (more shards, or keys that spread)",
+            lim.shard_write_bytes_per_s, lim.shard_write_records_per_s
+        ),
+    ));
+}
+
+/// The rows of the readers: enhanced fan-out consumers against the mode's limit, and the
+/// shared readers' GetRecords calls per shard against the shard's limit.
+fn reader_rows(
+    cx: &mut Context,
+    spec: &StreamSpec,
+    load: &StreamLoad,
+    consumers: &[&StreamConsumerSpec],
+    models: &[KinesisMappingModel],
+) {
+    let lim = &spec.limits;
+    let name = spec.name.as_str();
     if load.efo > 0.0 {
-        let limit = if spec.mode == CapacityMode::OnDemandAdvantage {
-            lim.efo_consumers_per_stream_advantage
-        } else {
-            lim.efo_consumers_per_stream
-        } as f64;
+        let limit = lim.efo_consumers(spec.mode == CapacityMode::OnDemandAdvantage) as f64;
         cx.capacity.push(Capacity::against(
             S,
             name,
@@ -835,8 +999,9 @@ fn stream_capacity(
         ));
     }
     if load.shared > 0.0 {
-        let calls: f64 = polling
+        let calls: f64 = consumers
             .iter()
+            .filter(|c| c.mode == ReadMode::Polling)
             .map(|c| 1.0 / c.idle_between_reads.as_secs_f64().max(1e-3))
             .sum::<f64>()
             + models.iter().map(|m| 1.0 / m.poll.max(1e-3)).sum::<f64>();
@@ -849,6 +1014,21 @@ fn stream_capacity(
             "the shared readers poll more often than a shard allows: reads throttle (fewer readers, longer idle_between_reads, or enhanced fan-out)",
         ));
     }
+}
+
+/// Per consumer and Lambda mapping: the busiest shard's records/s at the peak against
+/// what one lease reads and processes (`max_records ÷ cycle`, an enhanced fan-out
+/// consumer also bounded by its 2 MiB/s push) or what a shard's lanes process
+/// ([`KinesisMappingModel::shard_capacity`]).
+fn lease_rows(
+    cx: &mut Context,
+    spec: &StreamSpec,
+    load: &StreamLoad,
+    parts: &Parts,
+    models: &[KinesisMappingModel],
+) {
+    let arch = cx.arch;
+    let lim = &spec.limits;
     let shards = if spec.mode.on_demand() {
         load.od_shards
     } else {
@@ -860,7 +1040,7 @@ fn stream_capacity(
         load.peak * load.hottest_share
     };
     let latency = spec.api_latency.mean_s();
-    for c in consumers {
+    for c in &parts.consumers {
         let n = c.max_records.max(1) as f64;
         let work = c.per_batch.mean_s() + n * c.service_time.mean_s();
         let cycle = match c.mode {
@@ -885,7 +1065,7 @@ fn stream_capacity(
         ));
     }
     for (j, m) in models.iter().enumerate() {
-        let f = &arch.lambdas[mappings[j]];
+        let f = &arch.lambdas[parts.mappings[j]];
         cx.capacity.push(Capacity::against(
             "lambda",
             &f.name,

@@ -127,6 +127,67 @@ impl Default for KinesisLimits {
     }
 }
 
+impl KinesisLimits {
+    /// The per-shard limits AWS's sizing formula divides by, in KiB/s and records/s.
+    pub fn shard_sizing(&self) -> ShardSizing {
+        ShardSizing {
+            write_kib_per_s: self.shard_write_bytes_per_s.0 as f64 / 1024.0,
+            write_records_per_s: self.shard_write_records_per_s as f64,
+            read_kib_per_s: self.shard_read_bytes_per_s.0 as f64 / 1024.0,
+        }
+    }
+
+    /// Enhanced fan-out consumers a stream may register: 50 in on-demand advantage
+    /// mode, else 20 ([`Self::efo_consumers_per_stream`]).
+    pub fn efo_consumers(&self, advantage: bool) -> u32 {
+        if advantage {
+            self.efo_consumers_per_stream_advantage
+        } else {
+            self.efo_consumers_per_stream
+        }
+    }
+
+    /// The retention periods a stream may have, hours: `(24, 8,760)` by default.
+    pub fn retention_range_h(&self) -> (f64, f64) {
+        (
+            self.min_retention.0.as_secs_f64() / 3600.0,
+            self.max_retention.0.as_secs_f64() / 3600.0,
+        )
+    }
+}
+
+/// The per-shard limits AWS's sizing formula divides by (see
+/// [`KinesisLimits::shard_sizing`]; AWS's: 1,024 KiB/s and 1,000 records/s of writes,
+/// 2,048 KiB/s of shared reads).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShardSizing {
+    /// Write throughput per shard, KiB/s.
+    pub write_kib_per_s: f64,
+    /// Records written per second per shard.
+    pub write_records_per_s: f64,
+    /// Shared read throughput per shard, KiB/s.
+    pub read_kib_per_s: f64,
+}
+
+impl ShardSizing {
+    /// Shards a provisioned stream needs, by AWS's sizing formula with these limits.
+    ///
+    /// # Formula
+    /// `ceil(max(write_KiB/write_limit, records/record_limit, read_KiB/read_limit))` where
+    /// `write_KiB = records/s × record size in KB rounded up to a whole KB` and `read_KiB =
+    /// write_KiB × shared-throughput consumers`
+    /// (<https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html>). At
+    /// least 1.
+    pub fn shards(&self, records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
+        let write_kib = records_per_s * record_kib.ceil().max(1.0);
+        let read_kib = write_kib * consumers;
+        let need = (write_kib / self.write_kib_per_s)
+            .max(records_per_s / self.write_records_per_s)
+            .max(read_kib / self.read_kib_per_s);
+        (need.ceil() as u64).max(1)
+    }
+}
+
 /// Source of the shard, record, API and retention limits.
 pub const SOURCE_LIMITS: &str =
     "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html";
@@ -202,3 +263,50 @@ pub const KPL_FIXED_OVERHEAD_BYTES: u64 = 20;
 /// record with an explicit hash key, the first user record's hash, which does not count
 /// toward the record's size) (`KinesisRecord::partition_key` in `kinesis_record.cc`).
 pub const KPL_AGGREGATED_PARTITION_KEY_BYTES: u64 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_by_awss_formula() {
+        let aws = KinesisLimits::default().shard_sizing();
+        // 1,000 records/s of 3 KB: 3,000 KiB/s ÷ 1,024 = 2.93 → 3 shards (bandwidth).
+        assert_eq!(aws.shards(1000.0, 3.0, 1.0), 3);
+        // 2,500 records/s of 0.2 KB (rounded up to 1 KB): 2,500 KiB/s → 2.44; records
+        // 2,500 ÷ 1,000 = 2.5 → 3 shards (record count).
+        assert_eq!(aws.shards(2500.0, 0.2, 1.0), 3);
+        // 500 records/s of 1 KB read by 5 consumers: write 0.49, read 2,500 ÷ 2,048 = 1.22
+        // → 2 shards (reads).
+        assert_eq!(aws.shards(500.0, 1.0, 5.0), 2);
+        // 4.5 KB records are counted as 5 KB: 1,000/s → 5,000 KiB/s ÷ 1,024 = 4.88 → 5.
+        assert_eq!(aws.shards(1000.0, 4.5, 1.0), 5);
+        // An idle stream still has one shard.
+        assert_eq!(aws.shards(0.0, 1.0, 1.0), 1);
+    }
+
+    #[test]
+    fn shards_with_a_models_own_limits() {
+        // A quota of 2 MiB/s and 2,000 records/s a shard (and 4 MiB/s of reads) halves the
+        // shards: 1,000 records/s of 3 KB = 3,000 KiB/s ÷ 2,048 = 1.46 → 2 (AWS's: 3).
+        let doubled = ShardSizing {
+            write_kib_per_s: 2048.0,
+            write_records_per_s: 2000.0,
+            read_kib_per_s: 4096.0,
+        };
+        assert_eq!(doubled.shards(1000.0, 3.0, 1.0), 2);
+        let aws = KinesisLimits::default().shard_sizing();
+        assert_eq!(
+            (
+                aws.write_kib_per_s,
+                aws.write_records_per_s,
+                aws.read_kib_per_s
+            ),
+            (1024.0, 1000.0, 2048.0)
+        );
+        assert_eq!(aws.shards(1000.0, 3.0, 1.0), 3);
+        assert_eq!(KinesisLimits::default().retention_range_h(), (24.0, 8760.0));
+        assert_eq!(KinesisLimits::default().efo_consumers(false), 20);
+        assert_eq!(KinesisLimits::default().efo_consumers(true), 50);
+    }
+}

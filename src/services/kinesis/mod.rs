@@ -50,6 +50,7 @@ pub mod producer;
 pub mod raw;
 pub mod shard;
 pub mod stream;
+pub mod usage_keys;
 
 pub use limits::KinesisLimits;
 pub use shard::{Cursor, KeyMark, ReadOut, Run, Shard, ShardLimits, Slice};

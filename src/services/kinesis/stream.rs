@@ -207,11 +207,7 @@ impl KinesisUsageCounters {
         use crate::services::kinesis::bill::StreamMode;
         crate::services::kinesis::bill::KinesisStreamUsage {
             name: self.name.clone(),
-            mode: match self.mode {
-                "on_demand" => StreamMode::OnDemand,
-                "on_demand_advantage" => StreamMode::OnDemandAdvantage,
-                _ => StreamMode::Provisioned,
-            },
+            mode: StreamMode::from_key(self.mode),
             shard_hours: self.shard_hours,
             stream_hours: self.stream_hours,
             put_payload_units: self.put_payload_units,
@@ -542,37 +538,35 @@ impl KinesisStream {
     /// `long-term GiB-hours = bytes_in / 2³⁰ × max(0, R − 168)`. (A short simulation
     /// starts with an empty stream, so it could not measure these directly.)
     pub fn usage(&self, window_s: f64) -> KinesisUsageCounters {
+        use crate::services::kinesis::bill::{retention_gb_hours, shard_hour_usage, StreamMode};
         let st = &self.stats;
-        let shard_hours = st.shard_ns as f64 / 3.6e12;
         let r_h = self.spec.retention.as_secs_f64() / 3600.0;
-        let gib = st.bytes_put as f64 / (1u64 << 30) as f64;
+        let hours = shard_hour_usage(
+            StreamMode::from_key(self.spec.mode.as_str()),
+            st.shard_ns as f64 / 3.6e12,
+            window_s / 3600.0,
+            self.efo_readers as f64,
+            r_h,
+        );
+        let (ext, long) =
+            retention_gb_hours(st.bytes_put as f64 / crate::pricing::BYTES_PER_GB, r_h);
         KinesisUsageCounters {
             name: self.spec.name.clone(),
             mode: self.spec.mode.as_str(),
             window_s,
-            shard_hours,
-            stream_hours: if self.spec.mode == CapacityMode::OnDemand {
-                window_s / 3600.0
-            } else {
-                0.0
-            },
+            shard_hours: hours.shard_hours,
+            stream_hours: hours.stream_hours,
             put_payload_units: st.put_units,
             bytes_in: st.bytes_put,
             bytes_in_billed: st.bytes_billed_1kb,
             bytes_out: st.bytes_out,
             efo_consumers: self.efo_readers,
-            efo_consumer_shard_hours: shard_hours * self.efo_readers as f64,
+            efo_consumer_shard_hours: hours.efo_consumer_shard_hours,
             efo_bytes: st.efo_bytes,
             retention_hours: r_h,
-            extended_retention_shard_hours: if self.spec.mode == CapacityMode::Provisioned
-                && r_h > 24.0
-            {
-                shard_hours
-            } else {
-                0.0
-            },
-            extended_retention_gb_hours: gib * (r_h.min(168.0) - 24.0).max(0.0),
-            long_term_retention_gb_hours: gib * (r_h - 168.0).max(0.0),
+            extended_retention_shard_hours: hours.extended_retention_shard_hours,
+            extended_retention_gb_hours: ext,
+            long_term_retention_gb_hours: long,
             long_term_retrieval_bytes: st.long_term_read_bytes,
         }
     }

@@ -17,6 +17,7 @@ pub mod estimate;
 pub mod function;
 pub mod limits;
 pub mod raw;
+pub mod usage_keys;
 
 use crate::load::DurationDist;
 use crate::sim::SimDuration;

@@ -40,7 +40,7 @@ use crate::services::sns::bill::{SnsDelivery, SnsProtocol, SnsUsage};
 use crate::services::sns::filter::{
     Condition, FilterPolicy, Literal, Matcher, Scope, NUMBER_SCALE,
 };
-use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec};
+use crate::services::sns::{Endpoint, Protocol, SubscriptionSpec, TopicSpec};
 use crate::services::sqs::estimate::Feed;
 use crate::sim::rng::stream_seed;
 
@@ -469,16 +469,28 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
     if arch.topics.is_empty() {
         return Ok(());
     }
-    let grid = cx.grid;
-    let month_s = cx.month_s;
-    let duration_s = arch.duration.as_secs_f64();
-
     let mut pubs = publishers(arch, &mut cx.notes);
     let routes = routes(arch, &pubs, &mut cx.notes);
     let mut invoked = invoked(arch);
+    publish_over_grid(cx, &mut pubs, &routes, &mut invoked);
+    topic_rows(cx, &pubs, &routes);
+    subscription_rows(cx, &pubs, &routes);
+    queue_feeds(cx, &pubs, &routes);
+    lambda_loads(cx, &pubs, &routes, invoked);
+    Ok(())
+}
 
-    // The grid: publishes, and the functions' invocations (whose cold starts follow the
-    // load in time).
+/// Follows the publishers over the grid: their requests, published messages and bytes
+/// (means over the window), then their messages per arrival and peak arrivals; and the
+/// events of the subscribed functions, whose cold starts follow the load in time.
+fn publish_over_grid(
+    cx: &Context,
+    pubs: &mut [Publisher],
+    routes: &[Route],
+    invoked: &mut [Invoked],
+) {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let duration_s = arch.duration.as_secs_f64();
     for i in 0..grid.steps {
         let step = grid.step(i);
         let published: Vec<f64> = pubs
@@ -491,7 +503,7 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
                 r[1]
             })
             .collect();
-        for inv in &mut invoked {
+        for inv in invoked.iter_mut() {
             let events: f64 = routes
                 .iter()
                 .filter(|r| r.endpoint == Endpoint::Lambda(inv.l as u32))
@@ -511,7 +523,7 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
             }
         }
     }
-    for pb in &mut pubs {
+    for pb in pubs.iter_mut() {
         let rates = load_rates(&pb.spec.arrival, arch);
         pb.ratio = if rates.mean_per_s > 0.0 {
             pb.published / rates.mean_per_s
@@ -520,8 +532,14 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
         };
         pb.peak = rates.peak_per_s;
     }
+}
 
-    // Topics: usage and capacity.
+/// Each topic's usage record (publishes, deliveries per protocol, payload filtering) and
+/// capacity rows (messages filtered out, a FIFO topic's messages and bytes per second at
+/// the peak), then the account's publishes at the peak against the regional quota.
+fn topic_rows(cx: &mut Context, pubs: &[Publisher], routes: &[Route]) {
+    let arch = cx.arch;
+    let month_s = cx.month_s;
     let mut quota_peak = 0.0;
     for (ti, topic) in arch.topics.iter().enumerate() {
         let mut usage = SnsUsage {
@@ -573,28 +591,7 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
                 filtered,
             ));
         }
-        let over = "calls are throttled and retried: set throughput_scope = \"message_group\" (high throughput: the regional quota only)";
-        if let Some(limit) = topic.publish_per_s {
-            cx.capacity.push(Capacity::against(
-                "sns",
-                &topic.name,
-                "FIFO publishes, messages/s at the peak (topic throughput scope)",
-                peak_msgs,
-                limit as f64,
-                format!("over the FIFO topic's {limit} messages/s: {over}"),
-            ));
-        }
-        if let Some(limit) = topic.bytes_per_s {
-            let mib = (1u64 << 20) as f64;
-            cx.capacity.push(Capacity::against(
-                "sns",
-                &topic.name,
-                "FIFO publishes, MB/s at the peak (topic throughput scope)",
-                peak_bytes / mib,
-                limit as f64 / mib,
-                format!("over the FIFO topic's {} MB/s: {over}", limit as f64 / mib),
-            ));
-        }
+        fifo_topic_rows(cx, topic, peak_msgs, peak_bytes);
     }
     let regional = arch.limits.sns.regional_publish_per_s as f64;
     cx.capacity.push(Capacity::against(
@@ -608,11 +605,41 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
             crate::services::sns::limits::SOURCE_QUOTAS
         ),
     ));
-    subscription_rows(cx, &pubs, &routes);
+}
 
-    // Feeds of queues.
+/// A FIFO topic's messages and MB per second at the peak against its topic-scope limits.
+fn fifo_topic_rows(cx: &mut Context, topic: &TopicSpec, peak_msgs: f64, peak_bytes: f64) {
+    let over = "calls are throttled and retried: set throughput_scope = \"message_group\" (high throughput: the regional quota only)";
+    if let Some(limit) = topic.publish_per_s {
+        cx.capacity.push(Capacity::against(
+            "sns",
+            &topic.name,
+            "FIFO publishes, messages/s at the peak (topic throughput scope)",
+            peak_msgs,
+            limit as f64,
+            format!("over the FIFO topic's {limit} messages/s: {over}"),
+        ));
+    }
+    if let Some(limit) = topic.bytes_per_s {
+        let mib = (1u64 << 20) as f64;
+        cx.capacity.push(Capacity::against(
+            "sns",
+            &topic.name,
+            "FIFO publishes, MB/s at the peak (topic throughput scope)",
+            peak_bytes / mib,
+            limit as f64 / mib,
+            format!("over the FIFO topic's {} MB/s: {over}", limit as f64 / mib),
+        ));
+    }
+}
+
+/// The feeds of queues: an SQS subscription's deliveries (one SendMessage of `size +
+/// envelope` each), and what a subscription gives up to its dead-letter queue (at the
+/// published size).
+fn queue_feeds<'a>(cx: &mut Context<'a>, pubs: &[Publisher<'a>], routes: &[Route]) {
+    let arch = cx.arch;
     let sqs_chunk = arch.limits.sqs.billing_chunk.0.max(1);
-    for r in &routes {
+    for r in routes {
         let sub = &arch.subscriptions[r.sub];
         let pb = &pubs[r.producer];
         let p = pb.spec;
@@ -654,8 +681,13 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
             push(q as usize, per_arrival * r.delivery.given_up, 0);
         }
     }
+}
 
-    // Lambda loads.
+/// Adds the subscribed functions' asynchronous invocations to their loads, with a row for
+/// the events lost after the last retry.
+fn lambda_loads(cx: &mut Context, pubs: &[Publisher], routes: &[Route], invoked: Vec<Invoked>) {
+    let arch = cx.arch;
+    let duration_s = arch.duration.as_secs_f64();
     for inv in invoked {
         let spec = &arch.lambdas[inv.l];
         let peak_events: f64 = routes
@@ -691,7 +723,6 @@ pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
             ));
         }
     }
-    Ok(())
 }
 
 /// The publishers of the model's topics, with their call tables.

@@ -42,6 +42,7 @@ pub mod raw;
 pub mod retry;
 pub mod subscription;
 pub mod topic;
+pub mod usage_keys;
 
 pub use subscription::{SnsSubscription, SubscriptionSpec};
 pub use topic::{SnsTopic, TopicSpec};

@@ -7,6 +7,7 @@ use crate::estimate::sizes::{chunks_of, fractional_fill, SizeMix};
 use crate::estimate::{batch_fill, load_rates, Context, Step};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
+use crate::load::DurationDist;
 use crate::services::lambda::estimate::{
     concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm,
 };
@@ -59,11 +60,23 @@ impl PoolRates {
     }
 }
 
+/// Probability of a late delete below which the estimate takes it as none: fewer than
+/// one processing in a million, a change of receives per message below the fluid model's
+/// resolution. (Its backlog steps can turn a smaller perturbation into a visible one:
+/// `models/default.toml`, with `P(S > 30 s) = 6 × 10⁻⁹`, would move by 1%.)
+pub const NEGLIGIBLE_LATE: f64 = 1e-6;
+
 /// What a worker pool does with each message, independent of the load.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PoolModel {
     /// Failure probability of a processing.
     pub f: f64,
+    /// Probability that a processing outlasts the visibility timeout: its delete comes
+    /// after the message was received again (see [`PoolModel::new`]).
+    pub late: f64,
+    /// Probability that a receive does not end the message's life (it fails, or its delete
+    /// comes too late): `f + (1 − f)·late`.
+    pub q: f64,
     /// Receives per message (redeliveries and duplicates included).
     pub r: f64,
     /// Fraction of messages that exhaust their receives (to the dead-letter queue).
@@ -79,34 +92,70 @@ pub struct PoolModel {
 }
 
 impl PoolModel {
-    /// The model of `spec` on a queue with the given redrive and duplicate settings.
+    /// The model of `spec` on a queue with the given redrive and duplicate settings. An
+    /// error names the field of the consumer it concerns (`failure_probability` or
+    /// `receive`).
     ///
     /// # Formula
-    /// `r = (1 − f^R)/(1 − f) ÷ (1 − d)` receives per message (`R` = maxReceiveCount, ∞
-    /// without a dead-letter queue; `d` = duplicate probability); `f^R` of the messages
-    /// are dead-lettered. `L₀ = L` and `s′ = s + (1 − f)·L` with one-by-one deletes,
-    /// `L₀ = 2L` and `s′ = s` with batched deletes.
+    /// A receive makes the message invisible for `V` (the pool's visibility timeout; with
+    /// a heartbeat, see [`visible_again_after`]). The worker processes it for a service
+    /// time `S`, drawn afresh at every processing; unless the processing fails (`f`), it
+    /// then deletes it, and the delete reaches the queue `S + L` after the receive (`L`:
+    /// one API round trip, the receive's response and the delete's request).
+    ///
+    /// When `S + L > V` the message was visible again at `V` and another worker received
+    /// it and processes it too. The first worker still finishes and calls DeleteMessage
+    /// (billed), but with an outdated receipt handle, which deletes nothing (AWS: "you must
+    /// provide the most recently received receipt handle"; the simulator does the same).
+    /// So only the latest receive can end the message's life, and every receive is a
+    /// fresh trial: no `P(S > 2V)` terms, since the copy's receive starts a timeout of its
+    /// own. A receive ends the message's life with `(1 − f)(1 − p)`, where
+    ///
+    /// `p = P(S > V − L)` ([`exceeds`]; below [`NEGLIGIBLE_LATE`], 0),
+    ///
+    /// and leaves it to be received again with `q = f + (1 − f)·p`. The receives per
+    /// message are then `N ~ min(R, Geometric)`:
+    ///
+    /// `r = E[N] = Σ_{k=0..R−1} q^k = (1 − q^R)/(1 − q)`, divided by `1 − d`
+    ///
+    /// (`R` = maxReceiveCount, ∞ without a dead-letter queue: `1/(1 − q)`; `d` = duplicate
+    /// probability); `q^R` of the messages are dead-lettered (some of them processed, late).
+    /// Every receive costs a processing (`r × s` busy time per message, which the worker
+    /// counts in [`pool_rates`] and the capacity rows) and every processing that does not
+    /// fail a delete call (`r·(1 − f)`, late ones included). `L₀ = L` and `s′ = s + (1 −
+    /// f)·L` with one-by-one deletes, `L₀ = 2L` and `s′ = s` with batched deletes. With `M
+    /// > 1` messages per receive a message also waits for those processed before it; `p`
+    /// leaves that out (a note says so, see `visibility_notes`).
     pub fn new(
         spec: &PoolSpec,
         dead_letter_after: Option<u32>,
         duplicate_probability: f64,
         latency_s: f64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, (&'static str, String)> {
         let f = spec.failure_probability.clamp(0.0, 1.0);
+        let late = match exceeds(&spec.service_time, visible_again_after(spec) - latency_s) {
+            p if p < NEGLIGIBLE_LATE => 0.0,
+            p => p,
+        };
+        // `f + 0` is `f` exactly: without late deletes the model is unchanged.
+        let q = if late > 0.0 { f + (1.0 - f) * late } else { f };
         let (r, exhaust) = match dead_letter_after {
-            Some(n) if f > 0.0 => {
-                let fr = f.powi(n as i32);
-                let r = if f < 1.0 {
-                    (1.0 - fr) / (1.0 - f)
+            Some(n) if q > 0.0 => {
+                let qr = q.powi(n as i32);
+                let r = if q < 1.0 {
+                    (1.0 - qr) / (1.0 - q)
                 } else {
                     n as f64
                 };
-                (r, fr)
+                (r, qr)
             }
             None if f >= 1.0 => {
-                return Err("every processing fails and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined".into());
+                return Err(("failure_probability", "every processing fails and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined".into()));
             }
-            _ if f > 0.0 => (1.0 / (1.0 - f), 0.0),
+            None if q >= 1.0 => {
+                return Err(("receive", format!("every processing outlasts the visibility timeout ({}) and there is no dead-letter queue: messages are received again after every visibility timeout until retention expires them; the steady state is not defined", spec.visibility_timeout)));
+            }
+            _ if q > 0.0 => (1.0 / (1.0 - q), 0.0),
             _ => (1.0, 0.0),
         };
         let s = spec.service_time.mean_s();
@@ -117,6 +166,8 @@ impl PoolModel {
         };
         Ok(PoolModel {
             f,
+            late,
+            q,
             r: r / (1.0 - duplicate_probability.clamp(0.0, 0.99)),
             exhaust,
             s,
@@ -137,6 +188,72 @@ impl PoolModel {
             f64::INFINITY
         } else {
             workers * m / cycle / self.r
+        }
+    }
+}
+
+/// How long after a receive its message becomes visible again while a worker still
+/// holds it, s: the pool's visibility timeout `V`; with a heartbeat every `e` that sets
+/// the timeout to `X`, infinite when `e < V` and `e < X` (every heartbeat comes before
+/// the timeout runs out), `e + X` when `e < V` but `X ≤ e` (the second comes too late),
+/// and `V` when `e ≥ V` (the first one does).
+pub fn visible_again_after(spec: &PoolSpec) -> f64 {
+    let v = spec.visibility_timeout.as_secs_f64();
+    match spec.heartbeat {
+        Some(h) if !h.every.is_zero() => {
+            let (e, x) = (h.every.as_secs_f64(), h.extend_to.as_secs_f64());
+            if e >= v {
+                v
+            } else if x > e {
+                f64::INFINITY
+            } else {
+                e + x
+            }
+        }
+        _ => v,
+    }
+}
+
+/// `P(S > x_s)` for a duration `S` of distribution `d`, `x_s` in seconds.
+///
+/// # Formula
+/// Constant `v`: `1` when `v > x`, else 0; uniform on `[a, b]`: `(b − x)/(b − a)` clamped
+/// to `[0, 1]`; exponential of mean `m`: `e^(−x/m)`; lognormal: `½·erfc((ln x − μ) /
+/// (σ√2))`; empirical: the share of its values above `x`. 1 for `x ≤ 0` (every duration
+/// but a zero constant), 0 for an infinite `x`.
+pub fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
+    use crate::load::Dist;
+    if x_s == f64::INFINITY {
+        return 0.0;
+    }
+    let x = x_s * 1e9;
+    match &d.0 {
+        Dist::Constant(v) => f64::from(u8::from(*v > x)),
+        Dist::Uniform { lo, hi } => {
+            if hi <= lo {
+                f64::from(u8::from(*lo > x))
+            } else {
+                ((hi - x) / (hi - lo)).clamp(0.0, 1.0)
+            }
+        }
+        Dist::Exponential { mean } => {
+            if x <= 0.0 {
+                1.0
+            } else {
+                (-x / mean).exp()
+            }
+        }
+        Dist::LogNormal { mu, sigma } => {
+            if x <= 0.0 {
+                1.0
+            } else {
+                0.5 * statrs::function::erf::erfc(
+                    (x.ln() - mu) / (sigma * std::f64::consts::SQRT_2),
+                )
+            }
+        }
+        Dist::Empirical(values) => {
+            values.iter().filter(|v| **v > x).count() as f64 / values.len().max(1) as f64
         }
     }
 }
@@ -328,31 +445,53 @@ fn mapping_to_pool(r: &MappingRates, pollers: f64) -> PoolRates {
 /// # Formula
 /// At each step of the grid, per producer: send calls/s `= λ(t) / E[k]` with `k` from
 /// [`batch_fill`], each billed `E[max(1, ceil(Σ sizes / 64 KiB))]` requests, plus one call
-/// per re-sent message. Per queue: inflow (sends, resends not deduplicated, the messages
-/// dead-lettered by its source queues); when it exceeds what its readers can take
-/// ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a backlog remains, the
-/// backlog grows (or drains) and the readers work flat out, otherwise they serve the
-/// inflow, shared in proportion to their workers (pools only) or their capacities; rates
-/// from [`pool_rates`] and [`SqsMappingModel::rates`], receives billed by their payload's
-/// 64 KiB chunks. A mapping's pollers start at 5, grow by 5 a second while every poller is
-/// busy and shrink as idle pollers come back empty (one step: their steady state,
-/// [`SqsMappingModel::steady_pollers`]); cold starts are the concurrency above the most
-/// used in the last `idle_timeout` (one step: none, unless there is no warm-up). The rates
-/// are averaged over the window; `requests/month = rate × month_hours × 3600`.
+/// per re-sent message (`step_feeds`). Per queue: inflow (sends, resends not
+/// deduplicated, the messages dead-lettered by its source queues); when it exceeds what
+/// its readers can take ([`PoolModel::capacity`], [`SqsMappingModel::capacity`]) or a
+/// backlog remains, the backlog grows (or drains) and the readers work flat out, otherwise
+/// they serve the inflow, shared in proportion to their workers (pools only) or their
+/// capacities; rates from [`pool_rates`] and [`SqsMappingModel::rates`] (`serve_step`),
+/// receives billed by their payload's 64 KiB chunks. A mapping's pollers start at 5, grow
+/// by 5 a second while every poller is busy and shrink as idle pollers come back empty
+/// (one step: their steady state, [`SqsMappingModel::steady_pollers`]); cold starts are
+/// the concurrency above the most used in the last `idle_timeout` (one step: none, unless
+/// there is no warm-up) (`accumulate_step`). The rates are averaged over the window;
+/// `requests/month = rate × month_hours × 3600` (`queue_rows`).
 pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     let arch = cx.arch;
-    let grid = cx.grid;
-    let window_s = cx.month_s;
-    let chunk = arch.limits.sqs.billing_chunk.0.max(1);
     let nq = arch.queues.len();
     if nq == 0 {
         return Ok(());
     }
-    let mut feeds = std::mem::take(&mut cx.feeds);
-    let capacity = &mut cx.capacity;
-    let notes = &mut cx.notes;
+    let chunk = arch.limits.sqs.billing_chunk.0.max(1);
+    let other = std::mem::take(&mut cx.feeds);
+    let feeds = all_feeds(arch, chunk, other);
+    let arrivals = arrivals(arch, &feeds);
+    let mut readers = readers(arch, &arrivals.sizes, &mut cx.notes)?;
+    visibility_notes(arch, &readers, &mut cx.notes);
+    let shares = reader_shares(arch, &readers);
+    let recv_chunks = receive_chunks(arch, &readers, &arrivals.sizes, chunk);
+    let mut totals = Totals::new(&readers);
+    for i in 0..cx.grid.steps {
+        let step = cx.grid.step(i);
+        let input = step_feeds(cx, &step, &feeds, &mut totals);
+        let out = serve_step(cx, &step, &readers, &shares, &totals.backlog, &input)?;
+        accumulate_step(cx, &step, &mut readers, &recv_chunks, &out, &mut totals);
+        totals.backlog = out.next_backlog;
+    }
+    for q in 0..nq {
+        queue_rows(cx, q, &readers[q], &shares[q], &arrivals, &totals);
+    }
+    Ok(())
+}
 
-    // Producers, then what other services feed in (SNS deliveries).
+/// The feeds of the queues: each producer's sends (with its SendMessageBatch billing table
+/// and its resends), then `other` (what other services feed in: SNS deliveries).
+fn all_feeds<'a>(
+    arch: &'a crate::model::Architecture,
+    chunk: u64,
+    mut other: Vec<Feed<'a>>,
+) -> Vec<Feed<'a>> {
     let mut own = Vec::new();
     for p in &arch.producers {
         let crate::producers::Target::Queue(q) = p.target else {
@@ -382,12 +521,27 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             groups: if spec.fifo { p.keys.as_ref() } else { None },
         });
     }
-    own.append(&mut feeds);
-    let feeds = own;
+    own.append(&mut other);
+    own
+}
+
+/// What arrives at each queue from all its feeds (indexed as `arch.queues`).
+struct Arrivals<'a> {
+    /// Sizes of its messages, weighted by their mean rates.
+    sizes: Vec<SizeMix<'a>>,
+    /// FIFO queues: sends/s of the busiest message group at the peak, and the groups.
+    group_peak: Vec<Option<(f64, u32)>>,
+    /// Messages/s stored at the peak (resends that are stored included).
+    peak_in: Vec<f64>,
+}
+
+/// The [`Arrivals`] of every queue.
+fn arrivals<'a>(arch: &crate::model::Architecture, feeds: &[Feed<'a>]) -> Arrivals<'a> {
+    let nq = arch.queues.len();
     let mut sizes: Vec<SizeMix> = (0..nq).map(|_| SizeMix::new()).collect();
     let mut group_peak: Vec<Option<(f64, u32)>> = vec![None; nq];
     let mut peak_in = vec![0.0; nq];
-    for fd in &feeds {
+    for fd in feeds {
         let q = fd.queue;
         let rates = load_rates(fd.arrival, arch);
         let (mean, peak) = (rates.mean_per_s * fd.share, rates.peak_per_s * fd.share);
@@ -405,8 +559,21 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             entry.0 = entry.0.max(peak * hottest);
         }
     }
+    Arrivals {
+        sizes,
+        group_peak,
+        peak_in,
+    }
+}
 
-    // Readers.
+/// The readers of each queue: its worker pools (in `arch.consumers` order, with a note for
+/// the transients the estimate ignores), then its Lambda mappings.
+fn readers(
+    arch: &crate::model::Architecture,
+    sizes: &[SizeMix],
+    notes: &mut Vec<String>,
+) -> Result<Vec<Vec<Reader>>, Invalid> {
+    let nq = arch.queues.len();
     let mut readers: Vec<Vec<Reader>> = (0..nq).map(|_| Vec::new()).collect();
     for (i, c) in arch.consumers.iter().enumerate() {
         let q = c.queue as usize;
@@ -423,11 +590,8 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             spec.duplicate_probability,
             spec.api_latency.mean_s(),
         )
-        .map_err(|m| {
-            Invalid::at(
-                &FieldPath::item("consumer", i, &c.name).field("failure_probability"),
-                m,
-            )
+        .map_err(|(field, m)| {
+            Invalid::at(&FieldPath::item("consumer", i, &c.name).field(field), m)
         })?;
         readers[q].push(Reader::Pool { c: i, model });
     }
@@ -449,10 +613,112 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
             cold: 0.0,
         });
     }
-    let lambda_path = |l: usize| FieldPath::item("lambda", l, &arch.lambdas[l].name);
-    // Each reader's share of its queue's messages while the readers keep up: pools by
-    // their workers; with a Lambda mapping on the queue, by capacity.
-    let share: Vec<Vec<f64>> = readers
+    Ok(readers)
+}
+
+/// Smallest probability of a late delete that the notes mention (0.01% of processings).
+const LATE_NOTE_FROM: f64 = 1e-4;
+
+/// Notes for the readers whose processing can outlast their queue's visibility timeout:
+/// for a worker pool, what the estimate counts of it ([`PoolModel::new`]) and what it
+/// leaves out (when the redeliveries happen; with several messages per receive, the wait
+/// behind the others); for a Lambda mapping whose function's timeout and batching window
+/// exceed the visibility timeout, that its redeliveries are left out.
+///
+/// # Formula
+/// Duplicate processings per message `r·(1 − f) − (1 − f^R)`: the processings that do not
+/// fail, but the first (a message has none only when all its `R` receives failed). A full
+/// receive of `M` messages is late with about `P(N > V)` for `N` normal with mean
+/// `M·(s + L)` and variance `M·Var(S)` (the last message's delete).
+fn visibility_notes(
+    arch: &crate::model::Architecture,
+    readers: &[Vec<Reader>],
+    notes: &mut Vec<String>,
+) {
+    for (q, rs) in readers.iter().enumerate() {
+        let queue = &arch.queues[q];
+        for r in rs {
+            match r {
+                Reader::Pool { c, model } => {
+                    if let Some(note) = pool_visibility_note(
+                        arch,
+                        *c,
+                        model,
+                        queue.dead_letter.map(|d| d.max_receive_count),
+                    ) {
+                        notes.push(note);
+                    }
+                }
+                Reader::Lambda { l, .. } => {
+                    let f = &arch.lambdas[*l];
+                    let longest = f.timeout + f.batching_window;
+                    if longest > queue.visibility_timeout {
+                        notes.push(format!(
+                            "lambda \"{}\": an invocation and its batching window may last up to {longest}, longer than the visibility timeout of queue \"{}\" ({}); its messages are then received again while it runs, and the estimate does not count these redeliveries",
+                            f.name, queue.name, queue.visibility_timeout
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The note of worker pool `c` (see `visibility_notes`), if its processings can
+/// outlast the visibility timeout.
+fn pool_visibility_note(
+    arch: &crate::model::Architecture,
+    c: usize,
+    model: &PoolModel,
+    dead_letter_after: Option<u32>,
+) -> Option<String> {
+    let spec = &arch.consumers[c];
+    let v = visible_again_after(spec);
+    let m = spec.max_messages.max(1) as f64;
+    let batch_late = if m > 1.0 && v.is_finite() {
+        let var = (spec.service_time.second_moment_s2() - model.s * model.s).max(0.0);
+        let (mean, sd) = (m * (model.s + model.latency), (m * var).sqrt());
+        if sd > 0.0 {
+            0.5 * statrs::function::erf::erfc((v - mean) / (sd * std::f64::consts::SQRT_2))
+        } else {
+            f64::from(u8::from(mean > v))
+        }
+    } else {
+        0.0
+    };
+    if model.late < LATE_NOTE_FROM && batch_late < LATE_NOTE_FROM {
+        return None;
+    }
+    let mut note = format!("consumer \"{}\": ", spec.name);
+    if model.late >= LATE_NOTE_FROM {
+        let never = dead_letter_after.map_or(0.0, |n| model.f.powi(n as i32));
+        let duplicates = (model.r * (1.0 - model.f) - (1.0 - never)).max(0.0);
+        note.push_str(&format!(
+            "{:.2}% of processings outlast the visibility timeout ({}) less an API round trip, and another worker receives and processes the message again; the estimate counts {:.3} receives and {:.3} duplicate processings per message, the late deletes (billed, deleting nothing) and the extra busy time, but not when these receives happen (a visibility timeout later: latency, not cost)",
+            model.late * 100.0,
+            spec.visibility_timeout,
+            model.r,
+            duplicates
+        ));
+    }
+    if batch_late >= LATE_NOTE_FROM {
+        if model.late >= LATE_NOTE_FROM {
+            note.push_str("; ");
+        }
+        note.push_str(&format!(
+            "with up to {} messages per receive, processed one after another, about {:.2}% of full receives end after the visibility timeout ({}); the estimate leaves out this wait behind the other messages, so it counts too few redeliveries (`aqueduct run` shows them)",
+            spec.max_messages,
+            batch_late * 100.0,
+            spec.visibility_timeout
+        ));
+    }
+    Some(note)
+}
+
+/// Each reader's share of its queue's messages while the readers keep up: pools by their
+/// workers; with a Lambda mapping on the queue, by capacity.
+fn reader_shares(arch: &crate::model::Architecture, readers: &[Vec<Reader>]) -> Vec<Vec<f64>> {
+    readers
         .iter()
         .map(|rs| {
             let pools_only = rs.iter().all(|r| matches!(r, Reader::Pool { .. }));
@@ -476,8 +742,18 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                 })
                 .collect()
         })
-        .collect();
-    let recv_chunks: Vec<Vec<f64>> = (0..nq)
+        .collect()
+}
+
+/// Per queue, `[k]`: the expected billable requests of a receive of `k` messages of the
+/// queue's sizes, up to the most any of its readers receives at once.
+fn receive_chunks(
+    arch: &crate::model::Architecture,
+    readers: &[Vec<Reader>],
+    sizes: &[SizeMix],
+    chunk: u64,
+) -> Vec<Vec<f64>> {
+    (0..arch.queues.len())
         .map(|q| {
             let max_m = readers[q]
                 .iter()
@@ -493,376 +769,614 @@ pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
                 &format!("estimate:receive:{}", arch.queues[q].name),
             )
         })
+        .collect()
+}
+
+/// Workers pool `c` runs for `busy` busy workers: all of them, or with auto scaling
+/// `ceil(busy)` within its bounds.
+fn workers_of(arch: &crate::model::Architecture, c: usize, busy: f64) -> f64 {
+    let spec = &arch.consumers[c];
+    match spec.autoscale {
+        Some(a) => (busy.ceil().max(1.0)).clamp(a.min.max(1) as f64, a.max as f64),
+        None => spec.workers as f64,
+    }
+}
+
+/// The sums and extremes of every queue over the grid (indexed as `arch.queues`; per
+/// reader as `readers[q]`).
+struct Totals {
+    /// Backlog at the end of the last step.
+    backlog: Vec<f64>,
+    /// Largest backlog at the end of a step of the window.
+    backlog_max: Vec<f64>,
+    /// Send requests (64 KiB chunks) per second, averaged over the window.
+    send_per_s: Vec<f64>,
+    /// Most send calls/s in a step of the window.
+    send_calls_peak: Vec<f64>,
+    /// Most receive calls/s (empty ones included) in a step of the window.
+    recv_peak: Vec<f64>,
+    /// Most delete calls/s in a step of the window.
+    del_peak: Vec<f64>,
+    /// Each reader's rates, averaged over the window.
+    avg: Vec<Vec<PoolRates>>,
+    /// New messages/s each reader served, averaged over the window.
+    served_avg: Vec<Vec<f64>>,
+    /// Receive requests (64 KiB chunks) per second, averaged over the window.
+    recv_chunk_rate: Vec<f64>,
+    /// Messages/s offered (arrivals and dead-letter moves), averaged over the window.
+    offered: Vec<f64>,
+}
+
+impl Totals {
+    /// Zeros for these readers.
+    fn new(readers: &[Vec<Reader>]) -> Self {
+        let nq = readers.len();
+        Totals {
+            backlog: vec![0.0; nq],
+            backlog_max: vec![0.0f64; nq],
+            send_per_s: vec![0.0; nq],
+            send_calls_peak: vec![0.0f64; nq],
+            recv_peak: vec![0.0f64; nq],
+            del_peak: vec![0.0f64; nq],
+            avg: readers
+                .iter()
+                .map(|rs| vec![PoolRates::default(); rs.len()])
+                .collect(),
+            served_avg: readers.iter().map(|rs| vec![0.0; rs.len()]).collect(),
+            recv_chunk_rate: vec![0.0; nq],
+            offered: vec![0.0; nq],
+        }
+    }
+}
+
+/// What the feeds bring to each queue during one step.
+struct StepInput<'a> {
+    /// Messages/s stored (resends that are stored included).
+    inflow: Vec<f64>,
+    /// Send calls/s.
+    calls_in: Vec<f64>,
+    /// FIFO queues: `(rate, groups)` of each feed.
+    group_feeds: Vec<Vec<(f64, &'a crate::load::KeyDist)>>,
+}
+
+/// The feeds during `step`: each queue's inflow and send calls; adds the send requests to
+/// the window's average and the calls to their peak.
+fn step_feeds<'a>(cx: &Context, step: &Step, feeds: &[Feed<'a>], t: &mut Totals) -> StepInput<'a> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let nq = arch.queues.len();
+    let weight = step.weight;
+    let mut inflow = vec![0.0; nq];
+    let mut calls_in = vec![0.0; nq];
+    let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
+    for fd in feeds {
+        let rate = grid.rate(fd.arrival, arch, step) * fd.share;
+        if let Some(g) = fd.groups {
+            group_feeds[fd.queue].push((rate, g));
+        }
+        let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
+        let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
+        let calls = rate / mean_k + rate * fd.resend_probability;
+        calls_in[fd.queue] += calls;
+        let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
+            + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
+        t.send_per_s[fd.queue] += chunks_rate * weight;
+        if weight > 0.0 {
+            t.send_calls_peak[fd.queue] = t.send_calls_peak[fd.queue].max(calls);
+        }
+        inflow[fd.queue] += rate
+            * (1.0
+                + if fd.resend_stored {
+                    fd.resend_probability
+                } else {
+                    0.0
+                });
+    }
+    StepInput {
+        inflow,
+        calls_in,
+        group_feeds,
+    }
+}
+
+/// A reader during one step: its rates, the new messages/s it served, and whether all its
+/// workers (pollers) were busy.
+type ReaderStep = (PoolRates, f64, bool);
+
+/// What the queues do during one step.
+struct StepOutput {
+    /// Per queue and reader: its rates, the new messages/s it served, whether all its
+    /// workers (pollers) were busy.
+    rates: Vec<Vec<ReaderStep>>,
+    /// Backlog at the end of the step.
+    next_backlog: Vec<f64>,
+    /// Messages/s offered (inflow and dead-letter moves).
+    offered: Vec<f64>,
+}
+
+/// Serves the queues during `step`, in passes so that dead-letter queues receive what
+/// their source queues exhaust (until the moves settle, at most one pass per queue and
+/// one more).
+fn serve_step(
+    cx: &Context,
+    step: &Step,
+    readers: &[Vec<Reader>],
+    shares: &[Vec<f64>],
+    backlog: &[f64],
+    input: &StepInput,
+) -> Result<StepOutput, Invalid> {
+    let arch = cx.arch;
+    let nq = arch.queues.len();
+    let base = input.inflow.clone();
+    let mut out = StepOutput {
+        rates: vec![Vec::new(); nq],
+        next_backlog: backlog.to_vec(),
+        offered: base.clone(),
+    };
+    let mut dlq_in = vec![0.0; nq];
+    for _ in 0..=nq {
+        let mut next_dlq = vec![0.0; nq];
+        for q in 0..nq {
+            let lam = base[q] + dlq_in[q];
+            out.offered[q] = lam;
+            out.rates[q].clear();
+            out.next_backlog[q] = backlog[q];
+            if readers[q].is_empty() {
+                continue;
+            }
+            let (rates, next) = serve_queue(cx, step, q, lam, backlog[q], readers, shares, input)?;
+            out.next_backlog[q] = next;
+            for (r, _, _) in &rates {
+                if let Some(dl) = arch.queues[q].dead_letter {
+                    next_dlq[dl.queue] += r.exhausted;
+                }
+            }
+            out.rates[q] = rates;
+        }
+        if next_dlq == dlq_in {
+            break;
+        }
+        dlq_in = next_dlq;
+    }
+    Ok(out)
+}
+
+/// Serves queue `q` during `step` with `lam` messages/s arriving and `backlog` waiting:
+/// each reader's rates, the new messages/s it served and whether it was all busy, and the
+/// backlog at the end of the step.
+///
+/// # Formula
+/// With a backlog, or `lam` at or above the readers' capacity, the readers work flat out
+/// and serve `min(capacity, lam + backlog / dt)`, shared by capacity; otherwise they serve
+/// `lam`, shared as [`reader_shares`]. Backlog `max(0, backlog + (lam − served)·dt)` on a
+/// time-varying grid; on a single step, infinite when `lam` exceeds the capacity.
+#[allow(clippy::too_many_arguments)] // the step's inputs, each read by one part
+fn serve_queue(
+    cx: &Context,
+    step: &Step,
+    q: usize,
+    lam: f64,
+    backlog: f64,
+    readers: &[Vec<Reader>],
+    shares: &[Vec<f64>],
+    input: &StepInput,
+) -> Result<(Vec<ReaderStep>, f64), Invalid> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let dt = step.dt;
+    let caps: Vec<f64> = readers[q]
+        .iter()
+        .map(|r| match r {
+            Reader::Lambda { pollers, .. } if grid.time_varying => r.capacity(arch, Some(*pollers)),
+            _ => r.capacity(arch, None),
+        })
         .collect();
-    let workers_of = |c: usize, busy: f64| -> f64 {
-        let spec = &arch.consumers[c];
-        match spec.autoscale {
-            Some(a) => (busy.ceil().max(1.0)).clamp(a.min.max(1) as f64, a.max as f64),
-            None => spec.workers as f64,
+    let cap: f64 = caps.iter().sum();
+    let flat_out = backlog > 0.0 || lam >= cap;
+    // Messages per send call: they become visible together.
+    let clump = if input.calls_in[q] > 0.0 {
+        (input.inflow[q] / input.calls_in[q]).max(1.0)
+    } else {
+        1.0
+    };
+    let served = if flat_out {
+        cap.min(lam + backlog / dt.max(1e-9))
+    } else {
+        lam
+    };
+    let mut next_backlog = backlog;
+    if grid.time_varying {
+        next_backlog = (backlog + (lam - served) * dt).max(0.0);
+    } else if lam > cap {
+        next_backlog = f64::INFINITY;
+    }
+    let mut rates = Vec::with_capacity(readers[q].len());
+    for (j, r) in readers[q].iter().enumerate() {
+        let part = if flat_out && cap.is_finite() && cap > 0.0 {
+            caps[j] / cap
+        } else {
+            shares[q][j]
+        };
+        let x = served * part;
+        let (rj, all_busy) = reader_rates(cx, r, x, clump, flat_out, &input.group_feeds[q])?;
+        rates.push((rj, x, all_busy));
+    }
+    Ok((rates, next_backlog))
+}
+
+/// The rates of reader `r` serving `x` new messages/s that arrive `clump` to a send call,
+/// flat out or not, and whether it is all busy. `groups`: the FIFO feeds of its queue.
+fn reader_rates(
+    cx: &Context,
+    r: &Reader,
+    x: f64,
+    clump: f64,
+    flat_out: bool,
+    groups: &[(f64, &crate::load::KeyDist)],
+) -> Result<(PoolRates, bool), Invalid> {
+    let (arch, grid) = (cx.arch, cx.grid);
+    match r {
+        Reader::Pool { c, model } => {
+            let spec = &arch.consumers[*c];
+            let w = if flat_out {
+                spec.max_workers() as f64
+            } else {
+                workers_of(arch, *c, x * model.r * model.s)
+            };
+            // FIFO: messages of a group with one in flight wait for it.
+            let clump = if groups.is_empty() {
+                clump
+            } else {
+                let lock = model.l0 + clump.min(spec.max_messages as f64) * model.s1;
+                (clump * (1.0 - fifo_locked_share(groups, lock))).max(1.0)
+            };
+            let rates = pool_rates(spec, model, w, x, clump, flat_out).map_err(|m| {
+                Invalid::at(
+                    &FieldPath::item("consumer", *c, &spec.name).field("receive"),
+                    m,
+                )
+            })?;
+            Ok((rates, flat_out))
+        }
+        Reader::Lambda {
+            l, model, pollers, ..
+        } => {
+            let c = if grid.time_varying {
+                *pollers
+            } else if flat_out {
+                model.max_pollers
+            } else {
+                model.steady_pollers(x)
+            };
+            let mr = model.rates(x, c, clump, flat_out).map_err(|m| {
+                Invalid::at(
+                    &FieldPath::item("lambda", *l, &arch.lambdas[*l].name)
+                        .field("failure_probability"),
+                    m,
+                )
+            })?;
+            Ok((mapping_to_pool(&mr, c), mr.all_busy))
+        }
+    }
+}
+
+/// Adds the step's rates to the window's averages and peaks, and moves each Lambda
+/// mapping's pollers and cold starts on.
+fn accumulate_step(
+    cx: &Context,
+    step: &Step,
+    readers: &mut [Vec<Reader>],
+    recv_chunks: &[Vec<f64>],
+    out: &StepOutput,
+    t: &mut Totals,
+) {
+    let (arch, grid) = (cx.arch, cx.grid);
+    let (dt, weight) = (step.dt, step.weight);
+    let t_end = (step.to.0 as f64) / 1e9;
+    let in_window = if dt > 0.0 {
+        weight * arch.duration.as_secs_f64() / dt
+    } else {
+        0.0
+    };
+    for q in 0..readers.len() {
+        t.offered[q] += out.offered[q] * weight;
+        if weight > 0.0 {
+            t.backlog_max[q] = t.backlog_max[q].max(out.next_backlog[q]);
+        }
+        let (mut recv, mut del) = (0.0, 0.0);
+        for (j, (r, x, all_busy)) in out.rates[q].iter().enumerate() {
+            t.avg[q][j].add_scaled(r, weight);
+            t.served_avg[q][j] += x * weight;
+            t.recv_chunk_rate[q] +=
+                r.receives * chunks_of(&fractional_fill(r.per_receive), &recv_chunks[q]) * weight;
+            recv += r.receives + r.empty_receives;
+            del += r.deletes;
+            if let Reader::Lambda {
+                model,
+                pollers,
+                warm,
+                cold,
+                ..
+            } = &mut readers[q][j]
+            {
+                if grid.time_varying {
+                    *cold += warm.cold_starts(t_end, r.concurrency) * in_window;
+                    let idle = (r.workers - r.busy).max(0.0);
+                    let poll = model.wait + model.latency;
+                    *pollers = if *all_busy || out.next_backlog[q] > 0.0 {
+                        (*pollers + model.step_per_s * dt).min(model.max_pollers)
+                    } else if poll > 0.0 {
+                        let stop = (idle / poll - r.receives).max(0.0);
+                        (*pollers - stop * dt).max(model.min_pollers)
+                    } else {
+                        *pollers
+                    };
+                } else if arch.warmup.is_zero() {
+                    *cold += r.concurrency.ceil();
+                }
+            }
+        }
+        if weight > 0.0 {
+            t.recv_peak[q] = t.recv_peak[q].max(recv);
+            t.del_peak[q] = t.del_peak[q].max(del);
+        }
+    }
+}
+
+/// Pushes queue `q`'s usage record, its readers' capacity rows and loads, its backlog row
+/// and its TPS rows.
+fn queue_rows(
+    cx: &mut Context,
+    q: usize,
+    readers: &[Reader],
+    shares: &[f64],
+    arrivals: &Arrivals,
+    t: &Totals,
+) {
+    let arch = cx.arch;
+    let spec = &arch.queues[q];
+    let window_s = cx.month_s;
+    let mut per_s = t.send_per_s[q] + t.recv_chunk_rate[q];
+    let mut empty = 0.0;
+    for r in &t.avg[q] {
+        per_s += r.empty_receives + r.deletes + r.heartbeats;
+        empty += r.empty_receives;
+    }
+    let group_peak = arrivals.group_peak[q];
+    let peak_in = arrivals.peak_in[q];
+    for (j, reader) in readers.iter().enumerate() {
+        let offered = t.offered[q] * shares[j];
+        match reader {
+            Reader::Pool { c, model } => pool_rows(
+                cx,
+                spec.fifo,
+                *c,
+                model,
+                offered,
+                peak_in * shares[j],
+                group_peak,
+            ),
+            Reader::Lambda { l, model, cold, .. } => {
+                let load = MappingLoad {
+                    l: *l,
+                    max_pollers: model.max_pollers,
+                    cold: *cold,
+                    rates: &t.avg[q][j],
+                    served: t.served_avg[q][j],
+                    offered_queue: t.offered[q],
+                    offered,
+                    peak_in,
+                };
+                mapping_rows(cx, spec.fifo, &load, group_peak)
+            }
+        }
+    }
+    if t.backlog_max[q].is_finite() && t.backlog_max[q] > 0.5 {
+        let mut c = Capacity::info(
+            "sqs",
+            &spec.name,
+            "largest backlog (fluid estimate), messages",
+            t.backlog_max[q].round(),
+        );
+        c.verdict = if t.backlog[q] > 0.5 {
+            format!(
+                "{:.0} messages still waiting at the end of the window: the consumers fall behind",
+                t.backlog[q]
+            )
+        } else {
+            "builds during peaks and drains after them".into()
+        };
+        cx.capacity.push(c);
+    }
+    cx.usage.sqs.push(SqsUsage {
+        name: spec.name.clone(),
+        fifo: spec.fifo,
+        requests: (per_s * window_s).round() as u64,
+        empty_receives: (empty * window_s).round() as u64,
+    });
+    if let Some(tps) = spec.tps_limit {
+        let peaks = [
+            ("SendMessage calls/s at the peak", t.send_calls_peak[q]),
+            ("ReceiveMessage calls/s at the peak", t.recv_peak[q]),
+            ("DeleteMessage calls/s at the peak", t.del_peak[q]),
+        ];
+        tps_rows(cx, q, tps as f64, peak_in, peaks, group_peak);
+    }
+}
+
+/// The capacity rows of worker pool `c`: workers busy with the offered load
+/// (redeliveries included), at the peak rate, and for a FIFO queue against its message
+/// groups.
+///
+/// # Formula
+/// Busy workers `offered × r × s` (mean) and `peak × r × s` ([`PoolModel`]).
+fn pool_rows(
+    cx: &mut Context,
+    fifo: bool,
+    c: usize,
+    model: &PoolModel,
+    offered: f64,
+    peak: f64,
+    group_peak: Option<(f64, u32)>,
+) {
+    let pool = &cx.arch.consumers[c];
+    let max_w = pool.max_workers() as f64;
+    // Offered load (what arrives), not what the pool manages to serve.
+    let need_mean = offered * model.r * model.s;
+    cx.capacity.push(Capacity::against(
+        "sqs",
+        &pool.name,
+        "workers busy, mean load",
+        need_mean,
+        max_w,
+        format!(
+            "overloaded: the load needs {:.0} workers; the backlog grows without bound",
+            need_mean.ceil()
+        ),
+    ));
+    let busy_peak = peak * model.r * model.s;
+    if busy_peak > need_mean * (1.0 + 1e-9) {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &pool.name,
+            "workers needed at the peak rate",
+            busy_peak,
+            max_w,
+            format!(
+                "{:.0} workers keep up with the peak; fewer let a backlog build during peaks",
+                busy_peak.ceil()
+            ),
+        ));
+    }
+    if fifo {
+        if let Some((_, groups)) = group_peak {
+            cx.capacity.push(Capacity::against(
+                "sqs",
+                &pool.name,
+                "workers needed at the peak vs message groups",
+                busy_peak,
+                groups as f64,
+                "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
+            ));
+        }
+    }
+}
+
+/// What a Lambda mapping on a queue did over the window.
+struct MappingLoad<'r> {
+    /// The function (index in `arch.lambdas`).
+    l: usize,
+    /// The mapping's most pollers (its maximum concurrency).
+    max_pollers: f64,
+    /// Cold starts in the measured window.
+    cold: f64,
+    /// Its rates, averaged over the window.
+    rates: &'r PoolRates,
+    /// New messages/s it served.
+    served: f64,
+    /// Messages/s offered to its queue.
+    offered_queue: f64,
+    /// Messages/s offered to it (its share).
+    offered: f64,
+    /// Messages/s stored in its queue at the peak.
+    peak_in: f64,
+}
+
+/// Adds a Lambda mapping's load to its function, and for a FIFO queue its concurrency
+/// against the message groups.
+///
+/// # Formula
+/// Concurrency per new message served, applied to the offered load: mean `conc / served ×
+/// max(offered, served)`, peak `mean × peak ÷ offered`.
+fn mapping_rows(cx: &mut Context, fifo: bool, m: &MappingLoad, group_peak: Option<(f64, u32)>) {
+    let arch = cx.arch;
+    let duration_s = arch.duration.as_secs_f64();
+    let f = &arch.lambdas[m.l];
+    let r = m.rates;
+    let per_msg = if m.served > 0.0 {
+        r.concurrency / m.served
+    } else {
+        0.0
+    };
+    let load: &mut FunctionLoad = &mut cx.functions[m.l];
+    load.invocations += r.invocations;
+    load.records += r.deliveries;
+    load.billed_s += r.billed_s;
+    load.cold_starts += if duration_s > 0.0 {
+        m.cold / duration_s
+    } else {
+        0.0
+    };
+    let need_mean = per_msg * m.offered.max(m.served);
+    load.concurrency_mean += need_mean;
+    load.concurrency_peak += if m.offered_queue > 0.0 {
+        need_mean * m.peak_in / m.offered_queue
+    } else {
+        0.0
+    };
+    load.limit = Some(concurrency_limit(
+        arch,
+        f,
+        Some((m.max_pollers, "the mapping's maximum concurrency")),
+    ));
+    if fifo {
+        if let Some((_, groups)) = group_peak {
+            let value = load.concurrency_mean.max(load.concurrency_peak);
+            cx.capacity.push(Capacity::against(
+                "lambda",
+                &f.name,
+                "concurrent executions at the peak vs message groups",
+                value,
+                groups as f64,
+                "FIFO: a message group is in one batch at a time; more groups are needed for this parallelism",
+            ));
+        }
+    }
+}
+
+/// The rows of a queue with a TPS limit per action (FIFO): the peak calls/s of `peaks`
+/// against `tps`, with the batching or mode that would fit, and in high-throughput mode
+/// the busiest message group's sends against its limit.
+fn tps_rows(
+    cx: &mut Context,
+    q: usize,
+    tps: f64,
+    peak_msgs: f64,
+    peaks: [(&str, f64); 3],
+    group_peak: Option<(f64, u32)>,
+) {
+    let spec = &cx.arch.queues[q];
+    let mb = cx.arch.limits.sqs.max_batch_messages as f64;
+    let advise = |peak_calls: f64| -> String {
+        let per_call = (peak_msgs / tps).ceil();
+        if spec.high_throughput {
+            format!("over the {tps} TPS of high-throughput mode: spread the load over more queues")
+        } else if per_call <= mb && peak_calls > tps {
+            format!("batch at least {per_call} messages per call (up to {mb}), or set high_throughput = true")
+        } else {
+            "set high_throughput = true (70,000 TPS per action)".to_string()
         }
     };
-
-    let mut backlog = vec![0.0; nq];
-    let mut backlog_max = vec![0.0f64; nq];
-    let mut send_per_s = vec![0.0; nq];
-    let mut send_calls_peak = vec![0.0f64; nq];
-    let mut recv_peak = vec![0.0f64; nq];
-    let mut del_peak = vec![0.0f64; nq];
-    let mut avg: Vec<Vec<PoolRates>> = readers
-        .iter()
-        .map(|rs| vec![PoolRates::default(); rs.len()])
-        .collect();
-    let mut served_avg: Vec<Vec<f64>> = readers.iter().map(|rs| vec![0.0; rs.len()]).collect();
-    let mut recv_chunk_rate = vec![0.0; nq];
-    let mut offered = vec![0.0; nq];
-    for i in 0..grid.steps {
-        let step: Step = grid.step(i);
-        let dt = step.dt;
-        let weight = step.weight;
-        let mut inflow = vec![0.0; nq];
-        let mut calls_in = vec![0.0; nq];
-        let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
-        for fd in &feeds {
-            let rate = grid.rate(fd.arrival, arch, &step) * fd.share;
-            if let Some(g) = fd.groups {
-                group_feeds[fd.queue].push((rate, g));
-            }
-            let fill = batch_fill(rate, fd.batch, fd.linger_s, fd.even);
-            let mean_k: f64 = fill.iter().map(|(k, p)| *k as f64 * p).sum();
-            let calls = rate / mean_k + rate * fd.resend_probability;
-            calls_in[fd.queue] += calls;
-            let chunks_rate = rate / mean_k * chunks_of(&fill, &fd.send_chunks)
-                + rate * fd.resend_probability * fd.send_chunks.get(1).copied().unwrap_or(1.0);
-            send_per_s[fd.queue] += chunks_rate * weight;
-            if weight > 0.0 {
-                send_calls_peak[fd.queue] = send_calls_peak[fd.queue].max(calls);
-            }
-            inflow[fd.queue] += rate
-                * (1.0
-                    + if fd.resend_stored {
-                        fd.resend_probability
-                    } else {
-                        0.0
-                    });
-        }
-        // Queues in passes, so dead-letter queues receive what their sources exhaust.
-        let base = inflow.clone();
-        let mut step_rates: Vec<Vec<(PoolRates, f64, bool)>> = vec![Vec::new(); nq];
-        let mut dlq_in = vec![0.0; nq];
-        let mut next_backlog = backlog.clone();
-        let mut lam_of = base.clone();
-        for _ in 0..=nq {
-            let mut next_dlq = vec![0.0; nq];
-            for q in 0..nq {
-                let lam = base[q] + dlq_in[q];
-                lam_of[q] = lam;
-                step_rates[q].clear();
-                next_backlog[q] = backlog[q];
-                if readers[q].is_empty() {
-                    continue;
-                }
-                let caps: Vec<f64> = readers[q]
-                    .iter()
-                    .map(|r| match r {
-                        Reader::Lambda { pollers, .. } if grid.time_varying => {
-                            r.capacity(arch, Some(*pollers))
-                        }
-                        _ => r.capacity(arch, None),
-                    })
-                    .collect();
-                let cap: f64 = caps.iter().sum();
-                let flat_out = backlog[q] > 0.0 || lam >= cap;
-                // Messages per send call: they become visible together.
-                let clump = if calls_in[q] > 0.0 {
-                    (base[q] / calls_in[q]).max(1.0)
-                } else {
-                    1.0
-                };
-                let served = if flat_out {
-                    cap.min(lam + backlog[q] / dt.max(1e-9))
-                } else {
-                    lam
-                };
-                if grid.time_varying {
-                    next_backlog[q] = (backlog[q] + (lam - served) * dt).max(0.0);
-                } else if lam > cap {
-                    next_backlog[q] = f64::INFINITY;
-                }
-                for (j, r) in readers[q].iter().enumerate() {
-                    let part = if flat_out && cap.is_finite() && cap > 0.0 {
-                        caps[j] / cap
-                    } else {
-                        share[q][j]
-                    };
-                    let x = served * part;
-                    let (rates, all_busy) = match r {
-                        Reader::Pool { c, model } => {
-                            let spec = &arch.consumers[*c];
-                            let w = if flat_out {
-                                spec.max_workers() as f64
-                            } else {
-                                workers_of(*c, x * model.r * model.s)
-                            };
-                            // FIFO: messages of a group with one in flight wait for it.
-                            let clump = if group_feeds[q].is_empty() {
-                                clump
-                            } else {
-                                let lock =
-                                    model.l0 + clump.min(spec.max_messages as f64) * model.s1;
-                                (clump * (1.0 - fifo_locked_share(&group_feeds[q], lock))).max(1.0)
-                            };
-                            let rates =
-                                pool_rates(spec, model, w, x, clump, flat_out).map_err(|m| {
-                                    Invalid::at(
-                                        &FieldPath::item("consumer", *c, &spec.name)
-                                            .field("receive"),
-                                        m,
-                                    )
-                                })?;
-                            (rates, flat_out)
-                        }
-                        Reader::Lambda {
-                            l, model, pollers, ..
-                        } => {
-                            let c = if grid.time_varying {
-                                *pollers
-                            } else if flat_out {
-                                model.max_pollers
-                            } else {
-                                model.steady_pollers(x)
-                            };
-                            let mr = model.rates(x, c, clump, flat_out).map_err(|m| {
-                                Invalid::at(&lambda_path(*l).field("failure_probability"), m)
-                            })?;
-                            (mapping_to_pool(&mr, c), mr.all_busy)
-                        }
-                    };
-                    if let Some(dl) = arch.queues[q].dead_letter {
-                        next_dlq[dl.queue] += rates.exhausted;
-                    }
-                    step_rates[q].push((rates, x, all_busy));
-                }
-            }
-            if next_dlq == dlq_in {
-                break;
-            }
-            dlq_in = next_dlq;
-        }
-        let t_end = (step.to.0 as f64) / 1e9;
-        let in_window = if dt > 0.0 {
-            weight * arch.duration.as_secs_f64() / dt
-        } else {
-            0.0
-        };
-        for q in 0..nq {
-            offered[q] += lam_of[q] * weight;
-            if weight > 0.0 {
-                backlog_max[q] = backlog_max[q].max(next_backlog[q]);
-            }
-            let (mut recv, mut del) = (0.0, 0.0);
-            for (j, (r, x, all_busy)) in step_rates[q].iter().enumerate() {
-                avg[q][j].add_scaled(r, weight);
-                served_avg[q][j] += x * weight;
-                recv_chunk_rate[q] += r.receives
-                    * chunks_of(&fractional_fill(r.per_receive), &recv_chunks[q])
-                    * weight;
-                recv += r.receives + r.empty_receives;
-                del += r.deletes;
-                if let Reader::Lambda {
-                    model,
-                    pollers,
-                    warm,
-                    cold,
-                    ..
-                } = &mut readers[q][j]
-                {
-                    if grid.time_varying {
-                        *cold += warm.cold_starts(t_end, r.concurrency) * in_window;
-                        let idle = (r.workers - r.busy).max(0.0);
-                        let poll = model.wait + model.latency;
-                        *pollers = if *all_busy || next_backlog[q] > 0.0 {
-                            (*pollers + model.step_per_s * dt).min(model.max_pollers)
-                        } else if poll > 0.0 {
-                            let stop = (idle / poll - r.receives).max(0.0);
-                            (*pollers - stop * dt).max(model.min_pollers)
-                        } else {
-                            *pollers
-                        };
-                    } else if arch.warmup.is_zero() {
-                        *cold += r.concurrency.ceil();
-                    }
-                }
-            }
-            if weight > 0.0 {
-                recv_peak[q] = recv_peak[q].max(recv);
-                del_peak[q] = del_peak[q].max(del);
-            }
-        }
-        backlog = next_backlog;
+    for (what, v) in peaks {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &spec.name,
+            what,
+            v,
+            tps,
+            advise(v),
+        ));
     }
-
-    let lim = &arch.limits.sqs;
-    let duration_s = arch.duration.as_secs_f64();
-    for q in 0..nq {
-        let spec = &arch.queues[q];
-        let mut per_s = send_per_s[q] + recv_chunk_rate[q];
-        let mut empty = 0.0;
-        for (j, r) in avg[q].iter().enumerate() {
-            per_s += r.empty_receives + r.deletes + r.heartbeats;
-            empty += r.empty_receives;
-            match &readers[q][j] {
-                Reader::Pool { c, model } => {
-                    let pool = &arch.consumers[*c];
-                    let max_w = pool.max_workers() as f64;
-                    // Offered load (what arrives), not what the pool manages to serve.
-                    let need_mean = offered[q] * share[q][j] * model.r * model.s;
-                    capacity.push(Capacity::against(
-                        "sqs",
-                        &pool.name,
-                        "workers busy, mean load",
-                        need_mean,
-                        max_w,
-                        format!(
-                            "overloaded: the load needs {:.0} workers; the backlog grows without bound",
-                            need_mean.ceil()
-                        ),
-                    ));
-                    let busy_peak = peak_in[q] * share[q][j] * model.r * model.s;
-                    if busy_peak > need_mean * (1.0 + 1e-9) {
-                        capacity.push(Capacity::against(
-                            "sqs",
-                            &pool.name,
-                            "workers needed at the peak rate",
-                            busy_peak,
-                            max_w,
-                            format!("{:.0} workers keep up with the peak; fewer let a backlog build during peaks", busy_peak.ceil()),
-                        ));
-                    }
-                    if spec.fifo {
-                        if let Some((_, groups)) = group_peak[q] {
-                            capacity.push(Capacity::against(
-                                "sqs",
-                                &pool.name,
-                                "workers needed at the peak vs message groups",
-                                busy_peak,
-                                groups as f64,
-                                "FIFO: a message group is processed by one worker at a time; more groups are needed for this parallelism",
-                            ));
-                        }
-                    }
-                }
-                Reader::Lambda { l, model, cold, .. } => {
-                    let f = &arch.lambdas[*l];
-                    let served = served_avg[q][j];
-                    // Concurrency per new message served, applied to the offered load.
-                    let per_msg = if served > 0.0 {
-                        r.concurrency / served
-                    } else {
-                        0.0
-                    };
-                    let offered_j = offered[q] * share[q][j];
-                    let load: &mut FunctionLoad = &mut cx.functions[*l];
-                    load.invocations += r.invocations;
-                    load.records += r.deliveries;
-                    load.billed_s += r.billed_s;
-                    load.cold_starts += if duration_s > 0.0 {
-                        cold / duration_s
-                    } else {
-                        0.0
-                    };
-                    let need_mean = per_msg * offered_j.max(served);
-                    load.concurrency_mean += need_mean;
-                    load.concurrency_peak += if offered[q] > 0.0 {
-                        need_mean * peak_in[q] / offered[q]
-                    } else {
-                        0.0
-                    };
-                    load.limit = Some(concurrency_limit(
-                        arch,
-                        f,
-                        Some((model.max_pollers, "the mapping's maximum concurrency")),
-                    ));
-                    if spec.fifo {
-                        if let Some((_, groups)) = group_peak[q] {
-                            capacity.push(Capacity::against(
-                                "lambda",
-                                &f.name,
-                                "concurrent executions at the peak vs message groups",
-                                load.concurrency_mean.max(load.concurrency_peak),
-                                groups as f64,
-                                "FIFO: a message group is in one batch at a time; more groups are needed for this parallelism",
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        if backlog_max[q].is_finite() && backlog_max[q] > 0.5 {
-            let mut c = Capacity::info(
-                "sqs",
-                &spec.name,
-                "largest backlog (fluid estimate), messages",
-                backlog_max[q].round(),
-            );
-            c.verdict = if backlog[q] > 0.5 {
-                format!(
-                    "{:.0} messages still waiting at the end of the window: the consumers fall behind",
-                    backlog[q]
-                )
-            } else {
-                "builds during peaks and drains after them".into()
-            };
-            capacity.push(c);
-        }
-        cx.usage.sqs.push(SqsUsage {
-            name: spec.name.clone(),
-            fifo: spec.fifo,
-            requests: (per_s * window_s).round() as u64,
-            empty_receives: (empty * window_s).round() as u64,
-        });
-        if let Some(tps) = spec.tps_limit {
-            let tps = tps as f64;
-            let mb = lim.max_batch_messages as f64;
-            let peak_msgs = peak_in[q];
-            let advise = |peak_calls: f64| -> String {
-                let per_call = (peak_msgs / tps).ceil();
-                if spec.high_throughput {
-                    format!("over the {tps} TPS of high-throughput mode: spread the load over more queues")
-                } else if per_call <= mb && peak_calls > tps {
-                    format!("batch at least {per_call} messages per call (up to {mb}), or set high_throughput = true")
-                } else {
-                    "set high_throughput = true (70,000 TPS per action)".to_string()
-                }
-            };
-            for (what, v) in [
-                ("SendMessage calls/s at the peak", send_calls_peak[q]),
-                ("ReceiveMessage calls/s at the peak", recv_peak[q]),
-                ("DeleteMessage calls/s at the peak", del_peak[q]),
-            ] {
-                capacity.push(Capacity::against(
-                    "sqs",
-                    &spec.name,
-                    what,
-                    v,
-                    tps,
-                    advise(v),
-                ));
-            }
-            if let (true, Some(limit), Some((g, _))) =
-                (spec.high_throughput, spec.group_rps_limit, group_peak[q])
-            {
-                capacity.push(Capacity::against(
-                    "sqs",
-                    &spec.name,
-                    "sends/s of the busiest message group at the peak",
-                    g,
-                    limit as f64,
-                    "a message group takes 300 sends/s in high-throughput mode: spread keys over more groups",
-                ));
-            }
-        }
+    if let (true, Some(limit), Some((g, _))) =
+        (spec.high_throughput, spec.group_rps_limit, group_peak)
+    {
+        cx.capacity.push(Capacity::against(
+            "sqs",
+            &spec.name,
+            "sends/s of the busiest message group at the peak",
+            g,
+            limit as f64,
+            "a message group takes 300 sends/s in high-throughput mode: spread keys over more groups",
+        ));
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1030,5 +1544,85 @@ failure_probability = 0.5
         let e = estimate(&arch, 730.0).unwrap();
         // The dead-letter queue has no consumer and bills nothing itself.
         assert_eq!(e.usage.sqs[1].requests, 0);
+    }
+
+    #[test]
+    fn survival_of_each_duration_distribution() {
+        use crate::load::Dist;
+        let d = |x: Dist| DurationDist(x);
+        // Constant 2 s: above 1 s always, above 2 s never.
+        let c = d(Dist::constant(2e9).unwrap());
+        assert_eq!((exceeds(&c, 1.0), exceeds(&c, 2.0)), (1.0, 0.0));
+        // Uniform on [1 s, 3 s]: a quarter above 2.5 s.
+        let u = d(Dist::uniform(1e9, 3e9).unwrap());
+        assert!((exceeds(&u, 2.5) - 0.25).abs() < 1e-12);
+        // Exponential of mean 1 s: e^−2 above 2 s.
+        let e = d(Dist::exponential(1e9).unwrap());
+        assert!((exceeds(&e, 2.0) - (-2.0f64).exp()).abs() < 1e-12);
+        // Lognormal: half above the median; median 8 s, p99 60 s: 1% above 60 s and
+        // ½·erfc(ln(15/8) / (0.86612·√2)) = 0.233989 above 15 s.
+        let l = d(Dist::lognormal_median_p99(8e9, 60e9).unwrap());
+        assert!((exceeds(&l, 8.0) - 0.5).abs() < 1e-12);
+        assert!((exceeds(&l, 60.0) - 0.01).abs() < 1e-9);
+        assert!((exceeds(&l, 15.0) - 0.233_988_939).abs() < 1e-8);
+        // Empirical: 2 of 4 values above 2.5 s; nothing outlasts an infinite timeout.
+        let v = d(Dist::empirical(vec![1e9, 2e9, 3e9, 4e9]).unwrap());
+        assert_eq!((exceeds(&v, 2.5), exceeds(&v, f64::INFINITY)), (0.5, 0.0));
+    }
+
+    #[test]
+    fn processing_that_outlasts_the_visibility_timeout_is_received_again() {
+        // Service time lognormal (median 8 s, p99 60 s), 2% failures, visibility 15 s,
+        // zero latency, maxReceiveCount 5: p = P(S > 15 s) = 0.233989, q = 0.02 + 0.98 p =
+        // 0.249309, r = (1 − q⁵)/(1 − q) = 1.330823 receives per message, q⁵ = 0.000963
+        // dead-lettered. Deletes: every processing that does not fail, late or not.
+        let arch = model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 2 }
+[[queue]]
+name = "q"
+visibility_timeout = "15s"
+dead_letter = { queue = "dlq", max_receive_count = 5 }
+[[queue]]
+name = "dlq"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 40
+receive = { max_messages = 1, wait = "20s" }
+service_time = { dist = "lognormal", median = "8s", p99 = "60s" }
+failure_probability = 0.02
+"#,
+        );
+        let spec = &arch.consumers[0];
+        let m = PoolModel::new(spec, Some(5), 0.0, 0.0).unwrap();
+        assert!((m.late - 0.233_988_939).abs() < 1e-8, "{}", m.late);
+        assert!((m.q - 0.249_309_160).abs() < 1e-8, "{}", m.q);
+        assert!((m.r - 1.330_823_294).abs() < 1e-8, "{}", m.r);
+        assert!((m.exhaust - 0.000_963_144).abs() < 1e-9, "{}", m.exhaust);
+        let r = pool_rates(spec, &m, 40.0, 2.0, 1.0, false).unwrap();
+        assert!((r.deletes - 2.0 * m.r * 0.98).abs() < 1e-12);
+        // Without a dead-letter queue, a processing that always outlasts the timeout has
+        // no steady state; a heartbeat that keeps extending it makes the timeout moot.
+        let mut always = spec.clone();
+        always.service_time = DurationDist::constant(crate::sim::SimDuration::from_secs(20));
+        let e = PoolModel::new(&always, None, 0.0, 0.0).unwrap_err();
+        assert_eq!(e.0, "receive");
+        always.heartbeat = Some(crate::workers::Heartbeat {
+            every: crate::sim::SimDuration::from_secs(10),
+            extend_to: crate::sim::SimDuration::from_secs(15),
+        });
+        assert_eq!(visible_again_after(&always), f64::INFINITY);
+        assert_eq!(PoolModel::new(&always, None, 0.0, 0.0).unwrap().late, 0.0);
+        // A heartbeat whose extension is shorter than its period lets it expire at
+        // every + extend_to = 10 s + 5 s: the 20 s processing is late.
+        always.heartbeat = Some(crate::workers::Heartbeat {
+            every: crate::sim::SimDuration::from_secs(10),
+            extend_to: crate::sim::SimDuration::from_secs(5),
+        });
+        assert_eq!(visible_again_after(&always), 15.0);
     }
 }

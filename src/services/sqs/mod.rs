@@ -8,5 +8,6 @@ pub mod estimate;
 pub mod limits;
 pub mod queue;
 pub mod raw;
+pub mod usage_keys;
 
 pub use queue::{Handle, QueueSpec, Receive, SendError, SqsQueue};

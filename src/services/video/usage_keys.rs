@@ -1,0 +1,51 @@
+//! The keys of a Kinesis video stream in a usage file (`[video.NAME]`, see
+//! `src/pricing/USAGE.md`) and their conversion to a [`VideoUsage`].
+
+use crate::pricing::{PricingError, BYTES_PER_GB};
+use crate::services::usage_keys::{rounded, UsageTable};
+use crate::services::video::bill::VideoUsage;
+
+/// The keys of `[video.NAME]`.
+pub const KEYS: &[&str] = &[
+    "streams",
+    "bitrate_kbps",
+    "hours",
+    "retention_hours",
+    "consumed_fraction",
+    "hls_fraction",
+    "monthly_ingested_gb",
+    "monthly_consumed_gb",
+    "monthly_hls_consumed_gb",
+    "monthly_dash_consumed_gb",
+    "stored_gb",
+];
+
+/// Reads `[video.NAME]`.
+///
+/// # Formula
+/// Bit rates are decimal: 1 kbit/s = 125 bytes/s; ingested `streams × kbps × 125 × 3,600
+/// × hours`, consumed and HLS its fractions; stored GB-hours in steady state: `retention`
+/// hours of video held while the streams run. Each `monthly_*` and `stored_gb` key adds
+/// its quantity as given.
+pub fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
+    let hours = r.hours()?;
+    let streams = r.num_or("streams", 0.0)?;
+    let kbps = r.num_or("bitrate_kbps", 0.0)?;
+    let retention = r.num_or("retention_hours", 0.0)?;
+    let consumed = r.ranged("consumed_fraction", 0.0, 0.0, 1e6)?;
+    let hls = r.ranged("hls_fraction", 0.0, 0.0, 1e6)?;
+    // Bit rates are decimal: 1 kbit/s = 1,000 bits/s = 125 bytes/s.
+    let bytes_per_h = streams * kbps * 125.0 * 3600.0;
+    let ingested = bytes_per_h * hours;
+    let gb = |k: &str| -> Result<f64, PricingError> { Ok(r.num_or(k, 0.0)? * BYTES_PER_GB) };
+    Ok(VideoUsage {
+        name: r.name.into(),
+        ingested_bytes: rounded(ingested + gb("monthly_ingested_gb")?),
+        consumed_bytes: rounded(ingested * consumed + gb("monthly_consumed_gb")?),
+        hls_bytes: rounded(ingested * hls + gb("monthly_hls_consumed_gb")?),
+        dash_bytes: rounded(gb("monthly_dash_consumed_gb")?),
+        // Steady state: `retention` hours of video held while the streams run.
+        stored_gb_hours: bytes_per_h * retention / BYTES_PER_GB * hours
+            + r.num_or("stored_gb", 0.0)? * r.month_hours,
+    })
+}
