@@ -148,8 +148,6 @@ pub struct RunOutput {
     pub series: TimeSeries,
     /// Billable usage over the measured window.
     pub usage: Usage,
-    /// Billable usage of each Kinesis stream over the measured window (for pricing).
-    pub kinesis_usage: Vec<crate::services::kinesis::KinesisUsageCounters>,
 }
 
 /// Runs `arch` with `seed`.
@@ -165,12 +163,10 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let cost = crate::services::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
-    let kinesis_usage = e.kinesis_usage();
     Ok(RunOutput {
         summary,
         series: e.series,
         usage,
-        kinesis_usage,
     })
 }
 

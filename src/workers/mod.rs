@@ -54,7 +54,10 @@ pub struct PoolSpec {
     pub max_messages: u32,
     /// Long-poll wait (0 = short polling).
     pub wait: SimDuration,
-    /// Visibility timeout of each receive.
+    /// The `VisibilityTimeout` each ReceiveMessage call of the pool passes: the pool's
+    /// `receive.visibility_timeout`, or else the queue's, resolved when the model is loaded
+    /// (so the engine and `aqueduct price` read this one value). Lambda's event source
+    /// mappings pass none: the queue's own applies to them.
     pub visibility_timeout: SimDuration,
     /// Processing time per message.
     pub service_time: DurationDist,

@@ -5,6 +5,7 @@
 
 use aqueduct::engine::{self, RunOutput};
 use aqueduct::model;
+use aqueduct::services::kinesis::bill::StreamMode;
 use md5::{Digest, Md5};
 use serde_json::Value;
 use std::path::Path;
@@ -760,35 +761,37 @@ fn usage_counters_for_pricing() {
         "#,
         1,
     );
-    let u = &out.kinesis_usage[0];
+    // The billed usage of the run, and the stream's own counters (its report).
+    let u = &out.usage.kinesis[0];
+    let bytes_in = metric(&out, "stream.s.bytes_put") as u64;
     assert_eq!(u.name, "s");
-    assert_eq!(u.mode, "provisioned");
+    assert_eq!(u.mode, StreamMode::Provisioned);
     assert!(
         (u.shard_hours - 4.0 / 6.0).abs() < 1e-9,
         "{}",
         u.shard_hours
     );
     assert_eq!(u.stream_hours, 0.0);
-    assert_eq!(u.efo_consumers, 1);
+    assert_eq!(metric(&out, "stream.s.efo_consumers"), 1.0);
     assert!((u.efo_consumer_shard_hours - 4.0 / 6.0).abs() < 1e-9);
-    assert_eq!(u.retention_hours, 48.0);
+    assert_eq!(metric(&out, "stream.s.retention_h"), 48.0);
     let records = metric(&out, "stream.s.records_put") as u64;
     assert!((5990..=6010).contains(&records), "{records}");
     assert_eq!(u.put_payload_units, 2 * records);
-    assert_eq!(u.bytes_in, 30_005 * records);
+    assert_eq!(bytes_in, 30_005 * records);
     assert_eq!(u.bytes_in_billed, 30_720 * records);
     // Retention 48 h: shard-hours of extended retention, and (steady state) 24 h of data
     // held between 24 h and 7 days: bytes_in/2^30 GiB × 24 h.
     assert_eq!(u.extended_retention_shard_hours, u.shard_hours);
-    let gib = u.bytes_in as f64 / (1u64 << 30) as f64;
+    let gib = bytes_in as f64 / (1u64 << 30) as f64;
     assert!((u.extended_retention_gb_hours - 24.0 * gib).abs() < 1e-9);
     assert_eq!(u.long_term_retention_gb_hours, 0.0);
     assert_eq!(u.long_term_retrieval_bytes, 0);
     // Each consumer reads every record once (give or take the records at the window's
     // edges): the polling one through GetRecords (bytes out), the other pushed (EFO bytes).
     let tol = 30_005.0 * 20.0;
-    assert!((u.bytes_out as f64 - u.bytes_in as f64).abs() < tol);
-    assert!((u.efo_bytes as f64 - u.bytes_in as f64).abs() < tol);
+    assert!((u.bytes_out as f64 - bytes_in as f64).abs() < tol);
+    assert!((u.efo_bytes as f64 - bytes_in as f64).abs() < tol);
 }
 
 fn on_demand(jump_to: f64) -> RunOutput {
