@@ -234,11 +234,6 @@ impl MessageStore {
         m.loc != Loc::Free && m.id == id
     }
 
-    /// Live messages.
-    pub fn live(&self) -> u64 {
-        (self.slots.len() - self.free.len()) as u64
-    }
-
     /// Every live message, with its slot.
     pub fn iter_live(&self) -> impl Iterator<Item = (u32, &Message)> {
         self.slots
@@ -246,11 +241,6 @@ impl MessageStore {
             .enumerate()
             .filter(|(_, m)| m.loc != Loc::Free)
             .map(|(i, m)| (i as u32, m))
-    }
-
-    /// Slots allocated so far (high-water mark).
-    pub fn capacity_used(&self) -> usize {
-        self.slots.len()
     }
 }
 

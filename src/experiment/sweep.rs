@@ -71,11 +71,6 @@ impl Shard {
         }
     }
 
-    /// True when the shard holds no run of a sweep of `runs` runs.
-    pub fn is_empty(&self, runs: usize) -> bool {
-        self.len(runs) == 0
-    }
-
     /// The run number of this shard's `j`-th run.
     pub fn run(&self, j: usize) -> usize {
         self.index - 1 + j * self.count

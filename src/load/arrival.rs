@@ -5,7 +5,7 @@
 //! rate.
 
 use super::trace::Trace;
-use crate::sim::{SimDuration, SimRng, SimTime, NANOS_PER_SEC};
+use crate::sim::{SimRng, SimTime, NANOS_PER_SEC};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 use std::f64::consts::PI;
@@ -169,18 +169,6 @@ impl Arrival {
                         self.rate_at(SimTime(t as u64)) * dt / 1e9
                     })
                     .sum()
-            }
-        }
-    }
-
-    /// Long-run mean rate per second over `[0, horizon)`.
-    pub fn mean_rate_per_s(&self, horizon: SimDuration) -> f64 {
-        match self {
-            Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => *rate_per_s,
-            Arrival::Diurnal { mean_per_s, .. } => *mean_per_s,
-            _ => {
-                let h = horizon.0.max(1);
-                self.expected_count(SimTime::ZERO, SimTime(h)) / (h as f64 / 1e9)
             }
         }
     }

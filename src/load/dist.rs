@@ -170,17 +170,6 @@ impl Dist {
             _ => false,
         }
     }
-
-    /// A rough upper bound (the maximum, or the 99.9th percentile for unbounded ones).
-    pub fn high(&self) -> f64 {
-        match self {
-            Dist::Constant(v) => *v,
-            Dist::Uniform { hi, .. } => *hi,
-            Dist::Exponential { mean } => mean * 1000f64.ln(),
-            Dist::LogNormal { mu, sigma } => (mu + sigma * 3.090_232_306_167_813).exp(),
-            Dist::Empirical(v) => v.iter().cloned().fold(0.0, f64::max),
-        }
-    }
 }
 
 fn check_nonneg(name: &str, v: f64) -> Result<(), DistError> {
@@ -210,6 +199,7 @@ impl DurationDist {
         DurationDist(Dist::Constant(0.0))
     }
     /// Always `d`.
+    #[cfg(test)]
     pub fn constant(d: SimDuration) -> Self {
         DurationDist(Dist::Constant(d.0 as f64))
     }

@@ -78,18 +78,14 @@ impl LatencyHist {
             .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
     }
 
-    /// Forgets every observation (used at the end of the warm-up).
+    /// Forgets every observation (the tests reuse a histogram; a run never does).
+    #[cfg(test)]
     pub fn clear(&mut self) {
         self.hist.reset();
         self.count = 0;
         self.sum_ns = 0;
         self.min_ns = u64::MAX;
         self.max_ns = 0;
-    }
-
-    /// Number of observations.
-    pub fn count(&self) -> u64 {
-        self.count
     }
 
     /// Exact mean in seconds (0 when empty).
@@ -101,27 +97,12 @@ impl LatencyHist {
         }
     }
 
-    /// Sum of all observations in seconds.
-    pub fn sum_s(&self) -> f64 {
-        self.sum_ns as f64 / 1e9
-    }
-
     /// The `q`-quantile (0 ≤ q ≤ 1) in seconds (0 when empty).
     pub fn quantile_s(&self, q: f64) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
         self.hist.value_at_quantile(q) as f64 / 1e6
-    }
-
-    /// Adds every observation of `other`.
-    pub fn merge(&mut self, other: &LatencyHist) {
-        // Both histograms share the same static bounds, so `add` cannot fail.
-        let _ = self.hist.add(&other.hist);
-        self.count += other.count;
-        self.sum_ns += other.sum_ns;
-        self.max_ns = self.max_ns.max(other.max_ns);
-        self.min_ns = self.min_ns.min(other.min_ns);
     }
 
     /// The summary written to reports.

@@ -1,7 +1,7 @@
 //! What components report: their counters ([`ComponentReport`]) and where every message
 //! ended ([`Accounting`]).
 
-use crate::metrics::latency::{LatencyHist, LatencySummary};
+use crate::metrics::latency::LatencyHist;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -138,9 +138,4 @@ impl Accounting {
     pub fn balanced(&self) -> bool {
         self.produced + self.copies == self.accounted()
     }
-}
-
-/// Convenience: the latency summary stored under `key` in a report.
-pub fn latency_of(r: &ComponentReport, key: &str) -> Option<LatencySummary> {
-    serde_json::from_value(r.fields.get(key)?.clone()).ok()
 }

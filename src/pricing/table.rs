@@ -124,11 +124,6 @@ impl Price {
         usd
     }
 
-    /// The price of one unit at the first tier, USD.
-    pub fn unit_usd(&self) -> f64 {
-        self.tiers.first().map(|t| t.usd / self.per).unwrap_or(0.0)
-    }
-
     /// The price of one unit at the tier holding unit number `at` (the marginal price
     /// after `at` billable units), USD.
     pub fn marginal_usd(&self, at: f64) -> f64 {
@@ -423,13 +418,6 @@ impl PriceTable {
             minimums: raw.minimum,
             quantities: raw.quantity,
         })
-    }
-
-    /// The price `id`, or an error naming what needed it.
-    pub fn get(&self, id: &str, needed_for: &str) -> Result<&Price, PricingError> {
-        self.prices
-            .get(id)
-            .ok_or_else(|| self.missing(id, needed_for, "", ""))
     }
 
     /// The billing rule `id` (a number), or an error naming what needed it.

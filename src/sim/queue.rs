@@ -97,24 +97,16 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| SimTime((e.key >> 64) as u64))
-    }
-
     /// Number of pending events.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// True when no event is pending.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// Number of events ever scheduled on this queue.
-    pub fn scheduled_total(&self) -> u64 {
-        self.seq
     }
 }
 

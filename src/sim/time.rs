@@ -40,15 +40,6 @@ impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     /// The largest representable span.
     pub const MAX: SimDuration = SimDuration(u64::MAX);
-
-    /// A span of whole nanoseconds.
-    pub const fn from_nanos(ns: u64) -> Self {
-        SimDuration(ns)
-    }
-    /// A span of whole microseconds.
-    pub const fn from_micros(us: u64) -> Self {
-        SimDuration(us * 1_000)
-    }
     /// A span of whole milliseconds.
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * 1_000_000)

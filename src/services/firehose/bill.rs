@@ -21,6 +21,7 @@ pub fn billed_bytes(bytes: u64) -> u64 {
 ///
 /// # Formula
 /// `Σ_records billed_bytes(record)`.
+#[cfg(test)]
 pub fn billed_bytes_of_batch(records: &[u64]) -> u64 {
     records.iter().map(|r| billed_bytes(*r)).sum()
 }
@@ -38,18 +39,6 @@ pub enum FirehoseSource {
     VendedLogs,
     /// Amazon MSK.
     Msk,
-}
-
-impl FirehoseSource {
-    /// The source's name in usage files.
-    pub fn key(self) -> &'static str {
-        match self {
-            FirehoseSource::DirectPut => "direct_put",
-            FirehoseSource::Kinesis => "kinesis",
-            FirehoseSource::VendedLogs => "vended_logs",
-            FirehoseSource::Msk => "msk",
-        }
-    }
 }
 
 /// Billable usage of one Firehose stream over the measured window.

@@ -238,9 +238,6 @@ pub const RETENTION_SWEEP_S: u64 = 60;
 
 /// Source of the KPL's configuration defaults and bounds (`default_config.properties`).
 pub const SOURCE_KPL_CONFIG: &str = "https://github.com/awslabs/amazon-kinesis-producer/blob/master/java/amazon-kinesis-producer-sample/default_config.properties";
-/// Source of the KPL aggregated-record format (magic, protobuf `AggregatedRecord`, MD5).
-pub const SOURCE_KPL_FORMAT: &str =
-    "https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md";
 /// `AggregationMaxSize` default: at most 51,200 bytes packed into one aggregated Kinesis
 /// record (KPL default_config.properties, "Default: 51200").
 pub const KPL_AGGREGATION_MAX_BYTES: u64 = 51_200;
@@ -257,7 +254,7 @@ pub const KPL_AGGREGATION_MAX_RECORDS: u64 = 4_294_967_295;
 pub const KPL_MAX_BUFFERED_MS: u64 = 100;
 /// Fixed bytes of an aggregated record: the 4-byte magic `F3 89 9A C2` before the protobuf
 /// message and the 16-byte MD5 of the message after it (`kFixedOverhead` in the KPL's
-/// `kinesis_record.cc`; format: [`SOURCE_KPL_FORMAT`]).
+/// `kinesis_record.cc`; format: <https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md>).
 pub const KPL_FIXED_OVERHEAD_BYTES: u64 = 20;
 /// The partition key the KPL gives an aggregated record: the one-byte `"a"` (it routes the
 /// record with an explicit hash key, the first user record's hash, which does not count

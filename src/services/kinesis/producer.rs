@@ -63,9 +63,8 @@ pub fn varint_len(v: u64) -> u64 {
 /// `Record { partition_key_index = 1 (varint); data = 3 (bytes) }` inside the repeated
 /// field `records = 3` of `AggregatedRecord`, i.e. tag + length of the entry, then tag +
 /// index and tag + length + data (one-byte tags; no explicit hash key table, no tags).
-/// Source: the `.proto` of the KPL aggregation format ([`limits::SOURCE_KPL_FORMAT`]).
-///
-/// [`limits::SOURCE_KPL_FORMAT`]: crate::services::kinesis::limits::SOURCE_KPL_FORMAT
+/// Source: the `.proto` of the KPL aggregation format
+/// (<https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md>).
 #[inline]
 pub fn user_entry_bytes(size: u64, key_index: u64) -> u64 {
     let inner = 1 + varint_len(key_index) + 1 + varint_len(size) + size;
@@ -194,8 +193,6 @@ pub struct KinesisClient {
     kseq: HashMap<u32, u32>,
     track_keys: bool,
     buf: String,
-    /// Records per call at most.
-    pub max_records: u32,
     /// Bytes per call at most.
     pub max_bytes: u64,
     /// Aggregation settings (None: every user record is its own Kinesis record).
@@ -257,7 +254,6 @@ impl KinesisClient {
             kseq: HashMap::new(),
             track_keys,
             buf: String::new(),
-            max_records,
             max_bytes,
             aggregation: None,
             aggs: Vec::new(),

@@ -89,6 +89,7 @@ impl Budget {
     }
 
     /// Time from `now` (after a refill) until the level reaches `units`.
+    #[cfg(test)]
     pub fn time_until(&self, units: u64) -> SimDuration {
         let need = units as i128 * NS - self.level;
         if need <= 0 || self.rate == 0 {
@@ -342,8 +343,6 @@ pub struct ShardStats {
     pub bytes_in: u64,
     /// Records refused with `ProvisionedThroughputExceededException`.
     pub throttled: u64,
-    /// Time the shard was open in the measured window, ns.
-    pub open_ns: u64,
     /// Bytes accepted since the last time-series sample.
     pub sample_bytes: u64,
     /// Records accepted since the last time-series sample.
@@ -486,11 +485,6 @@ impl Shard {
     /// Sequence number of the first unexpired record still stored.
     pub fn head(&self) -> u64 {
         self.head
-    }
-
-    /// Sequence number the next record will get (= records ever accepted).
-    pub fn tail(&self) -> u64 {
-        self.tail
     }
 
     /// Runs stored (for memory reporting).

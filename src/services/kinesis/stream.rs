@@ -302,6 +302,7 @@ impl KinesisStream {
     }
 
     /// Ids of the open shards, in hash-key order.
+    #[cfg(test)]
     pub fn open_ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.open.iter().map(|(_, id)| *id)
     }

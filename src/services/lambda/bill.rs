@@ -35,7 +35,7 @@ pub struct LambdaUsage {
     /// Invocations (requests).
     pub requests: u64,
     /// Compute: Σ over invocations of duration rounded up to 1 ms × memory in GB
-    /// (see [`gb_seconds`]).
+    /// (see `gb_seconds`).
     pub gb_seconds: f64,
 }
 
@@ -45,6 +45,7 @@ pub struct LambdaUsage {
 /// `ceil(duration_ns / 1 ms) × 1 ms × memory_mb / 1,024` (duration rounded up to the
 /// nearest 1 ms; source:
 /// <https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html>).
+#[cfg(test)]
 pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
     let ms = duration_ns.div_ceil(1_000_000);
     ms as f64 / 1000.0 * memory_mb as f64 / 1024.0

@@ -321,8 +321,6 @@ pub struct Poller {
     pub inv: Option<Invocation>,
     /// Throttled invoke attempts in a row (for the back-off).
     pub throttled: u32,
-    /// Messages of the batch to delete, and where the delete has got to.
-    pub deleting: usize,
 }
 
 /// The SQS event source mapping of a function.
@@ -358,7 +356,6 @@ impl SqsMapping {
                 wait_seq: 0,
                 inv: None,
                 throttled: 0,
-                deleting: 0,
             })
             .collect();
         SqsMapping {

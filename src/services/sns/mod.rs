@@ -109,11 +109,6 @@ impl Protocol {
         })
     }
 
-    /// AWS-managed endpoints (SQS, Lambda, Firehose) get the AWS-managed delivery policy.
-    pub fn aws_managed(self) -> bool {
-        matches!(self, Protocol::Sqs | Protocol::Lambda | Protocol::Firehose)
-    }
-
     /// The delivery policy SNS applies to this protocol unless (HTTP/S only) the
     /// subscription sets its own (sns-message-delivery-retries.html).
     pub fn default_policy(self, lim: &SnsLimits) -> DeliveryPolicy {

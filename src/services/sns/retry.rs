@@ -46,18 +46,6 @@ pub enum Backoff {
     Exponential,
 }
 
-impl Backoff {
-    /// The name used in model files and by AWS.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backoff::Linear => "linear",
-            Backoff::Arithmetic => "arithmetic",
-            Backoff::Geometric => "geometric",
-            Backoff::Exponential => "exponential",
-        }
-    }
-}
-
 /// A delivery policy (retries of the four phases and their delays).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DeliveryPolicy {

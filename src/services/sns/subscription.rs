@@ -179,11 +179,6 @@ impl SnsSubscription {
         true
     }
 
-    /// Entries in the pending set (attempts scheduled, not held ones).
-    pub fn scheduled(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Whether an attempt at `now` fails at the endpoint: drawn with the probability of
     /// the outage window around `now` (1 unless the window says otherwise), else with the
     /// endpoint's `failure_probability`.

@@ -156,8 +156,6 @@ pub struct QueueStats {
 /// Why a send was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
-    /// Throttled (FIFO TPS limit): retryable.
-    Throttled,
     /// Larger than the queue's maximum message size: not retryable.
     TooLarge,
 }
@@ -254,8 +252,6 @@ pub enum Action {
     Receive = 1,
     /// DeleteMessage(Batch).
     Delete = 2,
-    /// ChangeMessageVisibility(Batch).
-    ChangeVisibility = 3,
 }
 
 /// An SQS queue.
@@ -276,7 +272,7 @@ pub struct SqsQueue {
     ready: VecDeque<u32>,
     dedup: HashMap<u64, SimTime>,
     dedup_expiry: VecDeque<(SimTime, u64)>,
-    buckets: Option<[TokenBucket; 4]>,
+    buckets: Option<[TokenBucket; 3]>,
     // Both.
     visible_count: u64,
     delayed: Deadlines<u32>,
@@ -295,7 +291,7 @@ pub struct SqsQueue {
 impl SqsQueue {
     /// A new, empty queue.
     pub fn new(spec: QueueSpec, index: u32, rng: SimRng) -> Self {
-        let buckets = spec.tps_limit.map(|tps| [TokenBucket::new(tps as f64); 4]);
+        let buckets = spec.tps_limit.map(|tps| [TokenBucket::new(tps as f64); 3]);
         SqsQueue {
             spec,
             index,
@@ -357,11 +353,6 @@ impl SqsQueue {
     /// The queue's per-call latency sampler and RNG, for the engine to time API calls.
     pub fn sample_latency(&mut self) -> SimDuration {
         self.spec.api_latency.sample(&mut self.rng)
-    }
-
-    /// True when calls on this queue take no time.
-    pub fn zero_latency(&self) -> bool {
-        self.spec.api_latency.is_zero()
     }
 
     /// Counts a billable call carrying `payload` bytes.
