@@ -91,7 +91,7 @@ pub struct ArrivalState {
 }
 
 /// Solves the clipped-sinusoid parameters `(b, a)` for a mean and peak-to-mean ratio.
-pub fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
+pub(crate) fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
     let peak = mean * peak_to_mean;
     if peak_to_mean <= 2.0 {
         return (mean, peak - mean);
@@ -118,7 +118,7 @@ pub fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
 
 impl Arrival {
     /// The instantaneous rate at `t`, per second (for trace replay: the mean rate).
-    pub fn rate_at(&self, t: SimTime) -> f64 {
+    pub(crate) fn rate_at(&self, t: SimTime) -> f64 {
         match self {
             Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => *rate_per_s,
             Arrival::Diurnal {

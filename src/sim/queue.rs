@@ -59,7 +59,7 @@ impl<E: Copy> Default for EventQueue<E> {
 
 impl<E: Copy> EventQueue<E> {
     /// An empty queue.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_capacity(0)
     }
 
@@ -90,7 +90,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Removes and returns the earliest event if it fires at or before `horizon`.
     #[inline]
-    pub fn pop_until(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
+    pub(crate) fn pop_until(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
         match self.heap.peek() {
             Some(e) if ((e.key >> 64) as u64) <= horizon.0 => self.pop(),
             _ => None,
@@ -99,13 +99,13 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of pending events.
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// True when no event is pending.
     #[cfg(test)]
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
 }

@@ -16,7 +16,7 @@ pub enum LambdaArch {
 
 impl LambdaArch {
     /// The architecture's name in usage files and price ids.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             LambdaArch::X86_64 => "x86_64",
             LambdaArch::Arm64 => "arm64",
@@ -46,7 +46,7 @@ pub struct LambdaUsage {
 /// nearest 1 ms; source:
 /// <https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html>).
 #[cfg(test)]
-pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
+pub(crate) fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
     let ms = duration_ns.div_ceil(1_000_000);
     ms as f64 / 1000.0 * memory_mb as f64 / 1024.0
 }
@@ -58,7 +58,7 @@ pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
 /// $/GB-s` by architecture (`lambda.duration.x86_64`, `.arm64`: tiers counted per
 /// architecture over all functions; the 400,000 GB-s free tier is one allowance shared by
 /// both architectures).
-pub fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "lambda";
     for f in functions {
         let n = f.name.as_str();
