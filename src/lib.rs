@@ -56,17 +56,18 @@
 //! | 6 | [`producers`], [`workers`] | the clients shared by several services: senders with SDK retries; worker pools |
 //! | 5 | [`services`] | one folder per AWS service: limits, simulated components, usage, bill |
 //! | 4 | [`pricing`] | the price table, the bill and its meter (plain usage numbers in, lines out) |
-//! | 3 | [`load`], [`metrics`], [`message`] | arrival processes and distributions; histograms, series, reports; the message slab |
+//! | 3 | [`load`], [`metrics`], `message` | arrival processes and distributions; histograms, series, reports; the message slab |
 //! | 2 | [`input`] | quantities with units, field paths, error placement, `--set` overrides |
-//! | 1 | [`sim`], [`text`] | the kernel: integer time, the event queue, random streams; plain-text tables |
+//! | 1 | [`sim`], `text` | the kernel: integer time, the event queue, random streams; plain-text tables |
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod engine;
 pub mod estimate;
 pub mod experiment;
 pub mod input;
 pub mod load;
-pub mod message;
+pub(crate) mod message;
 pub mod metrics;
 pub mod model;
 pub mod pricing;
@@ -74,5 +75,5 @@ pub mod producers;
 pub mod report;
 pub mod services;
 pub mod sim;
-pub mod text;
+pub(crate) mod text;
 pub mod workers;

@@ -11,7 +11,7 @@ use crate::sim::SimTime;
 /// Where a live message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Loc {
+pub(crate) enum Loc {
     /// The slot is free.
     Free,
     /// Between components: an API call's request leg, a retry back-off.
@@ -26,7 +26,7 @@ pub enum Loc {
 
 /// Why a message left the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// Processed and deleted.
     Processed,
     /// Removed by retention.
@@ -43,35 +43,35 @@ pub enum Exit {
 
 /// One message (or one copy of a message).
 #[derive(Clone, Copy, Debug)]
-pub struct Message {
+pub(crate) struct Message {
     /// Logical id, shared by copies of the same message (fan-out, duplicates).
-    pub id: u64,
+    pub(crate) id: u64,
     /// When the producer created it.
-    pub created: SimTime,
+    pub(crate) created: SimTime,
     /// When it entered the store that holds it now (retention and age clock).
-    pub enqueued: SimTime,
+    pub(crate) enqueued: SimTime,
     /// In flight: end of the visibility timeout. Delayed: when it becomes visible.
-    pub deadline: SimTime,
+    pub(crate) deadline: SimTime,
     /// Payload size, bytes.
-    pub size: u32,
+    pub(crate) size: u32,
     /// Receipt counter: grows with every receive and never resets (see module docs).
-    pub receipt: u32,
+    pub(crate) receipt: u32,
     /// Partition key or message-group id (an index into the producer's key space).
-    pub key: u32,
+    pub(crate) key: u32,
     /// Index of the component holding it (a queue index for SQS).
-    pub home: u32,
+    pub(crate) home: u32,
     /// Producer index.
-    pub producer: u16,
+    pub(crate) producer: u16,
     /// Receives so far in the current queue.
-    pub receive_count: u16,
+    pub(crate) receive_count: u16,
     /// Queue the message was first stored in (dead-letter redrive returns it there).
-    pub origin: u16,
+    pub(crate) origin: u16,
     /// Where it is.
-    pub loc: Loc,
+    pub(crate) loc: Loc,
     /// Low 7 bits: completed processings of this copy (saturating at 127); bit 7: the
     /// message is a copy (a resend or an at-least-once duplicate), so processing it
     /// repeats work.
-    pub marks: u8,
+    pub(crate) marks: u8,
 }
 
 impl Message {
@@ -79,13 +79,13 @@ impl Message {
 
     /// Completed processings of this copy.
     #[inline]
-    pub fn processed_count(&self) -> u8 {
+    pub(crate) fn processed_count(&self) -> u8 {
         self.marks & !Self::COPY
     }
 
     /// Records a completed processing.
     #[inline]
-    pub fn mark_processed(&mut self) {
+    pub(crate) fn mark_processed(&mut self) {
         if self.processed_count() < 127 {
             self.marks += 1;
         }
@@ -93,13 +93,13 @@ impl Message {
 
     /// True for copies (resends, at-least-once duplicates).
     #[inline]
-    pub fn is_copy(&self) -> bool {
+    pub(crate) fn is_copy(&self) -> bool {
         self.marks & Self::COPY != 0
     }
 
     /// Processing this copy now would repeat work already done (or owed to the original).
     #[inline]
-    pub fn is_repeat(&self) -> bool {
+    pub(crate) fn is_repeat(&self) -> bool {
         self.marks != 0
     }
 }
@@ -124,37 +124,37 @@ impl Message {
 
 /// Counts of messages that left, by [`Exit`], and of messages created.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     /// Created by producers.
-    pub produced: u64,
+    pub(crate) produced: u64,
     /// Created as copies inside the system.
-    pub copies: u64,
+    pub(crate) copies: u64,
     /// Left processed.
-    pub processed: u64,
+    pub(crate) processed: u64,
     /// Left expired.
-    pub expired: u64,
+    pub(crate) expired: u64,
     /// Left dropped by a producer.
-    pub dropped: u64,
+    pub(crate) dropped: u64,
     /// Left filtered out.
-    pub filtered_out: u64,
+    pub(crate) filtered_out: u64,
     /// Left deduplicated.
-    pub deduplicated: u64,
+    pub(crate) deduplicated: u64,
     /// Left lost.
-    pub lost: u64,
+    pub(crate) lost: u64,
 }
 
 /// The slab of messages.
 #[derive(Debug, Default)]
-pub struct MessageStore {
+pub(crate) struct MessageStore {
     slots: Vec<Message>,
     free: Vec<u32>,
     /// How messages entered and left.
-    pub ledger: Ledger,
+    pub(crate) ledger: Ledger,
 }
 
 impl MessageStore {
     /// An empty store with room for `n` messages.
-    pub fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         MessageStore {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
@@ -179,7 +179,7 @@ impl MessageStore {
 
     /// Stores a new message from a producer; returns its slot.
     #[inline]
-    pub fn create(&mut self, m: Message) -> u32 {
+    pub(crate) fn create(&mut self, m: Message) -> u32 {
         self.ledger.produced += 1;
         self.alloc(m)
     }
@@ -188,7 +188,7 @@ impl MessageStore {
     /// `duplicate` marks it as repeated work (a resend, an at-least-once duplicate) rather
     /// than a fan-out copy with its own destination. Returns the copy's slot.
     #[inline]
-    pub fn copy(&mut self, slot: u32, duplicate: bool) -> u32 {
+    pub(crate) fn copy(&mut self, slot: u32, duplicate: bool) -> u32 {
         self.ledger.copies += 1;
         let mut m = self.slots[slot as usize];
         m.loc = Loc::Transit;
@@ -199,7 +199,7 @@ impl MessageStore {
 
     /// Removes the message in `slot`, recording why.
     #[inline]
-    pub fn exit(&mut self, slot: u32, why: Exit) {
+    pub(crate) fn exit(&mut self, slot: u32, why: Exit) {
         let l = &mut self.ledger;
         match why {
             Exit::Processed => l.processed += 1,
@@ -217,45 +217,35 @@ impl MessageStore {
 
     /// The message in `slot`.
     #[inline]
-    pub fn get(&self, slot: u32) -> &Message {
+    pub(crate) fn get(&self, slot: u32) -> &Message {
         &self.slots[slot as usize]
     }
 
     /// The message in `slot`, mutably.
     #[inline]
-    pub fn get_mut(&mut self, slot: u32) -> &mut Message {
+    pub(crate) fn get_mut(&mut self, slot: u32) -> &mut Message {
         &mut self.slots[slot as usize]
     }
 
     /// True if `slot` still holds the message with logical id `id`.
     #[inline]
-    pub fn is_live(&self, slot: u32, id: u64) -> bool {
+    pub(crate) fn is_live(&self, slot: u32, id: u64) -> bool {
         let m = &self.slots[slot as usize];
         m.loc != Loc::Free && m.id == id
     }
 
-    /// Live messages.
-    pub fn live(&self) -> u64 {
-        (self.slots.len() - self.free.len()) as u64
-    }
-
     /// Every live message, with its slot.
-    pub fn iter_live(&self) -> impl Iterator<Item = (u32, &Message)> {
+    pub(crate) fn iter_live(&self) -> impl Iterator<Item = (u32, &Message)> {
         self.slots
             .iter()
             .enumerate()
             .filter(|(_, m)| m.loc != Loc::Free)
             .map(|(i, m)| (i as u32, m))
     }
-
-    /// Slots allocated so far (high-water mark).
-    pub fn capacity_used(&self) -> usize {
-        self.slots.len()
-    }
 }
 
 /// A fresh message for a producer to fill in.
-pub fn new_message(id: u64, now: SimTime, size: u32, key: u32, producer: u16) -> Message {
+pub(crate) fn new_message(id: u64, now: SimTime, size: u32, key: u32, producer: u16) -> Message {
     Message {
         id,
         created: now,

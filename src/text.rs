@@ -2,7 +2,7 @@
 //! with aligned columns and seconds with a readable unit.
 
 /// Seconds with a readable unit.
-pub fn fmt_secs(x: f64) -> String {
+pub(crate) fn fmt_secs(x: f64) -> String {
     if x == 0.0 {
         "0".into()
     } else if x < 1e-3 {
@@ -17,7 +17,7 @@ pub fn fmt_secs(x: f64) -> String {
 }
 
 /// Renders rows as a left-aligned first column and right-aligned others.
-pub fn render_table(rows: &[Vec<String>]) -> String {
+pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut widths = vec![0usize; cols];
     for r in rows {

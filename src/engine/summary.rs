@@ -75,7 +75,7 @@ impl RunSummary {
 
     /// Every numeric metric path of this summary, in order (for CSV columns and for
     /// suggesting the nearest valid path).
-    pub fn metric_paths(&self) -> Vec<String> {
+    pub(crate) fn metric_paths(&self) -> Vec<String> {
         let mut out = Vec::new();
         for c in &self.components {
             for (k, v) in &c.fields {

@@ -3,7 +3,7 @@
 //! the static estimate can be compared with what a simulation shows. Kinesis's per-shard
 //! limits and its sizing formula are those of
 //! [`KinesisLimits`](crate::services::kinesis::limits::KinesisLimits) (see
-//! [`ShardSizing`](crate::services::kinesis::limits::ShardSizing)).
+//! `ShardSizing`).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ pub struct Capacity {
 
 impl Capacity {
     /// A figure with a limit: `ok` when `value <= limit`, else `over`.
-    pub fn against(
+    pub(crate) fn against(
         service: &str,
         component: &str,
         what: impl Into<String>,
@@ -49,7 +49,12 @@ impl Capacity {
     }
 
     /// A figure with no limit.
-    pub fn info(service: &str, component: &str, what: impl Into<String>, value: f64) -> Self {
+    pub(crate) fn info(
+        service: &str,
+        component: &str,
+        what: impl Into<String>,
+        value: f64,
+    ) -> Self {
         Capacity {
             service: service.into(),
             component: component.into(),
@@ -95,20 +100,20 @@ fn fmt(v: f64) -> String {
 /// FIFO topic throughput, topic scope: 3,000 messages/s per topic. Source:
 /// <https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_sns.FifoThroughputScope.html>
 /// (P).
-pub const SNS_FIFO_TOPIC_MSGS_PER_S: f64 = 3000.0;
+pub(crate) const SNS_FIFO_TOPIC_MSGS_PER_S: f64 = 3000.0;
 /// FIFO topic throughput, topic scope: 20 MB/s per topic (same source).
-pub const SNS_FIFO_TOPIC_MB_PER_S: f64 = 20.0;
+pub(crate) const SNS_FIFO_TOPIC_MB_PER_S: f64 = 20.0;
 /// Default Direct PUT throughput of a Firehose stream in us-east-1: 5 MiB/s (the developer
 /// guide and the API reference agree on it; they disagree on records/s, which is not
 /// checked). Source: <https://docs.aws.amazon.com/firehose/latest/dev/limits.html> (P-copy),
 /// <https://docs.aws.amazon.com/firehose/latest/APIReference/API_PutRecord.html> (P).
-pub const FIREHOSE_DIRECT_PUT_MIB_PER_S: f64 = 5.0;
+pub(crate) const FIREHOSE_DIRECT_PUT_MIB_PER_S: f64 = 5.0;
 
 /// Concurrency a Lambda function needs, by Little's law.
 ///
 /// # Formula
 /// `L = λ × W`: concurrent executions = arrival rate (invocations/s) × mean duration (s).
-pub fn lambda_concurrency(requests_per_s: f64, mean_duration_s: f64) -> f64 {
+pub(crate) fn lambda_concurrency(requests_per_s: f64, mean_duration_s: f64) -> f64 {
     requests_per_s * mean_duration_s
 }
 

@@ -2,37 +2,36 @@
 //! (`aqueduct price MODEL`), with the capacity its documented limits require.
 //!
 //! The estimate prices what the model declares: SNS topics with their publishers, filter
-//! policies and deliveries ([`sns`]), SQS queues with their producers, worker pools and
-//! Lambda event source mappings ([`sqs`], [`lambda`]), and Kinesis data streams with their
-//! producers, consumer applications and Lambda mappings ([`kinesis`]). It is a
+//! policies and deliveries (`sns`), SQS queues with their producers, worker pools and
+//! Lambda event source mappings (`sqs`, `lambda`), and Kinesis data streams with their
+//! producers, consumer applications and Lambda mappings (`kinesis`). It is a
 //! static answer to compare with a simulation (`aqueduct run`), not a replacement for one:
 //! it follows the expected load in a fluid model and knows nothing of random transients.
 //!
 //! Each service's part is the `estimate` module of its folder under [`crate::services`]
-//! (re-exported here as [`sns`], [`sqs`], [`lambda`] and [`kinesis`]); this module holds
-//! what they share ([`Context`], [`Grid`], the capacity rows of [`capacity`]) and the
+//! (re-exported here as `sns`, `sqs`, `lambda` and `kinesis`); this module holds
+//! what they share (`Context`, `Grid`, the capacity rows of [`capacity`]) and the
 //! reading of usage files ([`usage_file`]), which `aqueduct price` bills without a model.
 //!
 //! # How the parts fit
-//! [`estimate`] builds a [`Context`]: the model, the time [`Grid`] of the fluid model, the
-//! usage records and capacity rows found so far, and one [`lambda::FunctionLoad`] per
+//! [`estimate`] builds a `Context`: the model, the time `Grid` of the fluid model, the
+//! usage records and capacity rows found so far, and one `lambda::FunctionLoad` per
 //! Lambda function. Each service part reads its components from the model, pushes its
 //! usage records and capacity rows, and adds the invocations it causes to the functions'
-//! loads; [`lambda::finish`] then turns the loads into Lambda usage and concurrency rows.
-//! A part that feeds another runs before it: [`sns`] first, whose deliveries to queues
-//! (and subscription dead-letter moves) become feeds of the queue model ([`sqs::Feed`],
-//! in [`Context::feeds`]) and whose Lambda subscriptions add asynchronous invocations to
+//! loads; `lambda::finish` then turns the loads into Lambda usage and concurrency rows.
+//! A part that feeds another runs before it: `sns` first, whose deliveries to queues
+//! (and subscription dead-letter moves) become feeds of the queue model (`sqs::Feed`,
+//! in `Context::feeds`) and whose Lambda subscriptions add asynchronous invocations to
 //! the functions' loads.
 
 pub mod capacity;
 pub(crate) mod sizes;
 pub mod usage_file;
 
-pub use crate::services::kinesis::estimate as kinesis;
-pub use crate::services::lambda::estimate as lambda;
-pub use crate::services::sns::estimate as sns;
-pub use crate::services::sqs::estimate as sqs;
-pub use crate::services::sqs::estimate::{pool_rates, PoolModel, PoolRates};
+pub(crate) use crate::services::kinesis::estimate as kinesis;
+pub(crate) use crate::services::lambda::estimate as lambda;
+pub(crate) use crate::services::sns::estimate as sns;
+pub(crate) use crate::services::sqs::estimate as sqs;
 
 use crate::input::error::Invalid;
 use crate::load::Arrival;
@@ -54,11 +53,11 @@ pub struct Estimate {
 
 /// Rates of one producer's load over the measured window.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LoadRates {
+pub(crate) struct LoadRates {
     /// Mean arrivals per second over the measured window.
-    pub mean_per_s: f64,
+    pub(crate) mean_per_s: f64,
     /// Highest arrival rate of the load, per second.
-    pub peak_per_s: f64,
+    pub(crate) peak_per_s: f64,
 }
 
 /// Mean and peak rates of `arrival` over the measured window `[warmup, warmup + duration)`.
@@ -67,7 +66,7 @@ pub struct LoadRates {
 /// `mean = expected arrivals in the window ÷ window length`; `peak = max λ(t)`: the
 /// diurnal peak, the highest piecewise segment, or λ(t) sampled at 10,000 points of the
 /// window for traces.
-pub fn load_rates(arrival: &Arrival, arch: &Architecture) -> LoadRates {
+pub(crate) fn load_rates(arrival: &Arrival, arch: &Architecture) -> LoadRates {
     let from = SimTime::ZERO + arch.warmup;
     let to = SimTime::ZERO + arch.horizon();
     let window = arch.duration.as_secs_f64();
@@ -107,7 +106,12 @@ pub fn load_rates(arrival: &Arrival, arch: &Architecture) -> LoadRates {
 /// Evenly spaced arrivals: `k = min(batch, max(1, ceil(λ·linger)))` always. Otherwise
 /// (Poisson, and as an approximation for the other processes) `k = min(batch, 1 + N)` with
 /// `N ~ Poisson(λ·linger)` arrivals during the linger. Returns `(k, P(k))` pairs.
-pub fn batch_fill(rate: f64, batch: u32, linger_s: f64, evenly_spaced: bool) -> Vec<(u32, f64)> {
+pub(crate) fn batch_fill(
+    rate: f64,
+    batch: u32,
+    linger_s: f64,
+    evenly_spaced: bool,
+) -> Vec<(u32, f64)> {
     if batch <= 1 {
         return vec![(1, 1.0)];
     }
@@ -134,7 +138,7 @@ pub fn batch_fill(rate: f64, batch: u32, linger_s: f64, evenly_spaced: bool) -> 
 /// # Formula
 /// `Σ P(N = n) g(n)` over `n` within `mu ± (10√mu + 10)`, the probabilities built from the
 /// mode outwards in log space (the tails beyond carry less than 10⁻²⁰).
-pub fn poisson_mean(mu: f64, g: impl Fn(u64) -> f64) -> f64 {
+pub(crate) fn poisson_mean(mu: f64, g: impl Fn(u64) -> f64) -> f64 {
     if mu <= 0.0 {
         return g(0);
     }
@@ -177,7 +181,7 @@ fn ln_factorial(n: u64) -> f64 {
 }
 
 /// Steps of the fluid model when some load varies in time.
-pub const TIME_STEPS: usize = 4000;
+pub(crate) const TIME_STEPS: usize = 4000;
 
 /// The time grid of the fluid model.
 ///
@@ -187,15 +191,15 @@ pub const TIME_STEPS: usize = 4000;
 /// built during the warm-up carry over. A step's weight is the share of the measured window
 /// it covers (the weights sum to 1).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Grid {
+pub(crate) struct Grid {
     /// Start of the first step, s.
-    pub t0: f64,
+    pub(crate) t0: f64,
     /// Step length, s.
-    pub dt: f64,
+    pub(crate) dt: f64,
     /// Number of steps.
-    pub steps: usize,
+    pub(crate) steps: usize,
     /// Whether some load varies in time.
-    pub time_varying: bool,
+    pub(crate) time_varying: bool,
     warmup: f64,
     horizon: f64,
     duration: f64,
@@ -203,20 +207,20 @@ pub struct Grid {
 
 /// One step of a [`Grid`].
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Step {
+pub(crate) struct Step {
     /// Start, from the start of the run.
-    pub from: SimTime,
+    pub(crate) from: SimTime,
     /// End.
-    pub to: SimTime,
+    pub(crate) to: SimTime,
     /// Length, s.
-    pub dt: f64,
+    pub(crate) dt: f64,
     /// Share of the measured window it covers (0 during the warm-up).
-    pub weight: f64,
+    pub(crate) weight: f64,
 }
 
 impl Grid {
     /// The grid of `arch`.
-    pub fn new(arch: &Architecture) -> Self {
+    pub(crate) fn new(arch: &Architecture) -> Self {
         let time_varying = arch.producers.iter().any(|p| {
             !matches!(
                 p.arrival,
@@ -244,7 +248,7 @@ impl Grid {
     }
 
     /// Step `i`.
-    pub fn step(&self, i: usize) -> Step {
+    pub(crate) fn step(&self, i: usize) -> Step {
         let start = self.t0 + i as f64 * self.dt;
         let lo = start.max(self.warmup);
         let hi = (start + self.dt).min(self.horizon);
@@ -264,7 +268,7 @@ impl Grid {
     /// The rate of `arrival` during `step`: its mean over the step when the grid is
     /// time-varying (so a burst shorter than a step still counts), else its mean over the
     /// measured window.
-    pub fn rate(&self, arrival: &Arrival, arch: &Architecture, step: &Step) -> f64 {
+    pub(crate) fn rate(&self, arrival: &Arrival, arch: &Architecture, step: &Step) -> f64 {
         if self.time_varying {
             arrival.expected_count(step.from, step.to) / step.dt
         } else {
@@ -274,33 +278,33 @@ impl Grid {
 }
 
 /// What the parts of the estimate share while they run.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The model.
-    pub arch: &'a Architecture,
+    pub(crate) arch: &'a Architecture,
     /// Seconds in the billing month (the usage window).
-    pub month_s: f64,
+    pub(crate) month_s: f64,
     /// The fluid model's time grid.
-    pub grid: Grid,
+    pub(crate) grid: Grid,
     /// Usage found so far, over a window of one month.
-    pub usage: Usage,
+    pub(crate) usage: Usage,
     /// Capacity rows found so far.
-    pub capacity: Vec<Capacity>,
+    pub(crate) capacity: Vec<Capacity>,
     /// Assumptions made, for the user.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The load of each Lambda function (indexed as `arch.lambdas`).
-    pub functions: Vec<lambda::FunctionLoad>,
+    pub(crate) functions: Vec<lambda::FunctionLoad>,
     /// What other services send into queues (SNS deliveries), for the queue model.
-    pub feeds: Vec<sqs::Feed<'a>>,
+    pub(crate) feeds: Vec<sqs::Feed<'a>>,
 }
 
 /// Estimates the monthly usage of `arch` (a month of `month_hours`) and its capacity.
 ///
 /// # Formula
-/// A fluid model over the measured window on the [`Grid`]; each part's rates are averaged
+/// A fluid model over the measured window on the `Grid`; each part's rates are averaged
 /// over the window and scaled to the month: `quantity/month = rate × month_hours × 3600`.
-/// SNS topics: [`sns::estimate_topics`]; SQS queues, pools and Lambda mappings:
-/// [`sqs::estimate_queues`]; Kinesis streams: [`kinesis::estimate_streams`]; Lambda usage
-/// and concurrency: [`lambda::finish`].
+/// SNS topics: `sns::estimate_topics`; SQS queues, pools and Lambda mappings:
+/// `sqs::estimate_queues`; Kinesis streams: `kinesis::estimate_streams`; Lambda usage
+/// and concurrency: `lambda::finish`.
 pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Invalid> {
     let month_s = month_hours * 3600.0;
     let mut cx = Context {

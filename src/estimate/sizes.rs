@@ -17,34 +17,34 @@ const KEYS_COUNTED: u32 = 1 << 20;
 /// of the partition keys added to each (Kinesis counts the key against the record).
 pub(crate) struct Part<'a> {
     /// Share (any positive weight; the rate of the producer).
-    pub weight: f64,
+    pub(crate) weight: f64,
     /// Data sizes.
-    pub size: &'a SizeDist,
+    pub(crate) size: &'a SizeDist,
     /// `(key length in bytes, probability)`; `[(0, 1.0)]` when nothing is added.
-    pub keys: Vec<(u64, f64)>,
+    pub(crate) keys: Vec<(u64, f64)>,
 }
 
 /// Messages of a queue, or records of a stream, come from several producers: their size
 /// distributions, weighted by rate.
 pub(crate) struct SizeMix<'a> {
     /// The sources.
-    pub parts: Vec<Part<'a>>,
+    pub(crate) parts: Vec<Part<'a>>,
 }
 
 impl<'a> SizeMix<'a> {
     /// An empty mix.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SizeMix { parts: Vec::new() }
     }
 
     /// Adds a source of `size` with no key, weighted `weight`.
-    pub fn push(&mut self, weight: f64, size: &'a SizeDist) {
+    pub(crate) fn push(&mut self, weight: f64, size: &'a SizeDist) {
         self.push_extra(weight, size, 0);
     }
 
     /// Adds a source of `size` with `extra` bytes added to each message (SNS's JSON
     /// envelope), weighted `weight`.
-    pub fn push_extra(&mut self, weight: f64, size: &'a SizeDist, extra: u64) {
+    pub(crate) fn push_extra(&mut self, weight: f64, size: &'a SizeDist, extra: u64) {
         self.parts.push(Part {
             weight,
             size,
@@ -90,7 +90,7 @@ impl<'a> SizeMix<'a> {
     /// `Σ weight × (E[size] + E[key length]) ÷ Σ weight`, sizes drawn as whole bytes of at
     /// least 1: a constant `v` is `max(1, ceil(v))`, a continuous size adds half a byte on
     /// average.
-    pub fn mean_bytes(&self) -> f64 {
+    pub(crate) fn mean_bytes(&self) -> f64 {
         let total: f64 = self.parts.iter().map(|p| p.weight).sum();
         if total <= 0.0 {
             return 0.0;
@@ -140,7 +140,7 @@ impl<'a> SizeMix<'a> {
     /// # Formula
     /// Constant sizes: `Σ P(bytes) · f(bytes)`, exact. Other sizes: the mean of `f` over
     /// 20,000 draws from a fixed seed named `seed_name` (so the estimate is reproducible).
-    pub fn mean_of<const N: usize>(
+    pub(crate) fn mean_of<const N: usize>(
         &self,
         seed_name: &str,
         f: impl Fn(u64) -> [f64; N],
@@ -175,7 +175,7 @@ impl<'a> SizeMix<'a> {
     /// Constant sizes: `max(1, ceil(k × size / chunk))`, exact. Other sizes: the mean of
     /// `max(1, ceil(Σ_k sizes / chunk))` over 20,000 draws from a fixed seed (so the
     /// estimate is reproducible).
-    pub fn chunks_table(&self, max_k: u32, chunk: u64, seed_name: &str) -> Vec<f64> {
+    pub(crate) fn chunks_table(&self, max_k: u32, chunk: u64, seed_name: &str) -> Vec<f64> {
         self.sum_table(max_k, seed_name, |_, bytes| [chunks(bytes, chunk) as f64])
             .into_iter()
             .map(|[c]| c)
@@ -188,7 +188,7 @@ impl<'a> SizeMix<'a> {
     /// # Formula
     /// Constant sizes: `f(k, k × size)`, exact. Other sizes: the mean of `f(k, Σ_k sizes)`
     /// over 20,000 draws from a fixed seed named `seed_name`.
-    pub fn sum_table<const N: usize>(
+    pub(crate) fn sum_table<const N: usize>(
         &self,
         max_k: u32,
         seed_name: &str,

@@ -12,8 +12,8 @@
 //! against 300 TPS, Kinesis shards by AWS's formula, Lambda concurrency by Little's law).
 //!
 //! Each service names its keys and turns its table into its usage record in its
-//! `usage_keys.rs` (such as [`crate::services::sqs::usage_keys`]), reading values with a
-//! [`UsageTable`]; this file reads the TOML, finds each table's kind, refuses unknown keys
+//! `usage_keys.rs` (such as `crate::services::sqs::usage_keys`), reading values with a
+//! `UsageTable`; this file reads the TOML, finds each table's kind, refuses unknown keys
 //! with a suggestion, and adds the capacity rows.
 
 use crate::estimate::capacity::{self, Capacity};

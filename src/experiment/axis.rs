@@ -7,7 +7,7 @@ use crate::model::raw::COMPONENT_KINDS;
 use crate::sim::SimDuration;
 
 /// Most values one range may expand to (a guard against a mistyped step).
-pub const MAX_RANGE_VALUES: usize = 100_000;
+pub(crate) const MAX_RANGE_VALUES: usize = 100_000;
 
 /// One value of an axis.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +35,7 @@ pub struct Axis {
 
 impl Axis {
     /// The path without its kind, for legends: `order-workers.workers`.
-    pub fn short(&self) -> &str {
+    pub(crate) fn short(&self) -> &str {
         match self.path.split_once('.') {
             Some((kind, rest)) if COMPONENT_KINDS.contains(&kind) => rest,
             _ => &self.path,
@@ -43,7 +43,7 @@ impl Axis {
     }
 
     /// True when every value has a number.
-    pub fn is_numeric(&self) -> bool {
+    pub(crate) fn is_numeric(&self) -> bool {
         self.values.iter().all(|v| v.number.is_some())
     }
 }
@@ -57,7 +57,7 @@ impl Axis {
 /// * an array is a list of values (write `[[...]]` to give an array-valued field one
 ///   value);
 /// * anything else is a single value.
-pub fn expand(v: &toml::Value) -> Result<Axis, String> {
+pub(crate) fn expand(v: &toml::Value) -> Result<Axis, String> {
     let values = match v {
         toml::Value::Table(t) if !t.is_empty() && t.keys().all(|k| RANGE_KEYS.contains(&&**k)) => {
             let get = |k: &str| {
@@ -108,7 +108,7 @@ fn unit_of(values: &[AxisValue], raw: &toml::Value) -> Option<&'static str> {
 }
 
 /// One value as written.
-pub fn single(v: &toml::Value) -> AxisValue {
+pub(crate) fn single(v: &toml::Value) -> AxisValue {
     match v {
         toml::Value::Integer(i) => AxisValue {
             label: i.to_string(),

@@ -78,7 +78,7 @@ impl ExperimentError {
     }
 
     /// A write failure at `path`.
-    pub fn write(path: impl Into<PathBuf>, e: impl fmt::Display) -> Self {
+    pub(crate) fn write(path: impl Into<PathBuf>, e: impl fmt::Display) -> Self {
         ExperimentError::Write {
             path: path.into(),
             message: e.to_string(),

@@ -84,13 +84,13 @@ impl Manifest {
     }
 
     /// The slice this directory holds (`1/1` for a whole sweep).
-    pub fn slice(&self) -> Shard {
+    pub(crate) fn slice(&self) -> Shard {
         self.shard.unwrap_or(Shard::ALL)
     }
 }
 
 /// MD5 (hex) of the experiment text and the model text.
-pub fn fingerprint(s: &Source) -> String {
+pub(crate) fn fingerprint(s: &Source) -> String {
     let mut h = Md5::new();
     h.update(s.text.as_bytes());
     h.update([0u8]);

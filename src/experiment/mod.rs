@@ -54,20 +54,21 @@
 //! `report.md` from them. Shards ([`Shard`]) run deterministic slices that
 //! [`merge::merge_runs`] puts back in run order.
 
-pub mod axis;
-pub mod error;
+pub(crate) mod axis;
+pub(crate) mod error;
 pub mod merge;
-pub mod results;
-pub mod slo;
-pub mod spec;
-pub mod stats;
-pub mod sweep;
+pub(crate) mod results;
+pub(crate) mod slo;
+pub(crate) mod spec;
+pub(crate) mod stats;
+pub(crate) mod sweep;
 
 pub use axis::{Axis, AxisValue};
 pub use error::ExperimentError;
 pub use merge::Manifest;
 pub use results::{Answer, Failure, PointResult, Results};
 pub use slo::{Check, Op, Slo};
-pub use spec::{run_seed, Experiment, Objective, Plot, Source, COST_ALL, COST_EXTRA};
+pub(crate) use spec::COST_EXTRA;
+pub use spec::{run_seed, Experiment, Objective, Plot, Source, COST_ALL};
 pub use stats::Stats;
-pub use sweep::{run_one, run_series, sweep, RunRecord, RunsWriter, Shard, SweepOptions, Tally};
+pub use sweep::{run_series, sweep, RunRecord, RunsWriter, Shard, SweepOptions, Tally};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Most failures kept with their messages (all are counted).
-pub const MAX_FAILURES_KEPT: usize = 100;
+pub(crate) const MAX_FAILURES_KEPT: usize = 100;
 
 /// The results of one grid point.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +71,7 @@ pub struct Results {
     pub runs: usize,
     /// Runs that failed.
     pub failed: usize,
-    /// The first [`MAX_FAILURES_KEPT`] failures.
+    /// The first `MAX_FAILURES_KEPT` failures.
     pub failures: Vec<Failure>,
     /// Sizing answers (empty without objectives), in the order of the situations.
     pub answers: Vec<Answer>,

@@ -22,7 +22,7 @@ pub enum Op {
 
 impl Op {
     /// The operator as written.
-    pub fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Op::Lt => "<",
             Op::Le => "<=",
@@ -65,7 +65,7 @@ pub struct Check {
 impl Slo {
     /// Checks the objective on a point's statistics. With fewer than two observations
     /// there is no confidence interval and the objective does not hold.
-    pub fn check(&self, s: &Stats) -> Check {
+    pub(crate) fn check(&self, s: &Stats) -> Check {
         let t = self.threshold;
         let (bound, margin) = match self.op {
             Op::Lt | Op::Le => (s.high(), t - s.high()),
@@ -97,7 +97,7 @@ impl Slo {
     }
 
     /// The margin relative to the threshold (`NaN` for a zero threshold).
-    pub fn relative(&self, margin: f64) -> f64 {
+    pub(crate) fn relative(&self, margin: f64) -> f64 {
         if self.threshold == 0.0 {
             f64::NAN
         } else {
@@ -108,7 +108,7 @@ impl Slo {
 
 /// True when the metric is measured in seconds: one of its segments ends in `_s` (and
 /// is not a rate `_per_s`), as `latency_s.p99` or `age_of_oldest_max_s`.
-pub fn is_seconds(metric: &str) -> bool {
+pub(crate) fn is_seconds(metric: &str) -> bool {
     metric
         .split('.')
         .any(|seg| seg.ends_with("_s") && !seg.ends_with("_per_s"))
@@ -117,7 +117,7 @@ pub fn is_seconds(metric: &str) -> bool {
 /// Parses an objective such as `"< 2s"` for `metric`: an operator (`<`, `<=`, `>`, `>=`,
 /// `==`) and a number, a percentage (`99.9%` = 0.999), a dollar amount (`$500`), a
 /// duration for metrics in seconds (`250ms` = 0.25) or a size (`2KB` = 2048 bytes).
-pub fn parse(metric: &str, index: usize, text: &str) -> Result<Slo, String> {
+pub(crate) fn parse(metric: &str, index: usize, text: &str) -> Result<Slo, String> {
     let t = text.trim();
     let (op, rest) = [
         ("<=", Op::Le),
@@ -176,7 +176,7 @@ fn threshold(metric: &str, s: &str) -> Result<f64, String> {
 }
 
 /// Describes a check for tables: `1.62 s (margin 0.38 s, 19%)`.
-pub fn describe(slo: &Slo, c: &Check) -> String {
+pub(crate) fn describe(slo: &Slo, c: &Check) -> String {
     let unit = if is_seconds(&slo.metric) { " s" } else { "" };
     let rel = slo.relative(c.margin);
     let rel = if rel.is_finite() {
@@ -192,7 +192,7 @@ pub fn describe(slo: &Slo, c: &Check) -> String {
 }
 
 /// A number rounded to 4 significant digits, for people.
-pub fn round_sig(x: f64) -> String {
+pub(crate) fn round_sig(x: f64) -> String {
     if !x.is_finite() {
         return "n/a".into();
     }

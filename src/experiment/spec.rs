@@ -15,11 +15,11 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 /// The derived metric `cost.extra`: the experiment's `[unit_costs]` priced at each point.
-pub const COST_EXTRA: &str = "cost.extra";
+pub(crate) const COST_EXTRA: &str = "cost.extra";
 /// The derived metric `cost.all`: `cost.total + cost.extra`.
 pub const COST_ALL: &str = "cost.all";
 /// Most runs (points × replications) one experiment may ask for.
-pub const MAX_RUNS: u64 = 10_000_000;
+pub(crate) const MAX_RUNS: u64 = 10_000_000;
 
 /// The texts an experiment is built from. A sweep stores them in `sweep.json`, so that
 /// `merge` rebuilds exactly the same experiment from its shards.
@@ -105,75 +105,75 @@ fn normalize(p: &Path) -> PathBuf {
 /// The experiment file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawExperiment {
+pub(crate) struct RawExperiment {
     /// Name; the default output directory is `reports/<name>/`.
-    pub name: String,
+    pub(crate) name: String,
     /// Free text for the report.
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// The base model, relative to the experiment file.
-    pub model: String,
+    pub(crate) model: String,
     /// Runs per grid point (default 3).
     #[serde(default)]
-    pub replications: Option<u32>,
+    pub(crate) replications: Option<u32>,
     /// Base seed (default: the model's seed).
     #[serde(default)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Level of the confidence intervals (default 0.95).
     #[serde(default)]
-    pub confidence: Option<f64>,
+    pub(crate) confidence: Option<f64>,
     /// Give every point the same seeds (replication `r` of every point uses the same
     /// seed), so that points differ only by their settings.
     #[serde(default)]
-    pub common_random_numbers: bool,
+    pub(crate) common_random_numbers: bool,
     /// Metrics to keep (paths into the run summary).
     #[serde(default)]
-    pub metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
     /// Axes: model path → value, list or range.
     #[serde(default)]
-    pub axes: BTreeMap<String, toml::Value>,
+    pub(crate) axes: BTreeMap<String, toml::Value>,
     /// Objectives: metric path → `"< 2s"`.
     #[serde(default)]
-    pub slo: BTreeMap<String, String>,
+    pub(crate) slo: BTreeMap<String, String>,
     /// What "cheapest" means.
     #[serde(default)]
-    pub sizing: Option<RawSizing>,
+    pub(crate) sizing: Option<RawSizing>,
     /// Monthly price of one unit of an axis (resources aqueduct does not bill).
     #[serde(default)]
-    pub unit_costs: BTreeMap<String, f64>,
+    pub(crate) unit_costs: BTreeMap<String, f64>,
     /// Charts.
     #[serde(default)]
-    pub plot: Vec<RawPlot>,
+    pub(crate) plot: Vec<RawPlot>,
 }
 
 /// `[sizing]`.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct RawSizing {
+pub(crate) struct RawSizing {
     /// The metric (or axis) to minimise among the points that meet the objectives.
     #[serde(default)]
-    pub minimize: Option<String>,
+    pub(crate) minimize: Option<String>,
     /// Axes that describe the situation rather than the choice (the load, for example):
     /// one answer per combination of their values.
     #[serde(default)]
-    pub per: Vec<String>,
+    pub(crate) per: Vec<String>,
 }
 
 /// `[[plot]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPlot {
+pub(crate) struct RawPlot {
     /// Metric on the vertical axis.
-    pub y: String,
+    pub(crate) y: String,
     /// Axis on the horizontal axis (default: the first axis with several values).
     #[serde(default)]
-    pub x: Option<String>,
+    pub(crate) x: Option<String>,
     /// Title (default: `Y vs X`).
     #[serde(default)]
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Logarithmic vertical axis.
     #[serde(default)]
-    pub log_y: bool,
+    pub(crate) log_y: bool,
 }
 
 /// What the sizing search minimises.
@@ -237,7 +237,7 @@ pub struct Experiment {
 }
 
 /// Parses the experiment text (syntax, types, unknown and missing fields).
-pub fn parse_raw(src: &str, file: &str) -> Result<RawExperiment, ModelError> {
+pub(crate) fn parse_raw(src: &str, file: &str) -> Result<RawExperiment, ModelError> {
     parse_toml(src, file, Some("experiments/README.md"))
 }
 
@@ -716,7 +716,7 @@ impl Experiment {
     }
 
     /// The axis settings of `point` as `(path, TOML value)` pairs.
-    pub fn settings(&self, point: usize) -> Vec<(String, String)> {
+    pub(crate) fn settings(&self, point: usize) -> Vec<(String, String)> {
         self.axes
             .iter()
             .zip(self.coords(point))
@@ -738,7 +738,7 @@ impl Experiment {
     }
 
     /// The model text of `point`: the base model with the point's axis values set.
-    pub fn model_text(&self, point: usize) -> Result<String, overrides::OverrideError> {
+    pub(crate) fn model_text(&self, point: usize) -> Result<String, overrides::OverrideError> {
         overrides::apply_all(&self.source.model_text, &self.settings(point))
     }
 
@@ -756,7 +756,7 @@ impl Experiment {
     }
 
     /// The value of the derived metric `cost.extra` at `point`.
-    pub fn extra_cost(&self, point: usize) -> f64 {
+    pub(crate) fn extra_cost(&self, point: usize) -> f64 {
         let coords = self.coords(point);
         self.unit_costs
             .iter()
@@ -799,7 +799,7 @@ impl Experiment {
 ///
 /// `seed = splitmix64(splitmix64(splitmix64(base) ^ point) ^ rep)`
 ///
-/// SplitMix64's mixer ([`crate::sim::rng::splitmix64`]) is a bijection of 64-bit
+/// SplitMix64's mixer (`crate::sim::rng::splitmix64`) is a bijection of 64-bit
 /// values, so for a fixed base two replications of one point never share a seed, nor do
 /// two points at one replication; neighbouring indices give unrelated seeds. The seed
 /// depends on nothing else (not the thread, the shard or the order of execution). With

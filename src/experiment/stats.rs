@@ -71,19 +71,19 @@ impl Stats {
     }
 
     /// Lower bound of the confidence interval (`mean − half`).
-    pub fn low(&self) -> f64 {
+    pub(crate) fn low(&self) -> f64 {
         self.mean - self.half
     }
 
     /// Upper bound of the confidence interval (`mean + half`).
-    pub fn high(&self) -> f64 {
+    pub(crate) fn high(&self) -> f64 {
         self.mean + self.half
     }
 }
 
 /// The two-sided critical value of Student's t: the `1 − (1 − confidence)/2` quantile
 /// with `dof` degrees of freedom (`NaN` for a level outside (0, 1) or no freedom).
-pub fn t_quantile(confidence: f64, dof: usize) -> f64 {
+pub(crate) fn t_quantile(confidence: f64, dof: usize) -> f64 {
     if dof == 0 || !(confidence > 0.0 && confidence < 1.0) {
         return f64::NAN;
     }

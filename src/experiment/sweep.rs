@@ -71,13 +71,8 @@ impl Shard {
         }
     }
 
-    /// True when the shard holds no run of a sweep of `runs` runs.
-    pub fn is_empty(&self, runs: usize) -> bool {
-        self.len(runs) == 0
-    }
-
     /// The run number of this shard's `j`-th run.
-    pub fn run(&self, j: usize) -> usize {
+    pub(crate) fn run(&self, j: usize) -> usize {
         self.index - 1 + j * self.count
     }
 
@@ -112,7 +107,7 @@ pub struct RunRecord {
 
 /// Runs run number `run` of the sweep. A failure (an invalid model, an engine error, a
 /// panic, unbalanced accounting) is recorded in the result, never propagated.
-pub fn run_one(exp: &Experiment, run: usize) -> RunRecord {
+pub(crate) fn run_one(exp: &Experiment, run: usize) -> RunRecord {
     let (point, replication) = exp.run_position(run);
     let seed = exp.seed_of(point, replication);
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<Vec<Option<f64>>, String> {
@@ -170,7 +165,7 @@ pub fn run_series(exp: &Experiment, point: usize, rep: u32) -> Result<TimeSeries
 
 /// The header of `runs.csv`: `run, point, replication, seed`, one column per axis (its
 /// path), one per kept metric (its path), and `error`.
-pub fn header(exp: &Experiment) -> Vec<String> {
+pub(crate) fn header(exp: &Experiment) -> Vec<String> {
     let mut h: Vec<String> = ["run", "point", "replication", "seed"]
         .map(String::from)
         .to_vec();
@@ -198,7 +193,7 @@ impl<W: Write> RunsWriter<W> {
     }
 
     /// Writes one row.
-    pub fn write(&mut self, exp: &Experiment, r: &RunRecord) -> csv::Result<()> {
+    pub(crate) fn write(&mut self, exp: &Experiment, r: &RunRecord) -> csv::Result<()> {
         self.row.clear();
         self.row.push(r.run.to_string());
         self.row.push(r.point.to_string());
@@ -223,7 +218,7 @@ impl<W: Write> RunsWriter<W> {
 /// Reads `runs.csv` (or a shard's) row by row, checking that it belongs to the
 /// experiment: the header must match, and every row's point, replication and seed must
 /// be those of its run number.
-pub struct RunsReader<'e, R: Read> {
+pub(crate) struct RunsReader<'e, R: Read> {
     exp: &'e Experiment,
     shown: String,
     rows: csv::StringRecordsIntoIter<R>,
@@ -233,7 +228,7 @@ pub struct RunsReader<'e, R: Read> {
 
 impl<'e, R: Read> RunsReader<'e, R> {
     /// A reader that has checked the header; `shown` names the file in messages.
-    pub fn new(exp: &'e Experiment, shown: &str, input: R) -> Result<Self, ExperimentError> {
+    pub(crate) fn new(exp: &'e Experiment, shown: &str, input: R) -> Result<Self, ExperimentError> {
         let mut rd = csv::ReaderBuilder::new()
             .has_headers(true)
             .from_reader(input);
@@ -326,7 +321,7 @@ impl<R: Read> Iterator for RunsReader<'_, R> {
 }
 
 /// Opens `runs.csv` at `path` for reading.
-pub fn open_runs<'e>(
+pub(crate) fn open_runs<'e>(
     exp: &'e Experiment,
     path: &Path,
 ) -> Result<RunsReader<'e, std::io::BufReader<std::fs::File>>, ExperimentError> {

@@ -31,7 +31,7 @@ impl FieldPath {
     }
 
     /// Element `index` (named `name`) of the array of tables `table` (`[[queue]]`).
-    pub fn item(table: &str, index: usize, name: &str) -> Self {
+    pub(crate) fn item(table: &str, index: usize, name: &str) -> Self {
         FieldPath {
             segs: vec![Seg::Key(table.into()), Seg::Index(index)],
             name: Some(name.to_string()),
@@ -39,14 +39,14 @@ impl FieldPath {
     }
 
     /// This path extended by `key`.
-    pub fn field(&self, key: &str) -> Self {
+    pub(crate) fn field(&self, key: &str) -> Self {
         let mut p = self.clone();
         p.segs.push(Seg::Key(key.into()));
         p
     }
 
     /// This path extended by an array index.
-    pub fn index(&self, i: usize) -> Self {
+    pub(crate) fn index(&self, i: usize) -> Self {
         let mut p = self.clone();
         p.segs.push(Seg::Index(i));
         p
@@ -125,7 +125,7 @@ pub struct Invalid {
 
 impl Invalid {
     /// A failure at `path`.
-    pub fn at(path: &FieldPath, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: &FieldPath, message: impl Into<String>) -> Self {
         Invalid {
             path: path.clone(),
             message: message.into(),
@@ -134,4 +134,4 @@ impl Invalid {
 }
 
 /// Result of a validation step.
-pub type VResult<T> = Result<T, Invalid>;
+pub(crate) type VResult<T> = Result<T, Invalid>;

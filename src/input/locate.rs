@@ -8,7 +8,7 @@ use super::error::{FieldPath, Seg};
 use toml_edit::{Document, Item, Value};
 
 /// 1-based (line, column) of byte `offset` in `src`.
-pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
@@ -22,7 +22,7 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Byte span of the value at `path` (or of the deepest ancestor that exists).
-pub fn span_of(src: &str, path: &FieldPath) -> Option<std::ops::Range<usize>> {
+pub(crate) fn span_of(src: &str, path: &FieldPath) -> Option<std::ops::Range<usize>> {
     let doc = Document::parse(src).ok()?;
     let mut best = None;
     let mut cur: Option<Node> = Some(Node::Item(doc.as_item()));
@@ -86,7 +86,7 @@ enum Node<'a> {
 
 /// The dotted path of the innermost key whose value contains byte `offset`, for errors
 /// that come with a position but no field name (from the TOML parser).
-pub fn path_at(src: &str, offset: usize) -> Option<String> {
+pub(crate) fn path_at(src: &str, offset: usize) -> Option<String> {
     let doc = Document::parse(src).ok()?;
     let mut out = Vec::new();
     walk_table(doc.as_table(), offset, &mut out);

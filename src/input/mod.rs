@@ -3,7 +3,7 @@
 //! suggestions. Used by model files, experiment files, usage files and price tables alike.
 
 pub mod error;
-pub mod locate;
+pub(crate) mod locate;
 pub mod overrides;
 pub mod units;
 
@@ -33,7 +33,7 @@ pub fn place(src: &str, file: &str, path: &FieldPath, message: String) -> ModelE
 /// A syntax or type error is placed by [`toml_error`]. When the parser says a field is
 /// missing and `readme` is given, the message ends with ` (required; see README)`, where
 /// README is `readme` (such as `models/README.md`).
-pub fn parse_toml<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     src: &str,
     file: &str,
     readme: Option<&str>,
@@ -52,7 +52,7 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
 /// A TOML syntax or type error of `src`, placed at its line and column with the field
 /// whose value holds the error (``field `queue["a"].visibility_timeout` ``); the message
 /// is the parser's own, trimmed.
-pub fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
+pub(crate) fn toml_error(src: &str, file: &str, e: &toml::de::Error) -> ModelError {
     let (line, column, field) = match e.span() {
         Some(span) => {
             let (l, c) = locate::line_col(src, span.start);

@@ -18,7 +18,7 @@ pub struct OverrideError {
 
 /// Parses `text` as a TOML value (number, bool, string, inline table or array); bare
 /// words become strings, so `--set queue.q.visibility_timeout=45s` works unquoted.
-pub fn parse_value(text: &str) -> Value {
+pub(crate) fn parse_value(text: &str) -> Value {
     let t = text.trim();
     if let Ok(v) = t.parse::<Value>() {
         return v;
@@ -27,7 +27,7 @@ pub fn parse_value(text: &str) -> Value {
 }
 
 /// Every settable path of a model (leaf fields), for suggestions.
-pub fn paths(doc: &DocumentMut) -> Vec<String> {
+pub(crate) fn paths(doc: &DocumentMut) -> Vec<String> {
     let mut out = Vec::new();
     for (k, item) in doc.iter() {
         match item {
@@ -61,7 +61,7 @@ fn collect(prefix: &str, t: &Table, out: &mut Vec<String>) {
 }
 
 /// The candidate closest to `want` by edit distance, if reasonably close.
-pub fn nearest<'a>(
+pub(crate) fn nearest<'a>(
     want: &str,
     candidates: impl IntoIterator<Item = &'a String>,
 ) -> Option<&'a String> {
@@ -75,7 +75,7 @@ pub fn nearest<'a>(
 
 /// Edit distance (insertions, deletions, substitutions). Written out because it is ten
 /// lines and only used for "did you mean" hints.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -92,7 +92,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// Sets `path` to `value` in `doc`. The field must already exist in the model unless its
 /// parent exists (so a default can be overridden by naming it).
-pub fn apply(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), OverrideError> {
+pub(crate) fn apply(doc: &mut DocumentMut, path: &str, value: Value) -> Result<(), OverrideError> {
     let all = paths(doc);
     let fail = |what: String| {
         let hint = nearest(path, all.iter())

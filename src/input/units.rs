@@ -81,7 +81,7 @@ pub fn parse_duration(s: &str) -> Result<SimDuration, String> {
 }
 
 /// Parses `"2KB"`-style sizes into bytes (1 KB = 1,024 B).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     if t.starts_with('-') {
         return Err(format!("size \"{s}\" is negative; sizes are >= 0"));
@@ -110,7 +110,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Formats a byte count with the largest binary unit that divides it exactly.
-pub fn format_size(bytes: u64) -> String {
+pub(crate) fn format_size(bytes: u64) -> String {
     for (unit, scale) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
         if bytes >= scale && bytes % scale == 0 {
             return format!("{}{}", bytes / scale, unit);

@@ -5,7 +5,7 @@
 //! rate.
 
 use super::trace::Trace;
-use crate::sim::{SimDuration, SimRng, SimTime, NANOS_PER_SEC};
+use crate::sim::{SimRng, SimTime, NANOS_PER_SEC};
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 use std::f64::consts::PI;
@@ -91,7 +91,7 @@ pub struct ArrivalState {
 }
 
 /// Solves the clipped-sinusoid parameters `(b, a)` for a mean and peak-to-mean ratio.
-pub fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
+pub(crate) fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
     let peak = mean * peak_to_mean;
     if peak_to_mean <= 2.0 {
         return (mean, peak - mean);
@@ -118,7 +118,7 @@ pub fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
 
 impl Arrival {
     /// The instantaneous rate at `t`, per second (for trace replay: the mean rate).
-    pub fn rate_at(&self, t: SimTime) -> f64 {
+    pub(crate) fn rate_at(&self, t: SimTime) -> f64 {
         match self {
             Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => *rate_per_s,
             Arrival::Diurnal {
@@ -169,18 +169,6 @@ impl Arrival {
                         self.rate_at(SimTime(t as u64)) * dt / 1e9
                     })
                     .sum()
-            }
-        }
-    }
-
-    /// Long-run mean rate per second over `[0, horizon)`.
-    pub fn mean_rate_per_s(&self, horizon: SimDuration) -> f64 {
-        match self {
-            Arrival::Constant { rate_per_s } | Arrival::Poisson { rate_per_s } => *rate_per_s,
-            Arrival::Diurnal { mean_per_s, .. } => *mean_per_s,
-            _ => {
-                let h = horizon.0.max(1);
-                self.expected_count(SimTime::ZERO, SimTime(h)) / (h as f64 / 1e9)
             }
         }
     }

@@ -4,7 +4,7 @@
 //! A producer declares attributes (`attributes = { type = { order = 0.7, refund = 0.3 } }`)
 //! and body fields (`body = { amount = { dist = "uniform", min = 0, max = 500 } }`). A
 //! message holds neither: its value of attribute `a` is a pure function of the producer's
-//! seed for that scope and the message's logical id ([`crate::message::Message::id`],
+//! seed for that scope and the message's logical id (`crate::message::Message::id`,
 //! shared by fan-out copies and resends), so every subscription, every copy and every
 //! retry sees the same value, and a message costs no memory for it.
 //!
@@ -74,7 +74,7 @@ pub enum NumericDist {
 
 impl NumericDist {
     /// The value at quantile `u` ∈ (0, 1).
-    pub fn quantile(&self, u: f64) -> f64 {
+    pub(crate) fn quantile(&self, u: f64) -> f64 {
         match *self {
             NumericDist::Constant(v) => v,
             NumericDist::Uniform { min, max } => min + (max - min) * u,
@@ -89,7 +89,7 @@ impl NumericDist {
     }
 
     /// The probability that a value is at most `x` (for tests and estimates).
-    pub fn cdf(&self, x: f64) -> f64 {
+    pub(crate) fn cdf(&self, x: f64) -> f64 {
         use statrs::distribution::{ContinuousCDF, Normal};
         let phi = |z: f64| Normal::new(0.0, 1.0).map(|n| n.cdf(z)).unwrap_or(0.5);
         match *self {
@@ -144,7 +144,7 @@ pub struct Attr {
 
 /// An attribute's value in one message.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum AttrValue {
+pub(crate) enum AttrValue {
     /// The message does not have the attribute.
     Absent,
     /// Categorical value number `i` (an index into the attribute's values).
@@ -161,7 +161,7 @@ fn unit(h: u64) -> f64 {
 
 impl Attr {
     /// An attribute called `name`, present with probability `present`.
-    pub fn new(name: &str, dist: AttrDist, present: f64) -> Self {
+    pub(crate) fn new(name: &str, dist: AttrDist, present: f64) -> Self {
         Attr {
             name: name.to_string(),
             dist,
@@ -172,14 +172,14 @@ impl Attr {
 
     /// True when the message with logical id `id` has this attribute (see the module docs).
     #[inline]
-    pub fn is_present(&self, seed: u64, id: u64) -> bool {
+    pub(crate) fn is_present(&self, seed: u64, id: u64) -> bool {
         self.present >= 1.0 || unit(splitmix64(seed ^ id ^ self.key)) < self.present
     }
 
     /// This attribute's value in the message with logical id `id` of a producer whose seed
     /// for the attribute's scope is `seed`.
     #[inline]
-    pub fn value(&self, seed: u64, id: u64) -> AttrValue {
+    pub(crate) fn value(&self, seed: u64, id: u64) -> AttrValue {
         let h1 = splitmix64(seed ^ id ^ self.key);
         if self.present < 1.0 && unit(h1) >= self.present {
             return AttrValue::Absent;
@@ -195,7 +195,7 @@ impl Attr {
     }
 
     /// The string of categorical value `i`.
-    pub fn value_name(&self, i: u32) -> Option<&str> {
+    pub(crate) fn value_name(&self, i: u32) -> Option<&str> {
         match &self.dist {
             AttrDist::Categorical { values, .. } => values.get(i as usize).map(String::as_str),
             AttrDist::Numeric(_) => None,

@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 /// The standard normal quantile at 0.99, z₀.₉₉, used to turn a (median, p99) pair into
 /// lognormal parameters.
-pub const Z_99: f64 = 2.326_347_874_040_841;
+pub(crate) const Z_99: f64 = 2.326_347_874_040_841;
 
 /// An invalid distribution parameter, with a message for the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
-pub struct DistError(pub String);
+pub(crate) struct DistError(pub(crate) String);
 
 /// A distribution over non-negative reals in some base unit.
 #[derive(Clone, Debug)]
@@ -49,13 +49,13 @@ pub enum Dist {
 
 impl Dist {
     /// A constant. `value` must be finite and >= 0.
-    pub fn constant(value: f64) -> Result<Self, DistError> {
+    pub(crate) fn constant(value: f64) -> Result<Self, DistError> {
         check_nonneg("value", value)?;
         Ok(Dist::Constant(value))
     }
 
     /// Uniform on `[lo, hi]`; needs `0 <= lo <= hi`.
-    pub fn uniform(lo: f64, hi: f64) -> Result<Self, DistError> {
+    pub(crate) fn uniform(lo: f64, hi: f64) -> Result<Self, DistError> {
         check_nonneg("min", lo)?;
         check_nonneg("max", hi)?;
         if hi < lo {
@@ -67,7 +67,7 @@ impl Dist {
     }
 
     /// Exponential with mean `mean` (> 0).
-    pub fn exponential(mean: f64) -> Result<Self, DistError> {
+    pub(crate) fn exponential(mean: f64) -> Result<Self, DistError> {
         check_nonneg("mean", mean)?;
         if mean == 0.0 {
             return Err(DistError(
@@ -81,7 +81,7 @@ impl Dist {
     ///
     /// # Formula
     /// `mu = ln(median)`, `sigma = ln(p99 / median) / z₀.₉₉` with `z₀.₉₉ = 2.3263…`.
-    pub fn lognormal_median_p99(median: f64, p99: f64) -> Result<Self, DistError> {
+    pub(crate) fn lognormal_median_p99(median: f64, p99: f64) -> Result<Self, DistError> {
         check_nonneg("median", median)?;
         check_nonneg("p99", p99)?;
         if median <= 0.0 {
@@ -103,7 +103,7 @@ impl Dist {
     }
 
     /// Resampling of `values` (at least one, all finite and >= 0).
-    pub fn empirical(values: Vec<f64>) -> Result<Self, DistError> {
+    pub(crate) fn empirical(values: Vec<f64>) -> Result<Self, DistError> {
         if values.is_empty() {
             return Err(DistError(
                 "empirical distribution needs at least one value".into(),
@@ -117,7 +117,7 @@ impl Dist {
 
     /// One draw.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> f64 {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> f64 {
         match self {
             Dist::Constant(v) => *v,
             Dist::Uniform { lo, hi } => {
@@ -140,7 +140,7 @@ impl Dist {
     }
 
     /// The mean.
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         match self {
             Dist::Constant(v) => *v,
             Dist::Uniform { lo, hi } => (lo + hi) / 2.0,
@@ -151,7 +151,7 @@ impl Dist {
     }
 
     /// The second raw moment `E[X²]` (used by the Pollaczek–Khinchine formula).
-    pub fn second_moment(&self) -> f64 {
+    pub(crate) fn second_moment(&self) -> f64 {
         match self {
             Dist::Constant(v) => v * v,
             Dist::Uniform { lo, hi } => (lo * lo + lo * hi + hi * hi) / 3.0,
@@ -162,23 +162,12 @@ impl Dist {
     }
 
     /// True when every draw is exactly zero.
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         match self {
             Dist::Constant(v) => *v == 0.0,
             Dist::Uniform { lo, hi } => *lo == 0.0 && *hi == 0.0,
             Dist::Empirical(v) => v.iter().all(|x| *x == 0.0),
             _ => false,
-        }
-    }
-
-    /// A rough upper bound (the maximum, or the 99.9th percentile for unbounded ones).
-    pub fn high(&self) -> f64 {
-        match self {
-            Dist::Constant(v) => *v,
-            Dist::Uniform { hi, .. } => *hi,
-            Dist::Exponential { mean } => mean * 1000f64.ln(),
-            Dist::LogNormal { mu, sigma } => (mu + sigma * 3.090_232_306_167_813).exp(),
-            Dist::Empirical(v) => v.iter().cloned().fold(0.0, f64::max),
         }
     }
 }
@@ -206,16 +195,17 @@ pub struct DurationDist(pub Dist);
 
 impl DurationDist {
     /// Always zero.
-    pub fn zero() -> Self {
+    pub(crate) fn zero() -> Self {
         DurationDist(Dist::Constant(0.0))
     }
     /// Always `d`.
-    pub fn constant(d: SimDuration) -> Self {
+    #[cfg(test)]
+    pub(crate) fn constant(d: SimDuration) -> Self {
         DurationDist(Dist::Constant(d.0 as f64))
     }
     /// One draw, rounded to the nearest nanosecond.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> SimDuration {
         match self.0 {
             Dist::Constant(v) => SimDuration(v as u64),
             // Draws are >= 0, so adding ½ and truncating rounds to nearest.
@@ -223,15 +213,15 @@ impl DurationDist {
         }
     }
     /// True when every draw is zero (no random number is then drawn).
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0.is_zero()
     }
     /// Mean in seconds.
-    pub fn mean_s(&self) -> f64 {
+    pub(crate) fn mean_s(&self) -> f64 {
         self.0.mean() / 1e9
     }
     /// Second moment in seconds².
-    pub fn second_moment_s2(&self) -> f64 {
+    pub(crate) fn second_moment_s2(&self) -> f64 {
         self.0.second_moment() / 1e18
     }
 }
@@ -243,12 +233,12 @@ pub struct SizeDist(pub Dist);
 
 impl SizeDist {
     /// Always `bytes`.
-    pub fn constant(bytes: u64) -> Self {
+    pub(crate) fn constant(bytes: u64) -> Self {
         SizeDist(Dist::Constant(bytes as f64))
     }
     /// One draw in bytes, at least 1.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> u32 {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> u32 {
         let v = match self.0 {
             Dist::Constant(v) => v,
             _ => self.0.sample(rng),
@@ -256,7 +246,7 @@ impl SizeDist {
         (v.ceil().clamp(1.0, u32::MAX as f64)) as u32
     }
     /// Mean in bytes.
-    pub fn mean_bytes(&self) -> f64 {
+    pub(crate) fn mean_bytes(&self) -> f64 {
         self.0.mean().max(1.0)
     }
 }

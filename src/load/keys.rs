@@ -29,14 +29,14 @@ pub enum KeyDist {
 
 impl KeyDist {
     /// Uniform over `keys` (1 to 2³²−1) keys.
-    pub fn uniform(keys: u64) -> Result<Self, DistError> {
+    pub(crate) fn uniform(keys: u64) -> Result<Self, DistError> {
         Ok(KeyDist::Uniform {
             keys: check_keys(keys)?,
         })
     }
 
     /// Zipf over `keys` keys with exponent `exponent` (finite, >= 0).
-    pub fn zipf(keys: u64, exponent: f64) -> Result<Self, DistError> {
+    pub(crate) fn zipf(keys: u64, exponent: f64) -> Result<Self, DistError> {
         let keys = check_keys(keys)?;
         if !exponent.is_finite() || exponent < 0.0 {
             return Err(DistError(format!(
@@ -53,7 +53,7 @@ impl KeyDist {
     }
 
     /// Number of distinct keys.
-    pub fn keys(&self) -> u32 {
+    pub(crate) fn keys(&self) -> u32 {
         match self {
             KeyDist::Uniform { keys } | KeyDist::Zipf { keys, .. } => *keys,
         }
@@ -61,7 +61,7 @@ impl KeyDist {
 
     /// One key id in `0..keys`.
     #[inline]
-    pub fn sample(&self, rng: &mut SimRng) -> u32 {
+    pub(crate) fn sample(&self, rng: &mut SimRng) -> u32 {
         match self {
             KeyDist::Uniform { keys } => {
                 if *keys == 1 {
@@ -78,7 +78,7 @@ impl KeyDist {
     }
 
     /// Probability of key id `k`.
-    pub fn probability(&self, k: u32) -> f64 {
+    pub(crate) fn probability(&self, k: u32) -> f64 {
         match self {
             KeyDist::Uniform { keys } => 1.0 / *keys as f64,
             KeyDist::Zipf { keys, exponent, .. } => {

@@ -1,16 +1,17 @@
 //! Load: arrival processes, message-size distributions, key/group distributions and
 //! trace replay.
 
-pub mod arrival;
+pub(crate) mod arrival;
 pub mod attrs;
-pub mod dist;
-pub mod keys;
-pub mod trace;
+pub(crate) mod dist;
+pub(crate) mod keys;
+pub(crate) mod trace;
 
 pub use arrival::{Arrival, ArrivalState, Segment};
-pub use dist::{Dist, DistError, DurationDist, SizeDist};
+pub(crate) use dist::DistError;
+pub use dist::{Dist, DurationDist, SizeDist};
 pub use keys::KeyDist;
-pub use trace::{Trace, TraceError};
+pub use trace::Trace;
 
 use crate::sim::SimTime;
 

@@ -20,13 +20,13 @@ use std::path::Path;
 /// A trace row problem, with the 1-based line number in the CSV file.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{path}:{line}: {message}")]
-pub struct TraceError {
+pub(crate) struct TraceError {
     /// The CSV file.
-    pub path: String,
+    pub(crate) path: String,
     /// 1-based line number (the header is line 1).
-    pub line: u64,
+    pub(crate) line: u64,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ pub struct Trace {
 
 impl Trace {
     /// Reads a trace CSV file.
-    pub fn load(path: &Path, repeat: bool) -> Result<Trace, TraceError> {
+    pub(crate) fn load(path: &Path, repeat: bool) -> Result<Trace, TraceError> {
         let shown = path.display().to_string();
         let text = std::fs::read(path).map_err(|e| TraceError {
             path: shown.clone(),
@@ -71,7 +71,7 @@ impl Trace {
     }
 
     /// Parses trace CSV text; `path` is used in messages only.
-    pub fn parse(path: &str, text: &[u8], repeat: bool) -> Result<Trace, TraceError> {
+    pub(crate) fn parse(path: &str, text: &[u8], repeat: bool) -> Result<Trace, TraceError> {
         let err = |line: u64, message: String| TraceError {
             path: path.to_string(),
             line,
@@ -114,7 +114,7 @@ impl Trace {
     }
 
     /// Number of messages in one pass.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         match &self.data {
             TraceData::Times { t_ns, .. } => t_ns.len() as u64,
             TraceData::Counts { prefix, .. } => *prefix.last().unwrap_or(&0),
@@ -122,17 +122,17 @@ impl Trace {
     }
 
     /// True when one pass sends nothing.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Mean rate over one pass, per second.
-    pub fn mean_rate_per_s(&self) -> f64 {
+    pub(crate) fn mean_rate_per_s(&self) -> f64 {
         self.len() as f64 / (self.lap_ns as f64 / 1e9)
     }
 
     /// Messages with arrival time in `[from, to)` ns (counting repeats).
-    pub fn count_between(&self, from: u64, to: u64) -> u64 {
+    pub(crate) fn count_between(&self, from: u64, to: u64) -> u64 {
         self.count_before(to) - self.count_before(from)
     }
 
@@ -161,7 +161,7 @@ impl Trace {
 
     /// The next arrival time, advancing the cursor; `None` at the end of a
     /// non-repeating trace.
-    pub fn next(&self, st: &mut ArrivalState) -> Option<SimTime> {
+    pub(crate) fn next(&self, st: &mut ArrivalState) -> Option<SimTime> {
         let n = self.len();
         if n == 0 {
             return None;
@@ -190,7 +190,7 @@ impl Trace {
     }
 
     /// Size and key recorded for the message most recently returned by [`Trace::next`].
-    pub fn row_attrs(&self, st: &ArrivalState) -> (Option<u32>, Option<u32>) {
+    pub(crate) fn row_attrs(&self, st: &ArrivalState) -> (Option<u32>, Option<u32>) {
         let i = st.cursor.saturating_sub(1) as usize;
         match &self.data {
             TraceData::Times { size, key, .. } => {

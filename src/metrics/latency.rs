@@ -12,7 +12,7 @@ const MAX_TRACKABLE_US: u64 = 1 << 44;
 /// percentile is within 0.1% of the exact value), plus an exact count, sum and maximum in
 /// nanoseconds (so the mean and max are exact).
 #[derive(Clone)]
-pub struct LatencyHist {
+pub(crate) struct LatencyHist {
     hist: Histogram<u64>,
     count: u64,
     sum_ns: u128,
@@ -34,7 +34,7 @@ impl Default for LatencyHist {
 
 impl LatencyHist {
     /// An empty histogram.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         LatencyHist {
             hist: Histogram::new_with_bounds(1, MAX_TRACKABLE_US, 3)
                 .expect("static histogram bounds are valid"),
@@ -47,7 +47,7 @@ impl LatencyHist {
 
     /// Records one observation.
     #[inline]
-    pub fn record(&mut self, d: SimDuration) {
+    pub(crate) fn record(&mut self, d: SimDuration) {
         let ns = d.as_nanos();
         self.count += 1;
         self.sum_ns += ns as u128;
@@ -64,7 +64,7 @@ impl LatencyHist {
 
     /// Records `n` observations of the same value (a run of records).
     #[inline]
-    pub fn record_n(&mut self, d: SimDuration, n: u64) {
+    pub(crate) fn record_n(&mut self, d: SimDuration, n: u64) {
         if n == 0 {
             return;
         }
@@ -78,8 +78,9 @@ impl LatencyHist {
             .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
     }
 
-    /// Forgets every observation (used at the end of the warm-up).
-    pub fn clear(&mut self) {
+    /// Forgets every observation (the tests reuse a histogram; a run never does).
+    #[cfg(test)]
+    pub(crate) fn clear(&mut self) {
         self.hist.reset();
         self.count = 0;
         self.sum_ns = 0;
@@ -87,13 +88,8 @@ impl LatencyHist {
         self.max_ns = 0;
     }
 
-    /// Number of observations.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
     /// Exact mean in seconds (0 when empty).
-    pub fn mean_s(&self) -> f64 {
+    pub(crate) fn mean_s(&self) -> f64 {
         if self.count == 0 {
             0.0
         } else {
@@ -101,31 +97,16 @@ impl LatencyHist {
         }
     }
 
-    /// Sum of all observations in seconds.
-    pub fn sum_s(&self) -> f64 {
-        self.sum_ns as f64 / 1e9
-    }
-
     /// The `q`-quantile (0 ≤ q ≤ 1) in seconds (0 when empty).
-    pub fn quantile_s(&self, q: f64) -> f64 {
+    pub(crate) fn quantile_s(&self, q: f64) -> f64 {
         if self.count == 0 {
             return 0.0;
         }
         self.hist.value_at_quantile(q) as f64 / 1e6
     }
 
-    /// Adds every observation of `other`.
-    pub fn merge(&mut self, other: &LatencyHist) {
-        // Both histograms share the same static bounds, so `add` cannot fail.
-        let _ = self.hist.add(&other.hist);
-        self.count += other.count;
-        self.sum_ns += other.sum_ns;
-        self.max_ns = self.max_ns.max(other.max_ns);
-        self.min_ns = self.min_ns.min(other.min_ns);
-    }
-
     /// The summary written to reports.
-    pub fn summary(&self) -> LatencySummary {
+    pub(crate) fn summary(&self) -> LatencySummary {
         LatencySummary {
             count: self.count,
             min: if self.count == 0 {
@@ -145,23 +126,23 @@ impl LatencyHist {
 
 /// Latency statistics in seconds, as written to the JSON summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LatencySummary {
+pub(crate) struct LatencySummary {
     /// Number of observations.
-    pub count: u64,
+    pub(crate) count: u64,
     /// Exact minimum, s.
-    pub min: f64,
+    pub(crate) min: f64,
     /// Exact mean, s.
-    pub mean: f64,
+    pub(crate) mean: f64,
     /// Median, s.
-    pub p50: f64,
+    pub(crate) p50: f64,
     /// 90th percentile, s.
-    pub p90: f64,
+    pub(crate) p90: f64,
     /// 99th percentile, s.
-    pub p99: f64,
+    pub(crate) p99: f64,
     /// 99.9th percentile, s.
-    pub p999: f64,
+    pub(crate) p999: f64,
     /// Exact maximum, s.
-    pub max: f64,
+    pub(crate) max: f64,
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Metrics: latency histograms, sampled time series and the run summary.
 
-pub mod latency;
-pub mod series;
-pub mod summary;
+pub(crate) mod latency;
+pub(crate) mod series;
+pub(crate) mod summary;
 
-pub use latency::{LatencyHist, LatencySummary};
+pub(crate) use latency::LatencyHist;
 pub use series::TimeSeries;
 pub use summary::{Accounting, ComponentReport};

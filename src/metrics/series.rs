@@ -15,7 +15,7 @@ pub struct TimeSeries {
 
 impl TimeSeries {
     /// A series with the given columns and no rows.
-    pub fn new(columns: Vec<String>) -> Self {
+    pub(crate) fn new(columns: Vec<String>) -> Self {
         TimeSeries {
             columns,
             t_s: Vec::new(),
@@ -24,20 +24,15 @@ impl TimeSeries {
     }
 
     /// Appends one row; `row` must have one value per column.
-    pub fn push(&mut self, t_s: f64, row: &[f64]) {
+    pub(crate) fn push(&mut self, t_s: f64, row: &[f64]) {
         debug_assert_eq!(row.len(), self.columns.len());
         self.t_s.push(t_s);
         self.values.extend_from_slice(row);
     }
 
     /// Number of rows.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.t_s.len()
-    }
-
-    /// True when no row was recorded.
-    pub fn is_empty(&self) -> bool {
-        self.t_s.is_empty()
     }
 
     /// The values of column `name`, if it exists.
@@ -69,7 +64,7 @@ impl TimeSeries {
 }
 
 /// Shortest round-trip form, integers without a decimal point.
-pub fn fmt_value(v: f64) -> String {
+pub(crate) fn fmt_value(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

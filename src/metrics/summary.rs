@@ -1,7 +1,7 @@
 //! What components report: their counters ([`ComponentReport`]) and where every message
 //! ended ([`Accounting`]).
 
-use crate::metrics::latency::{LatencyHist, LatencySummary};
+use crate::metrics::latency::LatencyHist;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,7 +23,7 @@ pub struct ComponentReport {
 
 impl ComponentReport {
     /// An empty report.
-    pub fn new(kind: &str, name: &str) -> Self {
+    pub(crate) fn new(kind: &str, name: &str) -> Self {
         ComponentReport {
             name: name.to_string(),
             kind: kind.to_string(),
@@ -33,13 +33,13 @@ impl ComponentReport {
     }
 
     /// Adds an integer counter.
-    pub fn count(&mut self, key: &'static str, v: u64) -> &mut Self {
+    pub(crate) fn count(&mut self, key: &'static str, v: u64) -> &mut Self {
         self.fields.insert(key.into(), Value::from(v));
         self
     }
 
     /// Adds a real-valued metric (non-finite values are written as null).
-    pub fn real(&mut self, key: &'static str, v: f64) -> &mut Self {
+    pub(crate) fn real(&mut self, key: &'static str, v: f64) -> &mut Self {
         self.fields.insert(
             key.into(),
             serde_json::Number::from_f64(v)
@@ -50,13 +50,13 @@ impl ComponentReport {
     }
 
     /// Adds a text field.
-    pub fn text(&mut self, key: &'static str, v: &str) -> &mut Self {
+    pub(crate) fn text(&mut self, key: &'static str, v: &str) -> &mut Self {
         self.fields.insert(key.into(), Value::from(v));
         self
     }
 
     /// Adds a latency summary (`{count, mean, p50, p90, p99, p999, max}` in seconds).
-    pub fn latency(&mut self, key: &'static str, h: &LatencyHist) -> &mut Self {
+    pub(crate) fn latency(&mut self, key: &'static str, h: &LatencyHist) -> &mut Self {
         self.fields.insert(
             key.into(),
             serde_json::to_value(h.summary()).unwrap_or(Value::Null),
@@ -65,13 +65,13 @@ impl ComponentReport {
     }
 
     /// Adds an arbitrary JSON value.
-    pub fn value(&mut self, key: &'static str, v: Value) -> &mut Self {
+    pub(crate) fn value(&mut self, key: &'static str, v: Value) -> &mut Self {
         self.fields.insert(key.into(), v);
         self
     }
 
     /// Sets the fields shown in the human-readable table.
-    pub fn headline(&mut self, keys: &[&'static str]) -> &mut Self {
+    pub(crate) fn headline(&mut self, keys: &[&'static str]) -> &mut Self {
         self.headline = keys.to_vec();
         self
     }
@@ -121,7 +121,7 @@ pub struct Accounting {
 
 impl Accounting {
     /// Sum of the end states.
-    pub fn accounted(&self) -> u64 {
+    pub(crate) fn accounted(&self) -> u64 {
         self.processed
             + self.in_flight
             + self.waiting
@@ -138,9 +138,4 @@ impl Accounting {
     pub fn balanced(&self) -> bool {
         self.produced + self.copies == self.accounted()
     }
-}
-
-/// Convenience: the latency summary stored under `key` in a report.
-pub fn latency_of(r: &ComponentReport, key: &str) -> Option<LatencySummary> {
-    serde_json::from_value(r.fields.get(key)?.clone()).ok()
 }

@@ -23,10 +23,10 @@ use std::path::Path;
 
 /// The longest run (warm-up and duration together): 10 years, far beyond any useful
 /// simulation, and far below the overflow of the nanosecond clock (584 years).
-pub const MAX_HORIZON: SimDuration = SimDuration(3650 * 86_400 * 1_000_000_000);
+pub(crate) const MAX_HORIZON: SimDuration = SimDuration(3650 * 86_400 * 1_000_000_000);
 
 /// Builds the architecture; the first problem found is returned.
-pub fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architecture> {
+pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architecture> {
     let run = run_settings(&raw, base_dir)?;
     let default_latency = run.default_latency.as_ref();
     let limits = raw.limits.clone();

@@ -10,7 +10,11 @@ use crate::sim::SimDuration;
 use std::path::Path;
 
 /// A duration distribution.
-pub fn dur_dist(raw: &RawDist<Dur>, path: &FieldPath, base_dir: &Path) -> VResult<DurationDist> {
+pub(crate) fn dur_dist(
+    raw: &RawDist<Dur>,
+    path: &FieldPath,
+    base_dir: &Path,
+) -> VResult<DurationDist> {
     let d = dist(
         raw,
         path,
@@ -23,7 +27,11 @@ pub fn dur_dist(raw: &RawDist<Dur>, path: &FieldPath, base_dir: &Path) -> VResul
 }
 
 /// A size distribution.
-pub fn size_dist(raw: &RawDist<Bytes>, path: &FieldPath, base_dir: &Path) -> VResult<SizeDist> {
+pub(crate) fn size_dist(
+    raw: &RawDist<Bytes>,
+    path: &FieldPath,
+    base_dir: &Path,
+) -> VResult<SizeDist> {
     let d = dist(
         raw,
         path,

@@ -3,12 +3,12 @@
 //! Every error names the file, the line and the field, and says what was expected (see
 //! [`ModelError`]).
 
-pub mod arrival;
-pub mod build;
-pub mod dist;
-pub mod producer;
+pub(crate) mod arrival;
+pub(crate) mod build;
+pub(crate) mod dist;
+pub(crate) mod producer;
 pub mod raw;
-pub mod workers;
+pub(crate) mod workers;
 
 pub use crate::input::{place, FieldPath, ModelError};
 
@@ -49,7 +49,7 @@ pub struct Architecture {
     /// Price table (bundled name or path).
     pub prices: String,
     /// Time-series interval (`None`: about 500 samples over the run, see
-    /// [`Architecture::sample_interval`]).
+    /// `Architecture::sample_interval`).
     pub sample_every: Option<SimDuration>,
     /// AWS limits in force.
     pub limits: Limits,
@@ -75,13 +75,13 @@ pub struct Architecture {
 
 impl Architecture {
     /// Warm-up plus measured duration.
-    pub fn horizon(&self) -> SimDuration {
+    pub(crate) fn horizon(&self) -> SimDuration {
         self.warmup + self.duration
     }
 
     /// The time-series interval: the model's `sample_every`, or a round interval giving
     /// about 500 samples over warm-up plus duration (at least 1 s).
-    pub fn sample_interval(&self) -> SimDuration {
+    pub(crate) fn sample_interval(&self) -> SimDuration {
         const NICE: [u64; 13] = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
         if let Some(d) = self.sample_every {
             return d;

@@ -28,7 +28,7 @@ use std::path::Path;
 /// several problems of one producer is reported, and each target keeps the order its
 /// validator had before the three were merged into this one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// The message size (and a batch's payload) against the target's limits
     /// ([`ProducerTarget::fit`]).
     Fit,
@@ -54,49 +54,49 @@ pub enum Step {
 }
 
 /// The limit of a target's batch call, for the message of a `batch` out of range.
-pub struct BatchLimit {
+pub(crate) struct BatchLimit {
     /// Most messages (or records) per call.
-    pub max: u32,
+    pub(crate) max: u32,
     /// The call, possessive: `"SendMessageBatch's"`.
-    pub call: &'static str,
+    pub(crate) call: &'static str,
     /// What it sends: `"messages"` or `"records"`.
-    pub unit: &'static str,
+    pub(crate) unit: &'static str,
     /// Where AWS documents the limit.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
 }
 
 /// A FIFO target, for the rule that every message needs a message group.
-pub struct FifoTarget<'a> {
+pub(crate) struct FifoTarget<'a> {
     /// What the target is: `"queue"`, `"topic"`.
-    pub what: &'static str,
+    pub(crate) what: &'static str,
     /// Its name.
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// Where AWS documents the rule.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
 }
 
 /// A producer under validation: what the common part found, and the keys found so far.
-pub struct Draft<'a> {
+pub(crate) struct Draft<'a> {
     /// The producer as written.
-    pub raw: &'a RawProducer,
+    pub(crate) raw: &'a RawProducer,
     /// Its place in the model, `producer.NAME`.
-    pub path: &'a FieldPath,
+    pub(crate) path: &'a FieldPath,
     /// Its validated load.
-    pub arrival: &'a Arrival,
+    pub(crate) arrival: &'a Arrival,
     /// Its validated message size, bytes.
-    pub size: &'a SizeDist,
+    pub(crate) size: &'a SizeDist,
     /// Messages per send call.
-    pub batch: u32,
+    pub(crate) batch: u32,
     /// Message groups or partition keys, once the [`Step::Group`] or
     /// [`Step::PartitionKey`] step found them.
-    pub keys: Option<KeyDist>,
+    pub(crate) keys: Option<KeyDist>,
     /// The text prefix of those keys (`key-` by default).
-    pub key_prefix: String,
+    pub(crate) key_prefix: String,
 }
 
 /// What a producer's target service decides. The provided methods are the common rules;
 /// a service overrides those its API does otherwise.
-pub trait ProducerTarget {
+pub(crate) trait ProducerTarget {
     /// The producer's target.
     fn target(&self) -> Target;
 
@@ -170,17 +170,17 @@ pub trait ProducerTarget {
 }
 
 /// The components a producer may send to.
-pub struct Targets<'m, 'a> {
+pub(crate) struct Targets<'m, 'a> {
     /// SQS queues.
-    pub queues: &'m Queues<'a>,
+    pub(crate) queues: &'m Queues<'a>,
     /// SNS topics.
-    pub topics: &'m Topics<'a>,
+    pub(crate) topics: &'m Topics<'a>,
     /// Kinesis data streams.
-    pub streams: &'m Streams<'a>,
+    pub(crate) streams: &'m Streams<'a>,
 }
 
 /// Validates the `[[producer]]` tables: unique names, then each producer in turn.
-pub fn producers(
+pub(crate) fn producers(
     raw: &[RawProducer],
     targets: &Targets<'_, '_>,
     limits: &Limits,
@@ -203,7 +203,7 @@ pub fn producers(
 
 /// Validates one producer at `path`: its target, load, size and batch, then the target's
 /// [`Step`]s in the target's order.
-pub fn producer(
+pub(crate) fn producer(
     p: &RawProducer,
     path: &FieldPath,
     targets: &Targets<'_, '_>,

@@ -1,7 +1,7 @@
 //! The model file as written: plain serde structs, every table with
 //! `deny_unknown_fields`, so a misspelt key is an error and not a silent default.
 //!
-//! Nothing here is validated beyond its type; [`super::build`] turns these into an
+//! Nothing here is validated beyond its type; `super::build` turns these into an
 //! [`super::Architecture`]. The tables of one service live in its folder
 //! (`services/<svc>/raw.rs`); this file holds the whole file's struct and the shapes
 //! several services share (distributions, loads, keys, windows, producers, worker pools).
@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub const COMPONENT_KINDS: [&str; 8] = [
+pub(crate) const COMPONENT_KINDS: [&str; 8] = [
     "producer",
     "queue",
     "consumer",

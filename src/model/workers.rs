@@ -20,7 +20,7 @@ const MAX_WORKERS: u32 = 100_000;
 
 /// Validates the `[[consumer]]` tables: unique names, then each pool in turn. Returns the
 /// index of the names (shared with `[[stream_consumer]]`) and the pools.
-pub fn pools<'a>(
+pub(crate) fn pools<'a>(
     raw: &'a [RawConsumer],
     queues: &Queues<'_>,
     lim: &SqsLimits,

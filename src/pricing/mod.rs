@@ -3,7 +3,7 @@
 //! Plain usage numbers in, bill lines out. This module knows no service: each service
 //! prices its own usage in the `bill` module of its folder under [`crate::services`]
 //! (functions with a `# Formula` section, such as
-//! [`crate::services::sqs::bill::bill_sqs`]) by charging lines through a [`Meter`], which
+//! `crate::services::sqs::bill::bill_sqs`) by charging lines through a `Meter`, which
 //! keeps the account-level state that crosses components: volume tiers, free tiers shared
 //! by several prices, minimum commitments. The usage records are
 //! [`crate::services::Usage`], and [`crate::services::bill`] runs every service's pricing
@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 pub const DEFAULT_MONTH_HOURS: f64 = 730.0;
 
 /// Bytes in one GB as AWS bills data (2^30, the convention of aqueduct's sizes).
-pub const BYTES_PER_GB: f64 = 1_073_741_824.0;
+pub(crate) const BYTES_PER_GB: f64 = 1_073_741_824.0;
 
 /// One line of a bill.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl ServiceTotals {
     }
 
     /// `(service key, subtotal)` pairs in a fixed order.
-    pub fn pairs(&self) -> [(&'static str, f64); 7] {
+    pub(crate) fn pairs(&self) -> [(&'static str, f64); 7] {
         [
             ("sqs", self.sqs),
             ("sns", self.sns),
@@ -154,7 +154,7 @@ impl Default for Bill {
 
 impl Bill {
     /// An empty bill for a month of `month_hours` priced with `table`.
-    pub fn new(month_hours: f64, table: &PriceTable) -> Self {
+    pub(crate) fn new(month_hours: f64, table: &PriceTable) -> Self {
         Bill {
             month_hours,
             price_table: format!("{} (read {})", table.name, table.read_on),
@@ -163,7 +163,7 @@ impl Bill {
     }
 
     /// Adds a line and updates the totals.
-    pub fn push(&mut self, line: BillLine) {
+    pub(crate) fn push(&mut self, line: BillLine) {
         self.total += line.usd;
         self.services.add(&line.service, line.usd);
         self.lines.push(line);
@@ -233,7 +233,7 @@ impl Bill {
 }
 
 /// A quantity with thousands separators when whole, else three decimals.
-pub fn fmt_qty(q: f64) -> String {
+pub(crate) fn fmt_qty(q: f64) -> String {
     if q.fract() == 0.0 && q.abs() < 1e15 {
         let s = format!("{}", q as i64);
         // Thousands separators.
@@ -272,7 +272,7 @@ impl Default for BillOptions {
 /// and services' lines: units billed so far per price (for volume tiers), free allowance
 /// used per free pool, and the minimum commitments.
 #[derive(Debug)]
-pub struct Meter<'t> {
+pub(crate) struct Meter<'t> {
     table: &'t PriceTable,
     opts: BillOptions,
     scale: f64,
@@ -284,7 +284,7 @@ pub struct Meter<'t> {
 impl<'t> Meter<'t> {
     /// A meter for quantities measured over `window_s` seconds (scaled to a month of
     /// `opts.month_hours`).
-    pub fn new(table: &'t PriceTable, opts: BillOptions, window_s: f64) -> Self {
+    pub(crate) fn new(table: &'t PriceTable, opts: BillOptions, window_s: f64) -> Self {
         let scale = if window_s > 0.0 {
             opts.month_hours * 3600.0 / window_s
         } else {
@@ -303,17 +303,17 @@ impl<'t> Meter<'t> {
     }
 
     /// The price table.
-    pub fn table(&self) -> &'t PriceTable {
+    pub(crate) fn table(&self) -> &'t PriceTable {
         self.table
     }
 
     /// Hours in the month.
-    pub fn month_hours(&self) -> f64 {
+    pub(crate) fn month_hours(&self) -> f64 {
         self.opts.month_hours
     }
 
     /// Month ÷ window: the factor from window quantities to monthly quantities.
-    pub fn scale(&self) -> f64 {
+    pub(crate) fn scale(&self) -> f64 {
         self.scale
     }
 
@@ -326,7 +326,7 @@ impl<'t> Meter<'t> {
     /// account-wide) and `cost` the tiered price. Units above `priced_up_to`, and every
     /// unit of an `[unconfirmed]` item, are listed as not priced. Zero quantities make no
     /// line.
-    pub fn charge(
+    pub(crate) fn charge(
         &mut self,
         service: &str,
         component: &str,
@@ -421,7 +421,7 @@ impl<'t> Meter<'t> {
     /// `committed = per_hour × month_hours`; `used = Σ units billed of each price in
     /// counts`; if `used < committed`, a line of `committed − used` units of the
     /// commitment's price.
-    pub fn minimum(&mut self, service: &str, id: &str) -> Result<(), PricingError> {
+    pub(crate) fn minimum(&mut self, service: &str, id: &str) -> Result<(), PricingError> {
         let table = self.table;
         let m = table
             .minimums
@@ -441,12 +441,12 @@ impl<'t> Meter<'t> {
     }
 
     /// The bill so far.
-    pub fn finish(self) -> Bill {
+    pub(crate) fn finish(self) -> Bill {
         self.bill
     }
 }
 
 /// Bytes as GB (2^30 bytes).
-pub fn gb(bytes: u64) -> f64 {
+pub(crate) fn gb(bytes: u64) -> f64 {
     bytes as f64 / BYTES_PER_GB
 }

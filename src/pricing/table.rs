@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The bundled US East (N. Virginia) price table.
-pub const AWS_US_EAST_1: &str = include_str!("aws-us-east-1.toml");
+pub(crate) const AWS_US_EAST_1: &str = include_str!("aws-us-east-1.toml");
 
 /// Name of the bundled table.
-pub const BUNDLED_NAME: &str = "aws-us-east-1";
+pub(crate) const BUNDLED_NAME: &str = "aws-us-east-1";
 
 /// A pricing problem (all of them bad input: exit code 2).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -105,7 +105,7 @@ impl Price {
     /// # Formula
     /// `Σ_tiers (units of quantity falling in the tier) × usd / per`, where the first
     /// `free` units cost nothing and tiers are counted from the first billable unit.
-    pub fn cost(&self, quantity: f64, free: f64) -> f64 {
+    pub(crate) fn cost(&self, quantity: f64, free: f64) -> f64 {
         let billable = (quantity - free).max(0.0);
         let mut usd = 0.0;
         for (i, t) in self.tiers.iter().enumerate() {
@@ -124,14 +124,9 @@ impl Price {
         usd
     }
 
-    /// The price of one unit at the first tier, USD.
-    pub fn unit_usd(&self) -> f64 {
-        self.tiers.first().map(|t| t.usd / self.per).unwrap_or(0.0)
-    }
-
     /// The price of one unit at the tier holding unit number `at` (the marginal price
     /// after `at` billable units), USD.
-    pub fn marginal_usd(&self, at: f64) -> f64 {
+    pub(crate) fn marginal_usd(&self, at: f64) -> f64 {
         self.tiers
             .iter()
             .rev()
@@ -142,7 +137,7 @@ impl Price {
     }
 
     /// The free pool this price draws from.
-    pub fn pool<'a>(&'a self, id: &'a str) -> &'a str {
+    pub(crate) fn pool<'a>(&'a self, id: &'a str) -> &'a str {
         self.free_pool.as_deref().unwrap_or(id)
     }
 }
@@ -398,7 +393,7 @@ impl PriceTable {
     /// Parses a table; `file` is used in messages. The checks run in the order
     /// written in the file's sections: every price (`check_price`, then its free pool and
     /// its absence from `[unconfirmed]`), then every minimum (`check_minimum`).
-    pub fn parse(file: &str, text: &str) -> Result<PriceTable, PricingError> {
+    pub(crate) fn parse(file: &str, text: &str) -> Result<PriceTable, PricingError> {
         let raw: RawTable = parse_toml(text, file, None).map_err(|mut m| {
             m.message = format!("malformed price table: {}", m.message);
             PricingError::Table(m)
@@ -425,15 +420,13 @@ impl PriceTable {
         })
     }
 
-    /// The price `id`, or an error naming what needed it.
-    pub fn get(&self, id: &str, needed_for: &str) -> Result<&Price, PricingError> {
-        self.prices
-            .get(id)
-            .ok_or_else(|| self.missing(id, needed_for, "", ""))
-    }
-
     /// The billing rule `id` (a number), or an error naming what needed it.
-    pub fn quantity(&self, id: &str, service: &str, component: &str) -> Result<f64, PricingError> {
+    pub(crate) fn quantity(
+        &self,
+        id: &str,
+        service: &str,
+        component: &str,
+    ) -> Result<f64, PricingError> {
         self.quantities
             .get(id)
             .map(|q| q.value)
@@ -441,7 +434,7 @@ impl PriceTable {
     }
 
     /// The error for a missing price or rule.
-    pub fn missing(
+    pub(crate) fn missing(
         &self,
         id: &str,
         needed_for: &str,

@@ -209,7 +209,6 @@ impl Engine<'_> {
                     self.producers[pi].stats.rejected += 1;
                     self.msgs.exit(slot, Exit::Dropped);
                 }
-                Err(SendError::Throttled) => unreachable!("send() does not throttle; admit() does"),
             }
             if let Some((copy, after)) = resend_copy {
                 self.producers[pi].stats.resent += 1;

@@ -48,7 +48,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The wait before retry number `retry` (1 = first retry).
-    pub fn backoff(&self, retry: u32, rng: &mut SimRng) -> SimDuration {
+    pub(crate) fn backoff(&self, retry: u32, rng: &mut SimRng) -> SimDuration {
         let b: f64 = rng.random();
         let cap = self.base.as_secs_f64() * 2f64.powi(retry.min(62) as i32);
         SimDuration::from_secs_f64((b * cap).min(self.max_backoff.as_secs_f64()))
@@ -102,77 +102,77 @@ pub struct ProducerSpec {
 
 /// Counters of a producer.
 #[derive(Clone, Debug, Default)]
-pub struct ProducerStats {
+pub(crate) struct ProducerStats {
     /// Messages created.
-    pub generated: u64,
+    pub(crate) generated: u64,
     /// Messages accepted by the target.
-    pub sent: u64,
+    pub(crate) sent: u64,
     /// Send calls made (attempts, retries included).
-    pub calls: u64,
+    pub(crate) calls: u64,
     /// Attempts refused by throttling (per message).
-    pub throttled: u64,
+    pub(crate) throttled: u64,
     /// Retry attempts (per message).
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Messages given up after the last attempt.
-    pub dropped: u64,
+    pub(crate) dropped: u64,
     /// Messages refused as too large (not retried).
-    pub rejected: u64,
+    pub(crate) rejected: u64,
     /// Second sends.
-    pub resent: u64,
+    pub(crate) resent: u64,
     /// Kinesis: records accepted by the stream (aggregates count once; `sent` counts user
     /// records).
-    pub kinesis_records: u64,
+    pub(crate) kinesis_records: u64,
     /// Kinesis: aggregated records (of two or more user records) sealed by KPL-style
     /// aggregation.
-    pub aggregated: u64,
+    pub(crate) aggregated: u64,
 }
 
 /// One send call in progress: its messages and attempt number.
 #[derive(Clone, Debug, Default)]
-pub struct Call {
+pub(crate) struct Call {
     /// Message slots.
-    pub msgs: Vec<u32>,
+    pub(crate) msgs: Vec<u32>,
     /// Attempt number (1 = first).
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// Latency of the current attempt (the response leg is its second half).
-    pub latency: SimDuration,
+    pub(crate) latency: SimDuration,
 }
 
 /// A producer's run-time state.
-pub struct Producer {
+pub(crate) struct Producer {
     /// Its spec.
-    pub spec: ProducerSpec,
+    pub(crate) spec: ProducerSpec,
     /// Random stream.
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     /// Arrival process state.
-    pub arrival: ArrivalState,
+    pub(crate) arrival: ArrivalState,
     /// Messages waiting for their batch to fill.
-    pub batch: Vec<u32>,
+    pub(crate) batch: Vec<u32>,
     /// Payload of `batch`, bytes.
-    pub batch_bytes: u64,
+    pub(crate) batch_bytes: u64,
     /// Generation of the current batch's linger timer.
-    pub linger_gen: u32,
+    pub(crate) linger_gen: u32,
     /// Most calls in progress at once (attempts and back-offs included); 1 keeps the send
     /// order, as a FIFO producer must.
-    pub max_in_flight: u32,
+    pub(crate) max_in_flight: u32,
     /// Calls in progress now.
-    pub in_flight: u32,
+    pub(crate) in_flight: u32,
     /// Calls waiting for room.
-    pub waiting: std::collections::VecDeque<u32>,
+    pub(crate) waiting: std::collections::VecDeque<u32>,
     /// The engine is handing freed room to waiting calls (see `Engine::on_send_done`).
-    pub draining: bool,
+    pub(crate) draining: bool,
     /// Responses that came back while draining, still to hand on.
-    pub done_pending: u32,
+    pub(crate) done_pending: u32,
     /// Send calls in progress (slab).
-    pub calls: Vec<Call>,
+    pub(crate) calls: Vec<Call>,
     free_calls: Vec<u32>,
     /// Counters.
-    pub stats: ProducerStats,
+    pub(crate) stats: ProducerStats,
 }
 
 impl Producer {
     /// A producer that has sent nothing.
-    pub fn new(spec: ProducerSpec, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: ProducerSpec, rng: SimRng) -> Self {
         let batch = Vec::with_capacity(spec.batch as usize);
         Producer {
             spec,
@@ -193,7 +193,7 @@ impl Producer {
     }
 
     /// Moves the current batch into a new call slot; returns the slot.
-    pub fn open_call(&mut self) -> u32 {
+    pub(crate) fn open_call(&mut self) -> u32 {
         let i = match self.free_calls.pop() {
             Some(i) => i,
             None => {
@@ -210,7 +210,7 @@ impl Producer {
     }
 
     /// A call slot holding one message.
-    pub fn open_single(&mut self, slot: u32) -> u32 {
+    pub(crate) fn open_single(&mut self, slot: u32) -> u32 {
         let i = match self.free_calls.pop() {
             Some(i) => i,
             None => {
@@ -226,14 +226,14 @@ impl Producer {
     }
 
     /// Releases a finished call slot.
-    pub fn close_call(&mut self, i: u32) {
+    pub(crate) fn close_call(&mut self, i: u32) {
         self.calls[i as usize].msgs.clear();
         self.free_calls.push(i);
     }
 
     /// Draws the next message's size and key.
     #[inline]
-    pub fn draw(&mut self) -> (u32, u32) {
+    pub(crate) fn draw(&mut self) -> (u32, u32) {
         if let crate::load::Arrival::Trace(tr) = &self.spec.arrival {
             let (size, key) = tr.row_attrs(&self.arrival);
             let size = size.unwrap_or_else(|| self.spec.size.sample(&mut self.rng));
@@ -257,12 +257,12 @@ impl Producer {
     }
 
     /// Resets counters at the end of the warm-up.
-    pub fn reset_stats(&mut self) {
+    pub(crate) fn reset_stats(&mut self) {
         self.stats = ProducerStats::default();
     }
 
     /// The component report.
-    pub fn report(&self, window_s: f64) -> ComponentReport {
+    pub(crate) fn report(&self, window_s: f64) -> ComponentReport {
         let s = &self.stats;
         let mut r = ComponentReport::new("producer", &self.spec.name);
         r.count("generated", s.generated)

@@ -19,7 +19,7 @@ const FAMILY: &str = "sans-serif";
 const SIZE: (u32, u32) = (960, 600);
 
 /// Registers the bundled font as plotters' `sans-serif` (once per process).
-pub fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The font is a constant of the build: a failure here is caught by the tests.
@@ -63,7 +63,7 @@ fn draw_to<C: Chart, DB: DrawingBackend>(
 }
 
 /// Draws every chart of the report into `dir`.
-pub fn draw_all(
+pub(crate) fn draw_all(
     exp: &Experiment,
     r: &Results,
     chosen: &ChosenSeries<'_>,

@@ -39,7 +39,7 @@ fn mean_ci(s: &Stats) -> String {
 }
 
 /// Writes the report.
-pub fn write(
+pub(crate) fn write(
     exp: &Experiment,
     r: &Results,
     chosen: &ChosenSeries<'_>,

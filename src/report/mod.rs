@@ -18,8 +18,6 @@ use crate::experiment::{Experiment, Results};
 use crate::metrics::TimeSeries;
 use std::path::{Path, PathBuf};
 
-pub use charts::register_fonts;
-
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -104,13 +102,13 @@ pub fn write_report(
 
 /// A chart that was drawn: its file stem (`.svg` and `.png`) and its title.
 #[derive(Clone, Debug)]
-pub struct ChartFile {
+pub(crate) struct ChartFile {
     /// File name without extension.
-    pub stem: String,
+    pub(crate) stem: String,
     /// Title (the Markdown alt text).
-    pub title: String,
+    pub(crate) title: String,
     /// What kind of chart: `metric`, `cost` or `series`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
 }
 
 /// A directory where outputs are written before they are moved into the output
@@ -180,7 +178,7 @@ impl Drop for Staging {
 }
 
 /// Keeps the characters of a file name that are safe everywhere.
-pub fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() || c == '_' {

@@ -50,7 +50,7 @@ fn axis_labels(exp: &Experiment, point: usize) -> Vec<String> {
 /// `summary.csv`: one row per point: `point`, the axes, `runs` (succeeded), `failed`,
 /// then for every metric `M.mean`, `M.sd`, `M.min`, `M.max` and `M.ci95` (the
 /// half-width of the confidence interval of the mean).
-pub fn write_summary(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+pub(crate) fn write_summary(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
     let mut w = writer(path)?;
     let ci = ci_name(exp.confidence);
     let mut h = vec!["point".to_string()];
@@ -82,7 +82,7 @@ pub fn write_summary(exp: &Experiment, r: &Results, path: &Path) -> Result<(), R
 /// `M.bound` (the confidence bound compared), `M.margin` and `M.pass`, then `pass` (all
 /// objectives hold and no run failed), `objective` and `objective.ci95` (what the sizing
 /// search minimises, named in `report.md`).
-pub fn write_slo(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+pub(crate) fn write_slo(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
     let mut w = writer(path)?;
     let ci = ci_name(exp.confidence);
     let mut h = vec!["point".to_string()];
@@ -118,7 +118,7 @@ pub fn write_slo(exp: &Experiment, r: &Results, path: &Path) -> Result<(), Repor
 /// the point chosen (empty when none meets the objectives), every axis's value (the
 /// situation's values when nothing passes), `objective`, `objective.ci95`, every
 /// objective's `M.bound` and `M.margin`, and how many of the situation's points pass.
-pub fn write_sizing(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
+pub(crate) fn write_sizing(exp: &Experiment, r: &Results, path: &Path) -> Result<(), ReportError> {
     let mut w = writer(path)?;
     let ci = ci_name(exp.confidence);
     let mut h = vec!["point".to_string()];

@@ -23,7 +23,7 @@
 //! # Adding a service
 //!
 //! 1. Create `services/<service>/` with the files above (a service priced from usage files
-//!    only needs `mod.rs` and `bill.rs`, as [`firehose`], [`flink`] and [`video`] today).
+//!    only needs `mod.rs` and `bill.rs`, as [`firehose`], [`flink`] and `video` today).
 //! 2. Register it here: `pub mod <service>;`, its limits in [`Limits`], its usage records
 //!    in [`Usage`] and its pricing function in [`bill`].
 //! 3. The model file: its tables in `model::raw::RawModel`, its specs in
@@ -43,8 +43,8 @@ pub mod kinesis;
 pub mod lambda;
 pub mod sns;
 pub mod sqs;
-pub mod usage_keys;
-pub mod video;
+pub(crate) mod usage_keys;
+pub(crate) mod video;
 
 use crate::pricing::{Bill, BillOptions, Meter, PriceTable, PricingError};
 use serde::{Deserialize, Serialize};

@@ -10,24 +10,24 @@ use crate::pricing::PricingError;
 use toml::{Table, Value};
 
 /// One resource table of a usage file, being read.
-pub struct UsageTable<'a> {
+pub(crate) struct UsageTable<'a> {
     /// The file's text, to place errors.
-    pub src: &'a str,
+    pub(crate) src: &'a str,
     /// The file's name in messages.
-    pub file: &'a str,
+    pub(crate) file: &'a str,
     /// Path of the table (`sqs.orders`).
-    pub path: FieldPath,
+    pub(crate) path: FieldPath,
     /// The resource's name (`orders`).
-    pub name: &'a str,
+    pub(crate) name: &'a str,
     /// Its keys.
-    pub table: &'a Table,
+    pub(crate) table: &'a Table,
     /// Hours in the month the quantities are for.
-    pub month_hours: f64,
+    pub(crate) month_hours: f64,
 }
 
 impl UsageTable<'_> {
     /// An input error at `key` of the table (at the table itself when `key` is empty).
-    pub fn err(&self, key: &str, message: String) -> PricingError {
+    pub(crate) fn err(&self, key: &str, message: String) -> PricingError {
         let path = if key.is_empty() {
             self.path.clone()
         } else {
@@ -37,7 +37,7 @@ impl UsageTable<'_> {
     }
 
     /// A number >= 0 (integers and floats accepted).
-    pub fn num(&self, key: &str) -> Result<Option<f64>, PricingError> {
+    pub(crate) fn num(&self, key: &str) -> Result<Option<f64>, PricingError> {
         let v = match self.table.get(key) {
             None => return Ok(None),
             Some(Value::Integer(i)) => *i as f64,
@@ -62,12 +62,18 @@ impl UsageTable<'_> {
     }
 
     /// A number >= 0, or `default` when the key is absent.
-    pub fn num_or(&self, key: &str, default: f64) -> Result<f64, PricingError> {
+    pub(crate) fn num_or(&self, key: &str, default: f64) -> Result<f64, PricingError> {
         Ok(self.num(key)?.unwrap_or(default))
     }
 
     /// A number within `[lo, hi]`.
-    pub fn ranged(&self, key: &str, default: f64, lo: f64, hi: f64) -> Result<f64, PricingError> {
+    pub(crate) fn ranged(
+        &self,
+        key: &str,
+        default: f64,
+        lo: f64,
+        hi: f64,
+    ) -> Result<f64, PricingError> {
         let v = self.num_or(key, default)?;
         if v < lo || v > hi {
             return Err(self.err(key, format!("{v} is outside {lo} to {hi}")));
@@ -76,7 +82,7 @@ impl UsageTable<'_> {
     }
 
     /// `true` or `false` (false when absent).
-    pub fn flag(&self, key: &str) -> Result<bool, PricingError> {
+    pub(crate) fn flag(&self, key: &str) -> Result<bool, PricingError> {
         match self.table.get(key) {
             None => Ok(false),
             Some(Value::Boolean(b)) => Ok(*b),
@@ -88,7 +94,7 @@ impl UsageTable<'_> {
     }
 
     /// One of `options` (None when absent).
-    pub fn choice<'c>(
+    pub(crate) fn choice<'c>(
         &self,
         key: &str,
         options: &[&'c str],
@@ -113,7 +119,7 @@ impl UsageTable<'_> {
     }
 
     /// Hours per month the rate keys apply (default: the whole month).
-    pub fn hours(&self) -> Result<f64, PricingError> {
+    pub(crate) fn hours(&self) -> Result<f64, PricingError> {
         let h = self.num_or("hours", self.month_hours)?;
         if h > self.month_hours {
             return Err(self.err(
@@ -125,7 +131,7 @@ impl UsageTable<'_> {
     }
 
     /// True when the table gives `key`.
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }
 }
@@ -140,11 +146,11 @@ fn quoted(options: &[&str]) -> String {
 }
 
 /// KiB to bytes.
-pub fn kib(v: f64) -> f64 {
+pub(crate) fn kib(v: f64) -> f64 {
     v * 1024.0
 }
 
 /// A quantity rounded to a whole count (negative values to 0).
-pub fn rounded(v: f64) -> u64 {
+pub(crate) fn rounded(v: f64) -> u64 {
     v.round().max(0.0) as u64
 }

@@ -13,7 +13,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// Timestamped entries popped in `(time, push order)` order.
 #[derive(Clone, Debug)]
-pub struct Deadlines<T> {
+pub(crate) struct Deadlines<T> {
     fifo: VecDeque<(SimTime, u64, T)>,
     heap: BinaryHeap<Reverse<(SimTime, u64, T)>>,
     seq: u64,
@@ -27,7 +27,7 @@ impl<T: Copy + Ord> Default for Deadlines<T> {
 
 impl<T: Copy + Ord> Deadlines<T> {
     /// An empty set.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Deadlines {
             fifo: VecDeque::new(),
             heap: BinaryHeap::new(),
@@ -37,7 +37,7 @@ impl<T: Copy + Ord> Deadlines<T> {
 
     /// Adds `item` due at `at`.
     #[inline]
-    pub fn push(&mut self, at: SimTime, item: T) {
+    pub(crate) fn push(&mut self, at: SimTime, item: T) {
         let s = self.seq;
         self.seq += 1;
         match self.fifo.back() {
@@ -48,7 +48,7 @@ impl<T: Copy + Ord> Deadlines<T> {
 
     /// The earliest entry.
     #[inline]
-    pub fn peek(&self) -> Option<(SimTime, T)> {
+    pub(crate) fn peek(&self) -> Option<(SimTime, T)> {
         match (self.fifo.front(), self.heap.peek()) {
             (Some(a), Some(Reverse(b))) => {
                 if (a.0, a.1) <= (b.0, b.1) {
@@ -65,7 +65,7 @@ impl<T: Copy + Ord> Deadlines<T> {
 
     /// Removes and returns the earliest entry.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, T)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, T)> {
         let take_fifo = match (self.fifo.front(), self.heap.peek()) {
             (Some(a), Some(Reverse(b))) => (a.0, a.1) <= (b.0, b.1),
             (Some(_), None) => true,
@@ -81,7 +81,7 @@ impl<T: Copy + Ord> Deadlines<T> {
 
     /// Removes and returns the earliest entry if it is due at or before `now`.
     #[inline]
-    pub fn pop_due(&mut self, now: SimTime) -> Option<(SimTime, T)> {
+    pub(crate) fn pop_due(&mut self, now: SimTime) -> Option<(SimTime, T)> {
         match self.peek() {
             Some((t, _)) if t <= now => self.pop(),
             _ => None,
@@ -89,13 +89,8 @@ impl<T: Copy + Ord> Deadlines<T> {
     }
 
     /// Number of entries, stale ones included.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.fifo.len() + self.heap.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.fifo.is_empty() && self.heap.is_empty()
     }
 }
 

@@ -3,12 +3,14 @@
 //! The kernel knows nothing of AWS. Higher layers define their own plain event enum and
 //! drive an [`EventQueue`] of it; see `engine` for the loop that does so.
 
-pub mod deadlines;
-pub mod queue;
-pub mod rng;
-pub mod time;
+pub(crate) mod deadlines;
+pub(crate) mod queue;
+pub(crate) mod rng;
+pub(crate) mod time;
 
-pub use deadlines::Deadlines;
+pub(crate) use deadlines::Deadlines;
 pub use queue::EventQueue;
-pub use rng::{stream, SimRng};
-pub use time::{SimDuration, SimTime, NANOS_PER_SEC};
+pub use rng::stream;
+pub(crate) use rng::SimRng;
+pub(crate) use time::NANOS_PER_SEC;
+pub use time::{SimDuration, SimTime};

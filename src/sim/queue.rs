@@ -59,7 +59,7 @@ impl<E: Copy> Default for EventQueue<E> {
 
 impl<E: Copy> EventQueue<E> {
     /// An empty queue.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_capacity(0)
     }
 
@@ -90,31 +90,23 @@ impl<E: Copy> EventQueue<E> {
 
     /// Removes and returns the earliest event if it fires at or before `horizon`.
     #[inline]
-    pub fn pop_until(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
+    pub(crate) fn pop_until(&mut self, horizon: SimTime) -> Option<(SimTime, E)> {
         match self.heap.peek() {
             Some(e) if ((e.key >> 64) as u64) <= horizon.0 => self.pop(),
             _ => None,
         }
     }
 
-    /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| SimTime((e.key >> 64) as u64))
-    }
-
     /// Number of pending events.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
 
     /// True when no event is pending.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// Number of events ever scheduled on this queue.
-    pub fn scheduled_total(&self) -> u64 {
-        self.seq
     }
 }
 

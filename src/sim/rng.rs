@@ -10,12 +10,12 @@
 //! to the full state by `Xoshiro256PlusPlus::seed_from_u64` (itself SplitMix64).
 
 use rand::SeedableRng;
-pub use rand_xoshiro::Xoshiro256PlusPlus as SimRng;
+pub(crate) use rand_xoshiro::Xoshiro256PlusPlus as SimRng;
 
 /// FNV-1a, 64-bit: a fixed, documented hash of a stream name. Written by hand because
 /// std's `DefaultHasher` is explicitly not stable across Rust releases, and a stream's
 /// identity must be.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= b as u64;
@@ -26,7 +26,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// SplitMix64's output function: a bijective mixer of 64-bit values.
 #[inline]
-pub fn splitmix64(mut z: u64) -> u64 {
+pub(crate) fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -34,7 +34,7 @@ pub fn splitmix64(mut z: u64) -> u64 {
 }
 
 /// The 64-bit seed of the stream called `name` in a run seeded with `seed`.
-pub fn stream_seed(seed: u64, name: &str) -> u64 {
+pub(crate) fn stream_seed(seed: u64, name: &str) -> u64 {
     splitmix64(seed ^ fnv1a64(name.as_bytes()))
 }
 

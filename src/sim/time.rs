@@ -8,7 +8,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
 /// Nanoseconds in one second.
-pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+pub(crate) const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// An instant of virtual time: nanoseconds since the start of the run.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug)]
@@ -22,15 +22,15 @@ impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
     /// The largest representable instant ("never").
-    pub const MAX: SimTime = SimTime(u64::MAX);
+    pub(crate) const MAX: SimTime = SimTime(u64::MAX);
 
     /// Seconds since the start of the run, as a float (for reporting only).
-    pub fn as_secs_f64(self) -> f64 {
+    pub(crate) fn as_secs_f64(self) -> f64 {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
 
     /// The span from `earlier` to `self`, or zero if `earlier` is later.
-    pub fn saturating_since(self, earlier: SimTime) -> SimDuration {
+    pub(crate) fn saturating_since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
 }
@@ -39,18 +39,9 @@ impl SimDuration {
     /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
     /// The largest representable span.
-    pub const MAX: SimDuration = SimDuration(u64::MAX);
-
-    /// A span of whole nanoseconds.
-    pub const fn from_nanos(ns: u64) -> Self {
-        SimDuration(ns)
-    }
-    /// A span of whole microseconds.
-    pub const fn from_micros(us: u64) -> Self {
-        SimDuration(us * 1_000)
-    }
+    pub(crate) const MAX: SimDuration = SimDuration(u64::MAX);
     /// A span of whole milliseconds.
-    pub const fn from_millis(ms: u64) -> Self {
+    pub(crate) const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * 1_000_000)
     }
     /// A span of whole seconds.
@@ -71,7 +62,7 @@ impl SimDuration {
         }
     }
     /// The span in nanoseconds.
-    pub const fn as_nanos(self) -> u64 {
+    pub(crate) const fn as_nanos(self) -> u64 {
         self.0
     }
     /// The span in seconds, as a float (for reporting and rate arithmetic).
@@ -79,22 +70,22 @@ impl SimDuration {
         self.0 as f64 / NANOS_PER_SEC as f64
     }
     /// True for the zero span.
-    pub const fn is_zero(self) -> bool {
+    pub(crate) const fn is_zero(self) -> bool {
         self.0 == 0
     }
     /// Half of this span (rounded down): the one-way leg of a round trip.
-    pub const fn half(self) -> SimDuration {
+    pub(crate) const fn half(self) -> SimDuration {
         SimDuration(self.0 / 2)
     }
     /// `self * k`, saturating.
-    pub const fn saturating_mul(self, k: u64) -> SimDuration {
+    pub(crate) const fn saturating_mul(self, k: u64) -> SimDuration {
         SimDuration(self.0.saturating_mul(k))
     }
 }
 
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
-    /// Saturates at [`SimTime::MAX`], so "now + a huge timeout" means "never".
+    /// Saturates at `SimTime::MAX`, so "now + a huge timeout" means "never".
     fn add(self, d: SimDuration) -> SimTime {
         SimTime(self.0.saturating_add(d.0))
     }

@@ -1,7 +1,7 @@
 //! Worker pools: workers that poll SQS (receive → process → delete), with heartbeats,
 //! failure windows, outages and target-tracking auto scaling. Lambda functions and their
 //! event source mappings are in [`crate::services::lambda`], Kinesis consumer
-//! applications in [`crate::services::kinesis::consumer`].
+//! applications in `crate::services::kinesis::consumer`.
 //!
 //! The state machines are driven by the engine (the handlers are in `engine.rs` here),
 //! which owns the queues; this module holds the pools' specs, state and counters.
@@ -79,7 +79,7 @@ pub struct PoolSpec {
 
 impl PoolSpec {
     /// Failure probability of processing that starts at `now`.
-    pub fn failure_probability_at(&self, now: SimTime) -> f64 {
+    pub(crate) fn failure_probability_at(&self, now: SimTime) -> f64 {
         self.failure_windows
             .iter()
             .find(|w| w.from <= now && now < w.until)
@@ -88,7 +88,7 @@ impl PoolSpec {
     }
 
     /// Largest number of workers the pool can have.
-    pub fn max_workers(&self) -> u32 {
+    pub(crate) fn max_workers(&self) -> u32 {
         self.autoscale
             .map(|a| a.max.max(self.workers))
             .unwrap_or(self.workers)
@@ -97,7 +97,7 @@ impl PoolSpec {
 
 /// What a worker is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WorkerState {
+pub(crate) enum WorkerState {
     /// Not part of the pool (scaled in, or not yet launched).
     Off,
     /// Launched, warming up.
@@ -118,96 +118,96 @@ pub enum WorkerState {
 
 /// One worker.
 #[derive(Clone, Debug)]
-pub struct Worker {
+pub(crate) struct Worker {
     /// State.
-    pub state: WorkerState,
+    pub(crate) state: WorkerState,
     /// Generation: bumped whenever pending events for this worker become void.
-    pub gen: u32,
+    pub(crate) gen: u32,
     /// Poller id at the queue.
-    pub poller: u32,
+    pub(crate) poller: u32,
     /// Messages of the current receive.
-    pub buf: Vec<Handle>,
+    pub(crate) buf: Vec<Handle>,
     /// Next message of `buf` to process.
-    pub pos: usize,
+    pub(crate) pos: usize,
     /// Messages of `buf` processed successfully, waiting for a batch delete.
-    pub to_delete: Vec<Handle>,
+    pub(crate) to_delete: Vec<Handle>,
     /// Latency of the API call in progress.
-    pub leg: SimDuration,
+    pub(crate) leg: SimDuration,
     /// Whether the message being processed fails.
-    pub failing: bool,
+    pub(crate) failing: bool,
     /// Start of the current processing, for utilisation.
-    pub busy_since: SimTime,
+    pub(crate) busy_since: SimTime,
     /// Scheduled to stop after the current batch (scale-in).
-    pub retiring: bool,
+    pub(crate) retiring: bool,
     /// Number of the current long-poll wait (a stale wait timeout carries an older one).
-    pub wait_seq: u32,
+    pub(crate) wait_seq: u32,
 }
 
 /// Counters of a pool.
 #[derive(Clone, Debug, Default)]
-pub struct PoolStats {
+pub(crate) struct PoolStats {
     /// Messages processed successfully.
-    pub processed: u64,
+    pub(crate) processed: u64,
     /// Processings that failed (message not deleted).
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Processings of a message that was already processed (or a copy).
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// Receive calls.
-    pub receives: u64,
+    pub(crate) receives: u64,
     /// Receive calls that returned nothing.
-    pub empty_receives: u64,
+    pub(crate) empty_receives: u64,
     /// Delete calls.
-    pub delete_calls: u64,
+    pub(crate) delete_calls: u64,
     /// Heartbeat (ChangeMessageVisibility) calls.
-    pub heartbeats: u64,
+    pub(crate) heartbeats: u64,
     /// Busy time, ns (processing only).
-    pub busy_ns: u128,
+    pub(crate) busy_ns: u128,
     /// Worker time, ns (Σ workers in the pool × time).
-    pub worker_ns: u128,
+    pub(crate) worker_ns: u128,
     /// Scale-out actions.
-    pub scale_outs: u64,
+    pub(crate) scale_outs: u64,
     /// Scale-in actions.
-    pub scale_ins: u64,
+    pub(crate) scale_ins: u64,
     /// Most workers at once.
-    pub workers_max: u32,
+    pub(crate) workers_max: u32,
     /// FIFO sources: successful processings of a message after a later message of the
     /// same group (an independent check of FIFO order; 0 when order holds).
-    pub order_violations: u64,
+    pub(crate) order_violations: u64,
     /// Enqueue (at the queue) → start of processing.
-    pub wait: LatencyHist,
+    pub(crate) wait: LatencyHist,
     /// Production → end of processing, successful processings only.
-    pub latency: LatencyHist,
+    pub(crate) latency: LatencyHist,
 }
 
 /// A worker pool's run-time state.
-pub struct WorkerPool {
+pub(crate) struct WorkerPool {
     /// Its spec.
-    pub spec: PoolSpec,
+    pub(crate) spec: PoolSpec,
     /// Random stream.
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     /// Workers (sized for the most the pool can have).
-    pub workers: Vec<Worker>,
+    pub(crate) workers: Vec<Worker>,
     /// The pool is in an outage.
-    pub down: bool,
+    pub(crate) down: bool,
     /// Workers in the pool now (not `Off`).
-    pub active: u32,
+    pub(crate) active: u32,
     /// Workers processing now.
-    pub busy: u32,
+    pub(crate) busy: u32,
     /// Last time `worker_ns` was brought up to date.
-    pub accounted_at: SimTime,
+    pub(crate) accounted_at: SimTime,
     /// Last scale-out / scale-in.
-    pub last_scale_out: Option<SimTime>,
+    pub(crate) last_scale_out: Option<SimTime>,
     /// Last scale-in.
-    pub last_scale_in: Option<SimTime>,
+    pub(crate) last_scale_in: Option<SimTime>,
     /// Counters.
-    pub stats: PoolStats,
+    pub(crate) stats: PoolStats,
     /// FIFO sources: highest message id processed per (producer, group).
-    pub last_in_group: std::collections::HashMap<u64, u64>,
+    pub(crate) last_in_group: std::collections::HashMap<u64, u64>,
 }
 
 impl WorkerPool {
     /// A pool with its starting workers in `Starting` state (the engine starts them).
-    pub fn new(spec: PoolSpec, rng: SimRng, pollers: Vec<u32>) -> Self {
+    pub(crate) fn new(spec: PoolSpec, rng: SimRng, pollers: Vec<u32>) -> Self {
         let cap = spec.max_messages as usize;
         let workers = pollers
             .into_iter()
@@ -250,28 +250,28 @@ impl WorkerPool {
     }
 
     /// Brings the worker-time integral up to `now` (call before `active` changes).
-    pub fn account(&mut self, now: SimTime) {
+    pub(crate) fn account(&mut self, now: SimTime) {
         let dt = (now - self.accounted_at).0 as u128;
         self.stats.worker_ns += dt * self.active as u128;
         self.accounted_at = now;
     }
 
     /// Marks worker `w` busy from `now`.
-    pub fn set_busy(&mut self, w: usize, now: SimTime) {
+    pub(crate) fn set_busy(&mut self, w: usize, now: SimTime) {
         self.workers[w].busy_since = now;
         self.busy += 1;
     }
 
     /// Marks worker `w` idle at `now`, adding its busy time (clipped to the measured
     /// window by `since`).
-    pub fn set_idle(&mut self, w: usize, now: SimTime, since: SimTime) {
+    pub(crate) fn set_idle(&mut self, w: usize, now: SimTime, since: SimTime) {
         let start = self.workers[w].busy_since.max(since);
         self.stats.busy_ns += (now - start).0 as u128;
         self.busy -= 1;
     }
 
     /// Checks FIFO order for a successful processing of message `id` of `group`.
-    pub fn check_order(&mut self, group: u64, id: u64) {
+    pub(crate) fn check_order(&mut self, group: u64, id: u64) {
         let last = self.last_in_group.entry(group).or_insert(0);
         if id < *last {
             self.stats.order_violations += 1;
@@ -281,7 +281,7 @@ impl WorkerPool {
     }
 
     /// Resets counters at the end of the warm-up.
-    pub fn reset_stats(&mut self, now: SimTime) {
+    pub(crate) fn reset_stats(&mut self, now: SimTime) {
         self.stats = PoolStats {
             workers_max: self.active,
             ..PoolStats::default()
@@ -290,7 +290,7 @@ impl WorkerPool {
     }
 
     /// The component report.
-    pub fn report(&self) -> ComponentReport {
+    pub(crate) fn report(&self) -> ComponentReport {
         let s = &self.stats;
         let utilization = if s.worker_ns > 0 {
             s.busy_ns as f64 / s.worker_ns as f64

@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 /// up to the next 5 KB (5,120 B), "at record level, not API call": a PutRecordBatch of two
 /// 1 KB records bills 10 KB. Source: <https://aws.amazon.com/de/kinesis/data-firehose/pricing/>
 /// (P-tr); Firehose developer guide, limits (P-copy).
-pub const INGEST_ROUNDING_BYTES: u64 = 5 * 1024;
+pub(crate) const INGEST_ROUNDING_BYTES: u64 = 5 * 1024;
 
 /// Billed ingest bytes of one record of `bytes` (Direct PUT and KDS sources).
 ///
 /// # Formula
 /// `max(1, ceil(bytes / 5,120)) × 5,120`: 3 KB → 5 KB, 12 KB → 15 KB, 42 KB → 45 KB.
-pub fn billed_bytes(bytes: u64) -> u64 {
+pub(crate) fn billed_bytes(bytes: u64) -> u64 {
     bytes.div_ceil(INGEST_ROUNDING_BYTES).max(1) * INGEST_ROUNDING_BYTES
 }
 
@@ -21,7 +21,8 @@ pub fn billed_bytes(bytes: u64) -> u64 {
 ///
 /// # Formula
 /// `Σ_records billed_bytes(record)`.
-pub fn billed_bytes_of_batch(records: &[u64]) -> u64 {
+#[cfg(test)]
+pub(crate) fn billed_bytes_of_batch(records: &[u64]) -> u64 {
     records.iter().map(|r| billed_bytes(*r)).sum()
 }
 
@@ -40,18 +41,6 @@ pub enum FirehoseSource {
     Msk,
 }
 
-impl FirehoseSource {
-    /// The source's name in usage files.
-    pub fn key(self) -> &'static str {
-        match self {
-            FirehoseSource::DirectPut => "direct_put",
-            FirehoseSource::Kinesis => "kinesis",
-            FirehoseSource::VendedLogs => "vended_logs",
-            FirehoseSource::Msk => "msk",
-        }
-    }
-}
-
 /// Billable usage of one Firehose stream over the measured window.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -61,7 +50,7 @@ pub struct FirehoseUsage {
     /// Source of the data.
     pub source: FirehoseSource,
     /// Billed ingest bytes: for Direct PUT and KDS sources each record rounded up to 5 KB
-    /// ([`billed_bytes`]); for other sources the bytes ingested.
+    /// (`billed_bytes`); for other sources the bytes ingested.
     pub ingest_billed_bytes: u64,
     /// Records are converted to Parquet/ORC (billed on the ingest bytes above).
     pub format_conversion: bool,
@@ -86,7 +75,7 @@ pub struct FirehoseUsage {
 /// streams of a source kind; `+ ingest GB × $/GB` for format conversion; `+ AZ-hours ×
 /// $/AZ-hour + VPC GB × $/GB`; `+ partitioned GB × $/GB + objects × $/1,000 objects`.
 /// JQ hours are listed as not priced. No free tier.
-pub fn bill_firehose(streams: &[FirehoseUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_firehose(streams: &[FirehoseUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "firehose";
     for f in streams {
         let n = f.name.as_str();

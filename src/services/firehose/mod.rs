@@ -1,4 +1,4 @@
 //! Amazon Data Firehose: priced from usage files (the simulation does not model it yet).
 
 pub mod bill;
-pub mod usage_keys;
+pub(crate) mod usage_keys;

@@ -6,7 +6,7 @@ use crate::services::firehose::bill::{self as firehose, FirehoseSource, Firehose
 use crate::services::usage_keys::{kib, rounded, UsageTable};
 
 /// The keys of `[firehose.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "source",
     "records_per_second",
     "record_size_kb",
@@ -22,13 +22,13 @@ pub const KEYS: &[&str] = &[
 
 /// What a Firehose stream of a usage file takes in, for its capacity rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct FirehoseIngest {
+pub(crate) struct FirehoseIngest {
     /// Its source.
-    pub source: FirehoseSource,
+    pub(crate) source: FirehoseSource,
     /// Records per second.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Bytes per record.
-    pub size: f64,
+    pub(crate) size: f64,
 }
 
 /// Reads `[firehose.NAME]`; pushes a note when ingested GB are given as such.
@@ -38,7 +38,7 @@ pub struct FirehoseIngest {
 /// record` (Direct PUT and Kinesis sources: rounded up to 5 KB, [`firehose::billed_bytes`])
 /// `+ monthly_data_ingested_gb`; VPC AZ-hours `azs × ceil(hours)`; VPC and dynamic
 /// partitioning bytes: the data delivered.
-pub fn read(
+pub(crate) fn read(
     r: &UsageTable,
     notes: &mut Vec<String>,
 ) -> Result<(FirehoseUsage, FirehoseIngest), PricingError> {

@@ -39,7 +39,7 @@ pub struct FlinkUsage {
 ///
 /// # Formula
 /// `max(seconds, minimum_s)` if `whole`, else `seconds`.
-pub fn billed_seconds(seconds: f64, whole: bool, minimum_s: f64) -> f64 {
+pub(crate) fn billed_seconds(seconds: f64, whole: bool, minimum_s: f64) -> f64 {
     if whole {
         seconds.max(minimum_s)
     } else {
@@ -57,7 +57,7 @@ pub fn billed_seconds(seconds: f64, whole: bool, minimum_s: f64) -> f64 {
 /// GB-hours ÷ month hours = GB-months at `managed_flink.running_storage`; backups:
 /// GB-hours ÷ month hours at `managed_flink.backups`. The 50 GB, the orchestration KPU
 /// and the 600 s come from the table's `[quantity]` section. No free tier.
-pub fn bill_flink(apps: &[FlinkUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_flink(apps: &[FlinkUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "managed_flink";
     for a in apps {
         let n = a.name.as_str();

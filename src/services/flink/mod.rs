@@ -1,4 +1,4 @@
 //! Amazon Managed Service for Apache Flink: priced from usage files (the simulation does not model it yet).
 
 pub mod bill;
-pub mod usage_keys;
+pub(crate) mod usage_keys;

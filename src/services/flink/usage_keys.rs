@@ -6,7 +6,7 @@ use crate::services::flink::bill::{FlinkRun, FlinkUsage};
 use crate::services::usage_keys::UsageTable;
 
 /// The keys of `[flink.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "kpus",
     "kinesis_processing_units",
     "parallelism",
@@ -24,7 +24,7 @@ pub const KEYS: &[&str] = &[
 /// KPUs as given, or `ceil(parallelism / parallelism_per_kpu)` (default 1); one run of
 /// `hours`, or `monthly_starts` runs of `run_minutes` each; backup GB-hours `backup_gb ×
 /// month hours`.
-pub fn read(r: &UsageTable) -> Result<FlinkUsage, PricingError> {
+pub(crate) fn read(r: &UsageTable) -> Result<FlinkUsage, PricingError> {
     let kpus = kpus(r)?;
     let run = run(r, kpus)?;
     let backup = r

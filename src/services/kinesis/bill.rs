@@ -9,17 +9,17 @@ use serde::{Deserialize, Serialize};
 /// 45 KB record 2 units. AWS's "1 MB record = 40 units" holds for 1,000 KB (1,024,000 B =
 /// 40 × 25,600); a full 1 MiB record (1,048,576 B) is 41 units. Source:
 /// <http://aws.amazon.com/kinesis/pricing/> (old capture, P).
-pub const PUT_PAYLOAD_UNIT_BYTES: u64 = 25 * 1024;
+pub(crate) const PUT_PAYLOAD_UNIT_BYTES: u64 = 25 * 1024;
 
 /// On-demand ingest rounding: each record is rounded up to 1 KB (1,024 B); "4.5 KB →
 /// 5 KB". Source: <https://aws.amazon.com/kinesis/data-streams/pricing/> (P).
-pub const ON_DEMAND_ROUNDING_BYTES: u64 = 1024;
+pub(crate) const ON_DEMAND_ROUNDING_BYTES: u64 = 1024;
 
 /// PUT payload units of one record of `bytes` (data blob plus partition key).
 ///
 /// # Formula
 /// `max(1, ceil(bytes / 25,600))`.
-pub fn put_payload_units(bytes: u64) -> u64 {
+pub(crate) fn put_payload_units(bytes: u64) -> u64 {
     bytes.div_ceil(PUT_PAYLOAD_UNIT_BYTES).max(1)
 }
 
@@ -27,17 +27,17 @@ pub fn put_payload_units(bytes: u64) -> u64 {
 ///
 /// # Formula
 /// `max(1, ceil(bytes / 1,024)) × 1,024`.
-pub fn on_demand_billed_bytes(bytes: u64) -> u64 {
+pub(crate) fn on_demand_billed_bytes(bytes: u64) -> u64 {
     bytes.div_ceil(ON_DEMAND_ROUNDING_BYTES).max(1) * ON_DEMAND_ROUNDING_BYTES
 }
 
 /// Retention included in every stream's price, hours: 24. Source:
 /// <https://aws.amazon.com/kinesis/data-streams/pricing/>.
-pub const INCLUDED_RETENTION_H: f64 = 24.0;
+pub(crate) const INCLUDED_RETENTION_H: f64 = 24.0;
 
 /// End of extended retention (24 hours to 7 days), hours: 168; data held longer is in
 /// long-term retention (same source).
-pub const EXTENDED_RETENTION_END_H: f64 = 168.0;
+pub(crate) const EXTENDED_RETENTION_END_H: f64 = 168.0;
 
 /// GB-hours held in extended and in long-term retention, in steady state, by a stream
 /// that keeps data `retention_h` hours, per GB written.
@@ -46,7 +46,7 @@ pub const EXTENDED_RETENTION_END_H: f64 = 168.0;
 /// A stream writing at a steady rate holds `rate × (min(R, 168) − 24)` between 24 hours
 /// and 7 days old and `rate × (R − 168)` beyond 7 days, so `gb` written over a window
 /// hold `(gb × max(0, min(R, 168) − 24), gb × max(0, R − 168))` GB-hours over that window.
-pub fn retention_gb_hours(gb: f64, retention_h: f64) -> (f64, f64) {
+pub(crate) fn retention_gb_hours(gb: f64, retention_h: f64) -> (f64, f64) {
     (
         gb * (retention_h.min(EXTENDED_RETENTION_END_H) - INCLUDED_RETENTION_H).max(0.0),
         gb * (retention_h - EXTENDED_RETENTION_END_H).max(0.0),
@@ -68,7 +68,7 @@ pub enum StreamMode {
 
 impl StreamMode {
     /// The mode's name in model and usage files.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             StreamMode::Provisioned => "provisioned",
             StreamMode::OnDemand => "on_demand",
@@ -78,7 +78,7 @@ impl StreamMode {
 
     /// The mode of a name in model and usage files ([`Self::key`]); any other name is
     /// provisioned.
-    pub fn from_key(key: &str) -> Self {
+    pub(crate) fn from_key(key: &str) -> Self {
         match key {
             "on_demand" => StreamMode::OnDemand,
             "on_demand_advantage" => StreamMode::OnDemandAdvantage,
@@ -91,15 +91,15 @@ impl StreamMode {
 /// run measures, what the estimate expects and what a usage file gives are turned into
 /// these by [`shard_hour_usage`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct ShardHourUsage {
+pub(crate) struct ShardHourUsage {
     /// Open shards × hours (billed for provisioned streams; informative on demand).
-    pub shard_hours: f64,
+    pub(crate) shard_hours: f64,
     /// On-demand Standard: hours the stream existed (0 for the other modes).
-    pub stream_hours: f64,
+    pub(crate) stream_hours: f64,
     /// Enhanced fan-out: registered consumers × shard-hours.
-    pub efo_consumer_shard_hours: f64,
+    pub(crate) efo_consumer_shard_hours: f64,
     /// Provisioned: the shard-hours, when the retention is above the included 24 hours.
-    pub extended_retention_shard_hours: f64,
+    pub(crate) extended_retention_shard_hours: f64,
 }
 
 /// The hour-based quantities of a stream in `mode` with `shard_hours` open shard-hours
@@ -110,7 +110,7 @@ pub struct ShardHourUsage {
 /// Stream-hours `= window_h` (on-demand Standard), consumer-shard-hours `= shard_hours ×
 /// efo_consumers`, extended-retention shard-hours `= shard_hours` when provisioned and
 /// `retention_h > 24` ([`INCLUDED_RETENTION_H`]), else 0.
-pub fn shard_hour_usage(
+pub(crate) fn shard_hour_usage(
     mode: StreamMode,
     shard_hours: f64,
     window_h: f64,
@@ -148,10 +148,10 @@ pub struct KinesisStreamUsage {
     pub shard_hours: f64,
     /// On-demand Standard: hours the stream existed (stream-hours).
     pub stream_hours: f64,
-    /// Provisioned: PUT payload units written (see [`put_payload_units`]).
+    /// Provisioned: PUT payload units written (see `put_payload_units`).
     pub put_payload_units: u64,
     /// On-demand: bytes written, each record rounded up to 1 KiB (see
-    /// [`on_demand_billed_bytes`]).
+    /// `on_demand_billed_bytes`).
     pub bytes_in_billed: u64,
     /// On-demand: bytes read by shared-throughput (GetRecords) consumers.
     pub bytes_out: u64,
@@ -183,7 +183,10 @@ pub struct KinesisStreamUsage {
 /// its minimum commitment (25 MiB/s ingest and 25 MiB/s retrieval: see
 /// [`Meter::minimum`]). GB-months = GB-hours ÷ month hours. Long-term retrieval is listed
 /// as not priced. No free tier.
-pub fn bill_kinesis(streams: &[KinesisStreamUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_kinesis(
+    streams: &[KinesisStreamUsage],
+    m: &mut Meter,
+) -> Result<(), PricingError> {
     for s in streams {
         let prices = match s.mode {
             StreamMode::Provisioned => "kinesis.provisioned",

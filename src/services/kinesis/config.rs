@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The default Kinesis data-plane call latency (see `services::kinesis::limits`).
-pub fn default_latency() -> DurationDist {
+pub(crate) fn default_latency() -> DurationDist {
     lognormal_ms(
         klim::DEFAULT_API_LATENCY_MEDIAN_MS,
         klim::DEFAULT_API_LATENCY_P99_MS,
@@ -32,7 +32,7 @@ pub fn default_latency() -> DurationDist {
 }
 
 /// The default enhanced fan-out propagation (see `services::kinesis::limits`).
-pub fn default_propagation() -> DurationDist {
+pub(crate) fn default_propagation() -> DurationDist {
     lognormal_ms(
         klim::DEFAULT_EFO_PROPAGATION_MEDIAN_MS,
         klim::DEFAULT_EFO_PROPAGATION_P99_MS,
@@ -47,17 +47,17 @@ fn lognormal_ms(median: f64, p99: f64) -> DurationDist {
 }
 
 /// The streams of a model, and their index by name.
-pub struct Streams<'a> {
+pub(crate) struct Streams<'a> {
     /// Index by name.
-    pub idx: HashMap<&'a str, usize>,
+    pub(crate) idx: HashMap<&'a str, usize>,
     /// Validated streams.
-    pub specs: Vec<StreamSpec>,
+    pub(crate) specs: Vec<StreamSpec>,
     /// Default partition keys of each stream, with their prefix.
     defaults: Vec<Option<(KeyDist, String)>>,
 }
 
 /// Validates the `[[stream]]` tables.
-pub fn streams<'a>(
+pub(crate) fn streams<'a>(
     raw: &'a RawModel,
     limits: &Limits,
     default_api_latency: Option<&DurationDist>,
@@ -409,7 +409,7 @@ fn reshards(
 
 impl Streams<'_> {
     /// What Kinesis decides about a producer writing to stream `index`.
-    pub fn target<'b>(&'b self, index: usize, lim: &'b KinesisLimits) -> StreamTarget<'b> {
+    pub(crate) fn target<'b>(&'b self, index: usize, lim: &'b KinesisLimits) -> StreamTarget<'b> {
         StreamTarget {
             index,
             default_keys: self.defaults[index].as_ref(),
@@ -422,13 +422,13 @@ impl Streams<'_> {
 /// batch limit, partition keys (the stream's by default) and their length, the record
 /// size with its key, KPL aggregation; message groups, delays, duplicate sends and
 /// `max_in_flight` are refused, and attributes are not read (records have none).
-pub struct StreamTarget<'a> {
+pub(crate) struct StreamTarget<'a> {
     /// The stream's index.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The stream's default partition keys, with their prefix.
-    pub default_keys: Option<&'a (KeyDist, String)>,
+    pub(crate) default_keys: Option<&'a (KeyDist, String)>,
     /// Kinesis's limits.
-    pub lim: &'a KinesisLimits,
+    pub(crate) lim: &'a KinesisLimits,
 }
 
 impl ProducerTarget for StreamTarget<'_> {
@@ -646,7 +646,7 @@ fn aggregation(
 
 /// Validates the `[[stream_consumer]]` tables; `taken` holds the names of the
 /// `[[consumer]]` pools (the two share the `consumer.NAME` metric paths).
-pub fn stream_consumers(
+pub(crate) fn stream_consumers(
     raw: &[RawStreamConsumer],
     streams: &Streams<'_>,
     taken: &HashMap<&str, usize>,

@@ -64,7 +64,7 @@ pub enum ReadMode {
 
 impl ReadMode {
     /// The model-file spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ReadMode::Polling => "polling",
             ReadMode::Efo => "efo",
@@ -110,7 +110,7 @@ pub struct StreamConsumerSpec {
 
 /// What a lease is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LeaseState {
+pub(crate) enum LeaseState {
     /// Waiting for its parent shards to be drained.
     Blocked,
     /// Polling: pausing until the next GetRecords.
@@ -135,36 +135,36 @@ pub enum LeaseState {
 
 /// A consumer's lease on one shard.
 #[derive(Clone, Debug)]
-pub struct Lease {
+pub(crate) struct Lease {
     /// State.
-    pub state: LeaseState,
+    pub(crate) state: LeaseState,
     /// Generation: bumped when pending events for this lease become void.
-    pub gen: u32,
+    pub(crate) gen: u32,
     /// Latency of the call in progress.
-    pub leg: SimDuration,
+    pub(crate) leg: SimDuration,
     /// The batch in hand.
-    pub batch: Vec<Slice>,
+    pub(crate) batch: Vec<Slice>,
     /// Records in `batch`.
-    pub batch_records: u64,
+    pub(crate) batch_records: u64,
     /// Start of the last GetRecords call.
-    pub last_call: SimTime,
+    pub(crate) last_call: SimTime,
     /// Start of the current processing.
-    pub busy_since: SimTime,
+    pub(crate) busy_since: SimTime,
     /// Processing time of the current batch.
-    pub busy_for: SimDuration,
+    pub(crate) busy_for: SimDuration,
     /// Records of the batch processed before a failure (`None`: the batch succeeds).
-    pub fail_after: Option<u64>,
+    pub(crate) fail_after: Option<u64>,
     /// Since when the lease is held (not blocked, not done), for utilisation.
-    pub held_since: Option<SimTime>,
+    pub(crate) held_since: Option<SimTime>,
     /// Enhanced fan-out: the consumer's own read budget on this shard.
-    pub efo_budget: Budget,
+    pub(crate) efo_budget: Budget,
     /// Enhanced fan-out: the push in flight delivers records that arrived by this time.
-    pub cutoff: SimTime,
+    pub(crate) cutoff: SimTime,
 }
 
 impl Lease {
     /// A blocked lease with an enhanced fan-out budget of `efo_bytes_per_s`.
-    pub fn new(efo_bytes_per_s: u64, now: SimTime) -> Self {
+    pub(crate) fn new(efo_bytes_per_s: u64, now: SimTime) -> Self {
         let mut efo_budget = Budget::new(efo_bytes_per_s, efo_bytes_per_s);
         efo_budget.refill(now);
         Lease {
@@ -186,56 +186,56 @@ impl Lease {
 
 /// Counters of a consumer (reset at the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct ReaderStats {
+pub(crate) struct ReaderStats {
     /// Records processed and checkpointed.
-    pub processed: u64,
+    pub(crate) processed: u64,
     /// Records whose processing failed (each failure stops its batch).
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Records processed in a batch that later failed (they are processed again).
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// GetRecords calls served, or pushes received.
-    pub reads: u64,
+    pub(crate) reads: u64,
     /// Reads that returned nothing.
-    pub empty_reads: u64,
+    pub(crate) empty_reads: u64,
     /// GetRecords calls refused by the shard's read limits.
-    pub read_throttled: u64,
+    pub(crate) read_throttled: u64,
     /// Bytes read.
-    pub bytes_read: u64,
+    pub(crate) bytes_read: u64,
     /// Largest iterator age (age of the last record of a read, or lag behind the tip).
-    pub iterator_age_max_ns: u64,
+    pub(crate) iterator_age_max_ns: u64,
     /// Records processed out of order for their partition key (key tracking only).
-    pub order_violations: u64,
+    pub(crate) order_violations: u64,
     /// Busy time, ns.
-    pub busy_ns: u128,
+    pub(crate) busy_ns: u128,
     /// Lease time (leases held × time), ns.
-    pub lease_ns: u128,
+    pub(crate) lease_ns: u128,
     /// Arrival at the stream → start of processing.
-    pub wait: LatencyHist,
+    pub(crate) wait: LatencyHist,
     /// Creation at the producer → end of processing.
-    pub latency: LatencyHist,
+    pub(crate) latency: LatencyHist,
 }
 
 /// A Kinesis consumer's run-time state.
-pub struct StreamReader {
+pub(crate) struct StreamReader {
     /// Its spec.
-    pub spec: StreamConsumerSpec,
+    pub(crate) spec: StreamConsumerSpec,
     /// Its reader slot in the stream's shards.
-    pub slot: usize,
+    pub(crate) slot: usize,
     /// Random stream.
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     /// One lease per shard of the stream, by shard id.
-    pub leases: Vec<Lease>,
+    pub(crate) leases: Vec<Lease>,
     /// In an outage.
-    pub down: bool,
+    pub(crate) down: bool,
     /// Counters.
-    pub stats: ReaderStats,
+    pub(crate) stats: ReaderStats,
     /// Key tracking: last per-key sequence processed, by `producer << 32 | key`.
-    pub last_kseq: HashMap<u64, u32>,
+    pub(crate) last_kseq: HashMap<u64, u32>,
 }
 
 impl StreamReader {
     /// A consumer with no lease yet.
-    pub fn new(spec: StreamConsumerSpec, slot: usize, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: StreamConsumerSpec, slot: usize, rng: SimRng) -> Self {
         StreamReader {
             spec,
             slot,
@@ -248,7 +248,7 @@ impl StreamReader {
     }
 
     /// Resets counters at the end of the warm-up.
-    pub fn reset_stats(&mut self, now: SimTime) {
+    pub(crate) fn reset_stats(&mut self, now: SimTime) {
         self.stats = ReaderStats::default();
         for l in &mut self.leases {
             if l.held_since.is_some() {
@@ -261,7 +261,7 @@ impl StreamReader {
     }
 
     /// Brings busy and lease time up to `now` (end of the run).
-    pub fn finish(&mut self, now: SimTime, since: SimTime) {
+    pub(crate) fn finish(&mut self, now: SimTime, since: SimTime) {
         for l in &mut self.leases {
             if let Some(h) = l.held_since {
                 self.stats.lease_ns += (now - h.max(since)).0 as u128;
@@ -275,7 +275,7 @@ impl StreamReader {
     }
 
     /// The component report (kind `consumer`, so metric paths match SQS consumers).
-    pub fn report(&self, stream: &str, expired: u64) -> ComponentReport {
+    pub(crate) fn report(&self, stream: &str, expired: u64) -> ComponentReport {
         let s = &self.stats;
         let utilization = if s.lease_ns > 0 {
             s.busy_ns as f64 / s.lease_ns as f64
@@ -327,7 +327,7 @@ impl StreamReader {
 /// Exact sums up to 64 records; above, the normal approximation of the sum,
 /// `n·μ + Z·√(n·σ²)` clipped at zero (central limit theorem), so the cost does not grow
 /// with the batch. Constant times are exact for any `n`.
-pub fn batch_time(
+pub(crate) fn batch_time(
     per_batch: &DurationDist,
     per_record: &DurationDist,
     n: u64,
@@ -354,7 +354,7 @@ pub fn batch_time(
 /// # Formula
 /// The number of successes before the first failure is geometric:
 /// `k = ⌊ln(1 − u) / ln(1 − p)⌋` for `u` uniform on [0, 1).
-pub fn first_failure(p: f64, n: u64, rng: &mut SimRng) -> Option<u64> {
+pub(crate) fn first_failure(p: f64, n: u64, rng: &mut SimRng) -> Option<u64> {
     if p <= 0.0 || n == 0 {
         return None;
     }

@@ -29,7 +29,7 @@ use crate::services::lambda::{LambdaSource, LambdaSpec};
 
 /// Estimates every stream of the model: pushes its usage and capacity rows, and the
 /// invocations of its Lambda mappings onto their functions. See [`estimate_stream`].
-pub fn estimate_streams(cx: &mut Context) -> Result<(), Invalid> {
+pub(crate) fn estimate_streams(cx: &mut Context) -> Result<(), Invalid> {
     for s in 0..cx.arch.streams.len() {
         estimate_stream(cx, s)?;
     }
@@ -53,7 +53,7 @@ fn key_lens(p: &ProducerSpec) -> Vec<(u64, f64)> {
 /// # Formula
 /// Random keys, or more than 2²⁰ keys: `1/n` each. Otherwise each key's probability goes
 /// to the shard whose range holds the MD5 of its text, as Kinesis routes it.
-pub fn shard_shares(p: &ProducerSpec, n: u32) -> Vec<f64> {
+pub(crate) fn shard_shares(p: &ProducerSpec, n: u32) -> Vec<f64> {
     let n = n.max(1);
     let uniform = vec![1.0 / n as f64; n as usize];
     let Some(keys) = &p.keys else {
@@ -92,7 +92,7 @@ pub fn shard_shares(p: &ProducerSpec, n: u32) -> Vec<f64> {
 /// `20 + k e_u + D e_k` at the rate-weighted mean `k`, or the user record's when `k = 1`.
 /// A mean-value approximation: with Poisson arrivals `k_T` is exact in mean, and
 /// aggregates near `k_B` are sealed a little below it.
-pub fn aggregate_shape(p: &ProducerSpec, user_rate: f64, n: u32) -> Option<(f64, SizeDist)> {
+pub(crate) fn aggregate_shape(p: &ProducerSpec, user_rate: f64, n: u32) -> Option<(f64, SizeDist)> {
     let agg = p.aggregation?;
     let shares = shard_shares(p, n);
     let single = SizeMix {
@@ -168,7 +168,7 @@ fn open_at(spec: &StreamSpec, t: f64) -> f64 {
 ///
 /// # Formula
 /// `Σ open shards × time between schedule changes ÷ (to − from)`.
-pub fn mean_open_shards(spec: &StreamSpec, from: f64, to: f64) -> f64 {
+pub(crate) fn mean_open_shards(spec: &StreamSpec, from: f64, to: f64) -> f64 {
     if to <= from {
         return open_at(spec, from);
     }
@@ -192,7 +192,7 @@ pub fn mean_open_shards(spec: &StreamSpec, from: f64, to: f64) -> f64 {
 /// On-demand splits every shard whose write throughput exceeds half a shard's limit
 /// (500 KB/s, or 500 records/s): from the initial shards `n`, double `n` while `peak
 /// bytes/s ÷ n` or `peak records/s ÷ n` is above that, up to the stream's most shards.
-pub fn on_demand_shards(spec: &StreamSpec, peak_records: f64, peak_bytes: f64) -> f64 {
+pub(crate) fn on_demand_shards(spec: &StreamSpec, peak_records: f64, peak_bytes: f64) -> f64 {
     let lim = &spec.limits;
     let split_bytes = lim.on_demand_split_bytes_per_s.0 as f64;
     let split_records = lim.shard_write_records_per_s as f64 / 2.0;
@@ -206,44 +206,48 @@ pub fn on_demand_shards(spec: &StreamSpec, peak_records: f64, peak_bytes: f64) -
 
 /// A Lambda function's event source mapping on a stream, independent of the load.
 #[derive(Clone, Debug)]
-pub struct KinesisMappingModel {
+pub(crate) struct KinesisMappingModel {
     /// Lanes per shard (`parallelization_factor`).
-    pub lanes: u64,
+    pub(crate) lanes: u64,
     /// Records per invocation at most: the batch size, and no more than the 6 MB
     /// synchronous payload holds of records of the mean size.
-    pub batch: u64,
+    pub(crate) batch: u64,
     /// Batching window, s.
-    pub window: f64,
+    pub(crate) window: f64,
     /// Time between two polls of a shard, s.
-    pub poll: f64,
+    pub(crate) poll: f64,
     /// Probability that one record fails.
-    pub f: f64,
+    pub(crate) f: f64,
     /// Failed batches are retried from the failed record.
-    pub partial: bool,
+    pub(crate) partial: bool,
     /// Failed batches are split in two.
-    pub bisect: bool,
+    pub(crate) bisect: bool,
     /// Retries of a failed batch at most (`None`: until the records expire).
-    pub max_retries: Option<u32>,
+    pub(crate) max_retries: Option<u32>,
     /// Durations.
-    pub duration: DurationModel,
+    pub(crate) duration: DurationModel,
 }
 
 /// Per-second rates of a Kinesis mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct KinesisMappingRates {
+pub(crate) struct KinesisMappingRates {
     /// Invocations per second, retries included.
-    pub invocations: f64,
+    pub(crate) invocations: f64,
     /// Records processed per second, retries included.
-    pub records: f64,
+    pub(crate) records: f64,
     /// Billed seconds per second.
-    pub billed_s: f64,
+    pub(crate) billed_s: f64,
     /// Concurrent executions (mean).
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
 }
 
 impl KinesisMappingModel {
     /// The mapping of `spec`, on records of `mean_bytes` bytes.
-    pub fn new(arch: &crate::model::Architecture, spec: &LambdaSpec, mean_bytes: f64) -> Self {
+    pub(crate) fn new(
+        arch: &crate::model::Architecture,
+        spec: &LambdaSpec,
+        mean_bytes: f64,
+    ) -> Self {
         let by_payload = (arch.limits.lambda.max_sync_payload_bytes as f64 / mean_bytes.max(1.0))
             .floor()
             .max(1.0) as u64;
@@ -269,7 +273,7 @@ impl KinesisMappingModel {
     /// batches of `B` and one of `q mod B` if any, so `r·ceil((q + 1)/B) + (F − r)·ceil(q/B)`
     /// invocations with `q = ⌊n/F⌋`, `r = n mod F`; billed seconds add
     /// [`DurationModel::billed_s`] of each batch's size.
-    pub fn invocations_of(&self, n: u64) -> (u64, f64) {
+    pub(crate) fn invocations_of(&self, n: u64) -> (u64, f64) {
         let (q, r) = (n / self.lanes, n % self.lanes);
         let lane = |k: u64| -> (u64, f64) {
             let (full, rest) = (k / self.batch, k % self.batch);
@@ -289,7 +293,7 @@ impl KinesisMappingModel {
 
     /// Polls whose records a lane gathers into one round of batches: 1, or with a
     /// batching window `W` at least one poll interval `P` long, `⌊W/P⌋ + 1`.
-    pub fn polls_per_round(&self) -> f64 {
+    pub(crate) fn polls_per_round(&self) -> f64 {
         if self.window >= self.poll && self.poll > 0.0 {
             (self.window / self.poll).floor() + 1.0
         } else {
@@ -307,7 +311,7 @@ impl KinesisMappingModel {
     /// j` (random keys, several producers or shards), or that mean exactly, mixing its
     /// floor and ceiling, when `evenly_spaced`; `E[invocations_of(N)] ÷ j`. With `j > 1`
     /// this approximates lanes that fill a batch before their window closes.
-    pub fn per_poll(&self, rate: f64, evenly_spaced: bool) -> (f64, f64) {
+    pub(crate) fn per_poll(&self, rate: f64, evenly_spaced: bool) -> (f64, f64) {
         let j = self.polls_per_round();
         let mu = rate * self.poll * j;
         if mu <= 0.0 {
@@ -337,7 +341,7 @@ impl KinesisMappingModel {
     /// `M` times: `Σ_{i=1..M} q^i` extra invocations (`q/(1 − q)` without a limit). A retry
     /// carries the whole batch, or about half of it when the function reports batch item
     /// failures (the retry starts at the failed record) or bisects failed batches.
-    pub fn retries(&self, k: f64) -> Result<(f64, f64), String> {
+    pub(crate) fn retries(&self, k: f64) -> Result<(f64, f64), String> {
         let q = 1.0 - (1.0 - self.f).powf(k.max(1.0));
         if q <= 0.0 {
             return Ok((0.0, 0.0));
@@ -364,7 +368,7 @@ impl KinesisMappingModel {
     /// First attempts: `Σ_shards per_poll(rate) / P` invocations of `k = records /
     /// invocations` records on average, and their billed seconds; plus
     /// [`Self::retries`] of `k`. Concurrency `Σ invocations × E[duration]` (Little's law).
-    pub fn rates(
+    pub(crate) fn rates(
         &self,
         shard_rates: &[f64],
         evenly_spaced: bool,
@@ -395,7 +399,7 @@ impl KinesisMappingModel {
     ///
     /// # Formula
     /// `F × B ÷ E[duration](B)`.
-    pub fn shard_capacity(&self) -> f64 {
+    pub(crate) fn shard_capacity(&self) -> f64 {
         let d = self.duration.mean_s(self.batch as f64);
         if d > 0.0 {
             self.lanes as f64 * self.batch as f64 / d
@@ -859,7 +863,7 @@ fn add_mapping_loads(
 /// `records × b × consumers`, retention from [`retention_gb_hours`], extended-retention
 /// shard-hours = shard-hours above 24 h of retention (`push_usage`). Lambda mappings:
 /// [`KinesisMappingModel::rates`] on the per-shard accepted rates.
-pub fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
+pub(crate) fn estimate_stream(cx: &mut Context, s: usize) -> Result<(), Invalid> {
     let arch = cx.arch;
     let spec = &arch.streams[s];
     let parts = parts(arch, s);

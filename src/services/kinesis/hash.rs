@@ -11,7 +11,7 @@
 use md5::{Digest, Md5};
 
 /// The hash key of a partition key: MD5 of its UTF-8 bytes as a big-endian `u128`.
-pub fn hash_key(partition_key: &str) -> u128 {
+pub(crate) fn hash_key(partition_key: &str) -> u128 {
     let digest = Md5::digest(partition_key.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest);
@@ -20,7 +20,7 @@ pub fn hash_key(partition_key: &str) -> u128 {
 
 /// The hash key of the generated key `{prefix}{id + 1}` (see `load::keys`), written into
 /// `buf` (reused, so hashing allocates nothing once `buf` has grown).
-pub fn hash_generated(prefix: &str, id: u32, buf: &mut String) -> u128 {
+pub(crate) fn hash_generated(prefix: &str, id: u32, buf: &mut String) -> u128 {
     use std::fmt::Write as _;
     buf.clear();
     buf.push_str(prefix);
@@ -29,7 +29,7 @@ pub fn hash_generated(prefix: &str, id: u32, buf: &mut String) -> u128 {
 }
 
 /// Length in bytes of the generated key `{prefix}{id + 1}`.
-pub fn generated_len(prefix: &str, id: u32) -> u32 {
+pub(crate) fn generated_len(prefix: &str, id: u32) -> u32 {
     let mut n = id as u64 + 1;
     let mut digits = 1;
     while n >= 10 {
@@ -40,7 +40,7 @@ pub fn generated_len(prefix: &str, id: u32) -> u32 {
 }
 
 /// Start of range `i` of `n` even ranges over the whole hash-key space: `⌊i·2¹²⁸/n⌋`.
-pub fn even_start(i: u32, n: u32) -> u128 {
+pub(crate) fn even_start(i: u32, n: u32) -> u128 {
     debug_assert!(n >= 1 && i <= n);
     if i == 0 {
         return 0;
@@ -57,7 +57,7 @@ pub fn even_start(i: u32, n: u32) -> u128 {
 }
 
 /// The inclusive range of shard `i` of `n` even ranges.
-pub fn even_range(i: u32, n: u32) -> (u128, u128) {
+pub(crate) fn even_range(i: u32, n: u32) -> (u128, u128) {
     let start = even_start(i, n);
     let end = if i + 1 == n {
         u128::MAX
@@ -69,7 +69,7 @@ pub fn even_range(i: u32, n: u32) -> (u128, u128) {
 
 /// Where `SplitShard` divides `[start, end]` in the middle: the second child starts here.
 /// `None` when the range holds a single hash key and cannot be split.
-pub fn midpoint(start: u128, end: u128) -> Option<u128> {
+pub(crate) fn midpoint(start: u128, end: u128) -> Option<u128> {
     if end <= start {
         return None;
     }

@@ -129,7 +129,7 @@ impl Default for KinesisLimits {
 
 impl KinesisLimits {
     /// The per-shard limits AWS's sizing formula divides by, in KiB/s and records/s.
-    pub fn shard_sizing(&self) -> ShardSizing {
+    pub(crate) fn shard_sizing(&self) -> ShardSizing {
         ShardSizing {
             write_kib_per_s: self.shard_write_bytes_per_s.0 as f64 / 1024.0,
             write_records_per_s: self.shard_write_records_per_s as f64,
@@ -139,7 +139,7 @@ impl KinesisLimits {
 
     /// Enhanced fan-out consumers a stream may register: 50 in on-demand advantage
     /// mode, else 20 ([`Self::efo_consumers_per_stream`]).
-    pub fn efo_consumers(&self, advantage: bool) -> u32 {
+    pub(crate) fn efo_consumers(&self, advantage: bool) -> u32 {
         if advantage {
             self.efo_consumers_per_stream_advantage
         } else {
@@ -148,7 +148,7 @@ impl KinesisLimits {
     }
 
     /// The retention periods a stream may have, hours: `(24, 8,760)` by default.
-    pub fn retention_range_h(&self) -> (f64, f64) {
+    pub(crate) fn retention_range_h(&self) -> (f64, f64) {
         (
             self.min_retention.0.as_secs_f64() / 3600.0,
             self.max_retention.0.as_secs_f64() / 3600.0,
@@ -160,13 +160,13 @@ impl KinesisLimits {
 /// [`KinesisLimits::shard_sizing`]; AWS's: 1,024 KiB/s and 1,000 records/s of writes,
 /// 2,048 KiB/s of shared reads).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ShardSizing {
+pub(crate) struct ShardSizing {
     /// Write throughput per shard, KiB/s.
-    pub write_kib_per_s: f64,
+    pub(crate) write_kib_per_s: f64,
     /// Records written per second per shard.
-    pub write_records_per_s: f64,
+    pub(crate) write_records_per_s: f64,
     /// Shared read throughput per shard, KiB/s.
-    pub read_kib_per_s: f64,
+    pub(crate) read_kib_per_s: f64,
 }
 
 impl ShardSizing {
@@ -178,7 +178,7 @@ impl ShardSizing {
     /// write_KiB × shared-throughput consumers`
     /// (<https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html>). At
     /// least 1.
-    pub fn shards(&self, records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
+    pub(crate) fn shards(&self, records_per_s: f64, record_kib: f64, consumers: f64) -> u64 {
         let write_kib = records_per_s * record_kib.ceil().max(1.0);
         let read_kib = write_kib * consumers;
         let need = (write_kib / self.write_kib_per_s)
@@ -189,20 +189,21 @@ impl ShardSizing {
 }
 
 /// Source of the shard, record, API and retention limits.
-pub const SOURCE_LIMITS: &str =
+pub(crate) const SOURCE_LIMITS: &str =
     "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html";
 /// Source of the 10 MiB record size and the write "capacity tank".
-pub const SOURCE_LARGE_RECORDS: &str = "https://aws.amazon.com/blogs/big-data/amazon-kinesis-data-streams-now-supports-10x-larger-record-sizes-simplifying-real-time-data-processing/";
+pub(crate) const SOURCE_LARGE_RECORDS: &str = "https://aws.amazon.com/blogs/big-data/amazon-kinesis-data-streams-now-supports-10x-larger-record-sizes-simplifying-real-time-data-processing/";
 /// Source of the enhanced fan-out consumer limits.
-pub const SOURCE_EFO: &str =
+pub(crate) const SOURCE_EFO: &str =
     "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_RegisterStreamConsumer.html";
 /// Source of the partition-key rules.
-pub const SOURCE_KEYS: &str = "https://docs.aws.amazon.com/streams/latest/dev/key-concepts.html";
+pub(crate) const SOURCE_KEYS: &str =
+    "https://docs.aws.amazon.com/streams/latest/dev/key-concepts.html";
 /// Source of the capacity modes, on-demand scaling and the sizing formula.
-pub const SOURCE_SIZING: &str =
+pub(crate) const SOURCE_SIZING: &str =
     "https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html";
 /// Source of the resharding rules.
-pub const SOURCE_RESHARD: &str =
+pub(crate) const SOURCE_RESHARD: &str =
     "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateShardCount.html";
 
 /// Default latency of one Kinesis data-plane call (PutRecords, GetRecords), round trip,
@@ -212,57 +213,54 @@ pub const SOURCE_RESHARD: &str =
 /// ranges AWS states (about 200 ms to 1 s for polling consumers, about 70 ms with enhanced
 /// fan-out: <https://docs.aws.amazon.com/streams/latest/dev/enhanced-consumers.html>);
 /// `tests/suite/kinesis.rs` checks it.
-pub const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 12.0;
+pub(crate) const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 12.0;
 /// See [`DEFAULT_API_LATENCY_MEDIAN_MS`].
-pub const DEFAULT_API_LATENCY_P99_MS: f64 = 50.0;
+pub(crate) const DEFAULT_API_LATENCY_P99_MS: f64 = 50.0;
 /// Default enhanced fan-out propagation (accepted put → pushed to the consumer): lognormal
 /// with median 60 ms and p99 110 ms, so that put → push averages about 70 ms, AWS's stated
 /// figure ("~70 ms with EFO", enhanced-consumers.html; a public benchmark measured the EFO →
 /// Lambda path at p50 49 ms, p99 109 ms: <https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>). A modelling default.
-pub const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 60.0;
+pub(crate) const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 60.0;
 /// See [`DEFAULT_EFO_PROPAGATION_MEDIAN_MS`].
-pub const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 110.0;
+pub(crate) const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 110.0;
 /// Default pause between GetRecords calls of a polling consumer: 1 s, the Kinesis Client
 /// Library's `idleTimeBetweenReadsInMillis` default (KCL 1.x/2.x polling configuration);
 /// AWS warns that below 200 ms calls risk the 5 calls/s limit
 /// (<https://docs.aws.amazon.com/streams/latest/dev/kinesis-low-latency.html>).
-pub const DEFAULT_IDLE_BETWEEN_READS_MS: u64 = 1000;
+pub(crate) const DEFAULT_IDLE_BETWEEN_READS_MS: u64 = 1000;
 /// Period at which the on-demand model measures each shard's write throughput and decides
 /// on splits (a modelling choice: AWS does not document its measurement period).
-pub const ON_DEMAND_EVALUATION_S: u64 = 60;
+pub(crate) const ON_DEMAND_EVALUATION_S: u64 = 60;
 /// Period of a stream's retention sweep (expiry is also applied before every read, so
 /// the sweep only bounds memory and keeps counters current).
-pub const RETENTION_SWEEP_S: u64 = 60;
+pub(crate) const RETENTION_SWEEP_S: u64 = 60;
 
 // ----- KPL aggregation (Kinesis Producer Library client defaults, not AWS quotas) ---------
 
 /// Source of the KPL's configuration defaults and bounds (`default_config.properties`).
-pub const SOURCE_KPL_CONFIG: &str = "https://github.com/awslabs/amazon-kinesis-producer/blob/master/java/amazon-kinesis-producer-sample/default_config.properties";
-/// Source of the KPL aggregated-record format (magic, protobuf `AggregatedRecord`, MD5).
-pub const SOURCE_KPL_FORMAT: &str =
-    "https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md";
+pub(crate) const SOURCE_KPL_CONFIG: &str = "https://github.com/awslabs/amazon-kinesis-producer/blob/master/java/amazon-kinesis-producer-sample/default_config.properties";
 /// `AggregationMaxSize` default: at most 51,200 bytes packed into one aggregated Kinesis
 /// record (KPL default_config.properties, "Default: 51200").
-pub const KPL_AGGREGATION_MAX_BYTES: u64 = 51_200;
+pub(crate) const KPL_AGGREGATION_MAX_BYTES: u64 = 51_200;
 /// `AggregationMaxSize` lower bound: 64 bytes ("Minimum: 64").
-pub const KPL_AGGREGATION_MIN_BYTES: u64 = 64;
+pub(crate) const KPL_AGGREGATION_MIN_BYTES: u64 = 64;
 /// `AggregationMaxSize` upper bound: 1,048,576 bytes = 1 MiB ("Maximum (inclusive):
 /// 1048576"; the KPL notes the backend's record limit).
-pub const KPL_AGGREGATION_MAX_BYTES_LIMIT: u64 = 1_048_576;
+pub(crate) const KPL_AGGREGATION_MAX_BYTES_LIMIT: u64 = 1_048_576;
 /// `AggregationMaxCount` default: 4,294,967,295 user records per aggregated record
 /// ("Default: 4294967295"; in effect only the size and time limits apply).
-pub const KPL_AGGREGATION_MAX_RECORDS: u64 = 4_294_967_295;
+pub(crate) const KPL_AGGREGATION_MAX_RECORDS: u64 = 4_294_967_295;
 /// `RecordMaxBufferedTime` default: 100 ms, the longest a user record waits in the KPL's
 /// buffers before it is sent ("Default: 100", also its minimum).
-pub const KPL_MAX_BUFFERED_MS: u64 = 100;
+pub(crate) const KPL_MAX_BUFFERED_MS: u64 = 100;
 /// Fixed bytes of an aggregated record: the 4-byte magic `F3 89 9A C2` before the protobuf
 /// message and the 16-byte MD5 of the message after it (`kFixedOverhead` in the KPL's
-/// `kinesis_record.cc`; format: [`SOURCE_KPL_FORMAT`]).
-pub const KPL_FIXED_OVERHEAD_BYTES: u64 = 20;
+/// `kinesis_record.cc`; format: <https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md>).
+pub(crate) const KPL_FIXED_OVERHEAD_BYTES: u64 = 20;
 /// The partition key the KPL gives an aggregated record: the one-byte `"a"` (it routes the
 /// record with an explicit hash key, the first user record's hash, which does not count
 /// toward the record's size) (`KinesisRecord::partition_key` in `kinesis_record.cc`).
-pub const KPL_AGGREGATED_PARTITION_KEY_BYTES: u64 = 1;
+pub(crate) const KPL_AGGREGATED_PARTITION_KEY_BYTES: u64 = 1;
 
 #[cfg(test)]
 mod tests {

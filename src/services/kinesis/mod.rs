@@ -5,9 +5,9 @@
 //!
 //! * **Shards and keys.** A stream is a set of shards, each owning a contiguous range of
 //!   the 128-bit hash-key space; a record goes to the open shard whose range holds the MD5
-//!   of its partition key ([`hash`]). Skewed keys therefore make hot shards exactly as in
+//!   of its partition key (`hash`). Skewed keys therefore make hot shards exactly as in
 //!   AWS. Producers cache the hash of each key they use, so MD5 runs once per key.
-//! * **Write limits** ([`shard`]): per shard 1 MiB/s (partition keys included) and 1,000
+//! * **Write limits** (`shard`): per shard 1 MiB/s (partition keys included) and 1,000
 //!   records/s, enforced per record as refilling budgets ("capacity tank"): the byte budget
 //!   holds 10 MiB, so a 10 MiB record passes an idle shard and the shard then averages
 //!   1 MiB/s; the record budget holds one second's worth. PutRecords fails record by record
@@ -17,7 +17,7 @@
 //!   is refused while the shard's read budget (one second's worth) is spent, a call may
 //!   return up to 10,000 records and 10 MiB, and after a 10 MiB call the shard refuses
 //!   reads for 5 s. Enhanced fan-out consumers get their own 2 MiB/s per shard, pushed about
-//!   70 ms after the put. See [`consumer`] for the consumers themselves.
+//!   70 ms after the put. See `consumer` for the consumers themselves.
 //! * **Retention**: a record older than the retention period is removed; each consumer
 //!   that had not fetched it loses it (counted as `expired`). Expiry is applied before every
 //!   read, so what a returning consumer finds is exact.
@@ -37,24 +37,24 @@
 //!   *On-demand advantage*: as standard, but starting with enough shards for its warm
 //!   throughput and allowing 50 enhanced fan-out consumers instead of 20.
 //!
-//! Records are stored compactly (see [`shard`]), never one message per record.
+//! Records are stored compactly (see `shard`), never one message per record.
 
 pub mod bill;
-pub mod config;
-pub mod consumer;
+pub(crate) mod config;
+pub(crate) mod consumer;
 pub(crate) mod engine;
-pub mod estimate;
-pub mod hash;
-pub mod limits;
-pub mod producer;
+pub(crate) mod estimate;
+pub(crate) mod hash;
+pub(crate) mod limits;
+pub(crate) mod producer;
 pub mod raw;
-pub mod shard;
-pub mod stream;
-pub mod usage_keys;
+pub(crate) mod shard;
+pub(crate) mod stream;
+pub(crate) mod usage_keys;
 
+pub use consumer::{CheckpointMode, ReadMode, StreamConsumerSpec};
 pub use limits::KinesisLimits;
-pub use shard::{Cursor, KeyMark, ReadOut, Run, Shard, ShardLimits, Slice};
-pub use stream::{
-    CapacityMode, KinesisStream, KinesisUsageCounters, Reshard, ReshardOp, StreamSpec, StreamStats,
-    Topology,
-};
+pub use producer::AggregationSpec;
+pub(crate) use shard::{KeyMark, Slice};
+pub use stream::{CapacityMode, Reshard, ReshardOp, StreamSpec};
+pub(crate) use stream::{KinesisStream, KinesisUsageCounters};

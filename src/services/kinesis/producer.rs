@@ -35,7 +35,7 @@ use rand::Rng;
 use std::collections::HashMap;
 
 /// Length of a random (UUID) partition key, bytes.
-pub const RANDOM_KEY_LEN: u32 = 36;
+pub(crate) const RANDOM_KEY_LEN: u32 = 36;
 /// Key spaces up to this size are cached in a vector; larger ones in a hash map.
 const VEC_CACHE_MAX: u32 = 1 << 20;
 
@@ -54,7 +54,7 @@ pub struct AggregationSpec {
 
 /// Bytes of a protobuf varint holding `v`.
 #[inline]
-pub fn varint_len(v: u64) -> u64 {
+pub(crate) fn varint_len(v: u64) -> u64 {
     (64 - (v | 1).leading_zeros() as u64).div_ceil(7)
 }
 
@@ -63,11 +63,10 @@ pub fn varint_len(v: u64) -> u64 {
 /// `Record { partition_key_index = 1 (varint); data = 3 (bytes) }` inside the repeated
 /// field `records = 3` of `AggregatedRecord`, i.e. tag + length of the entry, then tag +
 /// index and tag + length + data (one-byte tags; no explicit hash key table, no tags).
-/// Source: the `.proto` of the KPL aggregation format ([`limits::SOURCE_KPL_FORMAT`]).
-///
-/// [`limits::SOURCE_KPL_FORMAT`]: crate::services::kinesis::limits::SOURCE_KPL_FORMAT
+/// Source: the `.proto` of the KPL aggregation format
+/// (<https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggregation-format.md>).
 #[inline]
-pub fn user_entry_bytes(size: u64, key_index: u64) -> u64 {
+pub(crate) fn user_entry_bytes(size: u64, key_index: u64) -> u64 {
     let inner = 1 + varint_len(key_index) + 1 + varint_len(size) + size;
     1 + varint_len(inner) + inner
 }
@@ -75,68 +74,68 @@ pub fn user_entry_bytes(size: u64, key_index: u64) -> u64 {
 /// Bytes a new partition key of `key_len` bytes adds to the key table
 /// (`repeated string partition_key_table = 1`: tag + length + text).
 #[inline]
-pub fn key_entry_bytes(key_len: u64) -> u64 {
+pub(crate) fn key_entry_bytes(key_len: u64) -> u64 {
     1 + varint_len(key_len) + key_len
 }
 
 /// Identifies the aggregate of generation `gen` for shard `shard` (never 0).
 #[inline]
-pub fn agg_stamp(shard: u32, gen: u32) -> u64 {
+pub(crate) fn agg_stamp(shard: u32, gen: u32) -> u64 {
     ((shard as u64) << 32 | gen as u64).wrapping_add(1)
 }
 
 /// An aggregate being filled for one predicted shard.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Aggregate {
+pub(crate) struct Aggregate {
     /// User records in it (0: none open).
-    pub users: u32,
+    pub(crate) users: u32,
     /// Generation: bumped whenever an aggregate of this shard is sealed.
-    pub gen: u32,
+    pub(crate) gen: u32,
     /// Protobuf message bytes so far (without the fixed 20 bytes).
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Distinct partition keys in its key table.
-    pub keys: u32,
+    pub(crate) keys: u32,
     /// First user record: its data size, key id, key length and per-key sequence.
-    pub first_size: u32,
+    pub(crate) first_size: u32,
     /// See `first_size`.
-    pub first_key: u32,
+    pub(crate) first_key: u32,
     /// See `first_size`.
-    pub first_key_len: u16,
+    pub(crate) first_key_len: u16,
     /// See `first_size`.
-    pub first_kseq: u32,
+    pub(crate) first_kseq: u32,
     /// Creation of the latest user record.
-    pub created: SimTime,
+    pub(crate) created: SimTime,
     /// Σ over its user records of (`created` − their creation), ns.
-    pub spread: u64,
+    pub(crate) spread: u64,
     /// Key-mark slot (key tracking only; `u32::MAX`: none).
-    pub marks: u32,
+    pub(crate) marks: u32,
 }
 
 /// A record waiting at a producer: a user record, or a sealed aggregate of `users` of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PendingRecord {
+pub(crate) struct PendingRecord {
     /// When the producer created it (an aggregate: its latest user record).
-    pub created: SimTime,
+    pub(crate) created: SimTime,
     /// Σ over its user records of (`created` − their creation), ns (0 for one record).
-    pub spread: u64,
+    pub(crate) spread: u64,
     /// User records it carries (1 without aggregation).
-    pub users: u32,
+    pub(crate) users: u32,
     /// Key-mark slot of an aggregate's user records (key tracking only; `u32::MAX`: none).
-    pub marks: u32,
+    pub(crate) marks: u32,
     /// Data blob size, bytes.
-    pub size: u32,
+    pub(crate) size: u32,
     /// Key id (unused with random keys).
-    pub key: u32,
+    pub(crate) key: u32,
     /// Sequence of the record among this producer's records with the same key.
-    pub kseq: u32,
+    pub(crate) kseq: u32,
     /// Length of the partition key, bytes.
-    pub key_len: u16,
+    pub(crate) key_len: u16,
 }
 
 impl PendingRecord {
     /// A user record created at `created` that is its own Kinesis record.
     #[inline]
-    pub fn single(created: SimTime, size: u32, key: u32, kseq: u32, key_len: u16) -> Self {
+    pub(crate) fn single(created: SimTime, size: u32, key: u32, kseq: u32, key_len: u16) -> Self {
         PendingRecord {
             created,
             spread: 0,
@@ -152,13 +151,13 @@ impl PendingRecord {
 
 /// One PutRecords call in progress.
 #[derive(Clone, Debug, Default)]
-pub struct PutCall {
+pub(crate) struct PutCall {
     /// Its records (after an attempt: the ones still to retry).
-    pub recs: Vec<PendingRecord>,
+    pub(crate) recs: Vec<PendingRecord>,
     /// Attempt number (1 = first).
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// Latency of the current attempt.
-    pub latency: SimDuration,
+    pub(crate) latency: SimDuration,
 }
 
 /// The hot part of a cached key (12 bytes, so large key spaces stay cache-friendly); the
@@ -173,17 +172,17 @@ struct KeyEntry {
 }
 
 /// The Kinesis client state of one producer.
-pub struct KinesisClient {
+pub(crate) struct KinesisClient {
     /// Target stream index.
-    pub stream: u32,
+    pub(crate) stream: u32,
     /// Records waiting for their call.
-    pub batch: Vec<PendingRecord>,
+    pub(crate) batch: Vec<PendingRecord>,
     /// Bytes (data + keys) in `batch`.
-    pub batch_bytes: u64,
+    pub(crate) batch_bytes: u64,
     /// Generation of the batch's linger timer.
-    pub linger_gen: u32,
+    pub(crate) linger_gen: u32,
     /// Calls in progress (slab).
-    pub calls: Vec<PutCall>,
+    pub(crate) calls: Vec<PutCall>,
     free_calls: Vec<u32>,
     prefix: String,
     trace_keys: Vec<String>,
@@ -194,32 +193,30 @@ pub struct KinesisClient {
     kseq: HashMap<u32, u32>,
     track_keys: bool,
     buf: String,
-    /// Records per call at most.
-    pub max_records: u32,
     /// Bytes per call at most.
-    pub max_bytes: u64,
+    pub(crate) max_bytes: u64,
     /// Aggregation settings (None: every user record is its own Kinesis record).
-    pub aggregation: Option<AggregationSpec>,
+    pub(crate) aggregation: Option<AggregationSpec>,
     /// Open aggregates, by predicted shard id.
-    pub aggs: Vec<Aggregate>,
+    pub(crate) aggs: Vec<Aggregate>,
     /// Deadlines of open aggregates, in opening order: (deadline, shard, generation).
-    pub agg_deadlines: std::collections::VecDeque<(SimTime, u32, u32)>,
+    pub(crate) agg_deadlines: std::collections::VecDeque<(SimTime, u32, u32)>,
     /// A flush timer is pending.
-    pub agg_timer: bool,
+    pub(crate) agg_timer: bool,
     /// Per key id of the vector cache: the aggregate ([`agg_stamp`]) that last put the key
     /// in its key table, and the key's index there (stamp 0: none).
     key_stamp: Vec<(u64, u32)>,
     /// Same for keys of the hash-map cache.
     key_stamp_map: HashMap<u32, (u64, u32)>,
     /// User-record key marks of aggregates (key tracking only), by slot.
-    pub mark_slots: Vec<Vec<crate::services::kinesis::KeyMark>>,
+    pub(crate) mark_slots: Vec<Vec<crate::services::kinesis::KeyMark>>,
     free_marks: Vec<u32>,
 }
 
 impl KinesisClient {
     /// A client for `stream`. `keys` is the size of the producer's key space (0: random
     /// keys), `trace_keys` the key texts of a trace (ids index them).
-    pub fn new(
+    pub(crate) fn new(
         stream: u32,
         keys: u32,
         prefix: &str,
@@ -257,7 +254,6 @@ impl KinesisClient {
             kseq: HashMap::new(),
             track_keys,
             buf: String::new(),
-            max_records,
             max_bytes,
             aggregation: None,
             aggs: Vec::new(),
@@ -271,7 +267,7 @@ impl KinesisClient {
     }
 
     /// Turns KPL-style aggregation on.
-    pub fn with_aggregation(mut self, agg: Option<AggregationSpec>) -> Self {
+    pub(crate) fn with_aggregation(mut self, agg: Option<AggregationSpec>) -> Self {
         if agg.is_some() && !self.random_keys {
             self.key_stamp = vec![(0, 0); self.vec_cache.len()];
         }
@@ -282,7 +278,7 @@ impl KinesisClient {
     /// The index of key `key` in the key table of aggregate `stamp` (see [`agg_stamp`]),
     /// if it is there. Random keys are never there.
     #[inline]
-    pub fn key_index(&self, key: u32, stamp: u64) -> Option<u32> {
+    pub(crate) fn key_index(&self, key: u32, stamp: u64) -> Option<u32> {
         if self.random_keys {
             return None;
         }
@@ -295,7 +291,7 @@ impl KinesisClient {
 
     /// Records that key `key` is entry `index` of the key table of aggregate `stamp`.
     #[inline]
-    pub fn set_key_index(&mut self, key: u32, stamp: u64, index: u32) {
+    pub(crate) fn set_key_index(&mut self, key: u32, stamp: u64, index: u32) {
         if self.random_keys {
             return;
         }
@@ -308,7 +304,7 @@ impl KinesisClient {
     }
 
     /// A free key-mark slot (key tracking only).
-    pub fn mark_slot(&mut self) -> u32 {
+    pub(crate) fn mark_slot(&mut self) -> u32 {
         match self.free_marks.pop() {
             Some(i) => i,
             None => {
@@ -319,7 +315,7 @@ impl KinesisClient {
     }
 
     /// Releases key-mark slot `i`.
-    pub fn free_mark_slot(&mut self, i: u32) {
+    pub(crate) fn free_mark_slot(&mut self, i: u32) {
         if i != u32::MAX {
             self.mark_slots[i as usize].clear();
             self.free_marks.push(i);
@@ -327,7 +323,7 @@ impl KinesisClient {
     }
 
     /// True when every record gets a random hash key.
-    pub fn random_keys(&self) -> bool {
+    pub(crate) fn random_keys(&self) -> bool {
         self.random_keys
     }
 
@@ -370,7 +366,7 @@ impl KinesisClient {
 
     /// Length in bytes of key `key`'s text.
     #[inline]
-    pub fn key_len(&mut self, key: u32) -> u32 {
+    pub(crate) fn key_len(&mut self, key: u32) -> u32 {
         if self.random_keys {
             return RANDOM_KEY_LEN;
         }
@@ -379,7 +375,7 @@ impl KinesisClient {
 
     /// The shard of `stream` that key `key` maps to now (random keys draw a hash key).
     #[inline]
-    pub fn route(&mut self, key: u32, stream: &KinesisStream, rng: &mut SimRng) -> u32 {
+    pub(crate) fn route(&mut self, key: u32, stream: &KinesisStream, rng: &mut SimRng) -> u32 {
         if self.random_keys {
             let h: u128 = rng.random();
             return stream.route(h);
@@ -406,7 +402,7 @@ impl KinesisClient {
     }
 
     /// The next per-key sequence number of `key` (key tracking only; 0 otherwise).
-    pub fn next_kseq(&mut self, key: u32) -> u32 {
+    pub(crate) fn next_kseq(&mut self, key: u32) -> u32 {
         if !self.track_keys || self.random_keys {
             return 0;
         }
@@ -417,7 +413,7 @@ impl KinesisClient {
     }
 
     /// Moves the current batch into a new call slot; returns the slot.
-    pub fn open_call(&mut self) -> u32 {
+    pub(crate) fn open_call(&mut self) -> u32 {
         let i = match self.free_calls.pop() {
             Some(i) => i,
             None => {
@@ -434,14 +430,14 @@ impl KinesisClient {
     }
 
     /// Releases a finished call slot.
-    pub fn close_call(&mut self, i: u32) {
+    pub(crate) fn close_call(&mut self, i: u32) {
         self.calls[i as usize].recs.clear();
         self.free_calls.push(i);
     }
 
     /// User records held by the client (aggregating, collecting, in calls, or waiting for
     /// a retry).
-    pub fn in_transit(&self) -> u64 {
+    pub(crate) fn in_transit(&self) -> u64 {
         let users = |v: &[PendingRecord]| v.iter().map(|r| r.users as u64).sum::<u64>();
         users(&self.batch)
             + self.calls.iter().map(|c| users(&c.recs)).sum::<u64>()

@@ -1,6 +1,6 @@
 //! The Kinesis tables of a model file as written: `[[stream]]` and `[[stream_consumer]]`
 //! (see `models/README.md`). Plain serde structs with `deny_unknown_fields`; validated by
-//! [`super::config`].
+//! `super::config`.
 
 use crate::input::units::{Bytes, Dur};
 use crate::model::raw::{RawDist, RawKeyDist, RawWindow};

@@ -42,7 +42,7 @@ const NS: i128 = 1_000_000_000;
 /// are kept in units × 10⁹ so that a refill over any whole number of nanoseconds is exact).
 /// The level may go below zero when a taker is allowed to overdraw it.
 #[derive(Clone, Copy, Debug)]
-pub struct Budget {
+pub(crate) struct Budget {
     level: i128,
     rate: i128,
     cap: i128,
@@ -51,7 +51,7 @@ pub struct Budget {
 
 impl Budget {
     /// A full budget of `cap` units refilled at `rate_per_s` units per second.
-    pub fn new(rate_per_s: u64, cap: u64) -> Self {
+    pub(crate) fn new(rate_per_s: u64, cap: u64) -> Self {
         Budget {
             level: cap as i128 * NS,
             rate: rate_per_s as i128,
@@ -62,7 +62,7 @@ impl Budget {
 
     /// Brings the level up to `now`.
     #[inline]
-    pub fn refill(&mut self, now: SimTime) {
+    pub(crate) fn refill(&mut self, now: SimTime) {
         if now > self.last {
             let dt = (now.0 - self.last.0) as i128;
             self.level = (self.level + dt * self.rate).min(self.cap);
@@ -72,24 +72,25 @@ impl Budget {
 
     /// True if `units` can be taken without going below zero.
     #[inline]
-    pub fn has(&self, units: u64) -> bool {
+    pub(crate) fn has(&self, units: u64) -> bool {
         self.level >= units as i128 * NS
     }
 
     /// True if the level is above zero.
     #[inline]
-    pub fn positive(&self) -> bool {
+    pub(crate) fn positive(&self) -> bool {
         self.level > 0
     }
 
     /// Takes `units` (the level may go negative).
     #[inline]
-    pub fn take(&mut self, units: u64) {
+    pub(crate) fn take(&mut self, units: u64) {
         self.level -= units as i128 * NS;
     }
 
     /// Time from `now` (after a refill) until the level reaches `units`.
-    pub fn time_until(&self, units: u64) -> SimDuration {
+    #[cfg(test)]
+    pub(crate) fn time_until(&self, units: u64) -> SimDuration {
         let need = units as i128 * NS - self.level;
         if need <= 0 || self.rate == 0 {
             return SimDuration::ZERO;
@@ -99,7 +100,7 @@ impl Budget {
     }
 
     /// Time until the level is above zero.
-    pub fn time_until_positive(&self) -> SimDuration {
+    pub(crate) fn time_until_positive(&self) -> SimDuration {
         if self.level > 0 || self.rate == 0 {
             return SimDuration::ZERO;
         }
@@ -110,27 +111,27 @@ impl Budget {
 
 /// Consecutive records of a shard stored as one entry (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Run {
+pub(crate) struct Run {
     /// Sequence number of the first record.
-    pub seq0: u64,
+    pub(crate) seq0: u64,
     /// Arrival of the first record.
-    pub t0: SimTime,
+    pub(crate) t0: SimTime,
     /// Arrival of the last record − `t0`, ns.
-    pub span: u32,
+    pub(crate) span: u32,
     /// User records.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Total bytes (data blob + partition key) of the records.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Σ over the user records of (arrival at the stream − creation at the producer), ns.
-    pub lead: u64,
+    pub(crate) lead: u64,
     /// Kinesis records (equal to `count` without aggregation).
-    pub krecs: u32,
+    pub(crate) krecs: u32,
 }
 
 impl Run {
     /// Arrival of record `i` of the run.
     #[inline]
-    pub fn time_of(&self, i: u32) -> SimTime {
+    pub(crate) fn time_of(&self, i: u32) -> SimTime {
         if self.count <= 1 || i == 0 {
             return self.t0;
         }
@@ -192,37 +193,37 @@ impl Run {
 /// A piece of a run handed to a reader: `count` records that arrived from `t_first` to
 /// `t_last` (evenly spaced), with their bytes and producer-side delay.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Slice {
+pub(crate) struct Slice {
     /// Arrival of the first record.
-    pub t_first: SimTime,
+    pub(crate) t_first: SimTime,
     /// Arrival of the last record.
-    pub t_last: SimTime,
+    pub(crate) t_last: SimTime,
     /// Records.
-    pub count: u32,
+    pub(crate) count: u32,
     /// Bytes.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Σ (arrival − creation), ns.
-    pub lead: u64,
+    pub(crate) lead: u64,
     /// Kinesis records (equal to `count` without aggregation).
-    pub krecs: u32,
+    pub(crate) krecs: u32,
 }
 
 impl Slice {
     /// Mid-point of the arrivals (the time used for the slice's latencies).
     #[inline]
-    pub fn t_mid(&self) -> SimTime {
+    pub(crate) fn t_mid(&self) -> SimTime {
         SimTime(self.t_first.0 + (self.t_last.0 - self.t_first.0) / 2)
     }
 
     /// Mean producer-side delay of a record of the slice.
     #[inline]
-    pub fn mean_lead(&self) -> SimDuration {
+    pub(crate) fn mean_lead(&self) -> SimDuration {
         SimDuration(self.lead / self.count.max(1) as u64)
     }
 
     /// Splits the slice after its first `k` records (`0 < k < count`), keeping the even
     /// spacing of arrivals and sharing bytes and delay in proportion.
-    pub fn split(self, k: u32) -> (Slice, Slice) {
+    pub(crate) fn split(self, k: u32) -> (Slice, Slice) {
         let n = self.count as u64;
         let span = (self.t_last.0 - self.t_first.0) as u128;
         let at =
@@ -258,7 +259,11 @@ impl Slice {
 /// Moves user records from the front of `q` (splitting a slice if needed) to `out` until
 /// `n` Kinesis records have moved; returns (user records, Kinesis records) moved. Without
 /// aggregation the two are equal and this is [`take_front`].
-pub fn take_front_krecs(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> (u64, u64) {
+pub(crate) fn take_front_krecs(
+    q: &mut VecDeque<Slice>,
+    n: u64,
+    out: &mut Vec<Slice>,
+) -> (u64, u64) {
     let (mut users, mut moved) = (0, 0);
     while moved < n {
         let Some(front) = q.front_mut() else { break };
@@ -286,7 +291,7 @@ pub fn take_front_krecs(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -
 
 /// Moves the first `n` records of `q` (splitting a slice if needed) to `out`; returns the
 /// records moved.
-pub fn take_front(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> u64 {
+pub(crate) fn take_front(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> u64 {
     let mut moved = 0;
     while moved < n {
         let Some(front) = q.front_mut() else { break };
@@ -307,81 +312,79 @@ pub fn take_front(q: &mut VecDeque<Slice>, n: u64, out: &mut Vec<Slice>) -> u64 
 
 /// One reader's position in a shard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Cursor {
+pub(crate) struct Cursor {
     /// Checkpoint: every record before it has been processed by this reader (or was lost).
-    pub done: u64,
+    pub(crate) done: u64,
     /// Next record to fetch.
-    pub fetched: u64,
+    pub(crate) fetched: u64,
     /// Records fetched and not yet processed (or lost).
-    pub inflight: u64,
+    pub(crate) inflight: u64,
     /// Records this reader lost to retention in this shard (reset at the warm-up).
-    pub expired: u64,
+    pub(crate) expired: u64,
 }
 
 /// What a read returned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReadOut {
+pub(crate) struct ReadOut {
     /// User records.
-    pub records: u64,
+    pub(crate) records: u64,
     /// Kinesis records (equal to `records` without aggregation).
-    pub krecs: u64,
+    pub(crate) krecs: u64,
     /// Bytes.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// Arrival of the last record returned.
-    pub last_arrival: SimTime,
+    pub(crate) last_arrival: SimTime,
 }
 
 /// Counters of one shard (reset at the warm-up, except the interval counters).
 #[derive(Clone, Debug, Default)]
-pub struct ShardStats {
+pub(crate) struct ShardStats {
     /// Kinesis records accepted.
-    pub records_in: u64,
+    pub(crate) records_in: u64,
     /// User records in them (equal to `records_in` without aggregation).
-    pub users_in: u64,
+    pub(crate) users_in: u64,
     /// Bytes accepted (data + partition keys).
-    pub bytes_in: u64,
+    pub(crate) bytes_in: u64,
     /// Records refused with `ProvisionedThroughputExceededException`.
-    pub throttled: u64,
-    /// Time the shard was open in the measured window, ns.
-    pub open_ns: u64,
+    pub(crate) throttled: u64,
     /// Bytes accepted since the last time-series sample.
-    pub sample_bytes: u64,
+    pub(crate) sample_bytes: u64,
     /// Records accepted since the last time-series sample.
-    pub sample_records: u64,
+    pub(crate) sample_records: u64,
     /// Bytes offered (accepted or refused) since the last on-demand evaluation.
-    pub eval_bytes: u64,
+    pub(crate) eval_bytes: u64,
     /// Records offered since the last on-demand evaluation.
-    pub eval_records: u64,
+    pub(crate) eval_records: u64,
 }
 
 /// Per-record entry of the optional key log used to verify per-key ordering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyMark {
+pub(crate) struct KeyMark {
     /// `producer << 32 | key id`.
-    pub key: u64,
+    pub(crate) key: u64,
     /// Sequence of the record among its producer's records with that key (from 0).
-    pub kseq: u32,
+    pub(crate) kseq: u32,
 }
 
 /// A shard.
 #[derive(Clone, Debug)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// Shard id (`shardId-00000000000N` in AWS's numbering: creation order).
-    pub id: u32,
+    pub(crate) id: u32,
     /// First hash key of its range.
-    pub start: u128,
+    pub(crate) start: u128,
     /// Last hash key of its range (inclusive).
-    pub end: u128,
+    pub(crate) end: u128,
     /// Shards it was split or merged from.
-    pub parents: Vec<u32>,
+    pub(crate) parents: Vec<u32>,
     /// Shards it was split or merged into.
-    pub children: Vec<u32>,
+    pub(crate) children: Vec<u32>,
     /// Accepts writes.
-    pub open: bool,
+    pub(crate) open: bool,
     /// When it was created.
-    pub opened_at: SimTime,
+    pub(crate) opened_at: SimTime,
     /// When it was closed by resharding.
-    pub closed_at: Option<SimTime>,
+    pub(crate) closed_at: Option<SimTime>,
     runs: VecDeque<Run>,
     keys: VecDeque<KeyMark>,
     keys_base: u64,
@@ -395,13 +398,13 @@ pub struct Shard {
     read_bytes: Budget,
     read_blocked_until: SimTime,
     /// Position of each reader of the stream, by reader slot.
-    pub cursors: Vec<Cursor>,
+    pub(crate) cursors: Vec<Cursor>,
     /// Enhanced fan-out readers (bit = reader slot) waiting for data in this shard.
-    pub efo_waiting: u64,
+    pub(crate) efo_waiting: u64,
     /// Split scheduled by on-demand scaling.
-    pub split_pending: bool,
+    pub(crate) split_pending: bool,
     /// Counters.
-    pub stats: ShardStats,
+    pub(crate) stats: ShardStats,
 }
 
 /// Shortest merge window, ns.
@@ -411,28 +414,28 @@ const MAX_WINDOW_NS: u64 = 4_000_000_000;
 
 /// The per-shard limits a shard enforces, in plain units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShardLimits {
+pub(crate) struct ShardLimits {
     /// Write bytes per second.
-    pub write_bytes_per_s: u64,
+    pub(crate) write_bytes_per_s: u64,
     /// Write records per second.
-    pub write_records_per_s: u64,
+    pub(crate) write_records_per_s: u64,
     /// Write budget size, bytes.
-    pub write_burst_bytes: u64,
+    pub(crate) write_burst_bytes: u64,
     /// Write budget size, records.
-    pub write_burst_records: u64,
+    pub(crate) write_burst_records: u64,
     /// Shared read bytes per second.
-    pub read_bytes_per_s: u64,
+    pub(crate) read_bytes_per_s: u64,
     /// Shared read calls per second.
-    pub read_calls_per_s: u64,
+    pub(crate) read_calls_per_s: u64,
     /// A read returning this many bytes blocks further reads for `read_penalty`.
-    pub read_max_bytes: u64,
+    pub(crate) read_max_bytes: u64,
     /// See `read_max_bytes`.
-    pub read_penalty: SimDuration,
+    pub(crate) read_penalty: SimDuration,
 }
 
 impl Shard {
     /// A new, empty, open shard owning `[start, end]`, with `readers` reader slots.
-    pub fn new(
+    pub(crate) fn new(
         id: u32,
         start: u128,
         end: u128,
@@ -484,24 +487,19 @@ impl Shard {
     }
 
     /// Sequence number of the first unexpired record still stored.
-    pub fn head(&self) -> u64 {
+    pub(crate) fn head(&self) -> u64 {
         self.head
     }
 
-    /// Sequence number the next record will get (= records ever accepted).
-    pub fn tail(&self) -> u64 {
-        self.tail
-    }
-
     /// Runs stored (for memory reporting).
-    pub fn runs_len(&self) -> usize {
+    pub(crate) fn runs_len(&self) -> usize {
         self.runs.len()
     }
 
     /// Admits a record of `bytes` (data + partition key) at `now` if both write budgets
     /// allow it, taking from them; counts a throttle otherwise.
     #[inline]
-    pub fn admit_write(&mut self, now: SimTime, bytes: u64) -> bool {
+    pub(crate) fn admit_write(&mut self, now: SimTime, bytes: u64) -> bool {
         self.stats.eval_bytes += bytes;
         self.stats.eval_records += 1;
         self.write_bytes.refill(now);
@@ -520,7 +518,14 @@ impl Shard {
     /// that arrived at `now`; `lead` is Σ over its user records of (arrival − creation),
     /// ns; `marks` are their key marks (key tracking only; else empty).
     #[inline]
-    pub fn append(&mut self, now: SimTime, bytes: u64, users: u32, lead: u64, marks: &[KeyMark]) {
+    pub(crate) fn append(
+        &mut self,
+        now: SimTime,
+        bytes: u64,
+        users: u32,
+        lead: u64,
+        marks: &[KeyMark],
+    ) {
         let users = users.max(1);
         self.stats.records_in += 1;
         self.stats.users_in += users as u64;
@@ -601,7 +606,7 @@ impl Shard {
     }
 
     /// Arrival time of the stored record `seq`.
-    pub fn arrival_of(&self, seq: u64) -> Option<SimTime> {
+    pub(crate) fn arrival_of(&self, seq: u64) -> Option<SimTime> {
         let i = self.run_index(seq)?;
         let r = &self.runs[i];
         Some(r.time_of((seq - r.seq0) as u32))
@@ -609,7 +614,7 @@ impl Shard {
 
     /// Age at `now` of the oldest record this reader has not fetched (zero when it has
     /// fetched everything): the lag behind the tip of the shard.
-    pub fn lag(&self, slot: usize, now: SimTime) -> SimDuration {
+    pub(crate) fn lag(&self, slot: usize, now: SimTime) -> SimDuration {
         let from = self.cursors[slot].fetched.max(self.head);
         match self.arrival_of(from) {
             Some(t) => now - t,
@@ -620,7 +625,7 @@ impl Shard {
     /// Removes records older than `retention` at `now`. For each reader, the records it had
     /// not fetched are counted in its cursor's `expired`. Returns the record copies lost:
     /// the sum over readers, or the records removed when the shard has no reader.
-    pub fn expire(&mut self, now: SimTime, retention: SimDuration) -> u64 {
+    pub(crate) fn expire(&mut self, now: SimTime, retention: SimDuration) -> u64 {
         if now.0 < retention.0 {
             return 0;
         }
@@ -664,7 +669,7 @@ impl Shard {
 
     /// Reader `slot` fetched `records` records from its fetch position.
     #[inline]
-    pub fn mark_fetched(&mut self, slot: usize, records: u64) {
+    pub(crate) fn mark_fetched(&mut self, slot: usize, records: u64) {
         let head = self.head;
         let c = &mut self.cursors[slot];
         c.fetched = c.fetched.max(head) + records;
@@ -675,7 +680,7 @@ impl Shard {
     /// position (records skipped by expiry in between were counted as expired). Returns
     /// the records processed.
     #[inline]
-    pub fn checkpoint(&mut self, slot: usize) -> u64 {
+    pub(crate) fn checkpoint(&mut self, slot: usize) -> u64 {
         let c = &mut self.cursors[slot];
         let n = c.inflight;
         c.done = c.fetched;
@@ -685,7 +690,7 @@ impl Shard {
 
     /// Reader `slot` processed the first `k` records it holds in flight: its checkpoint
     /// moves past them (the rest stay in flight). Returns `k`.
-    pub fn checkpoint_prefix(&mut self, slot: usize, k: u64) -> u64 {
+    pub(crate) fn checkpoint_prefix(&mut self, slot: usize, k: u64) -> u64 {
         let c = &mut self.cursors[slot];
         let k = k.min(c.inflight);
         c.done += k;
@@ -696,7 +701,7 @@ impl Shard {
     /// Reader `slot` abandons what it holds in flight and will read again from its
     /// checkpoint. Records of the abandoned batch that expired meanwhile cannot be read
     /// again: they are counted in its `expired` and returned.
-    pub fn rewind(&mut self, slot: usize) -> u64 {
+    pub(crate) fn rewind(&mut self, slot: usize) -> u64 {
         let head = self.head;
         let c = &mut self.cursors[slot];
         let lost = head.saturating_sub(c.done).min(c.inflight);
@@ -709,21 +714,21 @@ impl Shard {
 
     /// Reader `slot` finished with `n` records it held in flight (processed, or lost).
     #[inline]
-    pub fn settle(&mut self, slot: usize, n: u64) {
+    pub(crate) fn settle(&mut self, slot: usize, n: u64) {
         let c = &mut self.cursors[slot];
         c.inflight -= n.min(c.inflight);
     }
 
     /// Reader `slot` hands its fetched records over to its own buffers (a Lambda
     /// mapping): the checkpoint moves with the fetch position at once.
-    pub fn release(&mut self, slot: usize) {
+    pub(crate) fn release(&mut self, slot: usize) {
         let c = &mut self.cursors[slot];
         c.done = c.fetched;
     }
 
     /// Drops stored records that no reader needs any more (processed by every reader, or
     /// expired). Call after checkpoints.
-    pub fn trim(&mut self) {
+    pub(crate) fn trim(&mut self) {
         let keep_from = match self.cursors.iter().map(|c| c.done).min() {
             Some(d) => d.max(self.head),
             None => self.head,
@@ -751,7 +756,7 @@ impl Shard {
     }
 
     /// The key marks of records `from..to` (only with key tracking on).
-    pub fn key_marks(&self, from: u64, to: u64) -> impl Iterator<Item = KeyMark> + '_ {
+    pub(crate) fn key_marks(&self, from: u64, to: u64) -> impl Iterator<Item = KeyMark> + '_ {
         let a = from.saturating_sub(self.keys_base) as usize;
         let b = to.saturating_sub(self.keys_base) as usize;
         self.keys
@@ -762,7 +767,7 @@ impl Shard {
     /// Checks the shared read limits for a GetRecords call at `now`: the 5 calls/s, the
     /// 2 MiB/s (the budget must be above zero) and the penalty after a 10 MiB read. Takes
     /// one call from the budget when admitted.
-    pub fn admit_read(&mut self, now: SimTime) -> bool {
+    pub(crate) fn admit_read(&mut self, now: SimTime) -> bool {
         self.read_calls.refill(now);
         self.read_bytes.refill(now);
         if now < self.read_blocked_until || !self.read_calls.has(1) || !self.read_bytes.positive() {
@@ -773,7 +778,7 @@ impl Shard {
     }
 
     /// Charges a GetRecords call that returned `bytes` to the shared read budget.
-    pub fn charge_read(&mut self, now: SimTime, bytes: u64, lim: &ShardLimits) {
+    pub(crate) fn charge_read(&mut self, now: SimTime, bytes: u64, lim: &ShardLimits) {
         self.read_bytes.take(bytes);
         if bytes >= lim.read_max_bytes {
             self.read_blocked_until = now + lim.read_penalty;
@@ -783,7 +788,7 @@ impl Shard {
     /// Reads from sequence number `from` (at or after the head) at most `max_records`
     /// Kinesis records and `max_bytes` bytes (but always the first record, if any) that
     /// arrived at or before `cutoff`, appending one slice per run touched to `out`.
-    pub fn read(
+    pub(crate) fn read(
         &self,
         from: u64,
         max_records: u64,
@@ -842,29 +847,29 @@ impl Shard {
     }
 
     /// Closes the shard to writes (resharding).
-    pub fn close(&mut self, now: SimTime) {
+    pub(crate) fn close(&mut self, now: SimTime) {
         self.open = false;
         self.closed_at = Some(now);
     }
 
     /// True when reader `slot` has processed (or lost) every record of this closed shard.
-    pub fn drained_by(&self, slot: usize) -> bool {
+    pub(crate) fn drained_by(&self, slot: usize) -> bool {
         !self.open && self.cursors[slot].done.max(self.head) >= self.tail
     }
 
     /// Records stored and not yet expired.
-    pub fn stored(&self) -> u64 {
+    pub(crate) fn stored(&self) -> u64 {
         self.tail - self.head
     }
 
     /// End-of-run census of reader `slot`: (in flight, waiting).
-    pub fn census(&self, slot: usize) -> (u64, u64) {
+    pub(crate) fn census(&self, slot: usize) -> (u64, u64) {
         let c = &self.cursors[slot];
         (c.inflight, self.tail - c.fetched.max(self.head))
     }
 
     /// Resets the counters at the end of the warm-up.
-    pub fn reset_stats(&mut self) {
+    pub(crate) fn reset_stats(&mut self) {
         let eval_bytes = self.stats.eval_bytes;
         let eval_records = self.stats.eval_records;
         self.stats = ShardStats {

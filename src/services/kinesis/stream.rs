@@ -23,7 +23,7 @@ pub enum CapacityMode {
 
 impl CapacityMode {
     /// The model-file spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CapacityMode::Provisioned => "provisioned",
             CapacityMode::OnDemand => "on_demand",
@@ -32,7 +32,7 @@ impl CapacityMode {
     }
 
     /// True for both on-demand modes.
-    pub fn on_demand(self) -> bool {
+    pub(crate) fn on_demand(self) -> bool {
         !matches!(self, CapacityMode::Provisioned)
     }
 }
@@ -86,7 +86,7 @@ pub struct StreamSpec {
 
 impl StreamSpec {
     /// The per-shard limits in plain units.
-    pub fn shard_limits(&self) -> ShardLimits {
+    pub(crate) fn shard_limits(&self) -> ShardLimits {
         let l = &self.limits;
         ShardLimits {
             write_bytes_per_s: l.shard_write_bytes_per_s.0,
@@ -102,7 +102,7 @@ impl StreamSpec {
 
     /// Shards ever created by the resharding schedule of a provisioned stream, the initial
     /// ones included (for sizing time-series columns).
-    pub fn shards_ever(&self) -> u64 {
+    pub(crate) fn shards_ever(&self) -> u64 {
         let created: u64 = self
             .reshards
             .iter()
@@ -118,92 +118,92 @@ impl StreamSpec {
 
 /// Counters of a stream (reset at the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct StreamStats {
+pub(crate) struct StreamStats {
     /// Kinesis records accepted (an aggregated record counts once).
-    pub records_put: u64,
+    pub(crate) records_put: u64,
     /// User records in the accepted records (equal to `records_put` without aggregation).
-    pub user_records_put: u64,
+    pub(crate) user_records_put: u64,
     /// Accepted records in the KPL aggregated format (two or more user records).
-    pub aggregated_records_put: u64,
+    pub(crate) aggregated_records_put: u64,
     /// Bytes accepted, data + partition keys (what counts against the write limit).
-    pub bytes_put: u64,
+    pub(crate) bytes_put: u64,
     /// Records refused with `ProvisionedThroughputExceededException` (write throttles).
-    pub throttled: u64,
+    pub(crate) throttled: u64,
     /// GetRecords calls refused (read throttles, `ReadProvisionedThroughputExceeded`).
-    pub read_throttled: u64,
+    pub(crate) read_throttled: u64,
     /// Records refused as larger than the record limit.
-    pub rejected: u64,
+    pub(crate) rejected: u64,
     /// PUT payload units: each accepted record's size in 25 KB units, rounded up.
-    pub put_units: u64,
+    pub(crate) put_units: u64,
     /// Accepted bytes with each record rounded up to 1 KB (on-demand data-in billing).
-    pub bytes_billed_1kb: u64,
+    pub(crate) bytes_billed_1kb: u64,
     /// Record copies lost to retention (unread by a consumer), over all consumers.
-    pub expired: u64,
+    pub(crate) expired: u64,
     /// GetRecords calls served.
-    pub get_records_calls: u64,
+    pub(crate) get_records_calls: u64,
     /// Bytes returned by GetRecords (shared-throughput reads).
-    pub bytes_out: u64,
+    pub(crate) bytes_out: u64,
     /// Bytes pushed to enhanced fan-out consumers.
-    pub efo_bytes: u64,
+    pub(crate) efo_bytes: u64,
     /// Bytes read that were older than 7 days when read (long-term retrieval).
-    pub long_term_read_bytes: u64,
+    pub(crate) long_term_read_bytes: u64,
     /// Largest iterator age seen by any consumer, ns.
-    pub iterator_age_max_ns: u64,
+    pub(crate) iterator_age_max_ns: u64,
     /// Shards split (by the schedule or on-demand scaling).
-    pub splits: u64,
+    pub(crate) splits: u64,
     /// Shard merges.
-    pub merges: u64,
+    pub(crate) merges: u64,
     /// UpdateShardCount operations.
-    pub shard_count_updates: u64,
+    pub(crate) shard_count_updates: u64,
     /// Most open shards at once.
-    pub shards_max: u64,
+    pub(crate) shards_max: u64,
     /// Open shard × time over the measured window, ns.
-    pub shard_ns: u128,
+    pub(crate) shard_ns: u128,
 }
 
 /// Billable usage of one stream over the measured window, for pricing.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct KinesisUsageCounters {
+pub(crate) struct KinesisUsageCounters {
     /// Stream name.
-    pub name: String,
+    pub(crate) name: String,
     /// Capacity mode (`provisioned`, `on_demand`, `on_demand_advantage`).
-    pub mode: &'static str,
+    pub(crate) mode: &'static str,
     /// Measured window, s.
-    pub window_s: f64,
+    pub(crate) window_s: f64,
     /// Open-shard hours (provisioned shard-hours; informative for on-demand).
-    pub shard_hours: f64,
+    pub(crate) shard_hours: f64,
     /// Stream hours (on-demand standard bills each stream hour; 0 for provisioned).
-    pub stream_hours: f64,
+    pub(crate) stream_hours: f64,
     /// PUT payload units (25 KB chunks of accepted records).
-    pub put_payload_units: u64,
+    pub(crate) put_payload_units: u64,
     /// Accepted bytes (data + partition keys).
-    pub bytes_in: u64,
+    pub(crate) bytes_in: u64,
     /// Accepted bytes with every record rounded up to 1 KB (on-demand data in).
-    pub bytes_in_billed: u64,
+    pub(crate) bytes_in_billed: u64,
     /// Bytes read through shared-throughput GetRecords (polling consumers, Lambda).
-    pub bytes_out: u64,
+    pub(crate) bytes_out: u64,
     /// Registered enhanced fan-out consumers.
-    pub efo_consumers: u32,
+    pub(crate) efo_consumers: u32,
     /// Enhanced fan-out consumer-shard hours (consumers × open shards × hours).
-    pub efo_consumer_shard_hours: f64,
+    pub(crate) efo_consumer_shard_hours: f64,
     /// Bytes pushed to enhanced fan-out consumers (each consumer counts).
-    pub efo_bytes: u64,
+    pub(crate) efo_bytes: u64,
     /// Retention period, hours (extended retention is billed above 24 h).
-    pub retention_hours: f64,
+    pub(crate) retention_hours: f64,
     /// Provisioned: shard-hours while the retention period is above 24 hours.
-    pub extended_retention_shard_hours: f64,
+    pub(crate) extended_retention_shard_hours: f64,
     /// Data held between 24 hours and 7 days old, GiB × hours over the window, in steady
     /// state (see [`KinesisStream::usage`]).
-    pub extended_retention_gb_hours: f64,
+    pub(crate) extended_retention_gb_hours: f64,
     /// Data held beyond 7 days old, GiB × hours over the window, in steady state.
-    pub long_term_retention_gb_hours: f64,
+    pub(crate) long_term_retention_gb_hours: f64,
     /// Bytes read (GetRecords or pushes) that were older than 7 days when read.
-    pub long_term_retrieval_bytes: u64,
+    pub(crate) long_term_retrieval_bytes: u64,
 }
 
 impl KinesisUsageCounters {
     /// The record the pricing layer bills.
-    pub fn to_pricing(&self) -> crate::services::kinesis::bill::KinesisStreamUsage {
+    pub(crate) fn to_pricing(&self) -> crate::services::kinesis::bill::KinesisStreamUsage {
         use crate::services::kinesis::bill::StreamMode;
         crate::services::kinesis::bill::KinesisStreamUsage {
             name: self.name.clone(),
@@ -225,37 +225,37 @@ impl KinesisUsageCounters {
 
 /// What a resharding operation did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Topology {
+pub(crate) struct Topology {
     /// Shards closed.
-    pub closed: Vec<u32>,
+    pub(crate) closed: Vec<u32>,
     /// Shards created.
-    pub created: Vec<u32>,
+    pub(crate) created: Vec<u32>,
 }
 
 /// A Kinesis data stream.
-pub struct KinesisStream {
+pub(crate) struct KinesisStream {
     /// Its validated spec.
-    pub spec: StreamSpec,
+    pub(crate) spec: StreamSpec,
     /// Every shard ever created, by shard id.
-    pub shards: Vec<Shard>,
+    pub(crate) shards: Vec<Shard>,
     /// Open shards as `(starting hash key, id)`, sorted.
     open: Vec<(u128, u32)>,
     /// Bumped at every topology change (producers re-route cached keys).
-    pub epoch: u32,
+    pub(crate) epoch: u32,
     readers: usize,
     efo_readers: u32,
     /// Counters.
-    pub stats: StreamStats,
+    pub(crate) stats: StreamStats,
     limits: ShardLimits,
     /// Random stream (call latencies, propagation).
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     accounted_at: SimTime,
 }
 
 impl KinesisStream {
     /// A new stream with its initial shards, `readers` reader slots of which `efo_readers`
     /// are enhanced fan-out consumers.
-    pub fn new(spec: StreamSpec, readers: usize, efo_readers: u32, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: StreamSpec, readers: usize, efo_readers: u32, rng: SimRng) -> Self {
         let limits = spec.shard_limits();
         let n = spec.shards.max(1);
         let shards: Vec<Shard> = (0..n)
@@ -292,23 +292,24 @@ impl KinesisStream {
     }
 
     /// The per-shard limits.
-    pub fn shard_limits(&self) -> &ShardLimits {
+    pub(crate) fn shard_limits(&self) -> &ShardLimits {
         &self.limits
     }
 
     /// Open shards now.
-    pub fn open_count(&self) -> usize {
+    pub(crate) fn open_count(&self) -> usize {
         self.open.len()
     }
 
     /// Ids of the open shards, in hash-key order.
-    pub fn open_ids(&self) -> impl Iterator<Item = u32> + '_ {
+    #[cfg(test)]
+    pub(crate) fn open_ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.open.iter().map(|(_, id)| *id)
     }
 
     /// The open shard owning `hash_key`.
     #[inline]
-    pub fn route(&self, hash_key: u128) -> u32 {
+    pub(crate) fn route(&self, hash_key: u128) -> u32 {
         let i = self.open.partition_point(|(s, _)| *s <= hash_key);
         self.open[i.saturating_sub(1)].1
     }
@@ -320,7 +321,7 @@ impl KinesisStream {
     /// An aggregated record counts once toward the record limit, PUT payload units and
     /// the 1 KB rounding, as one Kinesis record.
     #[inline]
-    pub fn put(
+    pub(crate) fn put(
         &mut self,
         now: SimTime,
         shard: u32,
@@ -350,14 +351,14 @@ impl KinesisStream {
     }
 
     /// Applies retention to shard `s` at `now`; returns the record copies lost.
-    pub fn expire_shard(&mut self, s: u32, now: SimTime) -> u64 {
+    pub(crate) fn expire_shard(&mut self, s: u32, now: SimTime) -> u64 {
         let lost = self.shards[s as usize].expire(now, self.spec.retention);
         self.stats.expired += lost;
         lost
     }
 
     /// Applies retention to every shard; returns the record copies lost.
-    pub fn expire_all(&mut self, now: SimTime) -> u64 {
+    pub(crate) fn expire_all(&mut self, now: SimTime) -> u64 {
         let mut lost = 0;
         for s in 0..self.shards.len() {
             lost += self.expire_shard(s as u32, now);
@@ -366,7 +367,7 @@ impl KinesisStream {
     }
 
     /// Brings the shard-time integral up to `now`, counting from `since`.
-    pub fn account(&mut self, now: SimTime, since: SimTime) {
+    pub(crate) fn account(&mut self, now: SimTime, since: SimTime) {
         let from = self.accounted_at.max(since);
         if now > from {
             self.stats.shard_ns += (now - from).0 as u128 * self.open.len() as u128;
@@ -393,7 +394,7 @@ impl KinesisStream {
 
     /// Applies a resharding operation at `now` (the measured window starts at `since`).
     /// Operations on shards that are not open are ignored (an empty result).
-    pub fn reshard(&mut self, op: ReshardOp, now: SimTime, since: SimTime) -> Topology {
+    pub(crate) fn reshard(&mut self, op: ReshardOp, now: SimTime, since: SimTime) -> Topology {
         self.account(now, since);
         let mut t = Topology::default();
         match op {
@@ -466,7 +467,7 @@ impl KinesisStream {
     /// On-demand scaling, run every `interval`: each open shard whose offered write
     /// throughput over the interval was above half a shard's limit (500 KB/s, or 500
     /// records/s) is marked for a split; returns the shards marked.
-    pub fn evaluate_on_demand(&mut self, interval: SimDuration, out: &mut Vec<u32>) {
+    pub(crate) fn evaluate_on_demand(&mut self, interval: SimDuration, out: &mut Vec<u32>) {
         let secs = interval.as_secs_f64().max(1e-9);
         let byte_limit = self.spec.limits.on_demand_split_bytes_per_s.0 as f64;
         let record_limit = self.spec.limits.shard_write_records_per_s as f64 / 2.0;
@@ -491,7 +492,7 @@ impl KinesisStream {
 
     /// Counts the bytes of `slices`, read at `now`, that were older than 7 days.
     #[inline]
-    pub fn note_read_age(&mut self, now: SimTime, slices: &[super::Slice]) {
+    pub(crate) fn note_read_age(&mut self, now: SimTime, slices: &[super::Slice]) {
         const WEEK: SimDuration = SimDuration::from_secs(7 * 86_400);
         if self.spec.retention <= WEEK {
             return;
@@ -505,19 +506,19 @@ impl KinesisStream {
 
     /// Records a consumer's iterator age.
     #[inline]
-    pub fn note_iterator_age(&mut self, age: SimDuration) {
+    pub(crate) fn note_iterator_age(&mut self, age: SimDuration) {
         if age.0 > self.stats.iterator_age_max_ns {
             self.stats.iterator_age_max_ns = age.0;
         }
     }
 
     /// Records stored and unexpired, over all shards.
-    pub fn stored(&self) -> u64 {
+    pub(crate) fn stored(&self) -> u64 {
         self.shards.iter().map(|s| s.stored()).sum()
     }
 
     /// Resets the counters at the end of the warm-up.
-    pub fn reset_stats(&mut self, now: SimTime) {
+    pub(crate) fn reset_stats(&mut self, now: SimTime) {
         self.stats = StreamStats {
             shards_max: self.open.len() as u64,
             ..StreamStats::default()
@@ -537,7 +538,7 @@ impl KinesisStream {
     /// `extended GiB-hours = bytes_in / 2³⁰ × max(0, min(R, 168) − 24)` and
     /// `long-term GiB-hours = bytes_in / 2³⁰ × max(0, R − 168)`. (A short simulation
     /// starts with an empty stream, so it could not measure these directly.)
-    pub fn usage(&self, window_s: f64) -> KinesisUsageCounters {
+    pub(crate) fn usage(&self, window_s: f64) -> KinesisUsageCounters {
         use crate::services::kinesis::bill::{retention_gb_hours, shard_hour_usage, StreamMode};
         let st = &self.stats;
         let r_h = self.spec.retention.as_secs_f64() / 3600.0;
@@ -573,7 +574,7 @@ impl KinesisStream {
 
     /// Write utilisation of shard `s` over the measured window: accepted bytes ÷ (1 MiB/s ×
     /// the time it was open), or the same for records, whichever is higher.
-    pub fn shard_utilization(&self, s: usize, now: SimTime, since: SimTime) -> f64 {
+    pub(crate) fn shard_utilization(&self, s: usize, now: SimTime, since: SimTime) -> f64 {
         let sh = &self.shards[s];
         let from = sh.opened_at.max(since);
         let until = sh.closed_at.unwrap_or(now).max(from);
@@ -587,7 +588,7 @@ impl KinesisStream {
     }
 
     /// The component report.
-    pub fn report(&self, now: SimTime, since: SimTime, window_s: f64) -> ComponentReport {
+    pub(crate) fn report(&self, now: SimTime, since: SimTime, window_s: f64) -> ComponentReport {
         let st = &self.stats;
         let u = self.usage(window_s);
         let mut util_max: f64 = 0.0;

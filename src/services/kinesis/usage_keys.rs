@@ -9,7 +9,7 @@ use crate::services::kinesis::limits::KinesisLimits;
 use crate::services::usage_keys::{kib, rounded, UsageTable};
 
 /// The keys of `[kinesis.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "mode",
     "shards",
     "hours",
@@ -50,25 +50,25 @@ const PROVISIONED_KEYS: [&str; 5] = [
 
 /// A stream of a usage file as its keys describe it, for its usage and its capacity rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct StreamKeys {
+pub(crate) struct StreamKeys {
     /// Capacity mode.
-    pub mode: StreamMode,
+    pub(crate) mode: StreamMode,
     /// Hours a month the rate keys apply.
-    pub hours: f64,
+    pub(crate) hours: f64,
     /// Records written per second.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Bytes per record.
-    pub size: f64,
+    pub(crate) size: f64,
     /// Shared-throughput consumers.
-    pub consumers: f64,
+    pub(crate) consumers: f64,
     /// Enhanced fan-out consumers.
-    pub efo: f64,
+    pub(crate) efo: f64,
     /// Retention, hours.
-    pub retention_h: f64,
+    pub(crate) retention_h: f64,
     /// Shards AWS's sizing formula needs for the rate.
-    pub needed: u64,
+    pub(crate) needed: u64,
     /// Shards priced: as given, else `needed`.
-    pub shards: f64,
+    pub(crate) shards: f64,
 }
 
 /// Reads `[kinesis.NAME]`; pushes a note for what it assumes.
@@ -80,7 +80,7 @@ pub struct StreamKeys {
 /// billed bytes in `records × ceil(size / 1 KB) KB`, out `consumers × written`, enhanced
 /// fan-out `efo × written`. Retention in steady state ([`kinesis::retention_gb_hours`]).
 /// Each `monthly_*` key adds its quantity as given.
-pub fn read(
+pub(crate) fn read(
     r: &UsageTable,
     notes: &mut Vec<String>,
 ) -> Result<(KinesisStreamUsage, StreamKeys), PricingError> {

@@ -16,7 +16,7 @@ pub enum LambdaArch {
 
 impl LambdaArch {
     /// The architecture's name in usage files and price ids.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             LambdaArch::X86_64 => "x86_64",
             LambdaArch::Arm64 => "arm64",
@@ -35,7 +35,7 @@ pub struct LambdaUsage {
     /// Invocations (requests).
     pub requests: u64,
     /// Compute: Σ over invocations of duration rounded up to 1 ms × memory in GB
-    /// (see [`gb_seconds`]).
+    /// (see `gb_seconds`).
     pub gb_seconds: f64,
 }
 
@@ -45,7 +45,8 @@ pub struct LambdaUsage {
 /// `ceil(duration_ns / 1 ms) × 1 ms × memory_mb / 1,024` (duration rounded up to the
 /// nearest 1 ms; source:
 /// <https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html>).
-pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
+#[cfg(test)]
+pub(crate) fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
     let ms = duration_ns.div_ceil(1_000_000);
     ms as f64 / 1000.0 * memory_mb as f64 / 1024.0
 }
@@ -57,7 +58,7 @@ pub fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
 /// $/GB-s` by architecture (`lambda.duration.x86_64`, `.arm64`: tiers counted per
 /// architecture over all functions; the 400,000 GB-s free tier is one allowance shared by
 /// both architectures).
-pub fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "lambda";
     for f in functions {
         let n = f.name.as_str();

@@ -32,16 +32,16 @@ fn default_cold_start() -> DurationDist {
 }
 
 /// The Lambda functions of a model, and their index by name.
-pub struct Lambdas<'a> {
+pub(crate) struct Lambdas<'a> {
     /// Index by name.
-    pub idx: HashMap<&'a str, usize>,
+    pub(crate) idx: HashMap<&'a str, usize>,
     /// Validated functions.
-    pub specs: Vec<LambdaSpec>,
+    pub(crate) specs: Vec<LambdaSpec>,
 }
 
 /// Validates the `[[lambda]]` tables: unique names, then each function in turn; the
 /// warnings say where a mapping's settings go against AWS's advice.
-pub fn lambdas<'a>(
+pub(crate) fn lambdas<'a>(
     raw: &'a RawModel,
     queues: &Queues<'_>,
     stream_idx: &HashMap<&str, usize>,

@@ -31,13 +31,13 @@ const EXACT_RECORD_DRAWS: u64 = 64;
 
 /// What one invocation of a function costs in time.
 #[derive(Clone, Debug)]
-pub struct DurationModel {
+pub(crate) struct DurationModel {
     d0: DurationDist,
     d1: DurationDist,
     /// Mean extra time of a cold start, s.
-    pub cold_start_s: f64,
+    pub(crate) cold_start_s: f64,
     /// Memory, GB (MB / 1,024).
-    pub memory_gb: f64,
+    pub(crate) memory_gb: f64,
     timeout_ns: f64,
     name: String,
     /// Billed seconds by batch size, computed once.
@@ -46,7 +46,7 @@ pub struct DurationModel {
 
 impl DurationModel {
     /// The model of `spec`.
-    pub fn new(spec: &LambdaSpec) -> Self {
+    pub(crate) fn new(spec: &LambdaSpec) -> Self {
         DurationModel {
             d0: spec.duration.clone(),
             d1: spec.per_record.clone(),
@@ -59,12 +59,12 @@ impl DurationModel {
     }
 
     /// Mean time of the part of an invocation that does not depend on its records, s.
-    pub fn fixed_s(&self) -> f64 {
+    pub(crate) fn fixed_s(&self) -> f64 {
         self.d0.mean_s()
     }
 
     /// Mean time per record, s.
-    pub fn per_record_s(&self) -> f64 {
+    pub(crate) fn per_record_s(&self) -> f64 {
         self.d1.mean_s()
     }
 
@@ -72,7 +72,7 @@ impl DurationModel {
     ///
     /// # Formula
     /// `E[duration] + k × E[per_record]`.
-    pub fn mean_s(&self, k: f64) -> f64 {
+    pub(crate) fn mean_s(&self, k: f64) -> f64 {
         self.fixed_s() + k * self.per_record_s()
     }
 
@@ -85,7 +85,7 @@ impl DurationModel {
     /// fractional millisecond is then close to uniform). Narrower ones: the mean of
     /// `ceil_ms` over 4,000 draws from a fixed seed (per-record times summed one by one up
     /// to 64 records, by their normal approximation above).
-    pub fn billed_s(&self, k: f64) -> f64 {
+    pub(crate) fn billed_s(&self, k: f64) -> f64 {
         let lo = k.floor().max(0.0);
         let w = k - lo;
         let at = |n: f64| self.billed_n_s(n as u64);
@@ -138,29 +138,29 @@ impl DurationModel {
 
 /// The load a function ends the estimate with, as means over the measured window.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FunctionLoad {
+pub(crate) struct FunctionLoad {
     /// Invocations per second.
-    pub invocations: f64,
+    pub(crate) invocations: f64,
     /// Records processed per second (retries included).
-    pub records: f64,
+    pub(crate) records: f64,
     /// Billed seconds per second (each invocation rounded up to 1 ms), cold starts
     /// excluded.
-    pub billed_s: f64,
+    pub(crate) billed_s: f64,
     /// Cold starts per second.
-    pub cold_starts: f64,
+    pub(crate) cold_starts: f64,
     /// Concurrent executions needed by the offered load, mean (Little's law).
-    pub concurrency_mean: f64,
+    pub(crate) concurrency_mean: f64,
     /// Concurrent executions needed at the peak rate.
-    pub concurrency_peak: f64,
+    pub(crate) concurrency_peak: f64,
     /// The most concurrent executions the function may have, and what sets it.
-    pub limit: Option<(f64, String)>,
+    pub(crate) limit: Option<(f64, String)>,
 }
 
 /// The account's concurrency left to functions without a reservation.
 ///
 /// # Formula
 /// `account_concurrency − Σ reserved concurrency` (at least 0).
-pub fn unreserved_pool(arch: &Architecture) -> f64 {
+pub(crate) fn unreserved_pool(arch: &Architecture) -> f64 {
     let reserved: u32 = arch
         .lambdas
         .iter()
@@ -177,7 +177,7 @@ pub fn unreserved_pool(arch: &Architecture) -> f64 {
 /// # Formula
 /// `min(reserved concurrency, or the account's unreserved pool = account_concurrency − Σ
 /// reservations; mapping_max)`, and what sets it.
-pub fn concurrency_limit(
+pub(crate) fn concurrency_limit(
     arch: &Architecture,
     spec: &LambdaSpec,
     mapping_max: Option<(f64, &str)>,
@@ -205,74 +205,79 @@ pub fn concurrency_limit(
 
 /// An SQS event source mapping and its function, independent of the load.
 #[derive(Clone, Debug)]
-pub struct SqsMappingModel {
+pub(crate) struct SqsMappingModel {
     /// Probability that one record fails.
-    pub f: f64,
+    pub(crate) f: f64,
     /// The function reports batch item failures.
-    pub partial: bool,
+    pub(crate) partial: bool,
     /// The queue is FIFO (records after a failed one return with it).
-    pub fifo: bool,
+    pub(crate) fifo: bool,
     /// The queue's maxReceiveCount, with a dead-letter queue.
-    pub dead_letter_after: Option<u32>,
+    pub(crate) dead_letter_after: Option<u32>,
     /// The queue's duplicate-delivery probability.
-    pub duplicate: f64,
+    pub(crate) duplicate: f64,
     /// Mean API round trip, s.
-    pub latency: f64,
+    pub(crate) latency: f64,
     /// Messages one receive returns at most: `min(batch_size, 10)`.
-    pub per_receive: f64,
+    pub(crate) per_receive: f64,
     /// Records per invocation at most: the batch size, and no more than the 6 MB
     /// synchronous payload holds of messages of the mean size.
-    pub batch: f64,
+    pub(crate) batch: f64,
     /// Batching window, s.
-    pub window: f64,
+    pub(crate) window: f64,
     /// Entries per DeleteMessageBatch call: 10.
-    pub delete_batch: f64,
+    pub(crate) delete_batch: f64,
     /// Long-poll wait of a receive, s.
-    pub wait: f64,
+    pub(crate) wait: f64,
     /// Pollers kept when idle: 5.
-    pub min_pollers: f64,
+    pub(crate) min_pollers: f64,
     /// Most pollers: the mapping's maximum concurrency, or 1,000.
-    pub max_pollers: f64,
+    pub(crate) max_pollers: f64,
     /// Most concurrent executions (see [`concurrency_limit`]).
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
     /// Pollers added per second while messages wait.
-    pub step_per_s: f64,
+    pub(crate) step_per_s: f64,
     /// Durations.
-    pub duration: DurationModel,
+    pub(crate) duration: DurationModel,
 }
 
 /// Per-second rates of an SQS mapping.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct MappingRates {
+pub(crate) struct MappingRates {
     /// Messages received per second (redeliveries included).
-    pub deliveries: f64,
+    pub(crate) deliveries: f64,
     /// Records per invocation.
-    pub batch: f64,
+    pub(crate) batch: f64,
     /// Invocations per second.
-    pub invocations: f64,
+    pub(crate) invocations: f64,
     /// Non-empty ReceiveMessage calls per second.
-    pub receives: f64,
+    pub(crate) receives: f64,
     /// Messages per non-empty receive.
-    pub per_receive: f64,
+    pub(crate) per_receive: f64,
     /// Empty receives per second (idle pollers, and batching windows that end short).
-    pub empty_receives: f64,
+    pub(crate) empty_receives: f64,
     /// DeleteMessageBatch calls per second.
-    pub deletes: f64,
+    pub(crate) deletes: f64,
     /// Pollers busy (API calls and invocations), mean.
-    pub busy: f64,
+    pub(crate) busy: f64,
     /// Concurrent executions, mean.
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
     /// Billed seconds per second.
-    pub billed_s: f64,
+    pub(crate) billed_s: f64,
     /// New messages per second that exhaust their receives (to the dead-letter queue).
-    pub exhausted: f64,
+    pub(crate) exhausted: f64,
     /// Every poller was busy (the mapping would add pollers).
-    pub all_busy: bool,
+    pub(crate) all_busy: bool,
 }
 
 impl SqsMappingModel {
     /// The mapping of `spec` on `queue`, whose messages average `mean_size` bytes.
-    pub fn new(arch: &Architecture, spec: &LambdaSpec, queue: &QueueSpec, mean_size: f64) -> Self {
+    pub(crate) fn new(
+        arch: &Architecture,
+        spec: &LambdaSpec,
+        queue: &QueueSpec,
+        mean_size: f64,
+    ) -> Self {
         let lim = &arch.limits.lambda;
         let max_pollers = spec.maximum_concurrency.unwrap_or(lim.sqs_max_concurrency) as f64;
         let (concurrency, _) = concurrency_limit(
@@ -312,7 +317,7 @@ impl SqsMappingModel {
     /// Batch item failures reported: `k(1 − f)` (FIFO: the records before the first
     /// failure, `Σ_{j=1..k} (1 − f)^j`), any with `1 − f^k` (FIFO `1 − f`). Otherwise one
     /// failure fails the batch: `k(1 − f)^k`, any with `(1 − f)^k`.
-    pub fn kept(&self, k: f64) -> (f64, f64) {
+    pub(crate) fn kept(&self, k: f64) -> (f64, f64) {
         let ok = 1.0 - self.f;
         match (self.partial, self.fifo) {
             (true, false) => (k * ok, 1.0 - self.f.powf(k)),
@@ -335,7 +340,7 @@ impl SqsMappingModel {
     /// A delivery fails with `q = 1 − kept(k)/k`; `r = (1 − q^R)/(1 − q) ÷ (1 − d)` with
     /// a dead-letter queue after `R` receives (`q^R` dead-lettered), `1/(1 − q) ÷ (1 − d)`
     /// without (`d`: the queue's duplicate probability).
-    pub fn redelivery(&self, k: f64) -> Result<(f64, f64), String> {
+    pub(crate) fn redelivery(&self, k: f64) -> Result<(f64, f64), String> {
         let k = k.max(1.0);
         let q = (1.0 - self.kept(k).0 / k).clamp(0.0, 1.0);
         let (r, exhaust) = match self.dead_letter_after {
@@ -350,7 +355,7 @@ impl SqsMappingModel {
     }
 
     /// The most records per invocation: one receive's worth without a batching window.
-    pub fn full_batch(&self) -> f64 {
+    pub(crate) fn full_batch(&self) -> f64 {
         if self.window > 0.0 {
             self.batch
         } else {
@@ -373,7 +378,7 @@ impl SqsMappingModel {
     ///
     /// # Formula
     /// `receives × L + L (the delete calls, issued together) + E[duration](m)`.
-    pub fn cycle(&self, m: f64, flat_out: bool) -> f64 {
+    pub(crate) fn cycle(&self, m: f64, flat_out: bool) -> f64 {
         (self.receives_per_batch(m, flat_out) + 1.0) * self.latency + self.duration.mean_s(m)
     }
 
@@ -382,7 +387,7 @@ impl SqsMappingModel {
     /// # Formula
     /// With full batches of `M`: `min(c × M / cycle(M), concurrency × M / E[duration](M))
     /// ÷ r(M)` (infinite when a cycle takes no time).
-    pub fn capacity(&self, pollers: f64) -> f64 {
+    pub(crate) fn capacity(&self, pollers: f64) -> f64 {
         let m = self.full_batch();
         let cycle = self.cycle(m, true);
         let dur = self.duration.mean_s(m);
@@ -415,7 +420,7 @@ impl SqsMappingModel {
     /// smaller batches than the simulator (up to about 15% more invocations), where
     /// pollers whose windows close leave the line and shorten the turn. Clamped to `[1,
     /// full batch]`. Returns `m` and whether every poller is busy (`a·L₀/(1 − a·s′) > 1`).
-    pub fn batch_size(&self, d: f64, c: f64, flat_out: bool) -> (f64, bool) {
+    pub(crate) fn batch_size(&self, d: f64, c: f64, flat_out: bool) -> (f64, bool) {
         let full = self.full_batch();
         if flat_out {
             return (full, true);
@@ -458,7 +463,7 @@ impl SqsMappingModel {
     /// empty long poll, so it settles where the busy pollers just cover the load:
     /// `c = clamp(invocations × cycle(m), min_pollers, max_pollers)`, solved together with
     /// `m` from [`SqsMappingModel::batch_size`] by iteration.
-    pub fn steady_pollers(&self, x: f64) -> f64 {
+    pub(crate) fn steady_pollers(&self, x: f64) -> f64 {
         let mut c = self.min_pollers.max(1.0);
         let mut m = 1.0;
         for _ in 0..50 {
@@ -488,7 +493,7 @@ impl SqsMappingModel {
     /// cycle(m)`; idle pollers `I = c − busy` make `max(0, I/(wait + L) − receives)` empty
     /// receives per second; concurrency `invocations × E[duration](m)` (Little's law);
     /// billed seconds `invocations × E[ceil_ms(duration)]`.
-    pub fn rates(
+    pub(crate) fn rates(
         &self,
         x: f64,
         pollers: f64,
@@ -560,14 +565,14 @@ impl SqsMappingModel {
 
 /// The execution environments a function keeps: the highest concurrency of the last
 /// `idle_timeout` (environments idle longer are reclaimed).
-pub struct Warm {
+pub(crate) struct Warm {
     keep_s: f64,
     recent: VecDeque<(f64, f64)>,
 }
 
 impl Warm {
     /// No environment yet for function `spec`.
-    pub fn new(spec: &LambdaSpec) -> Self {
+    pub(crate) fn new(spec: &LambdaSpec) -> Self {
         Warm {
             keep_s: spec.idle_timeout.as_secs_f64(),
             recent: VecDeque::new(),
@@ -578,7 +583,7 @@ impl Warm {
     ///
     /// # Formula
     /// `max(0, conc − max{conc(t′) : t − idle_timeout ≤ t′ < t})` (a monotonic queue).
-    pub fn cold_starts(&mut self, t: f64, conc: f64) -> f64 {
+    pub(crate) fn cold_starts(&mut self, t: f64, conc: f64) -> f64 {
         while self
             .recent
             .front()
@@ -602,7 +607,7 @@ impl Warm {
 /// start]) × month × memory_mb / 1,024`. Capacity: the concurrency the offered load needs
 /// (Little's law, mean and peak) against the function's limit, and, when functions share
 /// the account's unreserved pool, the sum of their peaks against it.
-pub fn finish(cx: &mut Context) {
+pub(crate) fn finish(cx: &mut Context) {
     let arch = cx.arch;
     let mut unreserved_peak = 0.0;
     let mut unreserved = 0;

@@ -35,59 +35,59 @@ use std::collections::VecDeque;
 
 /// Counters of a Lambda function (reset at the end of the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct LambdaStats {
+pub(crate) struct LambdaStats {
     /// Invocations started.
-    pub invocations: u64,
+    pub(crate) invocations: u64,
     /// Records processed successfully.
-    pub processed: u64,
+    pub(crate) processed: u64,
     /// Records whose processing failed.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Invocations that failed (a record failed without partial batch responses, or a
     /// timeout).
-    pub failed_invocations: u64,
+    pub(crate) failed_invocations: u64,
     /// Invocations stopped by the function timeout.
-    pub timeouts: u64,
+    pub(crate) timeouts: u64,
     /// Invocation attempts refused for lack of concurrency.
-    pub throttles: u64,
+    pub(crate) throttles: u64,
     /// Invocations that started a new execution environment.
-    pub cold_starts: u64,
+    pub(crate) cold_starts: u64,
     /// Processings of a record already processed (or of a duplicate copy).
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// Billed duration, ms (each invocation rounded up to 1 ms).
-    pub billed_ms: u128,
+    pub(crate) billed_ms: u128,
     /// Σ concurrency × time, ns (for the mean concurrency).
-    pub concurrency_ns: u128,
+    pub(crate) concurrency_ns: u128,
     /// Highest concurrency.
-    pub concurrency_max: u32,
+    pub(crate) concurrency_max: u32,
     /// Highest number of mapping pollers.
-    pub pollers_max: u32,
+    pub(crate) pollers_max: u32,
     /// Receive calls made by the mapping.
-    pub receives: u64,
+    pub(crate) receives: u64,
     /// FIFO sources: successful processings of a record after a later record of the same
     /// group (an independent check of FIFO order; 0 when order holds).
-    pub order_violations: u64,
+    pub(crate) order_violations: u64,
     /// Enqueue → start of the invocation that processes the record.
-    pub wait: LatencyHist,
+    pub(crate) wait: LatencyHist,
     /// Production → end of successful processing.
-    pub latency: LatencyHist,
+    pub(crate) latency: LatencyHist,
     /// Invocation durations.
-    pub duration: LatencyHist,
+    pub(crate) duration: LatencyHist,
 }
 
 /// A function's run-time state.
-pub struct LambdaFn {
+pub(crate) struct LambdaFn {
     /// Its spec.
-    pub spec: LambdaSpec,
+    pub(crate) spec: LambdaSpec,
     /// Random stream.
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     /// Idle execution environments: the time each became idle, most recent last.
     idle: VecDeque<SimTime>,
     /// Invocations running now.
-    pub running: u32,
+    pub(crate) running: u32,
     /// Most concurrent invocations allowed by its reservation (None: account pool).
-    pub reserved: Option<u32>,
+    pub(crate) reserved: Option<u32>,
     /// Counters.
-    pub stats: LambdaStats,
+    pub(crate) stats: LambdaStats,
     accounted_at: SimTime,
     /// FIFO sources: highest message id processed per (producer, group).
     last_in_group: std::collections::HashMap<u64, u64>,
@@ -95,18 +95,18 @@ pub struct LambdaFn {
 
 /// A started invocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// How long it runs (up to the timeout).
-    pub runs_for: SimDuration,
+    pub(crate) runs_for: SimDuration,
     /// It was stopped by the timeout.
-    pub timed_out: bool,
+    pub(crate) timed_out: bool,
     /// It paid a cold start.
-    pub cold: bool,
+    pub(crate) cold: bool,
 }
 
 impl LambdaFn {
     /// A function with no environments yet.
-    pub fn new(spec: LambdaSpec, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: LambdaSpec, rng: SimRng) -> Self {
         let reserved = spec.reserved_concurrency;
         LambdaFn {
             spec,
@@ -121,7 +121,7 @@ impl LambdaFn {
     }
 
     /// Checks FIFO order for a successful processing of message `id` of `group`.
-    pub fn check_order(&mut self, group: u64, id: u64) {
+    pub(crate) fn check_order(&mut self, group: u64, id: u64) {
         let last = self.last_in_group.entry(group).or_insert(0);
         if id < *last {
             self.stats.order_violations += 1;
@@ -138,7 +138,12 @@ impl LambdaFn {
     /// Starts an invocation of `records` records at `now` if concurrency allows; the
     /// account's unreserved pool is `pool` (decremented for functions without a
     /// reservation). Returns `None` when throttled.
-    pub fn start(&mut self, now: SimTime, records: u32, pool: &mut u32) -> Option<Invocation> {
+    pub(crate) fn start(
+        &mut self,
+        now: SimTime,
+        records: u32,
+        pool: &mut u32,
+    ) -> Option<Invocation> {
         let allowed = match self.reserved {
             Some(r) => self.running < r,
             None => *pool > 0,
@@ -186,7 +191,13 @@ impl LambdaFn {
     }
 
     /// Ends an invocation that ran for `ran`; returns its concurrency to the pool.
-    pub fn finish(&mut self, now: SimTime, ran: SimDuration, pool: &mut u32, measured: bool) {
+    pub(crate) fn finish(
+        &mut self,
+        now: SimTime,
+        ran: SimDuration,
+        pool: &mut u32,
+        measured: bool,
+    ) {
         self.account(now);
         self.running -= 1;
         if self.reserved.is_none() {
@@ -200,18 +211,18 @@ impl LambdaFn {
     }
 
     /// Whether one record fails.
-    pub fn record_fails(&mut self) -> bool {
+    pub(crate) fn record_fails(&mut self) -> bool {
         self.spec.failure_probability > 0.0
             && self.rng.random::<f64>() < self.spec.failure_probability
     }
 
     /// GB-seconds billed so far.
-    pub fn gb_seconds(&self) -> f64 {
+    pub(crate) fn gb_seconds(&self) -> f64 {
         self.stats.billed_ms as f64 / 1000.0 * self.spec.memory_mb as f64 / 1024.0
     }
 
     /// Resets counters at the end of the warm-up.
-    pub fn reset_stats(&mut self, now: SimTime) {
+    pub(crate) fn reset_stats(&mut self, now: SimTime) {
         self.stats = LambdaStats {
             concurrency_max: self.running,
             ..LambdaStats::default()
@@ -220,12 +231,12 @@ impl LambdaFn {
     }
 
     /// Brings the concurrency integral up to `now` (end of run).
-    pub fn close(&mut self, now: SimTime) {
+    pub(crate) fn close(&mut self, now: SimTime) {
         self.account(now);
     }
 
     /// The component report over a window of `window_s` seconds.
-    pub fn report(&self, window_s: f64) -> ComponentReport {
+    pub(crate) fn report(&self, window_s: f64) -> ComponentReport {
         let s = &self.stats;
         let mean_conc = if window_s > 0.0 {
             s.concurrency_ns as f64 / 1e9 / window_s
@@ -283,7 +294,7 @@ impl LambdaFn {
 
 /// What a mapping poller is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PollerState {
+pub(crate) enum PollerState {
     /// Not running (scaled in).
     Off,
     /// A receive call in progress.
@@ -300,50 +311,48 @@ pub enum PollerState {
 
 /// One poller of an SQS event source mapping.
 #[derive(Clone, Debug)]
-pub struct Poller {
+pub(crate) struct Poller {
     /// State.
-    pub state: PollerState,
+    pub(crate) state: PollerState,
     /// Generation (stale events carry an older one).
-    pub gen: u32,
+    pub(crate) gen: u32,
     /// Poller id at the queue.
-    pub poller: u32,
+    pub(crate) poller: u32,
     /// The batch being gathered or processed.
-    pub batch: Vec<Handle>,
+    pub(crate) batch: Vec<Handle>,
     /// Payload of `batch`, bytes.
-    pub payload: u64,
+    pub(crate) payload: u64,
     /// Time the first message of the batch arrived.
-    pub batch_since: SimTime,
+    pub(crate) batch_since: SimTime,
     /// Latency of the API call in progress.
-    pub leg: SimDuration,
+    pub(crate) leg: SimDuration,
     /// Current long-poll number.
-    pub wait_seq: u32,
+    pub(crate) wait_seq: u32,
     /// The invocation running on the batch.
-    pub inv: Option<Invocation>,
+    pub(crate) inv: Option<Invocation>,
     /// Throttled invoke attempts in a row (for the back-off).
-    pub throttled: u32,
-    /// Messages of the batch to delete, and where the delete has got to.
-    pub deleting: usize,
+    pub(crate) throttled: u32,
 }
 
 /// The SQS event source mapping of a function.
-pub struct SqsMapping {
+pub(crate) struct SqsMapping {
     /// Source queue.
-    pub queue: u32,
+    pub(crate) queue: u32,
     /// Pollers (sized for the most the mapping can have).
-    pub pollers: Vec<Poller>,
+    pub(crate) pollers: Vec<Poller>,
     /// Pollers running now.
-    pub active: u32,
+    pub(crate) active: u32,
     /// Most pollers allowed.
-    pub max_pollers: u32,
+    pub(crate) max_pollers: u32,
     /// Fewest pollers kept.
-    pub min_pollers: u32,
+    pub(crate) min_pollers: u32,
     /// Pollers added per scaling step while messages wait.
-    pub step: u32,
+    pub(crate) step: u32,
 }
 
 impl SqsMapping {
     /// A mapping with `initial` pollers starting, ids from `poller_ids`.
-    pub fn new(queue: u32, poller_ids: Vec<u32>, initial: u32, step: u32) -> Self {
+    pub(crate) fn new(queue: u32, poller_ids: Vec<u32>, initial: u32, step: u32) -> Self {
         let max_pollers = poller_ids.len() as u32;
         let pollers = poller_ids
             .into_iter()
@@ -358,7 +367,6 @@ impl SqsMapping {
                 wait_seq: 0,
                 inv: None,
                 throttled: 0,
-                deleting: 0,
             })
             .collect();
         SqsMapping {
@@ -374,7 +382,7 @@ impl SqsMapping {
 
 /// Back-off before retrying a throttled invoke: 1 s, doubling to at most 20 s, with full
 /// jitter (the SDK's policy shape; Lambda does not document the mapping's own).
-pub fn throttle_backoff(attempt: u32, rng: &mut SimRng) -> SimDuration {
+pub(crate) fn throttle_backoff(attempt: u32, rng: &mut SimRng) -> SimDuration {
     let cap = (1u64 << attempt.min(5)).min(20) as f64;
     SimDuration::from_secs_f64(cap * (0.5 + 0.5 * rng.random::<f64>()))
 }

@@ -113,33 +113,34 @@ impl Default for LambdaLimits {
 }
 
 /// Source of the SQS event-source-mapping rules.
-pub const SOURCE_SQS_ESM: &str = "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html";
+pub(crate) const SOURCE_SQS_ESM: &str =
+    "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html";
 /// Source of the SQS scaling rules.
-pub const SOURCE_SQS_SCALING: &str =
+pub(crate) const SOURCE_SQS_SCALING: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html";
 /// Source of the Kinesis event-source-mapping rules.
-pub const SOURCE_KINESIS_ESM: &str =
+pub(crate) const SOURCE_KINESIS_ESM: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html";
 /// Source of the asynchronous-invocation retry rules.
-pub const SOURCE_ASYNC: &str =
+pub(crate) const SOURCE_ASYNC: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html";
 /// Source of the function quotas.
-pub const SOURCE_QUOTAS: &str =
+pub(crate) const SOURCE_QUOTAS: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html";
 
 /// Default cold-start latency (a modelling default, not an AWS quota): lognormal with
 /// median 250 ms and p99 1.2 s, typical of managed runtimes.
-pub const DEFAULT_COLD_START_MEDIAN_MS: f64 = 250.0;
+pub(crate) const DEFAULT_COLD_START_MEDIAN_MS: f64 = 250.0;
 /// See [`DEFAULT_COLD_START_MEDIAN_MS`].
-pub const DEFAULT_COLD_START_P99_MS: f64 = 1200.0;
+pub(crate) const DEFAULT_COLD_START_P99_MS: f64 = 1200.0;
 /// Default time an idle execution environment is kept before it is reclaimed (a
 /// modelling default: AWS does not document it).
-pub const DEFAULT_IDLE_TIMEOUT_S: u64 = 600;
+pub(crate) const DEFAULT_IDLE_TIMEOUT_S: u64 = 600;
 
 /// Long-poll wait of an SQS event source mapping's receives: 20 s, the longest long poll
 /// ("the event source mapping uses long polling"; services-sqs-scaling.html).
-pub const SQS_ESM_WAIT: SimDuration = SimDuration::from_secs(20);
+pub(crate) const SQS_ESM_WAIT: SimDuration = SimDuration::from_secs(20);
 /// Time between two GetRecords calls of a Kinesis event source mapping on one shard
 /// ("Lambda polls each shard at a base rate of once per second"; with-kinesis.html; a
 /// modelling default).
-pub const KINESIS_ESM_POLL_INTERVAL: SimDuration = SimDuration::from_secs(1);
+pub(crate) const KINESIS_ESM_POLL_INTERVAL: SimDuration = SimDuration::from_secs(1);

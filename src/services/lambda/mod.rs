@@ -1,23 +1,23 @@
 //! AWS Lambda as a consumer: functions, their execution environments (cold starts,
 //! concurrency) and the event source mappings that feed them.
 //!
-//! [`function`] holds the functions and the state of their mappings; the event handlers
+//! `function` holds the functions and the state of their mappings; the event handlers
 //! of the SQS mapping are in `engine_sqs.rs` and those of the Kinesis mapping (shard
 //! lanes, parallelization factor, retries and bisection) in `engine_kinesis.rs`, both in
 //! the engine layer. Asynchronous invocations (by SNS subscriptions, with their queue and
 //! retries) are handled in `services/sns/engine.rs`.
-//! [`limits`], [`bill`] (prices) and [`estimate`] (the analytic estimate) complete the
+//! [`limits`], [`bill`] (prices) and `estimate` (the analytic estimate) complete the
 //! folder.
 
 pub mod bill;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod engine_kinesis;
 pub(crate) mod engine_sqs;
-pub mod estimate;
-pub mod function;
+pub(crate) mod estimate;
+pub(crate) mod function;
 pub mod limits;
 pub mod raw;
-pub mod usage_keys;
+pub(crate) mod usage_keys;
 
 use crate::load::DurationDist;
 use crate::sim::SimDuration;

@@ -1,5 +1,5 @@
 //! The Lambda table of a model file as written: `[[lambda]]` (see `models/README.md`).
-//! Plain serde structs with `deny_unknown_fields`; validated by [`super::config`].
+//! Plain serde structs with `deny_unknown_fields`; validated by `super::config`.
 
 use crate::input::units::Dur;
 use crate::model::raw::RawDist;

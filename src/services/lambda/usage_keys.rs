@@ -6,7 +6,7 @@ use crate::services::lambda::bill::{LambdaArch, LambdaUsage};
 use crate::services::usage_keys::{rounded, UsageTable};
 
 /// The keys of `[lambda.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "architecture",
     "memory_mb",
     "monthly_requests",
@@ -18,13 +18,13 @@ pub const KEYS: &[&str] = &[
 
 /// The invocations of a function of a usage file, for its capacity rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LambdaCalls {
+pub(crate) struct LambdaCalls {
     /// Requests over the month.
-    pub requests: f64,
+    pub(crate) requests: f64,
     /// Requests per second while the rate keys apply (0 when not given).
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Mean duration, ms.
-    pub duration_ms: f64,
+    pub(crate) duration_ms: f64,
 }
 
 /// Reads `[lambda.NAME]`.
@@ -33,7 +33,7 @@ pub struct LambdaCalls {
 /// Requests `monthly_requests + rate × hours × 3,600`; GB-seconds `requests ×
 /// ceil(duration ms) / 1,000 × memory MB / 1,024` (duration is billed rounded up to the
 /// next millisecond per invocation).
-pub fn read(r: &UsageTable) -> Result<(LambdaUsage, LambdaCalls), PricingError> {
+pub(crate) fn read(r: &UsageTable) -> Result<(LambdaUsage, LambdaCalls), PricingError> {
     let arch = match r.choice("architecture", &["x86_64", "arm64"])? {
         None | Some("x86_64") => LambdaArch::X86_64,
         Some(_) => LambdaArch::Arm64,

@@ -26,7 +26,7 @@ pub enum SnsProtocol {
 
 impl SnsProtocol {
     /// Every protocol, in bill order.
-    pub const ALL: [SnsProtocol; 7] = [
+    pub(crate) const ALL: [SnsProtocol; 7] = [
         SnsProtocol::Sqs,
         SnsProtocol::Lambda,
         SnsProtocol::Http,
@@ -38,7 +38,7 @@ impl SnsProtocol {
 
     /// The protocol's name in usage files (`sqs`, `lambda`, `http`, `email`, `mobile_push`,
     /// `firehose`, `sms`).
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             SnsProtocol::Sqs => "sqs",
             SnsProtocol::Lambda => "lambda",
@@ -89,7 +89,7 @@ pub struct SnsUsage {
     /// FIFO topic.
     pub fifo: bool,
     /// Billable publish requests: Publish and PublishBatch calls, each 64 KiB chunk of a
-    /// call's payload counting as one request (see [`crate::services::sqs::bill::chunks`]).
+    /// call's payload counting as one request (see `crate::services::sqs::bill::chunks`).
     pub publish_requests: u64,
     /// Payload bytes published (priced per GB for FIFO topics).
     pub publish_bytes: u64,
@@ -114,7 +114,7 @@ pub struct SnsUsage {
 /// `deliveries × $/delivery + delivered GB × $/GB` (`sns.fifo.delivery.*`), plus
 /// archiving (`sns.fifo.archive.*`: GB processed, GB-months stored). Payload-based
 /// filtering is listed as not priced.
-pub fn bill_sns(topics: &[SnsUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_sns(topics: &[SnsUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "sns";
     for t in topics {
         let n = t.name.as_str();

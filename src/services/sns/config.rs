@@ -34,7 +34,7 @@ const SOURCE_RAW: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html";
 
 /// The default delivery latency (see `services::sns::limits`).
-pub fn default_delivery_latency() -> DurationDist {
+pub(crate) fn default_delivery_latency() -> DurationDist {
     match Dist::lognormal_median_p99(
         slim::DEFAULT_DELIVERY_LATENCY_MEDIAN_MS * 1e6,
         slim::DEFAULT_DELIVERY_LATENCY_P99_MS * 1e6,
@@ -47,11 +47,11 @@ pub fn default_delivery_latency() -> DurationDist {
 }
 
 /// The topics of a model, and their index by name.
-pub struct Topics<'a> {
+pub(crate) struct Topics<'a> {
     /// Index by name.
-    pub idx: HashMap<&'a str, usize>,
+    pub(crate) idx: HashMap<&'a str, usize>,
     /// Validated topics (their subscription lists are filled by [`subscriptions`]).
-    pub specs: Vec<TopicSpec>,
+    pub(crate) specs: Vec<TopicSpec>,
     /// Each topic's default delivery latency for its subscriptions.
     delivery: Vec<Option<DurationDist>>,
 }
@@ -120,7 +120,7 @@ fn topic_name_ok(name: &str) -> bool {
 }
 
 /// Validates the `[[topic]]` tables.
-pub fn topics<'a>(
+pub(crate) fn topics<'a>(
     raw: &'a RawModel,
     limits: &Limits,
     default_api_latency: Option<&DurationDist>,
@@ -225,7 +225,10 @@ fn number(v: &toml::Value, path: &FieldPath) -> VResult<f64> {
 /// * `{ dist = "uniform", min = 0, max = 500 }` (also `"integer"` with min/max,
 ///   `"normal"` with mean/sd, `"exponential"` with mean, `"lognormal"` with median/p99,
 ///   `"constant"` with value), optionally with `present`.
-pub fn attributes(raw: &BTreeMap<String, toml::Value>, path: &FieldPath) -> VResult<Vec<Attr>> {
+pub(crate) fn attributes(
+    raw: &BTreeMap<String, toml::Value>,
+    path: &FieldPath,
+) -> VResult<Vec<Attr>> {
     let mut out = Vec::new();
     for (name, v) in raw {
         out.push(attribute(name, v, &path.field(name))?);
@@ -411,7 +414,7 @@ fn categorical(t: &toml::Table, apath: &FieldPath) -> VResult<AttrDist> {
 
 impl Topics<'_> {
     /// What SNS decides about a producer publishing to topic `index`.
-    pub fn target<'b>(&'b self, index: usize, lim: &'b SnsLimits) -> TopicTarget<'b> {
+    pub(crate) fn target<'b>(&'b self, index: usize, lim: &'b SnsLimits) -> TopicTarget<'b> {
         TopicTarget {
             index,
             topic: &self.specs[index],
@@ -423,13 +426,13 @@ impl Topics<'_> {
 /// What SNS decides about a producer publishing to one of its topics: PublishBatch's
 /// limit, the topic's message size, message groups for FIFO topics; partition keys and
 /// per-message delays are refused.
-pub struct TopicTarget<'a> {
+pub(crate) struct TopicTarget<'a> {
     /// The topic's index.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The topic.
-    pub topic: &'a TopicSpec,
+    pub(crate) topic: &'a TopicSpec,
     /// SNS's limits.
-    pub lim: &'a SnsLimits,
+    pub(crate) lim: &'a SnsLimits,
 }
 
 impl ProducerTarget for TopicTarget<'_> {
@@ -648,7 +651,7 @@ fn http_policy(
 /// Validates the `[[subscription]]` tables (and the asynchronous Lambda functions they
 /// invoke); fills each topic's subscription list and marks subscription dead-letter queues.
 #[allow(clippy::too_many_arguments)]
-pub fn subscriptions(
+pub(crate) fn subscriptions(
     raw: &RawModel,
     topics: &mut Topics<'_>,
     queue_idx: &HashMap<&str, usize>,

@@ -423,7 +423,7 @@ impl Engine<'_> {
                         );
                         self.feed_waiters(q);
                     }
-                    Err(SendError::TooLarge) | Err(SendError::Throttled) => {
+                    Err(SendError::TooLarge) => {
                         // A client error: SNS does not retry it.
                         self.sns.subs[si].stats.client_errors += 1;
                         self.give_up(s, slot);

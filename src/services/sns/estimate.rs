@@ -48,11 +48,11 @@ use crate::sim::rng::stream_seed;
 const MAX_OUTCOMES: f64 = (1u64 << 20) as f64;
 
 /// Message ids drawn by [`match_probability`]'s Monte Carlo fallback.
-pub const MATCH_DRAWS: u64 = 100_000;
+pub(crate) const MATCH_DRAWS: u64 = 100_000;
 
 /// How a filter's match probability was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// Summed over the attributes' joint outcomes.
     Exact,
     /// The share of [`MATCH_DRAWS`] message ids that match.
@@ -202,7 +202,7 @@ fn holds(c: &Condition, o: Outcome, attr: Option<&Attr>) -> bool {
 /// instead the share of the message ids `1..=100,000` that match, by the simulator's own
 /// matcher and attribute generator, from a fixed seed: a binomial estimate within
 /// `3√(p(1 − p)/100,000)` ≤ 0.5% of the truth.
-pub fn match_probability(
+pub(crate) fn match_probability(
     policies: &[&FilterPolicy],
     schema: &[Attr],
     seed_name: &str,
@@ -387,14 +387,14 @@ impl Publisher<'_> {
 
 /// What a subscription does with a message its filter passes, from one producer.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct DeliveryModel {
+pub(crate) struct DeliveryModel {
     /// Delivery attempts per message (the initial one and the retries).
-    pub attempts: f64,
+    pub(crate) attempts: f64,
     /// Share delivered.
-    pub delivered: f64,
+    pub(crate) delivered: f64,
     /// Share given up (retries exhausted, or refused as too large): to the subscription's
     /// dead-letter queue, or lost.
-    pub given_up: f64,
+    pub(crate) given_up: f64,
 }
 
 impl DeliveryModel {
@@ -407,7 +407,7 @@ impl DeliveryModel {
     /// attempts are `Σ_{i=0..N} f^i = (1 − f^(N+1)) / (1 − f)` (`N + 1` when `f = 1`). The
     /// first attempt that does not fail delivers the message, unless the endpoint refuses
     /// it (no retries): delivered `(1 − too_large)(1 − f^(N+1))`, given up the rest.
-    pub fn new(f: f64, retries: u64, too_large: f64) -> Self {
+    pub(crate) fn new(f: f64, retries: u64, too_large: f64) -> Self {
         let f = f.clamp(0.0, 1.0);
         let n = retries as f64 + 1.0;
         let all_fail = if f > 0.0 { f.powf(n) } else { 0.0 };
@@ -464,7 +464,7 @@ struct Route {
 /// Capacity: the account's publish quota and a FIFO topic's messages and bytes per second
 /// at the peak rate, an HTTP/S subscription's attempts per second at the peak against its
 /// `max_receives_per_second`.
-pub fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
+pub(crate) fn estimate_topics<'a>(cx: &mut Context<'a>) -> Result<(), Invalid> {
     let arch: &'a Architecture = cx.arch;
     if arch.topics.is_empty() {
         return Ok(());

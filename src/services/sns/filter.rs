@@ -93,7 +93,7 @@ pub enum Matcher {
 
 impl Matcher {
     /// Whether this matcher accepts the string `s`.
-    pub fn accepts_str(&self, s: &str) -> bool {
+    pub(crate) fn accepts_str(&self, s: &str) -> bool {
         match self {
             Matcher::Exact(v) => s == v,
             Matcher::Prefix(p) => s.starts_with(p.as_str()),
@@ -110,7 +110,7 @@ impl Matcher {
     }
 
     /// Whether this matcher accepts the number `x`.
-    pub fn accepts_num(&self, x: f64) -> bool {
+    pub(crate) fn accepts_num(&self, x: f64) -> bool {
         match self {
             Matcher::ExactNumber(v) => same_number(x, *v),
             Matcher::Numeric { lo, hi } => {
@@ -141,7 +141,7 @@ impl Matcher {
 
 /// AWS compares numbers to five decimal places: two numbers are equal when they round to
 /// the same integer once multiplied by this (subscription-filter-policy-constraints.html).
-pub const NUMBER_SCALE: f64 = 1e5;
+pub(crate) const NUMBER_SCALE: f64 = 1e5;
 
 /// AWS compares numbers to five decimal places.
 fn same_number(a: f64, b: f64) -> bool {
@@ -173,7 +173,7 @@ pub struct FilterPolicy {
 
 /// One step of the path to a problem inside a policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// A key.
     Key(String),
     /// An array position.
@@ -182,22 +182,22 @@ pub enum Step {
 
 /// A policy that breaks AWS's rules, with where (relative to the policy) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FilterError {
+pub(crate) struct FilterError {
     /// Path inside the policy.
-    pub path: Vec<Step>,
+    pub(crate) path: Vec<Step>,
     /// What is wrong.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The limits a policy is checked against.
 #[derive(Clone, Copy, Debug)]
-pub struct FilterLimits {
+pub(crate) struct FilterLimits {
     /// Most keys.
-    pub max_keys: u32,
+    pub(crate) max_keys: u32,
     /// Most combinations.
-    pub max_combinations: u32,
+    pub(crate) max_combinations: u32,
     /// Numbers lie within ± this.
-    pub numeric_bound: f64,
+    pub(crate) numeric_bound: f64,
 }
 
 const OPERATORS: [&str; 7] = [
@@ -233,7 +233,7 @@ fn with(path: &[Step], s: Step) -> Vec<Step> {
 }
 
 /// Parses and validates a policy. `source` is cited in messages about AWS's limits.
-pub fn parse(
+pub(crate) fn parse(
     v: &Value,
     scope: Scope,
     lim: &FilterLimits,
@@ -599,7 +599,7 @@ impl Parser<'_> {
 /// A policy compiled against one producer's attributes (or body fields): categorical
 /// values are matched once, at build time, into a table per condition.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CompiledFilter {
+pub(crate) struct CompiledFilter {
     alternatives: Vec<CompiledAlt>,
 }
 
@@ -625,7 +625,7 @@ struct CompiledCond {
 impl FilterPolicy {
     /// Compiles this policy for messages whose attributes (or body fields, by the policy's
     /// scope) are `schema`.
-    pub fn compile(&self, schema: &[Attr]) -> CompiledFilter {
+    pub(crate) fn compile(&self, schema: &[Attr]) -> CompiledFilter {
         let alternatives = self
             .alternatives
             .iter()
@@ -667,7 +667,7 @@ impl CompiledFilter {
     /// Whether the message with logical id `id`, whose attributes are `schema` drawn with
     /// `seed`, matches.
     #[inline]
-    pub fn matches(&self, schema: &[Attr], seed: u64, id: u64) -> bool {
+    pub(crate) fn matches(&self, schema: &[Attr], seed: u64, id: u64) -> bool {
         self.alternatives.iter().any(|alt| {
             if alt.needs_any && !schema.iter().any(|a| a.is_present(seed, id)) {
                 return false;

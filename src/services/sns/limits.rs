@@ -160,43 +160,45 @@ impl Default for SnsLimits {
 }
 
 /// Source of the message-size limits and the restrictions on large-message topics.
-pub const SOURCE_LARGE_MESSAGES: &str =
+pub(crate) const SOURCE_LARGE_MESSAGES: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/large-message-payloads.html";
 /// Source of the PublishBatch limits.
-pub const SOURCE_BATCH: &str =
+pub(crate) const SOURCE_BATCH: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/sns-batch-api-actions.html";
 /// Source of the FIFO topic throughput limits.
-pub const SOURCE_FIFO_THROUGHPUT: &str =
+pub(crate) const SOURCE_FIFO_THROUGHPUT: &str =
     "https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_sns.FifoThroughputScope.html";
 /// Source of the regional publish quota.
-pub const SOURCE_QUOTAS: &str = "https://docs.aws.amazon.com/general/latest/gr/sns.html";
+pub(crate) const SOURCE_QUOTAS: &str = "https://docs.aws.amazon.com/general/latest/gr/sns.html";
 /// Source of the subscription counts, protocols and FIFO deduplication.
-pub const SOURCE_FEATURES: &str = "https://aws.amazon.com/sns/features/";
+pub(crate) const SOURCE_FEATURES: &str = "https://aws.amazon.com/sns/features/";
 /// Source of FIFO topics' delivery rules (SQS subscribers only).
-pub const SOURCE_FIFO_DELIVERY: &str =
+pub(crate) const SOURCE_FIFO_DELIVERY: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/fifo-message-delivery.html";
 /// Source of the filter-policy constraints.
-pub const SOURCE_FILTER: &str =
+pub(crate) const SOURCE_FILTER: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/subscription-filter-policy-constraints.html";
 /// Source of the filter operators and the `$or` rules.
-pub const SOURCE_FILTER_LOGIC: &str = "https://docs.aws.amazon.com/sns/latest/dg/and-or-logic.html";
+pub(crate) const SOURCE_FILTER_LOGIC: &str =
+    "https://docs.aws.amazon.com/sns/latest/dg/and-or-logic.html";
 /// Source of the delivery retry policies.
-pub const SOURCE_RETRIES: &str =
+pub(crate) const SOURCE_RETRIES: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html";
 /// Source of the HTTP/S delivery policy.
-pub const SOURCE_HTTP_POLICY: &str =
+pub(crate) const SOURCE_HTTP_POLICY: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.retry.html";
 /// Source of the topic naming rules (FIFO topic names end in `.fifo`).
-pub const SOURCE_NAMES: &str = "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html";
+pub(crate) const SOURCE_NAMES: &str =
+    "https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html";
 
 /// Default delivery latency (publish → the endpoint has the message) when a model gives
 /// none: lognormal with median 73 ms and p99 225 ms, the SNS → Lambda latency measured by
 /// a public benchmark (<https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>, eu-west-1, 2022). It is the only measured SNS delivery
 /// latency aqueduct knows of, so it is used for every protocol. A modelling default,
 /// not an AWS quota.
-pub const DEFAULT_DELIVERY_LATENCY_MEDIAN_MS: f64 = 73.0;
+pub(crate) const DEFAULT_DELIVERY_LATENCY_MEDIAN_MS: f64 = 73.0;
 /// See [`DEFAULT_DELIVERY_LATENCY_MEDIAN_MS`].
-pub const DEFAULT_DELIVERY_LATENCY_P99_MS: f64 = 225.0;
+pub(crate) const DEFAULT_DELIVERY_LATENCY_P99_MS: f64 = 225.0;
 
 /// Bytes that SNS's JSON envelope adds to a message delivered without raw message
 /// delivery (to SQS, HTTP/S, Lambda), as aqueduct estimates it (AWS documents no figure).
@@ -208,9 +210,9 @@ pub const DEFAULT_DELIVERY_LATENCY_P99_MS: f64 = 225.0;
 /// a 50-byte topic ARN, a 24-byte timestamp, a 344-byte base64 RSA-2048 signature, a
 /// 100-byte certificate URL and a 150-byte unsubscribe URL ≈ 950 bytes, plus the
 /// attributes' JSON: rounded to 1 KiB. JSON escaping of the body is not counted.
-pub const ENVELOPE_OVERHEAD_BYTES: u32 = 1024;
+pub(crate) const ENVELOPE_OVERHEAD_BYTES: u32 = 1024;
 
 /// Default retry jitter: each retry delay is multiplied by a uniform factor in
 /// `[1 − j, 1 + j]` with `j = 0.1`. AWS says it "applies jittering to delivery retries"
 /// (sns-message-delivery-retries.html) without giving the amount; this is aqueduct's.
-pub const DEFAULT_JITTER: f64 = 0.1;
+pub(crate) const DEFAULT_JITTER: f64 = 0.1;

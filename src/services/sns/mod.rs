@@ -29,23 +29,25 @@
 //!   counted sinks.
 //!
 //! Pending deliveries and retries are not kernel events: each subscription keeps them in
-//! a [`crate::sim::Deadlines`] set with one kernel timer for the earliest, so an outage
+//! a `crate::sim::Deadlines` set with one kernel timer for the earliest, so an outage
 //! holding millions of retries costs memory (24 bytes each), not queue operations.
 
 pub mod bill;
-pub mod config;
+pub(crate) mod config;
 pub(crate) mod engine;
-pub mod estimate;
+pub(crate) mod estimate;
 pub mod filter;
 pub mod limits;
 pub mod raw;
 pub mod retry;
-pub mod subscription;
-pub mod topic;
-pub mod usage_keys;
+pub(crate) mod subscription;
+pub(crate) mod topic;
+pub(crate) mod usage_keys;
 
-pub use subscription::{SnsSubscription, SubscriptionSpec};
-pub use topic::{SnsTopic, TopicSpec};
+pub(crate) use subscription::SnsSubscription;
+pub use subscription::SubscriptionSpec;
+pub(crate) use topic::SnsTopic;
+pub use topic::TopicSpec;
 
 use limits::SnsLimits;
 use retry::{Backoff, DeliveryPolicy};
@@ -71,7 +73,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// Every protocol, in report order.
-    pub const ALL: [Protocol; 7] = [
+    pub(crate) const ALL: [Protocol; 7] = [
         Protocol::Sqs,
         Protocol::Lambda,
         Protocol::Http,
@@ -83,7 +85,7 @@ impl Protocol {
 
     /// The endpoint kind in model files (`sqs`, `lambda`, `http`, `firehose`, `email`,
     /// `sms`, `push`).
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Protocol::Sqs => "sqs",
             Protocol::Lambda => "lambda",
@@ -96,7 +98,7 @@ impl Protocol {
     }
 
     /// The protocol named `key` in a model file (`https` is `http`).
-    pub fn from_key(key: &str) -> Option<Protocol> {
+    pub(crate) fn from_key(key: &str) -> Option<Protocol> {
         Some(match key {
             "sqs" => Protocol::Sqs,
             "lambda" => Protocol::Lambda,
@@ -107,11 +109,6 @@ impl Protocol {
             "push" => Protocol::Push,
             _ => return None,
         })
-    }
-
-    /// AWS-managed endpoints (SQS, Lambda, Firehose) get the AWS-managed delivery policy.
-    pub fn aws_managed(self) -> bool {
-        matches!(self, Protocol::Sqs | Protocol::Lambda | Protocol::Firehose)
     }
 
     /// The delivery policy SNS applies to this protocol unless (HTTP/S only) the

@@ -1,5 +1,5 @@
 //! The SNS tables of a model file as written: `[[topic]]` and `[[subscription]]`. Filter
-//! policies and attribute distributions stay TOML values here; [`super::config`] validates
+//! policies and attribute distributions stay TOML values here; `super::config` validates
 //! them with messages that name the exact key.
 
 use crate::input::units::{Bytes, Dur};

@@ -46,18 +46,6 @@ pub enum Backoff {
     Exponential,
 }
 
-impl Backoff {
-    /// The name used in model files and by AWS.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backoff::Linear => "linear",
-            Backoff::Arithmetic => "arithmetic",
-            Backoff::Geometric => "geometric",
-            Backoff::Exponential => "exponential",
-        }
-    }
-}
-
 /// A delivery policy (retries of the four phases and their delays).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DeliveryPolicy {
@@ -83,7 +71,7 @@ pub struct DeliveryPolicy {
 
 impl DeliveryPolicy {
     /// Retries in all (attempts = 1 + this).
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.immediate as u64
             + self.pre_backoff as u64
             + self.backoff as u64
@@ -140,7 +128,7 @@ impl DeliveryPolicy {
     }
 
     /// The whole retry schedule's nominal length (the sum of every delay).
-    pub fn total_time(&self) -> SimDuration {
+    pub(crate) fn total_time(&self) -> SimDuration {
         let mut total = SimDuration::from_secs_f64(0.0);
         total = total + self.pre_delay.saturating_mul(self.pre_backoff as u64);
         for i in 1..=self.backoff as u64 {
@@ -150,7 +138,7 @@ impl DeliveryPolicy {
     }
 
     /// The wait after attempt `attempt` with jitter applied, or `None` after the last.
-    pub fn jittered_delay_after(
+    pub(crate) fn jittered_delay_after(
         &self,
         attempt: u64,
         jitter: f64,

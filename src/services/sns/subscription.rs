@@ -53,31 +53,31 @@ pub struct SubscriptionSpec {
 
 /// Counters of a subscription (reset at the end of the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct SubscriptionStats {
+pub(crate) struct SubscriptionStats {
     /// Messages that matched its filter (deliveries started).
-    pub matched: u64,
+    pub(crate) matched: u64,
     /// Successful deliveries.
-    pub deliveries: u64,
+    pub(crate) deliveries: u64,
     /// Bytes delivered (envelope included).
-    pub delivered_bytes: u64,
+    pub(crate) delivered_bytes: u64,
     /// Delivery attempts made.
-    pub attempts: u64,
+    pub(crate) attempts: u64,
     /// Most attempts a successful delivery needed.
-    pub attempts_max: u64,
+    pub(crate) attempts_max: u64,
     /// Failed attempts (endpoint failure, outage, throttling at the endpoint).
-    pub failures: u64,
+    pub(crate) failures: u64,
     /// Retries made (attempts after the first).
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Attempts postponed by `max_receives_per_second`.
-    pub throttled: u64,
+    pub(crate) throttled: u64,
     /// Deliveries refused by the endpoint for good (message too large): no retries.
-    pub client_errors: u64,
+    pub(crate) client_errors: u64,
     /// Deliveries moved to the dead-letter queue.
-    pub dead_lettered: u64,
+    pub(crate) dead_lettered: u64,
     /// Deliveries lost.
-    pub lost: u64,
+    pub(crate) lost: u64,
     /// Publish → successful delivery.
-    pub latency: LatencyHist,
+    pub(crate) latency: LatencyHist,
 }
 
 /// A FIFO message group's delivery state on one subscription.
@@ -93,18 +93,18 @@ struct Group {
 
 /// Bit of a pending entry's attempt number marking a slot already reserved by the
 /// `max_receives_per_second` throttle.
-pub const RESERVED: u32 = 1 << 31;
+pub(crate) const RESERVED: u32 = 1 << 31;
 
 /// A subscription at run time.
-pub struct SnsSubscription {
+pub(crate) struct SnsSubscription {
     /// Its spec.
-    pub spec: SubscriptionSpec,
+    pub(crate) spec: SubscriptionSpec,
     /// Counters.
-    pub stats: SubscriptionStats,
+    pub(crate) stats: SubscriptionStats,
     /// Random stream (latency, failures, jitter).
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     /// Deliveries started and not finished (in transit, retrying or held).
-    pub in_progress: u64,
+    pub(crate) in_progress: u64,
     pending: Deadlines<(u32, u32)>,
     timer_at: Option<SimTime>,
     timer_gen: u32,
@@ -114,7 +114,7 @@ pub struct SnsSubscription {
 
 impl SnsSubscription {
     /// A subscription with nothing pending.
-    pub fn new(spec: SubscriptionSpec, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: SubscriptionSpec, rng: SimRng) -> Self {
         SnsSubscription {
             spec,
             stats: SubscriptionStats::default(),
@@ -131,7 +131,7 @@ impl SnsSubscription {
     /// Starts the delivery of `slot` published at `now` (FIFO: of message group `group`);
     /// its first attempt is due after the delivery latency, never before the group's
     /// previous delivery.
-    pub fn start(&mut self, now: SimTime, slot: u32, group: u64) {
+    pub(crate) fn start(&mut self, now: SimTime, slot: u32, group: u64) {
         self.stats.matched += 1;
         self.in_progress += 1;
         let mut at = now + self.spec.latency.sample(&mut self.rng);
@@ -145,20 +145,20 @@ impl SnsSubscription {
 
     /// Schedules attempt `attempt` of `slot` at `at`.
     #[inline]
-    pub fn push(&mut self, at: SimTime, slot: u32, attempt: u32) {
+    pub(crate) fn push(&mut self, at: SimTime, slot: u32, attempt: u32) {
         self.pending.push(at, (slot, attempt));
     }
 
     /// The next attempt due at or before `now`: (slot, attempt).
     #[inline]
-    pub fn pop_due(&mut self, now: SimTime) -> Option<(u32, u32)> {
+    pub(crate) fn pop_due(&mut self, now: SimTime) -> Option<(u32, u32)> {
         self.pending.pop_due(now).map(|(_, x)| x)
     }
 
     /// Re-arms the single timer for the earliest pending attempt (never before `now`) if
     /// it moved earlier or the timer is not armed; returns `(time, generation)` of an event
     /// to schedule.
-    pub fn arm(&mut self, now: SimTime) -> Option<(SimTime, u32)> {
+    pub(crate) fn arm(&mut self, now: SimTime) -> Option<(SimTime, u32)> {
         let (t, _) = self.pending.peek()?;
         let t = t.max(now);
         if self.timer_at.is_some_and(|a| a <= t) {
@@ -171,7 +171,7 @@ impl SnsSubscription {
 
     /// The timer fired: true if this event is the armed one (the caller then pops what is
     /// due and re-arms).
-    pub fn fire(&mut self, now: SimTime, gen: u32) -> bool {
+    pub(crate) fn fire(&mut self, now: SimTime, gen: u32) -> bool {
         if gen != self.timer_gen || self.timer_at != Some(now) {
             return false;
         }
@@ -179,15 +179,10 @@ impl SnsSubscription {
         true
     }
 
-    /// Entries in the pending set (attempts scheduled, not held ones).
-    pub fn scheduled(&self) -> usize {
-        self.pending.len()
-    }
-
     /// Whether an attempt at `now` fails at the endpoint: drawn with the probability of
     /// the outage window around `now` (1 unless the window says otherwise), else with the
     /// endpoint's `failure_probability`.
-    pub fn endpoint_fails(&mut self, now: SimTime) -> bool {
+    pub(crate) fn endpoint_fails(&mut self, now: SimTime) -> bool {
         let p = self
             .spec
             .outages
@@ -199,7 +194,7 @@ impl SnsSubscription {
     }
 
     /// True when an attempt at `t` fails for sure (an outage window of probability 1).
-    pub fn certainly_down(&self, t: SimTime) -> bool {
+    pub(crate) fn certainly_down(&self, t: SimTime) -> bool {
         self.spec
             .outages
             .iter()
@@ -208,7 +203,7 @@ impl SnsSubscription {
 
     /// `max_receives_per_second`: `None` if an attempt may go now (and takes the slot),
     /// else the time of the slot reserved for it.
-    pub fn throttle(&mut self, now: SimTime) -> Option<SimTime> {
+    pub(crate) fn throttle(&mut self, now: SimTime) -> Option<SimTime> {
         let rate = self.spec.max_receives_per_second?;
         let gap = SimDuration::from_secs_f64(1.0 / rate);
         if now >= self.next_free {
@@ -223,14 +218,14 @@ impl SnsSubscription {
     }
 
     /// The wait after failed attempt `attempt`, with jitter; `None` after the last.
-    pub fn retry_delay(&mut self, attempt: u32) -> Option<SimDuration> {
+    pub(crate) fn retry_delay(&mut self, attempt: u32) -> Option<SimDuration> {
         self.spec
             .policy
             .jittered_delay_after(attempt as u64, self.spec.jitter, &mut self.rng)
     }
 
     /// FIFO: true (and the attempt is held) when another message of `group` is retrying.
-    pub fn hold_if_blocked(&mut self, group: u64, slot: u32, attempt: u32) -> bool {
+    pub(crate) fn hold_if_blocked(&mut self, group: u64, slot: u32, attempt: u32) -> bool {
         if !self.spec.fifo {
             return false;
         }
@@ -244,7 +239,7 @@ impl SnsSubscription {
     }
 
     /// FIFO: a failed attempt of `slot` holds `group` back until it is done.
-    pub fn block(&mut self, group: u64, slot: u32) {
+    pub(crate) fn block(&mut self, group: u64, slot: u32) {
         if self.spec.fifo {
             let g = self.groups.entry(group).or_default();
             if g.blocker.is_none() {
@@ -256,7 +251,7 @@ impl SnsSubscription {
     /// FIFO: `slot` is done (delivered, dead-lettered or lost). If it was holding `group`
     /// back, the group is free again; returns the next held attempt to make now, if any.
     /// Call again (after making that attempt) until it returns `None`.
-    pub fn next_released(&mut self, group: u64, slot: u32) -> Option<(u32, u32)> {
+    pub(crate) fn next_released(&mut self, group: u64, slot: u32) -> Option<(u32, u32)> {
         if !self.spec.fifo {
             return None;
         }
@@ -272,17 +267,17 @@ impl SnsSubscription {
 
     /// A delivery finished (any outcome).
     #[inline]
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.in_progress = self.in_progress.saturating_sub(1);
     }
 
     /// Resets the counters at the end of the warm-up.
-    pub fn reset_stats(&mut self) {
+    pub(crate) fn reset_stats(&mut self) {
         self.stats = SubscriptionStats::default();
     }
 
     /// The component report (kind `subscription`).
-    pub fn report(&self, topic: &str) -> ComponentReport {
+    pub(crate) fn report(&self, topic: &str) -> ComponentReport {
         let s = &self.stats;
         let mut r = ComponentReport::new("subscription", &self.spec.name);
         r.text("topic", topic)

@@ -36,45 +36,45 @@ pub struct TopicSpec {
 
 /// Counters of a topic (reset at the end of the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct TopicStats {
+pub(crate) struct TopicStats {
     /// Messages accepted (not throttled, not too large, not deduplicated).
-    pub published: u64,
+    pub(crate) published: u64,
     /// Publish / PublishBatch calls admitted.
-    pub publish_calls: u64,
+    pub(crate) publish_calls: u64,
     /// Billable publish requests (64 KiB chunks of each admitted call's payload).
-    pub publish_requests: u64,
+    pub(crate) publish_requests: u64,
     /// Payload bytes of admitted calls.
-    pub publish_bytes: u64,
+    pub(crate) publish_bytes: u64,
     /// Messages in calls refused by throttling (each attempt counts).
-    pub throttled: u64,
+    pub(crate) throttled: u64,
     /// Messages refused as larger than the topic allows.
-    pub rejected_too_large: u64,
+    pub(crate) rejected_too_large: u64,
     /// FIFO: messages dropped as repeats of a message id within the dedup interval.
-    pub deduplicated: u64,
+    pub(crate) deduplicated: u64,
     /// Messages that matched no subscription.
-    pub filtered_out: u64,
+    pub(crate) filtered_out: u64,
     /// Successful deliveries, by protocol (index of [`Protocol::ALL`]).
-    pub deliveries: [u64; 7],
+    pub(crate) deliveries: [u64; 7],
     /// Payload bytes of successful deliveries (the published size, without the JSON
     /// envelope: what FIFO delivery pricing counts), by protocol.
-    pub delivered_bytes: [u64; 7],
+    pub(crate) delivered_bytes: [u64; 7],
     /// Failed delivery attempts.
-    pub delivery_failures: u64,
+    pub(crate) delivery_failures: u64,
     /// Delivery retries made.
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Deliveries moved to a subscription dead-letter queue.
-    pub dead_lettered: u64,
+    pub(crate) dead_lettered: u64,
     /// Deliveries lost (retries exhausted, no dead-letter queue).
-    pub lost: u64,
+    pub(crate) lost: u64,
     /// Bytes evaluated by payload-based filter policies.
-    pub payload_filter_bytes: u64,
+    pub(crate) payload_filter_bytes: u64,
     /// Publish → successful delivery.
-    pub latency: LatencyHist,
+    pub(crate) latency: LatencyHist,
 }
 
 /// A token bucket refilled at `rate` per second, holding at most `cap`.
 #[derive(Clone, Copy, Debug)]
-pub struct Bucket {
+pub(crate) struct Bucket {
     tokens: f64,
     rate: f64,
     cap: f64,
@@ -83,7 +83,7 @@ pub struct Bucket {
 
 impl Bucket {
     /// A full bucket of `rate` per second holding one second's worth.
-    pub fn new(rate: f64) -> Self {
+    pub(crate) fn new(rate: f64) -> Self {
         Bucket {
             tokens: rate,
             rate,
@@ -99,7 +99,7 @@ impl Bucket {
     }
 
     /// True if `n` tokens are there now (without taking them).
-    pub fn has(&mut self, now: SimTime, n: f64) -> bool {
+    pub(crate) fn has(&mut self, now: SimTime, n: f64) -> bool {
         self.refill(now);
         // A request larger than the bucket passes when the bucket is full (it cannot
         // ever be admitted otherwise).
@@ -107,19 +107,19 @@ impl Bucket {
     }
 
     /// Takes `n` tokens (after [`Bucket::has`] said yes).
-    pub fn take(&mut self, n: f64) {
+    pub(crate) fn take(&mut self, n: f64) {
         self.tokens -= n.min(self.cap);
     }
 }
 
 /// A topic at run time.
-pub struct SnsTopic {
+pub(crate) struct SnsTopic {
     /// Its spec.
-    pub spec: TopicSpec,
+    pub(crate) spec: TopicSpec,
     /// Counters.
-    pub stats: TopicStats,
+    pub(crate) stats: TopicStats,
     /// Random stream (API latency).
-    pub rng: SimRng,
+    pub(crate) rng: SimRng,
     msgs_bucket: Option<Bucket>,
     bytes_bucket: Option<Bucket>,
     dedup: HashMap<u64, SimTime>,
@@ -128,7 +128,7 @@ pub struct SnsTopic {
 
 impl SnsTopic {
     /// A topic that has published nothing.
-    pub fn new(spec: TopicSpec, rng: SimRng) -> Self {
+    pub(crate) fn new(spec: TopicSpec, rng: SimRng) -> Self {
         let msgs_bucket = spec.publish_per_s.map(|r| Bucket::new(r as f64));
         let bytes_bucket = spec.bytes_per_s.map(|r| Bucket::new(r as f64));
         SnsTopic {
@@ -144,7 +144,7 @@ impl SnsTopic {
 
     /// Checks the topic's own throughput limits for a call of `n` messages and `bytes`;
     /// takes the tokens when `regional_ok` and the topic's limits allow it.
-    pub fn admit(&mut self, now: SimTime, n: u32, bytes: u64, regional_ok: bool) -> bool {
+    pub(crate) fn admit(&mut self, now: SimTime, n: u32, bytes: u64, regional_ok: bool) -> bool {
         let m_ok = self
             .msgs_bucket
             .as_mut()
@@ -167,7 +167,7 @@ impl SnsTopic {
 
     /// FIFO: true when message `id` was published within the dedup interval (it must be
     /// dropped); otherwise records it.
-    pub fn is_duplicate(&mut self, now: SimTime, id: u64) -> bool {
+    pub(crate) fn is_duplicate(&mut self, now: SimTime, id: u64) -> bool {
         if !self.spec.fifo {
             return false;
         }
@@ -190,7 +190,7 @@ impl SnsTopic {
     }
 
     /// Counts an admitted call carrying `payload` bytes.
-    pub fn bill(&mut self, payload: u64) {
+    pub(crate) fn bill(&mut self, payload: u64) {
         let chunk = self.spec.billing_chunk.max(1) as u64;
         self.stats.publish_calls += 1;
         self.stats.publish_requests += payload.div_ceil(chunk).max(1);
@@ -198,17 +198,17 @@ impl SnsTopic {
     }
 
     /// Resets the counters at the end of the warm-up.
-    pub fn reset_stats(&mut self) {
+    pub(crate) fn reset_stats(&mut self) {
         self.stats = TopicStats::default();
     }
 
     /// Successful deliveries, all protocols.
-    pub fn deliveries(&self) -> u64 {
+    pub(crate) fn deliveries(&self) -> u64 {
         self.stats.deliveries.iter().sum()
     }
 
     /// The component report; `pending` is the deliveries waiting or retrying now.
-    pub fn report(&self, pending: u64) -> ComponentReport {
+    pub(crate) fn report(&self, pending: u64) -> ComponentReport {
         let s = &self.stats;
         let mut by = Map::new();
         for (i, p) in Protocol::ALL.iter().enumerate() {

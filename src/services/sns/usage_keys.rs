@@ -8,7 +8,7 @@ use crate::services::sqs::limits::SqsLimits;
 use crate::services::usage_keys::{kib, rounded, UsageTable};
 
 /// The keys of `[sns.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "fifo",
     "monthly_requests",
     "request_size_kb",
@@ -37,13 +37,13 @@ pub const KEYS: &[&str] = &[
 
 /// What a topic of a usage file publishes, for its capacity rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SnsPublishes {
+pub(crate) struct SnsPublishes {
     /// A FIFO topic.
-    pub fifo: bool,
+    pub(crate) fifo: bool,
     /// Messages per second.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Bytes per message.
-    pub size: f64,
+    pub(crate) size: f64,
 }
 
 /// Reads `[sns.NAME]`.
@@ -52,7 +52,7 @@ pub struct SnsPublishes {
 /// Publish requests `monthly_requests × chunks(request_size) + msgs / batch ×
 /// chunks(batch × size)` (64 KiB chunks); per protocol, deliveries `subscriptions ×
 /// messages + monthly deliveries`, of the messages' mean size.
-pub fn read(r: &UsageTable) -> Result<(SnsUsage, SnsPublishes), PricingError> {
+pub(crate) fn read(r: &UsageTable) -> Result<(SnsUsage, SnsPublishes), PricingError> {
     let chunk = SqsLimits::default().billing_chunk.0;
     let fifo = r.flag("fifo")?;
     let hours = r.hours()?;

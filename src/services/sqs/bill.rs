@@ -12,7 +12,7 @@ pub struct SqsUsage {
     /// FIFO queue (priced at the FIFO rate).
     pub fifo: bool,
     /// Billable requests: every API call, each 64 KiB chunk of payload counting as one
-    /// request (see [`chunks`]), empty receives included.
+    /// request (see `chunks`), empty receives included.
     pub requests: u64,
     /// Of `requests`, the receives that returned nothing (for the bill's wording).
     pub empty_receives: u64,
@@ -25,7 +25,7 @@ pub struct SqsUsage {
 /// `max(1, ceil(payload / chunk))`: a call with no payload (receive, delete) is one
 /// request; "a single API call with a 256 KB payload is billed as four requests".
 /// Source: <https://aws.amazon.com/jp/sqs/features/> (P-tr).
-pub fn chunks(payload: u64, chunk: u64) -> u64 {
+pub(crate) fn chunks(payload: u64, chunk: u64) -> u64 {
     payload.div_ceil(chunk.max(1)).max(1)
 }
 
@@ -37,7 +37,7 @@ pub fn chunks(payload: u64, chunk: u64) -> u64 {
 /// `sqs.standard.requests` and `sqs.fifo.requests` with their volume tiers counted over
 /// all queues of the account; the free tier (1M requests/month, one allowance shared by
 /// standard and FIFO queues) goes to queues in order when enabled.
-pub fn bill_sqs(queues: &[SqsUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_sqs(queues: &[SqsUsage], m: &mut Meter) -> Result<(), PricingError> {
     for q in queues {
         let (kind, id) = if q.fifo {
             ("FIFO", "sqs.fifo.requests")

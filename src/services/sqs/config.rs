@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 /// The default SQS API-call latency (see `services::sqs::limits`).
-pub fn default_latency() -> DurationDist {
+pub(crate) fn default_latency() -> DurationDist {
     DurationDist(
         Dist::lognormal_median_p99(
             sqslim::DEFAULT_API_LATENCY_MEDIAN_MS * 1e6,
@@ -33,17 +33,17 @@ pub fn default_latency() -> DurationDist {
 }
 
 /// The queues of a model, and their index by name.
-pub struct Queues<'a> {
+pub(crate) struct Queues<'a> {
     /// Index by name.
-    pub idx: HashMap<&'a str, usize>,
+    pub(crate) idx: HashMap<&'a str, usize>,
     /// Validated queues (`is_dead_letter_queue` set for the queues a redrive policy names;
     /// SNS subscriptions mark theirs later).
-    pub specs: Vec<QueueSpec>,
+    pub(crate) specs: Vec<QueueSpec>,
 }
 
 impl Queues<'_> {
     /// What SQS decides about a producer sending to queue `index`.
-    pub fn target<'b>(&'b self, index: usize, lim: &'b SqsLimits) -> QueueTarget<'b> {
+    pub(crate) fn target<'b>(&'b self, index: usize, lim: &'b SqsLimits) -> QueueTarget<'b> {
         QueueTarget {
             index,
             queue: &self.specs[index],
@@ -54,7 +54,7 @@ impl Queues<'_> {
 
 /// Validates the `[[queue]]` tables: each queue, then the dead-letter queues their redrive
 /// policies name, then that every `redrive` belongs to such a dead-letter queue.
-pub fn queues<'a>(
+pub(crate) fn queues<'a>(
     raw: &'a RawModel,
     lim: &SqsLimits,
     default_api_latency: Option<&DurationDist>,
@@ -365,13 +365,13 @@ fn fifo_options(q: &RawQueue, path: &FieldPath, fifo: bool) -> VResult<(bool, f6
 }
 
 /// What SQS decides about a producer sending to one of its queues.
-pub struct QueueTarget<'a> {
+pub(crate) struct QueueTarget<'a> {
     /// The queue's index.
-    pub index: usize,
+    pub(crate) index: usize,
     /// The queue.
-    pub queue: &'a QueueSpec,
+    pub(crate) queue: &'a QueueSpec,
     /// SQS's limits.
-    pub lim: &'a SqsLimits,
+    pub(crate) lim: &'a SqsLimits,
 }
 
 impl ProducerTarget for QueueTarget<'_> {

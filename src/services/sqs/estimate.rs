@@ -17,31 +17,31 @@ use crate::workers::PoolSpec;
 
 /// Per-second rates of one worker pool on its queue.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct PoolRates {
+pub(crate) struct PoolRates {
     /// Workers assumed.
-    pub workers: f64,
+    pub(crate) workers: f64,
     /// Messages delivered per second (redeliveries included).
-    pub deliveries: f64,
+    pub(crate) deliveries: f64,
     /// Workers busy processing (mean).
-    pub busy: f64,
+    pub(crate) busy: f64,
     /// Messages per non-empty receive.
-    pub per_receive: f64,
+    pub(crate) per_receive: f64,
     /// Non-empty ReceiveMessage calls per second.
-    pub receives: f64,
+    pub(crate) receives: f64,
     /// Empty receives per second.
-    pub empty_receives: f64,
+    pub(crate) empty_receives: f64,
     /// Delete calls per second.
-    pub deletes: f64,
+    pub(crate) deletes: f64,
     /// ChangeMessageVisibility (heartbeat) calls per second.
-    pub heartbeats: f64,
+    pub(crate) heartbeats: f64,
     /// Messages per second that exhaust their receives (moved to the dead-letter queue).
-    pub exhausted: f64,
+    pub(crate) exhausted: f64,
     /// Lambda mappings: invocations per second (0 for worker pools).
-    pub invocations: f64,
+    pub(crate) invocations: f64,
     /// Lambda mappings: billed function seconds per second.
-    pub billed_s: f64,
+    pub(crate) billed_s: f64,
     /// Lambda mappings: concurrent executions (mean).
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
 }
 
 impl PoolRates {
@@ -64,31 +64,31 @@ impl PoolRates {
 /// one processing in a million, a change of receives per message below the fluid model's
 /// resolution. (Its backlog steps can turn a smaller perturbation into a visible one:
 /// `models/default.toml`, with `P(S > 30 s) = 6 × 10⁻⁹`, would move by 1%.)
-pub const NEGLIGIBLE_LATE: f64 = 1e-6;
+pub(crate) const NEGLIGIBLE_LATE: f64 = 1e-6;
 
 /// What a worker pool does with each message, independent of the load.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PoolModel {
+pub(crate) struct PoolModel {
     /// Failure probability of a processing.
-    pub f: f64,
+    pub(crate) f: f64,
     /// Probability that a processing outlasts the visibility timeout: its delete comes
     /// after the message was received again (see [`PoolModel::new`]).
-    pub late: f64,
+    pub(crate) late: f64,
     /// Probability that a receive does not end the message's life (it fails, or its delete
     /// comes too late): `f + (1 − f)·late`.
-    pub q: f64,
+    pub(crate) q: f64,
     /// Receives per message (redeliveries and duplicates included).
-    pub r: f64,
+    pub(crate) r: f64,
     /// Fraction of messages that exhaust their receives (to the dead-letter queue).
-    pub exhaust: f64,
+    pub(crate) exhaust: f64,
     /// Mean service time, s.
-    pub s: f64,
+    pub(crate) s: f64,
     /// Mean API round trip, s.
-    pub latency: f64,
+    pub(crate) latency: f64,
     /// Fixed time per receive cycle, s (`L₀`: the receive, and a batched delete).
-    pub l0: f64,
+    pub(crate) l0: f64,
     /// Time per message in a cycle, s (`s′`: service, and a one-by-one delete).
-    pub s1: f64,
+    pub(crate) s1: f64,
 }
 
 impl PoolModel {
@@ -126,7 +126,7 @@ impl PoolModel {
     /// f)·L` with one-by-one deletes, `L₀ = 2L` and `s′ = s` with batched deletes. With `M
     /// > 1` messages per receive a message also waits for those processed before it; `p`
     /// leaves that out (a note says so, see `visibility_notes`).
-    pub fn new(
+    pub(crate) fn new(
         spec: &PoolSpec,
         dead_letter_after: Option<u32>,
         duplicate_probability: f64,
@@ -181,7 +181,7 @@ impl PoolModel {
     ///
     /// # Formula
     /// `c × M / (L₀ + M·s′) / r` (infinite when a cycle takes no time).
-    pub fn capacity(&self, workers: f64, max: u32) -> f64 {
+    pub(crate) fn capacity(&self, workers: f64, max: u32) -> f64 {
         let m = max.max(1) as f64;
         let cycle = self.l0 + m * self.s1;
         if cycle <= 0.0 {
@@ -197,7 +197,7 @@ impl PoolModel {
 /// the timeout to `X`, infinite when `e < V` and `e < X` (every heartbeat comes before
 /// the timeout runs out), `e + X` when `e < V` but `X ≤ e` (the second comes too late),
 /// and `V` when `e ≥ V` (the first one does).
-pub fn visible_again_after(spec: &PoolSpec) -> f64 {
+pub(crate) fn visible_again_after(spec: &PoolSpec) -> f64 {
     let v = spec.visibility_timeout.as_secs_f64();
     match spec.heartbeat {
         Some(h) if !h.every.is_zero() => {
@@ -221,7 +221,7 @@ pub fn visible_again_after(spec: &PoolSpec) -> f64 {
 /// to `[0, 1]`; exponential of mean `m`: `e^(−x/m)`; lognormal: `½·erfc((ln x − μ) /
 /// (σ√2))`; empirical: the share of its values above `x`. 1 for `x ≤ 0` (every duration
 /// but a zero constant), 0 for an infinite `x`.
-pub fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
+pub(crate) fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
     use crate::load::Dist;
     if x_s == f64::INFINITY {
         return 0.0;
@@ -271,7 +271,7 @@ pub fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
 /// receives `D/m`; deletes `D(1 − f)` one by one, or `(D/m)(1 − f^m)` batched; heartbeats
 /// `(D/m)·max(0, m·s/every − ½)`. Idle workers `I = c − B − calls × L` poll every
 /// `wait + L + poll_interval`: empty receives `max(0, I/(wait + L + poll) − D/m)`.
-pub fn pool_rates(
+pub(crate) fn pool_rates(
     spec: &PoolSpec,
     model: &PoolModel,
     workers: f64,
@@ -332,32 +332,32 @@ pub fn pool_rates(
 
 /// What flows into a queue from outside the queue model: a producer's messages, or an SNS
 /// subscription's deliveries (and its dead-letter moves).
-pub struct Feed<'a> {
+pub(crate) struct Feed<'a> {
     /// The queue.
-    pub queue: usize,
+    pub(crate) queue: usize,
     /// The arrivals it follows.
-    pub arrival: &'a Arrival,
+    pub(crate) arrival: &'a Arrival,
     /// Messages reaching the queue per arrival (1 for a producer; for an SNS
     /// subscription the share its filter passes and that is delivered).
-    pub share: f64,
+    pub(crate) share: f64,
     /// Sizes of the messages as sent.
-    pub size: &'a crate::load::SizeDist,
+    pub(crate) size: &'a crate::load::SizeDist,
     /// Bytes added to each message on the way (SNS's JSON envelope).
-    pub extra_bytes: u64,
+    pub(crate) extra_bytes: u64,
     /// Messages per send call at most.
-    pub batch: u32,
+    pub(crate) batch: u32,
     /// Longest wait for a batch to fill, s.
-    pub linger_s: f64,
+    pub(crate) linger_s: f64,
     /// Arrivals are evenly spaced (a constant rate).
-    pub even: bool,
+    pub(crate) even: bool,
     /// `send_chunks[k]`: expected billable requests of a send call of `k` messages.
-    pub send_chunks: Vec<f64>,
+    pub(crate) send_chunks: Vec<f64>,
     /// Probability that a message is sent a second time.
-    pub resend_probability: f64,
+    pub(crate) resend_probability: f64,
     /// The second copy is stored (not deduplicated).
-    pub resend_stored: bool,
+    pub(crate) resend_stored: bool,
     /// Message groups (FIFO queues).
-    pub groups: Option<&'a crate::load::KeyDist>,
+    pub(crate) groups: Option<&'a crate::load::KeyDist>,
 }
 
 /// Share of a FIFO queue's arriving messages whose group already has a message in flight
@@ -368,7 +368,7 @@ pub struct Feed<'a> {
 /// Each feed `i` sends `λᵢ` messages/s over groups with probabilities `p_k`; a group is
 /// busy about `ρ_k = min(1, λᵢ·p_k·lock_s)` of the time, so the share is
 /// `Σᵢ (λᵢ/λ) Σ_k p_k·ρ_k`.
-pub fn fifo_locked_share(feeds: &[(f64, &crate::load::KeyDist)], lock_s: f64) -> f64 {
+pub(crate) fn fifo_locked_share(feeds: &[(f64, &crate::load::KeyDist)], lock_s: f64) -> f64 {
     let total: f64 = feeds.iter().map(|(r, _)| r).sum();
     if total <= 0.0 || lock_s <= 0.0 {
         return 0.0;
@@ -457,7 +457,7 @@ fn mapping_to_pool(r: &MappingRates, pollers: f64) -> PoolRates {
 /// the concurrency above the most used in the last `idle_timeout` (one step: none, unless
 /// there is no warm-up) (`accumulate_step`). The rates are averaged over the window;
 /// `requests/month = rate × month_hours × 3600` (`queue_rows`).
-pub fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
+pub(crate) fn estimate_queues(cx: &mut Context) -> Result<(), Invalid> {
     let arch = cx.arch;
     let nq = arch.queues.len();
     if nq == 0 {

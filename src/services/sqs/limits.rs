@@ -91,22 +91,22 @@ impl Default for SqsLimits {
 }
 
 /// Where the limits above come from, for messages that cite them.
-pub const SOURCE_QUOTAS: &str =
+pub(crate) const SOURCE_QUOTAS: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html";
 /// Source of the visibility-timeout limits.
-pub const SOURCE_VISIBILITY: &str =
+pub(crate) const SOURCE_VISIBILITY: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-visibility-timeout.html";
 /// Source of the batch limits.
-pub const SOURCE_BATCH: &str =
+pub(crate) const SOURCE_BATCH: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html";
 /// Source of the message-size and retention limits.
-pub const SOURCE_MESSAGES: &str =
+pub(crate) const SOURCE_MESSAGES: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html";
 /// Source of the dead-letter-queue rules.
-pub const SOURCE_DLQ: &str =
+pub(crate) const SOURCE_DLQ: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html";
 /// Source of the FIFO limits.
-pub const SOURCE_FIFO: &str =
+pub(crate) const SOURCE_FIFO: &str =
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-fifo.html";
 
 /// Default latency of one SQS API call (request and response), when the model gives none:
@@ -116,12 +116,12 @@ pub const SOURCE_FIFO: &str =
 /// latencies fall near public measurements (SQS standard → Lambda p50 16 ms, p99 105 ms:
 /// <https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>; mqperf send p95 49 ms: <https://softwaremill.com/mqperf/>); `tests/` checks the
 /// default model against that anchor.
-pub const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 7.0;
+pub(crate) const DEFAULT_API_LATENCY_MEDIAN_MS: f64 = 7.0;
 /// See [`DEFAULT_API_LATENCY_MEDIAN_MS`].
-pub const DEFAULT_API_LATENCY_P99_MS: f64 = 40.0;
+pub(crate) const DEFAULT_API_LATENCY_P99_MS: f64 = 40.0;
 /// Default fraction of a queue's servers that one short-polling ReceiveMessage samples.
 /// AWS documents the sampling but not the fraction; see `services::sqs` for the model.
-pub const DEFAULT_SHORT_POLL_SAMPLE: f64 = 0.5;
+pub(crate) const DEFAULT_SHORT_POLL_SAMPLE: f64 = 0.5;
 /// Backlog at and above which a short poll is assumed to find a full batch: AWS says
 /// that with fewer than 1,000 messages a short poll may return fewer than requested.
-pub const SHORT_POLL_FULL_BACKLOG: u64 = 1000;
+pub(crate) const SHORT_POLL_FULL_BACKLOG: u64 = 1000;

@@ -1,13 +1,14 @@
-//! Amazon SQS: standard and FIFO queues, dead-letter queues ([`queue`]), their limits
-//! ([`limits`]), prices ([`bill`]) and analytic estimate ([`estimate`]).
+//! Amazon SQS: standard and FIFO queues, dead-letter queues (`queue`), their limits
+//! ([`limits`]), prices (`bill`) and analytic estimate (`estimate`).
 
-pub mod bill;
-pub mod config;
+pub(crate) mod bill;
+pub(crate) mod config;
 pub(crate) mod engine;
-pub mod estimate;
+pub(crate) mod estimate;
 pub mod limits;
-pub mod queue;
+pub(crate) mod queue;
 pub mod raw;
-pub mod usage_keys;
+pub(crate) mod usage_keys;
 
-pub use queue::{Handle, QueueSpec, Receive, SendError, SqsQueue};
+pub use queue::{DeadLetter, QueueSpec, Redrive};
+pub(crate) use queue::{Handle, Receive, SendError, SqsQueue};

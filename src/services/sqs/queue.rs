@@ -104,67 +104,65 @@ pub struct Redrive {
 
 /// Counters of one queue (reset at the end of the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct QueueStats {
+pub(crate) struct QueueStats {
     /// Messages accepted from SendMessage(Batch) (stored or deduplicated).
-    pub sent: u64,
+    pub(crate) sent: u64,
     /// Messages moved in as a dead-letter queue, or by a redrive.
-    pub moved_in: u64,
+    pub(crate) moved_in: u64,
     /// Messages returned by receives (every delivery, redeliveries included).
-    pub received: u64,
+    pub(crate) received: u64,
     /// Messages deleted.
-    pub deleted: u64,
+    pub(crate) deleted: u64,
     /// Receives that returned nothing.
-    pub empty_receives: u64,
+    pub(crate) empty_receives: u64,
     /// Deliveries of a copy, or processings of a message already processed.
-    pub duplicates: u64,
+    pub(crate) duplicates: u64,
     /// Receives of a message received before.
-    pub redelivered: u64,
+    pub(crate) redelivered: u64,
     /// Messages moved to the dead-letter queue.
-    pub dead_lettered: u64,
+    pub(crate) dead_lettered: u64,
     /// Messages removed by retention.
-    pub expired: u64,
+    pub(crate) expired: u64,
     /// API calls refused with a throttling error.
-    pub throttled: u64,
+    pub(crate) throttled: u64,
     /// Short polls refused with `OverLimit`.
-    pub over_limit: u64,
+    pub(crate) over_limit: u64,
     /// Sends not stored because of deduplication.
-    pub deduplicated: u64,
+    pub(crate) deduplicated: u64,
     /// Sends refused: message larger than the queue's maximum.
-    pub rejected_too_large: u64,
+    pub(crate) rejected_too_large: u64,
     /// Billable requests (64 KiB chunks of payload, empty receives included).
-    pub api_requests: u64,
+    pub(crate) api_requests: u64,
     /// SendMessage / SendMessageBatch calls.
-    pub send_calls: u64,
+    pub(crate) send_calls: u64,
     /// ReceiveMessage calls (completed).
-    pub receive_calls: u64,
+    pub(crate) receive_calls: u64,
     /// DeleteMessage / DeleteMessageBatch calls.
-    pub delete_calls: u64,
+    pub(crate) delete_calls: u64,
     /// ChangeMessageVisibility(Batch) calls.
-    pub change_visibility_calls: u64,
+    pub(crate) change_visibility_calls: u64,
     /// Deletes with an outdated receipt handle (no effect).
-    pub stale_deletes: u64,
+    pub(crate) stale_deletes: u64,
     /// Largest backlog (visible + delayed).
-    pub backlog_max: u64,
+    pub(crate) backlog_max: u64,
     /// Largest number in flight.
-    pub inflight_max: u64,
+    pub(crate) inflight_max: u64,
     /// Largest sampled age of the oldest stored message, ns.
-    pub age_of_oldest_max_ns: u64,
+    pub(crate) age_of_oldest_max_ns: u64,
     /// Send (enqueue) → first receive.
-    pub wait: LatencyHist,
+    pub(crate) wait: LatencyHist,
 }
 
 /// Why a send was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendError {
-    /// Throttled (FIFO TPS limit): retryable.
-    Throttled,
+pub(crate) enum SendError {
     /// Larger than the queue's maximum message size: not retryable.
     TooLarge,
 }
 
 /// Outcome of a ReceiveMessage call arriving at the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Receive {
+pub(crate) enum Receive {
     /// Messages were taken into the caller's buffer (how many).
     Got(usize),
     /// Long poll registered; the queue will serve or time it out.
@@ -179,20 +177,20 @@ pub enum Receive {
 
 /// A message handed to a consumer: slot, receipt, logical id and production time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Handle {
+pub(crate) struct Handle {
     /// Slot in the message store.
-    pub slot: u32,
+    pub(crate) slot: u32,
     /// Receipt of this delivery.
-    pub receipt: u32,
+    pub(crate) receipt: u32,
     /// Logical id.
-    pub id: u64,
+    pub(crate) id: u64,
     /// When the producer created the message.
-    pub created: SimTime,
+    pub(crate) created: SimTime,
 }
 
 /// Something the queue's timer produced that the engine must act on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerEffect {
+pub(crate) enum TimerEffect {
     /// Move this message to the dead-letter queue.
     ToDeadLetter {
         /// The message slot.
@@ -247,25 +245,23 @@ impl TokenBucket {
 
 /// API actions with their own FIFO throughput limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// SendMessage(Batch).
     Send = 0,
     /// ReceiveMessage.
     Receive = 1,
     /// DeleteMessage(Batch).
     Delete = 2,
-    /// ChangeMessageVisibility(Batch).
-    ChangeVisibility = 3,
 }
 
 /// An SQS queue.
-pub struct SqsQueue {
+pub(crate) struct SqsQueue {
     /// Its validated spec.
-    pub spec: QueueSpec,
+    pub(crate) spec: QueueSpec,
     /// Index in the engine's queue list.
-    pub index: u32,
+    pub(crate) index: u32,
     /// Counters.
-    pub stats: QueueStats,
+    pub(crate) stats: QueueStats,
     rng: SimRng,
     // Standard queues.
     visible: VecDeque<u32>,
@@ -276,7 +272,7 @@ pub struct SqsQueue {
     ready: VecDeque<u32>,
     dedup: HashMap<u64, SimTime>,
     dedup_expiry: VecDeque<(SimTime, u64)>,
-    buckets: Option<[TokenBucket; 4]>,
+    buckets: Option<[TokenBucket; 3]>,
     // Both.
     visible_count: u64,
     delayed: Deadlines<u32>,
@@ -294,8 +290,8 @@ pub struct SqsQueue {
 
 impl SqsQueue {
     /// A new, empty queue.
-    pub fn new(spec: QueueSpec, index: u32, rng: SimRng) -> Self {
-        let buckets = spec.tps_limit.map(|tps| [TokenBucket::new(tps as f64); 4]);
+    pub(crate) fn new(spec: QueueSpec, index: u32, rng: SimRng) -> Self {
+        let buckets = spec.tps_limit.map(|tps| [TokenBucket::new(tps as f64); 3]);
         SqsQueue {
             spec,
             index,
@@ -324,19 +320,19 @@ impl SqsQueue {
     }
 
     /// Registers a receiving client (a worker, a Lambda poller); returns its poller id.
-    pub fn register_poller(&mut self) -> u32 {
+    pub(crate) fn register_poller(&mut self) -> u32 {
         self.poll_tokens.push(0);
         (self.poll_tokens.len() - 1) as u32
     }
 
     /// Visible messages.
-    pub fn visible_len(&self) -> u64 {
+    pub(crate) fn visible_len(&self) -> u64 {
         self.visible_count
     }
 
     /// True when a receive could take a message now: any visible message for a standard
     /// queue; a message group with visible messages and none in flight for a FIFO queue.
-    pub fn receivable(&self) -> bool {
+    pub(crate) fn receivable(&self) -> bool {
         if self.spec.fifo {
             !self.ready.is_empty()
         } else {
@@ -345,34 +341,29 @@ impl SqsQueue {
     }
 
     /// Visible + delayed messages (`ApproximateNumberOfMessages` + `...Delayed`).
-    pub fn backlog(&self) -> u64 {
+    pub(crate) fn backlog(&self) -> u64 {
         self.visible_count + self.delayed_count
     }
 
     /// Messages in flight.
-    pub fn inflight_len(&self) -> u64 {
+    pub(crate) fn inflight_len(&self) -> u64 {
         self.inflight_count
     }
 
     /// The queue's per-call latency sampler and RNG, for the engine to time API calls.
-    pub fn sample_latency(&mut self) -> SimDuration {
+    pub(crate) fn sample_latency(&mut self) -> SimDuration {
         self.spec.api_latency.sample(&mut self.rng)
-    }
-
-    /// True when calls on this queue take no time.
-    pub fn zero_latency(&self) -> bool {
-        self.spec.api_latency.is_zero()
     }
 
     /// Counts a billable call carrying `payload` bytes.
     #[inline]
-    pub fn bill(&mut self, payload: u64) {
+    pub(crate) fn bill(&mut self, payload: u64) {
         let chunk = self.spec.billing_chunk as u64;
         self.stats.api_requests += payload.div_ceil(chunk).max(1);
     }
 
     /// Checks the FIFO throughput limit of `action`; counts a throttle when refused.
-    pub fn admit(&mut self, action: Action, now: SimTime) -> bool {
+    pub(crate) fn admit(&mut self, action: Action, now: SimTime) -> bool {
         match &mut self.buckets {
             None => true,
             Some(b) => {
@@ -387,7 +378,7 @@ impl SqsQueue {
     }
 
     /// Checks a FIFO high-throughput per-group send limit for `slot`'s group.
-    pub fn admit_group(&mut self, slot: u32, msgs: &MessageStore, now: SimTime) -> bool {
+    pub(crate) fn admit_group(&mut self, slot: u32, msgs: &MessageStore, now: SimTime) -> bool {
         let Some(rps) = self.spec.group_rps_limit else {
             return true;
         };
@@ -405,7 +396,7 @@ impl SqsQueue {
 
     /// Stores message `slot` sent at `now` with delivery delay `delay` (the larger of the
     /// queue's and the message's). The caller has billed and admitted the call.
-    pub fn send(
+    pub(crate) fn send(
         &mut self,
         now: SimTime,
         slot: u32,
@@ -443,7 +434,7 @@ impl SqsQueue {
     }
 
     /// Moves message `slot` in (dead-lettering or redrive), keeping its enqueue time.
-    pub fn move_in(&mut self, now: SimTime, slot: u32, msgs: &mut MessageStore) {
+    pub(crate) fn move_in(&mut self, now: SimTime, slot: u32, msgs: &mut MessageStore) {
         self.stats.moved_in += 1;
         msgs.get_mut(slot).receive_count = 0;
         self.store(now, slot, SimDuration::ZERO, msgs);
@@ -521,7 +512,7 @@ impl SqsQueue {
     /// either be served (see [`SqsQueue::next_servable`]) or end the wait with
     /// [`SqsQueue::end_wait`] when its wait time is up.
     #[allow(clippy::too_many_arguments)]
-    pub fn receive(
+    pub(crate) fn receive(
         &mut self,
         now: SimTime,
         poller: u32,
@@ -602,7 +593,7 @@ impl SqsQueue {
     }
 
     /// Counts a long poll that ended with nothing.
-    pub fn finish_empty_wait(&mut self) {
+    pub(crate) fn finish_empty_wait(&mut self) {
         self.stats.receive_calls += 1;
         self.stats.empty_receives += 1;
         self.bill(0);
@@ -761,7 +752,7 @@ impl SqsQueue {
 
     /// The next long-polling waiter that can be served now, if any (messages visible and
     /// room in flight). The caller then calls [`SqsQueue::serve`] for it.
-    pub fn next_servable(&mut self) -> Option<(u32, u32, SimDuration)> {
+    pub(crate) fn next_servable(&mut self) -> Option<(u32, u32, SimDuration)> {
         if !self.receivable() || self.inflight_count >= self.spec.in_flight_limit as u64 {
             return None;
         }
@@ -777,7 +768,7 @@ impl SqsQueue {
     /// Serves the first waiter (returned by [`SqsQueue::next_servable`]) with up to `max`
     /// messages into `out`; returns how many (possibly 0 if all visible ones had expired,
     /// in which case it keeps waiting).
-    pub fn serve(
+    pub(crate) fn serve(
         &mut self,
         now: SimTime,
         max: u32,
@@ -796,13 +787,13 @@ impl SqsQueue {
     }
 
     /// Cancels `poller`'s long poll (its consumer went down).
-    pub fn cancel_wait(&mut self, poller: u32) {
+    pub(crate) fn cancel_wait(&mut self, poller: u32) {
         self.poll_tokens[poller as usize] = 0;
     }
 
     /// `poller`'s wait time is up: if it is still waiting, its receive ends empty (billed
     /// as an empty receive) and this returns true.
-    pub fn end_wait(&mut self, poller: u32) -> bool {
+    pub(crate) fn end_wait(&mut self, poller: u32) -> bool {
         if self.poll_tokens[poller as usize] == 0 {
             return false;
         }
@@ -812,7 +803,7 @@ impl SqsQueue {
     }
 
     /// DeleteMessage of one message; true if it was deleted. Billing is the caller's.
-    pub fn delete(&mut self, h: Handle, msgs: &mut MessageStore) -> bool {
+    pub(crate) fn delete(&mut self, h: Handle, msgs: &mut MessageStore) -> bool {
         if !msgs.is_live(h.slot, h.id) {
             self.stats.stale_deletes += 1;
             return false;
@@ -831,7 +822,7 @@ impl SqsQueue {
 
     /// Records that a consumer finished processing `h` (before deleting it): counts a
     /// duplicate when this copy was processed before, was a copy, or is gone.
-    pub fn on_processed(&mut self, h: Handle, msgs: &mut MessageStore) {
+    pub(crate) fn on_processed(&mut self, h: Handle, msgs: &mut MessageStore) {
         if !msgs.is_live(h.slot, h.id) {
             self.stats.duplicates += 1;
             return;
@@ -845,7 +836,7 @@ impl SqsQueue {
 
     /// ChangeMessageVisibility: the message becomes visible `timeout` from now. Returns
     /// false for an outdated handle.
-    pub fn change_visibility(
+    pub(crate) fn change_visibility(
         &mut self,
         now: SimTime,
         h: Handle,
@@ -905,7 +896,7 @@ impl SqsQueue {
     /// pushed by a caller that re-armed only later) fires at `now`: the armed time is the
     /// time of the event, which [`SqsQueue::on_timer`] checks.
     #[inline]
-    pub fn rearm(&mut self, now: SimTime, msgs: &MessageStore) -> Option<(SimTime, u32)> {
+    pub(crate) fn rearm(&mut self, now: SimTime, msgs: &MessageStore) -> Option<(SimTime, u32)> {
         let next = match self.timer_at {
             Some(armed) => match self.pending_min.take() {
                 Some(d) if d < armed => d,
@@ -926,7 +917,7 @@ impl SqsQueue {
     }
 
     /// The timer fired: applies every due deadline. Effects for the engine go to `out`.
-    pub fn on_timer(
+    pub(crate) fn on_timer(
         &mut self,
         now: SimTime,
         gen: u32,
@@ -974,7 +965,7 @@ impl SqsQueue {
     }
 
     /// Age of the oldest stored (visible or delayed) message at `now`.
-    pub fn age_of_oldest(&self, now: SimTime, msgs: &MessageStore) -> SimDuration {
+    pub(crate) fn age_of_oldest(&self, now: SimTime, msgs: &MessageStore) -> SimDuration {
         let mut oldest: Option<SimTime> = None;
         let mut see = |t: SimTime| oldest = Some(oldest.map_or(t, |o: SimTime| o.min(t)));
         if self.spec.fifo {
@@ -998,14 +989,14 @@ impl SqsQueue {
     }
 
     /// Samples the age of the oldest message into the running maximum.
-    pub fn sample_age(&mut self, now: SimTime, msgs: &MessageStore) -> SimDuration {
+    pub(crate) fn sample_age(&mut self, now: SimTime, msgs: &MessageStore) -> SimDuration {
         let age = self.age_of_oldest(now, msgs);
         self.stats.age_of_oldest_max_ns = self.stats.age_of_oldest_max_ns.max(age.0);
         age
     }
 
     /// Resets the counters at the end of the warm-up; maxima restart from the present.
-    pub fn reset_stats(&mut self) {
+    pub(crate) fn reset_stats(&mut self) {
         self.stats = QueueStats {
             backlog_max: self.backlog(),
             inflight_max: self.inflight_count,
@@ -1015,7 +1006,7 @@ impl SqsQueue {
 
     /// At the end of the run: expires every stored message past retention (so they are
     /// counted as lost, not waiting).
-    pub fn expire_overdue(&mut self, now: SimTime, msgs: &mut MessageStore) {
+    pub(crate) fn expire_overdue(&mut self, now: SimTime, msgs: &mut MessageStore) {
         let retention = self.spec.retention;
         let overdue = |s: &u32, msgs: &MessageStore| now >= msgs.get(*s).enqueued + retention;
         let mut gone: Vec<u32> = Vec::new();
@@ -1048,7 +1039,11 @@ impl SqsQueue {
     }
 
     /// Takes one visible message out for a redrive (oldest first), if any.
-    pub fn take_for_redrive(&mut self, now: SimTime, msgs: &mut MessageStore) -> Option<u32> {
+    pub(crate) fn take_for_redrive(
+        &mut self,
+        now: SimTime,
+        msgs: &mut MessageStore,
+    ) -> Option<u32> {
         loop {
             let slot = self.pop_visible(msgs)?;
             self.visible_count -= 1;
@@ -1066,7 +1061,7 @@ impl SqsQueue {
     }
 
     /// The component report.
-    pub fn report(&self) -> ComponentReport {
+    pub(crate) fn report(&self) -> ComponentReport {
         let s = &self.stats;
         let mut r = ComponentReport::new("queue", &self.spec.name);
         r.text("type", if self.spec.fifo { "fifo" } else { "standard" })

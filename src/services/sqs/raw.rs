@@ -1,5 +1,5 @@
 //! The SQS table of a model file as written: `[[queue]]` (see `models/README.md`). Plain
-//! serde structs with `deny_unknown_fields`; validated by [`super::config`].
+//! serde structs with `deny_unknown_fields`; validated by `super::config`.
 
 use crate::input::units::{Bytes, Dur};
 use crate::model::raw::RawDist;

@@ -7,7 +7,7 @@ use crate::services::sqs::limits::SqsLimits;
 use crate::services::usage_keys::{kib, rounded, UsageTable};
 
 /// The keys of `[sqs.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "fifo",
     "high_throughput",
     "monthly_requests",
@@ -23,21 +23,21 @@ pub const KEYS: &[&str] = &[
 
 /// The API calls a queue of a usage file makes, for its capacity rows.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct SqsCalls {
+pub(crate) struct SqsCalls {
     /// A FIFO queue.
-    pub fifo: bool,
+    pub(crate) fifo: bool,
     /// In high-throughput mode.
-    pub high_throughput: bool,
+    pub(crate) high_throughput: bool,
     /// Messages per second.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// Messages per SendMessageBatch call.
-    pub send_batch: f64,
+    pub(crate) send_batch: f64,
     /// Messages per non-empty ReceiveMessage call.
-    pub receive_batch: f64,
+    pub(crate) receive_batch: f64,
     /// One DeleteMessageBatch per receive.
-    pub delete_batch: bool,
+    pub(crate) delete_batch: bool,
     /// Empty receives per second.
-    pub empty_per_s: f64,
+    pub(crate) empty_per_s: f64,
 }
 
 /// Reads `[sqs.NAME]`.
@@ -47,7 +47,7 @@ pub struct SqsCalls {
 /// receive_batch × chunks(receive_batch × size)`, deletes `msgs` (or `msgs /
 /// receive_batch` batched), empty receives `rate × seconds`, and `monthly_requests ×
 /// chunks(request_size)` as given; 64 KiB chunks ([`chunks`]).
-pub fn read(r: &UsageTable) -> Result<(SqsUsage, SqsCalls), PricingError> {
+pub(crate) fn read(r: &UsageTable) -> Result<(SqsUsage, SqsCalls), PricingError> {
     let lim = SqsLimits::default();
     let chunk = lim.billing_chunk.0;
     let max_batch = lim.max_batch_messages as f64;

@@ -28,7 +28,7 @@ pub struct VideoUsage {
 /// `ingested GB × $/GB + consumed GB × $/GB + HLS GB × $/GB + stored GB-months × $/GB-month`
 /// (GB-months = GB-hours ÷ month hours). DASH consumption is listed as not priced. No free
 /// tier.
-pub fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), PricingError> {
+pub(crate) fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "kinesis_video";
     for v in streams {
         let n = v.name.as_str();

@@ -6,7 +6,7 @@ use crate::services::usage_keys::{rounded, UsageTable};
 use crate::services::video::bill::VideoUsage;
 
 /// The keys of `[video.NAME]`.
-pub const KEYS: &[&str] = &[
+pub(crate) const KEYS: &[&str] = &[
     "streams",
     "bitrate_kbps",
     "hours",
@@ -27,7 +27,7 @@ pub const KEYS: &[&str] = &[
 /// × hours`, consumed and HLS its fractions; stored GB-hours in steady state: `retention`
 /// hours of video held while the streams run. Each `monthly_*` and `stored_gb` key adds
 /// its quantity as given.
-pub fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
+pub(crate) fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
     let hours = r.hours()?;
     let streams = r.num_or("streams", 0.0)?;
     let kbps = r.num_or("bitrate_kbps", 0.0)?;
