@@ -707,6 +707,15 @@ impl<'a> Engine<'a> {
                     ));
                 }
             }
+            let (from, to) = (self.measure_from.0, self.horizon.0);
+            if let Some((window, long_run)) = p.arrival.window_and_long_run_rates(from, to) {
+                if (window - long_run).abs() > 0.01 * long_run.max(f64::MIN_POSITIVE) {
+                    warnings.push(format!(
+                        "producer \"{}\" has a load that averages {:.2}/s over the measured window but {:.2}/s in the long run (its whole cycles, or its last step for ever): the monthly bill repeats the window as it is, all month; simulate whole cycles (`repeat_every` makes steps repeat) for a representative month",
+                        p.name, window, long_run
+                    ));
+                }
+            }
         }
         RunSummary {
             aqueduct_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -117,6 +117,70 @@ pub(crate) fn diurnal_shape(mean: f64, peak_to_mean: f64) -> (f64, f64) {
 }
 
 impl Arrival {
+    /// For a piecewise load (bursts, steps): its mean rate over `[from_ns, to_ns)` and its
+    /// long-run mean rate (over a whole cycle, or the last step's rate when the pattern
+    /// does not repeat), arrivals per second. `None` for the other processes.
+    ///
+    /// # Formula
+    /// `∫ rate(t) dt / (to − from)` over the window, the rate being `lead_rate_per_s` before
+    /// `start_ns` and the segments (repeated every `cycle_ns`) from then on.
+    pub(crate) fn window_and_long_run_rates(&self, from_ns: u64, to_ns: u64) -> Option<(f64, f64)> {
+        let Arrival::Piecewise {
+            segments,
+            cycle_ns,
+            start_ns,
+            lead_rate_per_s,
+        } = self
+        else {
+            return None;
+        };
+        if to_ns <= from_ns {
+            return None;
+        }
+        // The rate at pattern time `t` (ns since `start_ns`) and the time of its next change.
+        let rate_at = |t: u64| -> (f64, u64) {
+            let (base, phase) = match cycle_ns {
+                Some(c) => (t - t % c, t % c),
+                None => (0, t),
+            };
+            let i = segments
+                .partition_point(|s| s.start_ns <= phase)
+                .saturating_sub(1);
+            let end = match (segments.get(i + 1), cycle_ns) {
+                (Some(next), _) => base + next.start_ns,
+                (None, Some(c)) => base + c,
+                (None, None) => u64::MAX,
+            };
+            (segments[i].rate_per_s, end)
+        };
+        let mut count = 0.0;
+        let mut t = from_ns;
+        if t < *start_ns {
+            let end = (*start_ns).min(to_ns);
+            count += lead_rate_per_s * (end - t) as f64;
+            t = end;
+        }
+        while t < to_ns {
+            let (rate, next) = rate_at(t - start_ns);
+            let end = next.saturating_add(*start_ns).min(to_ns);
+            count += rate * (end - t) as f64;
+            t = end;
+        }
+        let window = count / (to_ns - from_ns) as f64;
+        let long_run = match cycle_ns {
+            Some(c) => {
+                let mut sum = 0.0;
+                for (k, seg) in segments.iter().enumerate() {
+                    let end = segments.get(k + 1).map_or(*c, |n| n.start_ns);
+                    sum += seg.rate_per_s * (end - seg.start_ns) as f64;
+                }
+                sum / *c as f64
+            }
+            None => segments.last().map_or(0.0, |s| s.rate_per_s),
+        };
+        Some((window, long_run))
+    }
+
     /// The instantaneous rate at `t`, per second (for trace replay: the mean rate).
     pub(crate) fn rate_at(&self, t: SimTime) -> f64 {
         match self {
@@ -280,6 +344,66 @@ fn locate(segments: &[Segment], cycle: Option<u64>, t: u64) -> (usize, u64) {
 
 #[cfg(test)]
 mod tests {
+    /// Bursts of 1,000/s for 1 minute every 10 minutes over a base of 100/s: any whole
+    /// number of cycles averages (1,000·1 + 100·9)/10 = 190/s; a window between bursts
+    /// averages the base; steps that do not repeat run at their last rate for ever.
+    #[test]
+    fn piecewise_window_rates() {
+        let m = 60_000_000_000u64;
+        let bursts = Arrival::Piecewise {
+            segments: vec![
+                Segment {
+                    start_ns: 0,
+                    rate_per_s: 1000.0,
+                },
+                Segment {
+                    start_ns: m,
+                    rate_per_s: 100.0,
+                },
+            ]
+            .into(),
+            cycle_ns: Some(10 * m),
+            start_ns: 10 * m,
+            lead_rate_per_s: 100.0,
+        };
+        let (w, l) = bursts.window_and_long_run_rates(10 * m, 70 * m).unwrap();
+        assert!(
+            (w - 190.0).abs() < 1e-9 && (l - 190.0).abs() < 1e-9,
+            "{w} {l}"
+        );
+        // 5 minutes of lead-in and 5 of a cycle's start make a whole cycle again.
+        let (w, _) = bursts.window_and_long_run_rates(5 * m, 65 * m).unwrap();
+        assert!((w - 190.0).abs() < 1e-9, "{w}");
+        let (w, _) = bursts.window_and_long_run_rates(12 * m, 19 * m).unwrap();
+        assert!((w - 100.0).abs() < 1e-9, "{w}");
+        let steps = Arrival::Piecewise {
+            segments: vec![
+                Segment {
+                    start_ns: 0,
+                    rate_per_s: 100.0,
+                },
+                Segment {
+                    start_ns: 10 * m,
+                    rate_per_s: 1000.0,
+                },
+                Segment {
+                    start_ns: 20 * m,
+                    rate_per_s: 100.0,
+                },
+            ]
+            .into(),
+            cycle_ns: None,
+            start_ns: 0,
+            lead_rate_per_s: 0.0,
+        };
+        // (100·18 + 1000·10 + 100·2)/30 over [2m, 32m) = 400/s; for ever after: 100/s.
+        let (w, l) = steps.window_and_long_run_rates(2 * m, 32 * m).unwrap();
+        assert!((w - 400.0).abs() < 1e-9 && l == 100.0, "{w} {l}");
+        assert!(Arrival::Poisson { rate_per_s: 1.0 }
+            .window_and_long_run_rates(0, m)
+            .is_none());
+    }
+
     use super::*;
     use crate::sim::stream;
 

@@ -162,3 +162,48 @@ service_time = "1ms"
         }
     }
 }
+
+/// Issue 18: a month extrapolated from a window that is not representative of the load
+/// says so. `steps` at 100/s with a 10-minute spike to 1,000/s that does not repeat, in
+/// a 30-minute window after a 2-minute warm-up: the window averages
+/// (100·18 + 1000·10 + 100·2)/30 = 400/s, the load runs at 100/s for ever after. Bursts
+/// every 10 minutes over a whole number of cycles (the default model) average what they
+/// do in the long run: no warning.
+#[test]
+fn a_window_that_is_not_the_long_run_load_warns() {
+    let spike = arch(
+        r#"
+        name = "spike"
+        duration = "30m"
+        warmup = "2m"
+        api_latency = "0ms"
+
+        [[producer]]
+        name = "uploads"
+        target = "sqs:q"
+        load = { process = "steps", steps = [
+            { at = "0s", rate_per_s = 1 },
+            { at = "10m", rate_per_s = 10 },
+            { at = "20m", rate_per_s = 1 },
+        ] }
+
+        [[queue]]
+        name = "q"
+        "#,
+    );
+    let out = engine::run(&spike, 1).expect("run");
+    let w = &out.summary.warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("\"uploads\"") && w[0].contains("4.00/s") && w[0].contains("1.00/s"),
+        "{w:?}"
+    );
+    let mut d = model::load_default().expect("default");
+    d.duration = aqueduct::sim::SimDuration::from_secs(1200);
+    let out = engine::run(&d, 1).expect("run");
+    assert!(
+        out.summary.warnings.is_empty(),
+        "{:?}",
+        out.summary.warnings
+    );
+}
