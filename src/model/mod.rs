@@ -6,6 +6,7 @@
 pub(crate) mod arrival;
 pub(crate) mod build;
 pub(crate) mod dist;
+pub(crate) mod fields;
 pub(crate) mod producer;
 pub mod raw;
 pub(crate) mod workers;

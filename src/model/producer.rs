@@ -11,8 +11,8 @@
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::load::{Arrival, KeyDist, SizeDist};
 use crate::model::arrival::arrival;
-use crate::model::build::{lookup, name_index, prob, reference};
 use crate::model::dist::{key_dist, size_dist};
+use crate::model::fields::{lookup, name_index, prob, reference};
 use crate::model::raw::{RawProducer, RawResend, RawRetry};
 use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
 use crate::services::kinesis::config::Streams;

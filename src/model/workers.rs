@@ -2,8 +2,8 @@
 //! receive → process → delete loops on an SQS queue, with failures, outages, a visibility
 //! heartbeat and auto scaling.
 
-use super::build::{check_range, lookup, name_index, outage_windows, prob, reference};
 use super::dist::dur_dist;
+use super::fields::{check_range, lookup, name_index, outage_windows, prob, reference};
 use super::raw::{RawAutoscale, RawConsumer, RawDeleteMode};
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::load::{DurationDist, Window};

@@ -8,8 +8,8 @@
 use super::raw::*;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::load::{Dist, DurationDist};
-use crate::model::build::{check_range, lookup, name_index, prob, reference};
 use crate::model::dist::dur_dist;
+use crate::model::fields::{check_range, lookup, name_index, prob, reference};
 use crate::model::raw::RawModel;
 use crate::services::lambda::limits::{self as lamlim, LambdaLimits};
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
