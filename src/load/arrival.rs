@@ -153,29 +153,26 @@ impl Arrival {
             };
             (segments[i].rate_per_s, end)
         };
-        let mut count = 0.0;
-        let mut t = from_ns;
-        if t < *start_ns {
-            let end = (*start_ns).min(to_ns);
-            count += lead_rate_per_s * (end - t) as f64;
-            t = end;
-        }
-        while t < to_ns {
-            let (rate, next) = rate_at(t - start_ns);
-            let end = next.saturating_add(*start_ns).min(to_ns);
-            count += rate * (end - t) as f64;
-            t = end;
-        }
-        let window = count / (to_ns - from_ns) as f64;
-        let long_run = match cycle_ns {
-            Some(c) => {
-                let mut sum = 0.0;
-                for (k, seg) in segments.iter().enumerate() {
-                    let end = segments.get(k + 1).map_or(*c, |n| n.start_ns);
-                    sum += seg.rate_per_s * (end - seg.start_ns) as f64;
-                }
-                sum / *c as f64
+        // Expected arrivals over [from, to): the rate integrated segment by segment.
+        let count = |from: u64, to: u64| -> f64 {
+            let mut count = 0.0;
+            let mut t = from;
+            if t < *start_ns {
+                let end = (*start_ns).min(to);
+                count += lead_rate_per_s * (end - t) as f64;
+                t = end;
             }
+            while t < to {
+                let (rate, next) = rate_at(t - start_ns);
+                let end = next.saturating_add(*start_ns).min(to);
+                count += rate * (end - t) as f64;
+                t = end;
+            }
+            count
+        };
+        let window = count(from_ns, to_ns) / (to_ns - from_ns) as f64;
+        let long_run = match cycle_ns {
+            Some(c) => count(*start_ns, start_ns + c) / *c as f64,
             None => segments.last().map_or(0.0, |s| s.rate_per_s),
         };
         Some((window, long_run))

@@ -150,6 +150,44 @@ impl Dist {
         }
     }
 
+    /// `P(X > x)`, the survival function.
+    ///
+    /// # Formula
+    /// Constant `v`: 1 if `v > x`, else 0; uniform: `(hi − x)/(hi − lo)` clamped to
+    /// [0, 1]; exponential: `e^(−x/mean)`; lognormal: `½·erfc((ln x − μ)/(σ√2))`;
+    /// empirical: the share of values above `x`.
+    pub(crate) fn survival(&self, x: f64) -> f64 {
+        match self {
+            Dist::Constant(v) => f64::from(u8::from(*v > x)),
+            Dist::Uniform { lo, hi } => {
+                if hi <= lo {
+                    f64::from(u8::from(*lo > x))
+                } else {
+                    ((hi - x) / (hi - lo)).clamp(0.0, 1.0)
+                }
+            }
+            Dist::Exponential { mean } => {
+                if x <= 0.0 {
+                    1.0
+                } else {
+                    (-x / mean).exp()
+                }
+            }
+            Dist::LogNormal { mu, sigma } => {
+                if x <= 0.0 {
+                    1.0
+                } else {
+                    0.5 * statrs::function::erf::erfc(
+                        (x.ln() - mu) / (sigma * std::f64::consts::SQRT_2),
+                    )
+                }
+            }
+            Dist::Empirical(values) => {
+                values.iter().filter(|v| **v > x).count() as f64 / values.len().max(1) as f64
+            }
+        }
+    }
+
     /// The second raw moment `E[X²]` (used by the Pollaczek–Khinchine formula).
     pub(crate) fn second_moment(&self) -> f64 {
         match self {
@@ -220,6 +258,13 @@ impl DurationDist {
     pub(crate) fn mean_s(&self) -> f64 {
         self.0.mean() / 1e9
     }
+    /// `P(X > x_s)` with `x_s` in seconds (0 for an infinite `x_s`).
+    pub(crate) fn exceeds_s(&self, x_s: f64) -> f64 {
+        if x_s == f64::INFINITY {
+            return 0.0;
+        }
+        self.0.survival(x_s * 1e9)
+    }
     /// Second moment in seconds².
     pub(crate) fn second_moment_s2(&self) -> f64 {
         self.0.second_moment() / 1e18
@@ -265,6 +310,29 @@ impl fmt::Display for Dist {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survival_of_each_duration_distribution() {
+        let d = |x: Dist| DurationDist(x);
+        // Constant 2 s: above 1 s always, above 2 s never.
+        let c = d(Dist::constant(2e9).unwrap());
+        assert_eq!((c.exceeds_s(1.0), c.exceeds_s(2.0)), (1.0, 0.0));
+        // Uniform on [1 s, 3 s]: a quarter above 2.5 s.
+        let u = d(Dist::uniform(1e9, 3e9).unwrap());
+        assert!((u.exceeds_s(2.5) - 0.25).abs() < 1e-12);
+        // Exponential of mean 1 s: e^−2 above 2 s.
+        let e = d(Dist::exponential(1e9).unwrap());
+        assert!((e.exceeds_s(2.0) - (-2.0f64).exp()).abs() < 1e-12);
+        // Lognormal: half above the median; median 8 s, p99 60 s: 1% above 60 s and
+        // ½·erfc(ln(15/8) / (0.86612·√2)) = 0.233989 above 15 s.
+        let l = d(Dist::lognormal_median_p99(8e9, 60e9).unwrap());
+        assert!((l.exceeds_s(8.0) - 0.5).abs() < 1e-12);
+        assert!((l.exceeds_s(60.0) - 0.01).abs() < 1e-9);
+        assert!((l.exceeds_s(15.0) - 0.233_988_939).abs() < 1e-8);
+        // Empirical: 2 of 4 values above 2.5 s; nothing outlasts an infinite timeout.
+        let v = d(Dist::empirical(vec![1e9, 2e9, 3e9, 4e9]).unwrap());
+        assert_eq!((v.exceeds_s(2.5), v.exceeds_s(f64::INFINITY)), (0.5, 0.0));
+    }
+
     use super::*;
     use crate::sim::stream;
 

@@ -7,7 +7,6 @@ use crate::estimate::sizes::{chunks_of, fractional_fill, SizeMix};
 use crate::estimate::{batch_fill, load_rates, Context, Step};
 use crate::input::error::{FieldPath, Invalid};
 use crate::load::Arrival;
-use crate::load::DurationDist;
 use crate::services::lambda::estimate::{
     concurrency_limit, FunctionLoad, MappingRates, SqsMappingModel, Warm,
 };
@@ -111,7 +110,7 @@ impl PoolModel {
     /// fresh trial: no `P(S > 2V)` terms, since the copy's receive starts a timeout of its
     /// own. A receive ends the message's life with `(1 − f)(1 − p)`, where
     ///
-    /// `p = P(S > V − L)` ([`exceeds`]; below [`NEGLIGIBLE_LATE`], 0),
+    /// `p = P(S > V − L)` ([`DurationDist::exceeds_s`](crate::load::DurationDist::exceeds_s); below [`NEGLIGIBLE_LATE`], 0),
     ///
     /// and leaves it to be received again with `q = f + (1 − f)·p`. The receives per
     /// message are then `N ~ min(R, Geometric)`:
@@ -133,7 +132,10 @@ impl PoolModel {
         latency_s: f64,
     ) -> Result<Self, (&'static str, String)> {
         let f = spec.failure_probability.clamp(0.0, 1.0);
-        let late = match exceeds(&spec.service_time, visible_again_after(spec) - latency_s) {
+        let late = match spec
+            .service_time
+            .exceeds_s(visible_again_after(spec) - latency_s)
+        {
             p if p < NEGLIGIBLE_LATE => 0.0,
             p => p,
         };
@@ -211,50 +213,6 @@ pub(crate) fn visible_again_after(spec: &PoolSpec) -> f64 {
             }
         }
         _ => v,
-    }
-}
-
-/// `P(S > x_s)` for a duration `S` of distribution `d`, `x_s` in seconds.
-///
-/// # Formula
-/// Constant `v`: `1` when `v > x`, else 0; uniform on `[a, b]`: `(b − x)/(b − a)` clamped
-/// to `[0, 1]`; exponential of mean `m`: `e^(−x/m)`; lognormal: `½·erfc((ln x − μ) /
-/// (σ√2))`; empirical: the share of its values above `x`. 1 for `x ≤ 0` (every duration
-/// but a zero constant), 0 for an infinite `x`.
-pub(crate) fn exceeds(d: &DurationDist, x_s: f64) -> f64 {
-    use crate::load::Dist;
-    if x_s == f64::INFINITY {
-        return 0.0;
-    }
-    let x = x_s * 1e9;
-    match &d.0 {
-        Dist::Constant(v) => f64::from(u8::from(*v > x)),
-        Dist::Uniform { lo, hi } => {
-            if hi <= lo {
-                f64::from(u8::from(*lo > x))
-            } else {
-                ((hi - x) / (hi - lo)).clamp(0.0, 1.0)
-            }
-        }
-        Dist::Exponential { mean } => {
-            if x <= 0.0 {
-                1.0
-            } else {
-                (-x / mean).exp()
-            }
-        }
-        Dist::LogNormal { mu, sigma } => {
-            if x <= 0.0 {
-                1.0
-            } else {
-                0.5 * statrs::function::erf::erfc(
-                    (x.ln() - mu) / (sigma * std::f64::consts::SQRT_2),
-                )
-            }
-        }
-        Dist::Empirical(values) => {
-            values.iter().filter(|v| **v > x).count() as f64 / values.len().max(1) as f64
-        }
     }
 }
 
@@ -1547,30 +1505,6 @@ failure_probability = 0.5
     }
 
     #[test]
-    fn survival_of_each_duration_distribution() {
-        use crate::load::Dist;
-        let d = |x: Dist| DurationDist(x);
-        // Constant 2 s: above 1 s always, above 2 s never.
-        let c = d(Dist::constant(2e9).unwrap());
-        assert_eq!((exceeds(&c, 1.0), exceeds(&c, 2.0)), (1.0, 0.0));
-        // Uniform on [1 s, 3 s]: a quarter above 2.5 s.
-        let u = d(Dist::uniform(1e9, 3e9).unwrap());
-        assert!((exceeds(&u, 2.5) - 0.25).abs() < 1e-12);
-        // Exponential of mean 1 s: e^−2 above 2 s.
-        let e = d(Dist::exponential(1e9).unwrap());
-        assert!((exceeds(&e, 2.0) - (-2.0f64).exp()).abs() < 1e-12);
-        // Lognormal: half above the median; median 8 s, p99 60 s: 1% above 60 s and
-        // ½·erfc(ln(15/8) / (0.86612·√2)) = 0.233989 above 15 s.
-        let l = d(Dist::lognormal_median_p99(8e9, 60e9).unwrap());
-        assert!((exceeds(&l, 8.0) - 0.5).abs() < 1e-12);
-        assert!((exceeds(&l, 60.0) - 0.01).abs() < 1e-9);
-        assert!((exceeds(&l, 15.0) - 0.233_988_939).abs() < 1e-8);
-        // Empirical: 2 of 4 values above 2.5 s; nothing outlasts an infinite timeout.
-        let v = d(Dist::empirical(vec![1e9, 2e9, 3e9, 4e9]).unwrap());
-        assert_eq!((exceeds(&v, 2.5), exceeds(&v, f64::INFINITY)), (0.5, 0.0));
-    }
-
-    #[test]
     fn processing_that_outlasts_the_visibility_timeout_is_received_again() {
         // Service time lognormal (median 8 s, p99 60 s), 2% failures, visibility 15 s,
         // zero latency, maxReceiveCount 5: p = P(S > 15 s) = 0.233989, q = 0.02 + 0.98 p =
@@ -1608,7 +1542,8 @@ failure_probability = 0.02
         // Without a dead-letter queue, a processing that always outlasts the timeout has
         // no steady state; a heartbeat that keeps extending it makes the timeout moot.
         let mut always = spec.clone();
-        always.service_time = DurationDist::constant(crate::sim::SimDuration::from_secs(20));
+        always.service_time =
+            crate::load::DurationDist::constant(crate::sim::SimDuration::from_secs(20));
         let e = PoolModel::new(&always, None, 0.0, 0.0).unwrap_err();
         assert_eq!(e.0, "receive");
         always.heartbeat = Some(crate::workers::Heartbeat {
