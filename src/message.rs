@@ -39,6 +39,9 @@ pub(crate) enum Exit {
     Deduplicated,
     /// Delivery retries exhausted without a dead-letter queue.
     Lost,
+    /// Handed to a component that keeps its own count of it (a Firehose delivery stream
+    /// holds records as runs, not as messages).
+    Handed,
 }
 
 /// One message (or one copy of a message).
@@ -141,6 +144,8 @@ pub(crate) struct Ledger {
     pub(crate) deduplicated: u64,
     /// Left lost.
     pub(crate) lost: u64,
+    /// Left to an S3 backup or error output (Firehose).
+    pub(crate) backed_up: u64,
 }
 
 /// The slab of messages.
@@ -208,6 +213,8 @@ impl MessageStore {
             Exit::FilteredOut => l.filtered_out += 1,
             Exit::Deduplicated => l.deduplicated += 1,
             Exit::Lost => l.lost += 1,
+            // Another component counts it from here on.
+            Exit::Handed => {}
         }
         let m = &mut self.slots[slot as usize];
         debug_assert!(m.loc != Loc::Free, "message {slot} freed twice");

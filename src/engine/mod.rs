@@ -117,6 +117,22 @@ pub(crate) enum Event {
     AsyncDone { l: u32, i: u32 },
     /// SNS → Lambda: the timer of function `l`'s asynchronous event queue.
     AsyncTimer { l: u32, gen: u32 },
+    /// Firehose: PutRecordBatch call `call` of producer `p` reaches its delivery stream.
+    FhPutArrive { p: u32, call: u32 },
+    /// Firehose: producer `p` retries the refused records of call `call`.
+    FhPutRetry { p: u32, call: u32 },
+    /// Firehose: producer `p`'s partial PutRecordBatch batch waited long enough.
+    FhLinger { p: u32, gen: u32 },
+    /// Firehose: the interval of buffer `b` of delivery stream `f` is up.
+    FhBufferTimer { f: u32, b: u32, gen: u32 },
+    /// Firehose: the interval of delivery stream `f`'s transformation buffer is up.
+    FhTransformTimer { f: u32, gen: u32 },
+    /// Firehose: invocation `i` of delivery stream `f`'s transformation ended.
+    FhInvokeDone { f: u32, i: u32 },
+    /// Firehose: an attempt of delivery `d` of delivery stream `f` ended.
+    FhDeliveryDone { f: u32, d: u32 },
+    /// Firehose: delivery `d` of delivery stream `f` is retried.
+    FhDeliveryRetry { f: u32, d: u32 },
 }
 
 // Events stay small: component indices only.
@@ -192,6 +208,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) effects: Vec<TimerEffect>,
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
+    pub(crate) fh: crate::services::firehose::engine::Firehose,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -240,6 +257,8 @@ impl<'a> Engine<'a> {
         columns.extend(kin.columns(arch));
         let sns = crate::services::sns::engine::Sns::new(arch, seed);
         columns.extend(crate::services::sns::engine::Sns::columns(arch));
+        let fh = crate::services::firehose::engine::Firehose::new(arch, seed);
+        columns.extend(crate::services::firehose::engine::Firehose::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -260,6 +279,7 @@ impl<'a> Engine<'a> {
             effects: Vec::new(),
             kin,
             sns,
+            fh,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -434,6 +454,14 @@ impl<'a> Engine<'a> {
             Event::SubTimer { s, gen } => self.on_sub_timer(s, gen),
             Event::AsyncDone { l, i } => self.on_async_done(l, i),
             Event::AsyncTimer { l, gen } => self.on_async_timer(l, gen),
+            Event::FhPutArrive { p, call } => self.on_firehose_put_arrive(p, call),
+            Event::FhPutRetry { p, call } => self.firehose_transmit(p, call),
+            Event::FhLinger { p, gen } => self.on_firehose_linger(p, gen),
+            Event::FhBufferTimer { f, b, gen } => self.on_firehose_buffer_timer(f, b, gen),
+            Event::FhTransformTimer { f, gen } => self.on_firehose_transform_timer(f, gen),
+            Event::FhInvokeDone { f, i } => self.on_firehose_invoke_done(f, i),
+            Event::FhDeliveryDone { f, d } => self.on_firehose_delivery_done(f, d),
+            Event::FhDeliveryRetry { f, d } => self.on_firehose_delivery_retry(f, d),
         }
     }
 
@@ -470,6 +498,7 @@ impl<'a> Engine<'a> {
         }
         self.kinesis_warmup_end();
         self.sns_warmup_end();
+        self.firehose_warmup_end();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -550,7 +579,8 @@ impl<'a> Engine<'a> {
             i += 3;
         }
         let i = self.kinesis_sample(&mut row, &mut counts, i);
-        self.sns_sample(&mut row, &mut counts, i);
+        let i = self.sns_sample(&mut row, &mut counts, i);
+        self.firehose_sample(&mut row, &mut counts, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -593,6 +623,7 @@ impl<'a> Engine<'a> {
             dropped: l.dropped,
             deduplicated: l.deduplicated,
             lost: l.lost,
+            backed_up: l.backed_up,
             ..Accounting::default()
         };
         for (_, m) in self.msgs.iter_live() {
@@ -615,11 +646,13 @@ impl<'a> Engine<'a> {
             }
         }
         self.kinesis_census(&mut a);
+        self.firehose_census(&mut a);
         a
     }
 
     fn usage(&self, window_s: f64) -> Usage {
-        Usage {
+        let (firehose, s3, transforms) = self.firehose_usage();
+        let mut usage = Usage {
             window_s,
             sqs: self
                 .queues
@@ -654,8 +687,12 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             sns: self.sns_usage(),
+            firehose,
+            s3,
             ..Usage::default()
-        }
+        };
+        usage.lambda.extend(transforms);
+        usage
     }
 
     fn summary(&self, seed: u64, cost: pricing::Bill) -> RunSummary {
@@ -674,6 +711,7 @@ impl<'a> Engine<'a> {
         for pool in &self.pools {
             components.push(pool.report());
         }
+        components.extend(self.firehose_reports());
         components.extend(self.stream_consumer_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));

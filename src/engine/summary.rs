@@ -155,7 +155,7 @@ impl RunSummary {
         let a = &self.accounting;
         let _ = writeln!(
             s,
-            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}",
+            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}",
             a.produced,
             if a.copies > 0 { format!(" + {} copies", a.copies) } else { String::new() },
             a.processed,
@@ -168,6 +168,7 @@ impl RunSummary {
             a.dropped,
             a.deduplicated,
             a.lost,
+            if a.backed_up > 0 { format!(", {} backed up", a.backed_up) } else { String::new() },
             if a.balanced() { "" } else { "  (UNBALANCED)" }
         );
         s.push('\n');

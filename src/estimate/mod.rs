@@ -28,6 +28,7 @@ pub mod capacity;
 pub(crate) mod sizes;
 pub mod usage_file;
 
+pub(crate) use crate::services::firehose::estimate as firehose;
 pub(crate) use crate::services::kinesis::estimate as kinesis;
 pub(crate) use crate::services::lambda::estimate as lambda;
 pub(crate) use crate::services::sns::estimate as sns;
@@ -338,6 +339,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
     sns::estimate_topics(&mut cx)?;
     sqs::estimate_queues(&mut cx)?;
     kinesis::estimate_streams(&mut cx)?;
+    firehose::estimate_firehoses(&mut cx)?;
     lambda::finish(&mut cx);
     Ok(Estimate {
         usage: cx.usage,

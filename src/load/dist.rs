@@ -237,7 +237,6 @@ impl DurationDist {
         DurationDist(Dist::Constant(0.0))
     }
     /// Always `d`.
-    #[cfg(test)]
     pub(crate) fn constant(d: SimDuration) -> Self {
         DurationDist(Dist::Constant(d.0 as f64))
     }

@@ -117,6 +117,11 @@ pub struct Accounting {
     pub deduplicated: u64,
     /// Discarded after delivery retries ran out, with no dead-letter queue.
     pub lost: u64,
+    /// Written to an S3 backup or error output instead of the destination (Firehose:
+    /// delivery retries ran out, the transformation failed, or over the active-partition
+    /// quota).
+    #[serde(default)]
+    pub backed_up: u64,
 }
 
 impl Accounting {
@@ -132,6 +137,7 @@ impl Accounting {
             + self.dropped
             + self.deduplicated
             + self.lost
+            + self.backed_up
     }
 
     /// True when every message created is in exactly one end state.

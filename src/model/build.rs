@@ -1,6 +1,6 @@
 //! From raw model structs to a validated [`Architecture`]: the run's settings, then each
-//! kind of component in a fixed order (queues, streams, topics, producers, worker pools,
-//! Lambda functions, subscriptions, stream consumers), the first problem found being the
+//! kind of component in a fixed order (queues, streams, topics, Firehose delivery streams,
+//! producers, worker pools, Lambda functions, subscriptions, stream consumers), the first problem found being the
 //! one reported. The components of one service are validated in its folder
 //! (`services/<svc>/config.rs`); producers in [`super::producer`], worker pools in
 //! [`super::workers`]. The field checks they share are in [`super::fields`].
@@ -10,6 +10,7 @@ use super::raw::RawModel;
 use super::Architecture;
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::load::DurationDist;
+use crate::services::firehose::config::{firehoses, kinesis_reader};
 use crate::services::kinesis::config::{stream_consumers, streams};
 use crate::services::lambda::config::lambdas;
 use crate::services::lambda::{LambdaSource, LambdaSpec};
@@ -32,10 +33,12 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     let mut queues = queues(&raw, &limits.sqs, default_latency, base_dir)?;
     let streams = streams(&raw, &limits, default_latency, base_dir)?;
     let mut topics = topics(&raw, &limits, default_latency, base_dir)?;
+    let firehoses = firehoses(&raw, &limits.firehose, &streams, default_latency, base_dir)?;
     let targets = Targets {
         queues: &queues,
         topics: &topics,
         streams: &streams,
+        firehoses: &firehoses,
     };
     let producers = producers(&raw.producer, &targets, &limits, base_dir)?;
     let (cnames, consumers) = super::workers::pools(&raw.consumer, &queues, &limits.sqs, base_dir)?;
@@ -55,12 +58,13 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         &mut queues.specs,
         &lambdas.idx,
         &lambdas.specs,
+        &firehoses.idx,
         &producers,
         &limits,
         base_dir,
         &mut warnings,
     )?;
-    let stream_consumers = stream_consumers(
+    let mut stream_consumers = stream_consumers(
         &raw.stream_consumer,
         &streams,
         &cnames,
@@ -68,6 +72,11 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         base_dir,
         &mut warnings,
     )?;
+    // Firehose reads a Kinesis source through a reader of its own.
+    for (i, f) in firehoses.specs.iter().enumerate() {
+        stream_consumers.extend(kinesis_reader(f, i as u32));
+    }
+    let firehoses = firehoses.specs;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
@@ -90,6 +99,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         stream_consumers,
         topics,
         subscriptions,
+        firehoses,
         warnings,
     })
 }

@@ -70,6 +70,8 @@ pub struct Architecture {
     pub topics: Vec<TopicSpec>,
     /// SNS subscriptions.
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// Firehose delivery streams.
+    pub firehoses: Vec<crate::services::firehose::FirehoseSpec>,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
 }

@@ -15,6 +15,7 @@ use crate::model::dist::{key_dist, size_dist};
 use crate::model::fields::{lookup, name_index, prob, reference};
 use crate::model::raw::{RawProducer, RawResend, RawRetry};
 use crate::producers::{ProducerSpec, Resend, RetryPolicy, Target};
+use crate::services::firehose::config::Firehoses;
 use crate::services::kinesis::config::Streams;
 use crate::services::kinesis::producer::AggregationSpec;
 use crate::services::sns::config::{attributes, Topics};
@@ -177,6 +178,8 @@ pub(crate) struct Targets<'m, 'a> {
     pub(crate) topics: &'m Topics<'a>,
     /// Kinesis data streams.
     pub(crate) streams: &'m Streams<'a>,
+    /// Firehose delivery streams.
+    pub(crate) firehoses: &'m Firehoses<'a>,
 }
 
 /// Validates the `[[producer]]` tables: unique names, then each producer in turn.
@@ -311,7 +314,7 @@ fn resolve<'t>(
     limits: &'t Limits,
 ) -> VResult<Box<dyn ProducerTarget + 't>> {
     let tpath = path.field("target");
-    let (kind, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis"])?;
+    let (kind, name) = reference(&p.target, &tpath, &["sqs", "sns", "kinesis", "firehose"])?;
     Ok(match kind {
         "sqs" => {
             let q = lookup(&targets.queues.idx, name, kind, "queue", &tpath)?;
@@ -320,6 +323,16 @@ fn resolve<'t>(
         "sns" => {
             let t = lookup(&targets.topics.idx, name, kind, "topic", &tpath)?;
             Box::new(targets.topics.target(t, &limits.sns))
+        }
+        "firehose" => {
+            let f = lookup(
+                &targets.firehoses.idx,
+                name,
+                kind,
+                "delivery stream",
+                &tpath,
+            )?;
+            Box::new(targets.firehoses.target(f, &tpath)?)
         }
         _ => {
             let s = lookup(&targets.streams.idx, name, "kinesis", "stream", &tpath)?;

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 8] = [
+pub(crate) const COMPONENT_KINDS: [&str; 9] = [
     "producer",
     "queue",
     "consumer",
@@ -30,6 +30,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 8] = [
     "stream_consumer",
     "topic",
     "subscription",
+    "firehose",
 ];
 
 /// A whole model file.
@@ -86,6 +87,9 @@ pub struct RawModel {
     /// SNS subscriptions.
     #[serde(default)]
     pub subscription: Vec<RawSubscription>,
+    /// Firehose delivery streams.
+    #[serde(default)]
+    pub firehose: Vec<crate::services::firehose::raw::RawFirehose>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.

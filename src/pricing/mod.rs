@@ -29,7 +29,7 @@ pub(crate) const BYTES_PER_GB: f64 = 1_073_741_824.0;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BillLine {
     /// Service key (`sqs`, `sns`, `kinesis_data_streams`, `firehose`, `managed_flink`,
-    /// `kinesis_video`, `lambda`).
+    /// `kinesis_video`, `lambda`, `s3`).
     pub service: String,
     /// Component (model or usage-file name) the line belongs to.
     pub component: String,
@@ -78,6 +78,9 @@ pub struct ServiceTotals {
     pub managed_flink: f64,
     /// Amazon Kinesis Video Streams.
     pub kinesis_video: f64,
+    /// Amazon S3 (what Firehose writes).
+    #[serde(default)]
+    pub s3: f64,
     /// AWS Lambda.
     pub lambda: f64,
 }
@@ -91,6 +94,7 @@ impl ServiceTotals {
             "firehose" => &mut self.firehose,
             "managed_flink" => &mut self.managed_flink,
             "kinesis_video" => &mut self.kinesis_video,
+            "s3" => &mut self.s3,
             "lambda" => &mut self.lambda,
             _ => return,
         };
@@ -98,7 +102,7 @@ impl ServiceTotals {
     }
 
     /// `(service key, subtotal)` pairs in a fixed order.
-    pub(crate) fn pairs(&self) -> [(&'static str, f64); 7] {
+    pub(crate) fn pairs(&self) -> [(&'static str, f64); 8] {
         [
             ("sqs", self.sqs),
             ("sns", self.sns),
@@ -106,6 +110,7 @@ impl ServiceTotals {
             ("firehose", self.firehose),
             ("managed_flink", self.managed_flink),
             ("kinesis_video", self.kinesis_video),
+            ("s3", self.s3),
             ("lambda", self.lambda),
         ]
     }

@@ -22,7 +22,7 @@ pub(crate) fn producers(arch: &Architecture, seed: u64) -> Vec<Producer> {
             let fifo = match p.target {
                 Target::Queue(q) => arch.queues[q as usize].fifo,
                 Target::Topic(t) => arch.topics[t as usize].fifo,
-                Target::Stream(_) => false,
+                Target::Stream(_) | Target::Firehose(_) => false,
             };
             prod.max_in_flight = p.max_in_flight.unwrap_or(if fifo { 1 } else { u32::MAX });
             prod
@@ -34,8 +34,10 @@ impl Engine<'_> {
     // ----- producers -------------------------------------------------------------------
 
     pub(crate) fn on_arrival(&mut self, p: u32) {
-        if let Target::Stream(_) = self.producers[p as usize].spec.target {
-            return self.on_stream_arrival(p);
+        match self.producers[p as usize].spec.target {
+            Target::Stream(_) => return self.on_stream_arrival(p),
+            Target::Firehose(_) => return self.on_firehose_arrival(p),
+            Target::Queue(_) | Target::Topic(_) => {}
         }
         let now = self.now;
         let (size, key) = self.producers[p as usize].draw();

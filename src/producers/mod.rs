@@ -17,6 +17,8 @@ pub enum Target {
     Stream(u32),
     /// An SNS topic (index).
     Topic(u32),
+    /// A Firehose delivery stream (index).
+    Firehose(u32),
 }
 
 /// The SDK's retry policy ("standard" retry mode).

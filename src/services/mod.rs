@@ -23,7 +23,7 @@
 //! # Adding a service
 //!
 //! 1. Create `services/<service>/` with the files above (a service priced from usage files
-//!    only needs `mod.rs` and `bill.rs`, as [`firehose`], [`flink`] and `video` today).
+//!    only needs `mod.rs` and `bill.rs`, as [`flink`] and `video` today).
 //! 2. Register it here: `pub mod <service>;`, its limits in [`Limits`], its usage records
 //!    in [`Usage`] and its pricing function in [`bill`].
 //! 3. The model file: its tables in `model::raw::RawModel`, its specs in
@@ -41,6 +41,7 @@ pub mod firehose;
 pub mod flink;
 pub mod kinesis;
 pub mod lambda;
+pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub(crate) mod usage_keys;
@@ -53,6 +54,7 @@ pub use firehose::bill::FirehoseUsage;
 pub use flink::bill::FlinkUsage;
 pub use kinesis::bill::KinesisStreamUsage;
 pub use lambda::bill::LambdaUsage;
+pub use s3::bill::S3Usage;
 pub use sns::bill::SnsUsage;
 pub use sqs::bill::SqsUsage;
 pub use video::bill::VideoUsage;
@@ -69,6 +71,8 @@ pub struct Limits {
     pub kinesis: kinesis::limits::KinesisLimits,
     /// Amazon SNS.
     pub sns: sns::limits::SnsLimits,
+    /// Amazon Data Firehose.
+    pub firehose: firehose::limits::FirehoseLimits,
 }
 
 impl Limits {
@@ -82,7 +86,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 12] {
+    pub fn sources() -> [&'static str; 18] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -96,6 +100,12 @@ impl Limits {
             sns::limits::SOURCE_LARGE_MESSAGES,
             sns::limits::SOURCE_FILTER,
             sns::limits::SOURCE_RETRIES,
+            firehose::limits::SOURCE_LIMITS,
+            firehose::limits::SOURCE_PUT_RECORD,
+            firehose::limits::SOURCE_BUFFERING,
+            firehose::limits::SOURCE_TRANSFORM,
+            firehose::limits::SOURCE_RETRY,
+            firehose::limits::SOURCE_FORMAT_CONVERSION,
         ]
     }
 }
@@ -122,6 +132,8 @@ pub struct Usage {
     pub video: Vec<VideoUsage>,
     /// Lambda functions.
     pub lambda: Vec<LambdaUsage>,
+    /// What other services write to S3 (Firehose objects, staged files, backups).
+    pub s3: Vec<S3Usage>,
 }
 
 impl Usage {
@@ -134,6 +146,7 @@ impl Usage {
             && self.flink.is_empty()
             && self.video.is_empty()
             && self.lambda.is_empty()
+            && self.s3.is_empty()
     }
 }
 
@@ -152,5 +165,6 @@ pub fn bill(usage: &Usage, table: &PriceTable, opts: BillOptions) -> Result<Bill
     flink::bill::bill_flink(&usage.flink, &mut m)?;
     video::bill::bill_video(&usage.video, &mut m)?;
     lambda::bill::bill_lambda(&usage.lambda, &mut m)?;
+    s3::bill::bill_s3(&usage.s3, &mut m)?;
     Ok(m.finish())
 }

@@ -741,6 +741,7 @@ fn stream_consumer(
             RawCheckpoint::Batch => CheckpointMode::Batch,
         },
         outages,
+        firehose: None,
     })
 }
 

@@ -106,6 +106,9 @@ pub struct StreamConsumerSpec {
     pub checkpoint: CheckpointMode,
     /// Windows when the whole application is down.
     pub outages: Vec<Window>,
+    /// The Firehose delivery stream (index) this reader hands its records to: Firehose's
+    /// own reader of a Kinesis source (None: a `[[stream_consumer]]`).
+    pub firehose: Option<u32>,
 }
 
 /// What a lease is doing.

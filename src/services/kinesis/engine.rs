@@ -66,6 +66,8 @@ pub(crate) struct Kinesis {
     pub(crate) slots: Vec<Vec<ReaderRef>>,
     /// Per-shard iterator-age columns: (consumer, shard) pairs, in column order.
     shard_columns: Vec<(u32, u32)>,
+    /// Slices a Firehose reader is handing to its delivery stream.
+    pub(crate) handed: Vec<crate::services::kinesis::shard::Slice>,
     scratch: Vec<u32>,
 }
 
@@ -146,7 +148,7 @@ impl Kinesis {
                         .with_aggregation(p.aggregation),
                     )
                 }
-                Target::Queue(_) | Target::Topic(_) => None,
+                Target::Queue(_) | Target::Topic(_) | Target::Firehose(_) => None,
             })
             .collect();
         let mut shard_columns = Vec::new();
@@ -165,6 +167,7 @@ impl Kinesis {
             mappings,
             slots,
             shard_columns,
+            handed: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -1011,8 +1014,19 @@ impl Engine<'_> {
     }
 
     /// The batch is processed (or failed): checkpoint what succeeded; after a failure, go
-    /// back to the checkpoint.
+    /// back to the checkpoint. Firehose's reader of a Kinesis source hands its records to
+    /// the delivery stream instead of counting them processed.
     fn on_batch_done(&mut self, r: u32, s: u32) {
+        if let Some(f) = self.batch_done(r, s) {
+            let slices = std::mem::take(&mut self.kin.handed);
+            self.firehose_from_kinesis(f, &slices);
+            self.kin.handed = slices;
+            self.kin.handed.clear();
+        }
+    }
+
+    /// [`Engine::on_batch_done`]; returns the delivery stream to hand `self.kin.handed` to.
+    fn batch_done(&mut self, r: u32, s: u32) -> Option<u32> {
         let now = self.now;
         let since = self.measure_from;
         let reader = &mut self.kin.readers[r as usize];
@@ -1023,6 +1037,7 @@ impl Engine<'_> {
         let lease = &mut reader.leases[s as usize];
         reader.stats.busy_ns += (now - lease.busy_since.max(since)).0 as u128;
         let n = lease.batch_records;
+        let hand = reader.spec.firehose;
         // Records processed successfully, in order, before the failure (if any).
         let ok = match lease.fail_after {
             None => n,
@@ -1051,6 +1066,9 @@ impl Engine<'_> {
                 let start = SimTime(lease.busy_since.0 + (span * before / ran) as u64);
                 before += sl.count as u128;
                 let end = SimTime(lease.busy_since.0 + (span * before / ran) as u64);
+                if hand.is_some() {
+                    self.kin.handed.push(sl);
+                }
                 let mid = sl.t_mid();
                 reader.stats.wait.record_n(start - mid, sl.count as u64);
                 reader
@@ -1074,7 +1092,9 @@ impl Engine<'_> {
                 shard.checkpoint_prefix(slot, keep)
             };
             reader.stats.processed += done;
-            self.msgs.ledger.processed += done;
+            if hand.is_none() {
+                self.msgs.ledger.processed += done;
+            }
         }
         lease.batch.clear();
         lease.batch_records = 0;
@@ -1087,12 +1107,12 @@ impl Engine<'_> {
             shard.trim();
             let at = now + reader.spec.retry_delay;
             self.lease_at(r, s, at, LeaseState::Backoff);
-            return;
+            return hand;
         }
         shard.trim();
         if shard.drained_by(slot) {
             self.lease_done(r, s);
-            return;
+            return hand;
         }
         match reader.spec.mode {
             ReadMode::Polling => {
@@ -1101,6 +1121,7 @@ impl Engine<'_> {
             }
             ReadMode::Efo => self.efo_next(r, s),
         }
+        hand
     }
 
     /// Reader `r` has drained closed shard `s`: the lease ends and children may start.
@@ -1297,6 +1318,7 @@ impl Engine<'_> {
             Target::Queue(q) => format!("sqs:{}", self.arch.queues[q as usize].name),
             Target::Stream(s) => format!("kinesis:{}", self.arch.streams[s as usize].name),
             Target::Topic(t) => format!("sns:{}", self.arch.topics[t as usize].name),
+            Target::Firehose(f) => format!("firehose:{}", self.arch.firehoses[f as usize].name),
         }
     }
 }

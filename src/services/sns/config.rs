@@ -658,6 +658,7 @@ pub(crate) fn subscriptions(
     queues: &mut [QueueSpec],
     lambda_idx: &HashMap<&str, usize>,
     lambdas: &[LambdaSpec],
+    firehose_idx: &HashMap<&str, usize>,
     producers: &[ProducerSpec],
     limits: &Limits,
     base_dir: &Path,
@@ -674,6 +675,7 @@ pub(crate) fn subscriptions(
             queues,
             lambda_idx,
             lambdas,
+            firehose_idx,
             producers,
         };
         let sub = subscription(s, i, &known, &mut seen, lim, base_dir, warnings)?;
@@ -731,6 +733,7 @@ struct Known<'k, 'a> {
     queues: &'k [QueueSpec],
     lambda_idx: &'k HashMap<&'k str, usize>,
     lambdas: &'k [LambdaSpec],
+    firehose_idx: &'k HashMap<&'k str, usize>,
     producers: &'k [ProducerSpec],
 }
 
@@ -869,6 +872,11 @@ fn resolve_endpoint<'s>(
         Protocol::Lambda => {
             Endpoint::Lambda(lookup(known.lambda_idx, ename, "lambda", "lambda", epath)? as u32)
         }
+        // A `[[firehose]]` of that name is simulated; another name is a counted sink.
+        Protocol::Firehose => match known.firehose_idx.get(ename) {
+            Some(f) => Endpoint::Firehose(*f as u32),
+            None => Endpoint::Sink(Protocol::Firehose),
+        },
         p => Endpoint::Sink(p),
     };
     Ok((protocol, endpoint, ename))

@@ -445,6 +445,29 @@ impl Engine<'_> {
                     self.async_accept(l, slot);
                 }
             }
+            Endpoint::Firehose(f) => {
+                let created = self.msgs.get(slot).created;
+                let key = self.msgs.get(slot).key;
+                let max = self.arch.firehoses[f as usize].limits.max_record_size.0;
+                if delivered_size as u64 > max {
+                    // A client error: SNS does not retry it.
+                    self.sns.subs[si].stats.client_errors += 1;
+                    self.give_up(s, slot);
+                    return self.fifo_release(s, slot, group);
+                }
+                if !self.firehose_from_sns(f, created, delivered_size as u64, key) {
+                    // Over the stream's Direct PUT quotas: a throttling error, retried.
+                    return self.failed_attempt(s, slot, attempt, group);
+                }
+                self.delivered(
+                    s,
+                    attempt,
+                    delivered_size as u64,
+                    size as u64,
+                    now - published,
+                );
+                self.msgs.exit(slot, Exit::Handed);
+            }
             Endpoint::Sink(_) => {
                 self.delivered(
                     s,

@@ -974,6 +974,7 @@ fn refused_share(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) 
     let limit = match sub.endpoint {
         Endpoint::Queue(q) => arch.queues[q as usize].max_message_size as u64,
         Endpoint::Lambda(_) => arch.limits.lambda.async_max_payload_bytes,
+        Endpoint::Firehose(f) => arch.firehoses[f as usize].limits.max_record_size.0,
         Endpoint::Sink(_) => return 0.0,
     };
     let mut mix = SizeMix::new();

@@ -159,6 +159,9 @@ pub enum Endpoint {
     Queue(u32),
     /// Lambda function (index), invoked asynchronously.
     Lambda(u32),
-    /// A counted sink of this protocol (HTTP/S, Firehose, email, SMS, push).
+    /// A simulated Firehose delivery stream (index).
+    Firehose(u32),
+    /// A counted sink of this protocol (HTTP/S, a Firehose stream the model does not
+    /// define, email, SMS, push).
     Sink(Protocol),
 }
