@@ -23,6 +23,21 @@ struct Results {
     default_model: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     drain: Option<EngineBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    firehose: Option<FirehoseBench>,
+}
+
+#[derive(Serialize)]
+struct FirehoseBench {
+    records: u64,
+    simulated_s: f64,
+    events: u64,
+    wall_s: f64,
+    million_records_per_s: f64,
+    objects: u64,
+    /// Growth of the process's peak RSS over a run 10× longer than a first one: what
+    /// delivering 10× the records adds to memory.
+    peak_rss_growth_10x_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -214,6 +229,57 @@ fn kinesis_bench(simulated_s: u64) -> Result<KinesisBench, String> {
     })
 }
 
+/// The Firehose benchmark of issue 13: 200,000 records/s of 1 KiB (PutRecordBatch of 500)
+/// into a Direct PUT delivery stream (quotas raised) buffering 64 MiB or 60 s for S3.
+pub const FIREHOSE_MODEL: &str = r#"
+name = "firehose-bench"
+duration = "60s"
+
+[[producer]]
+name = "logs"
+target = "firehose:lake"
+load = { process = "poisson", rate_per_s = 200000 }
+size = "1KiB"
+batch = 500
+linger = "100ms"
+
+[[firehose]]
+name = "lake"
+buffer = { size = "64MiB", interval = "60s" }
+destination = { kind = "s3" }
+
+[limits.firehose]
+direct_put_records_per_s = 1000000
+direct_put_bytes_per_s = "1GiB"
+"#;
+
+fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
+    let mut arch = model::load_str(FIREHOSE_MODEL, "firehose-bench", Path::new("."))
+        .map_err(|e| e.to_string())?;
+    // A first run of a tenth of the length sets the peak the long run must not exceed.
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s.div_ceil(10));
+    engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let before = peak_rss().unwrap_or(0);
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
+    let start = Instant::now();
+    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+    let after = peak_rss().unwrap_or(0);
+    let n = out.summary.accounting.produced;
+    Ok(FirehoseBench {
+        records: n,
+        simulated_s: simulated_s as f64,
+        events: out.summary.events,
+        wall_s: wall,
+        million_records_per_s: n as f64 / wall / 1e6,
+        objects: out
+            .summary
+            .metric("firehose.lake.objects")
+            .unwrap_or(0.0) as u64,
+        peak_rss_growth_10x_bytes: after.saturating_sub(before),
+    })
+}
+
 /// The bundled default model (full SQS semantics, API latencies, bursts) over `hours`.
 fn default_bench(hours: f64) -> Result<EngineBench, String> {
     let mut arch = model::load_default().map_err(|e| e.to_string())?;
@@ -309,6 +375,11 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let firehose = if want("firehose") {
+        Some(firehose_bench(if quick { 2 } else { 120 })?)
+    } else {
+        None
+    };
     let r = Results {
         event_queue,
         mm1,
@@ -316,6 +387,7 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         kinesis,
         default_model,
         drain,
+        firehose,
     };
     if json {
         println!(
@@ -344,6 +416,18 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  Kinesis, 64 shards, 1 polling + 1 enhanced fan-out consumer, 50,000 records/s: {} records ({} s simulated), {} events in {:.2} s = {:.2} M simulated records/s",
             k.records, k.simulated_s, k.events, k.wall_s, k.million_records_per_s
+        );
+    }
+    if let Some(f) = &r.firehose {
+        println!(
+            "  Firehose Direct PUT to S3, 200,000 records/s of 1 KiB: {} records ({} s simulated, {} objects), {} events in {:.2} s = {:.2} M simulated records/s; 10x the records: peak RSS +{:.1} MiB",
+            f.records,
+            f.simulated_s,
+            f.objects,
+            f.events,
+            f.wall_s,
+            f.million_records_per_s,
+            f.peak_rss_growth_10x_bytes as f64 / (1 << 20) as f64
         );
     }
     if let Some(m) = &r.default_model {

@@ -110,8 +110,8 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// Run one benchmark only: queue, mm1, memory or kinesis.
-        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain"])]
+        /// Run one benchmark only: queue, mm1, memory, kinesis, default, drain or firehose.
+        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "firehose"])]
         only: Option<String>,
     },
 }

@@ -453,3 +453,89 @@ fn limits_prints_a_table_that_parses() {
         Some(10)
     );
 }
+
+/// A Direct PUT delivery stream to S3, for the Firehose cases below.
+const FIREHOSE: &str = r#"name = "fh"
+duration = "10m"
+
+[[producer]]
+name = "app"
+target = "firehose:logs"
+load = { process = "poisson", rate_per_s = 10 }
+size = "1KB"
+
+[[firehose]]
+name = "logs"
+buffer = { size = "5MiB", interval = "300s" }
+destination = { kind = "s3" }
+"#;
+
+#[test]
+fn firehose_bad_input_exits_2_with_the_field_and_the_limit() {
+    assert!(aqueduct::model::load_str(FIREHOSE, "fh.toml", std::path::Path::new(".")).is_ok());
+    let bad = FIREHOSE.replace("size = \"5MiB\"", "size = \"256MiB\"");
+    rejects(
+        "fh-buffer-size",
+        bad.as_bytes(),
+        Some(12),
+        &["buffer.size", "1MiB to 128MiB", "API_BufferingHints"],
+    );
+    let bad = FIREHOSE.replace("interval = \"300s\"", "interval = \"901s\"");
+    rejects(
+        "fh-buffer-interval",
+        bad.as_bytes(),
+        Some(12),
+        &["buffer.interval", "0s to 15m"],
+    );
+    let bad = FIREHOSE.replace(
+        "destination = { kind = \"s3\" }",
+        "format_conversion = \"parquet\"\ndestination = { kind = \"s3\" }",
+    );
+    rejects(
+        "fh-conversion-buffer",
+        bad.as_bytes(),
+        Some(12),
+        &["buffer.size", "at least 64MiB", "record-format-conversion"],
+    );
+    let bad = FIREHOSE.replace("kind = \"s3\"", "kind = \"ftp\"");
+    rejects(
+        "fh-destination-kind",
+        bad.as_bytes(),
+        Some(13),
+        &["destination", "ftp"],
+    );
+    let bad = FIREHOSE.replace(
+        "name = \"logs\"\n",
+        "name = \"logs\"\nsource = \"kinesis:nowhere\"\n",
+    );
+    rejects(
+        "fh-source",
+        bad.as_bytes(),
+        Some(12),
+        &["source", "no stream called \"nowhere\""],
+    );
+    let bad = FIREHOSE.replace("size = \"1KB\"", "size = \"1001KiB\"");
+    rejects(
+        "fh-record-size",
+        bad.as_bytes(),
+        Some(8),
+        &["size", "1000KiB", "API_PutRecord"],
+    );
+    let bad = FIREHOSE.replace("target = \"firehose:logs\"", "target = \"firehose:log\"");
+    rejects(
+        "fh-target",
+        bad.as_bytes(),
+        Some(6),
+        &["target", "no delivery stream called \"log\""],
+    );
+    let bad = FIREHOSE.replace(
+        "destination = { kind = \"s3\" }",
+        "destination = { kind = \"http\", retry_duration = \"3h\" }",
+    );
+    rejects(
+        "fh-retry-duration",
+        bad.as_bytes(),
+        Some(13),
+        &["retry_duration", "2h"],
+    );
+}
