@@ -272,10 +272,7 @@ fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
         events: out.summary.events,
         wall_s: wall,
         million_records_per_s: n as f64 / wall / 1e6,
-        objects: out
-            .summary
-            .metric("firehose.lake.objects")
-            .unwrap_or(0.0) as u64,
+        objects: out.summary.metric("firehose.lake.objects").unwrap_or(0.0) as u64,
         peak_rss_growth_10x_bytes: after.saturating_sub(before),
     })
 }

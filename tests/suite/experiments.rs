@@ -730,6 +730,30 @@ fn bundled_experiments_run_and_answer() {
         .collect();
     // A 15 s timeout on jobs whose p99 is 60 s duplicates far more than a 120 s one.
     assert!(rows[0] > 10.0 * rows[1].max(1.0), "{rows:?}");
+
+    let fb = test_sized(
+        "firehose-buffering.toml",
+        &d,
+        &[
+            ("duration", "\"20m\""),
+            ("firehose.clicks-to-s3.buffer.size", "[\"1MiB\", \"64MiB\"]"),
+            (
+                "firehose.clicks-to-s3.buffer.interval",
+                "[\"60s\", \"300s\"]",
+            ),
+        ],
+    );
+    let o = aqueduct(
+        &d,
+        &["sweep", fb.to_str().unwrap(), "--out", "fb", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // About 540 KB/s reach the destination buffer: 1 MiB fills in 2 s (fresh, many
+    // objects); 64 MiB would take 2 minutes, so the 60 s interval flushes first (p99
+    // about 62 s, 20 objects in 20 minutes) and 300 s lets it fill (p99 over 120 s). The
+    // cheapest setting under 120 s is 64 MiB with 60 s: point 2.
+    let sizing = std::fs::read_to_string(d.join("fb/sizing.csv")).unwrap();
+    assert!(sizing.lines().nth(1).unwrap().starts_with("2,"), "{sizing}");
 }
 
 #[test]
@@ -817,7 +841,7 @@ fn committed_reports_come_from_the_bundled_files() {
     // manifests hold the experiment and model texts they were computed from, which must be
     // today's files.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["workers-load", "visibility-timeout"] {
+    for name in ["workers-load", "visibility-timeout", "firehose-buffering"] {
         let dir = root.join("reports").join(name);
         let m = aqueduct::experiment::Manifest::read(&dir).unwrap();
         let exp =

@@ -459,6 +459,17 @@ destination = { kind = "s3" }
         (run_usd - est_usd).abs() <= 0.03 * run_usd,
         "{run_usd} vs {est_usd}"
     );
+    // The bundled model: a Kinesis source (5 KB units of each record), a transformation
+    // whose failed records make error objects.
+    let bundled = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/firehose-s3.toml"),
+    )
+    .unwrap();
+    let (run_usd, est_usd) = run_and_estimate(&bundled);
+    assert!(
+        (run_usd - est_usd).abs() <= 0.02 * run_usd,
+        "{run_usd} vs {est_usd}"
+    );
 }
 
 /// One random delivery stream model.

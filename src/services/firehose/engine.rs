@@ -214,19 +214,19 @@ impl Engine<'_> {
 
     // ----- other sources ----------------------------------------------------------------
 
-    /// Kinesis source: records read from a shard by the stream's reader, handed on.
+    /// Kinesis source: records read from a shard by the stream's reader, handed on. Each
+    /// Kinesis record is billed in 5 KB units of its size (its partition key included, as
+    /// the shard counts it).
     pub(crate) fn firehose_from_kinesis(&mut self, f: u32, slices: &[Slice]) {
         self.fh.scratch.clear();
         for sl in slices {
             let lead = sl.mean_lead();
-            let krecs = sl.krecs.max(1) as u64;
-            let per = sl.bytes.div_ceil(krecs);
             self.fh.scratch.push(Run {
                 first: SimTime(sl.t_first.0.saturating_sub(lead.0)),
                 last: SimTime(sl.t_last.0.saturating_sub(lead.0)),
                 count: sl.count,
                 bytes: sl.bytes,
-                billed: krecs * billed_bytes(per),
+                billed: sl.units_5k * super::bill::INGEST_ROUNDING_BYTES,
                 key: 0,
             });
         }

@@ -81,8 +81,9 @@ fn sources<'a>(
 /// invocation failure probability `p`; records out `λ (1 − p^(retries+1)) (1 − q)` for a
 /// record failure probability `q`, bytes out `× output_ratio`. Objects per second: one
 /// buffer's [`flushes_per_s`], or with dynamic partitioning the sum over partition keys of
-/// a buffer each fed `λ × P(key)`. Freshness: at most the flush period plus the delivery
-/// latency.
+/// a buffer each fed `λ × P(key)`. Error objects: a flush carries one when a record failed
+/// since the last, `objects/s × (1 − exp(−failures/s ÷ objects/s))`. Freshness: at most the
+/// flush period plus the delivery latency.
 fn estimate_firehose(cx: &mut Context, f: usize) {
     let arch = cx.arch;
     let spec = &arch.firehoses[f];
@@ -278,9 +279,18 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
                 .map_or(1.0, |t| t.output_ratio.max(1e-300)))
     .max(0.0)
         * month_s;
+    // Records the transformation fails go to the error output as one object with the next
+    // flush that follows them: a flush carries one when at least one failed since the last
+    // (Poisson failures at `fail_rate`).
+    let fail_rate = (rate - out_rate).max(0.0);
+    let error_objects = if objects_per_s > 0.0 {
+        objects_per_s * (1.0 - (-fail_rate / objects_per_s).exp()) * month_s
+    } else {
+        0.0
+    };
     cx.usage.s3.push(S3Usage {
         name: format!("firehose:{name}"),
-        put_requests: if to_s3 { objects.round() as u64 } else { 0 },
+        put_requests: (if to_s3 { objects } else { 0.0 } + error_objects).round() as u64,
         bytes_written: if to_s3 {
             (delivered_bytes + failed_bytes).round() as u64
         } else {

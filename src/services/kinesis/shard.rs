@@ -32,6 +32,7 @@
 //! A reader's [`Cursor`] holds its checkpoint, its fetch position and the records it holds
 //! in flight.
 
+use crate::services::firehose::bill::INGEST_ROUNDING_BYTES as FIREHOSE_UNIT_BYTES;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -126,6 +127,9 @@ pub(crate) struct Run {
     pub(crate) lead: u64,
     /// Kinesis records (equal to `count` without aggregation).
     pub(crate) krecs: u32,
+    /// Σ over the Kinesis records of their size in 5 KB units (at least 1 each): what
+    /// Firehose bills a Kinesis source's records by.
+    pub(crate) units_5k: u64,
 }
 
 impl Run {
@@ -143,6 +147,12 @@ impl Run {
     #[inline]
     fn bytes_before(&self, i: u32) -> u64 {
         (self.bytes as u128 * i as u128 / self.count as u128) as u64
+    }
+
+    /// 5 KB units of records `0..i` of the run.
+    #[inline]
+    fn units_before(&self, i: u32) -> u64 {
+        (self.units_5k as u128 * i as u128 / self.count as u128) as u64
     }
 
     /// Producer-side delay of records `0..i` of the run.
@@ -206,6 +216,8 @@ pub(crate) struct Slice {
     pub(crate) lead: u64,
     /// Kinesis records (equal to `count` without aggregation).
     pub(crate) krecs: u32,
+    /// Their size in 5 KB units (see [`Run::units_5k`]).
+    pub(crate) units_5k: u64,
 }
 
 impl Slice {
@@ -230,6 +242,7 @@ impl Slice {
             |i: u64| SimTime(self.t_first.0 + (span * i as u128 / (n - 1).max(1) as u128) as u64);
         let bytes_a = (self.bytes as u128 * k as u128 / n as u128) as u64;
         let lead_a = (self.lead as u128 * k as u128 / n as u128) as u64;
+        let units_a = (self.units_5k as u128 * k as u128 / n as u128) as u64;
         let krecs_a = if self.krecs == self.count {
             k
         } else {
@@ -243,6 +256,7 @@ impl Slice {
                 bytes: bytes_a,
                 lead: lead_a,
                 krecs: krecs_a,
+                units_5k: units_a,
             },
             Slice {
                 t_first: at(k as u64),
@@ -251,6 +265,7 @@ impl Slice {
                 bytes: self.bytes - bytes_a,
                 lead: self.lead - lead_a,
                 krecs: self.krecs - krecs_a,
+                units_5k: self.units_5k - units_a,
             },
         )
     }
@@ -527,6 +542,7 @@ impl Shard {
         marks: &[KeyMark],
     ) {
         let users = users.max(1);
+        let units = bytes.div_ceil(FIREHOSE_UNIT_BYTES).max(1);
         self.stats.records_in += 1;
         self.stats.users_in += users as u64;
         self.stats.bytes_in += bytes;
@@ -549,6 +565,7 @@ impl Shard {
             {
                 r.count += users;
                 r.krecs += 1;
+                r.units_5k += units;
                 r.span = dt as u32;
                 r.bytes += bytes;
                 r.lead += lead;
@@ -568,6 +585,7 @@ impl Shard {
             bytes,
             lead,
             krecs: 1,
+            units_5k: units,
         });
     }
 
@@ -831,6 +849,7 @@ impl Shard {
                 bytes,
                 lead: r.lead_before(b) - r.lead_before(a),
                 krecs: r.krecs_before(b) - r.krecs_before(a),
+                units_5k: r.units_before(b) - r.units_before(a),
             };
             out.push(s);
             res.records += s.count as u64;
@@ -916,6 +935,7 @@ mod tests {
                 bytes: 1000,
                 lead: 0,
                 krecs: count,
+                units_5k: count as u64,
             };
             for i in 0..count {
                 let t = r.time_of(i);
