@@ -16,6 +16,8 @@ struct Results {
     #[serde(skip_serializing_if = "Option::is_none")]
     mm1: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    mm1_reference: Option<ReferenceBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     backlog_memory: Option<MemoryBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kinesis: Option<KinesisBench>,
@@ -49,6 +51,19 @@ struct EngineBench {
     wall_s: f64,
     million_messages_per_s: f64,
     processed: u64,
+}
+
+/// The hand-written `BinaryHeap` M/M/1 loop, timed in the same process as the model.
+#[derive(Serialize)]
+struct ReferenceBench {
+    customers: u64,
+    events: u64,
+    wall_s: f64,
+    million_customers_per_s: f64,
+    mean_sojourn_s: f64,
+    /// aqueduct's messages per second on the M/M/1 model divided by this loop's customers
+    /// per second.
+    aqueduct_ratio: f64,
 }
 
 #[derive(Serialize)]
@@ -105,6 +120,30 @@ workers = 1
 receive = { max_messages = 1, wait = "20s" }
 service_time = { dist = "exponential", mean = "1s" }
 "#;
+
+/// The same queue as [`MM1_MODEL`] through [`aqueduct::sim::reference::mm1_reference`],
+/// best of `tries` runs (the model is timed once: the ratio leans against aqueduct).
+fn reference_bench(customers: u64, tries: u32, aqueduct: &EngineBench) -> ReferenceBench {
+    let mut best: Option<(f64, aqueduct::sim::reference::ReferenceRun)> = None;
+    for _ in 0..tries {
+        let start = Instant::now();
+        let r = aqueduct::sim::reference::mm1_reference(customers, 0.9, 1.0, 1);
+        let wall = start.elapsed().as_secs_f64();
+        if best.is_none_or(|(w, _)| wall < w) {
+            best = Some((wall, r));
+        }
+    }
+    let (wall, r) = best.expect("at least one try");
+    let per_s = r.served as f64 / wall / 1e6;
+    ReferenceBench {
+        customers: r.served,
+        events: r.events,
+        wall_s: wall,
+        million_customers_per_s: per_s,
+        mean_sojourn_s: r.mean_sojourn_s,
+        aqueduct_ratio: aqueduct.million_messages_per_s / per_s,
+    }
+}
 
 fn mm1_bench(messages: u64) -> Result<EngineBench, String> {
     let mut arch =
@@ -284,6 +323,8 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let event_queue = if want("queue") {
         vec![
             queue_bench(1_000, 20_000_000 / scale),
+            queue_bench(10_000, 10_000_000 / scale),
+            queue_bench(100_000, 10_000_000 / scale),
             queue_bench(1_000_000, 5_000_000 / scale),
         ]
     } else {
@@ -294,6 +335,9 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let mm1_reference = mm1
+        .as_ref()
+        .map(|m| reference_bench(10_000_000 / scale, 3, m));
     let kinesis = if want("kinesis") {
         Some(kinesis_bench(if quick { 2 } else { 120 })?)
     } else {
@@ -312,6 +356,7 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let r = Results {
         event_queue,
         mm1,
+        mm1_reference,
         backlog_memory,
         kinesis,
         default_model,
@@ -338,6 +383,12 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  M/M/1 end to end (rho 0.9, zero latency): {} messages, {} events in {:.2} s = {:.2} M messages/s",
             m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(x) = &r.mm1_reference {
+        println!(
+            "  M/M/1 hand-written reference (std BinaryHeap loop, same queue, same process): {} customers, {} events in {:.2} s = {:.2} M customers/s (mean sojourn {:.2} s); aqueduct / reference = {:.3}",
+            x.customers, x.events, x.wall_s, x.million_customers_per_s, x.mean_sojourn_s, x.aqueduct_ratio
         );
     }
     if let Some(k) = &r.kinesis {

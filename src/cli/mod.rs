@@ -110,7 +110,8 @@ enum Cmd {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// Run one benchmark only: queue, mm1, memory or kinesis.
+        /// Run one benchmark only: queue, mm1 (with its hand-written reference loop), memory,
+        /// kinesis, default or drain.
         #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain"])]
         only: Option<String>,
     },
