@@ -25,6 +25,8 @@ struct Results {
     default_model: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     drain: Option<EngineBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    million_workers: Option<EngineBench>,
 }
 
 #[derive(Serialize)]
@@ -296,6 +298,48 @@ fn drain_bench(n: u64) -> Result<EngineBench, String> {
     Ok(out)
 }
 
+/// Ten queues, each with its own producer (900 messages/s) and its own pool of 100,000
+/// workers (exponential service, mean 100 s): about 900,000 workers busy at once, each with
+/// its end of processing pending in the event queue, so the run holds close to a million
+/// pending events (ten queues because SQS allows 120,000 messages in flight per queue).
+fn million_workers_model() -> String {
+    let mut src = String::from(
+        "name = \"million-workers-bench\"\nduration = \"1s\"\napi_latency = \"0ms\"\n",
+    );
+    for i in 0..10 {
+        src.push_str(&format!(
+            r#"
+[[producer]]
+name = "jobs{i}"
+target = "sqs:q{i}"
+load = {{ process = "poisson", rate_per_s = 900 }}
+[[queue]]
+name = "q{i}"
+retention = "14d"
+visibility_timeout = "12h"
+[[consumer]]
+name = "pool{i}"
+source = "sqs:q{i}"
+workers = 100000
+receive = {{ max_messages = 1, wait = "20s" }}
+service_time = {{ dist = "exponential", mean = "100s" }}
+"#
+        ));
+    }
+    src
+}
+
+fn million_workers_bench(simulated_s: u64) -> Result<EngineBench, String> {
+    let mut arch = model::load_str(
+        &million_workers_model(),
+        "million-workers-bench",
+        Path::new("."),
+    )
+    .map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
+    timed(&arch)
+}
+
 fn timed(arch: &model::Architecture) -> Result<EngineBench, String> {
     let start = Instant::now();
     let out = engine::run(arch, 1).map_err(|e| e.to_string())?;
@@ -353,6 +397,11 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let million_workers = if want("workers") {
+        Some(million_workers_bench(if quick { 20 } else { 1000 })?)
+    } else {
+        None
+    };
     let r = Results {
         event_queue,
         mm1,
@@ -361,6 +410,7 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         kinesis,
         default_model,
         drain,
+        million_workers,
     };
     if json {
         println!(
@@ -407,6 +457,15 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  1,000 workers draining {} messages: {} events in {:.2} s = {:.2} M messages/s",
             m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(m) = &r.million_workers {
+        println!(
+            "  10 queues x 100,000 workers, ~900,000 busy (~10^6 pending events): {} messages, {} events in {:.2} s = {:.2} M events/s",
+            m.messages,
+            m.events,
+            m.wall_s,
+            m.events as f64 / m.wall_s / 1e6
         );
     }
     if let Some(b) = &r.backlog_memory {

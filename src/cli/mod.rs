@@ -111,8 +111,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
         /// Run one benchmark only: queue, mm1 (with its hand-written reference loop), memory,
-        /// kinesis, default or drain.
-        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain"])]
+        /// kinesis, default, drain or workers (a million workers).
+        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers"])]
         only: Option<String>,
     },
 }
