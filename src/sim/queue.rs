@@ -26,7 +26,7 @@
 //!   bucket of the highest bit in which its key differs from the smallest key taken out so
 //!   far, and moves only to lower buckets, by sequential passes over memory, so the set no
 //!   longer costs a cache miss per heap level once it outgrows the caches (measured: 1.7 M
-//!   hold operations/s for the heap at 10^6 pending, 10–17 M for the radix heap). Unlike a
+//!   hold operations/s for the heap at 10^6 pending, about 16 M for the radix heap). Unlike a
 //!   calendar or ladder queue it has no bucket width to tune to the model's time scales
 //!   (nanoseconds to days here), and it compares whole keys, so equal times keep their
 //!   scheduling order with no extra work.
