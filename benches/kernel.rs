@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the kernel's pending-event set and of the engine on the M/M/1
-//! model (`cargo bench`). `aqueduct bench` reports the same quantities at full size.
+//! model beside the hand-written `BinaryHeap` loop of the same queue (`cargo bench`).
+//! `aqueduct bench` reports the same quantities at full size, with their ratio.
 
 use aqueduct::engine;
 use aqueduct::model;
@@ -10,7 +11,7 @@ use std::path::Path;
 
 fn hold(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_queue_hold");
-    for pending in [1_000usize, 1_000_000] {
+    for pending in [1_000usize, 10_000, 100_000, 1_000_000] {
         g.throughput(Throughput::Elements(10_000));
         g.bench_function(format!("{pending}_pending"), |b| {
             b.iter_batched_ref(
@@ -62,6 +63,9 @@ fn mm1(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("mm1_rho_0.9_90k_messages", |b| {
         b.iter(|| engine::run(&arch, 1).expect("runs"))
+    });
+    g.bench_function("mm1_rho_0.9_90k_customers_hand_written_binary_heap", |b| {
+        b.iter(|| aqueduct::sim::reference::mm1_reference(90_000, 0.9, 1.0, 1))
     });
     g.finish();
 }

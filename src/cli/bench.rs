@@ -16,6 +16,8 @@ struct Results {
     #[serde(skip_serializing_if = "Option::is_none")]
     mm1: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    mm1_reference: Option<ReferenceBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     backlog_memory: Option<MemoryBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kinesis: Option<KinesisBench>,
@@ -23,6 +25,8 @@ struct Results {
     default_model: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     drain: Option<EngineBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    million_workers: Option<EngineBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     firehose: Option<FirehoseBench>,
 }
@@ -64,6 +68,19 @@ struct EngineBench {
     wall_s: f64,
     million_messages_per_s: f64,
     processed: u64,
+}
+
+/// The hand-written `BinaryHeap` M/M/1 loop, timed in the same process as the model.
+#[derive(Serialize)]
+struct ReferenceBench {
+    customers: u64,
+    events: u64,
+    wall_s: f64,
+    million_customers_per_s: f64,
+    mean_sojourn_s: f64,
+    /// aqueduct's messages per second on the M/M/1 model divided by this loop's customers
+    /// per second.
+    aqueduct_ratio: f64,
 }
 
 #[derive(Serialize)]
@@ -120,6 +137,30 @@ workers = 1
 receive = { max_messages = 1, wait = "20s" }
 service_time = { dist = "exponential", mean = "1s" }
 "#;
+
+/// The same queue as [`MM1_MODEL`] through [`aqueduct::sim::reference::mm1_reference`],
+/// best of `tries` runs (the model is timed once: the ratio leans against aqueduct).
+fn reference_bench(customers: u64, tries: u32, aqueduct: &EngineBench) -> ReferenceBench {
+    let mut best: Option<(f64, aqueduct::sim::reference::ReferenceRun)> = None;
+    for _ in 0..tries {
+        let start = Instant::now();
+        let r = aqueduct::sim::reference::mm1_reference(customers, 0.9, 1.0, 1);
+        let wall = start.elapsed().as_secs_f64();
+        if best.is_none_or(|(w, _)| wall < w) {
+            best = Some((wall, r));
+        }
+    }
+    let (wall, r) = best.expect("at least one try");
+    let per_s = r.served as f64 / wall / 1e6;
+    ReferenceBench {
+        customers: r.served,
+        events: r.events,
+        wall_s: wall,
+        million_customers_per_s: per_s,
+        mean_sojourn_s: r.mean_sojourn_s,
+        aqueduct_ratio: aqueduct.million_messages_per_s / per_s,
+    }
+}
 
 fn mm1_bench(messages: u64) -> Result<EngineBench, String> {
     let mut arch =
@@ -320,6 +361,48 @@ fn drain_bench(n: u64) -> Result<EngineBench, String> {
     Ok(out)
 }
 
+/// Ten queues, each with its own producer (900 messages/s) and its own pool of 100,000
+/// workers (exponential service, mean 100 s): about 900,000 workers busy at once, each with
+/// its end of processing pending in the event queue, so the run holds close to a million
+/// pending events (ten queues because SQS allows 120,000 messages in flight per queue).
+fn million_workers_model() -> String {
+    let mut src = String::from(
+        "name = \"million-workers-bench\"\nduration = \"1s\"\napi_latency = \"0ms\"\n",
+    );
+    for i in 0..10 {
+        src.push_str(&format!(
+            r#"
+[[producer]]
+name = "jobs{i}"
+target = "sqs:q{i}"
+load = {{ process = "poisson", rate_per_s = 900 }}
+[[queue]]
+name = "q{i}"
+retention = "14d"
+visibility_timeout = "12h"
+[[consumer]]
+name = "pool{i}"
+source = "sqs:q{i}"
+workers = 100000
+receive = {{ max_messages = 1, wait = "20s" }}
+service_time = {{ dist = "exponential", mean = "100s" }}
+"#
+        ));
+    }
+    src
+}
+
+fn million_workers_bench(simulated_s: u64) -> Result<EngineBench, String> {
+    let mut arch = model::load_str(
+        &million_workers_model(),
+        "million-workers-bench",
+        Path::new("."),
+    )
+    .map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
+    timed(&arch)
+}
+
 fn timed(arch: &model::Architecture) -> Result<EngineBench, String> {
     let start = Instant::now();
     let out = engine::run(arch, 1).map_err(|e| e.to_string())?;
@@ -347,6 +430,8 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let event_queue = if want("queue") {
         vec![
             queue_bench(1_000, 20_000_000 / scale),
+            queue_bench(10_000, 10_000_000 / scale),
+            queue_bench(100_000, 10_000_000 / scale),
             queue_bench(1_000_000, 5_000_000 / scale),
         ]
     } else {
@@ -357,6 +442,9 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let mm1_reference = mm1
+        .as_ref()
+        .map(|m| reference_bench(10_000_000 / scale, 3, m));
     let kinesis = if want("kinesis") {
         Some(kinesis_bench(if quick { 2 } else { 120 })?)
     } else {
@@ -372,6 +460,11 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let million_workers = if want("workers") {
+        Some(million_workers_bench(if quick { 20 } else { 1000 })?)
+    } else {
+        None
+    };
     let firehose = if want("firehose") {
         Some(firehose_bench(if quick { 2 } else { 120 })?)
     } else {
@@ -380,10 +473,12 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     let r = Results {
         event_queue,
         mm1,
+        mm1_reference,
         backlog_memory,
         kinesis,
         default_model,
         drain,
+        million_workers,
         firehose,
     };
     if json {
@@ -407,6 +502,12 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  M/M/1 end to end (rho 0.9, zero latency): {} messages, {} events in {:.2} s = {:.2} M messages/s",
             m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(x) = &r.mm1_reference {
+        println!(
+            "  M/M/1 hand-written reference (std BinaryHeap loop, same queue, same process): {} customers, {} events in {:.2} s = {:.2} M customers/s (mean sojourn {:.2} s); aqueduct / reference = {:.3}",
+            x.customers, x.events, x.wall_s, x.million_customers_per_s, x.mean_sojourn_s, x.aqueduct_ratio
         );
     }
     if let Some(k) = &r.kinesis {
@@ -437,6 +538,15 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         println!(
             "  1,000 workers draining {} messages: {} events in {:.2} s = {:.2} M messages/s",
             m.messages, m.events, m.wall_s, m.million_messages_per_s
+        );
+    }
+    if let Some(m) = &r.million_workers {
+        println!(
+            "  10 queues x 100,000 workers, ~900,000 busy (~10^6 pending events): {} messages, {} events in {:.2} s = {:.2} M events/s",
+            m.messages,
+            m.events,
+            m.wall_s,
+            m.events as f64 / m.wall_s / 1e6
         );
     }
     if let Some(b) = &r.backlog_memory {
