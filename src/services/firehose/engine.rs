@@ -9,7 +9,7 @@
 //! (refused for its size, or given up by the producer's SDK).
 
 use super::client::{take_prefix, FirehoseClient};
-use super::stream::{since, DeliveryStream, FlushBy, Phase, Run};
+use super::stream::{since, DeliveryStream, Fill, FlushBy, Phase, Run};
 use super::{DestinationKind, FirehoseInput};
 use crate::engine::{Engine, Event};
 use crate::metrics::{Accounting, ComponentReport};
@@ -327,27 +327,10 @@ impl Engine<'_> {
                 let gen = buf.gen;
                 self.at(now + interval, Event::FhBufferTimer { f, b, gen });
             }
-            let s = &mut self.fh.streams[f as usize];
-            let buf = &mut s.buffers[b as usize];
-            let room = size - buf.bytes;
-            if run.bytes < room {
-                buf.records += run.count as u64;
-                buf.bytes += run.bytes;
-                buf.runs.push(run);
+            let buf = &mut self.fh.streams[f as usize].buffers[b as usize];
+            let Fill::Full(rest) = buf.fill(size, run) else {
                 return;
-            }
-            let per = (run.bytes / run.count as u64).max(1);
-            let k = room.div_ceil(per).clamp(1, run.count as u64) as u32;
-            let rest = if k < run.count {
-                let (a, rest) = run.split(k);
-                run = a;
-                Some(rest)
-            } else {
-                None
             };
-            buf.records += run.count as u64;
-            buf.bytes += run.bytes;
-            buf.runs.push(run);
             self.firehose_flush_buffer(f, b, FlushBy::Size);
             match rest {
                 Some(r) => run = r,
@@ -407,25 +390,9 @@ impl Engine<'_> {
                 self.at(now + interval, Event::FhTransformTimer { f, gen });
             }
             let buf = &mut self.fh.streams[f as usize].tbuf;
-            let room = size - buf.bytes;
-            if run.bytes < room {
-                buf.records += run.count as u64;
-                buf.bytes += run.bytes;
-                buf.runs.push(run);
+            let Fill::Full(rest) = buf.fill(size, run) else {
                 return;
-            }
-            let per = (run.bytes / run.count as u64).max(1);
-            let k = room.div_ceil(per).clamp(1, run.count as u64) as u32;
-            let rest = if k < run.count {
-                let (a, rest) = run.split(k);
-                run = a;
-                Some(rest)
-            } else {
-                None
             };
-            buf.records += run.count as u64;
-            buf.bytes += run.bytes;
-            buf.runs.push(run);
             self.firehose_flush_transform(f, FlushBy::Size);
             match rest {
                 Some(r) => run = r,

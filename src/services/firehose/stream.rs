@@ -122,7 +122,42 @@ pub(crate) struct Buffer {
     pub(crate) key: u32,
 }
 
+/// What [`Buffer::fill`] did with a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// The buffer took the whole run and still holds less than its size hint.
+    Kept,
+    /// The buffer reached its size hint (flush it); the records that did not fit, if any.
+    Full(Option<Run>),
+}
+
 impl Buffer {
+    /// Adds `run` to this buffer, which holds less than `size` bytes: whole, or cut after
+    /// the record that brings it to `size` (a record's bytes taken as the run's mean).
+    pub(crate) fn fill(&mut self, size: u64, run: Run) -> Fill {
+        let room = size.saturating_sub(self.bytes);
+        let (take, rest) = if run.bytes < room {
+            (run, None)
+        } else {
+            let per = (run.bytes / run.count.max(1) as u64).max(1);
+            let k = room.div_ceil(per).clamp(1, run.count as u64) as u32;
+            if k < run.count {
+                let (a, b) = run.split(k);
+                (a, Some(b))
+            } else {
+                (run, None)
+            }
+        };
+        self.records += take.count as u64;
+        self.bytes += take.bytes;
+        self.runs.push(take);
+        if self.bytes >= size {
+            Fill::Full(rest)
+        } else {
+            Fill::Kept
+        }
+    }
+
     /// Creation of the oldest record held.
     pub(crate) fn oldest(&self) -> Option<SimTime> {
         self.runs.first().map(|r| r.first)
@@ -596,6 +631,32 @@ mod tests {
         assert_eq!((a.first, a.last), (SimTime(0), SimTime(300)));
         assert_eq!((b.first, b.last), (SimTime(400), SimTime(900)));
         assert_eq!(b.key, 3);
+    }
+
+    #[test]
+    fn fill_cuts_at_the_size() {
+        let run = |count: u32, bytes: u64| Run {
+            first: SimTime(0),
+            last: SimTime(0),
+            count,
+            bytes,
+            billed: 0,
+            key: 0,
+        };
+        let mut b = Buffer::default();
+        assert_eq!(b.fill(1000, run(3, 300)), Fill::Kept);
+        // 10 records of 100 B: 7 fill the 700 B left; 3 are the rest.
+        let Fill::Full(Some(rest)) = b.fill(1000, run(10, 1000)) else {
+            panic!("the buffer is full")
+        };
+        assert_eq!(
+            (b.records, b.bytes, rest.count, rest.bytes),
+            (10, 1000, 3, 300)
+        );
+        // One record bigger than the size: taken whole.
+        let mut b = Buffer::default();
+        assert_eq!(b.fill(1000, run(1, 5000)), Fill::Full(None));
+        assert_eq!(b.bytes, 5000);
     }
 
     #[test]
