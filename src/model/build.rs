@@ -59,6 +59,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         &lambdas.idx,
         &lambdas.specs,
         &firehoses.idx,
+        &firehoses.specs,
         &producers,
         &limits,
         base_dir,

@@ -538,4 +538,34 @@ fn firehose_bad_input_exits_2_with_the_field_and_the_limit() {
         Some(13),
         &["retry_duration", "2h"],
     );
+    let bad = FIREHOSE.replace(
+        "destination = { kind = \"s3\" }",
+        "destination = { kind = \"http\", retry_interval = \"1ms\" }",
+    );
+    rejects(
+        "fh-retry-interval",
+        bad.as_bytes(),
+        Some(13),
+        &["retry_interval", "shorter than 1s"],
+    );
+    let bad = FIREHOSE.replace(
+        "interval = \"300s\" }",
+        "interval = \"0s\" }\ndynamic_partitioning = {}",
+    );
+    rejects(
+        "fh-zero-buffering-partitioned",
+        bad.as_bytes(),
+        Some(12),
+        &["buffer.interval", "zero buffering", "dynamic partitioning"],
+    );
+    let bad = format!(
+        "{}\n[[stream]]\nname = \"clicks\"\nshards = 1\n\n[[firehose]]\nname = \"lake\"\nsource = \"kinesis:clicks\"\ndestination = {{ kind = \"s3\" }}\n\n[[topic]]\nname = \"t\"\n\n[[subscription]]\ntopic = \"t\"\nendpoint = \"firehose:lake\"\n",
+        FIREHOSE
+    );
+    rejects(
+        "fh-sns-into-kinesis-source",
+        bad.as_bytes(),
+        Some(29),
+        &["endpoint", "reads a Kinesis stream"],
+    );
 }

@@ -248,6 +248,34 @@ destination = { kind = "s3" }
 }
 
 #[test]
+fn vpc_delivery_bills_az_hours_of_the_month() {
+    // 2 subnets: 2 × 730 AZ-hours a month whatever the length of the run.
+    for duration in ["10m", "1h"] {
+        let out = run(
+            &direct(
+                10.0,
+                "1KiB",
+                duration,
+                "vpc = { subnets = 2 }\ndestination = { kind = \"s3\" }",
+            ),
+            1,
+        );
+        let line = out
+            .summary
+            .cost
+            .lines
+            .iter()
+            .find(|l| l.item == "VPC delivery AZ-hours")
+            .expect("an AZ-hour line");
+        assert!(
+            (line.quantity - 1460.0).abs() < 1e-6,
+            "{duration}: {}",
+            line.quantity
+        );
+    }
+}
+
+#[test]
 fn transformation_failures_go_to_the_error_output() {
     // Every invocation fails: after 1 + 3 retries each batch goes to the error output.
     let src = direct(

@@ -77,6 +77,17 @@ fn check_limits(lim: &FirehoseLimits) -> VResult<()> {
             ));
         }
     }
+    if lim.max_record_size.0 > lim.put_batch_max_bytes.0
+        || lim.max_record_size.0 > lim.direct_put_bytes_per_s.0
+    {
+        return Err(Invalid::at(
+            &path.field("max_record_size"),
+            format!(
+                "max_record_size {} is larger than put_batch_max_bytes ({}) or direct_put_bytes_per_s ({}): such a record could never be sent",
+                lim.max_record_size, lim.put_batch_max_bytes, lim.direct_put_bytes_per_s
+            ),
+        ));
+    }
     if lim.kinesis_read_interval.0.is_zero() {
         return Err(Invalid::at(
             &path.field("kinesis_read_interval"),
@@ -162,12 +173,30 @@ fn firehose(
                     ),
                 ));
             }
+            if buffer_interval.is_zero() {
+                return Err(Invalid::at(
+                    &path.field("buffer").field("interval"),
+                    "zero buffering (interval \"0s\") is not available with dynamic partitioning (source: https://docs.aws.amazon.com/firehose/latest/dev/buffering-hints.html)",
+                ));
+            }
             Some(n)
         }
     };
+    // AWS's transformation concurrency is per shard of a Kinesis source.
+    let shards = match input {
+        FirehoseInput::Kinesis(st) => streams.specs[st as usize].shards.max(1),
+        FirehoseInput::DirectPut => 1,
+    };
     let transform = match &f.transform {
         None => None,
-        Some(t) => Some(transform(t, &path.field("transform"), kind, lim, base_dir)?),
+        Some(t) => Some(transform(
+            t,
+            &path.field("transform"),
+            kind,
+            shards,
+            lim,
+            base_dir,
+        )?),
     };
     let destination = destination(
         &f.destination,
@@ -290,6 +319,7 @@ fn transform(
     t: &super::raw::RawTransform,
     path: &FieldPath,
     kind: DestinationKind,
+    shards: u32,
     lim: &FirehoseLimits,
     base_dir: &Path,
 ) -> VResult<TransformSpec> {
@@ -328,7 +358,12 @@ fn transform(
         Some(d) => dur_dist(d, &path.field("duration"), base_dir)?,
         None => DurationDist::constant(flim::DEFAULT_TRANSFORM_DURATION),
     };
-    let concurrency = t.concurrency.unwrap_or(lim.transform_concurrency);
+    let per_shard = if kind == DestinationKind::Splunk {
+        lim.transform_concurrency_splunk
+    } else {
+        lim.transform_concurrency
+    };
+    let concurrency = t.concurrency.unwrap_or(per_shard.saturating_mul(shards));
     if concurrency == 0 {
         return Err(Invalid::at(
             &path.field("concurrency"),
@@ -437,10 +472,13 @@ fn destination(
         .retry_interval
         .map(|x| x.0)
         .unwrap_or(flim::DEFAULT_RETRY_INTERVAL);
-    if retry_interval.is_zero() && kind != DestinationKind::S3 {
+    if retry_interval < flim::MIN_RETRY_INTERVAL && kind != DestinationKind::S3 {
         return Err(Invalid::at(
             &path.field("retry_interval"),
-            "retry_interval must be longer than 0s (a failed request is retried after it)",
+            format!(
+                "retry_interval {retry_interval} is shorter than {} (a failed request is retried after it, for up to the retry duration)",
+                flim::MIN_RETRY_INTERVAL
+            ),
         ));
     }
     let copy_duration = match &d.copy_duration {

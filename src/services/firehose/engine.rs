@@ -717,7 +717,9 @@ impl Engine<'_> {
 
     /// Firehose, S3 and transformation usage over the measured window.
     pub(crate) fn firehose_usage(&self) -> (Vec<FirehoseUsage>, Vec<S3Usage>, Vec<LambdaUsage>) {
-        let hours = (self.arch.duration.as_secs_f64() / 3600.0).ceil();
+        // AZ-hours of the window; AWS's rounding of partial hours applies to the month the
+        // window is scaled to, where it does not matter.
+        let hours = self.arch.duration.as_secs_f64() / 3600.0;
         let mut fh = Vec::new();
         let mut s3 = Vec::new();
         let mut lambda = Vec::new();

@@ -155,6 +155,24 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
     }
     // Transformation.
     let (mut out_rate, mut out_bytes) = (rate, bytes_per_s);
+    // Share of the records the transformation delivers; the rest go to the error output.
+    let mut ok_share = 1.0;
+    // Flushes of a zero-interval buffer: one per arrival into it (a PutRecordBatch call,
+    // a read of each shard, an invocation's output).
+    let mut arrivals_per_s = match spec.input {
+        FirehoseInput::DirectPut => producers
+            .iter()
+            .map(|p| {
+                let r = load_rates(&p.arrival, arch).mean_per_s;
+                r / (p.batch as f64).min((r * p.linger.as_secs_f64()).max(1.0))
+            })
+            .sum(),
+        FirehoseInput::Kinesis(st) => {
+            let shards = arch.streams[st as usize].shards.max(1) as f64;
+            let reads = shards / spec.limits.kinesis_read_interval.0.as_secs_f64();
+            reads.min(rate)
+        }
+    };
     if let Some(t) = &spec.transform {
         let flushes = flushes_per_s(
             rate,
@@ -168,6 +186,8 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
         let ok = (1.0 - p.powi(t.retries as i32 + 1)) * (1.0 - t.record_failure_probability);
         out_rate = rate * ok;
         out_bytes = bytes_per_s * ok * t.output_ratio;
+        ok_share = ok;
+        arrivals_per_s = flushes;
         let gb_s = invocations * t.duration.mean_s() * t.memory_mb as f64 / 1024.0;
         cx.usage.lambda.push(LambdaUsage {
             name: format!("firehose:{name}:transform"),
@@ -187,6 +207,7 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
     // Buffers and objects.
     let (size, interval) = (spec.buffer_size, spec.buffer_interval.as_secs_f64());
     let objects_per_s = match spec.active_partitions {
+        None if interval <= 0.0 => arrivals_per_s.min(out_rate),
         None => flushes_per_s(out_rate, out_bytes, size, interval),
         Some(quota) => {
             let mut shares: Vec<f64> = Vec::new();
@@ -271,14 +292,7 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
         spec.destination.kind,
         DestinationKind::S3 | DestinationKind::Redshift
     );
-    let failed_bytes = (bytes_per_s
-        - out_bytes
-            / spec
-                .transform
-                .as_ref()
-                .map_or(1.0, |t| t.output_ratio.max(1e-300)))
-    .max(0.0)
-        * month_s;
+    let failed_bytes = bytes_per_s * (1.0 - ok_share) * month_s;
     // Records the transformation fails go to the error output as one object with the next
     // flush that follows them: a flush carries one when at least one failed since the last
     // (Poisson failures at `fail_rate`).

@@ -98,9 +98,13 @@ pub struct FirehoseLimits {
     pub transform_default_retries: u32,
     /// Lambda transformation: most retries, 300. [`SOURCE_TRANSFORM`]
     pub transform_max_retries: u32,
-    /// Lambda transformation: outstanding invocations per shard (Kinesis source) or per
-    /// stream (Direct PUT): 5 (10 for Splunk). [`SOURCE_LIMITS`]
+    /// Lambda transformation: outstanding invocations per shard of a Kinesis source (and,
+    /// as a modelling choice, per Direct PUT stream): 5 for S3, Redshift and OpenSearch.
+    /// [`SOURCE_LIMITS`]
     pub transform_concurrency: u32,
+    /// Lambda transformation: outstanding invocations per shard for Splunk: 10.
+    /// [`SOURCE_LIMITS`]
+    pub transform_concurrency_splunk: u32,
     /// Longest retry duration of an endpoint destination: 7,200 s. [`SOURCE_RETRY`]
     pub retry_duration_max: Dur,
     /// Default retry duration of OpenSearch, HTTP and Splunk destinations: 300 s.
@@ -145,6 +149,7 @@ impl Default for FirehoseLimits {
             transform_default_retries: 3,
             transform_max_retries: 300,
             transform_concurrency: 5,
+            transform_concurrency_splunk: 10,
             retry_duration_max: Dur(SimDuration::from_secs(7200)),
             default_retry_duration: Dur(SimDuration::from_secs(300)),
             redshift_default_retry_duration: Dur(SimDuration::from_secs(3600)),
@@ -166,6 +171,10 @@ pub(crate) const DEFAULT_ENDPOINT_LATENCY: SimDuration = SimDuration::from_milli
 /// retries "until the retry duration expires" and documents no interval; overridable:
 /// `destination.retry_interval`).
 pub(crate) const DEFAULT_RETRY_INTERVAL: SimDuration = SimDuration::from_secs(10);
+
+/// The shortest `retry_interval` a model may give: 1 s (a modelling bound that keeps a
+/// retry duration of up to 7,200 s at a few thousand attempts per batch).
+pub(crate) const MIN_RETRY_INTERVAL: SimDuration = SimDuration::from_secs(1);
 
 /// Modelling default: a Redshift COPY command's duration (overridable:
 /// `destination.copy_duration`).

@@ -27,7 +27,8 @@ pub struct RawTransform {
     /// Duration of one invocation (default 100ms).
     #[serde(default)]
     pub duration: Option<RawDist<Dur>>,
-    /// Most invocations at once (default 5 per shard of a Kinesis source, else 5).
+    /// Most invocations at once (default 5 per shard of a Kinesis source, 10 for Splunk;
+    /// 5 or 10 for a Direct PUT stream).
     #[serde(default)]
     pub concurrency: Option<u32>,
     /// Probability that an invocation fails (default 0).

@@ -437,6 +437,8 @@ impl DeliveryStream {
         if self.quota[1].available(now) < 1 {
             return 0;
         }
+        // The call counts against the calls quota even when no record is admitted.
+        self.quota[1].take(1);
         let by_records = self.quota[0].available(now);
         let by_bytes = self.quota[2].available(now);
         let per_record = (bytes / records.max(1)).max(1);
@@ -444,7 +446,6 @@ impl DeliveryStream {
         if k == 0 {
             return 0;
         }
-        self.quota[1].take(1);
         self.quota[0].take(k);
         self.quota[2].take(if k == records { bytes } else { k * per_record });
         k

@@ -15,6 +15,7 @@ use crate::model::fields::{check_range, lookup, prob, reference};
 use crate::model::producer::{BatchLimit, Draft, FifoTarget, ProducerTarget, Step};
 use crate::model::raw::{RawModel, RawWindow};
 use crate::producers::{ProducerSpec, Target};
+use crate::services::firehose::{FirehoseInput, FirehoseSpec};
 use crate::services::lambda::limits::{LambdaLimits, SOURCE_ASYNC};
 use crate::services::lambda::{LambdaSource, LambdaSpec};
 use crate::services::sns::filter::{self, FilterLimits, Scope};
@@ -659,6 +660,7 @@ pub(crate) fn subscriptions(
     lambda_idx: &HashMap<&str, usize>,
     lambdas: &[LambdaSpec],
     firehose_idx: &HashMap<&str, usize>,
+    firehoses: &[FirehoseSpec],
     producers: &[ProducerSpec],
     limits: &Limits,
     base_dir: &Path,
@@ -676,6 +678,7 @@ pub(crate) fn subscriptions(
             lambda_idx,
             lambdas,
             firehose_idx,
+            firehoses,
             producers,
         };
         let sub = subscription(s, i, &known, &mut seen, lim, base_dir, warnings)?;
@@ -734,6 +737,7 @@ struct Known<'k, 'a> {
     lambda_idx: &'k HashMap<&'k str, usize>,
     lambdas: &'k [LambdaSpec],
     firehose_idx: &'k HashMap<&'k str, usize>,
+    firehoses: &'k [FirehoseSpec],
     producers: &'k [ProducerSpec],
 }
 
@@ -874,6 +878,12 @@ fn resolve_endpoint<'s>(
         }
         // A `[[firehose]]` of that name is simulated; another name is a counted sink.
         Protocol::Firehose => match known.firehose_idx.get(ename) {
+            Some(f) if known.firehoses[*f].input != FirehoseInput::DirectPut => {
+                return Err(Invalid::at(
+                    epath,
+                    format!("delivery stream \"{ename}\" reads a Kinesis stream: it accepts no records from SNS (source: {})", crate::services::firehose::limits::SOURCE_KINESIS_SOURCE),
+                ))
+            }
             Some(f) => Endpoint::Firehose(*f as u32),
             None => Endpoint::Sink(Protocol::Firehose),
         },
