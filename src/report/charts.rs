@@ -617,7 +617,9 @@ impl Chart for CostChart {
 /// (panel title, y description, [(legend, values)]).
 type Panel = (String, String, Vec<(String, Vec<f64>)>);
 
-/// The chosen run's backlog and age of the oldest message, queue by queue, over time.
+/// The chosen run's queues (backlog, age of the oldest message), stream consumers
+/// (iterator age), Firehose streams (age of the oldest undelivered record) and worker
+/// pools over time.
 struct SeriesChart {
     title: String,
     minutes: bool,
@@ -635,22 +637,42 @@ impl SeriesChart {
             .map(|x| if minutes { x / 60.0 } else { *x })
             .collect();
         let mut panels = Vec::new();
-        for (suffix, title, desc) in [
+        for (prefix, suffix, title, desc) in [
             (
+                "queue.",
                 ".backlog",
                 "Backlog (visible and delayed messages)",
                 "messages",
             ),
-            (".age_of_oldest_s", "Age of the oldest message", "seconds"),
+            (
+                "queue.",
+                ".age_of_oldest_s",
+                "Age of the oldest message",
+                "seconds",
+            ),
+            (
+                "consumer.",
+                ".iterator_age_s",
+                "Iterator age of the stream consumers",
+                "seconds",
+            ),
+            (
+                "firehose.",
+                ".data_freshness_s",
+                "Firehose: age of the oldest record not yet delivered",
+                "seconds",
+            ),
         ] {
             let lines: Vec<(String, Vec<f64>)> = s
                 .columns
                 .iter()
-                .filter(|c| c.starts_with("queue.") && c.ends_with(suffix))
+                .filter(|c| c.starts_with(prefix) && c.ends_with(suffix))
+                // Per-shard columns (`consumer.NAME.shard-N.iterator_age_s`) stay in the CSV.
+                .filter(|c| !c.contains(".shard-"))
                 .filter_map(|c| {
                     let v = s.column(c)?;
                     let name = c
-                        .strip_prefix("queue.")
+                        .strip_prefix(prefix)
                         .and_then(|x| x.strip_suffix(suffix))
                         .unwrap_or(c)
                         .to_string();

@@ -230,7 +230,7 @@ fn series_section(
             );
         }
         (Ok(_), None) => {
-            let _ = writeln!(s, "The chosen run ({which}) has no queue to draw; its series is in [series.csv](series.csv).\n");
+            let _ = writeln!(s, "The chosen run ({which}) has no queue, stream consumer, delivery stream or pool to draw; its series is in [series.csv](series.csv).\n");
         }
         (Err(e), _) => {
             let _ = writeln!(
