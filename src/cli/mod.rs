@@ -278,11 +278,19 @@ fn cmd_run(
         arch.duration = d;
     }
     let seed = seed.unwrap_or(arch.seed);
+    // The output directory is checked (and made) before the run: a bad --out must not
+    // cost a simulation and then throw its results away.
+    if let Some(dir) = &out {
+        sweep::check_out_dir(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::input(format!(
+                "--out {}: cannot create directory: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let out_put = engine::run(&arch, seed)?;
     if let Some(dir) = &out {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Failure::run(format!("{}: cannot create directory: {e}", dir.display()))
-        })?;
         let summary = serde_json::to_string_pretty(&out_put.summary)
             .map_err(|e| Failure::run(e.to_string()))?;
         std::fs::write(dir.join("summary.json"), summary + "\n")

@@ -7,7 +7,9 @@ use aqueduct::estimate::capacity::{self, Capacity};
 use aqueduct::estimate::{self, usage_file};
 use aqueduct::input::overrides;
 use aqueduct::model::{self, FieldPath};
-use aqueduct::pricing::{Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS};
+use aqueduct::pricing::{
+    Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS, MAX_MONTH_HOURS,
+};
 use serde::Serialize;
 use std::path::Path;
 
@@ -52,9 +54,9 @@ pub fn run(
     sets: &[(String, String)],
 ) -> Result<(), Failure> {
     let month_hours = month_hours.unwrap_or(DEFAULT_MONTH_HOURS);
-    if !(month_hours.is_finite() && month_hours > 0.0) {
+    if !(month_hours.is_finite() && month_hours > 0.0 && month_hours <= MAX_MONTH_HOURS) {
         return Err(Failure::input(format!(
-            "--month-hours {month_hours}: expected a number of hours > 0 (default {DEFAULT_MONTH_HOURS})"
+            "--month-hours {month_hours}: expected a number of hours > 0 and at most {MAX_MONTH_HOURS} (31 days; default {DEFAULT_MONTH_HOURS})"
         )));
     }
     let opts = BillOptions {

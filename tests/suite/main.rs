@@ -12,6 +12,8 @@
 //! * `kinesis_fuzz` — random small Kinesis models: accounting, self-checks, per-key order.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
+//! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
+//!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
@@ -22,6 +24,7 @@ mod cli;
 mod common;
 mod experiments;
 mod fidelity;
+mod hostile;
 mod kinesis;
 mod kinesis_fuzz;
 mod layers;

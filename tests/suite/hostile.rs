@@ -1,0 +1,490 @@
+//! Hostile input (issue 21): what lies *between* the fields. Each test is a regression
+//! test for one class of the issue (see: issue 21), run through the binary where the
+//! behaviour is a command's: exit code 0 or 2, never a panic, an abort, a hang, a NaN
+//! bill or a clobbered file.
+//!
+//! `AQUEDUCT_HOSTILE_BIN=/path/to/aqueduct` runs these tests against another build of the
+//! binary (to see that they fail on the binary before the fixes).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let path = std::env::var("AQUEDUCT_HOSTILE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aqueduct").to_string());
+    Command::new(path)
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("hostile")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn aqueduct(cwd: &Path, args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Asserts exit code 2, no panic, and each of `needles` in stderr.
+fn refused(what: &str, o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{what}: exit code; stdout: {}; stderr: {err}",
+        stdout(o)
+    );
+    assert!(!err.contains("panicked"), "{what}: panic: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{what}: expected `{n}` in: {err}");
+    }
+}
+
+/// A small model: Poisson arrivals at 20/s into one queue, two workers.
+const TINY: &str = r#"name = "tiny"
+duration = "1m"
+warmup = "5s"
+seed = 5
+
+[[producer]]
+name = "web"
+target = "sqs:jobs"
+load = { process = "poisson", rate_per_s = 20 }
+
+[[queue]]
+name = "jobs"
+
+[[consumer]]
+name = "workers"
+source = "sqs:jobs"
+workers = 2
+receive = { wait = "20s" }
+service_time = { dist = "exponential", mean = "50ms" }
+"#;
+
+/// A sweep of the tiny model: 2 points × 2 replications = 4 runs.
+const SWEEP: &str = r#"name = "tiny-sweep"
+model = "tiny.toml"
+replications = 2
+seed = 9
+metrics = ["consumer.workers.latency_s.p99", "queue.jobs.backlog_max"]
+
+[axes]
+"consumer.workers.workers" = [1, 2]
+"#;
+
+fn write_sweep(d: &Path) {
+    std::fs::write(d.join("tiny.toml"), TINY).unwrap();
+    std::fs::write(d.join("exp.toml"), SWEEP).unwrap();
+}
+
+/// Runs shards 1/2 and 2/2 of the sweep into `s1` and `s2`.
+fn two_shards(d: &Path) {
+    write_sweep(d);
+    for k in 1..=2 {
+        let o = aqueduct(
+            d,
+            &[
+                "sweep",
+                "exp.toml",
+                "--shard",
+                &format!("{k}/2"),
+                "--out",
+                &format!("s{k}"),
+                "--threads",
+                "1",
+                "--quiet",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// merge and sweep --shard
+
+#[test]
+fn sweep_refuses_a_shard_count_beyond_its_runs() {
+    // `--shard 1/1000000000` was accepted, and merging its output allocated 24 GB; a
+    // count of 2^64 − 1 ended in "capacity overflow".
+    let d = scratch("shard-count");
+    write_sweep(&d);
+    for shard in [
+        "1/1000000000",
+        "18446744073709551615/18446744073709551615",
+        "5/5",
+    ] {
+        let o = aqueduct(&d, &["sweep", "exp.toml", "--shard", shard, "--quiet"]);
+        refused(shard, &o, &["--shard", "at most the sweep's 4 runs"]);
+    }
+    assert!(!d.join("reports").exists(), "a refused sweep wrote output");
+}
+
+/// Rewrites `key` of the manifest in `dir` to `value` (JSON).
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let p = dir.join("sweep.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&p, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn merge_refuses_manifests_whose_counts_do_not_add_up() {
+    // A manifest's shard index 0 or above its count indexed out of bounds; a count of
+    // 10^9 sized an allocation of 24 GB; runs, rows and failed were trusted.
+    let d = scratch("manifest");
+    two_shards(&d);
+    let original = std::fs::read(d.join("s1/sweep.json")).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit, &str); 7] = [
+        (
+            "index 0",
+            |v| v["shard"]["index"] = 0.into(),
+            "K must be between 1 and N",
+        ),
+        (
+            "index 3",
+            |v| v["shard"]["index"] = 3.into(),
+            "K must be between 1 and N",
+        ),
+        (
+            "count 10^9",
+            |v| v["shard"]["count"] = 1_000_000_000u64.into(),
+            "at most the sweep's 4 runs",
+        ),
+        (
+            "count 2^64-1",
+            |v| {
+                v["shard"]["index"] = u64::MAX.into();
+                v["shard"]["count"] = u64::MAX.into()
+            },
+            "at most the sweep's 4 runs",
+        ),
+        (
+            "runs",
+            |v| v["runs"] = 1_000_000_000_000u64.into(),
+            "is not points × replications",
+        ),
+        (
+            "rows",
+            |v| v["rows"] = 1_000_000.into(),
+            "holds at most 2 rows",
+        ),
+        (
+            "fingerprint",
+            |v| v["source"]["model_text"] = "name = \"x\"".into(),
+            "fingerprint",
+        ),
+    ];
+    for (what, edit, needle) in cases {
+        std::fs::write(d.join("s1/sweep.json"), &original).unwrap();
+        edit_manifest(&d.join("s1"), edit);
+        let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "m"]);
+        refused(what, &o, &[needle, "s1"]);
+        assert!(!d.join("m/runs.csv").exists(), "{what}: wrote output");
+    }
+}
+
+#[test]
+fn merge_refuses_edited_rows() {
+    // merge trusted runs.csv's values (NaN and inf were taken as results) and its axis
+    // columns.
+    let d = scratch("rows");
+    two_shards(&d);
+    let original = std::fs::read_to_string(d.join("s1/runs.csv")).unwrap();
+    let lines: Vec<&str> = original.lines().collect();
+    let cols: Vec<&str> = lines[1].split(',').collect();
+    // run,point,replication,seed,consumer.workers.workers,latency,backlog,error
+    for (what, k, value, needle) in [
+        ("NaN value", 5, "NaN", "not a finite number"),
+        ("inf value", 6, "inf", "not a finite number"),
+        ("axis label", 4, "7", "is not point 0's value"),
+    ] {
+        let mut row = cols.clone();
+        row[k] = value;
+        let mut text = format!("{}\n{}\n", lines[0], row.join(","));
+        for l in &lines[2..] {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(d.join("s1/runs.csv"), text).unwrap();
+        let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "m"]);
+        refused(what, &o, &[needle, "runs.csv: line 2"]);
+    }
+}
+
+#[test]
+fn merge_never_writes_over_its_inputs() {
+    // `merge s1 s2 --out s1` replaced the shard's runs.csv and sweep.json.
+    let d = scratch("merge-out");
+    two_shards(&d);
+    let before = std::fs::read(d.join("s1/runs.csv")).unwrap();
+    let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "s1"]);
+    refused("--out s1", &o, &["--out s1", "shard directories"]);
+    let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "./s2/../s1"]);
+    refused("--out ./s2/../s1", &o, &["shard directories"]);
+    assert_eq!(std::fs::read(d.join("s1/runs.csv")).unwrap(), before);
+    // The shards are still whole: they merge.
+    let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "m"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_bad_input() {
+    // `sweep --out FILE` exited 1; `run --out FILE` simulated, then exited 1.
+    let d = scratch("out-file");
+    two_shards(&d);
+    std::fs::write(d.join("file"), "keep me").unwrap();
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "file", "--quiet"]);
+    refused("sweep --out FILE", &o, &["--out file", "not a directory"]);
+    let o = aqueduct(&d, &["merge", "s1", "s2", "--out", "file"]);
+    refused("merge --out FILE", &o, &["--out file", "not a directory"]);
+    // A run of about 10^9 events if it started: refused before simulating.
+    let long = TINY.replace("duration = \"1m\"", "duration = \"3000d\"");
+    std::fs::write(d.join("long.toml"), long).unwrap();
+    let o = aqueduct(&d, &["run", "long.toml", "--out", "file"]);
+    refused("run --out FILE", &o, &["--out file", "not a directory"]);
+    assert_eq!(std::fs::read_to_string(d.join("file")).unwrap(), "keep me");
+}
+
+// ---------------------------------------------------------------------------------------
+// NaN, inf and clamped bills
+
+/// Asserts that every number of a `price --json` or `run --json` cost object is finite.
+fn finite_bill(what: &str, cost: &serde_json::Value) {
+    fn walk(what: &str, v: &serde_json::Value) {
+        match v {
+            serde_json::Value::Null => panic!("{what}: a bill number is null (NaN or inf)"),
+            serde_json::Value::Number(n) => {
+                assert!(n.as_f64().is_some_and(f64::is_finite), "{what}: {n}")
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(what, x)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| walk(what, x)),
+            _ => {}
+        }
+    }
+    walk(what, cost);
+}
+
+#[test]
+fn price_refuses_a_month_that_is_not_one() {
+    // `price --month-hours 1e308` printed $NaN with exit code 0.
+    let d = scratch("month-hours");
+    let usage = "[sqs.orders]\nmessages_per_second = 200\n";
+    std::fs::write(d.join("usage.toml"), usage).unwrap();
+    for h in ["1e308", "745", "inf", "NaN", "0"] {
+        let o = aqueduct(&d, &["price", "usage.toml", "--month-hours", h]);
+        refused(h, &o, &["--month-hours", "at most 744"]);
+    }
+    let o = aqueduct(
+        &d,
+        &["price", "usage.toml", "--month-hours", "744", "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    finite_bill("744 hours", &doc);
+}
+
+#[test]
+fn usage_counts_beyond_64_bits_are_refused_not_clamped() {
+    // 10^20 requests were billed as 2^64; `shards = 1e308` printed $inf ("total": null).
+    let d = scratch("usage-overflow");
+    for (what, body) in [
+        ("10^20 requests", "[sqs.orders]\nmonthly_requests = 1e20\n"),
+        ("1e308 shards", "[kinesis.clicks]\nmode = \"provisioned\"\nshards = 1e308\n"),
+        (
+            "1e300 records/s",
+            "[kinesis.clicks]\nmode = \"on_demand\"\nrecords_per_second = 1e300\nrecord_size_kb = 1\n",
+        ),
+    ] {
+        std::fs::write(d.join("usage.toml"), body).unwrap();
+        let o = aqueduct(&d, &["price", "usage.toml", "--json"]);
+        refused(what, &o, &["usage.toml"]);
+        assert!(
+            stderr(&o).contains("overflow"),
+            "{what}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+/// The bundled price table with `edit` applied to its text.
+fn price_table(edit: impl Fn(&str) -> String) -> String {
+    let t = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pricing/aws-us-east-1.toml"),
+    )
+    .unwrap();
+    let e = edit(&t);
+    assert_ne!(e, t, "the edit changed nothing");
+    e
+}
+
+#[test]
+fn a_price_table_with_a_nan_or_inf_tier_is_refused() {
+    // A tier `from = nan` after the first passed the increasing check (NaN compares false).
+    let d = scratch("nan-tier");
+    for (what, tier) in [("nan", "nan"), ("inf", "inf")] {
+        let t = price_table(|t| {
+            t.replacen(
+                "{ from = 200e9, usd = 0.24 }",
+                &format!("{{ from = 200e9, usd = 0.24 }}, {{ from = {tier}, usd = 0.1 }}"),
+                1,
+            )
+        });
+        std::fs::write(d.join("prices.toml"), t).unwrap();
+        std::fs::write(
+            d.join("usage.toml"),
+            "prices = \"prices.toml\"\n[sqs.orders]\nmessages_per_second = 200\n",
+        )
+        .unwrap();
+        let o = aqueduct(&d, &["price", "usage.toml"]);
+        refused(
+            what,
+            &o,
+            &["prices.toml", "sqs.standard.requests", "finite"],
+        );
+    }
+}
+
+#[test]
+fn zero_billing_units_in_limits_are_refused() {
+    // `[limits.sqs] billing_chunk = "0B"` gave million-dollar bills.
+    let d = scratch("zero-units");
+    for (what, table) in [
+        ("sqs chunk", "[limits.sqs]\nbilling_chunk = \"0B\"\n"),
+        ("sns chunk", "[limits.sns]\nbilling_chunk = \"0KiB\"\n"),
+        (
+            "kinesis unit",
+            "[limits.kinesis]\nput_payload_unit = \"0B\"\n",
+        ),
+        (
+            "kinesis rate",
+            "[limits.kinesis]\nshard_write_records_per_s = 0\n",
+        ),
+    ] {
+        std::fs::write(d.join("m.toml"), format!("{TINY}\n{table}")).unwrap();
+        for cmd in ["validate", "run"] {
+            let o = aqueduct(&d, &[cmd, "m.toml"]);
+            refused(what, &o, &["m.toml:", "limits.", "at least 1"]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Metrics that lie
+
+/// A Kinesis stream read by a consumer and a Lambda function: both record their
+/// latencies in runs of records.
+const KINESIS: &str = r#"name = "k"
+duration = "30s"
+warmup = "0s"
+
+[[producer]]
+name = "clicks"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 50 }
+
+[[stream]]
+name = "s"
+shards = 1
+
+[[stream_consumer]]
+name = "reader"
+source = "kinesis:s"
+mode = "polling"
+service_time = "20us"
+
+[[lambda]]
+name = "enrich"
+source = "kinesis:s"
+duration = { dist = "exponential", mean = "20ms" }
+"#;
+
+#[test]
+fn kinesis_latency_minimum_is_a_latency() {
+    // LatencyHist::record_n never lowered the minimum: every Kinesis consumer and
+    // Kinesis-fed Lambda read 18,446,744,073.7 s.
+    let d = scratch("kinesis-min");
+    std::fs::write(d.join("k.toml"), KINESIS).unwrap();
+    let o = aqueduct(&d, &["run", "k.toml", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut seen = 0;
+    for c in doc["components"].as_array().unwrap() {
+        if let Some(l) = c.get("latency_s") {
+            if l["count"].as_u64().unwrap_or(0) == 0 {
+                continue;
+            }
+            let (min, max) = (l["min"].as_f64().unwrap(), l["max"].as_f64().unwrap());
+            assert!(
+                min >= 0.0 && min <= max,
+                "{}: min {min} max {max}",
+                c["name"]
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "no Kinesis latencies in {doc}");
+}
+
+#[test]
+fn fifo_order_is_checked_against_the_order_of_acceptance() {
+    // Concurrent senders whose throttled sends are retried get accepted out of creation
+    // order; SQS keeps the order it accepted them in, and order_violations compared
+    // creation order (the README says it stays 0).
+    let d = scratch("fifo-order");
+    let model = r#"name = "fifo"
+duration = "30s"
+warmup = "0s"
+
+[[producer]]
+name = "fleet"
+target = "sqs:jobs.fifo"
+load = { process = "poisson", rate_per_s = 600 }
+group = { dist = "uniform", keys = 2 }
+max_in_flight = 100
+retry = { max_attempts = 10, base = "50ms", max_backoff = "1s" }
+
+[[queue]]
+name = "jobs.fifo"
+kind = "fifo"
+
+[[consumer]]
+name = "workers"
+source = "sqs:jobs.fifo"
+workers = 4
+receive = { max_messages = 10, wait = "20s" }
+service_time = { dist = "exponential", mean = "1ms" }
+"#;
+    std::fs::write(d.join("f.toml"), model).unwrap();
+    let o = aqueduct(&d, &["run", "f.toml", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let comps = doc["components"].as_array().unwrap();
+    let get = |name: &str| comps.iter().find(|c| c["name"] == name).unwrap();
+    // The scenario needs retried sends (the FIFO queue takes 300 sends/s unbatched).
+    assert!(
+        get("fleet")["retries"].as_u64().unwrap() > 0,
+        "no retries: {}",
+        get("fleet")
+    );
+    assert!(get("workers")["processed"].as_u64().unwrap() > 1000);
+    assert_eq!(get("workers")["order_violations"], 0, "{}", get("workers"));
+}
