@@ -488,3 +488,104 @@ service_time = { dist = "exponential", mean = "1ms" }
     assert!(get("workers")["processed"].as_u64().unwrap() > 1000);
     assert_eq!(get("workers")["order_violations"], 0, "{}", get("workers"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Wrong units and ranges
+
+#[test]
+fn an_objective_in_the_wrong_unit_is_refused() {
+    // `"< 2KB"` on a latency was compared as 2,048 s: every point passed.
+    let d = scratch("slo-unit");
+    write_sweep(&d);
+    for (metric, objective, needle) in [
+        (
+            "consumer.workers.latency_s.p99",
+            "< 2KB",
+            "not measured in bytes",
+        ),
+        ("queue.jobs.backlog_max", "< 2KB", "not measured in bytes"),
+        ("queue.jobs.backlog_max", "< $5", "not a cost"),
+    ] {
+        let exp = format!("{SWEEP}\n[slo]\n\"{metric}\" = \"{objective}\"\n");
+        std::fs::write(d.join("exp.toml"), exp).unwrap();
+        let o = aqueduct(&d, &["sweep", "exp.toml", "--quiet", "--out", "out"]);
+        refused(objective, &o, &["exp.toml:", needle]);
+        assert!(!d.join("out/runs.csv").exists());
+    }
+}
+
+/// A Kinesis-fed Lambda function with `maximum_record_age = age`.
+fn record_age_model(age: &str) -> String {
+    format!("{KINESIS}maximum_record_age = \"{age}\"\n")
+}
+
+#[test]
+fn maximum_record_age_keeps_to_aws_range() {
+    // AWS allows -1 (the default) or 60 s to 7 days; 0 s was accepted and lost every
+    // record, and 3,650 days was accepted.
+    let d = scratch("record-age");
+    for age in ["0s", "59s", "8d", "3650d"] {
+        std::fs::write(d.join("m.toml"), record_age_model(age)).unwrap();
+        let o = aqueduct(&d, &["validate", "m.toml"]);
+        refused(age, &o, &["m.toml:", "maximum_record_age", "1m to 7d"]);
+    }
+    for age in ["60s", "7d"] {
+        std::fs::write(d.join("m.toml"), record_age_model(age)).unwrap();
+        let o = aqueduct(&d, &["validate", "m.toml"]);
+        assert!(o.status.success(), "{age}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn usage_files_refuse_fractional_counts_misnamed_fifo_queues_and_unused_keys() {
+    let d = scratch("usage-keys");
+    for (what, body, needles) in [
+        // send_batch = 1.5 was rounded to 2.
+        (
+            "send_batch 1.5",
+            "[sqs.orders]\nmessages_per_second = 10\nsend_batch = 1.5\n",
+            &["usage.toml:3", "send_batch", "not a whole number"][..],
+        ),
+        (
+            "shards 2.5",
+            "[kinesis.clicks]\nmode = \"provisioned\"\nshards = 2.5\n",
+            &["usage.toml:3", "shards", "not a whole number"],
+        ),
+        // A `.fifo` queue without `fifo = true` was priced at the standard rate.
+        (
+            ".fifo standard",
+            "[sqs.\"payments.fifo\"]\nmessages_per_second = 10\n",
+            &["usage.toml:1", "payments.fifo", "fifo = true"],
+        ),
+        (
+            ".fifo fifo = false",
+            "[sqs.\"payments.fifo\"]\nfifo = false\nmessages_per_second = 10\n",
+            &["usage.toml:2", "fifo = true"],
+        ),
+        // parallelism_per_kpu was ignored (even mistyped) when kpus was given.
+        (
+            "parallelism_per_kpu with kpus",
+            "[flink.app]\nkpus = 4\nparallelism_per_kpu = 2\n",
+            &["usage.toml:3", "parallelism_per_kpu", "parallelism"],
+        ),
+        (
+            "parallelism_per_kpu mistyped",
+            "[flink.app]\nkpus = 4\nparallelism_per_kpu = \"two\"\n",
+            &["usage.toml:3", "parallelism_per_kpu", "expected a number"],
+        ),
+    ] {
+        std::fs::write(d.join("usage.toml"), body).unwrap();
+        let o = aqueduct(&d, &["price", "usage.toml"]);
+        refused(what, &o, needles);
+    }
+    // The same files written right are priced.
+    for body in [
+        "[sqs.orders]\nmessages_per_second = 10\nsend_batch = 2\n",
+        "[sqs.\"payments.fifo\"]\nfifo = true\nmessages_per_second = 10\n",
+        "[flink.app]\nparallelism = 8\nparallelism_per_kpu = 2\n",
+    ] {
+        std::fs::write(d.join("usage.toml"), body).unwrap();
+        let o = aqueduct(&d, &["price", "usage.toml"]);
+        assert!(o.status.success(), "{body}: {}", stderr(&o));
+    }
+}
