@@ -64,7 +64,7 @@ pub fn run(
         free_tier,
     };
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path)
+    let bytes = aqueduct::input::read_file(path)
         .map_err(|e| Failure::input(format!("{shown}: cannot read the file: {e}")))?;
     let mut text = model::decode(&shown, &bytes)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -132,13 +132,13 @@ pub fn run(
             }
         );
         println!();
-        print!("{}", bill.to_table());
+        print!("{}", super::terminal_safe(&bill.to_table()));
         if !capacity.is_empty() {
             println!();
-            print!("{}", capacity::to_table(&capacity));
+            print!("{}", super::terminal_safe(&capacity::to_table(&capacity)));
         }
         for n in &notes {
-            println!("note: {n}");
+            println!("note: {}", super::terminal_safe(n));
         }
     }
     Ok(())

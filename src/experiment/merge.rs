@@ -73,7 +73,7 @@ impl Manifest {
     /// Reads the manifest of sweep directory `dir`.
     pub fn read(dir: &Path) -> Result<Manifest, ExperimentError> {
         let path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::input::read_text(&path).map_err(|e| {
             ExperimentError::Merge(format!(
                 "{}: cannot read the manifest ({e}): is {} the output directory of `aqueduct sweep`?",
                 path.display(),

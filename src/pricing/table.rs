@@ -395,7 +395,7 @@ impl PriceTable {
         }
         let path = base.join(spec);
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::input::read_text(&path).map_err(|e| {
             PricingError::Table(ModelError {
                 file: shown.clone(),
                 line: None,

@@ -589,3 +589,87 @@ fn usage_files_refuse_fractional_counts_misnamed_fifo_queues_and_unused_keys() {
         assert!(o.status.success(), "{body}: {}", stderr(&o));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Results thrown away or hidden, output safety
+
+#[test]
+fn an_endless_input_file_is_refused() {
+    // `validate /dev/zero` read until memory ran out.
+    if !Path::new("/dev/zero").exists() {
+        return;
+    }
+    let d = scratch("dev-zero");
+    for args in [
+        &["validate", "/dev/zero"][..],
+        &["run", "/dev/zero"],
+        &["price", "/dev/zero"],
+        &["sweep", "/dev/zero", "--quiet"],
+    ] {
+        let o = aqueduct(&d, args);
+        refused(args[0], &o, &["/dev/zero", "larger than 256 MiB"]);
+    }
+}
+
+#[test]
+fn errors_do_not_print_the_files_a_model_points_to() {
+    // A model's `file = "/etc/passwd"` printed the first line of /etc/passwd in its error.
+    let d = scratch("no-echo");
+    let secret = "SECRET-TOKEN-12345";
+    std::fs::write(d.join("secret.txt"), format!("{secret}\n{secret}\n")).unwrap();
+    for (what, from, to) in [
+        (
+            "trace",
+            "load = { process = \"poisson\", rate_per_s = 20 }",
+            "load = { process = \"trace\", file = \"secret.txt\" }",
+        ),
+        (
+            "empirical",
+            "service_time = { dist = \"exponential\", mean = \"50ms\" }",
+            "service_time = { dist = \"empirical\", file = \"secret.txt\" }",
+        ),
+    ] {
+        std::fs::write(d.join("m.toml"), TINY.replace(from, to)).unwrap();
+        let o = aqueduct(&d, &["validate", "m.toml"]);
+        refused(what, &o, &["m.toml:", "secret.txt"]);
+        assert!(!stderr(&o).contains(secret), "{what}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn validate_finds_a_price_the_table_lacks() {
+    // A price table missing an entry failed after the simulation, with no file or line,
+    // while `validate` called the model valid.
+    let d = scratch("missing-price");
+    let t = price_table(|t| {
+        t.replacen(
+            "[price.\"sqs.standard.requests\"]",
+            "[price.\"sqs.standard.requestz\"]",
+            1,
+        )
+    });
+    std::fs::write(d.join("prices.toml"), t).unwrap();
+    let model = TINY.replacen("seed = 5\n", "seed = 5\nprices = \"prices.toml\"\n", 1);
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    for cmd in ["validate", "run"] {
+        let o = aqueduct(&d, &[cmd, "m.toml"]);
+        refused(cmd, &o, &["m.toml:5", "prices", "sqs.standard.requests"]);
+        assert!(stdout(&o).is_empty(), "{cmd}: {}", stdout(&o));
+    }
+}
+
+#[test]
+fn control_characters_in_names_do_not_reach_the_terminal() {
+    let d = scratch("control");
+    let model = TINY.replace("name = \"tiny\"", "name = \"t\\u001b[2Jiny\"");
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stdout(&o).contains('\u{1b}'), "{}", stdout(&o));
+    assert!(stdout(&o).contains("\\u{1b}"), "{}", stdout(&o));
+    let model = TINY.replace("target = \"sqs:jobs\"", "target = \"sqs:j\\u001b[2Jobs\"");
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused("target", &o, &["m.toml:"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{}", stderr(&o));
+}
