@@ -673,3 +673,39 @@ fn control_characters_in_names_do_not_reach_the_terminal() {
     refused("target", &o, &["m.toml:"]);
     assert!(!stderr(&o).contains('\u{1b}'), "{}", stderr(&o));
 }
+
+#[test]
+fn oversized_messages_are_warned_about_and_not_billed_as_chunks() {
+    // Messages over the queue's 1 MiB limit were rejected without a warning and billed as
+    // gigabytes of 64 KiB chunks.
+    let d = scratch("oversized");
+    let model = TINY.replace(
+        "load = { process = \"poisson\", rate_per_s = 20 }",
+        "load = { process = \"poisson\", rate_per_s = 20 }\nsize = { dist = \"lognormal\", median = \"600KiB\", p99 = \"100MiB\" }",
+    );
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["run", "m.toml", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let comps = doc["components"].as_array().unwrap();
+    let get = |name: &str| comps.iter().find(|c| c["name"] == name).unwrap();
+    let (web, jobs) = (get("web"), get("jobs"));
+    let n = |c: &serde_json::Value, k: &str| c[k].as_u64().unwrap_or_else(|| panic!("{k}: {c}"));
+    let rejected = n(web, "rejected");
+    assert!(rejected > 0, "{web}");
+    assert_eq!(n(jobs, "rejected_too_large"), rejected);
+    let warnings = doc["warnings"].to_string();
+    assert!(
+        warnings.contains("refused") && warnings.contains("jobs"),
+        "{warnings}"
+    );
+    // An accepted message is at most 1 MiB = 16 chunks on its send and its receive; a
+    // delete and an empty receive are one request each; a refused send one request.
+    let bound = 16 * n(jobs, "sent")
+        + 16 * n(jobs, "received")
+        + n(jobs, "deleted")
+        + n(jobs, "empty_receives")
+        + rejected;
+    assert!(n(jobs, "api_requests") <= bound, "{jobs}");
+    finite_bill("oversized", &doc["cost"]);
+}
