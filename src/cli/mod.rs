@@ -287,23 +287,26 @@ fn cmd_run(
     out: Option<PathBuf>,
     sets: &[String],
 ) -> Result<(), Failure> {
-    let sets = parse_sets(sets)?;
-    let mut arch = load_model(path, &sets)?;
+    let mut sets = parse_sets(sets)?;
+    let no_sets = sets.is_empty();
     if let Some(d) = duration {
         let d = aqueduct::input::units::parse_duration(&d)
             .map_err(|m| Failure::input(format!("--duration: {m}")))?;
         if d == SimDuration::ZERO {
             return Err(Failure::input("--duration must be longer than 0s"));
         }
-        arch.duration = d;
+        // As an override of the file's `duration`, so that it gets every check the
+        // field gets (the longest run, the sample count): set directly, it skipped them.
+        sets.push(("duration".into(), format!("\"{}ns\"", d.0)));
     }
+    let arch = load_model(path, &sets)?;
     let seed = seed.unwrap_or(arch.seed);
     {
         let shown = path.map_or(model::DEFAULT_MODEL_NAME.to_string(), |p| {
             p.display().to_string()
         });
         let text = match path {
-            Some(p) if sets.is_empty() => aqueduct::input::read_file(p)
+            Some(p) if no_sets => aqueduct::input::read_file(p)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok()),
             Some(_) => None,

@@ -709,3 +709,17 @@ fn oversized_messages_are_warned_about_and_not_billed_as_chunks() {
     assert!(n(jobs, "api_requests") <= bound, "{jobs}");
     finite_bill("oversized", &doc["cost"]);
 }
+
+#[test]
+fn duration_flag_gets_the_checks_of_the_duration_field() {
+    // `--duration` skipped the checks that `duration` in the file gets (the 3,650-day
+    // cap, the sample count) and aborted on a 4 GiB allocation.
+    let d = scratch("duration-flag");
+    std::fs::write(d.join("m.toml"), TINY).unwrap();
+    let o = aqueduct(&d, &["run", "m.toml", "--duration", "3651d"]);
+    refused("--duration 3651d", &o, &["m.toml", "duration", "3650d"]);
+    let o = aqueduct(&d, &["run", "m.toml", "--duration", "30s", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["simulated_s"], 30.0);
+}
