@@ -723,3 +723,24 @@ fn duration_flag_gets_the_checks_of_the_duration_field() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["simulated_s"], 30.0);
 }
+
+#[test]
+fn short_polling_must_take_simulated_time() {
+    // The guard against fast short polling caught only exactly 0: `api_latency = "1ns"`
+    // made 10^9 empty receives per simulated second and never finished.
+    let d = scratch("short-poll");
+    for latency in ["1ns", "500us"] {
+        let model = TINY
+            .replace(
+                "receive = { wait = \"20s\" }",
+                "receive = { wait = \"0s\" }",
+            )
+            .replace(
+                "name = \"jobs\"\n",
+                &format!("name = \"jobs\"\napi_latency = \"{latency}\"\n"),
+            );
+        std::fs::write(d.join("m.toml"), model).unwrap();
+        let o = aqueduct(&d, &["validate", "m.toml"]);
+        refused(latency, &o, &["m.toml:", "poll_interval", "short polling"]);
+    }
+}
