@@ -95,6 +95,19 @@ fn pool(
             format!("short polling (receive wait 0s) with an API latency under {MIN_SHORT_POLL_CYCLE} polls more than 1,000 times a simulated second per worker: set a poll_interval of at least {MIN_SHORT_POLL_CYCLE}, a receive wait, or an api_latency of at least {MIN_SHORT_POLL_CYCLE}"),
         ));
     }
+    // A message that always fails, is redelivered at once and costs no time would be
+    // received, failed and redelivered at one instant forever (issue 21).
+    if failure_probability >= 1.0
+        && queue.dead_letter.is_none()
+        && receive.visibility_timeout.is_zero()
+        && service_time.is_zero()
+        && queue.api_latency.is_zero()
+    {
+        return Err(Invalid::at(
+            &path.field("failure_probability"),
+            "every processing fails, the visibility timeout is 0s and processing and API calls take no time: a message would be redelivered at one instant forever; give the queue a dead_letter, a visibility timeout, or a service_time or api_latency above 0",
+        ));
+    }
     Ok(PoolSpec {
         name: c.name.clone(),
         queue: q as u32,

@@ -4,7 +4,8 @@
 //! bill or a clobbered file.
 //!
 //! `AQUEDUCT_HOSTILE_BIN=/path/to/aqueduct` runs these tests against another build of the
-//! binary (to see that they fail on the binary before the fixes).
+//! binary (to see that they fail on the binary before the fixes; there, a few of them
+//! run until killed or exhaust memory: run them one by one under a timeout).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -743,4 +744,35 @@ fn short_polling_must_take_simulated_time() {
         let o = aqueduct(&d, &["validate", "m.toml"]);
         refused(latency, &o, &["m.toml:", "poll_interval", "short polling"]);
     }
+}
+
+#[test]
+fn a_zero_time_redelivery_loop_is_refused() {
+    // A visibility timeout of 0 s with processing that always fails and zero service and
+    // API time redelivered forever at one instant while memory grew.
+    let d = scratch("zero-loop");
+    let model = TINY
+        .replace(
+            "name = \"jobs\"\n",
+            "name = \"jobs\"\nvisibility_timeout = \"0s\"\napi_latency = \"0s\"\n",
+        )
+        .replace(
+            "service_time = { dist = \"exponential\", mean = \"50ms\" }",
+            "service_time = \"0s\"\nfailure_probability = 1.0",
+        );
+    std::fs::write(d.join("m.toml"), &model).unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused(
+        "zero loop",
+        &o,
+        &["m.toml:", "failure_probability", "forever"],
+    );
+    // With any time in the loop the clock advances: the model is valid.
+    std::fs::write(
+        d.join("m.toml"),
+        model.replace("service_time = \"0s\"", "service_time = \"1ms\""),
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
