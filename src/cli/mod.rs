@@ -165,7 +165,7 @@ pub fn main() -> i32 {
     match dispatch(cli.cmd) {
         Ok(()) => 0,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            eprintln!("error: {}", terminal_safe(&f.message));
             f.code
         }
     }
@@ -215,6 +215,26 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
     }
 }
 
+/// `s` with its control characters (other than newline and tab) escaped as `\u{..}`:
+/// names and values come from files anyone may write, and raw escape sequences must not
+/// reach the terminal.
+pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// Parses `PATH=VALUE` pairs.
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>, Failure> {
     sets.iter()
@@ -235,7 +255,7 @@ pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Arch
     let (text, shown, base) = match path {
         Some(p) => {
             let shown = p.display().to_string();
-            let bytes = std::fs::read(p)
+            let bytes = aqueduct::input::read_file(p)
                 .map_err(|e| Failure::input(format!("{shown}: cannot read the model file: {e}")))?;
             let text = model::decode(&shown, &bytes)?;
             (
@@ -268,22 +288,46 @@ fn cmd_run(
     out: Option<PathBuf>,
     sets: &[String],
 ) -> Result<(), Failure> {
-    let sets = parse_sets(sets)?;
-    let mut arch = load_model(path, &sets)?;
+    let mut sets = parse_sets(sets)?;
+    let no_sets = sets.is_empty();
     if let Some(d) = duration {
         let d = aqueduct::input::units::parse_duration(&d)
             .map_err(|m| Failure::input(format!("--duration: {m}")))?;
         if d == SimDuration::ZERO {
             return Err(Failure::input("--duration must be longer than 0s"));
         }
-        arch.duration = d;
+        // As an override of the file's `duration`, so that it gets every check the
+        // field gets (the longest run, the sample count): set directly, it skipped them.
+        sets.push(("duration".into(), format!("\"{}ns\"", d.0)));
     }
+    let arch = load_model(path, &sets)?;
     let seed = seed.unwrap_or(arch.seed);
+    {
+        let shown = path.map_or(model::DEFAULT_MODEL_NAME.to_string(), |p| {
+            p.display().to_string()
+        });
+        let text = match path {
+            Some(p) if no_sets => aqueduct::input::read_file(p)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok()),
+            Some(_) => None,
+            None => Some(model::DEFAULT_MODEL.to_string()),
+        };
+        check_prices(&arch, text.as_deref(), &shown)?;
+    }
+    // The output directory is checked (and made) before the run: a bad --out must not
+    // cost a simulation and then throw its results away.
+    if let Some(dir) = &out {
+        sweep::check_out_dir(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Failure::input(format!(
+                "--out {}: cannot create directory: {e}",
+                dir.display()
+            ))
+        })?;
+    }
     let out_put = engine::run(&arch, seed)?;
     if let Some(dir) = &out {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Failure::run(format!("{}: cannot create directory: {e}", dir.display()))
-        })?;
         let summary = serde_json::to_string_pretty(&out_put.summary)
             .map_err(|e| Failure::run(e.to_string()))?;
         std::fs::write(dir.join("summary.json"), summary + "\n")
@@ -300,7 +344,7 @@ fn cmd_run(
             .map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
     } else {
-        print!("{}", out_put.summary.to_table());
+        print!("{}", terminal_safe(&out_put.summary.to_table()));
         if let Some(dir) = &out {
             println!(
                 "wrote {} and {}",
@@ -317,8 +361,49 @@ fn cmd_run(
     Ok(())
 }
 
+/// Checks, before anything runs, that the model's price table can be read and holds
+/// every price its bill will need: the bill of its expected load is computed and a
+/// missing price is reported at the model's `prices` field (it used to surface only after
+/// a simulation, with no file or line, while `validate` called the model valid).
+fn check_prices(arch: &Architecture, text: Option<&str>, shown: &str) -> Result<(), Failure> {
+    use aqueduct::pricing::{BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS};
+    let at = |message: String| -> Failure {
+        match text {
+            Some(t) => Failure::from(model::place(
+                t,
+                shown,
+                &model::FieldPath::top("prices"),
+                message,
+            )),
+            None => Failure::input(format!("{shown}: field `prices`: {message}")),
+        }
+    };
+    let table = PriceTable::resolve(&arch.prices, &arch.base_dir).map_err(|e| match e {
+        PricingError::Table(m) if m.line.is_none() => at(format!("{}: {}", m.file, m.message)),
+        other => Failure::input(other.to_string()),
+    })?;
+    // A model the analytic estimate cannot describe is still valid: the estimate is only
+    // the means to list the prices a bill needs.
+    let Ok(est) = aqueduct::estimate::estimate(arch, DEFAULT_MONTH_HOURS) else {
+        return Ok(());
+    };
+    let opts = BillOptions {
+        month_hours: DEFAULT_MONTH_HOURS,
+        free_tier: false,
+    };
+    match aqueduct::services::bill(&est.usage, &table, opts) {
+        Err(e @ PricingError::Missing { .. }) => Err(at(e.to_string())),
+        _ => Ok(()),
+    }
+}
+
 fn cmd_validate(path: &Path) -> Result<(), Failure> {
     let arch = model::load_file(path)?;
+    let shown = path.display().to_string();
+    let text = aqueduct::input::read_file(path)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    check_prices(&arch, text.as_deref(), &shown)?;
     let counts = [
         (arch.producers.len(), "producer"),
         (arch.topics.len(), "topic"),
@@ -338,15 +423,15 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
         .collect();
     println!(
         "{}: model \"{}\" is valid: {}; {} simulated after {} warm-up, seed {}",
-        path.display(),
-        arch.name,
+        terminal_safe(&path.display().to_string()),
+        terminal_safe(&arch.name),
         parts.join(", "),
         arch.duration,
         arch.warmup,
         arch.seed
     );
     for w in &arch.warnings {
-        println!("warning: {w}");
+        println!("warning: {}", terminal_safe(w));
     }
     Ok(())
 }

@@ -7,7 +7,9 @@ use aqueduct::estimate::capacity::{self, Capacity};
 use aqueduct::estimate::{self, usage_file};
 use aqueduct::input::overrides;
 use aqueduct::model::{self, FieldPath};
-use aqueduct::pricing::{Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS};
+use aqueduct::pricing::{
+    Bill, BillOptions, PriceTable, PricingError, DEFAULT_MONTH_HOURS, MAX_MONTH_HOURS,
+};
 use serde::Serialize;
 use std::path::Path;
 
@@ -52,9 +54,9 @@ pub fn run(
     sets: &[(String, String)],
 ) -> Result<(), Failure> {
     let month_hours = month_hours.unwrap_or(DEFAULT_MONTH_HOURS);
-    if !(month_hours.is_finite() && month_hours > 0.0) {
+    if !(month_hours.is_finite() && month_hours > 0.0 && month_hours <= MAX_MONTH_HOURS) {
         return Err(Failure::input(format!(
-            "--month-hours {month_hours}: expected a number of hours > 0 (default {DEFAULT_MONTH_HOURS})"
+            "--month-hours {month_hours}: expected a number of hours > 0 and at most {MAX_MONTH_HOURS} (31 days; default {DEFAULT_MONTH_HOURS})"
         )));
     }
     let opts = BillOptions {
@@ -62,7 +64,7 @@ pub fn run(
         free_tier,
     };
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path)
+    let bytes = aqueduct::input::read_file(path)
         .map_err(|e| Failure::input(format!("{shown}: cannot read the file: {e}")))?;
     let mut text = model::decode(&shown, &bytes)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -130,13 +132,13 @@ pub fn run(
             }
         );
         println!();
-        print!("{}", bill.to_table());
+        print!("{}", super::terminal_safe(&bill.to_table()));
         if !capacity.is_empty() {
             println!();
-            print!("{}", capacity::to_table(&capacity));
+            print!("{}", super::terminal_safe(&capacity::to_table(&capacity)));
         }
         for n in &notes {
-            println!("note: {n}");
+            println!("note: {}", super::terminal_safe(n));
         }
     }
     Ok(())

@@ -81,7 +81,13 @@ pub fn cmd_sweep(
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    if let Some(o) = &out {
+        check_out_dir(o)?;
+    }
     let exp = Experiment::load(file)?;
+    shard
+        .check(exp.runs())
+        .map_err(|m| Failure::input(format!("--shard {shard}: {m}",)))?;
     let out = out.unwrap_or_else(|| {
         let d = default_out(&exp.name);
         if shard.is_all() {
@@ -151,12 +157,40 @@ pub fn cmd_sweep(
     }
 }
 
+/// Refuses an output directory that exists as something other than a directory (exit
+/// code 2 before any work, rather than a failure to write after it).
+pub(super) fn check_out_dir(out: &Path) -> Result<(), Failure> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(Failure::input(format!(
+            "--out {}: exists and is not a directory (give a directory to write into)",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `aqueduct merge`.
 pub fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> Result<(), Failure> {
+    if let Some(o) = &out {
+        check_out_dir(o)?;
+    }
     let shards = merge::plan(dirs)?;
     let source = shards[0].1.source.clone();
     let exp = Experiment::from_source(source)?;
+    merge::check_against(&exp, &shards)?;
     let out = out.unwrap_or_else(|| default_out(&exp.name));
+    check_out_dir(&out)?;
+    // The merged files replace `runs.csv` and `sweep.json` in `out`: never a shard's own.
+    if let Ok(o) = std::fs::canonicalize(&out) {
+        for (d, _) in &shards {
+            if std::fs::canonicalize(d).is_ok_and(|d| d == o) {
+                return Err(Failure::input(format!(
+                    "--out {}: is one of the shard directories being merged; the merged files would overwrite its {RUNS} and {MANIFEST} (choose another directory)",
+                    out.display()
+                )));
+            }
+        }
+    }
     let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
     let runs_path = staging.dir().join(RUNS);
     let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;

@@ -733,6 +733,16 @@ impl<'a> Engine<'a> {
                 "{overdue} messages are still in flight or delayed after their deadline passed (a queue timer stalled: this is a bug in aqueduct; please report it)"
             ));
         }
+        for q in self
+            .queues
+            .iter()
+            .filter(|q| q.stats.rejected_too_large > 0)
+        {
+            warnings.push(format!(
+                "queue \"{}\" refused {} messages larger than its maximum message size ({} bytes): they were dropped (the producers' `rejected`)",
+                q.spec.name, q.stats.rejected_too_large, q.spec.max_message_size
+            ));
+        }
         for p in &self.arch.producers {
             if let crate::load::Arrival::Diurnal { period_ns, .. } = &p.arrival {
                 let d = self.arch.duration.0;

@@ -196,11 +196,49 @@ pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, Prici
             };
             refuse_unknown_keys(&res, spec)?;
             (spec.read)(&res, &mut out)?;
+            check_counts(&out.usage, spec.service).map_err(|m| res.err("", m))?;
             out.resources
                 .push((spec.service.into(), name.clone(), path));
         }
     }
     Ok(out)
+}
+
+/// Checks the record just read for `service` (the last of its list): every count fits
+/// the 63 bits aqueduct counts in and every quantity is finite. A count beyond that is
+/// refused rather than clamped, so that no bill is silently wrong.
+fn check_counts(usage: &Usage, service: &str) -> Result<(), String> {
+    fn last<T: serde::Serialize>(v: &[T]) -> Result<Option<toml::Value>, toml::ser::Error> {
+        v.last().map(toml::Value::try_from).transpose()
+    }
+    let value = match service {
+        "sqs" => last(&usage.sqs),
+        "sns" => last(&usage.sns),
+        "kinesis_data_streams" => last(&usage.kinesis),
+        "firehose" => last(&usage.firehose),
+        "managed_flink" => last(&usage.flink),
+        "kinesis_video" => last(&usage.video),
+        "lambda" => last(&usage.lambda),
+        _ => Ok(None),
+    };
+    const TOO_LARGE: &str = "the monthly quantities these keys make overflow: a count reaches 2^63 (about 9.2 × 10^18) or a number is not finite; check the values' units";
+    match value {
+        Err(_) => Err(TOO_LARGE.into()),
+        Ok(Some(v)) if !all_finite(&v) => Err(TOO_LARGE.into()),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// True when no float in `v` is NaN or infinite, and no integer is at the saturation
+/// value of a float-to-integer conversion.
+fn all_finite(v: &toml::Value) -> bool {
+    match v {
+        toml::Value::Float(f) => f.is_finite(),
+        toml::Value::Integer(i) => *i != i64::MAX,
+        toml::Value::Array(a) => a.iter().all(all_finite),
+        toml::Value::Table(t) => t.values().all(all_finite),
+        _ => true,
+    }
 }
 
 /// The first key of `res` that is not one of its kind's, as an error that suggests the

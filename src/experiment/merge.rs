@@ -11,6 +11,7 @@ use super::spec::{Experiment, Source};
 use super::sweep::{open_runs, RunsReader, RunsWriter, Shard, Tally};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -72,15 +73,52 @@ impl Manifest {
     /// Reads the manifest of sweep directory `dir`.
     pub fn read(dir: &Path) -> Result<Manifest, ExperimentError> {
         let path = dir.join(MANIFEST);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::input::read_text(&path).map_err(|e| {
             ExperimentError::Merge(format!(
                 "{}: cannot read the manifest ({e}): is {} the output directory of `aqueduct sweep`?",
                 path.display(),
                 dir.display()
             ))
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))?;
+        m.check()
+            .map_err(|e| ExperimentError::Merge(format!("{}: {e}", path.display())))?;
+        Ok(m)
+    }
+
+    /// Checks that the numbers agree with one another and with the texts: a manifest is
+    /// read from a file anyone may edit, and its counts size what `merge` does.
+    fn check(&self) -> Result<(), String> {
+        if fingerprint(&self.source) != self.fingerprint {
+            return Err(
+                "the fingerprint is not that of the experiment and model texts it holds (edited after the sweep?)"
+                    .into(),
+            );
+        }
+        if self.points.checked_mul(self.replications as usize) != Some(self.runs) {
+            return Err(format!(
+                "runs = {} is not points × replications = {} × {}",
+                self.runs, self.points, self.replications
+            ));
+        }
+        let s = self.slice();
+        s.check(self.runs)?;
+        if self.rows > s.len(self.runs) {
+            return Err(format!(
+                "shard {s} of {} runs holds at most {} rows, not {}",
+                self.runs,
+                s.len(self.runs),
+                self.rows
+            ));
+        }
+        if self.failed > self.rows {
+            return Err(format!(
+                "{} failed runs out of {} rows",
+                self.failed, self.rows
+            ));
+        }
+        Ok(())
     }
 
     /// The slice this directory holds (`1/1` for a whole sweep).
@@ -112,7 +150,8 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Manifest)>, ExperimentErro
     }
     let (d0, m0) = &all[0];
     let n = m0.slice().count;
-    let mut seen: Vec<Option<PathBuf>> = vec![None; n];
+    // Keyed by slice index: nothing is sized by the count a file claims.
+    let mut seen: BTreeMap<usize, PathBuf> = BTreeMap::new();
     for (d, m) in &all {
         if m.fingerprint != m0.fingerprint || m.runs != m0.runs {
             return Err(ExperimentError::Merge(format!(
@@ -141,7 +180,7 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Manifest)>, ExperimentErro
                 m0.slice()
             )));
         }
-        if let Some(prev) = &seen[s.index - 1] {
+        if let Some(prev) = seen.get(&s.index) {
             return Err(ExperimentError::Merge(format!(
                 "shard {s} is given twice: {} and {}",
                 prev.display(),
@@ -156,23 +195,57 @@ pub fn plan(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, Manifest)>, ExperimentErro
                 s.len(m.runs)
             )));
         }
-        seen[s.index - 1] = Some(d.clone());
+        seen.insert(s.index, d.clone());
     }
-    let missing: Vec<String> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.is_none())
-        .map(|(i, _)| format!("{}/{n}", i + 1))
-        .collect();
-    if !missing.is_empty() {
+    if seen.len() < n {
+        // Name the first few missing slices (n can be large: stop early).
+        let shown = 10;
+        let missing: Vec<String> = (1..=n)
+            .filter(|i| !seen.contains_key(i))
+            .take(shown)
+            .map(|i| format!("{i}/{n}"))
+            .collect();
+        let more = n - seen.len() - missing.len();
         return Err(ExperimentError::Merge(format!(
-            "shard(s) {} of experiment \"{}\" are missing",
+            "shard(s) {}{} of experiment \"{}\" are missing",
             missing.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
             m0.experiment
         )));
     }
     all.sort_by_key(|(_, m)| m.slice().index);
     Ok(all)
+}
+
+/// Checks that the manifests describe the experiment rebuilt from their texts (same
+/// name, grid and replications).
+pub fn check_against(
+    exp: &Experiment,
+    shards: &[(PathBuf, Manifest)],
+) -> Result<(), ExperimentError> {
+    for (d, m) in shards {
+        if m.experiment != exp.name
+            || m.points != exp.points()
+            || m.replications != exp.replications
+            || m.runs != exp.runs()
+        {
+            return Err(ExperimentError::Merge(format!(
+                "{}: the manifest says experiment \"{}\" of {} points × {} replications, but its texts make experiment \"{}\" of {} × {} (edited after the sweep?)",
+                d.join(MANIFEST).display(),
+                m.experiment,
+                m.points,
+                m.replications,
+                exp.name,
+                exp.points(),
+                exp.replications
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Interleaves the shards' rows (in slice order, as [`plan`] returns them) into `out` in
@@ -188,6 +261,7 @@ pub fn merge_runs<W: Write>(
         .collect::<Result<_, _>>()?;
     let n = readers.len();
     let mut tally = Tally::default();
+    let mut failed = vec![0usize; n];
     for run in 0..exp.runs() {
         let k = run % n;
         let rec = readers[k].next().ok_or_else(|| {
@@ -207,12 +281,21 @@ pub fn merge_runs<W: Write>(
             .map_err(|e| ExperimentError::write(RUNS, e))?;
         tally.runs += 1;
         tally.failed += usize::from(rec.error.is_some());
+        failed[k] += usize::from(rec.error.is_some());
     }
     for (k, r) in readers.iter_mut().enumerate() {
         if r.next().is_some() {
             return Err(ExperimentError::Merge(format!(
                 "{}: holds more rows than its shard",
                 shards[k].0.join(RUNS).display()
+            )));
+        }
+        if failed[k] != shards[k].1.failed {
+            return Err(ExperimentError::Merge(format!(
+                "{}: {} rows record a failed run, but its manifest counts {} (edited after the sweep?)",
+                shards[k].0.join(RUNS).display(),
+                failed[k],
+                shards[k].1.failed
             )));
         }
     }

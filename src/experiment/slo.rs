@@ -147,8 +147,29 @@ pub(crate) fn parse(metric: &str, index: usize, text: &str) -> Result<Slo, Strin
     })
 }
 
+/// True when `metric` counts bytes (a segment names `bytes`, as `bytes_put`).
+pub(crate) fn is_bytes(metric: &str) -> bool {
+    metric.split('.').any(|seg| seg.contains("bytes"))
+}
+
+/// True when `metric` is in dollars (`cost.total`, `cost.all`, `cost.services.sqs`).
+fn is_dollars(metric: &str) -> bool {
+    metric.split('.').next() == Some("cost")
+}
+
 fn threshold(metric: &str, s: &str) -> Result<f64, String> {
-    let s = s.strip_prefix('$').unwrap_or(s).trim();
+    // The unit written must be the metric's: a size on a latency compared 2 KB as
+    // 2,048 s (issue 21).
+    let s = match s.strip_prefix('$') {
+        Some(rest) if !is_dollars(metric) => {
+            return Err(format!(
+                "`${}` is a dollar amount, but `{metric}` is not a cost: give a plain number",
+                rest.trim()
+            ))
+        }
+        Some(rest) => rest.trim(),
+        None => s,
+    };
     if let Ok(x) = s.replace('_', "").parse::<f64>() {
         if x.is_finite() {
             return Ok(x);
@@ -168,6 +189,16 @@ fn threshold(metric: &str, s: &str) -> Result<f64, String> {
         return Ok(d.as_secs_f64());
     }
     if let Ok(b) = parse_size(s) {
+        if !is_bytes(metric) {
+            return Err(format!(
+                "`{s}` is a size, but `{metric}` is not measured in bytes: {}",
+                if is_seconds(metric) {
+                    "give a duration such as `2s`"
+                } else {
+                    "give a plain number"
+                }
+            ));
+        }
         return Ok(b as f64);
     }
     Err(format!(
@@ -238,6 +269,17 @@ mod tests {
         assert!(parse("queue.q.expired", 0, "< 2s")
             .unwrap_err()
             .contains("not measured in seconds"));
+        // Issue 21: a size on a latency was compared as 2,048 s.
+        assert!(parse("consumer.w.latency_s.p99", 0, "< 2KB")
+            .unwrap_err()
+            .contains("not measured in bytes"));
+        assert!(parse("queue.q.backlog_max", 0, "< $5")
+            .unwrap_err()
+            .contains("not a cost"));
+        assert_eq!(
+            parse("stream.s.bytes_put", 0, "< 2KB").unwrap().threshold,
+            2048.0
+        );
         assert!(parse("queue.q.expired", 0, "0")
             .unwrap_err()
             .contains("comparison"));

@@ -42,7 +42,7 @@ impl Source {
     /// Reads an experiment file and the base model it names.
     pub fn read(path: &Path) -> Result<Source, ExperimentError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let bytes = crate::input::read_file(path).map_err(|e| {
             ExperimentError::Spec(ModelError {
                 file: file.clone(),
                 line: None,
@@ -61,7 +61,7 @@ impl Source {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let model_path = normalize(&dir.join(&raw.model));
         let model_file = model_path.display().to_string();
-        let model_bytes = std::fs::read(&model_path).map_err(|e| {
+        let model_bytes = crate::input::read_file(&model_path).map_err(|e| {
             ExperimentError::Spec(place(
                 &text,
                 &file,

@@ -61,6 +61,26 @@ impl Shard {
         Ok(Shard { index: k, count: n })
     }
 
+    /// Checks that the shard is one of at most `runs` slices of a sweep of `runs` runs:
+    /// `1 <= index <= count <= runs` (a sweep of 0 runs has the one slice `1/1`). A slice
+    /// beyond the runs would hold nothing, and a count read from a file must not size
+    /// what `merge` allocates.
+    pub fn check(&self, runs: usize) -> Result<(), String> {
+        if self.count == 0 || self.index == 0 || self.index > self.count {
+            return Err(format!(
+                "shard {}/{}: K must be between 1 and N (shards are numbered 1 to N)",
+                self.index, self.count
+            ));
+        }
+        if self.count > runs.max(1) {
+            return Err(format!(
+                "shard {}/{}: N must be at most the sweep's {runs} runs (a slice beyond them would hold no run)",
+                self.index, self.count
+            ));
+        }
+        Ok(())
+    }
+
     /// How many of `runs` runs this shard holds.
     pub fn len(&self, runs: usize) -> usize {
         let first = self.index - 1;
@@ -278,18 +298,35 @@ impl<'e, R: Read> RunsReader<'e, R> {
             )));
         }
         let (na, nm) = (exp.axes.len(), exp.metrics.len());
+        for (j, (a, i)) in exp.axes.iter().zip(exp.coords(point)).enumerate() {
+            let cell = rec.get(4 + j).unwrap_or("");
+            if cell != a.values[i].label {
+                return Err(bad(format!(
+                    "column `{}`: `{cell}` is not point {point}'s value `{}`",
+                    want[4 + j],
+                    a.values[i].label
+                )));
+            }
+        }
         let mut values = Vec::with_capacity(nm);
         for k in 0..nm {
             let cell = rec.get(4 + na + k).unwrap_or("");
             values.push(if cell.is_empty() {
                 None
             } else {
-                Some(cell.parse::<f64>().map_err(|_| {
-                    bad(format!(
-                        "column `{}`: `{cell}` is not a number",
-                        want[4 + na + k]
-                    ))
-                })?)
+                // The writer leaves a value that is not finite empty: NaN or inf here was
+                // not written by a sweep.
+                Some(
+                    cell.parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "column `{}`: `{cell}` is not a finite number",
+                                want[4 + na + k]
+                            ))
+                        })?,
+                )
             });
         }
         let err = rec.get(4 + na + nm).unwrap_or("");

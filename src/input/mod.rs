@@ -9,6 +9,36 @@ pub mod units;
 
 pub use error::{FieldPath, ModelError};
 
+/// The largest input file aqueduct reads (model, experiment, usage file, price table,
+/// trace, CSV, sweep manifest): 256 MiB. A larger file, or an endless one such as
+/// `/dev/zero`, is refused instead of being read until memory runs out.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Reads the file at `path`, refusing one larger than [`MAX_INPUT_BYTES`] (an error of
+/// kind `InvalidData` that says so).
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "larger than {} MiB, the most aqueduct reads from one input file",
+                MAX_INPUT_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads the UTF-8 text file at `path` (at most [`MAX_INPUT_BYTES`]).
+pub(crate) fn read_text(path: &std::path::Path) -> std::io::Result<String> {
+    String::from_utf8(read_file(path)?)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Places a validation failure at its line in `src`.
 pub fn place(src: &str, file: &str, path: &FieldPath, message: String) -> ModelError {
     let (line, column) = match locate::span_of(src, path) {

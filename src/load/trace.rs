@@ -62,7 +62,7 @@ impl Trace {
     /// Reads a trace CSV file.
     pub(crate) fn load(path: &Path, repeat: bool) -> Result<Trace, TraceError> {
         let shown = path.display().to_string();
-        let text = std::fs::read(path).map_err(|e| TraceError {
+        let text = crate::input::read_file(path).map_err(|e| TraceError {
             path: shown.clone(),
             line: 0,
             message: format!("cannot read trace file: {e}"),
@@ -238,9 +238,12 @@ impl Columns {
             "group",
             "message_group_id",
         ];
-        if let Some(h) = headers.iter().find(|h| !known.contains(h)) {
+        // The cell is not echoed: a model may point at any file, and its errors must
+        // not print that file's contents (issue 21).
+        if let Some(i) = headers.iter().position(|h| !known.contains(&h)) {
             return Err(format!(
-                "unknown column \"{h}\": expected t_s[, size_bytes][, key] or second, count"
+                "column {} of the header is not a trace column: expected t_s[, size_bytes][, key] or second, count",
+                i + 1
             ));
         }
         Ok(cols)
@@ -308,7 +311,7 @@ fn read_times(
         let field = record.get(tc).unwrap_or("");
         let t: f64 = field
             .parse()
-            .map_err(|_| err(line, format!("t_s \"{field}\" is not a number of seconds")))?;
+            .map_err(|_| err(line, "t_s is not a number of seconds".to_string()))?;
         if !t.is_finite() || t < 0.0 {
             return Err(err(line, format!("t_s {field} must be >= 0")));
         }
@@ -351,7 +354,7 @@ fn row_size(
     let b: u64 = f.parse().map_err(|_| {
         err(
             line,
-            format!("size_bytes \"{f}\" is not a whole number of bytes"),
+            "size_bytes is not a whole number of bytes".to_string(),
         )
     })?;
     if b == 0 || b > u32::MAX as u64 {
@@ -378,11 +381,11 @@ fn read_counts(
         let sf = record.get(sc).unwrap_or("");
         let s: u64 = sf
             .parse()
-            .map_err(|_| err(line, format!("second \"{sf}\" is not a whole number >= 0")))?;
+            .map_err(|_| err(line, "second is not a whole number >= 0".to_string()))?;
         let cf = record.get(cc).unwrap_or("");
         let c: u32 = cf
             .parse()
-            .map_err(|_| err(line, format!("count \"{cf}\" is not a whole number >= 0")))?;
+            .map_err(|_| err(line, "count is not a whole number >= 0".to_string()))?;
         if (s as usize) < counts.len() {
             return Err(err(
                 line,

@@ -74,6 +74,9 @@ impl LatencyHist {
         if ns > self.max_ns {
             self.max_ns = ns;
         }
+        if ns < self.min_ns {
+            self.min_ns = ns;
+        }
         self.hist
             .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
     }
@@ -163,5 +166,19 @@ mod tests {
         assert!((s.p99 - 0.99).abs() <= 0.99 * 0.001 + 1e-6, "p99 {}", s.p99);
         h.clear();
         assert_eq!(h.summary().count, 0);
+    }
+
+    #[test]
+    fn record_n_keeps_the_minimum_and_maximum() {
+        // Issue 21: record_n never lowered the minimum, which stayed at u64::MAX ns
+        // (18,446,744,073.7 s) for every histogram fed only by runs of records.
+        let mut h = LatencyHist::new();
+        h.record_n(SimDuration::from_millis(30), 5);
+        h.record_n(SimDuration::from_millis(10), 2);
+        h.record_n(SimDuration::from_millis(20), 0);
+        let s = h.summary();
+        assert_eq!(s.count, 7);
+        assert_eq!(s.min, 0.010);
+        assert_eq!(s.max, 0.030);
     }
 }

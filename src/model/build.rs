@@ -30,6 +30,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     let run = run_settings(&raw, base_dir)?;
     let default_latency = run.default_latency.as_ref();
     let limits = raw.limits.clone();
+    limits.check()?;
     let mut queues = queues(&raw, &limits.sqs, default_latency, base_dir)?;
     let streams = streams(&raw, &limits, default_latency, base_dir)?;
     let mut topics = topics(&raw, &limits, default_latency, base_dir)?;

@@ -102,7 +102,7 @@ fn empirical(
     what: &str,
 ) -> Result<Vec<f64>, String> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let bytes = crate::input::read_file(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .comment(Some(b'#'))
@@ -140,7 +140,13 @@ fn empirical(
         let field = rec.get(col).unwrap_or("");
         let v = match (scale, field.parse::<f64>()) {
             (Some(s), Ok(x)) if x >= 0.0 && x.is_finite() => x * s,
-            _ => parse(field).map_err(|m| format!("{shown}:{line}: {m}"))?,
+            // The cell is not echoed: a model may point at any file (issue 21).
+            _ => parse(field).map_err(|_| {
+                format!(
+                    "{shown}:{line}: column {} is not a {what} (a number with a unit, such as 2KB or 80ms)",
+                    col + 1
+                )
+            })?,
         };
         out.push(v);
     }

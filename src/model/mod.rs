@@ -102,7 +102,7 @@ impl Architecture {
 /// Reads and validates a model file.
 pub fn load_file(path: &Path) -> Result<Architecture, ModelError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ModelError {
+    let bytes = crate::input::read_file(path).map_err(|e| ModelError {
         file: shown.clone(),
         line: None,
         column: None,

@@ -15,6 +15,11 @@ use crate::workers::{Autoscale, Heartbeat, PoolSpec};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The shortest cycle of a short-polling worker (its `poll_interval`, or the mean API
+/// latency of its receives): 1 ms. Faster polling only spends simulation time on empty
+/// receives at one instant after another.
+const MIN_SHORT_POLL_CYCLE: SimDuration = SimDuration(1_000_000);
+
 /// Most workers of one pool.
 const MAX_WORKERS: u32 = 100_000;
 
@@ -79,11 +84,28 @@ fn pool(
         ));
     }
     let poll_interval = c.poll_interval.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-    if receive.wait.is_zero() && poll_interval.is_zero() && queue.api_latency.is_zero() {
-        // Each empty short poll would be followed by the next at the same instant, forever.
+    // Each empty short poll is followed by the next after one API call: with a latency of
+    // 0 at the same instant, forever; with 1 ns, 10^9 times a simulated second (issue 21).
+    if receive.wait.is_zero()
+        && poll_interval < MIN_SHORT_POLL_CYCLE
+        && queue.api_latency.mean_s() < MIN_SHORT_POLL_CYCLE.as_secs_f64()
+    {
         return Err(Invalid::at(
             &path.field("poll_interval"),
-            "short polling (receive wait 0s) with zero API latency polls infinitely often: set a poll_interval longer than 0s, a receive wait, or an api_latency",
+            format!("short polling (receive wait 0s) with an API latency under {MIN_SHORT_POLL_CYCLE} polls more than 1,000 times a simulated second per worker: set a poll_interval of at least {MIN_SHORT_POLL_CYCLE}, a receive wait, or an api_latency of at least {MIN_SHORT_POLL_CYCLE}"),
+        ));
+    }
+    // A message that always fails, is redelivered at once and costs no time would be
+    // received, failed and redelivered at one instant forever (issue 21).
+    if failure_probability >= 1.0
+        && queue.dead_letter.is_none()
+        && receive.visibility_timeout.is_zero()
+        && service_time.is_zero()
+        && queue.api_latency.is_zero()
+    {
+        return Err(Invalid::at(
+            &path.field("failure_probability"),
+            "every processing fails, the visibility timeout is 0s and processing and API calls take no time: a message would be redelivered at one instant forever; give the queue a dead_letter, a visibility timeout, or a service_time or api_latency above 0",
         ));
     }
     Ok(PoolSpec {

@@ -22,6 +22,9 @@ use std::fmt::Write as _;
 /// calculator and infracost).
 pub const DEFAULT_MONTH_HOURS: f64 = 730.0;
 
+/// The longest billing month: 31 days of 24 hours.
+pub const MAX_MONTH_HOURS: f64 = 744.0;
+
 /// Bytes in one GB as AWS bills data (2^30, the convention of aqueduct's sizes).
 pub(crate) const BYTES_PER_GB: f64 = 1_073_741_824.0;
 
@@ -139,6 +142,35 @@ pub struct Bill {
     /// Billable quantities the table cannot price (not in `total`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unpriced: Vec<Unpriced>,
+}
+
+impl Bill {
+    /// Checks that every number of the bill is finite.
+    pub(crate) fn check_finite(&self) -> Result<(), PricingError> {
+        let bad = |what: String, value: f64| {
+            if value.is_finite() {
+                Ok(())
+            } else {
+                Err(PricingError::Overflow { what, value })
+            }
+        };
+        for l in &self.lines {
+            let at = format!("{} {} {}", l.service, l.component, l.item);
+            bad(format!("the quantity of {at}"), l.quantity)?;
+            bad(format!("the unit price of {at}"), l.unit_usd)?;
+            bad(format!("the amount of {at}"), l.usd)?;
+        }
+        for u in &self.unpriced {
+            bad(
+                format!("the quantity of {} {} {}", u.service, u.component, u.item),
+                u.quantity,
+            )?;
+        }
+        for (service, usd) in self.services.pairs() {
+            bad(format!("the {service} subtotal"), usd)?;
+        }
+        bad("the total".into(), self.total)
+    }
 }
 
 impl Default for Bill {
@@ -446,8 +478,9 @@ impl<'t> Meter<'t> {
     }
 
     /// The bill so far.
-    pub(crate) fn finish(self) -> Bill {
-        self.bill
+    pub(crate) fn finish(self) -> Result<Bill, PricingError> {
+        self.bill.check_finite()?;
+        Ok(self.bill)
     }
 }
 

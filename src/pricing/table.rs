@@ -49,6 +49,15 @@ pub enum PricingError {
     /// A usage file or a model cannot be priced (with its line and field).
     #[error("{0}")]
     Input(ModelError),
+    /// A bill number is not finite (a quantity or a price so large that the amounts
+    /// overflow): refused rather than printed as `$inf` or `$NaN`.
+    #[error("the bill overflows: {what} is {value}; check the quantities and prices for values far beyond any real use")]
+    Overflow {
+        /// The bill number (`COMPONENT ITEM quantity`, `total`, ...).
+        what: String,
+        /// Its value.
+        value: f64,
+    },
 }
 
 /// One tier: from `from` units per month (inclusive) the price is `usd` per `per` units.
@@ -273,6 +282,14 @@ fn check_price(id: &str, p: &Price, at: TableText) -> Result<(), PricingError> {
             format!("price `{id}`: tiers must start with from = 0"),
         ));
     }
+    if p.tiers.iter().any(|t| !t.from.is_finite()) {
+        return Err(at.err(
+            "price",
+            id,
+            "tiers",
+            format!("price `{id}`: tier `from` values must be finite numbers"),
+        ));
+    }
     if p.tiers.windows(2).any(|w| w[1].from <= w[0].from) {
         return Err(at.err(
             "price",
@@ -378,7 +395,7 @@ impl PriceTable {
         }
         let path = base.join(spec);
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::input::read_text(&path).map_err(|e| {
             PricingError::Table(ModelError {
                 file: shown.clone(),
                 line: None,

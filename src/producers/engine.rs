@@ -179,9 +179,13 @@ impl Engine<'_> {
             return;
         }
         let mut msgs_of_call = std::mem::take(&mut self.producers[pi].calls[call as usize].msgs);
+        // A message over the queue's size limit is refused, not stored: its bytes are not
+        // billed as 64 KiB chunks (the call still is, as one request).
+        let max = self.queues[qi].spec.max_message_size as u64;
         let payload: u64 = msgs_of_call
             .iter()
             .map(|s| self.msgs.get(*s).size as u64)
+            .filter(|b| *b <= max)
             .sum();
         self.queues[qi].bill(payload);
         self.queues[qi].stats.send_calls += 1;

@@ -85,6 +85,48 @@ impl Limits {
         toml::to_string_pretty(&Table { limits: self })
     }
 
+    /// Checks overrides that would make the model meaningless: every size, rate, count
+    /// and billing unit must be at least 1 (a 0-byte billing chunk bills each request as
+    /// millions; a 0 rate never admits anything), except retry counts, which may be 0;
+    /// `filter_numeric_bound` must be finite and > 0. Returns the field
+    /// (`limits.SERVICE.KEY`) and the message.
+    pub(crate) fn check(&self) -> Result<(), crate::input::error::Invalid> {
+        use crate::input::{error::Invalid, units::parse_size, FieldPath};
+        let doc = toml::Value::try_from(self).map_err(|e| {
+            Invalid::at(
+                &FieldPath::top("limits"),
+                format!("cannot read the limits: {e}"),
+            )
+        })?;
+        let Some(services) = doc.as_table() else {
+            return Ok(());
+        };
+        for (service, table) in services {
+            let Some(table) = table.as_table() else {
+                continue;
+            };
+            for (key, v) in table {
+                let path = FieldPath::top("limits").field(service).field(key);
+                let bad = match v {
+                    toml::Value::Integer(i) => *i < 1 && !key.contains("retr"),
+                    toml::Value::Float(f) => !(f.is_finite() && *f > 0.0),
+                    // Sizes are written with units; durations may be 0.
+                    toml::Value::String(s) => parse_size(s).is_ok_and(|b| b == 0),
+                    _ => false,
+                };
+                if bad {
+                    return Err(Invalid::at(
+                        &path,
+                        format!(
+                            "{v} is not a usable limit: sizes, rates, counts and billing units must be at least 1"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The AWS documentation pages the default limits come from.
     pub fn sources() -> [&'static str; 18] {
         [
@@ -166,5 +208,5 @@ pub fn bill(usage: &Usage, table: &PriceTable, opts: BillOptions) -> Result<Bill
     video::bill::bill_video(&usage.video, &mut m)?;
     lambda::bill::bill_lambda(&usage.lambda, &mut m)?;
     s3::bill::bill_s3(&usage.s3, &mut m)?;
-    Ok(m.finish())
+    m.finish()
 }

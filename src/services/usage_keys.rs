@@ -81,6 +81,36 @@ impl UsageTable<'_> {
         Ok(v)
     }
 
+    /// A whole number >= 0 (a count: shards, consumers, messages per batch), or `None`
+    /// when absent. `1.5` is refused rather than rounded.
+    pub(crate) fn count(&self, key: &str) -> Result<Option<f64>, PricingError> {
+        let v = self.num(key)?;
+        match v {
+            Some(x) if x.fract() != 0.0 => Err(self.err(
+                key,
+                format!("{x} is not a whole number: `{key}` counts things"),
+            )),
+            _ => Ok(v),
+        }
+    }
+
+    /// A whole number >= 0, or `default` when absent.
+    pub(crate) fn count_or(&self, key: &str, default: f64) -> Result<f64, PricingError> {
+        Ok(self.count(key)?.unwrap_or(default))
+    }
+
+    /// A whole number within `[lo, hi]`, or `default` when absent.
+    pub(crate) fn count_ranged(
+        &self,
+        key: &str,
+        default: f64,
+        lo: f64,
+        hi: f64,
+    ) -> Result<f64, PricingError> {
+        self.count(key)?;
+        self.ranged(key, default, lo, hi)
+    }
+
     /// `true` or `false` (false when absent).
     pub(crate) fn flag(&self, key: &str) -> Result<bool, PricingError> {
         match self.table.get(key) {

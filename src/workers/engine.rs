@@ -195,11 +195,11 @@ impl Engine<'_> {
         let q = pool.spec.queue as usize;
         let live = self.msgs.is_live(h.slot, h.id);
         let repeat = !live || self.msgs.get(h.slot).is_repeat();
-        let group = if live {
+        let (group, accepted) = if live {
             let m = self.msgs.get(h.slot);
-            ((m.producer as u64) << 32) | m.key as u64
+            (((m.producer as u64) << 32) | m.key as u64, m.enqueued.0)
         } else {
-            u64::MAX
+            (u64::MAX, 0)
         };
         if worker.failing {
             pool.stats.failed += 1;
@@ -218,7 +218,7 @@ impl Engine<'_> {
             pool.stats.duplicates += 1;
         }
         if self.queues[q].spec.fifo && group != u64::MAX && !repeat {
-            pool.check_order(group, h.id);
+            pool.check_order(group, (accepted, h.id));
         }
         pool.stats.processed += 1;
         pool.stats.latency.record(now - h.created);

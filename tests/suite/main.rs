@@ -14,6 +14,8 @@
 //! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
 //! * `firehose` — Amazon Data Firehose: buffering, flush cadence, freshness, quotas,
 //!   transformation, partitioning, destinations, sources, estimate, random models.
+//! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
+//!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
@@ -25,6 +27,7 @@ mod common;
 mod experiments;
 mod fidelity;
 mod firehose;
+mod hostile;
 mod kinesis;
 mod kinesis_fuzz;
 mod layers;

@@ -40,10 +40,18 @@ pub(crate) fn read(r: &UsageTable) -> Result<FlinkUsage, PricingError> {
 
 /// The application's KPUs: `kpus` (or its alias), or from its parallelism.
 fn kpus(r: &UsageTable) -> Result<f64, PricingError> {
+    // Read (and checked) whether or not it is used, so that a mistyped value is refused.
+    let per = r.count_ranged("parallelism_per_kpu", 1.0, 1.0, 8.0)?;
+    if r.has("parallelism_per_kpu") && !r.has("parallelism") {
+        return Err(r.err(
+            "parallelism_per_kpu",
+            "parallelism_per_kpu applies to `parallelism`, which is not given: KPUs are `kpus`, or parallelism / parallelism_per_kpu".into(),
+        ));
+    }
     Ok(
         match (
             r.num("kpus")?.or(r.num("kinesis_processing_units")?),
-            r.num("parallelism")?,
+            r.count("parallelism")?,
         ) {
             (Some(_), Some(_)) => {
                 return Err(r.err(
@@ -52,10 +60,7 @@ fn kpus(r: &UsageTable) -> Result<f64, PricingError> {
                 ))
             }
             (Some(k), None) => k,
-            (None, Some(p)) => {
-                let per = r.ranged("parallelism_per_kpu", 1.0, 1.0, 8.0)?;
-                (p / per).ceil()
-            }
+            (None, Some(p)) => (p / per).ceil(),
             (None, None) => 1.0,
         },
     )
@@ -64,7 +69,7 @@ fn kpus(r: &UsageTable) -> Result<f64, PricingError> {
 /// How the application runs: all along for `hours`, or `monthly_starts` runs of
 /// `run_minutes` each (billed whole).
 fn run(r: &UsageTable, kpus: f64) -> Result<FlinkRun, PricingError> {
-    let starts = r.num("monthly_starts")?;
+    let starts = r.count("monthly_starts")?;
     let run_minutes = r.num("run_minutes")?;
     match (starts, run_minutes) {
         (Some(n), Some(m)) => {

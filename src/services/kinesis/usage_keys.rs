@@ -111,8 +111,8 @@ fn stream_keys(r: &UsageTable, notes: &mut Vec<String>) -> Result<StreamKeys, Pr
     let rate = r.num_or("records_per_second", 0.0)?;
     let size_kb = r.num_or("record_size_kb", 1.0)?;
     let size = kib(size_kb);
-    let consumers = r.num_or("consumers", 1.0)?;
-    let efo = r.num_or("efo_consumers", 0.0)?;
+    let consumers = r.count_or("consumers", 1.0)?;
+    let efo = r.count_or("efo_consumers", 0.0)?;
     let retention = r.num_or("retention_hours", 24.0)?;
     let limits = KinesisLimits::default();
     let (lo, hi) = limits.retention_range_h();
@@ -127,7 +127,7 @@ fn stream_keys(r: &UsageTable, notes: &mut Vec<String>) -> Result<StreamKeys, Pr
         ));
     }
     let needed = limits.shard_sizing().shards(rate, size_kb, consumers);
-    let shards = match (mode, r.num("shards")?) {
+    let shards = match (mode, r.count("shards")?) {
         (StreamMode::Provisioned, Some(s)) => s,
         (StreamMode::Provisioned, None) => {
             notes.push(format!(

@@ -332,5 +332,18 @@ fn kinesis_settings(
             ))
         }
     };
+    if let Some(age) = l.maximum_record_age {
+        let (lo, hi) = (lim.min_record_age.0, lim.max_record_age.0);
+        if age.0 < lo || age.0 > hi {
+            return Err(Invalid::at(
+                &path.field("maximum_record_age"),
+                format!(
+                    "maximum record age {} is outside Lambda's limits of {lo} to {hi} (leave it out for AWS's default of -1, no limit; source: {})",
+                    age.0,
+                    lamlim::SOURCE_ESM_API
+                ),
+            ));
+        }
+    }
     Ok((parallelization_factor, maximum_retry_attempts))
 }

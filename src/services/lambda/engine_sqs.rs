@@ -377,7 +377,10 @@ impl Engine<'_> {
             let repeat = !live || self.msgs.get(h.slot).is_repeat();
             if fifo && live && !repeat {
                 let m = self.msgs.get(h.slot);
-                f.check_order(((m.producer as u64) << 32) | m.key as u64, h.id);
+                f.check_order(
+                    ((m.producer as u64) << 32) | m.key as u64,
+                    (m.enqueued.0, h.id),
+                );
             }
             self.queues[q].on_processed(h, &mut self.msgs);
             f.stats.processed += 1;

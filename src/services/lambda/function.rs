@@ -89,8 +89,9 @@ pub(crate) struct LambdaFn {
     /// Counters.
     pub(crate) stats: LambdaStats,
     accounted_at: SimTime,
-    /// FIFO sources: highest message id processed per (producer, group).
-    last_in_group: std::collections::HashMap<u64, u64>,
+    /// FIFO sources: the latest acceptance (`(enqueued ns, id)`) processed per
+    /// (producer, group).
+    last_in_group: std::collections::HashMap<u64, (u64, u64)>,
 }
 
 /// A started invocation.
@@ -120,13 +121,17 @@ impl LambdaFn {
         }
     }
 
-    /// Checks FIFO order for a successful processing of message `id` of `group`.
-    pub(crate) fn check_order(&mut self, group: u64, id: u64) {
-        let last = self.last_in_group.entry(group).or_insert(0);
-        if id < *last {
+    /// Checks FIFO order for a successful processing of a message of `group` that the
+    /// queue accepted at `accepted` (its `enqueued` time, then its id for sends accepted
+    /// at one instant): a group must be processed in the order the queue accepted its
+    /// messages, which is not the order they were created in when concurrent sends are
+    /// retried.
+    pub(crate) fn check_order(&mut self, group: u64, accepted: (u64, u64)) {
+        let last = self.last_in_group.entry(group).or_insert((0, 0));
+        if accepted < *last {
             self.stats.order_violations += 1;
         } else {
-            *last = id;
+            *last = accepted;
         }
     }
 

@@ -51,6 +51,13 @@ pub struct LambdaLimits {
     pub max_parallelization_factor: u32,
     /// Largest `MaximumRetryAttempts` (−1 = infinite): 10,000 (API_CreateEventSourceMapping).
     pub max_retry_attempts: u32,
+    /// Shortest `MaximumRecordAgeInSeconds` other than −1 (infinite): 60 s; values from 0
+    /// to 59 "fall within the parameter's absolute range" but are not allowed.
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html>
+    pub min_record_age: Dur,
+    /// Longest `MaximumRecordAgeInSeconds`: 604,800 s = 7 days
+    /// (API_EventSourceMappingConfiguration.html).
+    pub max_record_age: Dur,
     /// Synchronous invocation payload (the batch handed to the function): 6 MB
     /// (with-sqs.html, 2023).
     pub max_sync_payload_bytes: u64,
@@ -100,6 +107,8 @@ impl Default for LambdaLimits {
             kinesis_default_batch: 100,
             max_parallelization_factor: 10,
             max_retry_attempts: 10_000,
+            min_record_age: Dur(SimDuration::from_secs(60)),
+            max_record_age: Dur(SimDuration::from_secs(604_800)),
             max_sync_payload_bytes: 6 * 1024 * 1024,
             async_max_payload_bytes: 1 << 20,
             async_max_retry_attempts: 2,
@@ -121,6 +130,9 @@ pub(crate) const SOURCE_SQS_SCALING: &str =
 /// Source of the Kinesis event-source-mapping rules.
 pub(crate) const SOURCE_KINESIS_ESM: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html";
+/// Source of the event-source-mapping parameters' ranges (`MaximumRecordAgeInSeconds`).
+pub(crate) const SOURCE_ESM_API: &str =
+    "https://docs.aws.amazon.com/lambda/latest/api/API_EventSourceMappingConfiguration.html";
 /// Source of the asynchronous-invocation retry rules.
 pub(crate) const SOURCE_ASYNC: &str =
     "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html";

@@ -38,7 +38,7 @@ pub(crate) fn read(r: &UsageTable) -> Result<(LambdaUsage, LambdaCalls), Pricing
         None | Some("x86_64") => LambdaArch::X86_64,
         Some(_) => LambdaArch::Arm64,
     };
-    let memory = r.ranged("memory_mb", 128.0, 128.0, 10_240.0)?;
+    let memory = r.count_ranged("memory_mb", 128.0, 128.0, 10_240.0)?;
     if r.has("request_duration_ms") && r.has("average_request_duration") {
         return Err(r.err(
             "average_request_duration",

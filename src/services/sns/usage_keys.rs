@@ -60,7 +60,7 @@ pub(crate) fn read(r: &UsageTable) -> Result<(SnsUsage, SnsPublishes), PricingEr
     let req_b = kib(r.num_or("request_size_kb", 0.0)?);
     let rate = r.num_or("messages_per_second", 0.0)?;
     let size = kib(r.num_or("message_size_kb", 1.0)?);
-    let batch = r.ranged("publish_batch", 1.0, 1.0, 10.0)?.round();
+    let batch = r.count_ranged("publish_batch", 1.0, 1.0, 10.0)?;
     let msgs = rate * hours * 3600.0;
     let requests = monthly * chunks(req_b.ceil() as u64, chunk) as f64
         + msgs / batch * chunks((batch * size).ceil() as u64, chunk) as f64;
@@ -100,7 +100,7 @@ fn deliveries(
 ) -> Result<Vec<SnsDelivery>, PricingError> {
     let mut deliveries = Vec::new();
     for p in SnsProtocol::ALL {
-        let subs = r.num_or(&format!("{}_subscriptions", p.key()), 0.0)?;
+        let subs = r.count_or(&format!("{}_subscriptions", p.key()), 0.0)?;
         let explicit = r.num_or(&format!("monthly_{}_deliveries", p.key()), 0.0)?;
         let count = subs * messages + explicit;
         if count > 0.0 {

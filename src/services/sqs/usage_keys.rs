@@ -52,6 +52,18 @@ pub(crate) fn read(r: &UsageTable) -> Result<(SqsUsage, SqsCalls), PricingError>
     let chunk = lim.billing_chunk.0;
     let max_batch = lim.max_batch_messages as f64;
     let fifo = r.flag("fifo")?;
+    if !fifo && r.name.ends_with(".fifo") {
+        // A standard queue's name has letters, digits, hyphens and underscores only; the
+        // `.fifo` suffix is a FIFO queue's (CreateQueue, QueueName). Priced at the
+        // standard rate, it would be billed 20% under its FIFO price.
+        return Err(r.err(
+            if r.has("fifo") { "fifo" } else { "" },
+            format!(
+                "`{}` is a FIFO queue's name (only FIFO queue names end in .fifo): add fifo = true, or rename it (source: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html)",
+                r.name
+            ),
+        ));
+    }
     let high = r.flag("high_throughput")?;
     if high && !fifo {
         return Err(r.err(
@@ -64,8 +76,8 @@ pub(crate) fn read(r: &UsageTable) -> Result<(SqsUsage, SqsCalls), PricingError>
     let req_kb = r.num_or("request_size_kb", 0.0)?;
     let rate = r.num_or("messages_per_second", 0.0)?;
     let size = kib(r.num_or("message_size_kb", 1.0)?);
-    let send_b = r.ranged("send_batch", 1.0, 1.0, max_batch)?.round();
-    let recv_b = r.ranged("receive_batch", 1.0, 1.0, max_batch)?.round();
+    let send_b = r.count_ranged("send_batch", 1.0, 1.0, max_batch)?;
+    let recv_b = r.count_ranged("receive_batch", 1.0, 1.0, max_batch)?;
     let delete_batch = r.flag("delete_batch")?;
     let empty_rate = r.num_or("empty_receives_per_second", 0.0)?;
     let secs = hours * 3600.0;

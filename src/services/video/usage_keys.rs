@@ -29,7 +29,7 @@ pub(crate) const KEYS: &[&str] = &[
 /// its quantity as given.
 pub(crate) fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
     let hours = r.hours()?;
-    let streams = r.num_or("streams", 0.0)?;
+    let streams = r.count_or("streams", 0.0)?;
     let kbps = r.num_or("bitrate_kbps", 0.0)?;
     let retention = r.num_or("retention_hours", 0.0)?;
     let consumed = r.ranged("consumed_fraction", 0.0, 0.0, 1e6)?;
