@@ -382,11 +382,24 @@ pub(crate) fn retry_policy(raw: Option<&RawRetry>, path: &FieldPath) -> VResult<
             "max_attempts counts the first attempt: it must be >= 1",
         ));
     }
-    Ok(RetryPolicy {
+    let policy = RetryPolicy {
         max_attempts,
         base: r.base.map(|x| x.0).unwrap_or(d.base),
         max_backoff: r.max_backoff.map(|x| x.0).unwrap_or(d.max_backoff),
-    })
+    };
+    // A zero back-off retries a throttled call at the same instant: with zero API latency
+    // the simulated clock would stand still for every attempt.
+    if max_attempts > 1 {
+        for (field, v) in [("base", policy.base), ("max_backoff", policy.max_backoff)] {
+            if v.is_zero() {
+                return Err(Invalid::at(
+                    &path.field(field),
+                    format!("{field} must be longer than 0s when retries are allowed (max_attempts {max_attempts}): the SDK waits between attempts"),
+                ));
+            }
+        }
+    }
+    Ok(policy)
 }
 
 /// A producer's duplicate sends (`resend`, at `path`).

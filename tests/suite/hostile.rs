@@ -776,3 +776,92 @@ fn a_zero_time_redelivery_loop_is_refused() {
     let o = aqueduct(&d, &["validate", "m.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_kinesis_mapping_failing_in_zero_time_forever_is_refused() {
+    // A Kinesis Lambda retrying forever (`maximum_retry_attempts = -1`) with a zero
+    // duration retried one batch at one instant for ever: the run never ended.
+    let d = scratch("kinesis-zero-loop");
+    let model = r#"name = "kl"
+duration = "1m"
+api_latency = "0ms"
+
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 10 }
+
+[[stream]]
+name = "s"
+shards = 1
+
+[[lambda]]
+name = "f"
+source = "kinesis:s"
+duration = "0ms"
+failure_probability = 1.0
+maximum_retry_attempts = -1
+"#;
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused(
+        "kinesis zero loop",
+        &o,
+        &["m.toml:", "failure_probability", "forever"],
+    );
+    // With time in the loop, or a bound on the retries, it is a valid model.
+    for fix in [
+        model.replace("duration = \"0ms\"", "duration = \"1ms\""),
+        model.replace("= -1", "= 3"),
+    ] {
+        std::fs::write(d.join("m.toml"), &fix).unwrap();
+        let o = aqueduct(&d, &["validate", "m.toml"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_zero_sdk_backoff_is_refused() {
+    // `retry = { base = "0s" }` with many attempts and zero API latency retried a
+    // throttled call at one instant, billions of times.
+    let d = scratch("zero-backoff");
+    let model = r#"name = "zb"
+duration = "1m"
+api_latency = "0ms"
+
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "constant", rate_per_s = 5000 }
+retry = { max_attempts = 4000000000, base = "0s", max_backoff = "1s" }
+
+[[stream]]
+name = "s"
+shards = 1
+"#;
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused(
+        "zero base",
+        &o,
+        &["m.toml:9", "retry.base", "longer than 0s"],
+    );
+    std::fs::write(
+        d.join("m.toml"),
+        model.replace(
+            "base = \"0s\", max_backoff = \"1s\"",
+            "max_backoff = \"0s\"",
+        ),
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused("zero cap", &o, &["retry.max_backoff"]);
+    // One attempt needs no back-off.
+    std::fs::write(
+        d.join("m.toml"),
+        model.replace("max_attempts = 4000000000", "max_attempts = 1"),
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

@@ -112,6 +112,20 @@ fn lambda(
         &path.field("failure_probability"),
         l.failure_probability.unwrap_or(0.0),
     )?;
+    // A Kinesis mapping retries a failed batch at once until it succeeds or its records
+    // expire; a batch that always fails in no time at all would retry forever at one
+    // instant, with the simulated clock standing still (the records never age).
+    if matches!(source, LambdaSource::Kinesis(_))
+        && failure_probability >= 1.0
+        && maximum_retry_attempts.is_none()
+        && duration.is_zero()
+        && per_record.is_zero()
+    {
+        return Err(Invalid::at(
+            &path.field("failure_probability"),
+            "every invocation fails in zero time and maximum_retry_attempts is -1 (infinite): the mapping would retry the same batch forever at one instant; give the function a duration or a finite maximum_retry_attempts",
+        ));
+    }
     Ok(LambdaSpec {
         name: l.name.clone(),
         source,
