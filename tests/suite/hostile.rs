@@ -865,3 +865,48 @@ shards = 1
     let o = aqueduct(&d, &["validate", "m.toml"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn sns_retries_after_the_end_of_the_run_are_not_counted() {
+    // A delivery outage lasting beyond the run counted every future retry (100,015 per
+    // message over 23 days) and slowed the run. Within a 2-minute run a message can be
+    // retried at most 3 (immediate) + 2 (1 s apart) + 10 (backoff, from 1 s) + 120 / 20
+    // (post-backoff, 20 s apart) = 21 times.
+    let d = scratch("sns-outage");
+    let model = r#"name = "so"
+duration = "2m"
+
+[[producer]]
+name = "p"
+target = "sns:t"
+load = { process = "poisson", rate_per_s = 5 }
+
+[[topic]]
+name = "t"
+
+[[subscription]]
+topic = "t"
+endpoint = "sqs:q"
+outages = [{ from = "10s", for = "30d" }]
+
+[[queue]]
+name = "q"
+"#;
+    std::fs::write(d.join("m.toml"), model).unwrap();
+    let o = aqueduct(&d, &["run", "m.toml", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let produced = doc["accounting"]["produced"].as_f64().unwrap();
+    let sub = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "subscription")
+        .unwrap();
+    let retries = sub["retries"].as_f64().unwrap();
+    assert!(retries > produced, "{retries} retries of {produced}");
+    assert!(
+        retries <= 21.0 * produced,
+        "{retries} retries of {produced}"
+    );
+}

@@ -510,6 +510,7 @@ impl Engine<'_> {
     /// `max_receives_per_second`, whose slots every attempt takes.)
     fn failed_attempt(&mut self, s: u32, slot: u32, attempt: u32, group: u64) {
         let now = self.now;
+        let horizon = self.horizon;
         let sub = &mut self.sns.subs[s as usize];
         let topic = &mut self.sns.topics[sub.spec.topic as usize].stats;
         sub.stats.failures += 1;
@@ -525,7 +526,8 @@ impl Engine<'_> {
             };
             let next = at + d;
             let more = sub.spec.policy.delay_after(a as u64 + 1).is_some();
-            if skip && more && sub.certainly_down(next) {
+            // Attempts after the end of the run are not counted: the run stops first.
+            if skip && more && next <= horizon && sub.certainly_down(next) {
                 // Attempt a + 1 at `next` fails for sure: count it and draw the next delay.
                 a += 1;
                 at = next;
