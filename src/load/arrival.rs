@@ -257,15 +257,40 @@ impl Arrival {
                     &mut st.carry,
                 ))
             }
-            Arrival::Diurnal { peak_per_s, .. } => {
+            Arrival::Diurnal {
+                peak_per_s,
+                offset_per_s,
+                amplitude_per_s,
+                period_ns,
+                peak_at_ns,
+                ..
+            } => {
                 // Thinning (Lewis & Shedler): candidates at the peak rate, each kept with
-                // probability λ(t)/λ_max.
+                // probability λ(t)/λ_max. A clipped sinusoid (peak-to-mean above 2) is zero
+                // over part of each period, where every candidate would be rejected: a
+                // candidate that lands there restarts the process at the trough's end
+                // (exact for a Poisson process, which has no memory), so the work follows
+                // the arrivals, not the simulated time.
+                let trough = (*offset_per_s < 0.0 && *amplitude_per_s > 0.0).then(|| {
+                    // Zero where cos(2π φ) ≤ −b/a: φ in [φ0, 1 − φ0].
+                    ((-offset_per_s / amplitude_per_s).clamp(-1.0, 1.0)).acos() / (2.0 * PI)
+                });
                 let mut t = now;
                 loop {
                     let e: f64 = Exp1.sample(rng);
                     t = advance(t, e * NANOS_PER_SEC as f64 / peak_per_s, &mut st.carry);
+                    let rate = self.rate_at(t);
+                    if rate <= 0.0 {
+                        if let Some(phi0) = trough {
+                            let phi = phase(t.0, *peak_at_ns, *period_ns);
+                            let left = ((1.0 - phi0 - phi).max(0.0) * *period_ns as f64).ceil();
+                            t = SimTime(t.0.saturating_add(left as u64));
+                            st.carry = 0.0;
+                            continue;
+                        }
+                    }
                     let u: f64 = rng.random();
-                    if u * peak_per_s < self.rate_at(t) {
+                    if u * peak_per_s < rate {
                         return Some(t);
                     }
                 }

@@ -125,6 +125,19 @@ fn diurnal_with_clipped_trough_keeps_its_mean() {
 }
 
 #[test]
+fn diurnal_with_a_long_zero_trough_keeps_its_mean() {
+    // peak-to-mean 20: the rate is zero for most of each period, which the generator skips
+    // instead of thinning through it; the mean must still be 10/s.
+    let load = r#"{ process = "diurnal", mean_per_s = 10, peak_to_mean = 20, period = "10m" }"#;
+    assert_in_ci(
+        "deeply clipped diurnal",
+        &mean_rate_reps(load, 6000.0),
+        10.0,
+        0.99,
+    );
+}
+
+#[test]
 fn trace_replays_counts() {
     // tests/data/counts.csv holds per-second counts; a non-repeating replay sends
     // exactly their sum, and the rate over the trace's length is that sum / length.
