@@ -62,6 +62,22 @@ impl Engine<'_> {
         let full = prod.batch.len() as u32 >= prod.spec.batch;
         let first_of_batch = prod.batch.len() == 1;
         let linger = prod.spec.linger;
+        self.schedule_next_arrival(p);
+        if full {
+            self.flush(p);
+        } else if first_of_batch {
+            let prod = &mut self.producers[p as usize];
+            prod.linger_gen = prod.linger_gen.wrapping_add(1);
+            let gen = prod.linger_gen;
+            self.at(now + linger, Event::Linger { p, gen });
+        }
+    }
+
+    /// Schedules producer `p`'s next arrival, if it comes before the end of the run (every
+    /// target's arrival handler calls this after drawing the message's size and key).
+    pub(crate) fn schedule_next_arrival(&mut self, p: u32) {
+        let now = self.now;
+        let prod = &mut self.producers[p as usize];
         let next = prod
             .spec
             .arrival
@@ -70,14 +86,6 @@ impl Engine<'_> {
             if t <= self.horizon {
                 self.at(t.max(now), Event::Arrival { p });
             }
-        }
-        if full {
-            self.flush(p);
-        } else if first_of_batch {
-            let prod = &mut self.producers[p as usize];
-            prod.linger_gen = prod.linger_gen.wrapping_add(1);
-            let gen = prod.linger_gen;
-            self.at(now + linger, Event::Linger { p, gen });
         }
     }
 

@@ -87,16 +87,7 @@ impl Engine<'_> {
         let now = self.now;
         let pi = p as usize;
         let (size, key) = self.producers[pi].draw();
-        let prod = &mut self.producers[pi];
-        let next = prod
-            .spec
-            .arrival
-            .next(&mut prod.arrival, now, &mut prod.rng);
-        if let Some(t) = next {
-            if t <= self.horizon {
-                self.at(t.max(now), Event::Arrival { p });
-            }
-        }
+        self.schedule_next_arrival(p);
         let prod = &mut self.producers[pi];
         prod.stats.generated += 1;
         self.msgs.ledger.produced += 1;
@@ -497,14 +488,7 @@ impl Engine<'_> {
                 self.firehose_to_buffer(f, r);
             }
             self.fh.out = out;
-            let s = &self.fh.streams[f as usize];
-            if s.spec.buffer_interval.is_zero() {
-                for b in 0..s.buffers.len() {
-                    if self.fh.streams[f as usize].buffers[b].records > 0 {
-                        self.firehose_flush_buffer(f, b as u32, FlushBy::Interval);
-                    }
-                }
-            }
+            self.firehose_zero_interval(f);
         }
         let s = &mut self.fh.streams[f as usize];
         match s.waiting_invocations.pop_front() {

@@ -405,15 +405,7 @@ impl Engine<'_> {
         let (size, key) = prod.draw();
         prod.stats.generated += 1;
         self.msgs.ledger.produced += 1;
-        let next = prod
-            .spec
-            .arrival
-            .next(&mut prod.arrival, now, &mut prod.rng);
-        if let Some(t) = next {
-            if t <= self.horizon {
-                self.at(t.max(now), Event::Arrival { p });
-            }
-        }
+        self.schedule_next_arrival(p);
         let Some(client) = self.kin.clients[pi].as_mut() else {
             unreachable!("producers with a stream target have a Kinesis client")
         };
