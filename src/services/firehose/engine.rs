@@ -23,6 +23,15 @@ use crate::sim::{stream, SimDuration, SimTime};
 use rand::Rng;
 use rand_distr::{Binomial, Distribution};
 
+/// What decides an invocation's outcome (copied from the stream's `TransformSpec`).
+#[derive(Clone, Copy)]
+struct TransformOutcome {
+    failure_probability: f64,
+    record_failure_probability: f64,
+    retries: u32,
+    output_ratio: f64,
+}
+
 /// The Firehose state of a run.
 pub(crate) struct Firehose {
     /// Delivery streams, by model order.
@@ -430,7 +439,17 @@ impl Engine<'_> {
     /// Invocation `i` returned (or failed).
     pub(crate) fn on_firehose_invoke_done(&mut self, f: u32, i: u32) {
         let s = &mut self.fh.streams[f as usize];
-        let t = s.spec.transform.clone().expect("a transformation");
+        // The settings this handler reads, copied out (the spec's distributions are not
+        // cloned per invocation).
+        let t = {
+            let t = s.spec.transform.as_ref().expect("a transformation");
+            TransformOutcome {
+                failure_probability: t.failure_probability,
+                record_failure_probability: t.record_failure_probability,
+                retries: t.retries,
+                output_ratio: t.output_ratio,
+            }
+        };
         if t.failure_probability > 0.0 && s.rng.random::<f64>() < t.failure_probability {
             s.stats.invocation_failures += 1;
             if s.invocations.slots[i as usize].attempts <= t.retries {
