@@ -985,6 +985,16 @@ impl Engine<'_> {
     /// Starts processing the batch in hand.
     fn start_batch(&mut self, r: u32, s: u32) {
         let now = self.now;
+        if let Some(f) = self.kin.readers[r as usize].spec.flink {
+            // A Flink source: the batch takes as long as the subtasks take to accept it.
+            let time = self.flink_take(f, r, s);
+            let lease = &mut self.kin.readers[r as usize].leases[s as usize];
+            lease.busy_since = now;
+            lease.busy_for = time;
+            lease.fail_after = None;
+            self.lease_at(r, s, now + time, LeaseState::Processing);
+            return;
+        }
         let reader = &mut self.kin.readers[r as usize];
         let n = reader.leases[s as usize].batch_records;
         let mut time = batch_time(
@@ -1078,14 +1088,22 @@ impl Engine<'_> {
                     *last = m.kseq;
                 }
             }
-            let done = if keep == n {
-                shard.checkpoint(slot)
-            } else {
-                shard.checkpoint_prefix(slot, keep)
-            };
-            reader.stats.processed += done;
-            if hand.is_none() {
-                self.msgs.ledger.processed += done;
+            // A Flink source with checkpoints keeps its records in flight until a
+            // checkpoint covers them (`Engine::on_flink_checkpoint_done`).
+            let held = reader
+                .spec
+                .flink
+                .is_some_and(|f| self.flink.apps[f as usize].spec.checkpoints.is_some());
+            if !held {
+                let done = if keep == n {
+                    shard.checkpoint(slot)
+                } else {
+                    shard.checkpoint_prefix(slot, keep)
+                };
+                reader.stats.processed += done;
+                if hand.is_none() {
+                    self.msgs.ledger.processed += done;
+                }
             }
         }
         lease.batch.clear();
