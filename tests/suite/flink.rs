@@ -322,3 +322,54 @@ fn kpu_hours_bill_the_run_with_the_orchestration_kpu() {
     let (gb, _) = q("running application storage (50 GB per KPU)");
     assert!((gb - 100.0).abs() < 1e-9);
 }
+
+#[test]
+fn session_windows_close_when_the_watermark_passes_the_gap() {
+    // 10 keys send for 60 s, then pause 60 s, five times over 10 minutes. A key's records
+    // are milliseconds apart while it sends, so each on-period is one session per key. A
+    // session closes when the watermark passes its last record plus the 5 s gap; the
+    // watermark only moves with new records, so the session of an on-period fires when the
+    // next one starts: 4 × 10 = 40 results (the last on-period's sessions stay open).
+    let out = run(
+        &model(
+            1000.0,
+            10,
+            2,
+            "10m",
+            "",
+            "parallelism = 2\ncpu_per_record = \"10us\"\nwindow = { kind = \"session\", gap = \"5s\", out_of_orderness = \"1s\" }",
+        )
+        .replace(
+            "load = { process = \"constant\", rate_per_s = 1000 }",
+            "load = { process = \"steps\", steps = [{ at = \"0s\", rate_per_s = 1000 }, { at = \"60s\", rate_per_s = 0 }], repeat_every = \"120s\" }",
+        ),
+        1,
+    );
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "flink.app.windows_emitted"), 40.0);
+    // Each fired a pause later: its end (last record + 5 s) to the next on-period's first
+    // read, about 55 s.
+    let p50 = metric(&out, "flink.app.result_latency_s.p50");
+    assert!((54.0..57.0).contains(&p50), "{p50}");
+}
+
+#[test]
+fn processing_time_windows_fire_on_the_clock() {
+    // Processing time: a 1-minute window fires at its end on the wall clock, whatever the
+    // records' event times: 10 windows end by the 10-minute horizon, 10 keys each.
+    let out = run(
+        &model(
+            1000.0,
+            10,
+            2,
+            "10m",
+            "event_time_lag = \"30s\"",
+            "parallelism = 2\ncpu_per_record = \"10us\"\nwindow = { kind = \"tumbling\", size = \"1m\", time = \"processing\" }",
+        ),
+        1,
+    );
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "flink.app.windows_emitted"), 100.0);
+    assert_eq!(metric(&out, "flink.app.late_dropped"), 0.0);
+    assert!(metric(&out, "flink.app.result_latency_s.max") < 1e-6);
+}

@@ -452,8 +452,9 @@ pub(crate) struct Sessions {
     open: Vec<Vec<(Session, bool)>>,
     /// (end, key) of every unfired session, smallest end first.
     heap: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u32)>>,
-    /// Session results emitted before the last restart, by nothing finer than count
-    /// (restart bookkeeping).
+    /// (end + lateness, key) of every fired session kept for its lateness.
+    purge: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u32)>>,
+    /// Open sessions in all.
     pub(crate) open_count: usize,
 }
 
@@ -465,6 +466,7 @@ impl Sessions {
             lateness: lateness.0 as i64,
             open: vec![Vec::new(); keys],
             heap: std::collections::BinaryHeap::new(),
+            purge: std::collections::BinaryHeap::new(),
             open_count: 0,
         }
     }
@@ -526,15 +528,20 @@ impl Sessions {
                     self.open_count -= 1;
                 } else {
                     list[pos].1 = true;
+                    self.purge
+                        .push(std::cmp::Reverse((end.saturating_add(lateness), key)));
                 }
             }
         }
-        if self.lateness > 0 {
-            for list in &mut self.open {
-                let before = list.len();
-                list.retain(|(s, f)| !(*f && s.end.saturating_add(lateness) - 1 <= w));
-                self.open_count -= before - list.len();
+        while let Some(&std::cmp::Reverse((at, key))) = self.purge.peek() {
+            if at - 1 > w {
+                break;
             }
+            self.purge.pop();
+            let list = &mut self.open[key as usize];
+            let before = list.len();
+            list.retain(|(s, f)| !(*f && s.end.saturating_add(lateness) - 1 <= w));
+            self.open_count -= before - list.len();
         }
     }
 }
@@ -597,7 +604,6 @@ pub(crate) struct FlinkStats {
     /// Results refused by the sink's quotas (retried).
     pub(crate) sink_throttled: u64,
 }
-
 
 /// A checkpoint in progress or completed.
 #[derive(Clone, Debug)]

@@ -76,6 +76,12 @@ fn estimate_flink(cx: &mut Context, f: usize) {
         1.0,
         "the busiest subtask cannot keep up: the source is back-pressured and the iterator age grows; raise the parallelism or spread the hot keys",
     ));
+    if let Some(sink) = spec.sink_firehose {
+        cx.notes.push(format!(
+            "flink \"{name}\": its results into delivery stream \"{}\" are not in the estimate (run the model for them)",
+            arch.firehoses[sink as usize].name
+        ));
+    }
     if spec.autoscaling && util >= spec.scaling.0 as f64 / 100.0 {
         cx.notes.push(format!(
             "flink \"{name}\": the busiest KPU runs at {:.0}% CPU at peak; if that lasts {} minutes autoscaling doubles the parallelism (the estimate bills the configured {} KPUs)",
