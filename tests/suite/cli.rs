@@ -655,6 +655,13 @@ fn flink_bad_input_exits_2_with_the_field_and_the_limit() {
             &["sink.target", "no delivery stream called \"nowhere\""][..],
         ),
         (
+            "fl-sink-self",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nsink = { target = \"kinesis:telemetry\" }",
+            Some(20),
+            &["sink.target", "own source"][..],
+        ),
+        (
             "fl-random-keys",
             "partition_key = { dist = \"uniform\", keys = 10 }\n",
             "",

@@ -373,3 +373,37 @@ fn processing_time_windows_fire_on_the_clock() {
     assert_eq!(metric(&out, "flink.app.late_dropped"), 0.0);
     assert!(metric(&out, "flink.app.result_latency_s.max") < 1e-6);
 }
+
+#[test]
+fn results_in_a_kinesis_sink_feed_the_next_application() {
+    // Application A averages 10 keys over 1-minute windows into stream "averages"
+    // (9 windows × 10 keys = 90 results in 10 minutes, each with its key as partition
+    // key); application B reads them: 90 records in, and every message is accounted for.
+    let src = model(
+        1000.0,
+        10,
+        2,
+        "10m",
+        "",
+        "parallelism = 2\ncpu_per_record = \"10us\"\nwindow = { kind = \"tumbling\", size = \"1m\" }\nsink = { target = \"kinesis:averages\", result_size = \"100B\" }",
+    ) + r#"
+[[stream]]
+name = "averages"
+mode = "provisioned"
+shards = 2
+
+[[flink]]
+name = "b"
+source = "kinesis:averages"
+parallelism = 2
+cpu_per_record = "10us"
+window = { kind = "tumbling", size = "5m" }
+"#;
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "flink.app.windows_emitted"), 90.0);
+    assert_eq!(metric(&out, "stream.averages.records_put"), 90.0);
+    assert_eq!(metric(&out, "flink.b.records_in"), 90.0);
+    // B keys its input by the same device keys: 10 keys in its first 5-minute window.
+    assert_eq!(metric(&out, "flink.b.windows_emitted"), 10.0);
+}

@@ -66,6 +66,8 @@ pub(crate) struct KeySpace {
     group: Vec<u16>,
     /// Global key ids sorted by their Kinesis hash key, with the hash keys.
     sorted: Vec<(u128, u32)>,
+    /// Kinesis hash key of each global key id.
+    hash: Vec<u128>,
     /// Per shard id: its key sampler, built at its first read.
     shards: Vec<Option<ShardKeys>>,
     /// Flink's maximum parallelism (the number of key groups).
@@ -79,6 +81,7 @@ impl KeySpace {
         let max_parallelism = default_max_parallelism(parallelism);
         let mut group = Vec::new();
         let mut sorted = Vec::new();
+        let mut hashes = Vec::new();
         let mut buf = String::new();
         let mut text = String::new();
         let mut out = Vec::new();
@@ -89,6 +92,7 @@ impl KeySpace {
             for k in 0..n {
                 let h = hash_generated(&prefix, k, &mut buf);
                 sorted.push((h, group.len() as u32));
+                hashes.push(h);
                 text.clear();
                 text.push_str(&buf);
                 let g = murmur_hash(java_hash_code(&text)) as u32 % max_parallelism;
@@ -103,6 +107,7 @@ impl KeySpace {
             prods: out,
             group,
             sorted,
+            hash: hashes,
             shards: Vec::new(),
             max_parallelism,
         }
@@ -170,6 +175,9 @@ impl KeySpace {
         let Some(Some(sk)) = self.shards.get(shard) else {
             return (0, 0);
         };
+        if sk.mix.is_empty() {
+            return (0, 0);
+        }
         let pi = if sk.mix.len() == 1 {
             0
         } else {
@@ -193,6 +201,11 @@ impl KeySpace {
         (sp.ids[i], pi)
     }
 
+    /// The Kinesis hash key of global key `id` (its partition key's MD5).
+    pub(crate) fn hash(&self, id: u32) -> u128 {
+        self.hash.get(id as usize).copied().unwrap_or(0)
+    }
+
     /// Each subtask's share of the records at `parallelism`: `Σ weight_p × P_p(key)` over
     /// the keys it owns, normalised.
     pub(crate) fn subtask_shares(&self, parallelism: u32) -> Vec<f64> {
@@ -214,7 +227,10 @@ impl KeySpace {
     /// `keyGroup × parallelism / maxParallelism`).
     #[inline]
     pub(crate) fn subtask(&self, id: u32, parallelism: u32) -> u32 {
-        (self.group[id as usize] as u64 * parallelism as u64 / self.max_parallelism as u64) as u32
+        let Some(&g) = self.group.get(id as usize) else {
+            return 0;
+        };
+        (g as u64 * parallelism as u64 / self.max_parallelism as u64) as u32
     }
 }
 
@@ -617,12 +633,14 @@ pub(crate) struct Snapshot {
 }
 
 /// Results waiting to reach the sink.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Pending {
     /// Results.
     pub(crate) count: u64,
     /// Window end of the results (creation time of the result records).
     pub(crate) created: SimTime,
+    /// Their keys (a Kinesis sink routes each by its key; empty otherwise).
+    pub(crate) keys: Vec<u32>,
 }
 
 /// A Flink application's run-time state.
@@ -675,6 +693,8 @@ pub(crate) struct FlinkApp {
     pub(crate) cpu_last_minute: f64,
     /// A processing-time timer is scheduled.
     pub(crate) timer_pending: bool,
+    /// Keys of the late firings of the batch being read (Kinesis sink only).
+    pub(crate) late_keys: Vec<u32>,
     /// Results waiting for their emission time (slab; `free` lists free slots).
     pub(crate) emits: Vec<Pending>,
     pub(crate) free_emits: Vec<u32>,
@@ -724,6 +744,7 @@ impl FlinkApp {
             cpu_minute_max: 0.0,
             cpu_last_minute: 0.0,
             timer_pending: false,
+            late_keys: Vec::new(),
             emits: Vec::new(),
             free_emits: Vec::new(),
             stats: FlinkStats {

@@ -125,25 +125,36 @@ fn flink(
     };
     let checkpoints = checkpoints(f, path, lim)?;
     let (mtbf, failures_at) = failures(f, path)?;
-    let sink_firehose = match &f.sink {
-        None => None,
+    let (sink_firehose, sink_stream) = match &f.sink {
+        None => (None, None),
         Some(s) => {
             let tpath = path.field("sink").field("target");
-            let (_, name) = reference(&s.target, &tpath, &["firehose"])?;
-            let i = lookup(&firehoses.idx, name, "firehose", "delivery stream", &tpath)?;
-            if firehoses.specs[i].input != FirehoseInput::DirectPut {
-                return Err(Invalid::at(
-                    &tpath,
-                    format!("delivery stream \"{name}\" reads a Kinesis stream: Flink's Firehose sink writes with PutRecordBatch, which only a Direct PUT stream accepts"),
-                ));
-            }
+            let (kind, name) = reference(&s.target, &tpath, &["firehose", "kinesis"])?;
             if window.is_none() {
                 return Err(Invalid::at(
                     &tpath,
                     "a sink carries window results: give the application a `window`",
                 ));
             }
-            Some(i as u32)
+            if kind == "kinesis" {
+                let i = lookup(&streams.idx, name, "kinesis", "stream", &tpath)? as u32;
+                if i == stream {
+                    return Err(Invalid::at(
+                        &tpath,
+                        format!("the sink is the application's own source \"{name}\": its results would be read back as input"),
+                    ));
+                }
+                (None, Some(i))
+            } else {
+                let i = lookup(&firehoses.idx, name, "firehose", "delivery stream", &tpath)?;
+                if firehoses.specs[i].input != FirehoseInput::DirectPut {
+                    return Err(Invalid::at(
+                        &tpath,
+                        format!("delivery stream \"{name}\" reads a Kinesis stream: Flink's Firehose sink writes with PutRecordBatch, which only a Direct PUT stream accepts"),
+                    ));
+                }
+                (Some(i as u32), None)
+            }
         }
     };
     let result_bytes = match f.sink.as_ref().and_then(|s| s.result_size) {
@@ -195,6 +206,7 @@ fn flink(
         buffer_per_channel: lim.buffers_per_channel as u64 * lim.network_segment.0,
         buffer_per_gate: lim.floating_buffers_per_gate as u64 * lim.network_segment.0,
         sink_firehose,
+        sink_stream,
         result_bytes,
         scaling: (
             lim.scale_up_cpu_percent,

@@ -28,6 +28,8 @@ pub(crate) struct Flink {
     pub(crate) apps: Vec<FlinkApp>,
     /// Results per subtask of the window being fired (scratch).
     per: Vec<u64>,
+    /// Their keys, for a Kinesis sink (scratch).
+    per_keys: Vec<Vec<u32>>,
 }
 
 impl Flink {
@@ -44,7 +46,7 @@ impl Flink {
                     .iter()
                     .position(|c| c.flink == Some(i as u32))
                     .unwrap_or(0) as u32;
-                let prods: Vec<(ProdKeys, String)> = arch
+                let mut prods: Vec<(ProdKeys, String)> = arch
                     .producers
                     .iter()
                     .filter(|p| p.target == Target::Stream(spec.stream))
@@ -60,6 +62,7 @@ impl Flink {
                         ))
                     })
                     .collect();
+                prods.extend(upstream_keys(arch, spec.stream, horizon));
                 let mean_bytes = mean_record_bytes(arch, spec.stream);
                 let keys = KeySpace::new(prods, spec.parallelism);
                 let shards = arch.streams[spec.stream as usize].shards_ever() as usize;
@@ -78,6 +81,7 @@ impl Flink {
         Flink {
             apps,
             per: Vec::new(),
+            per_keys: Vec::new(),
         }
     }
 
@@ -91,6 +95,39 @@ impl Flink {
         }
         out
     }
+}
+
+/// The keys of the results other applications' Kinesis sinks write into stream `st`:
+/// their sources' keys, each equally likely (a window gives one result per active key),
+/// weighted by the expected results (keys × windows over the run).
+fn upstream_keys(arch: &Architecture, st: u32, horizon: SimTime) -> Vec<(ProdKeys, String)> {
+    let mut out = Vec::new();
+    for up in arch.flinks.iter().filter(|a| a.sink_stream == Some(st)) {
+        let windows = match up.window.map(|w| w.kind) {
+            Some(super::WindowKind::Sliding { slide, .. }) => {
+                (horizon.0 as f64 / slide.0.max(1) as f64).max(1.0)
+            }
+            _ => 1.0,
+        };
+        for p in arch
+            .producers
+            .iter()
+            .filter(|p| p.target == Target::Stream(up.stream))
+        {
+            if let Some(k) = &p.keys {
+                let n = k.keys();
+                out.push((
+                    ProdKeys::new(
+                        crate::load::KeyDist::Uniform { keys: n },
+                        n as f64 * windows,
+                        None,
+                    ),
+                    p.key_prefix.clone(),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Mean bytes of a record the producers write into stream `st` (sizes the subtasks'
@@ -204,7 +241,12 @@ impl Engine<'_> {
                     match added {
                         Added::Open => {}
                         Added::Dropped => app.stats.late_dropped += 1,
-                        Added::LateFirings(k) => late_results += k as u64,
+                        Added::LateFirings(k) => {
+                            late_results += k as u64;
+                            if app.spec.sink_stream.is_some() {
+                                app.late_keys.extend(std::iter::repeat_n(key, k as usize));
+                            }
+                        }
                     }
                 }
                 max_event = max_event.max(event);
@@ -215,10 +257,13 @@ impl Engine<'_> {
         app.stats.late_firings += late_results;
         let lease = &mut self.kin.readers[ri].leases[s as usize];
         lease.batch = batch;
-        if late_results > 0 && app.spec.sink_firehose.is_some() {
+        if late_results > 0 && (app.spec.sink_firehose.is_some() || app.spec.sink_stream.is_some())
+        {
+            let keys = std::mem::take(&mut app.late_keys);
             let i = app.emit_slot(Pending {
                 count: late_results,
                 created: a,
+                keys,
             });
             self.at(a, Event::FlinkEmit { f, i });
         }
@@ -268,9 +313,13 @@ impl Engine<'_> {
             now.0 as i64
         };
         let p = app.parallelism as usize;
+        let want_keys = app.spec.sink_stream.is_some();
         fl.per.clear();
         fl.per.resize(p, 0);
-        let mut emits: Vec<(u64, SimTime, SimTime)> = Vec::new();
+        if fl.per_keys.len() < p {
+            fl.per_keys.resize_with(p, Vec::new);
+        }
+        let mut emits: Vec<(u64, SimTime, SimTime, Vec<u32>)> = Vec::new();
         let FlinkApp {
             windows,
             keys,
@@ -283,6 +332,7 @@ impl Engine<'_> {
             return;
         };
         let per = &mut fl.per;
+        let per_keys = &mut fl.per_keys;
         let emit_time = |j: usize| {
             if event_time {
                 subtasks[j].last.max(now)
@@ -296,7 +346,11 @@ impl Engine<'_> {
                     let end = panes.end(k);
                     let dup = panes.fired_before.is_some_and(|b| k <= b);
                     panes.fire(k, w, |key| {
-                        per[keys.subtask(key, *parallelism) as usize] += 1
+                        let j = keys.subtask(key, *parallelism) as usize;
+                        per[j] += 1;
+                        if want_keys {
+                            per_keys[j].push(key);
+                        }
                     });
                     for (j, n) in per.iter_mut().enumerate() {
                         if *n == 0 {
@@ -311,7 +365,7 @@ impl Engine<'_> {
                         if dup {
                             stats.duplicate_results += *n;
                         }
-                        emits.push((*n, e, endt));
+                        emits.push((*n, e, endt, std::mem::take(&mut per_keys[j])));
                         *n = 0;
                     }
                 }
@@ -321,6 +375,9 @@ impl Engine<'_> {
                 sessions.fire(w, |key, end| {
                     let j = keys.subtask(key, *parallelism) as usize;
                     per[j] += 1;
+                    if want_keys {
+                        per_keys[j].push(key);
+                    }
                     latest[j] = latest[j].max(end);
                     if measuring {
                         let e = emit_time(j);
@@ -334,14 +391,23 @@ impl Engine<'_> {
                         continue;
                     }
                     stats.windows_emitted += *n;
-                    emits.push((*n, emit_time(j), SimTime(latest[j].max(0) as u64)));
+                    emits.push((
+                        *n,
+                        emit_time(j),
+                        SimTime(latest[j].max(0) as u64),
+                        std::mem::take(&mut per_keys[j]),
+                    ));
                     *n = 0;
                 }
             }
         }
-        if app.spec.sink_firehose.is_some() {
-            for (count, at, created) in emits {
-                let i = self.flink.apps[f as usize].emit_slot(Pending { count, created });
+        if app.spec.sink_firehose.is_some() || app.spec.sink_stream.is_some() {
+            for (count, at, created, keys) in emits {
+                let i = self.flink.apps[f as usize].emit_slot(Pending {
+                    count,
+                    created,
+                    keys,
+                });
                 self.at(at.max(now), Event::FlinkEmit { f, i });
             }
         }
@@ -381,18 +447,36 @@ impl Engine<'_> {
     pub(crate) fn on_flink_emit(&mut self, f: u32, i: u32) {
         let now = self.now;
         let app = &mut self.flink.apps[f as usize];
-        let pend = app.emits[i as usize];
-        let Some(sink) = app.spec.sink_firehose else {
-            app.free_emits.push(i);
-            return;
-        };
+        let mut pend = std::mem::take(&mut app.emits[i as usize]);
         let bytes = app.spec.result_bytes;
-        let took = self.firehose_from_flink(sink, pend.created, pend.count, bytes);
-        self.msgs.ledger.copies += took;
+        let took = match (app.spec.sink_firehose, app.spec.sink_stream) {
+            (Some(sink), _) => {
+                let took = self.firehose_from_flink(sink, pend.created, pend.count, bytes);
+                self.msgs.ledger.copies += took;
+                took
+            }
+            (None, Some(st)) => {
+                // Each result goes to the shard of its key; refused ones stay for a retry.
+                let mut keep = 0;
+                for k in 0..pend.keys.len() {
+                    let key = pend.keys[k];
+                    let hash = self.flink.apps[f as usize].keys.hash(key);
+                    if !self.kinesis_put_derived(st, hash, bytes, pend.created) {
+                        pend.keys[keep] = key;
+                        keep += 1;
+                    }
+                }
+                let took = (pend.keys.len() - keep) as u64;
+                pend.keys.truncate(keep);
+                took
+            }
+            (None, None) => pend.count,
+        };
         let app = &mut self.flink.apps[f as usize];
         if took < pend.count {
             app.stats.sink_throttled += pend.count - took;
-            app.emits[i as usize].count = pend.count - took;
+            pend.count -= took;
+            app.emits[i as usize] = pend;
             let at = now + SimDuration::from_secs(1);
             if at <= self.horizon {
                 self.at(at, Event::FlinkEmit { f, i });

@@ -76,10 +76,17 @@ fn estimate_flink(cx: &mut Context, f: usize) {
         1.0,
         "the busiest subtask cannot keep up: the source is back-pressured and the iterator age grows; raise the parallelism or spread the hot keys",
     ));
-    if let Some(sink) = spec.sink_firehose {
+    let sink = match (spec.sink_firehose, spec.sink_stream) {
+        (Some(f), _) => Some(format!(
+            "delivery stream \"{}\"",
+            arch.firehoses[f as usize].name
+        )),
+        (None, Some(s)) => Some(format!("stream \"{}\"", arch.streams[s as usize].name)),
+        (None, None) => None,
+    };
+    if let Some(sink) = sink {
         cx.notes.push(format!(
-            "flink \"{name}\": its results into delivery stream \"{}\" are not in the estimate (run the model for them)",
-            arch.firehoses[sink as usize].name
+            "flink \"{name}\": its results into {sink} are not in the estimate (run the model for them)"
         ));
     }
     if spec.autoscaling && util >= spec.scaling.0 as f64 / 100.0 {

@@ -49,7 +49,10 @@
 //!   quota), 360 below 10% halve it (never below the configured parallelism). A rescale
 //!   is a restart from a checkpoint taken at its start that lasts `rescale_delay`.
 //! * **Sinks.** Results can go to a Firehose delivery stream (`sink = { target =
-//!   "firehose:NAME" }`), one record of `result_size` per key and window.
+//!   "firehose:NAME" }`, PutRecordBatch under its Direct PUT quotas) or a Kinesis stream
+//!   (`"kinesis:NAME"`, each result with its key as partition key, under the shards' write
+//!   limits), one record of `result_size` per key and window; refused results are retried
+//!   a second later. A stream fed by a sink can be the source of another application.
 //!
 //! # Legacy SQL applications
 //!
@@ -158,6 +161,8 @@ pub struct FlinkSpec {
     pub buffer_per_gate: u64,
     /// Delivery stream results go to (index).
     pub sink_firehose: Option<u32>,
+    /// Kinesis stream results go to (index), each with its key as partition key.
+    pub sink_stream: Option<u32>,
     /// Bytes of one result.
     pub result_bytes: u64,
     /// Autoscaling thresholds: (up %, up minutes, down %, down minutes).

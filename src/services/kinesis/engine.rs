@@ -721,6 +721,32 @@ impl Engine<'_> {
         self.kin.scratch = wake;
     }
 
+    /// A record another service writes into stream `st` (a Flink sink's result): hash key
+    /// `hash`, `bytes` (data and key), created at `created`. Returns false when the shard's
+    /// write limits refuse it. In the accounting it is a new record: one copy per reader of
+    /// the stream (one when it has none: it waits).
+    pub(crate) fn kinesis_put_derived(
+        &mut self,
+        st: u32,
+        hash: u128,
+        bytes: u64,
+        created: SimTime,
+    ) -> bool {
+        let now = self.now;
+        let stream = &mut self.kin.streams[st as usize];
+        let shard = stream.route(hash);
+        let lead = now.saturating_since(created).0;
+        if !stream.put(now, shard, bytes, 1, lead, &[]) {
+            return false;
+        }
+        let readers = self.kin.slots[st as usize].len().max(1) as u64;
+        self.msgs.ledger.copies += readers;
+        if stream.shards[shard as usize].efo_waiting != 0 {
+            self.wake_efo(st, shard);
+        }
+        true
+    }
+
     /// After a partly failed PutRecords: retry the failed records after the backoff, or
     /// drop them after the last attempt.
     fn put_retry_or_drop(&mut self, p: u32, call: u32) {
