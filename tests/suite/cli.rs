@@ -685,3 +685,29 @@ fn flink_bad_input_exits_2_with_the_field_and_the_limit() {
         rejects(name, bad.as_bytes(), line, needles);
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    // `aqueduct run ... | head` (issue 19): the reader goes away before the summary is
+    // written. The process must end without a panic message (exit 101 before).
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(["run", "models/default.toml", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
+}
