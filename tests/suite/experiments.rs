@@ -917,3 +917,19 @@ fn a_sweep_into_a_used_directory_replaces_the_earlier_sweeps_files() {
     assert!(d.join("out/notes.txt").is_file());
     assert!(d.join("out/report.md").is_file() && d.join("out/sweep.json").is_file());
 }
+
+#[test]
+fn a_sweep_reports_progress_in_plain_lines_when_stderr_is_not_a_terminal() {
+    // Issue 19: a CI log or a batch job got nothing for minutes. Each quarter of the runs
+    // (and every 30 s) gives a line; --quiet gives none.
+    let d = scratch("plain-progress");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("runs done")).collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(lines[3].starts_with("18 of 18 runs done (100%)"), "{err}");
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(!stderr(&o).contains("runs done"));
+}
