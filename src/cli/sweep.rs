@@ -22,6 +22,16 @@ impl From<ExperimentError> for Failure {
     }
 }
 
+/// `println!` with control characters escaped (names come from files anyone may write).
+macro_rules! say {
+    ($($t:tt)*) => { println!("{}", super::terminal_safe(&format!($($t)*))) };
+}
+
+/// `eprintln!` with control characters escaped.
+macro_rules! warn {
+    ($($t:tt)*) => { eprintln!("{}", super::terminal_safe(&format!($($t)*))) };
+}
+
 fn write_failure(path: &Path, e: impl std::fmt::Display) -> Failure {
     Failure::run(format!("{}: {e}", path.display()))
 }
@@ -79,7 +89,7 @@ impl PlainProgress {
             st.1 = Instant::now();
             let t = self.start.elapsed().as_secs_f64();
             let left = t / st.0 as f64 * (self.total - st.0) as f64;
-            eprintln!(
+            warn!(
                 "{} of {} runs done ({:.0}%) after {t:.1} s; about {left:.0} s left",
                 st.0,
                 self.total,
@@ -148,7 +158,7 @@ pub fn cmd_sweep(
     let on_done = |r: &RunRecord| {
         if let Some(e) = &r.error {
             pb.suspend(|| {
-                eprintln!(
+                warn!(
                     "run {} (point {}: {}; replication {}, seed {}) failed: {e}",
                     r.run,
                     r.point,
@@ -173,7 +183,7 @@ pub fn cmd_sweep(
     let wall = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     writer.finish().map_err(|e| write_failure(&runs_path, e))?;
-    println!(
+    say!(
         "{} runs{} in {wall:.2} s on {threads} thread{}: {:.2} runs/s; {} failed",
         tally.runs,
         if shard.is_all() {
@@ -192,7 +202,7 @@ pub fn cmd_sweep(
     } else {
         Manifest::new(&exp, shard, tally).write(&staging.dir().join(MANIFEST))?;
         staging.commit().map_err(|e| write_failure(&out, e))?;
-        println!(
+        say!(
             "wrote shard {shard} to {}/ ({RUNS}, {MANIFEST}); when every shard is done: aqueduct merge DIR...",
             out.display()
         );
@@ -241,7 +251,7 @@ pub fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> Result<(), Failure> 
         .map_err(|e| write_failure(&runs_path, e))?;
     let tally = merge::merge_runs(&exp, &shards, &mut writer)?;
     writer.finish().map_err(|e| write_failure(&runs_path, e))?;
-    println!(
+    say!(
         "merged {} shards: {} runs, {} failed",
         shards.len(),
         tally.runs,
@@ -267,7 +277,7 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
     Manifest::new(exp, Shard::ALL, tally).write(&staging.dir().join(MANIFEST))?;
     let out = staging.out().to_path_buf();
     let files = staging.commit().map_err(|e| write_failure(&out, e))?;
-    println!("wrote {}/: {}", out.display(), files.join(", "));
+    say!("wrote {}/: {}", out.display(), files.join(", "));
     for a in &results.answers {
         let situation: Vec<String> = exp
             .per
@@ -286,8 +296,8 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
             format!("{}: ", situation.join(", "))
         };
         match a.point {
-            Some(p) => println!("answer: {prefix}point {p}: {}", exp.describe(p)),
-            None => println!("answer: {prefix}no point meets every objective"),
+            Some(p) => say!("answer: {prefix}point {p}: {}", exp.describe(p)),
+            None => say!("answer: {prefix}no point meets every objective"),
         }
     }
     failed_runs(tally)

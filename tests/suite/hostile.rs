@@ -910,3 +910,38 @@ name = "q"
         "{retries} retries of {produced}"
     );
 }
+
+#[test]
+fn control_characters_in_an_experiment_reach_neither_the_terminal_nor_the_report() {
+    // Issue 21: an escape sequence (ESC [ 2 J clears a terminal) in an experiment's
+    // description (shown in report.md) and in an axis value (shown when its runs fail).
+    let d = std::env::temp_dir().join(format!("aq-ctl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("m.toml"),
+        "name = \"m\"\nduration = \"1m\"\n[[producer]]\nname = \"p\"\ntarget = \"sqs:q\"\nload = { process = \"poisson\", rate_per_s = 5 }\n[[queue]]\nname = \"q\"\n[[consumer]]\nname = \"w\"\nsource = \"sqs:q\"\nworkers = 1\nservice_time = \"10ms\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("e.toml"),
+        "name = \"x\"\ndescription = \"x\\u001b[2Jy\"\nmodel = \"m.toml\"\nreplications = 2\n[axes]\nprices = [\"aws-us-east-1\", \"no\\u001b[2Jsuch.toml\"]\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_aqueduct"))
+        .args(["sweep", "e.toml", "--out", "out"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("failed"), "{all}");
+    assert!(!all.contains('\u{1b}'), "{all:?}");
+    let md = std::fs::read_to_string(d.join("out/report.md")).unwrap();
+    assert!(!md.contains('\u{1b}'));
+    assert!(md.contains("\\u{1b}"), "the name is shown, escaped");
+}
