@@ -6,9 +6,10 @@
 //! dynamically. API calls take their latency in two legs (request, response); with zero
 //! latency the engine calls the next step directly instead of scheduling an event.
 
+mod insight;
 mod summary;
 
-pub use summary::RunSummary;
+pub use summary::{InsightSummary, RunSummary};
 
 pub(crate) use crate::services::kinesis::engine::StreamOp;
 
@@ -209,6 +210,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) fh: crate::services::firehose::engine::Firehose,
+    /// Time to insight and value delivered, per end point.
+    pub(crate) insight: insight::Insights,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -280,6 +283,7 @@ impl<'a> Engine<'a> {
             kin,
             sns,
             fh,
+            insight: insight::Insights::new(arch),
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -499,6 +503,7 @@ impl<'a> Engine<'a> {
         self.kinesis_warmup_end();
         self.sns_warmup_end();
         self.firehose_warmup_end();
+        self.insight.reset();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -718,6 +723,9 @@ impl<'a> Engine<'a> {
         }
         self.patch_lambda_reports(&mut components);
         self.sns_patch_lambda_reports(&mut components);
+        let valued = self.arch.values.any();
+        self.insight.patch_reports(&mut components, valued);
+        let insight = self.insight.summary(window_s, &cost, valued);
         let accounting = self.accounting();
         let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {
@@ -776,6 +784,7 @@ impl<'a> Engine<'a> {
             components,
             accounting,
             cost,
+            insight,
             warnings,
         }
     }

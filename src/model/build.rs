@@ -79,6 +79,18 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         stream_consumers.extend(kinesis_reader(f, i as u32));
     }
     let firehoses = firehoses.specs;
+    let stream_names: Vec<&str> = streams.specs.iter().map(|s| s.name.as_str()).collect();
+    let values = super::value::values(
+        raw.value.as_ref(),
+        &raw.producer
+            .iter()
+            .map(|p| p.value.as_ref())
+            .collect::<Vec<_>>(),
+        &producers,
+        &stream_names,
+        &firehoses,
+        &subscriptions,
+    )?;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
@@ -102,6 +114,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         topics,
         subscriptions,
         firehoses,
+        values,
         warnings,
     })
 }

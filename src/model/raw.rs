@@ -63,6 +63,10 @@ pub struct RawModel {
     /// Overrides of AWS limits (`[limits.sqs]`, ...).
     #[serde(default)]
     pub limits: Limits,
+    /// How data loses value with age, for producers that do not say (`value = {
+    /// half_life = "10m" }`).
+    #[serde(default)]
+    pub value: Option<super::value::RawValue>,
     /// Producers.
     #[serde(default)]
     pub producer: Vec<RawProducer>,
@@ -334,6 +338,9 @@ pub struct RawProducer {
     /// defaults).
     #[serde(default)]
     pub aggregation: Option<crate::services::kinesis::raw::RawAggregation>,
+    /// How this producer's data loses value with age (default: the model's `value`).
+    #[serde(default)]
+    pub value: Option<super::value::RawValue>,
 }
 
 /// A `{ from, for }` window of time.

@@ -1067,6 +1067,17 @@ impl Engine<'_> {
                     .stats
                     .latency
                     .record_n(end - mid + sl.mean_lead(), sl.count as u64);
+                if hand.is_none() {
+                    let lead = sl.mean_lead().0;
+                    let ep = self.insight.readers[r as usize];
+                    let p = &mut self.insight.points[ep as usize];
+                    p.stats.record_span(
+                        end.saturating_since(SimTime(sl.t_first.0.saturating_sub(lead))),
+                        end.saturating_since(SimTime(sl.t_last.0.saturating_sub(lead))),
+                        sl.count as u64,
+                        p.runs,
+                    );
+                }
             }
             if stream.spec.track_keys {
                 let c = shard.cursors[slot];

@@ -1,0 +1,303 @@
+//! The value of data and the time to insight (issue 16): value functions against the
+//! closed forms of the M/M/1 sojourn time, end points of every kind, and bad input.
+
+use crate::common::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// An M/M/1 queue (λ, μ = 1/s) whose producer declares `value`.
+fn mm1(lambda: f64, value: &str, measured_s: u64) -> String {
+    format!(
+        r#"
+name = "mm1-value"
+duration = "{measured_s}s"
+warmup = "500s"
+api_latency = "0ms"
+
+[[producer]]
+name = "arrivals"
+target = "sqs:q"
+load = {{ process = "poisson", rate_per_s = {lambda} }}
+value = {value}
+
+[[queue]]
+name = "q"
+retention = "14d"
+visibility_timeout = "12h"
+
+[[consumer]]
+name = "servers"
+source = "sqs:q"
+workers = 1
+receive = {{ max_messages = 1, wait = "20s" }}
+service_time = {{ dist = "exponential", mean = "1s" }}
+"#
+    )
+}
+
+fn metric(out: &aqueduct::engine::RunOutput, path: &str) -> f64 {
+    out.summary
+        .metric(path)
+        .unwrap_or_else(|| panic!("no metric {path}"))
+}
+
+fn replicate(src: &str, reps: u64, path: &str) -> Vec<f64> {
+    (0..reps)
+        .map(|r| {
+            let out = run(src, 300 + r);
+            assert_balanced(&out);
+            metric(&out, path)
+        })
+        .collect()
+}
+
+/// The M/M/1 sojourn time T is exponential with rate a = μ − λ, so
+/// * half-life h (θ = ln 2 / h): E[e^(−θT)] = a / (a + θ);
+/// * deadline d: P(T ≤ d) = 1 − e^(−a·d);
+/// * linear to zero at L: E[max(0, 1 − T/L)] = 1 − (1 − e^(−a·L)) / (a·L).
+#[test]
+fn mm1_value_matches_the_closed_forms() {
+    let (lambda, mu) = (0.5, 1.0);
+    let a: f64 = mu - lambda;
+    let h = 2.0;
+    let theta = std::f64::consts::LN_2 / h;
+    let cases = [
+        ("{ half_life = \"2s\" }", a / (a + theta)),
+        ("{ deadline = \"3s\" }", 1.0 - (-a * 3.0).exp()),
+        (
+            "{ linear_to_zero = \"4s\" }",
+            1.0 - (1.0 - (-a * 4.0f64).exp()) / (a * 4.0),
+        ),
+    ];
+    for (value, theory) in cases {
+        let src = mm1(lambda, value, 40_000);
+        let per_end_point = replicate(&src, 10, "consumer.servers.value_delivered");
+        assert_in_ci(
+            &format!("M/M/1 value {value}"),
+            &per_end_point,
+            theory,
+            0.99,
+        );
+        // The model-wide figure is the same single end point's.
+        let total = replicate(&src, 2, "value_delivered");
+        assert_eq!(total, per_end_point[..2].to_vec());
+    }
+}
+
+/// Time to insight at a worker pool is the creation → processed latency of the first
+/// processing of each message; with no duplicates the two histograms are the same.
+#[test]
+fn time_to_insight_of_workers_is_their_latency() {
+    let out = run(&mm1(0.5, "{ half_life = \"1m\" }", 5_000), 3);
+    for q in ["mean", "p50", "p99", "max"] {
+        assert_eq!(
+            metric(&out, &format!("consumer.servers.time_to_insight_s.{q}")),
+            metric(&out, &format!("consumer.servers.latency_s.{q}")),
+            "{q}"
+        );
+    }
+    assert_eq!(
+        metric(&out, "time_to_insight_s.p99"),
+        metric(&out, "insight.time_to_insight_s.p99")
+    );
+    let cost = metric(&out, "cost.total");
+    let per_month = metric(&out, "insight.value_per_month");
+    let usd = metric(&out, "usd_per_value");
+    assert!(per_month > 0.0);
+    assert!((usd - cost / per_month).abs() <= 1e-12 * usd.abs().max(1e-30));
+}
+
+/// A model-level `value` is every producer's default; a producer's own wins.
+#[test]
+fn model_value_is_the_default() {
+    let base = mm1(0.5, "{ deadline = \"0s\" }", 2_000);
+    let none = run(&base, 1);
+    // A deadline of 0 s: only records ending at age 0 keep their value (none here).
+    assert_eq!(metric(&none, "value_delivered"), 0.0);
+    let with_default = base.replace("value = { deadline = \"0s\" }\n", "").replace(
+        "api_latency = \"0ms\"",
+        "api_latency = \"0ms\"\nvalue = { deadline = \"1h\" }",
+    );
+    let all = run(&with_default, 1);
+    assert_eq!(metric(&all, "value_delivered"), 1.0);
+    let without = base.replace("value = { deadline = \"0s\" }\n", "");
+    let out = run(&without, 1);
+    assert!(out.summary.metric("value_delivered").is_none());
+    assert!(out.summary.metric("time_to_insight_s.p50").is_some());
+}
+
+/// Kinesis → Lambda, Kinesis → stream consumer and Firehose report time to insight; a
+/// Firehose buffered for 60 s delivers records between 0 and 60 s old at the flush.
+#[test]
+fn run_holding_end_points_report_insight() {
+    let src = r#"
+name = "streams"
+duration = "20m"
+warmup = "2m"
+api_latency = "0ms"
+value = { half_life = "30s" }
+
+[[producer]]
+name = "sensors"
+target = "kinesis:telemetry"
+load = { process = "poisson", rate_per_s = 200 }
+size = "500B"
+
+[[producer]]
+name = "devices"
+target = "firehose:archive"
+load = { process = "poisson", rate_per_s = 200 }
+size = "500B"
+
+[[stream]]
+name = "telemetry"
+shards = 2
+
+[[lambda]]
+name = "alerts"
+source = "kinesis:telemetry"
+duration = "20ms"
+
+[[stream_consumer]]
+name = "dashboard"
+source = "kinesis:telemetry"
+service_time = "1ms"
+
+[[firehose]]
+name = "archive"
+buffer = { size = "128MiB", interval = "60s" }
+destination = { kind = "s3" }
+"#;
+    let out = run(src, 5);
+    assert_balanced(&out);
+    for ep in ["lambda.alerts", "consumer.dashboard", "firehose.archive"] {
+        let n = metric(&out, &format!("{ep}.time_to_insight_s.count"));
+        assert!(n > 1000.0, "{ep}: {n} records");
+        let v = metric(&out, &format!("{ep}.value_delivered"));
+        assert!(v > 0.0 && v <= 1.0, "{ep}: value {v}");
+    }
+    // Firehose: a record waits a uniform part of the 60 s interval, then the delivery.
+    let mean = metric(&out, "firehose.archive.time_to_insight_s.mean");
+    assert!(mean > 25.0 && mean < 40.0, "firehose mean {mean}");
+    let p99 = metric(&out, "firehose.archive.time_to_insight_s.p99");
+    assert!(p99 > 55.0 && p99 < 70.0, "firehose p99 {p99}");
+    // Half-life 30 s, ages ≈ uniform on [0, 60 s]: mean value ≈ (1 − 2^−2)·30/(60·ln 2).
+    let v = metric(&out, "firehose.archive.value_delivered");
+    let theory = (1.0 - 0.25) * 30.0 / (60.0 * std::f64::consts::LN_2);
+    assert!(
+        (v - theory).abs() < 0.06,
+        "firehose value {v} vs ≈ {theory}"
+    );
+    // Streaming end points are fresher than the buffered delivery.
+    assert!(metric(&out, "lambda.alerts.value_delivered") > v);
+    assert!(metric(&out, "consumer.dashboard.value_delivered") > v);
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_aqueduct"))
+}
+
+fn scratch(name: &str, text: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("aqueduct-value-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    let p = d.join("model.toml");
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+/// Runs `validate` and `run` on `text`: exit code 2, one paragraph naming file:line and
+/// each of `needles`.
+pub(crate) fn refused(name: &str, text: &str, line: usize, needles: &[&str]) {
+    let path = scratch(name, text);
+    for cmd in ["validate", "run"] {
+        let out = bin().args([cmd, path.to_str().unwrap()]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name} ({cmd}): {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        let at = format!("{}:{line}", path.display());
+        assert!(err.contains(&at), "{name}: expected {at} in {err}");
+        for n in needles {
+            assert!(err.contains(n), "{name}: expected {n:?} in {err}");
+        }
+    }
+}
+
+#[test]
+fn bad_value_functions_are_refused() {
+    let good = mm1(0.5, "{ half_life = \"10m\" }", 60);
+    // The producer's `value` is on line 11 of the model.
+    let line = good.lines().position(|l| l.starts_with("value")).unwrap() + 1;
+    refused(
+        "half-life-zero",
+        &good.replace("half_life = \"10m\"", "half_life = \"0s\""),
+        line,
+        &["\"arrivals\"", "`value.half_life`", "longer than 0s"],
+    );
+    refused(
+        "linear-zero",
+        &good.replace("half_life = \"10m\"", "linear_to_zero = \"0ms\""),
+        line,
+        &["`value.linear_to_zero`", "longer than 0s"],
+    );
+    refused(
+        "two-kinds",
+        &good.replace(
+            "half_life = \"10m\"",
+            "half_life = \"10m\", deadline = \"5s\"",
+        ),
+        line,
+        &["`value.deadline`", "only one"],
+    );
+    refused(
+        "empty",
+        &good.replace("{ half_life = \"10m\" }", "{}"),
+        line,
+        &["value", "half_life"],
+    );
+    refused(
+        "negative",
+        &good.replace("half_life = \"10m\"", "half_life = \"-5s\""),
+        line,
+        &["half_life"],
+    );
+    refused(
+        "unknown",
+        &good.replace("half_life = \"10m\"", "halflife = \"10m\""),
+        line,
+        &["halflife"],
+    );
+}
+
+#[test]
+fn producers_of_one_stream_must_agree_on_value() {
+    let src = r#"name = "two"
+duration = "1m"
+
+[[producer]]
+name = "a"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 1 }
+value = { half_life = "1m" }
+
+[[producer]]
+name = "b"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 1 }
+value = { half_life = "2m" }
+
+[[stream]]
+name = "s"
+shards = 1
+"#;
+    refused(
+        "disagree",
+        src,
+        14,
+        &[
+            "[[producer]] \"b\", field `value`",
+            "\"a\" and \"b\"",
+            "stream \"s\"",
+        ],
+    );
+}
