@@ -8,6 +8,7 @@
 
 use super::summary::InsightSummary;
 use super::Engine;
+use crate::batch::BatchStore;
 use crate::metrics::value::Insight;
 use crate::metrics::{ComponentReport, ValueFn};
 use crate::model::Architecture;
@@ -25,6 +26,9 @@ pub(crate) struct EndPoint {
     pub(crate) runs: Option<ValueFn>,
     /// What it delivered.
     pub(crate) stats: Insight,
+    /// Its records go on to another end point (a Firehose stream whose S3 objects a batch
+    /// job reads): it reports its own figures but does not count in the run's total.
+    pub(crate) intermediate: bool,
 }
 
 /// The end points of a run, and each component's end point.
@@ -40,6 +44,8 @@ pub(crate) struct Insights {
     pub(crate) readers: Vec<u32>,
     /// End point of each Firehose delivery stream.
     pub(crate) firehoses: Vec<u32>,
+    /// End point of each batch job.
+    pub(crate) batch: Vec<u32>,
 }
 
 impl Insights {
@@ -51,6 +57,7 @@ impl Insights {
             lambdas: Vec::new(),
             readers: Vec::new(),
             firehoses: Vec::new(),
+            batch: Vec::new(),
         };
         for c in &arch.consumers {
             let ep = ins.add("consumer", &c.name, None);
@@ -71,6 +78,19 @@ impl Insights {
             let ep = ins.add("firehose", &spec.name, arch.values.firehoses[f]);
             ins.firehoses.push(ep);
         }
+        for b in &arch.batch_jobs {
+            let runs = match b.store {
+                BatchStore::Queue(_) => None,
+                BatchStore::Stream(st) => arch.values.streams[st as usize],
+                BatchStore::Firehose(f) => {
+                    let ep = ins.firehoses[f as usize] as usize;
+                    ins.points[ep].intermediate = true;
+                    arch.values.firehoses[f as usize]
+                }
+            };
+            let ep = ins.add("batch_job", &b.name, runs);
+            ins.batch.push(ep);
+        }
         ins
     }
 
@@ -81,6 +101,7 @@ impl Insights {
             name: name.to_string(),
             runs,
             stats: Insight::default(),
+            intermediate: false,
         });
         (self.points.len() - 1) as u32
     }
@@ -102,7 +123,7 @@ impl Insights {
     /// All end points together.
     pub(crate) fn total(&self) -> Insight {
         let mut all = Insight::default();
-        for p in &self.points {
+        for p in self.points.iter().filter(|p| !p.intermediate) {
             all.merge(&p.stats);
         }
         all
@@ -155,5 +176,25 @@ impl Engine<'_> {
     pub(crate) fn insight(&mut self, ep: u32, created: SimTime, producer: u16) {
         let value = self.arch.values.producers[producer as usize];
         self.insight.one(ep, self.now - created, value);
+    }
+
+    /// `n` records created evenly from `first` to `last` ended their processing at `end`
+    /// (≤ now) at end point `ep`.
+    #[inline]
+    pub(crate) fn insight_span(
+        &mut self,
+        ep: u32,
+        end: SimTime,
+        first: SimTime,
+        last: SimTime,
+        n: u64,
+    ) {
+        let p = &mut self.insight.points[ep as usize];
+        p.stats.record_span(
+            end.saturating_since(first),
+            end.saturating_since(last),
+            n,
+            p.runs,
+        );
     }
 }

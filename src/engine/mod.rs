@@ -134,6 +134,10 @@ pub(crate) enum Event {
     FhDeliveryDone { f: u32, d: u32 },
     /// Firehose: delivery `d` of delivery stream `f` is retried.
     FhDeliveryRetry { f: u32, d: u32 },
+    /// Batch job `j`: a scheduled start.
+    BatchStart { j: u32 },
+    /// Batch job `j`: its run ends.
+    BatchEnd { j: u32 },
 }
 
 // Events stay small: component indices only.
@@ -177,7 +181,8 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     e.finish();
     let window_s = arch.duration.as_secs_f64();
     let usage = e.usage(window_s);
-    let cost = crate::services::bill(&usage, &table, BillOptions::default())?;
+    let mut cost = crate::services::bill(&usage, &table, BillOptions::default())?;
+    e.batch_bill(&mut cost, window_s);
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
     Ok(RunOutput {
@@ -210,6 +215,8 @@ pub(crate) struct Engine<'a> {
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) fh: crate::services::firehose::engine::Firehose,
+    /// Batch jobs.
+    pub(crate) batch: Vec<crate::batch::engine::BatchJob>,
     /// Time to insight and value delivered, per end point.
     pub(crate) insight: insight::Insights,
     pub(crate) series: TimeSeries,
@@ -280,9 +287,19 @@ impl<'a> Engine<'a> {
             next_id: 1,
             events_done: 0,
             effects: Vec::new(),
-            kin,
             sns,
             fh,
+            batch: crate::batch::engine::jobs(arch, |j| {
+                kin.slots
+                    .iter()
+                    .find_map(|s| {
+                        s.iter().position(|r| {
+                            *r == crate::services::kinesis::engine::ReaderRef::Batch(j)
+                        })
+                    })
+                    .unwrap_or(usize::MAX)
+            }),
+            kin,
             insight: insight::Insights::new(arch),
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
@@ -352,6 +369,7 @@ impl<'a> Engine<'a> {
         }
         self.start_mappings();
         self.kinesis_start();
+        self.batch_start();
     }
 
     fn run_loop(&mut self) {
@@ -466,6 +484,8 @@ impl<'a> Engine<'a> {
             Event::FhInvokeDone { f, i } => self.on_firehose_invoke_done(f, i),
             Event::FhDeliveryDone { f, d } => self.on_firehose_delivery_done(f, d),
             Event::FhDeliveryRetry { f, d } => self.on_firehose_delivery_retry(f, d),
+            Event::BatchStart { j } => self.on_batch_start(j),
+            Event::BatchEnd { j } => self.on_batch_end(j),
         }
     }
 
@@ -504,6 +524,7 @@ impl<'a> Engine<'a> {
         self.sns_warmup_end();
         self.firehose_warmup_end();
         self.insight.reset();
+        self.batch_warmup_end();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -718,6 +739,7 @@ impl<'a> Engine<'a> {
         }
         components.extend(self.firehose_reports());
         components.extend(self.stream_consumer_reports());
+        components.extend(self.batch_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));
         }

@@ -74,6 +74,15 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         base_dir,
         &mut warnings,
     )?;
+    let batch_jobs = crate::batch::config::batch_jobs(
+        &raw.batch_job,
+        &crate::batch::config::Stores {
+            queues: &queues.idx,
+            streams: &streams.idx,
+            firehoses: &firehoses.idx,
+            firehose_specs: &firehoses.specs,
+        },
+    )?;
     // Firehose reads a Kinesis source through a reader of its own.
     for (i, f) in firehoses.specs.iter().enumerate() {
         stream_consumers.extend(kinesis_reader(f, i as u32));
@@ -114,6 +123,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         topics,
         subscriptions,
         firehoses,
+        batch_jobs,
         values,
         warnings,
     })

@@ -73,6 +73,8 @@ pub struct Architecture {
     pub subscriptions: Vec<SubscriptionSpec>,
     /// Firehose delivery streams.
     pub firehoses: Vec<crate::services::firehose::FirehoseSpec>,
+    /// Batch jobs.
+    pub batch_jobs: Vec<crate::batch::BatchJobSpec>,
     /// How each producer's data loses value with age.
     pub values: value::Values,
     /// Things the model does that AWS advises against (shown with the run's summary).

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 9] = [
+pub(crate) const COMPONENT_KINDS: [&str; 10] = [
     "producer",
     "queue",
     "consumer",
@@ -31,6 +31,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 9] = [
     "topic",
     "subscription",
     "firehose",
+    "batch_job",
 ];
 
 /// A whole model file.
@@ -94,6 +95,9 @@ pub struct RawModel {
     /// Firehose delivery streams.
     #[serde(default)]
     pub firehose: Vec<crate::services::firehose::raw::RawFirehose>,
+    /// Batch jobs.
+    #[serde(default)]
+    pub batch_job: Vec<crate::batch::raw::RawBatchJob>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.

@@ -301,3 +301,180 @@ shards = 1
         ],
     );
 }
+
+/// A batch job on `store` run every hour from t = 0, on a constant load of 100/s.
+fn hourly(store_lines: &str, store: &str, job_lines: &str) -> String {
+    format!(
+        r#"
+name = "batch"
+duration = "6h"
+warmup = "30m"
+api_latency = "0ms"
+value = {{ half_life = "30m" }}
+{store_lines}
+
+[[batch_job]]
+name = "hourly"
+store = "{store}"
+schedule = {{ every = "1h", offset = "5ms" }}
+startup = "2m"
+nodes = 4
+node_hour_usd = 0.192
+price_source = "https://aws.amazon.com/ec2/pricing/on-demand/ (m5.xlarge, read 2026-12-06)"
+{job_lines}
+"#
+    )
+}
+
+/// On a constant load of r records/s, a run at t reads the r·T records created in
+/// (t − T, t], evenly spaced, and ends at t + D with D = startup + r·T·per_record/nodes:
+/// their ages at the end are D, D + 1/r, …, D + T − 1/r, whose mean is
+/// D + (T − 1/r)/2 ≈ interval/2 + duration, plus the phase of the start between two
+/// arrivals (< 1/r; the schedule's 5 ms offset keeps starts off the arrival grid).
+#[test]
+fn batch_mean_time_to_insight_is_half_the_interval_plus_the_run() {
+    let (r, t, startup, per_record, nodes) = (100.0, 3600.0, 120.0, 0.001, 4.0);
+    let d = startup + r * t * per_record / nodes;
+    let theory = d + (t - 1.0 / r) / 2.0;
+    let sqs = hourly(
+        "[[producer]]\nname = \"sensors\"\ntarget = \"sqs:readings\"\nload = { process = \"constant\", rate_per_s = 100 }\nsize = \"1KB\"\n\n[[queue]]\nname = \"readings\"\nretention = \"4d\"",
+        "sqs:readings",
+        "per_record = \"1ms\"",
+    );
+    let kinesis = hourly(
+        "[[producer]]\nname = \"sensors\"\ntarget = \"kinesis:readings\"\nload = { process = \"constant\", rate_per_s = 100 }\nsize = \"1KB\"\n\n[[stream]]\nname = \"readings\"\nshards = 1\nretention = \"24h\"",
+        "kinesis:readings",
+        "per_record = \"1ms\"",
+    );
+    for (what, src) in [("sqs", sqs), ("kinesis", kinesis)] {
+        let out = run(&src, 1);
+        assert_balanced(&out);
+        assert_eq!(metric(&out, "batch_job.hourly.runs"), 6.0, "{what}");
+        assert_eq!(
+            metric(&out, "batch_job.hourly.records"),
+            6.0 * r * t,
+            "{what}"
+        );
+        assert!(
+            (metric(&out, "batch_job.hourly.run_mean_s") - d).abs() < 1e-6,
+            "{what}"
+        );
+        let mean = metric(&out, "batch_job.hourly.time_to_insight_s.mean");
+        assert!(
+            (mean - theory).abs() < 1.0 / r,
+            "{what}: mean time to insight {mean} s, theory {theory} s"
+        );
+        let max = metric(&out, "batch_job.hourly.time_to_insight_s.max");
+        assert!(
+            (max - (t + d - 1.0 / r)).abs() < 1.0 / r,
+            "{what}: max {max}"
+        );
+        assert_eq!(metric(&out, "time_to_insight_s.mean"), mean);
+        // Cost: 6 runs × D × 4 nodes in 6 h, scaled to 730 h, at $0.192.
+        let node_hours = 6.0 * d * nodes / 3600.0;
+        let usd = node_hours * 730.0 / 6.0 * 0.192;
+        assert!(
+            (metric(&out, "cost.services.batch_job") - usd).abs() < 1e-9,
+            "{what}: batch cost"
+        );
+    }
+}
+
+/// A run longer than the interval delays the next start, which begins when it ends.
+#[test]
+fn batch_overruns_delay_the_next_run() {
+    let src = hourly(
+        "[[producer]]\nname = \"sensors\"\ntarget = \"sqs:readings\"\nload = { process = \"constant\", rate_per_s = 100 }\n\n[[queue]]\nname = \"readings\"\nretention = \"4d\"",
+        "sqs:readings",
+        // 360,000 records × 50 ms / 4 nodes = 75 min > 1 h.
+        "per_record = \"50ms\"",
+    );
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    assert!(metric(&out, "batch_job.hourly.overruns") >= 3.0);
+    assert!(metric(&out, "batch_job.hourly.delay_max_s") > 0.0);
+    assert!(metric(&out, "batch_job.hourly.run_max_s") > 3600.0);
+    // Late runs read more, so they last longer still: the backlog grows.
+    let fast = run(&src.replace("50ms", "1ms"), 1);
+    assert!(
+        metric(&out, "time_to_insight_s.p99") > metric(&fast, "time_to_insight_s.p99") + 3600.0
+    );
+}
+
+/// Firehose (15 min) → S3 → hourly job: the Firehose delivery is an intermediate step;
+/// the run's time to insight is the job's.
+#[test]
+fn batch_on_firehose_objects() {
+    let src = hourly(
+        "[[producer]]\nname = \"sensors\"\ntarget = \"firehose:lake\"\nload = { process = \"constant\", rate_per_s = 100 }\nsize = \"1KB\"\n\n[[firehose]]\nname = \"lake\"\nbuffer = { size = \"128MiB\", interval = \"900s\" }\ndestination = { kind = \"s3\" }",
+        "s3:lake",
+        "per_gb = \"10m\"",
+    );
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    let job = metric(&out, "batch_job.hourly.time_to_insight_s.mean");
+    let fh = metric(&out, "firehose.lake.time_to_insight_s.mean");
+    assert!(fh > 400.0 && fh < 500.0, "firehose mean {fh}");
+    // Objects land every 15 min; the job reads those landed before it starts.
+    assert!(job > fh + 1000.0, "job {job} vs firehose {fh}");
+    assert_eq!(metric(&out, "time_to_insight_s.mean"), job);
+    assert!(metric(&out, "batch_job.hourly.records") > 5.0 * 360_000.0);
+}
+
+#[test]
+fn bad_batch_jobs_are_refused() {
+    let good = hourly(
+        "[[producer]]\nname = \"sensors\"\ntarget = \"sqs:readings\"\nload = { process = \"constant\", rate_per_s = 100 }\n\n[[queue]]\nname = \"readings\"",
+        "sqs:readings",
+        "per_record = \"1ms\"",
+    );
+    let line = |key: &str| good.lines().position(|l| l.starts_with(key)).unwrap() + 1;
+    refused(
+        "store-missing",
+        &good.replace("store = \"sqs:readings\"", "store = \"sqs:readngs\""),
+        line("store"),
+        &[
+            "[[batch_job]] \"hourly\", field `store`",
+            "no queue called \"readngs\"",
+        ],
+    );
+    refused(
+        "store-kinesis-missing",
+        &good.replace("store = \"sqs:readings\"", "store = \"kinesis:readings\""),
+        line("store"),
+        &["field `store`", "no stream called \"readings\""],
+    );
+    refused(
+        "schedule-empty",
+        &good.replace(
+            "schedule = { every = \"1h\", offset = \"5ms\" }",
+            "schedule = {}",
+        ),
+        line("schedule"),
+        &["field `schedule`", "the schedule is empty"],
+    );
+    refused(
+        "schedule-zero",
+        &good.replace("every = \"1h\"", "every = \"0s\""),
+        line("schedule"),
+        &["`schedule.every`", "longer than 0s"],
+    );
+    refused(
+        "daily-bad",
+        &good.replace("every = \"1h\", offset = \"5ms\"", "daily_at = \"25:00\""),
+        line("schedule"),
+        &["`schedule.daily_at`", "not a time of day"],
+    );
+    refused(
+        "no-rate",
+        &good.replace("per_record = \"1ms\"", ""),
+        line("[[batch_job]]"),
+        &["per_gb", "per_record"],
+    );
+    refused(
+        "nodes-zero",
+        &good.replace("nodes = 4", "nodes = 0"),
+        line("nodes"),
+        &["`nodes`", "at least 1"],
+    );
+}

@@ -653,7 +653,13 @@ impl Engine<'_> {
         s.stats.delivered += b.records;
         s.stats.delivered_bytes += b.bytes;
         self.msgs.ledger.processed += b.records;
-        s.deliveries.close(d);
+        if self.insight.points[self.insight.firehoses[f as usize] as usize].intermediate {
+            let runs =
+                std::mem::take(&mut self.fh.streams[f as usize].deliveries.slots[d as usize].runs);
+            self.batch_landed(f, &runs);
+            self.fh.streams[f as usize].deliveries.slots[d as usize].runs = runs;
+        }
+        self.fh.streams[f as usize].deliveries.close(d);
     }
 
     /// Delivery `d` goes to the S3 backup (`put`: one backup object is written; a
