@@ -478,3 +478,223 @@ fn bad_batch_jobs_are_refused() {
         &["`nodes`", "at least 1"],
     );
 }
+
+// ----- compare ----------------------------------------------------------------------
+
+use aqueduct::experiment::compare::{self, Candidate, COLUMNS};
+
+fn candidate(file: &str, text: &str) -> Candidate {
+    Candidate {
+        file: file.into(),
+        text: text.into(),
+        arch: aqueduct::model::load_str(
+            text,
+            file,
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+        )
+        .unwrap(),
+    }
+}
+
+fn study(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models/iot")
+            .join(name),
+    )
+    .unwrap()
+    .replace("duration = \"6h\"", "duration = \"20m\"")
+    .replace("warmup = \"1h\"", "warmup = \"2m\"")
+}
+
+/// Common random numbers: the same model under two names gives the same numbers in every
+/// replication, so the two rows are exactly equal (and the replications differ).
+#[test]
+fn identical_models_compare_exactly_equal() {
+    let text = study("sqs-workers.toml");
+    let c = compare::compare(
+        &[candidate("a.toml", &text), candidate("b.toml", &text)],
+        3,
+        7,
+        0.95,
+        Vec::new(),
+        Some(2),
+    )
+    .unwrap();
+    let (a, b) = (&c.rows[0], &c.rows[1]);
+    assert_eq!(a.values.len(), COLUMNS.len());
+    for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
+        assert_eq!(x.len(), 3, "{}", c.metrics[i]);
+        assert_eq!(x, y, "{}", c.metrics[i]);
+    }
+    assert!(a.values[compare::COST].iter().all(|v| *v > 0.0));
+    let p99 = &a.values[compare::TTI_P99];
+    assert!(p99[0] != p99[1] || p99[1] != p99[2], "replications differ");
+    // Two equal points: neither dominates the other.
+    assert!(a.pareto && b.pareto);
+}
+
+/// With common random numbers the workload is the same draw in both architectures: the
+/// producers generate the same messages.
+#[test]
+fn common_random_numbers_give_the_same_workload() {
+    let c = compare::compare(
+        &[
+            candidate("sqs.toml", &study("sqs-workers.toml")),
+            candidate("kinesis.toml", &study("kinesis-lambda.toml")),
+        ],
+        2,
+        3,
+        0.95,
+        Vec::new(),
+        Some(2),
+    )
+    .unwrap();
+    let i = c
+        .metrics
+        .iter()
+        .position(|m| m == "insight.records")
+        .unwrap();
+    // Not equal (the end of the window cuts differently), but within a handful.
+    for r in 0..2 {
+        let (a, b) = (c.rows[0].values[i][r], c.rows[1].values[i][r]);
+        assert!((a - b).abs() < 50.0, "rep {r}: {a} vs {b}");
+    }
+}
+
+#[test]
+fn pareto_front_on_a_hand_made_table() {
+    // (cost, p99): A cheap and slow, B dominated by A, C fast and dear, D dominated by C,
+    // E equal to A on cost but faster (dominates A), F NaN.
+    let pts = [
+        (10.0, 100.0),
+        (12.0, 150.0),
+        (50.0, 1.0),
+        (60.0, 1.0),
+        (10.0, 90.0),
+        (f64::NAN, 0.5),
+        (30.0, 10.0),
+    ];
+    assert_eq!(
+        compare::pareto_front(&pts),
+        vec![false, false, true, false, true, false, true]
+    );
+}
+
+fn compare_bin(args: &[&str]) -> std::process::Output {
+    bin().arg("compare").args(args).output().unwrap()
+}
+
+#[test]
+fn compare_on_differing_producers_is_refused() {
+    let a = study("kinesis-lambda.toml");
+    let dir = std::env::temp_dir().join(format!("aqueduct-value-{}-cmp", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pa = dir.join("a.toml");
+    std::fs::write(&pa, &a).unwrap();
+    let cases = [
+        (
+            "rate",
+            a.replace("rate_per_s = 100", "rate_per_s = 101"),
+            "load = ",
+            vec!["[[producer]] \"sensors\", field `load`", "another `load`"],
+        ),
+        (
+            "size",
+            a.replace("median = \"400B\"", "median = \"500B\""),
+            "size = ",
+            vec!["field `size`"],
+        ),
+        (
+            "value",
+            a.replace("half_life = \"10m\"", "half_life = \"11m\""),
+            "value = ",
+            vec!["`value`", "another `value`"],
+        ),
+        (
+            "name",
+            a.replace("name = \"sensors\"", "name = \"sensor\""),
+            "name = \"sensor\"",
+            vec!["\"sensor\" is not in"],
+        ),
+    ];
+    for (what, text, line_start, needles) in cases {
+        let pb = dir.join(format!("{what}.toml"));
+        std::fs::write(&pb, &text).unwrap();
+        let out = compare_bin(&[pa.to_str().unwrap(), pb.to_str().unwrap(), "--reps", "2"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(line_start))
+            .unwrap()
+            + 1;
+        let at = format!("{}:{line}", pb.display());
+        assert!(err.contains(&at), "{what}: expected {at} in {err}");
+        for n in needles {
+            assert!(err.contains(n), "{what}: expected {n:?} in {err}");
+        }
+    }
+}
+
+#[test]
+fn compare_chooses_the_cheapest_meeting_objectives_and_writes_its_files() {
+    let dir = std::env::temp_dir().join(format!("aqueduct-value-{}-cmp2", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for m in ["sqs-workers.toml", "kinesis-firehose.toml"] {
+        let p = dir.join(m);
+        std::fs::write(&p, study(m)).unwrap();
+        paths.push(p.to_str().unwrap().to_string());
+    }
+    let out_dir = dir.join("out");
+    let out = compare_bin(&[
+        &paths[0],
+        &paths[1],
+        "--reps",
+        "2",
+        "--slo",
+        "time_to_insight_s.p99 < 5m",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Both meet 5 minutes; Firehose's micro-batches cost less than SQS's requests.
+    assert!(
+        stdout.contains("cheapest meeting every objective: iot-kinesis-firehose"),
+        "{stdout}"
+    );
+    for f in [
+        "compare.csv",
+        "cost-vs-insight.svg",
+        "cost-vs-insight.png",
+        "report.md",
+    ] {
+        assert!(out_dir.join(f).is_file(), "{f}");
+    }
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("Cheapest for each freshness target"));
+    // An objective nobody meets: exit code 3.
+    let out = compare_bin(&[
+        &paths[0],
+        &paths[1],
+        "--reps",
+        "2",
+        "--slo",
+        "time_to_insight_s.p99 < 1ms",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    // A malformed objective is bad input.
+    let out = compare_bin(&[&paths[0], &paths[1], "--slo", "time_to_insight_s.p99 2s"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = compare_bin(&[&paths[0], &paths[1], "--slo", "nonsense.metric < 2s"]);
+    assert_eq!(out.status.code(), Some(2));
+}
