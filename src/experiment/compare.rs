@@ -61,6 +61,8 @@ pub struct Row {
     pub file: String,
     /// Its model name.
     pub model: String,
+    /// Its model's description.
+    pub description: String,
     /// Statistics of each of [`COLUMNS`] (then of each objective's metric not among
     /// them), over the replications.
     pub stats: Vec<Stats>,
@@ -331,6 +333,7 @@ pub fn compare(
             Row {
                 file: c.file.clone(),
                 model: c.arch.name.clone(),
+                description: c.arch.description.clone(),
                 stats,
                 values,
                 checks,

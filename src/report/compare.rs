@@ -291,9 +291,15 @@ pub fn write_markdown(
         100.0 * c.confidence
     );
     let _ = writeln!(s, "Reproduce with:\n\n```\n{command}\n```\n");
-    let _ = writeln!(s, "| file | model |\n|---|---|");
+    let _ = writeln!(s, "| file | model | what it is |\n|---|---|---|");
     for r in &c.rows {
-        let _ = writeln!(s, "| `{}` | {} |", r.file, r.model);
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} |",
+            r.file,
+            r.model,
+            r.description.replace('|', "\\|")
+        );
     }
     let _ = writeln!(s, "\n## Side by side\n");
     let rows = table_rows(c);
@@ -302,9 +308,28 @@ pub fn write_markdown(
     for r in &rows[1..] {
         let _ = writeln!(s, "| {} |", r.join(" | "));
     }
+    let front: Vec<&str> = c
+        .rows
+        .iter()
+        .filter(|r| r.pareto)
+        .map(|r| r.model.as_str())
+        .collect();
     let _ = writeln!(
         s,
-        "\nTime to insight: creation of a record → its result at an end point (worker pool, Lambda, stream consumer, Firehose destination, batch job). Value delivered: the mean value of a record at that moment under the producers' `value` functions. Throttles, duplicates and losses (expired, dropped, lost, dead-lettered) are summed over the model.\n"
+        "\nOn the Pareto front of monthly cost against time-to-insight p99: {}.",
+        if front.is_empty() {
+            "none".to_string()
+        } else {
+            front.join(", ")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "\nMonthly cost is what aqueduct prices: the AWS services of its price table, and batch jobs at the node-hour price their model gives; the compute of worker pools (`consumer.NAME.worker_hours`) is not priced.\n"
+    );
+    let _ = writeln!(
+        s,
+        "Time to insight: creation of a record → its result at an end point (worker pool, Lambda, stream consumer, Firehose destination, batch job). Value delivered: the mean value of a record at that moment under the producers' `value` functions. Throttles, duplicates and losses (expired, dropped, lost, dead-lettered) are summed over the model.\n"
     );
     let _ = writeln!(s, "## Cheapest for each freshness target\n");
     let fr = freshness_rows(c);

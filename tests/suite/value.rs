@@ -499,8 +499,8 @@ fn candidate(file: &str, text: &str) -> Candidate {
 fn study(name: &str) -> String {
     std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models/iot")
-            .join(name),
+            .join("models")
+            .join(format!("iot-{name}")),
     )
     .unwrap()
     .replace("duration = \"6h\"", "duration = \"20m\"")
