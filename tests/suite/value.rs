@@ -698,3 +698,50 @@ fn compare_chooses_the_cheapest_meeting_objectives_and_writes_its_files() {
     let out = compare_bin(&[&paths[0], &paths[1], "--slo", "nonsense.metric < 2s"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Time to insight and value are metric paths of sweeps (with their intervals) and of
+/// their objectives.
+#[test]
+fn sweeps_take_insight_metrics_and_objectives() {
+    let dir = std::env::temp_dir().join(format!("aqueduct-value-{}-sweep", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("m.toml"), mm1(0.5, "{ half_life = \"5s\" }", 600)).unwrap();
+    std::fs::write(
+        dir.join("exp.toml"),
+        r#"name = "insight-sweep"
+model = "m.toml"
+replications = 3
+seed = 4
+metrics = ["time_to_insight_s.p99", "value_delivered", "consumer.servers.time_to_insight_s.mean"]
+
+[axes]
+"producer.arrivals.load.rate_per_s" = [0.3, 0.6]
+
+[slo]
+"time_to_insight_s.p99" = "< 20s"
+"value_delivered" = "> 0.3"
+"#,
+    )
+    .unwrap();
+    let out = bin()
+        .args(["sweep", "exp.toml", "--out", "out", "--quiet"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = std::fs::read_to_string(dir.join("out/summary.csv")).unwrap();
+    for m in [
+        "time_to_insight_s.p99",
+        "value_delivered",
+        "consumer.servers.time_to_insight_s.mean",
+    ] {
+        assert!(summary.contains(m), "{m} in {summary}");
+    }
+    assert!(dir.join("out/slo.csv").is_file());
+}
