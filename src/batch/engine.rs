@@ -344,6 +344,7 @@ impl Engine<'_> {
                 unit: "node-hour".into(),
                 unit_usd: job.spec.node_hour_usd,
                 usd: q * job.spec.node_hour_usd,
+                free_quantity: 0.0,
             });
         }
     }

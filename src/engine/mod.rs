@@ -138,6 +138,20 @@ pub(crate) enum Event {
     BatchStart { j: u32 },
     /// Batch job `j`: its run ends.
     BatchEnd { j: u32 },
+    /// Flink: application `f` triggers a checkpoint (timer generation `gen`).
+    FlinkCheckpoint { f: u32, gen: u32 },
+    /// Flink: application `f`'s checkpoint in progress completes.
+    FlinkCheckpointDone { f: u32, gen: u32 },
+    /// Flink: application `f` fails (`random`: drawn from its MTBF, which draws the next).
+    FlinkFail { f: u32, random: bool },
+    /// Flink: application `f` runs again after a failure or a rescale.
+    FlinkRestart { f: u32, gen: u32 },
+    /// Flink: a minute of application `f` (CPU data point, autoscaling).
+    FlinkMinute { f: u32 },
+    /// Flink: a processing-time window of application `f` ends.
+    FlinkTimer { f: u32 },
+    /// Flink: results in slot `i` of application `f` reach its sink.
+    FlinkEmit { f: u32, i: u32 },
 }
 
 // Events stay small: component indices only.
@@ -219,6 +233,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) batch: Vec<crate::batch::engine::BatchJob>,
     /// Time to insight and value delivered, per end point.
     pub(crate) insight: insight::Insights,
+    pub(crate) flink: crate::services::flink::engine::Flink,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -269,6 +284,8 @@ impl<'a> Engine<'a> {
         columns.extend(crate::services::sns::engine::Sns::columns(arch));
         let fh = crate::services::firehose::engine::Firehose::new(arch, seed);
         columns.extend(crate::services::firehose::engine::Firehose::columns(arch));
+        let flink = crate::services::flink::engine::Flink::new(arch, seed);
+        columns.extend(crate::services::flink::engine::Flink::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -301,6 +318,7 @@ impl<'a> Engine<'a> {
             }),
             kin,
             insight: insight::Insights::new(arch),
+            flink,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -370,6 +388,7 @@ impl<'a> Engine<'a> {
         self.start_mappings();
         self.kinesis_start();
         self.batch_start();
+        self.flink_start();
     }
 
     fn run_loop(&mut self) {
@@ -486,6 +505,13 @@ impl<'a> Engine<'a> {
             Event::FhDeliveryRetry { f, d } => self.on_firehose_delivery_retry(f, d),
             Event::BatchStart { j } => self.on_batch_start(j),
             Event::BatchEnd { j } => self.on_batch_end(j),
+            Event::FlinkCheckpoint { f, gen } => self.on_flink_checkpoint(f, gen),
+            Event::FlinkCheckpointDone { f, gen } => self.on_flink_checkpoint_done(f, gen),
+            Event::FlinkFail { f, random } => self.on_flink_fail(f, random),
+            Event::FlinkRestart { f, gen } => self.on_flink_restart(f, gen),
+            Event::FlinkMinute { f } => self.on_flink_minute(f),
+            Event::FlinkTimer { f } => self.on_flink_timer(f),
+            Event::FlinkEmit { f, i } => self.on_flink_emit(f, i),
         }
     }
 
@@ -525,6 +551,7 @@ impl<'a> Engine<'a> {
         self.firehose_warmup_end();
         self.insight.reset();
         self.batch_warmup_end();
+        self.flink_warmup_end();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -606,7 +633,8 @@ impl<'a> Engine<'a> {
         }
         let i = self.kinesis_sample(&mut row, &mut counts, i);
         let i = self.sns_sample(&mut row, &mut counts, i);
-        self.firehose_sample(&mut row, &mut counts, i);
+        let i = self.firehose_sample(&mut row, &mut counts, i);
+        self.flink_sample(&mut row, &mut counts, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -636,6 +664,7 @@ impl<'a> Engine<'a> {
             f.close(now);
         }
         self.kinesis_finish();
+        self.flink_finish();
     }
 
     fn accounting(&self) -> Accounting {
@@ -715,6 +744,7 @@ impl<'a> Engine<'a> {
             sns: self.sns_usage(),
             firehose,
             s3,
+            flink: self.flink_usage(),
             ..Usage::default()
         };
         usage.lambda.extend(transforms);
@@ -738,6 +768,7 @@ impl<'a> Engine<'a> {
             components.push(pool.report());
         }
         components.extend(self.firehose_reports());
+        components.extend(self.flink_reports());
         components.extend(self.stream_consumer_reports());
         components.extend(self.batch_reports());
         for f in &self.lambdas {

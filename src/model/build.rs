@@ -87,6 +87,18 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     for (i, f) in firehoses.specs.iter().enumerate() {
         stream_consumers.extend(kinesis_reader(f, i as u32));
     }
+    // And so does Flink.
+    let flinks = crate::services::flink::config::flinks(
+        &raw,
+        &limits.flink,
+        &streams,
+        &firehoses,
+        &producers,
+        base_dir,
+    )?;
+    for (i, f) in flinks.iter().enumerate() {
+        stream_consumers.push(crate::services::flink::config::kinesis_reader(f, i as u32));
+    }
     let firehoses = firehoses.specs;
     let stream_names: Vec<&str> = streams.specs.iter().map(|s| s.name.as_str()).collect();
     let values = super::value::values(
@@ -125,6 +137,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         firehoses,
         batch_jobs,
         values,
+        flinks,
         warnings,
     })
 }

@@ -77,6 +77,8 @@ pub struct Architecture {
     pub batch_jobs: Vec<crate::batch::BatchJobSpec>,
     /// How each producer's data loses value with age.
     pub values: value::Values,
+    /// Managed Service for Apache Flink applications.
+    pub flinks: Vec<crate::services::flink::FlinkSpec>,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
 }

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 10] = [
+pub(crate) const COMPONENT_KINDS: [&str; 11] = [
     "producer",
     "queue",
     "consumer",
@@ -32,6 +32,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 10] = [
     "subscription",
     "firehose",
     "batch_job",
+    "flink",
 ];
 
 /// A whole model file.
@@ -98,6 +99,9 @@ pub struct RawModel {
     /// Batch jobs.
     #[serde(default)]
     pub batch_job: Vec<crate::batch::raw::RawBatchJob>,
+    /// Managed Service for Apache Flink applications.
+    #[serde(default)]
+    pub flink: Vec<crate::services::flink::raw::RawFlink>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.
@@ -345,6 +349,10 @@ pub struct RawProducer {
     /// How this producer's data loses value with age (default: the model's `value`).
     #[serde(default)]
     pub value: Option<super::value::RawValue>,
+    /// Kinesis: how long before sending a record's event happened (a device that
+    /// buffers), read by Flink's event-time windows (default 0).
+    #[serde(default)]
+    pub event_time_lag: Option<RawDist<Dur>>,
 }
 
 /// A `{ from, for }` window of time.

@@ -569,3 +569,119 @@ fn firehose_bad_input_exits_2_with_the_field_and_the_limit() {
         &["endpoint", "reads a Kinesis stream"],
     );
 }
+
+/// A Flink application over a Kinesis stream, for the Flink cases below.
+const FLINK: &str = r#"name = "fl"
+duration = "10m"
+
+[[producer]]
+name = "devices"
+target = "kinesis:telemetry"
+load = { process = "poisson", rate_per_s = 10 }
+partition_key = { dist = "uniform", keys = 10 }
+
+[[stream]]
+name = "telemetry"
+shards = 1
+
+[[flink]]
+name = "app"
+source = "kinesis:telemetry"
+parallelism = 2
+parallelism_per_kpu = 1
+cpu_per_record = "1ms"
+window = { kind = "sliding", size = "1m", slide = "30s" }
+"#;
+
+#[test]
+fn flink_bad_input_exits_2_with_the_field_and_the_limit() {
+    assert!(aqueduct::model::load_str(FLINK, "fl.toml", std::path::Path::new(".")).is_ok());
+    for (name, from, to, line, needles) in [
+        (
+            "fl-parallelism-0",
+            "parallelism = 2",
+            "parallelism = 0",
+            Some(17),
+            &[
+                "parallelism",
+                "32 KPUs",
+                "managed-flink/latest/java/limits.html",
+            ][..],
+        ),
+        (
+            "fl-parallelism-quota",
+            "parallelism = 2",
+            "parallelism = 33",
+            Some(17),
+            &["parallelism 33", "1 to 32", "[limits.flink] max_kpus"][..],
+        ),
+        (
+            "fl-ppk",
+            "parallelism_per_kpu = 1",
+            "parallelism_per_kpu = 9",
+            Some(18),
+            &[
+                "parallelism_per_kpu",
+                "1 to 8",
+                "API_ParallelismConfiguration",
+            ][..],
+        ),
+        (
+            "fl-slide",
+            "slide = \"30s\"",
+            "slide = \"2m\"",
+            Some(20),
+            &["window.slide", "larger than the window size"][..],
+        ),
+        (
+            "fl-source",
+            "source = \"kinesis:telemetry\"",
+            "source = \"kinesis:nowhere\"",
+            Some(16),
+            &["source", "no stream called \"nowhere\""][..],
+        ),
+        (
+            "fl-key-by",
+            "parallelism_per_kpu = 1",
+            "parallelism_per_kpu = 1\nkey_by = \"attribute:region\"",
+            Some(19),
+            &["key_by", "partition_key"][..],
+        ),
+        (
+            "fl-sink",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nsink = { target = \"firehose:nowhere\" }",
+            Some(20),
+            &["sink.target", "no delivery stream called \"nowhere\""][..],
+        ),
+        (
+            "fl-sink-self",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nsink = { target = \"kinesis:telemetry\" }",
+            Some(20),
+            &["sink.target", "own source"][..],
+        ),
+        (
+            "fl-random-keys",
+            "partition_key = { dist = \"uniform\", keys = 10 }\n",
+            "",
+            None,
+            &["key_by", "random partition keys"][..],
+        ),
+        (
+            "fl-checkpoint",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\ncheckpoints = { interval = \"10ms\" }",
+            Some(20),
+            &[
+                "checkpoints.interval",
+                "at least 1s",
+                "API_CheckpointConfiguration",
+            ][..],
+        ),
+    ] {
+        let bad = FLINK.replace(from, to);
+        assert_ne!(bad, FLINK, "{name}: the mutation did not apply");
+        rejects(name, bad.as_bytes(), line, needles);
+    }
+}
