@@ -43,7 +43,7 @@
 //! true). One AWS service is one folder under [`services`], a vertical slice: a file's name
 //! places it in a layer — `config*` and `raw*` (its part of the model file) in `model`,
 //! `estimate*` in `estimate`, `engine*` (its event handlers) in `engine`, every other file
-//! in `services`. The same names place the files of [`producers`] and [`workers`].
+//! in `services`. The same names place the files of [`producers`], [`workers`] and [`batch`].
 //!
 //! | layer | modules | what they hold |
 //! |---|---|---|
@@ -53,7 +53,7 @@
 //! | 9 | [`engine`] | the event loop, the event enum, the run summary; services' `engine*` files |
 //! | 8 | [`estimate`] | a model's bill and capacity without a run, usage files; services' `estimate*` files |
 //! | 7 | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`]; services' `config*`, `raw*` files |
-//! | 6 | [`producers`], [`workers`] | the clients shared by several services: senders with SDK retries; worker pools |
+//! | 6 | [`producers`], [`workers`], [`batch`] | the clients shared by several services: senders with SDK retries; worker pools; batch jobs (not an AWS service: priced by the model) |
 //! | 5 | [`services`] | one folder per AWS service: limits, simulated components, usage, bill |
 //! | 4 | [`pricing`] | the price table, the bill and its meter (plain usage numbers in, lines out) |
 //! | 3 | [`load`], [`metrics`], `message` | arrival processes and distributions; histograms, series, reports; the message slab |
@@ -62,6 +62,7 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod batch;
 pub mod engine;
 pub mod estimate;
 pub mod experiment;

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing, commands, and the one exit point.
 //!
-//! Exit codes: 0 success, 1 a run failed, 2 bad input (model, flags, files).
+//! Exit codes: 0 success, 1 a run failed, 2 bad input (model, flags, files), 3 `compare`
+//! with objectives that no architecture meets.
 
 use aqueduct::engine::{self, RunError};
 use aqueduct::input::overrides;
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 mod bench;
+mod compare;
 mod price;
 mod sweep;
 
@@ -65,6 +67,34 @@ enum Cmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Compare architectures on the same workload: replications with common random
+    /// numbers, a side-by-side table (cost, time to insight, value, throttles,
+    /// duplicates, losses), the Pareto front of cost against time-to-insight p99, and the
+    /// cheapest meeting `--slo` objectives (exit code 3 when none does).
+    Compare {
+        /// Two or more model files whose producers are the same.
+        #[arg(required = true)]
+        models: Vec<PathBuf>,
+        /// Replications per model.
+        #[arg(long, default_value_t = 5)]
+        reps: u32,
+        /// First seed: replication r runs every model with seed + r.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Confidence level of the intervals.
+        #[arg(long, default_value_t = 0.95)]
+        confidence: f64,
+        /// An objective, METRIC OP THRESHOLD (repeatable), such as
+        /// "time_to_insight_s.p99 < 30s" or "value_delivered >= 0.9".
+        #[arg(long = "slo", value_name = "OBJECTIVE")]
+        slos: Vec<String>,
+        /// Write compare.csv, cost-vs-insight.svg/.png and report.md into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: every core). The output does not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Combine the output directories of `sweep --shard K/N` into the files an unsharded
     /// sweep writes.
@@ -189,6 +219,23 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             quiet,
         } => sweep::cmd_sweep(&experiment, threads, out, shard.as_deref(), quiet),
         Cmd::Merge { dirs, out } => sweep::cmd_merge(&dirs, out),
+        Cmd::Compare {
+            models,
+            reps,
+            seed,
+            confidence,
+            slos,
+            out,
+            threads,
+        } => compare::run(compare::Options {
+            models,
+            reps,
+            seed,
+            confidence,
+            slos,
+            out,
+            threads,
+        }),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,

@@ -6,9 +6,10 @@
 //! dynamically. API calls take their latency in two legs (request, response); with zero
 //! latency the engine calls the next step directly instead of scheduling an event.
 
+mod insight;
 mod summary;
 
-pub use summary::RunSummary;
+pub use summary::{InsightSummary, RunSummary};
 
 pub(crate) use crate::services::kinesis::engine::StreamOp;
 
@@ -133,6 +134,10 @@ pub(crate) enum Event {
     FhDeliveryDone { f: u32, d: u32 },
     /// Firehose: delivery `d` of delivery stream `f` is retried.
     FhDeliveryRetry { f: u32, d: u32 },
+    /// Batch job `j`: a scheduled start.
+    BatchStart { j: u32 },
+    /// Batch job `j`: its run ends.
+    BatchEnd { j: u32 },
     /// Flink: application `f` triggers a checkpoint (timer generation `gen`).
     FlinkCheckpoint { f: u32, gen: u32 },
     /// Flink: application `f`'s checkpoint in progress completes.
@@ -190,7 +195,8 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     e.finish();
     let window_s = arch.duration.as_secs_f64();
     let usage = e.usage(window_s);
-    let cost = crate::services::bill(&usage, &table, BillOptions::default())?;
+    let mut cost = crate::services::bill(&usage, &table, BillOptions::default())?;
+    e.batch_bill(&mut cost, window_s);
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
     Ok(RunOutput {
@@ -223,6 +229,10 @@ pub(crate) struct Engine<'a> {
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) fh: crate::services::firehose::engine::Firehose,
+    /// Batch jobs.
+    pub(crate) batch: Vec<crate::batch::engine::BatchJob>,
+    /// Time to insight and value delivered, per end point.
+    pub(crate) insight: insight::Insights,
     pub(crate) flink: crate::services::flink::engine::Flink,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
@@ -294,9 +304,20 @@ impl<'a> Engine<'a> {
             next_id: 1,
             events_done: 0,
             effects: Vec::new(),
-            kin,
             sns,
             fh,
+            batch: crate::batch::engine::jobs(arch, |j| {
+                kin.slots
+                    .iter()
+                    .find_map(|s| {
+                        s.iter().position(|r| {
+                            *r == crate::services::kinesis::engine::ReaderRef::Batch(j)
+                        })
+                    })
+                    .unwrap_or(usize::MAX)
+            }),
+            kin,
+            insight: insight::Insights::new(arch),
             flink,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
@@ -366,6 +387,7 @@ impl<'a> Engine<'a> {
         }
         self.start_mappings();
         self.kinesis_start();
+        self.batch_start();
         self.flink_start();
     }
 
@@ -481,6 +503,8 @@ impl<'a> Engine<'a> {
             Event::FhInvokeDone { f, i } => self.on_firehose_invoke_done(f, i),
             Event::FhDeliveryDone { f, d } => self.on_firehose_delivery_done(f, d),
             Event::FhDeliveryRetry { f, d } => self.on_firehose_delivery_retry(f, d),
+            Event::BatchStart { j } => self.on_batch_start(j),
+            Event::BatchEnd { j } => self.on_batch_end(j),
             Event::FlinkCheckpoint { f, gen } => self.on_flink_checkpoint(f, gen),
             Event::FlinkCheckpointDone { f, gen } => self.on_flink_checkpoint_done(f, gen),
             Event::FlinkFail { f, random } => self.on_flink_fail(f, random),
@@ -525,6 +549,8 @@ impl<'a> Engine<'a> {
         self.kinesis_warmup_end();
         self.sns_warmup_end();
         self.firehose_warmup_end();
+        self.insight.reset();
+        self.batch_warmup_end();
         self.flink_warmup_end();
     }
 
@@ -744,11 +770,15 @@ impl<'a> Engine<'a> {
         components.extend(self.firehose_reports());
         components.extend(self.flink_reports());
         components.extend(self.stream_consumer_reports());
+        components.extend(self.batch_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));
         }
         self.patch_lambda_reports(&mut components);
         self.sns_patch_lambda_reports(&mut components);
+        let valued = self.arch.values.any();
+        self.insight.patch_reports(&mut components, valued);
+        let insight = self.insight.summary(window_s, &cost, valued);
         let accounting = self.accounting();
         let mut warnings = self.arch.warnings.clone();
         if !accounting.balanced() {
@@ -807,6 +837,7 @@ impl<'a> Engine<'a> {
             components,
             accounting,
             cost,
+            insight,
             warnings,
         }
     }

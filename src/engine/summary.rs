@@ -31,8 +31,31 @@ pub struct RunSummary {
     pub accounting: Accounting,
     /// The monthly bill extrapolated from the measured window.
     pub cost: Bill,
+    /// Time to insight and value delivered over every end point (None: the model has no
+    /// component where processing ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insight: Option<InsightSummary>,
     /// Things the user should know about this run.
     pub warnings: Vec<String>,
+}
+
+/// What the run's end points delivered together (measured window).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InsightSummary {
+    /// Records whose processing ended at an end point (a record ending at two end points
+    /// counts twice).
+    pub records: u64,
+    /// Time to insight (creation → result), s: `{count, min, mean, p50, p90, p99, p999,
+    /// max}`.
+    pub time_to_insight_s: Value,
+    /// Mean value of a record at the end of its processing (1 = as fresh as created;
+    /// None when no producer declares a value function).
+    pub value_delivered: Option<f64>,
+    /// Σ value delivered, scaled to the bill's month.
+    pub value_per_month: Option<f64>,
+    /// The bill's total divided by the value delivered per month: USD per unit of value
+    /// (one fresh record's worth).
+    pub usd_per_value: Option<f64>,
 }
 
 impl RunSummary {
@@ -55,6 +78,15 @@ impl RunSummary {
         }
         if let Some(rest) = path.strip_prefix("accounting.") {
             return dig(json.get("accounting")?, rest);
+        }
+        if let Some(rest) = path.strip_prefix("insight.") {
+            return dig(json.get("insight")?, rest);
+        }
+        if INSIGHT_FIELDS
+            .iter()
+            .any(|f| path == *f || path.starts_with(&format!("{f}.")))
+        {
+            return dig(json.get("insight")?, path);
         }
         let (kind, rest) = path.split_once('.')?;
         let mut best: Option<(usize, &ComponentReport)> = None;
@@ -84,6 +116,11 @@ impl RunSummary {
         }
         if let Ok(v) = serde_json::to_value(self.accounting) {
             collect_paths("accounting", &v, &mut out);
+        }
+        if let Some(i) = &self.insight {
+            if let Ok(v) = serde_json::to_value(i) {
+                collect_paths("insight", &v, &mut out);
+            }
         }
         out.push("cost.total".into());
         if let Ok(Value::Object(m)) = serde_json::to_value(&self.cost.services) {
@@ -171,14 +208,51 @@ impl RunSummary {
             if a.backed_up > 0 { format!(", {} backed up", a.backed_up) } else { String::new() },
             if a.balanced() { "" } else { "  (UNBALANCED)" }
         );
+        if let Some(i) = &self.insight {
+            let t = |k: &str| {
+                i.time_to_insight_s
+                    .get(k)
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0)
+            };
+            let _ = write!(
+                s,
+                "\ninsight: {} records ended · time to insight p50 {} / p99 {} / max {}",
+                i.records,
+                fmt_secs(t("p50")),
+                fmt_secs(t("p99")),
+                fmt_secs(t("max"))
+            );
+            if let Some(v) = i.value_delivered {
+                let _ = write!(s, " · value delivered {v:.4} per record");
+            }
+            s.push('\n');
+        }
         s.push('\n');
         s.push_str(&self.cost.to_table());
+        if let Some(i) = &self.insight {
+            if let (Some(v), Some(u)) = (i.value_per_month, i.usd_per_value) {
+                let _ = writeln!(
+                    s,
+                    "per unit of value delivered: ${u:.3e} ({v:.4e} units of value per month)"
+                );
+            }
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "warning: {w}");
         }
         s
     }
 }
+
+/// The insight summary's fields, which are metric paths without the `insight.` prefix
+/// too (`time_to_insight_s.p99`).
+const INSIGHT_FIELDS: [&str; 4] = [
+    "time_to_insight_s",
+    "value_delivered",
+    "value_per_month",
+    "usd_per_value",
+];
 
 fn dig(v: &Value, path: &str) -> Option<f64> {
     let mut v = v;

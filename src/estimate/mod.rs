@@ -336,6 +336,12 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
+    for b in &arch.batch_jobs {
+        cx.notes.push(format!(
+            "batch job \"{}\" is not in this estimate (its node-hours depend on its schedule and what it reads): `aqueduct run` simulates and bills it",
+            b.name
+        ));
+    }
     sns::estimate_topics(&mut cx)?;
     sqs::estimate_queues(&mut cx)?;
     kinesis::estimate_streams(&mut cx)?;

@@ -55,6 +55,7 @@
 //! [`merge::merge_runs`] puts back in run order.
 
 pub(crate) mod axis;
+pub mod compare;
 pub(crate) mod error;
 pub mod merge;
 pub(crate) mod results;

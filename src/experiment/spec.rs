@@ -433,6 +433,14 @@ impl Experiment {
         let probe = exp.probe()?;
         let mut known: Vec<String> = probe.metric_paths();
         known.extend(["events", "simulated_s", "warmup_s"].map(String::from));
+        // `time_to_insight_s.p99` is `insight.time_to_insight_s.p99`.
+        let bare: Vec<String> = known
+            .iter()
+            .filter_map(|k| k.strip_prefix("insight."))
+            .filter(|k| !k.starts_with("records"))
+            .map(String::from)
+            .collect();
+        known.extend(bare);
 
         exp.set_unit_costs(&raw, text)?;
         if !exp.unit_costs.is_empty() {

@@ -81,6 +81,24 @@ impl LatencyHist {
             .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
     }
 
+    /// Adds every observation of `other`.
+    pub(crate) fn add(&mut self, other: &LatencyHist) {
+        if other.count == 0 {
+            return;
+        }
+        self.count += other.count;
+        self.sum_ns += other.sum_ns;
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.hist.add(&other.hist);
+    }
+
+    /// Number of observations.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
     /// Forgets every observation (the tests reuse a histogram; a run never does).
     #[cfg(test)]
     pub(crate) fn clear(&mut self) {

@@ -74,6 +74,15 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         base_dir,
         &mut warnings,
     )?;
+    let batch_jobs = crate::batch::config::batch_jobs(
+        &raw.batch_job,
+        &crate::batch::config::Stores {
+            queues: &queues.idx,
+            streams: &streams.idx,
+            firehoses: &firehoses.idx,
+            firehose_specs: &firehoses.specs,
+        },
+    )?;
     // Firehose reads a Kinesis source through a reader of its own.
     for (i, f) in firehoses.specs.iter().enumerate() {
         stream_consumers.extend(kinesis_reader(f, i as u32));
@@ -91,6 +100,18 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         stream_consumers.push(crate::services::flink::config::kinesis_reader(f, i as u32));
     }
     let firehoses = firehoses.specs;
+    let stream_names: Vec<&str> = streams.specs.iter().map(|s| s.name.as_str()).collect();
+    let values = super::value::values(
+        raw.value.as_ref(),
+        &raw.producer
+            .iter()
+            .map(|p| p.value.as_ref())
+            .collect::<Vec<_>>(),
+        &producers,
+        &stream_names,
+        &firehoses,
+        &subscriptions,
+    )?;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
@@ -114,6 +135,8 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         topics,
         subscriptions,
         firehoses,
+        batch_jobs,
+        values,
         flinks,
         warnings,
     })

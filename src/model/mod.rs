@@ -9,6 +9,7 @@ pub(crate) mod dist;
 pub(crate) mod fields;
 pub(crate) mod producer;
 pub mod raw;
+pub mod value;
 pub(crate) mod workers;
 
 pub use crate::input::{place, FieldPath, ModelError};
@@ -72,6 +73,10 @@ pub struct Architecture {
     pub subscriptions: Vec<SubscriptionSpec>,
     /// Firehose delivery streams.
     pub firehoses: Vec<crate::services::firehose::FirehoseSpec>,
+    /// Batch jobs.
+    pub batch_jobs: Vec<crate::batch::BatchJobSpec>,
+    /// How each producer's data loses value with age.
+    pub values: value::Values,
     /// Managed Service for Apache Flink applications.
     pub flinks: Vec<crate::services::flink::FlinkSpec>,
     /// Things the model does that AWS advises against (shown with the run's summary).

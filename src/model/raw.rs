@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 10] = [
+pub(crate) const COMPONENT_KINDS: [&str; 11] = [
     "producer",
     "queue",
     "consumer",
@@ -31,6 +31,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 10] = [
     "topic",
     "subscription",
     "firehose",
+    "batch_job",
     "flink",
 ];
 
@@ -64,6 +65,10 @@ pub struct RawModel {
     /// Overrides of AWS limits (`[limits.sqs]`, ...).
     #[serde(default)]
     pub limits: Limits,
+    /// How data loses value with age, for producers that do not say (`value = {
+    /// half_life = "10m" }`).
+    #[serde(default)]
+    pub value: Option<super::value::RawValue>,
     /// Producers.
     #[serde(default)]
     pub producer: Vec<RawProducer>,
@@ -91,6 +96,9 @@ pub struct RawModel {
     /// Firehose delivery streams.
     #[serde(default)]
     pub firehose: Vec<crate::services::firehose::raw::RawFirehose>,
+    /// Batch jobs.
+    #[serde(default)]
+    pub batch_job: Vec<crate::batch::raw::RawBatchJob>,
     /// Managed Service for Apache Flink applications.
     #[serde(default)]
     pub flink: Vec<crate::services::flink::raw::RawFlink>,
@@ -338,6 +346,9 @@ pub struct RawProducer {
     /// defaults).
     #[serde(default)]
     pub aggregation: Option<crate::services::kinesis::raw::RawAggregation>,
+    /// How this producer's data loses value with age (default: the model's `value`).
+    #[serde(default)]
+    pub value: Option<super::value::RawValue>,
     /// Kinesis: how long before sending a record's event happened (a device that
     /// buffers), read by Flink's event-time windows (default 0).
     #[serde(default)]

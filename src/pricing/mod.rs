@@ -90,6 +90,9 @@ pub struct ServiceTotals {
     pub s3: f64,
     /// AWS Lambda.
     pub lambda: f64,
+    /// Batch jobs, at the model's node-hour prices (absent when there are none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub batch_job: f64,
 }
 
 impl ServiceTotals {
@@ -103,13 +106,14 @@ impl ServiceTotals {
             "kinesis_video" => &mut self.kinesis_video,
             "s3" => &mut self.s3,
             "lambda" => &mut self.lambda,
+            "batch_job" => &mut self.batch_job,
             _ => return,
         };
         *slot += usd;
     }
 
     /// `(service key, subtotal)` pairs in a fixed order.
-    pub(crate) fn pairs(&self) -> [(&'static str, f64); 8] {
+    pub(crate) fn pairs(&self) -> [(&'static str, f64); 9] {
         [
             ("sqs", self.sqs),
             ("sns", self.sns),
@@ -119,6 +123,7 @@ impl ServiceTotals {
             ("kinesis_video", self.kinesis_video),
             ("s3", self.s3),
             ("lambda", self.lambda),
+            ("batch_job", self.batch_job),
         ]
     }
 }

@@ -11,6 +11,7 @@
 //! them are complete, so a failure never leaves a partial file that looks complete.
 
 mod charts;
+pub mod compare;
 mod markdown;
 mod tables;
 

@@ -195,11 +195,15 @@ impl Engine<'_> {
         let q = pool.spec.queue as usize;
         let live = self.msgs.is_live(h.slot, h.id);
         let repeat = !live || self.msgs.get(h.slot).is_repeat();
-        let (group, accepted) = if live {
+        let (group, accepted, producer) = if live {
             let m = self.msgs.get(h.slot);
-            (((m.producer as u64) << 32) | m.key as u64, m.enqueued.0)
+            (
+                ((m.producer as u64) << 32) | m.key as u64,
+                m.enqueued.0,
+                m.producer,
+            )
         } else {
-            (u64::MAX, 0)
+            (u64::MAX, 0, 0)
         };
         if worker.failing {
             pool.stats.failed += 1;
@@ -222,6 +226,10 @@ impl Engine<'_> {
         }
         pool.stats.processed += 1;
         pool.stats.latency.record(now - h.created);
+        if !repeat {
+            self.insight(self.insight.pools[c as usize], h.created, producer);
+        }
+        let pool = &mut self.pools[c as usize];
         if pool.spec.delete_batch {
             pool.workers[wi].to_delete.push(h);
             self.next_message(c, w);

@@ -19,6 +19,7 @@
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
+//! * `value` — the value of data and time to insight at every end point (issue 16).
 
 mod arrivals;
 mod bad_input_fuzz;
@@ -38,3 +39,4 @@ mod sns;
 mod sns_fuzz;
 mod sqs;
 mod sqs_fuzz;
+mod value;

@@ -677,17 +677,26 @@ impl Engine<'_> {
         let now = self.now;
         let s = &mut self.fh.streams[f as usize];
         let b = &s.deliveries.slots[d as usize];
+        let ep = &mut self.insight.points[self.insight.firehoses[f as usize] as usize];
         for r in &b.runs {
             let n = r.count as u64;
             if n > 1 {
                 s.stats.freshness.record_n(since(r.mid(), now), n - 1);
             }
             s.stats.freshness.record(since(r.first, now));
+            ep.stats
+                .record_span(since(r.first, now), since(r.last, now), n, ep.runs);
         }
         s.stats.delivered += b.records;
         s.stats.delivered_bytes += b.bytes;
         self.msgs.ledger.processed += b.records;
-        s.deliveries.close(d);
+        if self.insight.points[self.insight.firehoses[f as usize] as usize].intermediate {
+            let runs =
+                std::mem::take(&mut self.fh.streams[f as usize].deliveries.slots[d as usize].runs);
+            self.batch_landed(f, &runs);
+            self.fh.streams[f as usize].deliveries.slots[d as usize].runs = runs;
+        }
+        self.fh.streams[f as usize].deliveries.close(d);
     }
 
     /// Delivery `d` goes to the S3 backup (`put`: one backup object is written; a

@@ -50,6 +50,8 @@ pub(crate) enum ReaderRef {
     Consumer(u32),
     /// Lambda event source mapping number `m`.
     Mapping(u32),
+    /// Batch job number `j` (reads when it runs: see `crate::batch`).
+    Batch(u32),
 }
 
 /// The Kinesis state of a run.
@@ -97,6 +99,11 @@ impl Kinesis {
                 let m = mappings.len() as u32;
                 mappings.push(KinesisMapping::new(l as u32, st, slots[st as usize].len()));
                 slots[st as usize].push(ReaderRef::Mapping(m));
+            }
+        }
+        for (j, b) in arch.batch_jobs.iter().enumerate() {
+            if let crate::batch::BatchStore::Stream(st) = b.store {
+                slots[st as usize].push(ReaderRef::Batch(j as u32));
             }
         }
         let streams: Vec<KinesisStream> = arch
@@ -332,7 +339,7 @@ impl Engine<'_> {
             .iter()
             .filter_map(|x| match x {
                 ReaderRef::Consumer(r) => Some(*r),
-                ReaderRef::Mapping(_) => None,
+                ReaderRef::Mapping(_) | ReaderRef::Batch(_) => None,
             })
             .collect();
         for r in readers {
@@ -1103,6 +1110,17 @@ impl Engine<'_> {
                     .stats
                     .latency
                     .record_n(end - mid + sl.mean_lead(), sl.count as u64);
+                if hand.is_none() {
+                    let lead = sl.mean_lead().0;
+                    let ep = self.insight.readers[r as usize];
+                    let p = &mut self.insight.points[ep as usize];
+                    p.stats.record_span(
+                        end.saturating_since(SimTime(sl.t_first.0.saturating_sub(lead))),
+                        end.saturating_since(SimTime(sl.t_last.0.saturating_sub(lead))),
+                        sl.count as u64,
+                        p.runs,
+                    );
+                }
             }
             if stream.spec.track_keys {
                 let c = shard.cursors[slot];

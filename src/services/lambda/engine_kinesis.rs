@@ -547,10 +547,18 @@ impl Engine<'_> {
             take_front(&mut q, ok, &mut done);
             let done_k: u64 = done.iter().map(|sl| sl.krecs as u64).sum();
             sh.buffered_k = sh.buffered_k.saturating_sub(done_k);
+            let ep = &mut self.insight.points[self.insight.lambdas[l] as usize];
             for sl in &done {
                 f.stats
                     .latency
                     .record_n(now - sl.t_mid() + sl.mean_lead(), sl.count as u64);
+                let lead = sl.mean_lead().0;
+                ep.stats.record_span(
+                    now.saturating_since(SimTime(sl.t_first.0.saturating_sub(lead))),
+                    now.saturating_since(SimTime(sl.t_last.0.saturating_sub(lead))),
+                    sl.count as u64,
+                    self.arch.values.streams[st],
+                );
             }
             ln.batch.extend(q);
             f.stats.processed += ok;

@@ -382,10 +382,19 @@ impl Engine<'_> {
                     (m.enqueued.0, h.id),
                 );
             }
+            let producer = if live {
+                self.msgs.get(h.slot).producer
+            } else {
+                0
+            };
             self.queues[q].on_processed(h, &mut self.msgs);
             f.stats.processed += 1;
             if repeat {
                 f.stats.duplicates += 1;
+            } else {
+                let value = self.arch.values.producers[producer as usize];
+                self.insight
+                    .one(self.insight.lambdas[li], now - h.created, value);
             }
             f.stats.latency.record(now - h.created);
         }

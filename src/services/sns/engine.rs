@@ -710,8 +710,14 @@ impl Engine<'_> {
         let fails = r.inv.timed_out || f.record_fails();
         if !fails {
             f.stats.processed += 1;
-            let created = self.msgs.get(r.slot).created;
+            let m = self.msgs.get(r.slot);
+            let (created, producer, repeat) = (m.created, m.producer, m.is_repeat());
             f.stats.latency.record(now - created);
+            if !repeat {
+                let value = self.arch.values.producers[producer as usize];
+                self.insight
+                    .one(self.insight.lambdas[li], now - created, value);
+            }
             self.msgs.exit(r.slot, Exit::Processed);
         } else {
             f.stats.failed += 1;
