@@ -209,6 +209,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) fh: crate::services::firehose::engine::Firehose,
+    pub(crate) video: crate::services::video::engine::Video,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -259,6 +260,9 @@ impl<'a> Engine<'a> {
         columns.extend(crate::services::sns::engine::Sns::columns(arch));
         let fh = crate::services::firehose::engine::Firehose::new(arch, seed);
         columns.extend(crate::services::firehose::engine::Firehose::columns(arch));
+        let sample_every = arch.sample_interval();
+        let video = crate::services::video::engine::Video::new(arch, seed, sample_every);
+        columns.extend(crate::services::video::engine::Video::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -280,6 +284,7 @@ impl<'a> Engine<'a> {
             kin,
             sns,
             fh,
+            video,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -580,7 +585,8 @@ impl<'a> Engine<'a> {
         }
         let i = self.kinesis_sample(&mut row, &mut counts, i);
         let i = self.sns_sample(&mut row, &mut counts, i);
-        self.firehose_sample(&mut row, &mut counts, i);
+        let i = self.firehose_sample(&mut row, &mut counts, i);
+        self.video_sample(&mut row, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -647,6 +653,7 @@ impl<'a> Engine<'a> {
         }
         self.kinesis_census(&mut a);
         self.firehose_census(&mut a);
+        self.video_census(&mut a);
         a
     }
 
@@ -689,6 +696,7 @@ impl<'a> Engine<'a> {
             sns: self.sns_usage(),
             firehose,
             s3,
+            video: self.video_usage(),
             ..Usage::default()
         };
         usage.lambda.extend(transforms);
@@ -712,6 +720,7 @@ impl<'a> Engine<'a> {
             components.push(pool.report());
         }
         components.extend(self.firehose_reports());
+        components.extend(self.video_reports());
         components.extend(self.stream_consumer_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));

@@ -79,6 +79,8 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         stream_consumers.extend(kinesis_reader(f, i as u32));
     }
     let firehoses = firehoses.specs;
+    let video =
+        crate::services::video::config::video(&raw, &limits.video, run.warmup, &mut warnings)?;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
@@ -102,6 +104,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         topics,
         subscriptions,
         firehoses,
+        video,
         warnings,
     })
 }
