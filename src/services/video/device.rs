@@ -375,7 +375,7 @@ impl<'a> Device<'a> {
                 let have = self.tokens_at(s.max(self.tokens_t));
                 if have + 1e-6 < need {
                     self.store[0].throttled = true;
-                    s = s.max(self.tokens_t) + ((need - have) / self.rate).ceil() as u64;
+                    s = s.max(self.tokens_t) + ceil_ns((need - have) / self.rate);
                     continue;
                 }
                 break;
@@ -387,7 +387,7 @@ impl<'a> Device<'a> {
             self.tokens = self.tokens_at(at) - front.bytes as f64;
             self.tokens_t = at;
             self.next_start = s + self.gap;
-            let end = s + ((front.bytes as f64 / self.uplink).ceil() as u64).max(1);
+            let end = s + ceil_ns(front.bytes as f64 / self.uplink).max(1);
             self.head = Some((s, end));
         }
     }
@@ -507,5 +507,18 @@ pub(crate) fn run_device(
 
 /// Bytes of a fragment of `duration` at `kbps` (1 kbit/s = 125 bytes/s), at least 1.
 pub(crate) fn bytes_of(kbps: f64, duration: SimDuration) -> u64 {
-    ((kbps * 125.0 * duration.as_secs_f64()).round() as u64).max(1)
+    // `x + 0.5` truncated rounds a non-negative `x` (f64::round is a libm call here).
+    ((kbps * 125.0 * duration.as_secs_f64() + 0.5) as u64).max(1)
+}
+
+/// `x` (≥ 0) rounded up to a whole number of nanoseconds (f64::ceil is a libm call on
+/// the baseline x86-64 target, and this runs once or twice per fragment).
+#[inline]
+fn ceil_ns(x: f64) -> u64 {
+    let t = x as u64;
+    if (t as f64) < x {
+        t + 1
+    } else {
+        t
+    }
 }
