@@ -79,8 +79,13 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         stream_consumers.extend(kinesis_reader(f, i as u32));
     }
     let firehoses = firehoses.specs;
-    let video =
-        crate::services::video::config::video(&raw, &limits.video, run.warmup, &mut warnings)?;
+    let video = crate::services::video::config::video(
+        &raw,
+        &limits.video,
+        run.warmup,
+        base_dir,
+        &mut warnings,
+    )?;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);

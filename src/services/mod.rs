@@ -130,7 +130,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 20] {
+    pub fn sources() -> [&'static str; 21] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -152,6 +152,7 @@ impl Limits {
             firehose::limits::SOURCE_FORMAT_CONVERSION,
             video::limits::SOURCE_LIMITS,
             video::limits::SOURCE_RETENTION,
+            video::limits::SOURCE_WEBRTC_LIMITS,
         ]
     }
 }

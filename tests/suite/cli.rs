@@ -593,6 +593,13 @@ protocol = "hls"
 #[test]
 fn video_bad_input_exits_2_with_the_field_and_the_limit() {
     assert!(aqueduct::model::load_str(VIDEO, "v.toml", std::path::Path::new(".")).is_ok());
+    let bad = VIDEO.replace("bitrate_kbps = 1000\n", "");
+    rejects(
+        "kvs-no-bitrate",
+        bad.as_bytes(),
+        Some(8),
+        &["camera", "bitrate_kbps", "bitrate_load"],
+    );
     let bad = VIDEO.replace("bitrate_kbps = 1000", "bitrate_kbps = 0");
     rejects(
         "kvs-bitrate-0",
@@ -675,6 +682,27 @@ fn video_bad_input_exits_2_with_the_field_and_the_limit() {
         bad.as_bytes(),
         Some(18),
         &["per_stream", "3 connections", "get_media_connections"],
+    );
+    let bad = VIDEO.replace(
+        "protocol = \"hls\"",
+        "protocol = \"webrtc\"\nper_stream = 11",
+    );
+    rejects(
+        "kvs-webrtc-viewers",
+        bad.as_bytes(),
+        Some(18),
+        &[
+            "per_stream",
+            "webrtc_viewers_per_channel",
+            "kvswebrtc-limits",
+        ],
+    );
+    let bad = VIDEO.replace("protocol = \"hls\"", "protocol = \"hls\"\nturn_share = 0.5");
+    rejects(
+        "kvs-webrtc-key-on-hls",
+        bad.as_bytes(),
+        Some(18),
+        &["turn_share", "WebRTC"],
     );
     let bad = VIDEO.replace(
         "fragment_duration = \"2s\"",

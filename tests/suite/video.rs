@@ -348,3 +348,101 @@ fn random_outages_and_bitrates_account_for_every_fragment() {
         .expect("DASH listed as not priced");
     assert!(dash.quantity > 0.0);
 }
+
+#[test]
+fn viewers_read_only_while_they_watch() {
+    // HLS viewers watching 08:00–10:00 every day read the fragments PERSISTED then: a
+    // fragment captured by t is persisted at t + 0.8 s (0.2 s upload, 0.6 s of network and
+    // persistence), so those captured at 28,800 s … 35,998 s: 3,600 a day per camera.
+    let src = model(
+        "2d",
+        "24h",
+        "count = 3\nbitrate_kbps = 1000",
+        "[[video_viewer]]\nname = \"ops\"\nsource = \"video:cams\"\nprotocol = \"hls\"\nper_stream = 2\nwatching = { from = \"8h\", for = \"2h\", every = \"24h\" }",
+    );
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    let m = |k: &str| metric(&out, &format!("video_stream.cams.{k}"));
+    assert_eq!(m("bytes_out.hls"), 2.0 * 3.0 * 2.0 * 3600.0 * 250_000.0);
+    assert_eq!(m("playback_latency_s.count"), 2.0 * 3.0 * 2.0 * 3600.0);
+    // The estimate reads the same share of the time: 2 h of 24.
+    let e = estimate::estimate(&arch(&src), 730.0).expect("estimate");
+    let v = &e.usage.video[0];
+    let expected = 3.0 * 2.0 * 125_000.0 * 730.0 * 3600.0 * 2.0 / 24.0;
+    assert!(
+        (v.hls_bytes as f64 / expected - 1.0).abs() < 1e-9,
+        "{} vs {expected}",
+        v.hls_bytes
+    );
+}
+
+#[test]
+fn webrtc_sessions_signaling_and_turn_minutes_are_counted_not_priced() {
+    // 10 cameras, half of them with 2 WebRTC viewers opening 24 sessions a day each, for 10
+    // days: 5 signaling channels, Poisson(2,400) sessions, 10 messages each, and a
+    // Binomial(sessions, 0.2) of them relayed by TURN for 90 s, billed as 2 minutes.
+    let src = model(
+        "10d",
+        "0h",
+        "count = 10\nbitrate_kbps = 500",
+        r#"[[video_viewer]]
+name = "peers"
+source = "video:cams"
+protocol = "webrtc"
+share = 0.5
+per_stream = 2
+sessions_per_day = 24
+session_length = "90s"
+"#,
+    );
+    let out = run(&src, 5);
+    assert_balanced(&out);
+    let m = |k: &str| metric(&out, &format!("video_stream.cams.{k}"));
+    assert_eq!(m("active_signaling_channels"), 5.0);
+    let sessions = m("webrtc_sessions");
+    let mean = 5.0 * 2.0 * 24.0 * 10.0;
+    assert!((sessions - mean).abs() < 4.0 * mean.sqrt(), "{sessions}");
+    assert_eq!(m("signaling_messages"), 10.0 * sessions);
+    let relayed = m("turn_minutes") / 2.0;
+    assert_eq!(relayed.fract(), 0.0);
+    let sd = (sessions * 0.2 * 0.8).sqrt();
+    assert!((relayed - 0.2 * sessions).abs() < 4.0 * sd, "{relayed}");
+    // WebRTC media does not go through the stream.
+    assert_eq!(m("bytes_out.getmedia") + m("bytes_out.hls"), 0.0);
+    // Not priced: listed with their quantities; the channels are a monthly count (5, not
+    // scaled from 10 days to a month).
+    let bill = &out.summary.cost;
+    let q = |item: &str| {
+        bill.unpriced
+            .iter()
+            .find(|u| u.item == item)
+            .unwrap_or_else(|| panic!("{item} not listed"))
+            .quantity
+    };
+    assert_eq!(q("WebRTC active signaling channels"), 5.0);
+    let scale = 730.0 / 240.0;
+    assert!((q("WebRTC signaling messages") / (10.0 * sessions * scale) - 1.0).abs() < 1e-9);
+    assert!(bill.lines.iter().all(|l| !l.item.contains("WebRTC")));
+}
+
+#[test]
+fn a_bitrate_load_ingests_its_integral() {
+    // A steps load read as kbit/s: 1,000 for the first hour, 3,000 for the second. Each 2 s
+    // fragment takes the rate at its start: 1,800 fragments of 250,000 B, then 1,800 of
+    // 750,000 B: captured = ∫ bitrate dt = (1,000 + 3,000) × 125 × 3,600 B.
+    let src = model(
+        "2h",
+        "0h",
+        "count = 4\nbitrate_load = { process = \"steps\", steps = [{ at = \"0s\", rate_per_s = 1000 }, { at = \"1h\", rate_per_s = 3000 }] }",
+        "",
+    );
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    let m = |k: &str| metric(&out, &format!("video_stream.cams.{k}"));
+    assert_eq!(m("captured_bytes"), 4.0 * 4000.0 * 125.0 * 3600.0);
+    // The estimate takes the load's mean over the window: 2,000 kbit/s.
+    let e = estimate::estimate(&arch(&src), 730.0).expect("estimate");
+    let expected = 4.0 * 2000.0 * 125.0 * 730.0 * 3600.0;
+    let got = e.usage.video[0].ingested_bytes as f64;
+    assert!((got / expected - 1.0).abs() < 1e-9, "{got} vs {expected}");
+}

@@ -4,18 +4,24 @@
 //! Every AWS limit checked here is a field of [`VideoLimits`] (overridable in
 //! `[limits.video]`); each message names the limit and its source.
 
-use super::limits::{self as lim, VideoLimits, SOURCE_LIMITS, SOURCE_RETENTION};
-use super::raw::{RawCamera, RawVideoStream, RawVideoViewer};
+use super::limits::{
+    self as lim, VideoLimits, SOURCE_LIMITS, SOURCE_RETENTION, SOURCE_WEBRTC_LIMITS,
+};
+use super::raw::{RawCamera, RawRecording, RawVideoStream, RawVideoViewer};
 use super::{
     CameraSpec, Protocol, RandomOutages, Recording, VideoSpecs, VideoStreamSpec, ViewerSpec,
+    WebRtcSpec,
 };
 use crate::input::error::{FieldPath, Invalid, VResult};
 use crate::input::units::format_size;
 use crate::load::Dist;
+use crate::load::DurationDist;
+use crate::model::dist::dur_dist;
 use crate::model::fields::{lookup, name_index, outage_windows, prob, reference};
 use crate::model::raw::{RawDist, RawDistTagged, RawModel};
 use crate::sim::SimDuration;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// Validates the video streams, then the cameras, then the viewers. A stream whose
 /// retention is longer than the warm-up gets a warning: its stored GB are still growing
@@ -24,6 +30,7 @@ pub(crate) fn video(
     raw: &RawModel,
     limits: &VideoLimits,
     warmup: SimDuration,
+    base_dir: &Path,
     warnings: &mut Vec<String>,
 ) -> VResult<VideoSpecs> {
     let idx = name_index(
@@ -44,7 +51,7 @@ pub(crate) fn video(
     )?;
     let mut cameras = Vec::new();
     for (i, c) in raw.camera.iter().enumerate() {
-        cameras.push(camera(c, i, &idx, limits)?);
+        cameras.push(camera(c, i, &idx, limits, base_dir)?);
     }
     name_index(
         "video_viewer",
@@ -54,7 +61,7 @@ pub(crate) fn video(
     )?;
     let mut viewers = Vec::new();
     for (i, v) in raw.video_viewer.iter().enumerate() {
-        viewers.push(viewer(v, i, &idx, &streams, limits)?);
+        viewers.push(viewer(v, i, &idx, &streams, limits, base_dir)?);
     }
     for (si, s) in streams.iter().enumerate() {
         let fed = cameras.iter().any(|c| c.stream as usize == si);
@@ -153,12 +160,41 @@ fn typical_max_kbps(d: &Dist) -> f64 {
     }
 }
 
+/// A schedule of windows (`{ from, for, every }`), each at least `shortest` long.
+fn recording(r: &RawRecording, rp: &FieldPath, shortest: SimDuration) -> VResult<Recording> {
+    let every = r.every.map(|d| d.0).unwrap_or(SimDuration::ZERO);
+    if r.length.0 < shortest || r.length.0.is_zero() {
+        return Err(Invalid::at(
+            &rp.field("for"),
+            format!(
+                "a window must last at least {} (a camera's: one fragment)",
+                shortest.max(SimDuration(1))
+            ),
+        ));
+    }
+    if !every.is_zero() && every < r.length.0 {
+        return Err(Invalid::at(
+            &rp.field("every"),
+            format!(
+                "windows of {} cannot repeat every {every}: they would overlap",
+                r.length.0
+            ),
+        ));
+    }
+    Ok(Recording {
+        from: r.from.map(|d| d.0).unwrap_or(SimDuration::ZERO),
+        length: r.length.0,
+        every,
+    })
+}
+
 /// One `[[camera]]`.
 fn camera(
     c: &RawCamera,
     i: usize,
     idx: &HashMap<&str, usize>,
     limits: &VideoLimits,
+    base_dir: &Path,
 ) -> VResult<CameraSpec> {
     let path = FieldPath::item("camera", i, &c.name);
     let stream = target(&c.target, &path.field("target"), idx)?;
@@ -169,7 +205,25 @@ fn camera(
             "a camera needs at least 1 device",
         ));
     }
-    let bitrate_kbps = bitrate(&c.bitrate_kbps, &path.field("bitrate_kbps"))?;
+    let (bitrate_kbps, bitrate_load) = match (&c.bitrate_kbps, &c.bitrate_load) {
+        (Some(b), None) => (bitrate(b, &path.field("bitrate_kbps"))?, None),
+        (None, Some(l)) => {
+            let a = crate::model::arrival::arrival(l, &path.field("bitrate_load"), base_dir)?;
+            (Dist::Constant(0.0), Some(a))
+        }
+        (Some(_), Some(_)) => {
+            return Err(Invalid::at(
+                &path.field("bitrate_load"),
+                "give either `bitrate_kbps` or `bitrate_load`, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(Invalid::at(
+                &path,
+                "a camera needs a bitrate: `bitrate_kbps` (kbit/s, or a distribution) or `bitrate_load` (a load whose rate is the bitrate in kbit/s)",
+            ))
+        }
+    };
     let fragment_duration = c
         .fragment_duration
         .map(|d| d.0)
@@ -185,7 +239,7 @@ fn camera(
         ));
     }
     let max_bytes = typical_max_kbps(&bitrate_kbps) * 125.0 * fragment_duration.as_secs_f64();
-    if max_bytes > limits.fragment_size_max.0 as f64 {
+    if bitrate_load.is_none() && max_bytes > limits.fragment_size_max.0 as f64 {
         return Err(Invalid::at(
             &path.field("bitrate_kbps"),
             format!(
@@ -219,35 +273,11 @@ fn camera(
             format!("an uplink must be a number of kbit/s above 0 (got {uplink_kbps})"),
         ));
     }
-    let recording = match &c.recording {
-        None => None,
-        Some(r) => {
-            let rp = path.field("recording");
-            let every = r.every.map(|d| d.0).unwrap_or(SimDuration::ZERO);
-            if r.length.0 < fragment_duration {
-                return Err(Invalid::at(
-                    &rp.field("for"),
-                    format!(
-                        "a recording window must hold at least one fragment ({fragment_duration})"
-                    ),
-                ));
-            }
-            if !every.is_zero() && every < r.length.0 {
-                return Err(Invalid::at(
-                    &rp.field("every"),
-                    format!(
-                        "recording windows of {} cannot repeat every {every}: they would overlap",
-                        r.length.0
-                    ),
-                ));
-            }
-            Some(Recording {
-                from: r.from.map(|d| d.0).unwrap_or(SimDuration::ZERO),
-                length: r.length.0,
-                every,
-            })
-        }
-    };
+    let recording = c
+        .recording
+        .as_ref()
+        .map(|r| recording(r, &path.field("recording"), fragment_duration))
+        .transpose()?;
     let outages = outage_windows(&c.outages, &path.field("outages"), "camera's network")?;
     let outages_every = c.outages_every.map(|d| d.0).unwrap_or(SimDuration::ZERO);
     if !outages_every.is_zero() {
@@ -299,6 +329,7 @@ fn camera(
         stream,
         count,
         bitrate_kbps,
+        bitrate_load,
         fragment_duration,
         content_store,
         uplink_kbps,
@@ -325,6 +356,7 @@ fn viewer(
     idx: &HashMap<&str, usize>,
     streams: &[VideoStreamSpec],
     limits: &VideoLimits,
+    base_dir: &Path,
 ) -> VResult<ViewerSpec> {
     let path = FieldPath::item("video_viewer", i, &v.name);
     let stream = target(&v.source, &path.field("source"), idx)?;
@@ -332,15 +364,17 @@ fn viewer(
         "getmedia" => Protocol::GetMedia,
         "hls" => Protocol::Hls,
         "dash" => Protocol::Dash,
+        "webrtc" => Protocol::WebRtc,
         other => {
             return Err(Invalid::at(
                 &path.field("protocol"),
-                format!("unknown protocol \"{other}\": expected getmedia, hls or dash"),
+                format!("unknown protocol \"{other}\": expected getmedia, hls, dash or webrtc"),
             ))
         }
     };
     let s = &streams[stream as usize];
-    if protocol != Protocol::GetMedia && s.retention.is_zero() {
+    let playback = matches!(protocol, Protocol::Hls | Protocol::Dash);
+    if playback && s.retention.is_zero() {
         return Err(Invalid::at(
             &path.field("protocol"),
             format!(
@@ -367,8 +401,62 @@ fn viewer(
             ),
         ));
     }
+    if protocol == Protocol::WebRtc && per_stream > limits.webrtc_viewers_per_channel {
+        return Err(Invalid::at(
+            &path.field("per_stream"),
+            format!(
+                "{per_stream} WebRTC viewers per stream exceed ConnectAsViewer's {} connections per signaling channel (limits.video.webrtc_viewers_per_channel; source: {SOURCE_WEBRTC_LIMITS})",
+                limits.webrtc_viewers_per_channel
+            ),
+        ));
+    }
     let share = prob(&path.field("share"), v.share.unwrap_or(1.0))?;
     let buffer_fragments = v.buffer_fragments.unwrap_or(lim::DEFAULT_BUFFER_FRAGMENTS);
+    let watching = v
+        .watching
+        .as_ref()
+        .map(|r| recording(r, &path.field("watching"), SimDuration::ZERO))
+        .transpose()?;
+    let webrtc_keys = [
+        ("sessions_per_day", v.sessions_per_day.is_some()),
+        ("session_length", v.session_length.is_some()),
+        ("turn_share", v.turn_share.is_some()),
+        ("messages_per_session", v.messages_per_session.is_some()),
+    ];
+    let webrtc = if protocol == Protocol::WebRtc {
+        let sessions_per_day = v
+            .sessions_per_day
+            .unwrap_or(lim::DEFAULT_WEBRTC_SESSIONS_PER_DAY);
+        if !(sessions_per_day.is_finite() && sessions_per_day >= 0.0) {
+            return Err(Invalid::at(
+                &path.field("sessions_per_day"),
+                format!("sessions a day must be a number of at least 0 (got {sessions_per_day})"),
+            ));
+        }
+        let session_length = match &v.session_length {
+            Some(d) => dur_dist(d, &path.field("session_length"), base_dir)?,
+            None => DurationDist::constant(lim::DEFAULT_WEBRTC_SESSION_LENGTH),
+        };
+        Some(WebRtcSpec {
+            sessions_per_day,
+            session_length,
+            turn_share: prob(
+                &path.field("turn_share"),
+                v.turn_share.unwrap_or(lim::DEFAULT_TURN_SHARE),
+            )?,
+            messages_per_session: v
+                .messages_per_session
+                .unwrap_or(lim::DEFAULT_MESSAGES_PER_SESSION),
+        })
+    } else {
+        if let Some((k, _)) = webrtc_keys.iter().find(|(_, given)| *given) {
+            return Err(Invalid::at(
+                &path.field(k),
+                format!("`{k}` is for WebRTC viewers (protocol = \"webrtc\")"),
+            ));
+        }
+        None
+    };
     Ok(ViewerSpec {
         name: v.name.clone(),
         stream,
@@ -376,5 +464,7 @@ fn viewer(
         per_stream,
         share,
         buffer_fragments,
+        watching,
+        webrtc,
     })
 }

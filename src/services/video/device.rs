@@ -7,7 +7,7 @@
 //! network is up, the data-rate token bucket admits it and the previous start is at
 //! least `1/fragments_per_s` ago, and lasts its size over the uplink.
 
-use super::{CameraSpec, Protocol, VideoLimits};
+use super::{CameraSpec, Protocol, Recording, VideoLimits};
 use crate::load::Window;
 use crate::metrics::latency::LatencyHist;
 use crate::sim::{SimDuration, SimRng};
@@ -71,6 +71,14 @@ pub(crate) struct StreamStats {
     pub(crate) end_waiting: u64,
     /// End of the run: fragments being uploaded.
     pub(crate) end_uploading: u64,
+    /// WebRTC: signaling channels (one per stream with WebRTC viewers), active all month.
+    pub(crate) signaling_channels: u64,
+    /// WebRTC sessions started.
+    pub(crate) webrtc_sessions: u64,
+    /// WebRTC signaling messages.
+    pub(crate) signaling_messages: u64,
+    /// TURN minutes (each relayed session rounded up to whole minutes).
+    pub(crate) turn_minutes: u64,
 }
 
 impl StreamStats {
@@ -108,22 +116,35 @@ pub(crate) struct Clock {
     pub(crate) sample_every: u64,
 }
 
-/// Who watches the streams simulated together: weights already multiplied by the devices
-/// they stand for.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Audience {
-    /// Readers per protocol (GetMedia, HLS, DASH), each reading every fragment.
-    pub(crate) readers: [u64; 3],
-    /// HLS/DASH players: (their buffer, players).
-    pub(crate) players: Vec<(SimDuration, u64)>,
+/// Readers of the streams simulated together, each reading every fragment persisted while
+/// it watches; counts already multiplied by the devices they stand for.
+#[derive(Clone, Debug)]
+pub(crate) struct Reader {
+    /// Index of its protocol in [`StreamStats::bytes_out`].
+    pub(crate) protocol: usize,
+    /// Readers.
+    pub(crate) count: u64,
+    /// HLS/DASH players: their buffer (they record a playback latency).
+    pub(crate) buffer: Option<SimDuration>,
+    /// When they watch (`None`: always).
+    pub(crate) watching: Option<Recording>,
 }
 
-/// The index of a protocol in [`StreamStats::bytes_out`].
-pub(crate) fn protocol_index(p: Protocol) -> usize {
+/// Who watches the streams simulated together.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Audience {
+    /// The readers.
+    pub(crate) readers: Vec<Reader>,
+}
+
+/// The index of a protocol in [`StreamStats::bytes_out`] (WebRTC media does not go
+/// through the stream: none).
+pub(crate) fn protocol_index(p: Protocol) -> Option<usize> {
     match p {
-        Protocol::GetMedia => 0,
-        Protocol::Hls => 1,
-        Protocol::Dash => 2,
+        Protocol::GetMedia => Some(0),
+        Protocol::Hls => Some(1),
+        Protocol::Dash => Some(2),
+        Protocol::WebRtc => None,
     }
 }
 
@@ -275,13 +296,16 @@ impl Sink<'_> {
             if ack > spec.late_after {
                 st.late += w;
             }
-            for (i, r) in self.audience.readers.iter().enumerate() {
-                st.bytes_out[i] += f.bytes * r;
-            }
             let first_frame = f.end - spec.fragment_duration.0;
-            for &(buffer, players) in &self.audience.players {
-                st.playback
-                    .record_n(SimDuration(persisted - first_frame + buffer.0), players);
+            for r in &self.audience.readers {
+                if r.watching.is_some_and(|w| !w.contains(persisted)) {
+                    continue;
+                }
+                st.bytes_out[r.protocol] += f.bytes * r.count;
+                if let Some(buffer) = r.buffer {
+                    st.playback
+                        .record_n(SimDuration(persisted - first_frame + buffer.0), r.count);
+                }
             }
         }
         if self.retention > 0 {
@@ -487,9 +511,13 @@ pub(crate) fn run_device(
             next_sample += 1;
         }
         d.advance(t, rng, sink);
-        let bytes = match constant {
-            Some(b) => b,
-            None => bytes_of(spec.bitrate_kbps.sample(rng), spec.fragment_duration),
+        let bytes = match (&spec.bitrate_load, constant) {
+            (Some(load), _) => {
+                let start = crate::sim::SimTime(t - spec.fragment_duration.0);
+                bytes_of(load.rate_at(start), spec.fragment_duration)
+            }
+            (None, Some(b)) => b,
+            (None, None) => bytes_of(spec.bitrate_kbps.sample(rng), spec.fragment_duration),
         };
         d.capture(t, bytes, limits, sink);
     }
@@ -520,5 +548,41 @@ fn ceil_ns(x: f64) -> u64 {
         t + 1
     } else {
         t
+    }
+}
+
+/// The WebRTC sessions of one watched stream's `viewers` viewers of `spec` over the run:
+/// Poisson starts at `viewers × sessions_per_day` a day, kept inside the `watching`
+/// windows; those starting in the measured window are counted.
+pub(crate) fn run_webrtc(
+    spec: &super::WebRtcSpec,
+    viewers: u64,
+    watching: Option<&Recording>,
+    clock: Clock,
+    rng: &mut SimRng,
+    stats: &mut StreamStats,
+) {
+    use rand::Rng;
+    let rate_per_ns = spec.sessions_per_day * viewers as f64 / 86_400.0 / NS;
+    if rate_per_ns <= 0.0 {
+        return;
+    }
+    let mut t = 0.0f64;
+    loop {
+        let gap: f64 = Exp1.sample(rng);
+        t += gap / rate_per_ns;
+        if t > clock.horizon as f64 {
+            return;
+        }
+        let at = t as u64;
+        if watching.is_some_and(|w| !w.contains(at)) || at < clock.measure_from {
+            continue;
+        }
+        stats.webrtc_sessions += 1;
+        stats.signaling_messages += spec.messages_per_session as u64;
+        let length = spec.session_length.sample(rng);
+        if rng.random::<f64>() < spec.turn_share {
+            stats.turn_minutes += length.0.div_ceil(60 * 1_000_000_000).max(1);
+        }
     }
 }

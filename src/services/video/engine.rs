@@ -3,7 +3,9 @@
 //! census, the usage and the reports read what that recorded.
 
 use super::bill::VideoUsage;
-use super::device::{protocol_index, run_device, Audience, Clock, Sink, StreamStats};
+use super::device::{
+    protocol_index, run_device, run_webrtc, Audience, Clock, Reader, Sink, StreamStats,
+};
 use super::{CameraSpec, Protocol, VideoSpecs};
 use crate::engine::Engine;
 use crate::metrics::summary::ComponentReport;
@@ -27,15 +29,19 @@ fn audience(specs: &VideoSpecs, cam: &CameraSpec, device: u32, weight: u64) -> A
         if !watched(v.share, cam.count, device) {
             continue;
         }
-        let n = v.per_stream as u64 * weight;
-        a.readers[protocol_index(v.protocol)] += n;
-        if v.protocol != Protocol::GetMedia {
-            a.players.push((
+        let Some(protocol) = protocol_index(v.protocol) else {
+            continue;
+        };
+        let playback = matches!(v.protocol, Protocol::Hls | Protocol::Dash);
+        a.readers.push(Reader {
+            protocol,
+            count: v.per_stream as u64 * weight,
+            buffer: playback.then(|| {
                 cam.fragment_duration
-                    .saturating_mul(v.buffer_fragments as u64),
-                n,
-            ));
-        }
+                    .saturating_mul(v.buffer_fragments as u64)
+            }),
+            watching: v.watching,
+        });
     }
     a
 }
@@ -109,6 +115,27 @@ impl Video {
                 }
             }
         }
+        // WebRTC sessions: per watched stream, independent of its fragments.
+        for v in &specs.viewers {
+            let Some(w) = &v.webrtc else {
+                continue;
+            };
+            for cam in specs.cameras.iter().filter(|c| c.stream == v.stream) {
+                let stats = &mut streams[v.stream as usize];
+                for i in (0..cam.count).filter(|&i| watched(v.share, cam.count, i)) {
+                    stats.signaling_channels += 1;
+                    let mut r = rng::stream(seed, &format!("webrtc:{}:{}:{i}", v.name, cam.name));
+                    run_webrtc(
+                        w,
+                        v.per_stream as u64,
+                        v.watching.as_ref(),
+                        clock,
+                        &mut r,
+                        stats,
+                    );
+                }
+            }
+        }
         Video { streams }
     }
 
@@ -165,6 +192,9 @@ impl Engine<'_> {
                 hls_bytes: s.bytes_out[1],
                 dash_bytes: s.bytes_out[2],
                 stored_gb_hours: s.stored_byte_s / BYTES_PER_GB / 3600.0,
+                signaling_channels: s.signaling_channels,
+                signaling_messages: s.signaling_messages,
+                turn_minutes: s.turn_minutes,
             })
             .collect()
     }
@@ -217,6 +247,10 @@ impl Engine<'_> {
                     )
                     .latency("playback_latency_s", &s.playback)
                     .value("stored_gb", json!({ "mean": mean, "max": max }))
+                    .count("active_signaling_channels", s.signaling_channels)
+                    .count("webrtc_sessions", s.webrtc_sessions)
+                    .count("signaling_messages", s.signaling_messages)
+                    .count("turn_minutes", s.turn_minutes)
                     .headline(&[
                         "streams",
                         "fragments",

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 /// Producer SDK's content store (10 MiB to 10 GiB).
 pub const SOURCE_LIMITS: &str =
     "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/limits.html";
+/// Kinesis Video Streams with WebRTC quotas: viewers per signaling channel.
+pub const SOURCE_WEBRTC_LIMITS: &str =
+    "https://docs.aws.amazon.com/kinesisvideostreams-webrtc-dg/latest/devguide/kvswebrtc-limits.html";
 /// CreateStream: `DataRetentionInHours`, 0 (no storage) or at least 1 hour.
 pub const SOURCE_RETENTION: &str =
     "https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/API_CreateStream.html";
@@ -28,7 +31,8 @@ pub struct VideoLimits {
     pub put_media_bytes_per_s: u64,
     /// PutMedia fragments sent per second per stream: 5, hard. [`SOURCE_LIMITS`]
     pub put_media_fragments_per_s: u32,
-    /// PutMedia concurrent connections per stream: 1 (one camera per stream). [`SOURCE_LIMITS`]
+    /// PutMedia concurrent connections per stream: 1 (one camera per stream; informational:
+    /// the model gives every camera a stream). [`SOURCE_LIMITS`]
     pub put_media_connections: u32,
     /// Shortest fragment: 1 s, hard. [`SOURCE_LIMITS`]
     pub fragment_duration_min: Dur,
@@ -39,7 +43,8 @@ pub struct VideoLimits {
     pub fragment_size_max: Bytes,
     /// GetMedia concurrent connections per stream: 3, hard. [`SOURCE_LIMITS`]
     pub get_media_connections: u32,
-    /// GetMedia data rate per connection: 25 MB/s (200 Mbit/s), soft. [`SOURCE_LIMITS`]
+    /// GetMedia data rate per connection: 25 MB/s (200 Mbit/s), soft (informational: a
+    /// live reader reads at the ingest rate, at most PutMedia's 12.5 MB/s). [`SOURCE_LIMITS`]
     pub get_media_bytes_per_s: u64,
     /// Longest retention: 10 years (87,600 h; the Producer SDK quotas' "max retention
     /// period"). [`SOURCE_LIMITS`]
@@ -50,6 +55,9 @@ pub struct VideoLimits {
     pub content_store_min: Bytes,
     /// Largest content store of the Producer SDK: 10 GiB. [`SOURCE_LIMITS`]
     pub content_store_max: Bytes,
+    /// WebRTC: concurrent viewer connections per signaling channel (ConnectAsViewer): 10,
+    /// soft. [`SOURCE_WEBRTC_LIMITS`]
+    pub webrtc_viewers_per_channel: u32,
 }
 
 impl Default for VideoLimits {
@@ -67,6 +75,7 @@ impl Default for VideoLimits {
             retention_min: Dur(SimDuration::from_secs(3600)),
             content_store_min: Bytes(10 << 20),
             content_store_max: Bytes(10 << 30),
+            webrtc_viewers_per_channel: 10,
         }
     }
 }
@@ -88,6 +97,20 @@ pub(crate) const DEFAULT_PERSIST_LATENCY: SimDuration = SimDuration::from_millis
 /// Modelling default: fragments a live HLS or DASH player buffers before it plays, 3
 /// (overridable: `buffer_fragments`).
 pub(crate) const DEFAULT_BUFFER_FRAGMENTS: u32 = 3;
+
+/// Modelling default: WebRTC sessions a day per watched stream, 1.
+pub(crate) const DEFAULT_WEBRTC_SESSIONS_PER_DAY: f64 = 1.0;
+
+/// Modelling default: length of a WebRTC session, 5 minutes.
+pub(crate) const DEFAULT_WEBRTC_SESSION_LENGTH: SimDuration = SimDuration::from_secs(300);
+
+/// Modelling default: share of WebRTC sessions that need a TURN relay (symmetric NAT and
+/// the like), 0.2; AWS gives no figure.
+pub(crate) const DEFAULT_TURN_SHARE: f64 = 0.2;
+
+/// Modelling default: signaling messages of a WebRTC session, 10 (an SDP offer and answer
+/// and eight ICE candidates).
+pub(crate) const DEFAULT_MESSAGES_PER_SESSION: u32 = 10;
 
 /// Modelling default: a fragment is late when its PERSISTED acknowledgement comes more
 /// than 10 s after its capture ended (overridable: `late_after`).

@@ -9,7 +9,9 @@
 //!   streams of the cameras that target it, and reports them together.
 //! - **Cameras** (`[[camera]]`, `target = "video:NAME"`): `count` identical devices, each
 //!   recording fragments of `fragment_duration` at `bitrate_kbps` (a constant, or a
-//!   distribution drawn per fragment) while its `recording` schedule is on. A fragment
+//!   distribution drawn per fragment; or `bitrate_load`, a diurnal, steps or bursts load
+//!   whose rate is the bitrate at the fragment's start) while its `recording` schedule is
+//!   on. A fragment
 //!   enters the device's content store (the Producer SDK's storage, `content_store`
 //!   bytes) when its capture ends; a full store drops its oldest fragments (counted,
 //!   even one being uploaded). The device uploads the store oldest first over its
@@ -27,10 +29,17 @@
 //!   camera one `network_latency` after the event: latency distributions from the end of
 //!   the fragment's capture.
 //! - **Viewers** (`[[video_viewer]]`, `source = "video:NAME"`): GetMedia readers, HLS and
-//!   DASH players on a `share` of the streams, `per_stream` on each, watching live: each
+//!   DASH players and WebRTC peers on a `share` of the streams, `per_stream` on each, watching live: each
 //!   reads every fragment its stream persists. A player's playback latency (capture of
 //!   a fragment's first frame to the screen) is the fragment's duration, its upload and
-//!   persistence, and the player's buffer of `buffer_fragments` fragments.
+//!   persistence, and the player's buffer of `buffer_fragments` fragments. A viewer with a
+//!   `watching` schedule reads only the fragments persisted inside its windows.
+//! - **WebRTC** (`protocol = "webrtc"`): each watched stream's camera is the master of a
+//!   signaling channel (active all month); viewers open sessions (Poisson,
+//!   `sessions_per_day`, while `watching`) of `session_length`, each exchanging
+//!   `messages_per_session` signaling messages; a `turn_share` of them relay their media
+//!   through TURN, metered in whole minutes. Counted; AWS's WebRTC prices are not
+//!   confirmed, so the bill lists them as not priced.
 //! - **Storage**: a fragment is stored from its PERSISTED time for the retention; the
 //!   stored GB is sampled and integrated over the measured window (GB-months).
 //!
@@ -99,8 +108,11 @@ pub struct CameraSpec {
     pub stream: u32,
     /// Devices (and streams).
     pub count: u32,
-    /// Bitrate, kbit/s (1 kbit/s = 125 bytes/s), drawn per fragment.
+    /// Bitrate, kbit/s (1 kbit/s = 125 bytes/s), drawn per fragment (unused with a
+    /// `bitrate_load`).
     pub bitrate_kbps: Dist,
+    /// A bitrate that follows a load: kbit/s = its rate at the fragment's start.
+    pub bitrate_load: Option<crate::load::Arrival>,
     /// Fragment duration.
     pub fragment_duration: SimDuration,
     /// Content store, bytes.
@@ -127,7 +139,8 @@ impl CameraSpec {
     /// True when every device of the camera behaves identically (one simulation serves
     /// them all).
     pub(crate) fn identical_devices(&self) -> bool {
-        matches!(self.bitrate_kbps, Dist::Constant(_)) && self.random_outages.is_none()
+        (self.bitrate_load.is_some() || matches!(self.bitrate_kbps, Dist::Constant(_)))
+            && self.random_outages.is_none()
     }
 }
 
@@ -140,6 +153,9 @@ pub enum Protocol {
     Hls,
     /// MPEG-DASH playback.
     Dash,
+    /// WebRTC peers: sessions through the stream's signaling channel, media peer to peer
+    /// (or relayed by TURN), not through the stream.
+    WebRtc,
 }
 
 impl Protocol {
@@ -149,6 +165,7 @@ impl Protocol {
             Protocol::GetMedia => "getmedia",
             Protocol::Hls => "hls",
             Protocol::Dash => "dash",
+            Protocol::WebRtc => "webrtc",
         }
     }
 }
@@ -168,6 +185,38 @@ pub struct ViewerSpec {
     pub share: f64,
     /// Fragments a player buffers before it plays (HLS, DASH).
     pub buffer_fragments: u32,
+    /// When the viewers watch (`None`: always).
+    pub watching: Option<Recording>,
+    /// WebRTC sessions (WebRTC viewers only).
+    pub webrtc: Option<WebRtcSpec>,
+}
+
+/// WebRTC sessions of a viewer on each watched stream's signaling channel.
+#[derive(Clone, Debug)]
+pub struct WebRtcSpec {
+    /// Sessions a day per watched stream (Poisson), while `watching`.
+    pub sessions_per_day: f64,
+    /// Length of a session.
+    pub session_length: crate::load::DurationDist,
+    /// Fraction of the sessions relayed through TURN.
+    pub turn_share: f64,
+    /// Signaling messages of a session (offer, answer, ICE candidates).
+    pub messages_per_session: u32,
+}
+
+impl Recording {
+    /// True when `t` (ns) falls in one of the windows.
+    pub(crate) fn contains(&self, t: u64) -> bool {
+        if t < self.from.0 {
+            return false;
+        }
+        let rel = t - self.from.0;
+        if self.every.is_zero() {
+            rel < self.length.0
+        } else {
+            rel % self.every.0 < self.length.0
+        }
+    }
 }
 
 /// The video parts of a model.

@@ -3,7 +3,7 @@
 //! validated by `super::config`.
 
 use crate::input::units::{Bytes, Dur};
-use crate::model::raw::{RawDist, RawWindow};
+use crate::model::raw::{RawDist, RawLoad, RawWindow};
 use serde::Deserialize;
 
 /// A `[[video_stream]]`.
@@ -55,7 +55,12 @@ pub struct RawCamera {
     #[serde(default)]
     pub count: Option<u32>,
     /// Bitrate in kbit/s: a number, or a distribution drawn per fragment.
-    pub bitrate_kbps: RawDist<f64>,
+    #[serde(default)]
+    pub bitrate_kbps: Option<RawDist<f64>>,
+    /// Or a bitrate that follows a load over time (its rate read as kbit/s): diurnal,
+    /// steps, bursts.
+    #[serde(default)]
+    pub bitrate_load: Option<RawLoad>,
     /// Fragment duration (default 2s; 1 to 20 s).
     #[serde(default)]
     pub fragment_duration: Option<Dur>,
@@ -96,7 +101,7 @@ pub struct RawVideoViewer {
     pub name: String,
     /// `video:NAME`.
     pub source: String,
-    /// `getmedia`, `hls` or `dash`.
+    /// `getmedia`, `hls`, `dash` or `webrtc`.
     pub protocol: String,
     /// Viewers on each watched stream (default 1).
     #[serde(default)]
@@ -107,4 +112,19 @@ pub struct RawVideoViewer {
     /// Fragments a player buffers before it plays (default 3).
     #[serde(default)]
     pub buffer_fragments: Option<u32>,
+    /// When the viewers watch (default: always).
+    #[serde(default)]
+    pub watching: Option<RawRecording>,
+    /// WebRTC: sessions a day per watched stream (default 1).
+    #[serde(default)]
+    pub sessions_per_day: Option<f64>,
+    /// WebRTC: length of a session (default 5m).
+    #[serde(default)]
+    pub session_length: Option<RawDist<Dur>>,
+    /// WebRTC: fraction of the sessions relayed through TURN (default 0.2).
+    #[serde(default)]
+    pub turn_share: Option<f64>,
+    /// WebRTC: signaling messages per session (default 10).
+    #[serde(default)]
+    pub messages_per_session: Option<u32>,
 }
