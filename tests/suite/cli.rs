@@ -593,6 +593,11 @@ protocol = "hls"
 #[test]
 fn video_bad_input_exits_2_with_the_field_and_the_limit() {
     assert!(aqueduct::model::load_str(VIDEO, "v.toml", std::path::Path::new(".")).is_ok());
+    let bad = VIDEO.replace(
+        "bitrate_kbps = 1000",
+        "count = 2000000\nbitrate_kbps = 1000",
+    );
+    rejects("kvs-count", bad.as_bytes(), Some(11), &["count", "1000000"]);
     let bad = VIDEO.replace("bitrate_kbps = 1000\n", "");
     rejects(
         "kvs-no-bitrate",

@@ -23,6 +23,13 @@ use crate::sim::SimDuration;
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The most devices of one `[[camera]]` (a bound of aqueduct's: far above an account's
+/// stream quota, and small enough that a run's byte counters cannot overflow).
+const MAX_DEVICES: u32 = 1_000_000;
+
+/// The most WebRTC sessions a day per viewer (a bound of aqueduct's: one a second).
+const MAX_SESSIONS_PER_DAY: f64 = 86_400.0;
+
 /// Validates the video streams, then the cameras, then the viewers. A stream whose
 /// retention is longer than the warm-up gets a warning: its stored GB are still growing
 /// in the measured window, and the monthly bill repeats that ramp.
@@ -199,10 +206,10 @@ fn camera(
     let path = FieldPath::item("camera", i, &c.name);
     let stream = target(&c.target, &path.field("target"), idx)?;
     let count = c.count.unwrap_or(1);
-    if count == 0 {
+    if count == 0 || count > MAX_DEVICES {
         return Err(Invalid::at(
             &path.field("count"),
-            "a camera needs at least 1 device",
+            format!("a camera group has 1 to {MAX_DEVICES} devices (got {count}): each is a stream, and an account has 10,000 by default, 100,000 or more on request (source: {SOURCE_LIMITS})"),
         ));
     }
     let (bitrate_kbps, bitrate_load) = match (&c.bitrate_kbps, &c.bitrate_load) {
@@ -281,6 +288,12 @@ fn camera(
     let outages = outage_windows(&c.outages, &path.field("outages"), "camera's network")?;
     let outages_every = c.outages_every.map(|d| d.0).unwrap_or(SimDuration::ZERO);
     if !outages_every.is_zero() {
+        if outages_every < SimDuration::from_secs(1) {
+            return Err(Invalid::at(
+                &path.field("outages_every"),
+                format!("outages repeat at most once a second (got every {outages_every})"),
+            ));
+        }
         if outages.is_empty() {
             return Err(Invalid::at(
                 &path.field("outages_every"),
@@ -300,10 +313,13 @@ fn camera(
         None => None,
         Some(r) => {
             let rp = path.field("random_outages");
-            if r.every.0.is_zero() {
+            if r.every.0 < SimDuration::from_secs(1) {
                 return Err(Invalid::at(
                     &rp.field("every"),
-                    "random outages need a mean gap longer than 0s",
+                    format!(
+                        "random outages need a mean gap of at least 1s (got {})",
+                        r.every.0
+                    ),
                 ));
             }
             if r.length.0.is_zero() {
@@ -427,10 +443,12 @@ fn viewer(
         let sessions_per_day = v
             .sessions_per_day
             .unwrap_or(lim::DEFAULT_WEBRTC_SESSIONS_PER_DAY);
-        if !(sessions_per_day.is_finite() && sessions_per_day >= 0.0) {
+        if !(sessions_per_day.is_finite()
+            && (0.0..=MAX_SESSIONS_PER_DAY).contains(&sessions_per_day))
+        {
             return Err(Invalid::at(
                 &path.field("sessions_per_day"),
-                format!("sessions a day must be a number of at least 0 (got {sessions_per_day})"),
+                format!("sessions a day must be a number from 0 to {MAX_SESSIONS_PER_DAY} (one a second; got {sessions_per_day})"),
             ));
         }
         let session_length = match &v.session_length {
