@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the committed reports of the bundled experiments:
-#   reports/workers-load/, reports/visibility-timeout/, reports/firehose-buffering/ and
-#   reports/video-city/.
+#   reports/workers-load/, reports/visibility-timeout/, reports/firehose-buffering/,
+#   reports/flink-parallelism/ and reports/video-city/.
 # Run from anywhere; the output does not depend on the machine or its number of cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet
-for e in workers-load visibility-timeout firehose-buffering video-city; do
+for e in workers-load visibility-timeout firehose-buffering flink-parallelism video-city; do
     target/release/aqueduct sweep "experiments/$e.toml"
 done

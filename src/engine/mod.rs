@@ -133,6 +133,20 @@ pub(crate) enum Event {
     FhDeliveryDone { f: u32, d: u32 },
     /// Firehose: delivery `d` of delivery stream `f` is retried.
     FhDeliveryRetry { f: u32, d: u32 },
+    /// Flink: application `f` triggers a checkpoint (timer generation `gen`).
+    FlinkCheckpoint { f: u32, gen: u32 },
+    /// Flink: application `f`'s checkpoint in progress completes.
+    FlinkCheckpointDone { f: u32, gen: u32 },
+    /// Flink: application `f` fails (`random`: drawn from its MTBF, which draws the next).
+    FlinkFail { f: u32, random: bool },
+    /// Flink: application `f` runs again after a failure or a rescale.
+    FlinkRestart { f: u32, gen: u32 },
+    /// Flink: a minute of application `f` (CPU data point, autoscaling).
+    FlinkMinute { f: u32 },
+    /// Flink: a processing-time window of application `f` ends.
+    FlinkTimer { f: u32 },
+    /// Flink: results in slot `i` of application `f` reach its sink.
+    FlinkEmit { f: u32, i: u32 },
 }
 
 // Events stay small: component indices only.
@@ -209,6 +223,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) kin: crate::services::kinesis::engine::Kinesis,
     pub(crate) sns: crate::services::sns::engine::Sns,
     pub(crate) fh: crate::services::firehose::engine::Firehose,
+    pub(crate) flink: crate::services::flink::engine::Flink,
     pub(crate) video: crate::services::video::engine::Video,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
@@ -260,6 +275,8 @@ impl<'a> Engine<'a> {
         columns.extend(crate::services::sns::engine::Sns::columns(arch));
         let fh = crate::services::firehose::engine::Firehose::new(arch, seed);
         columns.extend(crate::services::firehose::engine::Firehose::columns(arch));
+        let flink = crate::services::flink::engine::Flink::new(arch, seed);
+        columns.extend(crate::services::flink::engine::Flink::columns(arch));
         let sample_every = arch.sample_interval();
         let video = crate::services::video::engine::Video::new(arch, seed, sample_every);
         columns.extend(crate::services::video::engine::Video::columns(arch));
@@ -284,6 +301,7 @@ impl<'a> Engine<'a> {
             kin,
             sns,
             fh,
+            flink,
             video,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
@@ -353,6 +371,7 @@ impl<'a> Engine<'a> {
         }
         self.start_mappings();
         self.kinesis_start();
+        self.flink_start();
     }
 
     fn run_loop(&mut self) {
@@ -467,6 +486,13 @@ impl<'a> Engine<'a> {
             Event::FhInvokeDone { f, i } => self.on_firehose_invoke_done(f, i),
             Event::FhDeliveryDone { f, d } => self.on_firehose_delivery_done(f, d),
             Event::FhDeliveryRetry { f, d } => self.on_firehose_delivery_retry(f, d),
+            Event::FlinkCheckpoint { f, gen } => self.on_flink_checkpoint(f, gen),
+            Event::FlinkCheckpointDone { f, gen } => self.on_flink_checkpoint_done(f, gen),
+            Event::FlinkFail { f, random } => self.on_flink_fail(f, random),
+            Event::FlinkRestart { f, gen } => self.on_flink_restart(f, gen),
+            Event::FlinkMinute { f } => self.on_flink_minute(f),
+            Event::FlinkTimer { f } => self.on_flink_timer(f),
+            Event::FlinkEmit { f, i } => self.on_flink_emit(f, i),
         }
     }
 
@@ -504,6 +530,7 @@ impl<'a> Engine<'a> {
         self.kinesis_warmup_end();
         self.sns_warmup_end();
         self.firehose_warmup_end();
+        self.flink_warmup_end();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -586,6 +613,7 @@ impl<'a> Engine<'a> {
         let i = self.kinesis_sample(&mut row, &mut counts, i);
         let i = self.sns_sample(&mut row, &mut counts, i);
         let i = self.firehose_sample(&mut row, &mut counts, i);
+        let i = self.flink_sample(&mut row, &mut counts, i);
         self.video_sample(&mut row, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
@@ -616,6 +644,7 @@ impl<'a> Engine<'a> {
             f.close(now);
         }
         self.kinesis_finish();
+        self.flink_finish();
     }
 
     fn accounting(&self) -> Accounting {
@@ -696,8 +725,8 @@ impl<'a> Engine<'a> {
             sns: self.sns_usage(),
             firehose,
             s3,
+            flink: self.flink_usage(),
             video: self.video_usage(),
-            ..Usage::default()
         };
         usage.lambda.extend(transforms);
         usage
@@ -720,6 +749,7 @@ impl<'a> Engine<'a> {
             components.push(pool.report());
         }
         components.extend(self.firehose_reports());
+        components.extend(self.flink_reports());
         components.extend(self.video_reports());
         components.extend(self.stream_consumer_reports());
         for f in &self.lambdas {

@@ -78,6 +78,18 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     for (i, f) in firehoses.specs.iter().enumerate() {
         stream_consumers.extend(kinesis_reader(f, i as u32));
     }
+    // And so does Flink.
+    let flinks = crate::services::flink::config::flinks(
+        &raw,
+        &limits.flink,
+        &streams,
+        &firehoses,
+        &producers,
+        base_dir,
+    )?;
+    for (i, f) in flinks.iter().enumerate() {
+        stream_consumers.push(crate::services::flink::config::kinesis_reader(f, i as u32));
+    }
     let firehoses = firehoses.specs;
     let video = crate::services::video::config::video(
         &raw,
@@ -109,6 +121,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         topics,
         subscriptions,
         firehoses,
+        flinks,
         video,
         warnings,
     })

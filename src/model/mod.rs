@@ -72,6 +72,8 @@ pub struct Architecture {
     pub subscriptions: Vec<SubscriptionSpec>,
     /// Firehose delivery streams.
     pub firehoses: Vec<crate::services::firehose::FirehoseSpec>,
+    /// Managed Service for Apache Flink applications.
+    pub flinks: Vec<crate::services::flink::FlinkSpec>,
     /// Kinesis video streams, their cameras and viewers.
     pub video: crate::services::video::VideoSpecs,
     /// Things the model does that AWS advises against (shown with the run's summary).

@@ -236,6 +236,19 @@ pub(crate) fn producer(
     let Draft {
         keys, key_prefix, ..
     } = draft;
+    let event_time_lag = match &p.event_time_lag {
+        None => None,
+        Some(d) => {
+            let lpath = path.field("event_time_lag");
+            if !matches!(rules.target(), Target::Stream(_)) {
+                return Err(Invalid::at(
+                    &lpath,
+                    "event_time_lag applies to producers writing to a Kinesis stream (read by a [[flink]] application's event-time windows)",
+                ));
+            }
+            Some(crate::model::dist::dur_dist(d, &lpath, base_dir)?)
+        }
+    };
     Ok(ProducerSpec {
         name: p.name.clone(),
         target: rules.target(),
@@ -255,6 +268,7 @@ pub(crate) fn producer(
         retry: parts.retry,
         max_in_flight: parts.max_in_flight,
         aggregation: parts.aggregation,
+        event_time_lag,
     })
 }
 

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 12] = [
+pub(crate) const COMPONENT_KINDS: [&str; 13] = [
     "producer",
     "queue",
     "consumer",
@@ -31,6 +31,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 12] = [
     "topic",
     "subscription",
     "firehose",
+    "flink",
     "video_stream",
     "camera",
     "video_viewer",
@@ -93,6 +94,9 @@ pub struct RawModel {
     /// Firehose delivery streams.
     #[serde(default)]
     pub firehose: Vec<crate::services::firehose::raw::RawFirehose>,
+    /// Managed Service for Apache Flink applications.
+    #[serde(default)]
+    pub flink: Vec<crate::services::flink::raw::RawFlink>,
     /// Kinesis video streams.
     #[serde(default)]
     pub video_stream: Vec<crate::services::video::raw::RawVideoStream>,
@@ -346,6 +350,10 @@ pub struct RawProducer {
     /// defaults).
     #[serde(default)]
     pub aggregation: Option<crate::services::kinesis::raw::RawAggregation>,
+    /// Kinesis: how long before sending a record's event happened (a device that
+    /// buffers), read by Flink's event-time windows (default 0).
+    #[serde(default)]
+    pub event_time_lag: Option<RawDist<Dur>>,
 }
 
 /// A `{ from, for }` window of time.

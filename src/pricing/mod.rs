@@ -38,8 +38,12 @@ pub struct BillLine {
     pub component: String,
     /// What is billed, for example `standard requests (64 KiB chunks)`.
     pub item: String,
-    /// Billable quantity per month, in `unit`s (before the free tier).
+    /// Billable quantity per month, in `unit`s: net of the free tier when it is subtracted
+    /// (so `quantity × unit_usd = usd` for an untiered price).
     pub quantity: f64,
+    /// Units the free tier covered (only with the free tier subtracted; absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub free_quantity: f64,
     /// Unit of `quantity`.
     pub unit: String,
     /// Price of one unit, USD (the marginal tier price for tiered items).
@@ -269,6 +273,10 @@ impl Bill {
     }
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 /// A quantity with thousands separators when whole, else three decimals.
 pub(crate) fn fmt_qty(q: f64) -> String {
     if q.fract() == 0.0 && q.abs() < 1e15 {
@@ -443,7 +451,8 @@ impl<'t> Meter<'t> {
             } else {
                 item.to_string()
             },
-            quantity: qty,
+            quantity: qty - free,
+            free_quantity: free,
             unit: price.unit.clone(),
             unit_usd: price.marginal_usd(hi),
             usd,

@@ -100,6 +100,9 @@ pub struct ProducerSpec {
     pub max_in_flight: Option<u32>,
     /// Kinesis: KPL-style aggregation of user records (None: off).
     pub aggregation: Option<crate::services::kinesis::producer::AggregationSpec>,
+    /// Kinesis: time from a record's event to its creation (None: none), read by Flink's
+    /// event-time windows.
+    pub event_time_lag: Option<crate::load::DurationDist>,
 }
 
 /// Counters of a producer.

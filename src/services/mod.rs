@@ -73,6 +73,8 @@ pub struct Limits {
     pub sns: sns::limits::SnsLimits,
     /// Amazon Data Firehose.
     pub firehose: firehose::limits::FirehoseLimits,
+    /// Amazon Managed Service for Apache Flink.
+    pub flink: flink::limits::FlinkLimits,
     /// Amazon Kinesis Video Streams.
     pub video: video::limits::VideoLimits,
 }
@@ -130,7 +132,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 21] {
+    pub fn sources() -> [&'static str; 29] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -150,6 +152,14 @@ impl Limits {
             firehose::limits::SOURCE_TRANSFORM,
             firehose::limits::SOURCE_RETRY,
             firehose::limits::SOURCE_FORMAT_CONVERSION,
+            flink::limits::SOURCE_PRICING,
+            flink::limits::SOURCE_LIMITS,
+            flink::limits::SOURCE_AUTOSCALING,
+            flink::limits::SOURCE_PARALLELISM,
+            flink::limits::SOURCE_CHECKPOINTS,
+            flink::limits::SOURCE_KINESIS_CONNECTOR,
+            flink::limits::SOURCE_NETWORK_BUFFERS,
+            flink::limits::SOURCE_KEY_GROUPS,
             video::limits::SOURCE_LIMITS,
             video::limits::SOURCE_RETENTION,
             video::limits::SOURCE_WEBRTC_LIMITS,

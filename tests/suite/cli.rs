@@ -570,6 +570,148 @@ fn firehose_bad_input_exits_2_with_the_field_and_the_limit() {
     );
 }
 
+/// A Flink application over a Kinesis stream, for the Flink cases below.
+const FLINK: &str = r#"name = "fl"
+duration = "10m"
+
+[[producer]]
+name = "devices"
+target = "kinesis:telemetry"
+load = { process = "poisson", rate_per_s = 10 }
+partition_key = { dist = "uniform", keys = 10 }
+
+[[stream]]
+name = "telemetry"
+shards = 1
+
+[[flink]]
+name = "app"
+source = "kinesis:telemetry"
+parallelism = 2
+parallelism_per_kpu = 1
+cpu_per_record = "1ms"
+window = { kind = "sliding", size = "1m", slide = "30s" }
+"#;
+
+#[test]
+fn flink_bad_input_exits_2_with_the_field_and_the_limit() {
+    assert!(aqueduct::model::load_str(FLINK, "fl.toml", std::path::Path::new(".")).is_ok());
+    for (name, from, to, line, needles) in [
+        (
+            "fl-parallelism-0",
+            "parallelism = 2",
+            "parallelism = 0",
+            Some(17),
+            &[
+                "parallelism",
+                "32 KPUs",
+                "managed-flink/latest/java/limits.html",
+            ][..],
+        ),
+        (
+            "fl-parallelism-quota",
+            "parallelism = 2",
+            "parallelism = 33",
+            Some(17),
+            &["parallelism 33", "1 to 32", "[limits.flink] max_kpus"][..],
+        ),
+        (
+            "fl-ppk",
+            "parallelism_per_kpu = 1",
+            "parallelism_per_kpu = 9",
+            Some(18),
+            &[
+                "parallelism_per_kpu",
+                "1 to 8",
+                "API_ParallelismConfiguration",
+            ][..],
+        ),
+        (
+            "fl-slide",
+            "slide = \"30s\"",
+            "slide = \"2m\"",
+            Some(20),
+            &["window.slide", "larger than the window size"][..],
+        ),
+        (
+            "fl-source",
+            "source = \"kinesis:telemetry\"",
+            "source = \"kinesis:nowhere\"",
+            Some(16),
+            &["source", "no stream called \"nowhere\""][..],
+        ),
+        (
+            "fl-key-by",
+            "parallelism_per_kpu = 1",
+            "parallelism_per_kpu = 1\nkey_by = \"attribute:region\"",
+            Some(19),
+            &["key_by", "partition_key"][..],
+        ),
+        (
+            "fl-sink",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nsink = { target = \"firehose:nowhere\" }",
+            Some(20),
+            &["sink.target", "no delivery stream called \"nowhere\""][..],
+        ),
+        (
+            "fl-sink-self",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nsink = { target = \"kinesis:telemetry\" }",
+            Some(20),
+            &["sink.target", "own source"][..],
+        ),
+        (
+            "fl-random-keys",
+            "partition_key = { dist = \"uniform\", keys = 10 }\n",
+            "",
+            None,
+            &["key_by", "random partition keys"][..],
+        ),
+        (
+            "fl-checkpoint",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\ncheckpoints = { interval = \"10ms\" }",
+            Some(20),
+            &[
+                "checkpoints.interval",
+                "at least 1s",
+                "API_CheckpointConfiguration",
+            ][..],
+        ),
+    ] {
+        let bad = FLINK.replace(from, to);
+        assert_ne!(bad, FLINK, "{name}: the mutation did not apply");
+        rejects(name, bad.as_bytes(), line, needles);
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    // `aqueduct run ... | head` (issue 19): the reader goes away before the summary is
+    // written. The process must end without a panic message (exit 101 before).
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(["run", "models/default.toml", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(status.code(), Some(101), "{err}");
+}
+
 /// A valid Kinesis Video Streams model to break one piece at a time.
 const VIDEO: &str = r#"name = "kvs"
 duration = "1h"

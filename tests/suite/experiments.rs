@@ -754,6 +754,26 @@ fn bundled_experiments_run_and_answer() {
     // cheapest setting under 120 s is 64 MiB with 60 s: point 2.
     let sizing = std::fs::read_to_string(d.join("fb/sizing.csv")).unwrap();
     assert!(sizing.lines().nth(1).unwrap().starts_with("2,"), "{sizing}");
+
+    let fl = test_sized(
+        "flink-parallelism.toml",
+        &d,
+        &[
+            ("duration", "\"15m\""),
+            ("flink.device-averages.parallelism", "[1, 2]"),
+            ("producer.devices.partition_key.exponent", "[0.0]"),
+        ],
+    );
+    let o = aqueduct(
+        &d,
+        &["sweep", fl.to_str().unwrap(), "--out", "fl", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 2,500 readings/s at 600 µs are 1.5 vCPUs of work: one subtask falls behind by a third
+    // of the input (results minutes late by the end); two keep up (about 75% CPU each), with
+    // results a few seconds after their window: the answer is point 1.
+    let sizing = std::fs::read_to_string(d.join("fl/sizing.csv")).unwrap();
+    assert!(sizing.lines().nth(1).unwrap().starts_with("1,"), "{sizing}");
 }
 
 #[test]
@@ -841,7 +861,12 @@ fn committed_reports_come_from_the_bundled_files() {
     // manifests hold the experiment and model texts they were computed from, which must be
     // today's files.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for name in ["workers-load", "visibility-timeout", "firehose-buffering"] {
+    for name in [
+        "workers-load",
+        "visibility-timeout",
+        "firehose-buffering",
+        "flink-parallelism",
+    ] {
         let dir = root.join("reports").join(name);
         let m = aqueduct::experiment::Manifest::read(&dir).unwrap();
         let exp =

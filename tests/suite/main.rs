@@ -29,6 +29,7 @@ mod common;
 mod experiments;
 mod fidelity;
 mod firehose;
+mod flink;
 mod hostile;
 mod kinesis;
 mod kinesis_fuzz;

@@ -157,6 +157,29 @@ fn free_tier_flag_lowers_the_bill_by_the_free_allowances() {
     assert!(close(off["total"].as_f64().unwrap(), 3.600006, 1e-9));
     assert!(close(on["total"].as_f64().unwrap(), 0.40, 1e-9));
     assert_eq!(on["free_tier"], true);
+    // Lines carry the quantity net of the free tier, so quantity × unit price = amount,
+    // and the free units apart (issue 18).
+    let lines = on["lines"].as_array().unwrap();
+    let req = lines
+        .iter()
+        .find(|l| l["item"].as_str().unwrap().starts_with("requests"))
+        .unwrap();
+    assert_eq!(req["quantity"].as_f64().unwrap(), 2_000_000.0);
+    assert_eq!(req["free_quantity"].as_f64().unwrap(), 1_000_000.0);
+    assert!(close(
+        req["quantity"].as_f64().unwrap() * req["unit_usd"].as_f64().unwrap(),
+        req["usd"].as_f64().unwrap(),
+        1e-12
+    ));
+    let gbs = lines
+        .iter()
+        .find(|l| l["unit"].as_str().unwrap().contains("GB-s"))
+        .unwrap();
+    assert_eq!(gbs["quantity"].as_f64().unwrap(), 0.0, "{gbs}");
+    assert_eq!(gbs["free_quantity"].as_f64().unwrap(), 180_000.0);
+    // Without the free tier there is no free_quantity key.
+    let off_lines = off["lines"].as_array().unwrap();
+    assert!(off_lines.iter().all(|l| l.get("free_quantity").is_none()));
 }
 
 #[test]

@@ -532,6 +532,7 @@ pub(crate) fn kinesis_reader(spec: &FirehoseSpec, index: u32) -> Option<StreamCo
         checkpoint: CheckpointMode::Record,
         outages: Vec::new(),
         firehose: Some(index),
+        flink: None,
     })
 }
 

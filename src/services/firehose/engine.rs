@@ -262,6 +262,43 @@ impl Engine<'_> {
         true
     }
 
+    /// Flink sink: `count` results of `bytes` each, created at `created`, sent with
+    /// PutRecordBatch (Direct PUT quotas apply); returns how many were accepted.
+    pub(crate) fn firehose_from_flink(
+        &mut self,
+        f: u32,
+        created: SimTime,
+        count: u64,
+        bytes: u64,
+    ) -> u64 {
+        let now = self.now;
+        let s = &mut self.fh.streams[f as usize];
+        let k = s.admit(now, count, count * bytes);
+        if k < count {
+            s.stats.throttled += count - k;
+        }
+        if k == 0 {
+            return 0;
+        }
+        s.stats.put_calls += 1;
+        self.fh.scratch.clear();
+        let mut left = k;
+        while left > 0 {
+            let n = left.min(u32::MAX as u64);
+            self.fh.scratch.push(Run {
+                first: created,
+                last: created,
+                count: n as u32,
+                bytes: n * bytes,
+                billed: n * billed_bytes(bytes),
+                key: 0,
+            });
+            left -= n;
+        }
+        self.firehose_ingest(f);
+        k
+    }
+
     // ----- buffers ----------------------------------------------------------------------
 
     /// The runs in `self.fh.scratch` enter stream `f`.

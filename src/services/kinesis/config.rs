@@ -742,6 +742,7 @@ fn stream_consumer(
         },
         outages,
         firehose: None,
+        flink: None,
     })
 }
 

@@ -109,6 +109,8 @@ pub struct StreamConsumerSpec {
     /// The Firehose delivery stream (index) this reader hands its records to: Firehose's
     /// own reader of a Kinesis source (None: a `[[stream_consumer]]`).
     pub firehose: Option<u32>,
+    /// The Flink application (index) this reader is the source of (None: not Flink's).
+    pub flink: Option<u32>,
 }
 
 /// What a lease is doing.

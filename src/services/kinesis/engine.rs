@@ -721,6 +721,32 @@ impl Engine<'_> {
         self.kin.scratch = wake;
     }
 
+    /// A record another service writes into stream `st` (a Flink sink's result): hash key
+    /// `hash`, `bytes` (data and key), created at `created`. Returns false when the shard's
+    /// write limits refuse it. In the accounting it is a new record: one copy per reader of
+    /// the stream (one when it has none: it waits).
+    pub(crate) fn kinesis_put_derived(
+        &mut self,
+        st: u32,
+        hash: u128,
+        bytes: u64,
+        created: SimTime,
+    ) -> bool {
+        let now = self.now;
+        let stream = &mut self.kin.streams[st as usize];
+        let shard = stream.route(hash);
+        let lead = now.saturating_since(created).0;
+        if !stream.put(now, shard, bytes, 1, lead, &[]) {
+            return false;
+        }
+        let readers = self.kin.slots[st as usize].len().max(1) as u64;
+        self.msgs.ledger.copies += readers;
+        if stream.shards[shard as usize].efo_waiting != 0 {
+            self.wake_efo(st, shard);
+        }
+        true
+    }
+
     /// After a partly failed PutRecords: retry the failed records after the backoff, or
     /// drop them after the last attempt.
     fn put_retry_or_drop(&mut self, p: u32, call: u32) {
@@ -985,6 +1011,16 @@ impl Engine<'_> {
     /// Starts processing the batch in hand.
     fn start_batch(&mut self, r: u32, s: u32) {
         let now = self.now;
+        if let Some(f) = self.kin.readers[r as usize].spec.flink {
+            // A Flink source: the batch takes as long as the subtasks take to accept it.
+            let time = self.flink_take(f, r, s);
+            let lease = &mut self.kin.readers[r as usize].leases[s as usize];
+            lease.busy_since = now;
+            lease.busy_for = time;
+            lease.fail_after = None;
+            self.lease_at(r, s, now + time, LeaseState::Processing);
+            return;
+        }
         let reader = &mut self.kin.readers[r as usize];
         let n = reader.leases[s as usize].batch_records;
         let mut time = batch_time(
@@ -1078,14 +1114,22 @@ impl Engine<'_> {
                     *last = m.kseq;
                 }
             }
-            let done = if keep == n {
-                shard.checkpoint(slot)
-            } else {
-                shard.checkpoint_prefix(slot, keep)
-            };
-            reader.stats.processed += done;
-            if hand.is_none() {
-                self.msgs.ledger.processed += done;
+            // A Flink source with checkpoints keeps its records in flight until a
+            // checkpoint covers them (`Engine::on_flink_checkpoint_done`).
+            let held = reader
+                .spec
+                .flink
+                .is_some_and(|f| self.flink.apps[f as usize].spec.checkpoints.is_some());
+            if !held {
+                let done = if keep == n {
+                    shard.checkpoint(slot)
+                } else {
+                    shard.checkpoint_prefix(slot, keep)
+                };
+                reader.stats.processed += done;
+                if hand.is_none() {
+                    self.msgs.ledger.processed += done;
+                }
             }
         }
         lease.batch.clear();

@@ -407,6 +407,11 @@ pub(crate) struct Shard {
     tail: u64,
     window: u64,
     window_until: SimTime,
+    /// The arrival of the oldest record a reader has not fetched, as last looked up:
+    /// (sequence number, arrival). Kept only while that record's run is not the last one
+    /// (earlier runs never change), so a shard holding many runs (a reader behind, or one
+    /// that checkpoints late) does not search them on every new run.
+    oldest_arrival: Option<(u64, SimTime)>,
     write_bytes: Budget,
     write_records: Budget,
     read_calls: Budget,
@@ -489,6 +494,7 @@ impl Shard {
             tail: 0,
             window: MIN_WINDOW_NS,
             window_until: SimTime::ZERO,
+            oldest_arrival: None,
             write_bytes,
             write_records,
             read_calls,
@@ -590,7 +596,7 @@ impl Shard {
     }
 
     /// The merge window for a run starting at `now` (see the module docs).
-    fn merge_window(&self, now: SimTime) -> u64 {
+    fn merge_window(&mut self, now: SimTime) -> u64 {
         let oldest = if self.cursors.is_empty() {
             self.head
         } else {
@@ -601,7 +607,21 @@ impl Shard {
                 .unwrap_or(self.tail)
                 .max(self.head)
         };
-        let lag = match self.arrival_of(oldest) {
+        let arrival = match self.oldest_arrival {
+            Some((seq, t)) if seq == oldest => Some(t),
+            _ => {
+                self.oldest_arrival = None;
+                self.run_index(oldest).map(|i| {
+                    let r = &self.runs[i];
+                    let t = r.time_of((oldest - r.seq0) as u32);
+                    if i + 1 < self.runs.len() {
+                        self.oldest_arrival = Some((oldest, t));
+                    }
+                    t
+                })
+            }
+        };
+        let lag = match arrival {
             Some(t) => now.0.saturating_sub(t.0),
             None => 0,
         };
