@@ -50,6 +50,45 @@ fn quote(s: &str) -> String {
     }
 }
 
+/// Progress for a stderr that is not a terminal (a CI log, a batch job): a plain line at
+/// each quarter of the runs and at least every 30 s, where a terminal gets a bar.
+struct PlainProgress {
+    total: usize,
+    start: Instant,
+    /// (runs done, when the last line was written, quarters written).
+    state: std::sync::Mutex<(usize, Instant, usize)>,
+}
+
+impl PlainProgress {
+    fn new(total: usize, quiet: bool) -> Option<PlainProgress> {
+        (!quiet && !std::io::stderr().is_terminal() && total > 0).then(|| PlainProgress {
+            total,
+            start: Instant::now(),
+            state: std::sync::Mutex::new((0, Instant::now(), 0)),
+        })
+    }
+
+    fn tick(&self) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        st.0 += 1;
+        let quarter = st.0 * 4 / self.total;
+        if quarter > st.2 || st.1.elapsed().as_secs_f64() >= 30.0 {
+            st.2 = quarter;
+            st.1 = Instant::now();
+            let t = self.start.elapsed().as_secs_f64();
+            let left = t / st.0 as f64 * (self.total - st.0) as f64;
+            eprintln!(
+                "{} of {} runs done ({:.0}%) after {t:.1} s; about {left:.0} s left",
+                st.0,
+                self.total,
+                st.0 as f64 * 100.0 / self.total as f64
+            );
+        }
+    }
+}
+
 fn progress(total: usize, quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
@@ -105,6 +144,7 @@ pub fn cmd_sweep(
         .map_err(|e| write_failure(&runs_path, e))?;
 
     let pb = progress(total, quiet);
+    let plain = PlainProgress::new(total, quiet);
     let on_done = |r: &RunRecord| {
         if let Some(e) = &r.error {
             pb.suspend(|| {
@@ -119,6 +159,9 @@ pub fn cmd_sweep(
             });
         }
         pb.inc(1);
+        if let Some(p) = &plain {
+            p.tick();
+        }
     };
     let start = Instant::now();
     let tally = sweep(

@@ -149,6 +149,10 @@ impl Staging {
     /// Moves every staged file into the output directory: `report.md` and `sweep.json`
     /// last, so that their presence means the rest is in place. Returns the file names.
     pub fn commit(mut self) -> std::io::Result<Vec<String>> {
+        // An output directory that holds an earlier sweep's manifest gets that sweep's
+        // files replaced, not kept beside the new ones (its sizing.csv, slo.csv or figures
+        // would read as this experiment's).
+        let earlier = self.out.join("sweep.json").is_file();
         let mut names: Vec<String> = std::fs::read_dir(&self.dir)?
             .filter_map(|e| e.ok())
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
@@ -160,6 +164,17 @@ impl Staging {
             _ => 0,
         };
         names.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+        if earlier {
+            for e in std::fs::read_dir(&self.out)?.filter_map(|e| e.ok()) {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if e.file_type().is_ok_and(|t| t.is_file())
+                    && !names.contains(&n)
+                    && is_sweep_output(&n)
+                {
+                    std::fs::remove_file(e.path())?;
+                }
+            }
+        }
         for n in &names {
             std::fs::rename(self.dir.join(n), self.out.join(n))?;
         }
@@ -167,6 +182,24 @@ impl Staging {
         self.committed = true;
         Ok(names)
     }
+}
+
+/// True for the names of the files a sweep writes (its CSV tables, charts, report and
+/// manifest), which a later sweep into the same directory replaces.
+fn is_sweep_output(name: &str) -> bool {
+    matches!(
+        name,
+        "runs.csv"
+            | "summary.csv"
+            | "series.csv"
+            | "sizing.csv"
+            | "slo.csv"
+            | "report.md"
+            | "sweep.json"
+    ) || ((name.starts_with("fig")
+        || name.starts_with("cost-by-service")
+        || name.starts_with("series"))
+        && (name.ends_with(".svg") || name.ends_with(".png")))
 }
 
 impl Drop for Staging {

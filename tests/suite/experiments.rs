@@ -885,3 +885,51 @@ fn committed_reports_come_from_the_bundled_files() {
         }
     }
 }
+
+#[test]
+fn a_sweep_into_a_used_directory_replaces_the_earlier_sweeps_files() {
+    // Issue 19: the second experiment has no objectives and one plot less; the first one's
+    // slo.csv, sizing.csv and figure must not stay beside its files. A file that is not a
+    // sweep's stays.
+    let d = scratch("used-out");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(d.join("out/slo.csv").is_file() && d.join("out/sizing.csv").is_file());
+    let figs = |d: &Path| {
+        files(&d.join("out"))
+            .into_keys()
+            .filter(|n| n.starts_with("fig"))
+            .count()
+    };
+    assert!(figs(&d) > 0);
+    std::fs::write(d.join("out/notes.txt"), "mine").unwrap();
+    std::fs::write(
+        d.join("exp.toml"),
+        "name = \"plain\"\nmodel = \"tiny.toml\"\nreplications = 2\n[axes]\n\"consumer.workers.workers\" = [1, 2]\n",
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!d.join("out/slo.csv").exists());
+    assert!(!d.join("out/sizing.csv").exists());
+    assert_eq!(figs(&d), 0);
+    assert!(d.join("out/notes.txt").is_file());
+    assert!(d.join("out/report.md").is_file() && d.join("out/sweep.json").is_file());
+}
+
+#[test]
+fn a_sweep_reports_progress_in_plain_lines_when_stderr_is_not_a_terminal() {
+    // Issue 19: a CI log or a batch job got nothing for minutes. Each quarter of the runs
+    // (and every 30 s) gives a line; --quiet gives none.
+    let d = scratch("plain-progress");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains("runs done")).collect();
+    assert_eq!(lines.len(), 4, "{err}");
+    assert!(lines[3].starts_with("18 of 18 runs done (100%)"), "{err}");
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(!stderr(&o).contains("runs done"));
+}
