@@ -31,6 +31,20 @@ struct Results {
     firehose: Option<FirehoseBench>,
     #[serde(skip_serializing_if = "Option::is_none")]
     flink: Option<FlinkBench>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    video: Option<VideoBench>,
+}
+
+#[derive(Serialize)]
+struct VideoBench {
+    cameras: u64,
+    fragments: u64,
+    simulated_s: f64,
+    wall_s: f64,
+    million_fragments_per_s: f64,
+    /// Growth of the process's peak RSS over a run 10× longer than a first one: what
+    /// sending 10× the fragments adds to memory.
+    peak_rss_growth_10x_bytes: u64,
 }
 
 #[derive(Serialize)]
@@ -397,6 +411,59 @@ fn flink_bench(simulated_s: u64) -> Result<FlinkBench, String> {
     })
 }
 
+/// The Kinesis Video Streams benchmark of issue 15: 10,000 cameras, each its own stream,
+/// 2 s fragments at a bitrate drawn per fragment (so no two cameras are alike and each is
+/// simulated on its own), random network outages of 5 minutes every 6 hours on average,
+/// a week of retention, 5% of the streams watched over HLS.
+pub const VIDEO_MODEL: &str = r#"
+name = "video-bench"
+duration = "24h"
+
+[[video_stream]]
+name = "city"
+retention = "168h"
+
+[[camera]]
+name = "cams"
+target = "video:city"
+count = 10000
+bitrate_kbps = { dist = "lognormal", median = 1000, p99 = 2500 }
+fragment_duration = "2s"
+random_outages = { every = "6h", for = "5m" }
+
+[[video_viewer]]
+name = "ops"
+source = "video:city"
+protocol = "hls"
+share = 0.05
+"#;
+
+fn video_bench(simulated_s: u64) -> Result<VideoBench, String> {
+    let mut arch =
+        model::load_str(VIDEO_MODEL, "video-bench", Path::new(".")).map_err(|e| e.to_string())?;
+    // A first run of a tenth of the length sets the peak the long run must not exceed.
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s.div_ceil(10));
+    engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let before = peak_rss().unwrap_or(0);
+    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
+    let start = Instant::now();
+    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
+    let wall = start.elapsed().as_secs_f64();
+    let after = peak_rss().unwrap_or(0);
+    let n = out.summary.accounting.produced;
+    Ok(VideoBench {
+        cameras: out
+            .summary
+            .metric("video_stream.city.streams")
+            .unwrap_or(0.0) as u64,
+        fragments: n,
+        simulated_s: simulated_s as f64,
+        wall_s: wall,
+        million_fragments_per_s: n as f64 / wall / 1e6,
+        peak_rss_growth_10x_bytes: after.saturating_sub(before),
+    })
+}
+
 /// The bundled default model (full SQS semantics, API latencies, bursts) over `hours`.
 fn default_bench(hours: f64) -> Result<EngineBench, String> {
     let mut arch = model::load_default().map_err(|e| e.to_string())?;
@@ -554,6 +621,11 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
     } else {
         None
     };
+    let video = if want("video") {
+        Some(video_bench(if quick { 360 } else { 86_400 })?)
+    } else {
+        None
+    };
     let r = Results {
         event_queue,
         mm1,
@@ -565,6 +637,7 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
         million_workers,
         firehose,
         flink,
+        video,
     };
     if json {
         println!(
@@ -623,6 +696,17 @@ pub fn run(quick: bool, json: bool, only: Option<&str>) -> Result<(), String> {
             f.wall_s,
             f.million_records_per_s,
             f.peak_rss_growth_10x_bytes as f64 / (1 << 20) as f64
+        );
+    }
+    if let Some(v) = &r.video {
+        println!(
+            "  Kinesis Video Streams, {} cameras (bitrate drawn per fragment, random outages): {} fragments ({} s simulated) in {:.2} s = {:.2} M simulated fragments/s; 10x the fragments: peak RSS +{:.1} MiB",
+            v.cameras,
+            v.fragments,
+            v.simulated_s,
+            v.wall_s,
+            v.million_fragments_per_s,
+            v.peak_rss_growth_10x_bytes as f64 / (1 << 20) as f64
         );
     }
     if let Some(m) = &r.default_model {

@@ -141,8 +141,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
         /// Run one benchmark only: queue, mm1 (with its hand-written reference loop), memory,
-        /// kinesis, default, drain, workers (a million workers), firehose or flink.
-        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink"])]
+        /// kinesis, default, drain, workers (a million workers), firehose, flink or video.
+        #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink", "video"])]
         only: Option<String>,
     },
 }

@@ -234,6 +234,7 @@ pub(crate) struct Engine<'a> {
     /// Time to insight and value delivered, per end point.
     pub(crate) insight: insight::Insights,
     pub(crate) flink: crate::services::flink::engine::Flink,
+    pub(crate) video: crate::services::video::engine::Video,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -286,6 +287,9 @@ impl<'a> Engine<'a> {
         columns.extend(crate::services::firehose::engine::Firehose::columns(arch));
         let flink = crate::services::flink::engine::Flink::new(arch, seed);
         columns.extend(crate::services::flink::engine::Flink::columns(arch));
+        let sample_every = arch.sample_interval();
+        let video = crate::services::video::engine::Video::new(arch, seed, sample_every);
+        columns.extend(crate::services::video::engine::Video::columns(arch));
         let width = columns.len();
         Engine {
             arch,
@@ -319,6 +323,7 @@ impl<'a> Engine<'a> {
             kin,
             insight: insight::Insights::new(arch),
             flink,
+            video,
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -634,7 +639,8 @@ impl<'a> Engine<'a> {
         let i = self.kinesis_sample(&mut row, &mut counts, i);
         let i = self.sns_sample(&mut row, &mut counts, i);
         let i = self.firehose_sample(&mut row, &mut counts, i);
-        self.flink_sample(&mut row, &mut counts, i);
+        let i = self.flink_sample(&mut row, &mut counts, i);
+        self.video_sample(&mut row, i);
         self.series.push(now.as_secs_f64(), &row);
         self.last_counts = counts;
         self.row = row;
@@ -702,6 +708,7 @@ impl<'a> Engine<'a> {
         }
         self.kinesis_census(&mut a);
         self.firehose_census(&mut a);
+        self.video_census(&mut a);
         a
     }
 
@@ -745,7 +752,7 @@ impl<'a> Engine<'a> {
             firehose,
             s3,
             flink: self.flink_usage(),
-            ..Usage::default()
+            video: self.video_usage(),
         };
         usage.lambda.extend(transforms);
         usage
@@ -769,6 +776,7 @@ impl<'a> Engine<'a> {
         }
         components.extend(self.firehose_reports());
         components.extend(self.flink_reports());
+        components.extend(self.video_reports());
         components.extend(self.stream_consumer_reports());
         components.extend(self.batch_reports());
         for f in &self.lambdas {

@@ -347,6 +347,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
     kinesis::estimate_streams(&mut cx)?;
     firehose::estimate_firehoses(&mut cx)?;
     crate::services::flink::estimate::estimate_flinks(&mut cx)?;
+    crate::services::video::estimate::estimate_video(&mut cx);
     lambda::finish(&mut cx);
     Ok(Estimate {
         usage: cx.usage,

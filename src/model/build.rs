@@ -112,6 +112,13 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         &firehoses,
         &subscriptions,
     )?;
+    let video = crate::services::video::config::video(
+        &raw,
+        &limits.video,
+        run.warmup,
+        base_dir,
+        &mut warnings,
+    )?;
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
@@ -138,6 +145,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         batch_jobs,
         values,
         flinks,
+        video,
         warnings,
     })
 }

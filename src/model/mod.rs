@@ -79,6 +79,8 @@ pub struct Architecture {
     pub values: value::Values,
     /// Managed Service for Apache Flink applications.
     pub flinks: Vec<crate::services::flink::FlinkSpec>,
+    /// Kinesis video streams, their cameras and viewers.
+    pub video: crate::services::video::VideoSpecs,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
 }

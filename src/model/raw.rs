@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 11] = [
+pub(crate) const COMPONENT_KINDS: [&str; 14] = [
     "producer",
     "queue",
     "consumer",
@@ -33,6 +33,9 @@ pub(crate) const COMPONENT_KINDS: [&str; 11] = [
     "firehose",
     "batch_job",
     "flink",
+    "video_stream",
+    "camera",
+    "video_viewer",
 ];
 
 /// A whole model file.
@@ -102,6 +105,15 @@ pub struct RawModel {
     /// Managed Service for Apache Flink applications.
     #[serde(default)]
     pub flink: Vec<crate::services::flink::raw::RawFlink>,
+    /// Kinesis video streams.
+    #[serde(default)]
+    pub video_stream: Vec<crate::services::video::raw::RawVideoStream>,
+    /// Cameras uploading to video streams.
+    #[serde(default)]
+    pub camera: Vec<crate::services::video::raw::RawCamera>,
+    /// Viewers of video streams.
+    #[serde(default)]
+    pub video_viewer: Vec<crate::services::video::raw::RawVideoViewer>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.

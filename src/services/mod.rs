@@ -23,7 +23,7 @@
 //! # Adding a service
 //!
 //! 1. Create `services/<service>/` with the files above (a service priced from usage files
-//!    only needs `mod.rs` and `bill.rs`, as [`flink`] and `video` today).
+//!    only needs `mod.rs` and `bill.rs`, as [`flink`] today).
 //! 2. Register it here: `pub mod <service>;`, its limits in [`Limits`], its usage records
 //!    in [`Usage`] and its pricing function in [`bill`].
 //! 3. The model file: its tables in `model::raw::RawModel`, its specs in
@@ -45,7 +45,7 @@ pub mod s3;
 pub mod sns;
 pub mod sqs;
 pub(crate) mod usage_keys;
-pub(crate) mod video;
+pub mod video;
 
 use crate::pricing::{Bill, BillOptions, Meter, PriceTable, PricingError};
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,8 @@ pub struct Limits {
     pub firehose: firehose::limits::FirehoseLimits,
     /// Amazon Managed Service for Apache Flink.
     pub flink: flink::limits::FlinkLimits,
+    /// Amazon Kinesis Video Streams.
+    pub video: video::limits::VideoLimits,
 }
 
 impl Limits {
@@ -130,7 +132,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 26] {
+    pub fn sources() -> [&'static str; 29] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -158,6 +160,9 @@ impl Limits {
             flink::limits::SOURCE_KINESIS_CONNECTOR,
             flink::limits::SOURCE_NETWORK_BUFFERS,
             flink::limits::SOURCE_KEY_GROUPS,
+            video::limits::SOURCE_LIMITS,
+            video::limits::SOURCE_RETENTION,
+            video::limits::SOURCE_WEBRTC_LIMITS,
         ]
     }
 }

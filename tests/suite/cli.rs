@@ -711,3 +711,154 @@ fn a_closed_pipe_ends_the_output_without_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(status.code(), Some(101), "{err}");
 }
+
+/// A valid Kinesis Video Streams model to break one piece at a time.
+const VIDEO: &str = r#"name = "kvs"
+duration = "1h"
+
+[[video_stream]]
+name = "cams"
+retention = "24h"
+
+[[camera]]
+name = "site"
+target = "video:cams"
+bitrate_kbps = 1000
+fragment_duration = "2s"
+
+[[video_viewer]]
+name = "ops"
+source = "video:cams"
+protocol = "hls"
+"#;
+
+#[test]
+fn video_bad_input_exits_2_with_the_field_and_the_limit() {
+    assert!(aqueduct::model::load_str(VIDEO, "v.toml", std::path::Path::new(".")).is_ok());
+    let bad = VIDEO.replace(
+        "bitrate_kbps = 1000",
+        "count = 2000000\nbitrate_kbps = 1000",
+    );
+    rejects("kvs-count", bad.as_bytes(), Some(11), &["count", "1000000"]);
+    let bad = VIDEO.replace("bitrate_kbps = 1000\n", "");
+    rejects(
+        "kvs-no-bitrate",
+        bad.as_bytes(),
+        Some(8),
+        &["camera", "bitrate_kbps", "bitrate_load"],
+    );
+    let bad = VIDEO.replace("bitrate_kbps = 1000", "bitrate_kbps = 0");
+    rejects(
+        "kvs-bitrate-0",
+        bad.as_bytes(),
+        Some(11),
+        &["bitrate_kbps", "above 0"],
+    );
+    let bad = VIDEO.replace("bitrate_kbps = 1000", "bitrate_kbps = -5");
+    rejects(
+        "kvs-bitrate-neg",
+        bad.as_bytes(),
+        Some(11),
+        &["bitrate_kbps", "above 0"],
+    );
+    let bad = VIDEO.replace("\"2s\"", "\"21s\"");
+    rejects(
+        "kvs-fragment-duration",
+        bad.as_bytes(),
+        Some(12),
+        &["fragment_duration", "1s to 20s", "limits.html"],
+    );
+    let bad = VIDEO.replace("\"2s\"", "\"500ms\"");
+    rejects(
+        "kvs-fragment-short",
+        bad.as_bytes(),
+        Some(12),
+        &["fragment_duration", "1s to 20s"],
+    );
+    // 30,000 kbit/s × 20 s = 75 MB, above the 50 MB fragment.
+    let bad = VIDEO
+        .replace("bitrate_kbps = 1000", "bitrate_kbps = 30000")
+        .replace("\"2s\"", "\"20s\"");
+    rejects(
+        "kvs-fragment-size",
+        bad.as_bytes(),
+        Some(11),
+        &["bitrate_kbps", "fragment_size_max", "limits.html"],
+    );
+    let bad = VIDEO.replace("retention = \"24h\"", "retention = \"30m\"");
+    rejects(
+        "kvs-retention-short",
+        bad.as_bytes(),
+        Some(6),
+        &["retention", "1h", "API_CreateStream"],
+    );
+    let bad = VIDEO.replace("retention = \"24h\"", "retention = \"87601h\"");
+    rejects(
+        "kvs-retention-long",
+        bad.as_bytes(),
+        Some(6),
+        &["retention", "retention_max"],
+    );
+    let bad = VIDEO.replace("source = \"video:cams\"", "source = \"video:cam\"");
+    rejects(
+        "kvs-viewer-stream",
+        bad.as_bytes(),
+        Some(16),
+        &["source", "no video stream called \"cam\""],
+    );
+    let bad = VIDEO.replace("target = \"video:cams\"", "target = \"video:nowhere\"");
+    rejects(
+        "kvs-camera-stream",
+        bad.as_bytes(),
+        Some(10),
+        &["target", "no video stream called \"nowhere\""],
+    );
+    let bad = VIDEO.replace("retention = \"24h\"", "retention = \"0h\"");
+    rejects(
+        "kvs-hls-no-retention",
+        bad.as_bytes(),
+        Some(17),
+        &["protocol", "HLS", "retention 0"],
+    );
+    let bad = VIDEO.replace(
+        "protocol = \"hls\"",
+        "protocol = \"getmedia\"\nper_stream = 4",
+    );
+    rejects(
+        "kvs-getmedia-connections",
+        bad.as_bytes(),
+        Some(18),
+        &["per_stream", "3 connections", "get_media_connections"],
+    );
+    let bad = VIDEO.replace(
+        "protocol = \"hls\"",
+        "protocol = \"webrtc\"\nper_stream = 11",
+    );
+    rejects(
+        "kvs-webrtc-viewers",
+        bad.as_bytes(),
+        Some(18),
+        &[
+            "per_stream",
+            "webrtc_viewers_per_channel",
+            "kvswebrtc-limits",
+        ],
+    );
+    let bad = VIDEO.replace("protocol = \"hls\"", "protocol = \"hls\"\nturn_share = 0.5");
+    rejects(
+        "kvs-webrtc-key-on-hls",
+        bad.as_bytes(),
+        Some(18),
+        &["turn_share", "WebRTC"],
+    );
+    let bad = VIDEO.replace(
+        "fragment_duration = \"2s\"",
+        "fragment_duration = \"2s\"\ncontent_store = \"1MiB\"",
+    );
+    rejects(
+        "kvs-content-store",
+        bad.as_bytes(),
+        Some(13),
+        &["content_store", "10MiB", "content_store_min"],
+    );
+}

@@ -18,6 +18,8 @@
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
+//! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
+//!   outages, stored GB, AWS's pricing example, grouped cameras, accounting.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
 //! * `value` — the value of data and time to insight at every end point (issue 16).
 
@@ -40,3 +42,4 @@ mod sns_fuzz;
 mod sqs;
 mod sqs_fuzz;
 mod value;
+mod video;

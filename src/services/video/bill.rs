@@ -20,14 +20,23 @@ pub struct VideoUsage {
     pub dash_bytes: u64,
     /// Data stored, GB × hours over the window (GB = 2^30 B).
     pub stored_gb_hours: f64,
+    /// WebRTC signaling channels active in the month (a monthly count, not scaled with the
+    /// window; price UNCONFIRMED).
+    pub signaling_channels: u64,
+    /// WebRTC signaling messages (price UNCONFIRMED).
+    pub signaling_messages: u64,
+    /// WebRTC TURN streaming minutes, each session rounded up to whole minutes (price
+    /// UNCONFIRMED).
+    pub turn_minutes: u64,
 }
 
 /// Bill lines for Kinesis video streams.
 ///
 /// # Formula
 /// `ingested GB × $/GB + consumed GB × $/GB + HLS GB × $/GB + stored GB-months × $/GB-month`
-/// (GB-months = GB-hours ÷ month hours). DASH consumption is listed as not priced. No free
-/// tier.
+/// (GB-months = GB-hours ÷ month hours). DASH consumption and the WebRTC dimensions
+/// (active signaling channels, counted once a month however long the window; signaling
+/// messages; TURN minutes) are listed as not priced. No free tier.
 pub(crate) fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), PricingError> {
     const S: &str = "kinesis_video";
     for v in streams {
@@ -67,6 +76,30 @@ pub(crate) fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), Pr
             "kinesis_video.storage",
             v.stored_gb_hours / m.month_hours(),
         )?;
+        // A channel is active for the month once anything connects: a monthly count.
+        if m.scale() > 0.0 {
+            m.charge(
+                S,
+                n,
+                "WebRTC active signaling channels",
+                "kinesis_video.signaling_channel",
+                v.signaling_channels as f64 / m.scale(),
+            )?;
+        }
+        m.charge(
+            S,
+            n,
+            "WebRTC signaling messages",
+            "kinesis_video.signaling_messages",
+            v.signaling_messages as f64,
+        )?;
+        m.charge(
+            S,
+            n,
+            "WebRTC TURN streaming minutes",
+            "kinesis_video.turn_minutes",
+            v.turn_minutes as f64,
+        )?;
     }
     Ok(())
 }
@@ -89,6 +122,7 @@ mod tests {
             hls_bytes: 50 * BYTES_PER_GB as u64,
             dash_bytes: 10 * BYTES_PER_GB as u64,
             stored_gb_hours: 168.0 * 730.0,
+            ..VideoUsage::default()
         };
         let usage = Usage {
             window_s: 730.0 * 3600.0,

@@ -18,6 +18,9 @@ pub(crate) const KEYS: &[&str] = &[
     "monthly_hls_consumed_gb",
     "monthly_dash_consumed_gb",
     "stored_gb",
+    "signaling_channels",
+    "monthly_signaling_messages",
+    "monthly_turn_minutes",
 ];
 
 /// Reads `[video.NAME]`.
@@ -26,7 +29,7 @@ pub(crate) const KEYS: &[&str] = &[
 /// Bit rates are decimal: 1 kbit/s = 125 bytes/s; ingested `streams × kbps × 125 × 3,600
 /// × hours`, consumed and HLS its fractions; stored GB-hours in steady state: `retention`
 /// hours of video held while the streams run. Each `monthly_*` and `stored_gb` key adds
-/// its quantity as given.
+/// its quantity as given; `signaling_channels` are the WebRTC channels active in the month.
 pub(crate) fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
     let hours = r.hours()?;
     let streams = r.count_or("streams", 0.0)?;
@@ -47,5 +50,8 @@ pub(crate) fn read(r: &UsageTable) -> Result<VideoUsage, PricingError> {
         // Steady state: `retention` hours of video held while the streams run.
         stored_gb_hours: bytes_per_h * retention / BYTES_PER_GB * hours
             + r.num_or("stored_gb", 0.0)? * r.month_hours,
+        signaling_channels: rounded(r.count_or("signaling_channels", 0.0)?),
+        signaling_messages: rounded(r.count_or("monthly_signaling_messages", 0.0)?),
+        turn_minutes: rounded(r.count_or("monthly_turn_minutes", 0.0)?),
     })
 }
