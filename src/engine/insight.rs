@@ -2,7 +2,7 @@
 //!
 //! An end point is a component where a record's processing ends with a result: a worker
 //! pool, a Lambda function, a Kinesis stream consumer, a Firehose delivery stream's
-//! destination. [`Insights::new`] registers them (one line per kind); the handler where a
+//! destination, a Flink application's window result, a batch job. [`Insights::new`] registers them (one line per kind); the handler where a
 //! record's processing ends makes one call, [`Engine::insight`] for a message or
 //! [`Engine::insight_span`] for a run of records.
 
@@ -46,6 +46,8 @@ pub(crate) struct Insights {
     pub(crate) firehoses: Vec<u32>,
     /// End point of each batch job.
     pub(crate) batch: Vec<u32>,
+    /// End point of each Flink application (its window results).
+    pub(crate) flinks: Vec<u32>,
 }
 
 impl Insights {
@@ -58,6 +60,7 @@ impl Insights {
             readers: Vec::new(),
             firehoses: Vec::new(),
             batch: Vec::new(),
+            flinks: Vec::new(),
         };
         for c in &arch.consumers {
             let ep = ins.add("consumer", &c.name, None);
@@ -68,15 +71,28 @@ impl Insights {
             ins.lambdas.push(ep);
         }
         for r in &arch.stream_consumers {
-            let ep = match r.firehose {
-                None => ins.add("consumer", &r.name, arch.values.streams[r.stream as usize]),
-                Some(_) => u32::MAX,
+            // Firehose's and Flink's own readers hand their records on.
+            let ep = match (r.firehose, r.flink) {
+                (None, None) => {
+                    ins.add("consumer", &r.name, arch.values.streams[r.stream as usize])
+                }
+                _ => u32::MAX,
             };
             ins.readers.push(ep);
         }
         for (f, spec) in arch.firehoses.iter().enumerate() {
             let ep = ins.add("firehose", &spec.name, arch.values.firehoses[f]);
             ins.firehoses.push(ep);
+        }
+        // A Flink application's records reach their insight when their window's result
+        // is emitted; a Firehose sink then carries results, not the records.
+        for a in &arch.flinks {
+            let ep = ins.add("flink", &a.name, arch.values.streams[a.stream as usize]);
+            ins.flinks.push(ep);
+            if let Some(f) = a.sink_firehose {
+                let fe = ins.firehoses[f as usize] as usize;
+                ins.points[fe].intermediate = true;
+            }
         }
         for b in &arch.batch_jobs {
             let runs = match b.store {

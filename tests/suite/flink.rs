@@ -407,3 +407,43 @@ window = { kind = "tumbling", size = "5m" }
     // B keys its input by the same device keys: 10 keys in its first 5-minute window.
     assert_eq!(metric(&out, "flink.b.windows_emitted"), 10.0);
 }
+
+#[test]
+fn a_records_insight_is_its_windows_result() {
+    // Issue 16's value of data at a Flink end point: a record's time to insight ends when
+    // its window's result is emitted. Records are created evenly over each 1-minute
+    // window; its result comes when the watermark passes the end, B = 2 s later, plus up to
+    // a read interval (0.2 s) and a little processing: age at the result a ∈ [B + d,
+    // 60 + B + d], d ∈ [0, 0.45 s]. Mean: 30 + B + d. With value half-life 60 s, the value
+    // delivered is (1/ln 2)(2^(−(B+d)/60) − 2^(−(60+B+d)/60)).
+    let out = run(
+        &model(
+            1000.0,
+            10,
+            2,
+            "10m",
+            "value = { half_life = \"1m\" }",
+            "parallelism = 2\ncpu_per_record = \"10us\"\nwindow = { kind = \"tumbling\", size = \"1m\", out_of_orderness = \"2s\" }",
+        ),
+        1,
+    );
+    // Windows 0..8 fired: 9 × 60,000 records.
+    assert_eq!(metric(&out, "flink.app.time_to_insight_s.count"), 540_000.0);
+    let mean = metric(&out, "flink.app.time_to_insight_s.mean");
+    assert!((32.0..=32.45).contains(&mean), "{mean}");
+    let v = |d: f64| {
+        ((-(2.0 + d) / 60.0f64).exp2() - (-(62.0 + d) / 60.0f64).exp2()) / std::f64::consts::LN_2
+    };
+    let got = metric(&out, "flink.app.value_delivered");
+    assert!(
+        got <= v(0.0) + 1e-3 && got >= v(0.45) - 1e-3,
+        "{got} vs [{}, {}]",
+        v(0.45),
+        v(0.0)
+    );
+    // Flink's own Kinesis reader is not an end point (it hands records on).
+    assert!(out
+        .summary
+        .metric("consumer.flink:app.time_to_insight_s.count")
+        .is_none());
+}

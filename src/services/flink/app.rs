@@ -255,6 +255,11 @@ pub(crate) struct Pane {
     counts: Vec<u32>,
     /// Keys with a record in the pane.
     touched: Vec<u32>,
+    /// Records in the pane, and the earliest and latest creation among them, ns (time to
+    /// insight).
+    records: u64,
+    first_created: u64,
+    last_created: u64,
 }
 
 /// The open panes of a tumbling or sliding window (a pane is `gcd(size, slide)` long: a
@@ -344,8 +349,9 @@ impl Panes {
         (t - self.size).div_euclid(self.slide) + 1
     }
 
-    /// Adds a record of key `key` at time `t` (ns) under watermark `w`.
-    pub(crate) fn add(&mut self, t: i64, key: u32, w: i64) -> Added {
+    /// Adds a record of key `key` at time `t` (ns), created at `created`, under watermark
+    /// `w`.
+    pub(crate) fn add(&mut self, t: i64, key: u32, created: SimTime, w: i64) -> Added {
         let hi = t.div_euclid(self.slide);
         if self.purged(hi, w) {
             return Added::Dropped;
@@ -375,6 +381,14 @@ impl Panes {
             pane.touched.push(key);
         }
         *c += 1;
+        if pane.records == 0 {
+            pane.first_created = created.0;
+            pane.last_created = created.0;
+        } else {
+            pane.first_created = pane.first_created.min(created.0);
+            pane.last_created = pane.last_created.max(created.0);
+        }
+        pane.records += 1;
         if late > 0 {
             Added::LateFirings(late)
         } else {
@@ -398,6 +412,28 @@ impl Panes {
         let k = k.max(self.first_window(p * self.pane));
         self.next_window = Some(k);
         Some(k)
+    }
+
+    /// The records of the panes of window `k` after pane `done` (the panes whose records
+    /// already have their first result): `span(first created, last created, records)` per
+    /// pane. Returns the last pane of the window.
+    pub(crate) fn first_results(
+        &self,
+        k: i64,
+        done: Option<i64>,
+        mut span: impl FnMut(u64, u64, u64),
+    ) -> i64 {
+        let first = k * self.slide / self.pane;
+        let last = first + self.size / self.pane - 1;
+        let from = done.map_or(first, |d| (d + 1).max(first));
+        if from <= last {
+            for (_, p) in self.panes.range(from..=last) {
+                if p.records > 0 {
+                    span(p.first_created, p.last_created, p.records);
+                }
+            }
+        }
+        last
     }
 
     /// Fires window `k` (the next one): calls `emit(key)` once per key with records in it,
@@ -693,6 +729,9 @@ pub(crate) struct FlinkApp {
     pub(crate) cpu_last_minute: f64,
     /// A processing-time timer is scheduled.
     pub(crate) timer_pending: bool,
+    /// The last pane whose records have had their first result (time to insight; kept
+    /// across restarts, so records read again do not count twice).
+    pub(crate) insight_upto: Option<i64>,
     /// Keys of the late firings of the batch being read (Kinesis sink only).
     pub(crate) late_keys: Vec<u32>,
     /// Results waiting for their emission time (slab; `free` lists free slots).
@@ -744,6 +783,7 @@ impl FlinkApp {
             cpu_minute_max: 0.0,
             cpu_last_minute: 0.0,
             timer_pending: false,
+            insight_upto: None,
             late_keys: Vec::new(),
             emits: Vec::new(),
             free_emits: Vec::new(),
@@ -919,7 +959,7 @@ mod tests {
     fn tumbling_windows_fire_one_result_per_key() {
         let mut p = panes(60, 60, 0);
         for t in 0..120 {
-            p.add(t * S, (t % 3) as u32, i64::MIN);
+            p.add(t * S, (t % 3) as u32, SimTime::ZERO, i64::MIN);
         }
         assert_eq!(p.due(59 * S), None);
         let k = p.due(60 * S - 1).unwrap();
@@ -930,15 +970,15 @@ mod tests {
         assert_eq!(keys, vec![0, 1, 2]);
         assert_eq!(p.due(60 * S - 1), None);
         // A record for the fired window is now late: dropped (no lateness).
-        assert_eq!(p.add(30 * S, 3, 60 * S - 1), Added::Dropped);
+        assert_eq!(p.add(30 * S, 3, SimTime::ZERO, 60 * S - 1), Added::Dropped);
     }
 
     #[test]
     fn sliding_windows_count_each_key_once_per_window() {
         let mut p = panes(60, 30, 0);
         // Key 1 at 10 s and 40 s: windows [-30, 30), [0, 60), [30, 90).
-        p.add(10 * S, 1, i64::MIN);
-        p.add(40 * S, 1, i64::MIN);
+        p.add(10 * S, 1, SimTime::ZERO, i64::MIN);
+        p.add(40 * S, 1, SimTime::ZERO, i64::MIN);
         let mut fired = Vec::new();
         let w = 100 * S;
         while let Some(k) = p.due(w) {
@@ -952,14 +992,17 @@ mod tests {
     #[test]
     fn allowed_lateness_fires_again_then_drops() {
         let mut p = panes(60, 60, 10);
-        p.add(5 * S, 0, i64::MIN);
+        p.add(5 * S, 0, SimTime::ZERO, i64::MIN);
         let w = 60 * S;
         let k = p.due(w).unwrap();
         p.fire(k, w, |_| {});
         // Within the lateness: a late firing.
-        assert_eq!(p.add(20 * S, 1, 65 * S), Added::LateFirings(1));
+        assert_eq!(
+            p.add(20 * S, 1, SimTime::ZERO, 65 * S),
+            Added::LateFirings(1)
+        );
         // Past it: dropped.
-        assert_eq!(p.add(20 * S, 1, 70 * S), Added::Dropped);
+        assert_eq!(p.add(20 * S, 1, SimTime::ZERO, 70 * S), Added::Dropped);
     }
 
     #[test]

@@ -196,6 +196,8 @@ impl Engine<'_> {
             (sh.start, sh.end)
         };
         let batch = std::mem::take(&mut self.kin.readers[ri].leases[s as usize].batch);
+        let insight_ep = self.insight.flinks[f as usize];
+        let value = self.insight.points[insight_ep as usize].runs;
         let app = &mut self.flink.apps[f as usize];
         let event_time = app.spec.window.is_some_and(|w| w.event_time);
         let mut a = now;
@@ -235,13 +237,15 @@ impl Engine<'_> {
                         (c.0 as i64, i64::MIN)
                     };
                     let added = match w {
-                        WindowState::Panes(p) => p.add(t, key, wm),
+                        WindowState::Panes(p) => p.add(t, key, created, wm),
                         WindowState::Sessions(x) => x.add(t, key, wm),
                     };
                     match added {
                         Added::Open => {}
                         Added::Dropped => app.stats.late_dropped += 1,
                         Added::LateFirings(k) => {
+                            // Its result is the late firing, once it is processed.
+                            self.insight.one(insight_ep, c - created, value);
                             late_results += k as u64;
                             if app.spec.sink_stream.is_some() {
                                 app.late_keys.extend(std::iter::repeat_n(key, k as usize));
@@ -320,12 +324,15 @@ impl Engine<'_> {
             fl.per_keys.resize_with(p, Vec::new);
         }
         let mut emits: Vec<(u64, SimTime, SimTime, Vec<u32>)> = Vec::new();
+        // (emission, first created, last created, records) of records at their first result.
+        let mut spans: Vec<(SimTime, u64, u64, u64)> = Vec::new();
         let FlinkApp {
             windows,
             keys,
             subtasks,
             stats,
             parallelism,
+            insight_upto,
             ..
         } = app;
         let Some(state) = windows else {
@@ -345,6 +352,11 @@ impl Engine<'_> {
                 while let Some(k) = panes.due(w) {
                     let end = panes.end(k);
                     let dup = panes.fired_before.is_some_and(|b| k <= b);
+                    // The window's records have their result once every subtask emitted.
+                    let all = (0..per.len()).map(&emit_time).max().unwrap_or(now);
+                    let last =
+                        panes.first_results(k, *insight_upto, |a, b, n| spans.push((all, a, b, n)));
+                    *insight_upto = Some(insight_upto.map_or(last, |d| d.max(last)));
                     panes.fire(k, w, |key| {
                         let j = keys.subtask(key, *parallelism) as usize;
                         per[j] += 1;
@@ -401,6 +413,11 @@ impl Engine<'_> {
                 }
             }
         }
+        let ep = self.insight.flinks[f as usize];
+        for (at, a, b, n) in spans {
+            self.insight_span(ep, at, SimTime(a), SimTime(b), n);
+        }
+        let app = &self.flink.apps[f as usize];
         if app.spec.sink_firehose.is_some() || app.spec.sink_stream.is_some() {
             for (count, at, created, keys) in emits {
                 let i = self.flink.apps[f as usize].emit_slot(Pending {

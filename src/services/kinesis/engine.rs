@@ -1110,9 +1110,9 @@ impl Engine<'_> {
                     .stats
                     .latency
                     .record_n(end - mid + sl.mean_lead(), sl.count as u64);
-                if hand.is_none() {
+                let ep = self.insight.readers[r as usize];
+                if ep != u32::MAX {
                     let lead = sl.mean_lead().0;
-                    let ep = self.insight.readers[r as usize];
                     let p = &mut self.insight.points[ep as usize];
                     p.stats.record_span(
                         end.saturating_since(SimTime(sl.t_first.0.saturating_sub(lead))),
