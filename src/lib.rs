@@ -78,3 +78,5 @@ pub mod services;
 pub mod sim;
 pub(crate) mod text;
 pub mod workers;
+
+pub use text::without_controls;

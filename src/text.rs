@@ -47,3 +47,23 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
     }
     s
 }
+
+/// `s` with its control characters other than newline and tab written as `\u{..}`: names
+/// and values come from files anyone may write, and raw escape sequences must reach
+/// neither a terminal nor a report.
+pub fn without_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}

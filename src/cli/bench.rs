@@ -323,11 +323,16 @@ direct_put_records_per_s = 1000000
 direct_put_bytes_per_s = "1GiB"
 "#;
 
-fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
-    let mut arch = model::load_str(FIREHOSE_MODEL, "firehose-bench", Path::new("."))
-        .map_err(|e| e.to_string())?;
-    // A first run of a tenth of the length sets the peak the long run must not exceed.
-    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s.div_ceil(10));
+/// Runs model text `src` for `first_s` simulated seconds (setting the peak RSS), then for
+/// `simulated_s`: the long run's output, its wall time, and how much it grew the peak RSS.
+fn run_against_short(
+    src: &str,
+    name: &str,
+    first_s: u64,
+    simulated_s: u64,
+) -> Result<(engine::RunOutput, f64, u64), String> {
+    let mut arch = model::load_str(src, name, Path::new(".")).map_err(|e| e.to_string())?;
+    arch.duration = aqueduct::sim::SimDuration::from_secs(first_s);
     engine::run(&arch, 1).map_err(|e| e.to_string())?;
     let before = peak_rss().unwrap_or(0);
     arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
@@ -335,6 +340,17 @@ fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
     let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
     let wall = start.elapsed().as_secs_f64();
     let after = peak_rss().unwrap_or(0);
+    Ok((out, wall, after.saturating_sub(before)))
+}
+
+fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
+    // A first run of a tenth of the length sets the peak the long run must not exceed.
+    let (out, wall, growth) = run_against_short(
+        FIREHOSE_MODEL,
+        "firehose-bench",
+        simulated_s.div_ceil(10),
+        simulated_s,
+    )?;
     let n = out.summary.accounting.produced;
     Ok(FirehoseBench {
         records: n,
@@ -343,7 +359,7 @@ fn firehose_bench(simulated_s: u64) -> Result<FirehoseBench, String> {
         wall_s: wall,
         million_records_per_s: n as f64 / wall / 1e6,
         objects: out.summary.metric("firehose.lake.objects").unwrap_or(0.0) as u64,
-        peak_rss_growth_10x_bytes: after.saturating_sub(before),
+        peak_rss_growth_10x_bytes: growth,
     })
 }
 
@@ -383,16 +399,12 @@ checkpoints = { interval = "10s", duration = "1s" }
 "#;
 
 fn flink_bench(simulated_s: u64) -> Result<FlinkBench, String> {
-    let mut arch =
-        model::load_str(FLINK_MODEL, "flink-bench", Path::new(".")).map_err(|e| e.to_string())?;
-    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s.div_ceil(10).max(12));
-    engine::run(&arch, 1).map_err(|e| e.to_string())?;
-    let before = peak_rss().unwrap_or(0);
-    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
-    let start = Instant::now();
-    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
-    let wall = start.elapsed().as_secs_f64();
-    let after = peak_rss().unwrap_or(0);
+    let (out, wall, growth) = run_against_short(
+        FLINK_MODEL,
+        "flink-bench",
+        simulated_s.div_ceil(10).max(12),
+        simulated_s,
+    )?;
     let n = out
         .summary
         .metric("flink.averages.records_in")
@@ -407,7 +419,7 @@ fn flink_bench(simulated_s: u64) -> Result<FlinkBench, String> {
             .summary
             .metric("flink.averages.windows_emitted")
             .unwrap_or(0.0) as u64,
-        peak_rss_growth_10x_bytes: after.saturating_sub(before),
+        peak_rss_growth_10x_bytes: growth,
     })
 }
 
@@ -439,17 +451,13 @@ share = 0.05
 "#;
 
 fn video_bench(simulated_s: u64) -> Result<VideoBench, String> {
-    let mut arch =
-        model::load_str(VIDEO_MODEL, "video-bench", Path::new(".")).map_err(|e| e.to_string())?;
     // A first run of a tenth of the length sets the peak the long run must not exceed.
-    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s.div_ceil(10));
-    engine::run(&arch, 1).map_err(|e| e.to_string())?;
-    let before = peak_rss().unwrap_or(0);
-    arch.duration = aqueduct::sim::SimDuration::from_secs(simulated_s);
-    let start = Instant::now();
-    let out = engine::run(&arch, 1).map_err(|e| e.to_string())?;
-    let wall = start.elapsed().as_secs_f64();
-    let after = peak_rss().unwrap_or(0);
+    let (out, wall, growth) = run_against_short(
+        VIDEO_MODEL,
+        "video-bench",
+        simulated_s.div_ceil(10),
+        simulated_s,
+    )?;
     let n = out.summary.accounting.produced;
     Ok(VideoBench {
         cameras: out
@@ -460,7 +468,7 @@ fn video_bench(simulated_s: u64) -> Result<VideoBench, String> {
         simulated_s: simulated_s as f64,
         wall_s: wall,
         million_fragments_per_s: n as f64 / wall / 1e6,
-        peak_rss_growth_10x_bytes: after.saturating_sub(before),
+        peak_rss_growth_10x_bytes: growth,
     })
 }
 

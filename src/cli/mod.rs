@@ -262,24 +262,10 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
     }
 }
 
-/// `s` with its control characters (other than newline and tab) escaped as `\u{..}`:
-/// names and values come from files anyone may write, and raw escape sequences must not
-/// reach the terminal.
+/// `s` with its control characters (other than newline and tab) escaped as `\u{..}`, for
+/// the terminal.
 pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if c.is_control() && c != '\n' && c != '\t' {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
+    aqueduct::without_controls(s)
 }
 
 /// Parses `PATH=VALUE` pairs.

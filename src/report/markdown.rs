@@ -47,26 +47,12 @@ pub(crate) fn write(
     command: &str,
     path: &Path,
 ) -> Result<(), ReportError> {
-    let text = without_controls(&render(exp, r, chosen, charts, command));
-    std::fs::write(path, text).map_err(|source| ReportError::Io {
+    let rendered = render(exp, r, chosen, charts, command);
+    let text = crate::text::without_controls(&rendered);
+    std::fs::write(path, text.as_bytes()).map_err(|source| ReportError::Io {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// `s` with its control characters other than newline and tab written as `\u{..}`: names
-/// and axis values come from files anyone may write, and a report must not carry raw
-/// escape sequences to whoever displays it.
-fn without_controls(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The text of `report.md`, section by section: heading, settings, answer (with
