@@ -110,10 +110,13 @@ fn schedule(s: &RawSchedule, path: &FieldPath) -> VResult<(SimDuration, SimDurat
             "the schedule is empty: give every = \"1h\" (and an offset), or daily_at = \"02:30\"",
         )),
         (Some(every), None) => {
-            if every.0.is_zero() {
+            if every.0 < SimDuration::from_secs(1) {
                 return Err(Invalid::at(
                     &path.field("every"),
-                    "every must be longer than 0s",
+                    format!(
+                        "every = {} is not modelled: a batch job runs at most once a second",
+                        every.0
+                    ),
                 ));
             }
             Ok((every.0, s.offset.map(|d| d.0).unwrap_or(SimDuration::ZERO)))

@@ -86,7 +86,7 @@ fn render(c: &Comparison) -> String {
         c.rows.len(),
         c.reps,
         c.seed,
-        c.seed + c.reps as u64 - 1,
+        c.seed.wrapping_add(c.reps as u64).wrapping_sub(1),
         100.0 * c.confidence
     );
     s.push_str(&files::render_table(&files::table_rows(c)));

@@ -89,9 +89,21 @@ impl Insights {
         for a in &arch.flinks {
             let ep = ins.add("flink", &a.name, arch.values.streams[a.stream as usize]);
             ins.flinks.push(ep);
+            // A delivery stream that only Flink writes to carries results: it does not
+            // count in the total (one that producers or SNS also write to still does).
             if let Some(f) = a.sink_firehose {
-                let fe = ins.firehoses[f as usize] as usize;
-                ins.points[fe].intermediate = true;
+                let direct = arch
+                    .producers
+                    .iter()
+                    .any(|p| p.target == crate::producers::Target::Firehose(f))
+                    || arch
+                        .subscriptions
+                        .iter()
+                        .any(|s| s.endpoint == crate::services::sns::Endpoint::Firehose(f));
+                if !direct {
+                    let fe = ins.firehoses[f as usize] as usize;
+                    ins.points[fe].intermediate = true;
+                }
             }
         }
         for b in &arch.batch_jobs {

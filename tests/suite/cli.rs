@@ -662,6 +662,20 @@ fn flink_bad_input_exits_2_with_the_field_and_the_limit() {
             &["sink.target", "own source"][..],
         ),
         (
+            "fl-mtbf",
+            "cpu_per_record = \"1ms\"",
+            "cpu_per_record = \"1ms\"\nfailures = { mtbf = \"1us\" }",
+            Some(20),
+            &["failures.mtbf", "at least 1s"][..],
+        ),
+        (
+            "fl-panes",
+            "slide = \"30s\"",
+            "slide = \"59999ms\"",
+            Some(20),
+            &["window.slide", "panes"][..],
+        ),
+        (
             "fl-random-keys",
             "partition_key = { dist = \"uniform\", keys = 10 }\n",
             "",

@@ -447,3 +447,43 @@ fn a_records_insight_is_its_windows_result() {
         .metric("consumer.flink:app.time_to_insight_s.count")
         .is_none());
 }
+
+#[test]
+fn three_applications_chain_through_kinesis_sinks() {
+    // A → stream b → B → stream c → C: C's records are B's results, keyed by A's source
+    // keys (it panicked on an empty key space before).
+    let src = model(
+        1000.0,
+        10,
+        2,
+        "10m",
+        "",
+        "parallelism = 2\ncpu_per_record = \"10us\"\nwindow = { kind = \"tumbling\", size = \"1m\" }\nsink = { target = \"kinesis:b\" }",
+    ) + r#"
+[[stream]]
+name = "b"
+shards = 1
+
+[[stream]]
+name = "c"
+shards = 1
+
+[[flink]]
+name = "second"
+source = "kinesis:b"
+cpu_per_record = "10us"
+window = { kind = "tumbling", size = "1m" }
+sink = { target = "kinesis:c" }
+
+[[flink]]
+name = "third"
+source = "kinesis:c"
+cpu_per_record = "10us"
+"#;
+    let out = run(&src, 1);
+    assert_balanced(&out);
+    assert_eq!(metric(&out, "flink.app.windows_emitted"), 90.0);
+    let second = metric(&out, "flink.second.windows_emitted");
+    assert!(second > 0.0);
+    assert_eq!(metric(&out, "flink.third.records_in"), second);
+}

@@ -247,13 +247,11 @@ pub(crate) struct Subtask {
     pub(crate) busy_ns: u128,
 }
 
-/// One pane: the counts per key of records whose (event or processing) time falls in
+/// One pane: the keys of the records whose (event or processing) time falls in
 /// `[index·pane, (index+1)·pane)`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Pane {
-    /// Records per global key id (allocated at the pane's first record).
-    counts: Vec<u32>,
-    /// Keys with a record in the pane.
+    /// Keys with a record in the pane (a key may appear more than once).
     touched: Vec<u32>,
     /// Records in the pane, and the earliest and latest creation among them, ns (time to
     /// insight).
@@ -280,8 +278,14 @@ pub(crate) struct Panes {
     keys: usize,
     /// Open panes by index.
     panes: BTreeMap<i64, Pane>,
+    /// Per key: the last pane it was added to (a key goes into a pane's `touched` list once
+    /// per visit; out-of-order returns are deduplicated when the window fires). Memory:
+    /// keys, not panes × keys.
+    last_pane: Vec<i64>,
     /// The next window to fire (None before the first record).
     pub(crate) next_window: Option<i64>,
+    /// The last window fired (records of windows up to it are late).
+    fired_upto: Option<i64>,
     /// Highest window fired before the last restart (results up to it are duplicates).
     pub(crate) fired_before: Option<i64>,
     /// Key marks of the window being fired (sliding windows: keys seen in several panes).
@@ -324,7 +328,9 @@ impl Panes {
             lateness: lateness.0 as i64,
             keys,
             panes: BTreeMap::new(),
+            last_pane: Vec::new(),
             next_window: None,
+            fired_upto: None,
             fired_before: None,
             stamp: Vec::new(),
             stamp_gen: 0,
@@ -358,29 +364,28 @@ impl Panes {
         }
         let lo = self.first_window(t);
         let mut late = 0;
-        match self.next_window {
-            None => self.next_window = Some(lo),
-            Some(nw) if nw > lo => {
-                // Windows lo..nw have fired; those not purged fire again.
-                for k in lo..nw.min(hi + 1) {
-                    if !self.purged(k, w) {
-                        late += 1;
-                    }
+        if let Some(f) = self.fired_upto {
+            // Windows lo..=f have fired; those not purged fire again.
+            for k in lo..=f.min(hi) {
+                if !self.purged(k, w) {
+                    late += 1;
                 }
             }
-            Some(_) => {}
+        }
+        // The first of its windows not fired yet is the next to fire, if earlier.
+        let first_open = self.fired_upto.map_or(lo, |f| lo.max(f + 1));
+        if first_open <= hi {
+            self.next_window = Some(self.next_window.map_or(first_open, |nw| nw.min(first_open)));
         }
         let p = t.div_euclid(self.pane);
-        let keys = self.keys;
-        let pane = self.panes.entry(p).or_default();
-        if pane.counts.is_empty() {
-            pane.counts.resize(keys, 0);
+        if self.last_pane.len() < self.keys {
+            self.last_pane.resize(self.keys, i64::MIN);
         }
-        let c = &mut pane.counts[key as usize];
-        if *c == 0 {
+        let seen = std::mem::replace(&mut self.last_pane[key as usize], p) == p;
+        let pane = self.panes.entry(p).or_default();
+        if !seen {
             pane.touched.push(key);
         }
-        *c += 1;
         if pane.records == 0 {
             pane.first_created = created.0;
             pane.last_created = created.0;
@@ -441,30 +446,25 @@ impl Panes {
     pub(crate) fn fire(&mut self, k: i64, w: i64, mut emit: impl FnMut(u32)) {
         let first = k * self.slide / self.pane;
         let n = self.size / self.pane;
-        if n == 1 {
-            if let Some(p) = self.panes.get(&first) {
-                for &key in &p.touched {
+        if self.stamp.len() < self.keys {
+            self.stamp.resize(self.keys, 0);
+        }
+        self.stamp_gen = self.stamp_gen.wrapping_add(1);
+        if self.stamp_gen == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.stamp_gen = 1;
+        }
+        // A key is in a pane's list once per visit (out-of-order returns add it again),
+        // and in several panes of a sliding window: one result each.
+        for (_, pane) in self.panes.range(first..first + n) {
+            for &key in &pane.touched {
+                if self.stamp[key as usize] != self.stamp_gen {
+                    self.stamp[key as usize] = self.stamp_gen;
                     emit(key);
                 }
             }
-        } else {
-            if self.stamp.len() < self.keys {
-                self.stamp.resize(self.keys, 0);
-            }
-            self.stamp_gen = self.stamp_gen.wrapping_add(1);
-            if self.stamp_gen == 0 {
-                self.stamp.iter_mut().for_each(|s| *s = 0);
-                self.stamp_gen = 1;
-            }
-            for (_, pane) in self.panes.range(first..first + n) {
-                for &key in &pane.touched {
-                    if self.stamp[key as usize] != self.stamp_gen {
-                        self.stamp[key as usize] = self.stamp_gen;
-                        emit(key);
-                    }
-                }
-            }
         }
+        self.fired_upto = Some(self.fired_upto.map_or(k, |f| f.max(k)));
         self.next_window = Some(k + 1);
         self.purge(w);
     }
@@ -508,6 +508,11 @@ pub(crate) struct Sessions {
     purge: std::collections::BinaryHeap<std::cmp::Reverse<(i64, u32)>>,
     /// Open sessions in all.
     pub(crate) open_count: usize,
+    /// The latest end of a session fired.
+    pub(crate) fired_max_end: i64,
+    /// The latest end fired before the last restart (sessions ending by then fire again:
+    /// duplicates).
+    pub(crate) fired_before: Option<i64>,
 }
 
 impl Sessions {
@@ -520,6 +525,8 @@ impl Sessions {
             heap: std::collections::BinaryHeap::new(),
             purge: std::collections::BinaryHeap::new(),
             open_count: 0,
+            fired_max_end: i64::MIN,
+            fired_before: None,
         }
     }
 
@@ -556,6 +563,9 @@ impl Sessions {
         list.push((Session { start, end }, fired && end - 1 <= w));
         self.open_count += 1;
         if fired && end - 1 <= w {
+            // Fired again at once; purged at its (new) end plus the lateness.
+            self.purge
+                .push(std::cmp::Reverse((end.saturating_add(self.lateness), key)));
             return Added::LateFirings(1);
         }
         self.heap.push(std::cmp::Reverse((end, key)));
@@ -575,6 +585,7 @@ impl Sessions {
             // The entry may have grown (merged) since it was pushed: fire only the live one.
             if let Some(pos) = list.iter().position(|(s, f)| !*f && s.end == end) {
                 emit(key, end);
+                self.fired_max_end = self.fired_max_end.max(end);
                 if lateness == 0 {
                     list.swap_remove(pos);
                     self.open_count -= 1;
@@ -987,6 +998,45 @@ mod tests {
             fired.push((k, n));
         }
         assert_eq!(fired, vec![(-1, 1), (0, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn out_of_order_records_of_unfired_windows_are_not_late() {
+        // A first record at 100 s, then one at 30 s: no window has fired, so the second
+        // opens window 0, which fires first.
+        let mut p = panes(60, 60, 0);
+        assert_eq!(p.add(100 * S, 0, SimTime::ZERO, i64::MIN), Added::Open);
+        assert_eq!(p.add(30 * S, 1, SimTime::ZERO, i64::MIN), Added::Open);
+        assert_eq!(p.due(60 * S), Some(0));
+        // Skipping empty windows does not make them fired: a record of window 8 after
+        // the panes moved on to window 10 is not late either.
+        let mut p = panes(10, 10, 0);
+        p.add(105 * S, 0, SimTime::ZERO, i64::MIN);
+        assert_eq!(p.next_with_data(), Some(10));
+        assert_eq!(p.add(85 * S, 1, SimTime::ZERO, 20 * S), Added::Open);
+        assert_eq!(p.due(100 * S), Some(8));
+    }
+
+    #[test]
+    fn a_key_back_in_a_pane_gives_one_result() {
+        let mut p = panes(60, 60, 0);
+        p.add(10 * S, 0, SimTime::ZERO, i64::MIN);
+        p.add(70 * S, 0, SimTime::ZERO, i64::MIN);
+        p.add(20 * S, 0, SimTime::ZERO, i64::MIN);
+        let mut n = 0;
+        let k = p.due(60 * S).unwrap();
+        p.fire(k, 60 * S, |_| n += 1);
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_late_extended_session_is_purged_after_its_lateness() {
+        let mut s = Sessions::new(SimDuration::from_secs(10), SimDuration::from_secs(100), 1);
+        s.add(0, 0, i64::MIN);
+        s.fire(20 * S, |_, _| {});
+        assert_eq!(s.add(5 * S, 0, 20 * S), Added::LateFirings(1));
+        s.fire(200 * S, |_, _| {});
+        assert_eq!(s.open_count, 0);
     }
 
     #[test]

@@ -259,6 +259,17 @@ fn check_key_by(
 /// Most windows one record may belong to (`size / slide` of a sliding window).
 const MAX_WINDOWS_PER_RECORD: u64 = 1000;
 
+/// Most panes (of `gcd(size, slide)`) in one window: a window's firing reads them all.
+const MAX_PANES_PER_WINDOW: u64 = 10_000;
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 fn positive(
     v: Option<crate::input::units::Dur>,
     path: &FieldPath,
@@ -284,6 +295,13 @@ fn window(w: &RawFlinkWindow, path: &FieldPath) -> VResult<WindowSpec> {
                 return Err(Invalid::at(
                     &path.field("slide"),
                     format!("slide {slide} is larger than the window size {size}: records between windows would belong to none"),
+                ));
+            }
+            let pane = gcd(size.0, slide.0);
+            if size.0 / pane > MAX_PANES_PER_WINDOW {
+                return Err(Invalid::at(
+                    &path.field("slide"),
+                    format!("size {size} and slide {slide} share no divisor longer than {}: a window would be {} panes (at most {MAX_PANES_PER_WINDOW}); make the size a multiple of a longer common step", SimDuration(pane), size.0 / pane),
                 ));
             }
             if size.0 / slide.0 > MAX_WINDOWS_PER_RECORD {
@@ -405,10 +423,13 @@ fn failures(f: &RawFlink, path: &FieldPath) -> VResult<(Option<SimDuration>, Vec
         return Ok((None, Vec::new()));
     };
     let mtbf = match x.mtbf {
-        Some(d) if d.0.is_zero() => {
+        Some(d) if d.0 < SimDuration::from_secs(1) => {
             return Err(Invalid::at(
                 &path.field("failures").field("mtbf"),
-                "mtbf must be longer than 0s",
+                format!(
+                    "mtbf = {} is not modelled: at least 1s between failures on average",
+                    d.0
+                ),
             ))
         }
         other => other.map(|d| d.0),

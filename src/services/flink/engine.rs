@@ -102,7 +102,24 @@ impl Flink {
 /// weighted by the expected results (keys × windows over the run).
 fn upstream_keys(arch: &Architecture, st: u32, horizon: SimTime) -> Vec<(ProdKeys, String)> {
     let mut out = Vec::new();
+    let mut seen = vec![st];
+    upstream_into(arch, st, horizon, &mut seen, &mut out);
+    out
+}
+
+/// [`upstream_keys`], following chains of applications (each stream once).
+fn upstream_into(
+    arch: &Architecture,
+    st: u32,
+    horizon: SimTime,
+    seen: &mut Vec<u32>,
+    out: &mut Vec<(ProdKeys, String)>,
+) {
     for up in arch.flinks.iter().filter(|a| a.sink_stream == Some(st)) {
+        if !seen.contains(&up.stream) {
+            seen.push(up.stream);
+            upstream_into(arch, up.stream, horizon, seen, out);
+        }
         let windows = match up.window.map(|w| w.kind) {
             Some(super::WindowKind::Sliding { slide, .. }) => {
                 (horizon.0 as f64 / slide.0.max(1) as f64).max(1.0)
@@ -127,7 +144,6 @@ fn upstream_keys(arch: &Architecture, st: u32, horizon: SimTime) -> Vec<(ProdKey
             }
         }
     }
-    out
 }
 
 /// Mean bytes of a record the producers write into stream `st` (sizes the subtasks'
@@ -217,7 +233,7 @@ impl Engine<'_> {
                 let created = SimTime(arrival.0.saturating_sub(lead.0));
                 let (key, pi) = app.keys.draw(s as usize, start, end, &mut app.rng);
                 let mut event = created.0 as i64;
-                if let Some(lag) = &app.keys.prods[pi].lag {
+                if let Some(lag) = app.keys.prods.get(pi).and_then(|p| p.lag.as_ref()) {
                     event = event.saturating_sub(lag.sample(&mut app.rng).0 as i64);
                 }
                 let j = app.keys.subtask(key, app.parallelism) as usize;
@@ -384,7 +400,11 @@ impl Engine<'_> {
             }
             WindowState::Sessions(sessions) => {
                 let mut latest = vec![0i64; per.len()];
+                let dup_until = sessions.fired_before;
                 sessions.fire(w, |key, end| {
+                    if dup_until.is_some_and(|b| end <= b) {
+                        stats.duplicate_results += 1;
+                    }
                     let j = keys.subtask(key, *parallelism) as usize;
                     per[j] += 1;
                     if want_keys {
@@ -609,9 +629,10 @@ impl Engine<'_> {
         let app = &mut self.flink.apps[f as usize];
         app.stats.restarts += 1;
         // Window state goes back to the checkpoint's; windows fired since fire again.
-        let fired = match &app.windows {
-            Some(WindowState::Panes(p)) => p.next_window.map(|k| k - 1),
-            _ => None,
+        let (fired, fired_end) = match &app.windows {
+            Some(WindowState::Panes(p)) => (p.next_window.map(|k| k - 1), None),
+            Some(WindowState::Sessions(x)) => (None, Some(x.fired_max_end)),
+            None => (None, None),
         };
         app.windows = match &app.last {
             Some(s) => s.windows.clone(),
@@ -620,8 +641,10 @@ impl Engine<'_> {
                 .window
                 .map(|w| WindowState::new(w.kind, w.allowed_lateness, app.keys.len())),
         };
-        if let Some(WindowState::Panes(p)) = &mut app.windows {
-            p.fired_before = fired.max(p.fired_before);
+        match &mut app.windows {
+            Some(WindowState::Panes(p)) => p.fired_before = fired.max(p.fired_before),
+            Some(WindowState::Sessions(x)) => x.fired_before = fired_end.max(x.fired_before),
+            None => {}
         }
         let gen = app.gen;
         self.flink_downtime(f, delay);
@@ -748,7 +771,8 @@ impl Engine<'_> {
             app.down_streak = 0;
         }
         let p = app.parallelism;
-        let cap = (app.spec.max_kpus * app.spec.parallelism_per_kpu).min(app.keys.max_parallelism);
+        let cap = (app.spec.max_kpus as u64 * app.spec.parallelism_per_kpu as u64)
+            .min(app.keys.max_parallelism as u64) as u32;
         let target = if app.up_streak >= up_min {
             (p * 2).min(cap)
         } else if app.down_streak >= down_min {

@@ -239,6 +239,12 @@ fn camera(
         limits.fragment_duration_min.0,
         limits.fragment_duration_max.0,
     );
+    if fragment_duration.is_zero() {
+        return Err(Invalid::at(
+            &path.field("fragment_duration"),
+            "fragment_duration must be longer than 0s",
+        ));
+    }
     if fragment_duration < lo || fragment_duration > hi {
         return Err(Invalid::at(
             &path.field("fragment_duration"),

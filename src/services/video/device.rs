@@ -59,6 +59,9 @@ pub(crate) struct StreamStats {
     pub(crate) stored_diff: Vec<f64>,
     /// Bytes in the devices' content stores at each sample.
     pub(crate) store_at_sample: Vec<f64>,
+    /// Stored bytes at each sample index (the prefix sums of `stored_diff`, computed once
+    /// when every camera is simulated: the sampler reads them instead of summing).
+    pub(crate) stored_at_sample: Vec<f64>,
     /// Whole run: fragments captured.
     pub(crate) run_captured: u64,
     /// Whole run: fragments ingested.

@@ -136,6 +136,17 @@ impl Video {
                 }
             }
         }
+        for s in &mut streams {
+            let mut acc = 0.0;
+            s.stored_at_sample = s
+                .stored_diff
+                .iter()
+                .map(|d| {
+                    acc += d;
+                    acc.max(0.0)
+                })
+                .collect();
+        }
         Video { streams }
     }
 
@@ -155,11 +166,8 @@ impl Engine<'_> {
     pub(crate) fn video_sample(&self, row: &mut [f64], mut i: usize) -> usize {
         let k = (self.now.0 / self.sample_every.0.max(1)) as usize;
         for s in &self.video.streams {
-            let mut stored = 0.0;
-            for d in s.stored_diff.iter().take(k + 1) {
-                stored += d;
-            }
-            row[i] = stored.max(0.0) / BYTES_PER_GB;
+            let stored = s.stored_at_sample.get(k).copied().unwrap_or(0.0);
+            row[i] = stored / BYTES_PER_GB;
             row[i + 1] = s.store_at_sample.get(k).copied().unwrap_or(0.0) / (1u64 << 20) as f64;
             i += 2;
         }
