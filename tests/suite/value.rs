@@ -457,7 +457,7 @@ fn bad_batch_jobs_are_refused() {
         "schedule-zero",
         &good.replace("every = \"1h\"", "every = \"0s\""),
         line("schedule"),
-        &["`schedule.every`", "longer than 0s"],
+        &["`schedule.every`", "at most once a second"],
     );
     refused(
         "daily-bad",
