@@ -690,11 +690,17 @@ impl Engine<'_> {
                 windows: app.windows.clone(),
             });
             app.snapshots.push(now);
-        } else {
-            self.flink.apps[f as usize].stats.reprocessed += held;
         }
+        // Records held since the checkpoint are read again, except those the stream's
+        // retention removes meanwhile (the rewind counts them expired).
+        let st = self.kin.readers[r as usize].spec.stream as usize;
+        let expired_before = self.kin.streams[st].stats.expired;
         self.on_reader_outage(r, true);
+        let lost = self.kin.streams[st].stats.expired - expired_before;
         let app = &mut self.flink.apps[f as usize];
+        if !savepoint {
+            app.stats.reprocessed += held.saturating_sub(lost);
+        }
         for s in &mut app.subtasks {
             s.queue.clear();
             s.last = now;
