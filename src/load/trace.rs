@@ -368,6 +368,10 @@ fn row_size(
 
 /// Reads the rows of a counts trace (whole seconds in column `sc`, increasing, at most
 /// 10,000,000; counts in column `cc`).
+/// The most messages a trace may send in one second: one per nanosecond, the kernel's time
+/// resolution (the same cap as a load's rate).
+pub(crate) const MAX_PER_SECOND: u64 = 1_000_000_000;
+
 fn read_counts(
     rdr: &mut csv::Reader<&[u8]>,
     sc: usize,
@@ -386,6 +390,12 @@ fn read_counts(
         let c: u32 = cf
             .parse()
             .map_err(|_| err(line, "count is not a whole number >= 0".to_string()))?;
+        if c as u64 > MAX_PER_SECOND {
+            return Err(err(
+                line,
+                format!("count {c} is above {MAX_PER_SECOND} messages in a second: the simulator's clock counts nanoseconds, so it cannot place more than one message per nanosecond"),
+            ));
+        }
         if (s as usize) < counts.len() {
             return Err(err(
                 line,

@@ -12,7 +12,7 @@ use std::path::Path;
 /// The highest rate a load may have: one message per nanosecond, the kernel's time
 /// resolution (faster arrivals would all fall on the same instant and time would never
 /// advance).
-pub(crate) const MAX_RATE_PER_S: f64 = 1e9;
+pub(crate) const MAX_RATE_PER_S: f64 = crate::load::trace::MAX_PER_SECOND as f64;
 
 /// Validates a load at `path`; a trace file is read relative to `base_dir`.
 pub(crate) fn arrival(raw: &RawLoad, path: &FieldPath, base_dir: &Path) -> VResult<Arrival> {

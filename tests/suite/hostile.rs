@@ -945,3 +945,25 @@ fn control_characters_in_an_experiment_reach_neither_the_terminal_nor_the_report
     assert!(!md.contains('\u{1b}'));
     assert!(md.contains("\\u{1b}"), "the name is shown, escaped");
 }
+
+#[test]
+fn a_trace_second_of_four_billion_messages_is_refused() {
+    // Issue 21: a `second,count` row of 4×10^9 passed the one-message-per-nanosecond cap
+    // that a load's rate gets.
+    let d = scratch("trace-count");
+    std::fs::write(d.join("t.csv"), "second,count\n0,10\n1,4000000000\n").unwrap();
+    std::fs::write(
+        d.join("m.toml"),
+        TINY.replace(
+            "load = { process = \"poisson\", rate_per_s = 20 }",
+            "load = { process = \"trace\", file = \"t.csv\" }",
+        ),
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["validate", "m.toml"]);
+    refused(
+        "trace-count",
+        &o,
+        &["t.csv", "3", "1000000000 messages in a second"],
+    );
+}
