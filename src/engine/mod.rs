@@ -269,6 +269,30 @@ fn sampled_columns(arch: &Architecture) -> Vec<String> {
     columns
 }
 
+/// What cumulative counter column `i` counted since the last sample (now `total`); a
+/// counter that restarted (the warm-up's reset) reads as its new count.
+#[inline]
+pub(crate) fn counter_delta(counts: &mut [u64], i: usize, total: u64) -> u64 {
+    let prev = std::mem::replace(&mut counts[i], total);
+    if total >= prev {
+        total - prev
+    } else {
+        total
+    }
+}
+
+/// The per-second rate of counter column `i` over a sample interval of `dt` seconds (0 at
+/// the first sample, `first`).
+#[inline]
+pub(crate) fn sample_rate(counts: &mut [u64], i: usize, total: u64, dt: f64, first: bool) -> f64 {
+    let d = counter_delta(counts, i, total);
+    if first {
+        0.0
+    } else {
+        d as f64 / dt
+    }
+}
+
 impl<'a> Engine<'a> {
     fn new(arch: &'a Architecture, seed: u64) -> Self {
         let mut queues = crate::services::sqs::engine::queues(arch, seed);
@@ -601,10 +625,7 @@ impl<'a> Engine<'a> {
         // ([`Engine::carry_rates_over_reset`]). A column without a carry shows a reset as
         // a negative difference, clamped to the new count.
         let mut rate = |i: usize, total: u64, counts: &mut Vec<u64>| {
-            let prev = counts[i];
-            counts[i] = total;
-            let d = if total >= prev { total - prev } else { total };
-            let d = d + std::mem::take(&mut carry[i]);
+            let d = counter_delta(counts, i, total) + std::mem::take(&mut carry[i]);
             if now == SimTime::ZERO {
                 0.0
             } else {

@@ -11,7 +11,7 @@
 use super::client::{take_prefix, FirehoseClient};
 use super::stream::{since, DeliveryStream, Fill, FlushBy, Phase, Run};
 use super::{DestinationKind, FirehoseInput};
-use crate::engine::{Engine, Event};
+use crate::engine::{sample_rate, Engine, Event};
 use crate::metrics::{Accounting, ComponentReport};
 use crate::model::Architecture;
 use crate::producers::Target;
@@ -732,16 +732,8 @@ impl Engine<'_> {
     ) -> usize {
         let now = self.now;
         let dt = self.sample_every.as_secs_f64();
-        let mut rate = |i: usize, total: u64| {
-            let prev = counts[i];
-            counts[i] = total;
-            let d = if total >= prev { total - prev } else { total };
-            if now == SimTime::ZERO {
-                0.0
-            } else {
-                d as f64 / dt
-            }
-        };
+        let first = now == SimTime::ZERO;
+        let mut rate = |i: usize, total: u64| sample_rate(counts, i, total, dt, first);
         for s in &self.fh.streams {
             row[i] = rate(i, s.stats.records_in);
             row[i + 1] = rate(i + 1, s.stats.delivered);

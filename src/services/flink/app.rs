@@ -757,13 +757,15 @@ pub(crate) struct FlinkApp {
 }
 
 impl FlinkApp {
-    /// The application of `spec` reading through reader `reader`, with `keys`.
+    /// The application of `spec` reading through reader `reader` (a stream of `shards`
+    /// shards whose records weigh `mean_bytes` on average), with `keys`.
     pub(crate) fn new(
         spec: FlinkSpec,
         rng: SimRng,
         reader: u32,
         keys: KeySpace,
         shards: usize,
+        mean_bytes: u64,
     ) -> Self {
         let p = spec.parallelism;
         let windows = spec
@@ -802,7 +804,7 @@ impl FlinkApp {
                 kpus_max: kpus,
                 ..FlinkStats::default()
             },
-            mean_bytes: 1024,
+            mean_bytes,
             snapshots: Vec::new(),
             spec,
         };

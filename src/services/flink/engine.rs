@@ -10,7 +10,7 @@
 //! the job. Results handed to a sink are new records (`copies` in the accounting).
 
 use super::app::{Added, FlinkApp, KeySpace, Pending, ProdKeys, Snapshot, WindowState};
-use crate::engine::{Engine, Event};
+use crate::engine::{sample_rate, Engine, Event};
 use crate::metrics::ComponentReport;
 use crate::model::Architecture;
 use crate::producers::Target;
@@ -66,16 +66,14 @@ impl Flink {
                 let mean_bytes = mean_record_bytes(arch, spec.stream);
                 let keys = KeySpace::new(prods, spec.parallelism);
                 let shards = arch.streams[spec.stream as usize].shards_ever() as usize;
-                let mut app = FlinkApp::new(
+                FlinkApp::new(
                     spec.clone(),
                     stream(seed, &format!("flink:{}", spec.name)),
                     reader,
                     keys,
                     shards,
-                );
-                app.mean_bytes = mean_bytes;
-                app.set_parallelism(spec.parallelism, SimTime::ZERO);
-                app
+                    mean_bytes,
+                )
             })
             .collect();
         Flink {
@@ -835,16 +833,8 @@ impl Engine<'_> {
         let now = self.now;
         let dt = self.sample_every.as_secs_f64();
         for app in &self.flink.apps {
-            let mut rate = |i: usize, total: u64| {
-                let prev = counts[i];
-                counts[i] = total;
-                let d = if total >= prev { total - prev } else { total };
-                if now == SimTime::ZERO {
-                    0.0
-                } else {
-                    d as f64 / dt
-                }
-            };
+            let first = now == SimTime::ZERO;
+            let mut rate = |i: usize, total: u64| sample_rate(counts, i, total, dt, first);
             row[i] = if app.running { app.kpus() as f64 } else { 0.0 };
             row[i + 1] = app.cpu_last_minute;
             row[i + 2] = rate(i + 2, app.stats.records_in);
@@ -905,10 +895,12 @@ impl Engine<'_> {
     /// Application reports, in model order.
     pub(crate) fn flink_reports(&self) -> Vec<ComponentReport> {
         let window_s = self.arch.duration.as_secs_f64();
+        let usage = self.flink_usage();
         self.flink
             .apps
             .iter()
-            .map(|app| {
+            .zip(&usage)
+            .map(|(app, u)| {
                 let reader = &self.kin.readers[app.reader as usize];
                 let s = &app.stats;
                 let busy: u128 = app.subtasks.iter().map(|s| s.busy_ns).sum();
@@ -919,13 +911,8 @@ impl Engine<'_> {
                     0.0
                 };
                 let max_cpu = max_busy as f64 / (window_s * 1e9).max(1.0);
-                let kpu_hours: f64 = self
-                    .flink_usage()
-                    .iter()
-                    .find(|u| u.name == app.spec.name)
-                    .map_or(0.0, |u| {
-                        u.runs.iter().map(|r| r.seconds * r.kpus).sum::<f64>() / 3600.0
-                    });
+                let kpu_hours: f64 =
+                    u.runs.iter().map(|r| r.seconds * r.kpus).sum::<f64>() / 3600.0;
                 let mut r = ComponentReport::new("flink", &app.spec.name);
                 r.count("parallelism", app.spec.parallelism as u64)
                     .count("parallelism_per_kpu", app.spec.parallelism_per_kpu as u64)

@@ -8,7 +8,7 @@
 //! stream when it is accepted, and each copy leaves as processed, expired, dropped or lost
 //! (see `services::kinesis::consumer` for the accounting rule).
 
-use crate::engine::{Engine, Event};
+use crate::engine::{sample_rate, Engine, Event};
 use crate::metrics::{Accounting, ComponentReport};
 use crate::model::Architecture;
 use crate::producers::{RetryPolicy, Target};
@@ -1251,16 +1251,9 @@ impl Engine<'_> {
     ) -> usize {
         let now = self.now;
         let dt = self.sample_every.as_secs_f64();
-        let rate = |i: usize, total: u64, counts: &mut [u64]| {
-            let prev = counts[i];
-            counts[i] = total;
-            let d = if total >= prev { total - prev } else { total };
-            if now == SimTime::ZERO {
-                0.0
-            } else {
-                d as f64 / dt
-            }
-        };
+        let first = now == SimTime::ZERO;
+        let rate =
+            |i: usize, total: u64, counts: &mut [u64]| sample_rate(counts, i, total, dt, first);
         for stream in &mut self.kin.streams {
             let lim = *stream.shard_limits();
             let mut util: f64 = 0.0;

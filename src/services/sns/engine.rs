@@ -20,7 +20,7 @@
 //! hours is dropped as lost (invocation-async-error-handling.html). Events in the queue
 //! count as waiting, running ones as in flight.
 
-use crate::engine::{Engine, Event};
+use crate::engine::{sample_rate, Engine, Event};
 use crate::load::attrs::Attr;
 use crate::message::{Exit, Loc, Message};
 use crate::metrics::ComponentReport;
@@ -761,16 +761,7 @@ impl Engine<'_> {
     pub(crate) fn sns_sample(&self, row: &mut [f64], counts: &mut [u64], mut i: usize) -> usize {
         let dt = self.sample_every.as_secs_f64();
         let first = self.now == SimTime::ZERO;
-        let mut rate = |i: usize, total: u64| {
-            let prev = counts[i];
-            counts[i] = total;
-            let d = if total >= prev { total - prev } else { total };
-            if first {
-                0.0
-            } else {
-                d as f64 / dt
-            }
-        };
+        let mut rate = |i: usize, total: u64| sample_rate(counts, i, total, dt, first);
         for t in &self.sns.topics {
             row[i] = rate(i, t.stats.published);
             row[i + 1] = rate(i + 1, t.deliveries());
