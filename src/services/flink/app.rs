@@ -888,13 +888,8 @@ impl FlinkApp {
         let mut w = i64::MAX;
         let mut any = false;
         for s in active {
-            if let Some(t) = idle {
-                if self.shard_seen[s] + t <= now && self.shard_wm[s] != i64::MIN {
-                    continue;
-                }
-                if self.shard_seen[s] + t <= now && self.shard_wm[s] == i64::MIN {
-                    continue;
-                }
+            if idle.is_some_and(|t| self.shard_seen[s] + t <= now) {
+                continue;
             }
             any = true;
             w = w.min(self.shard_wm[s]);
