@@ -706,6 +706,7 @@ impl<'a> Engine<'a> {
             deduplicated: l.deduplicated,
             lost: l.lost,
             backed_up: l.backed_up,
+            denied: l.denied,
             ..Accounting::default()
         };
         for (_, m) in self.msgs.iter_live() {

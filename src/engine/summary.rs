@@ -192,7 +192,7 @@ impl RunSummary {
         let a = &self.accounting;
         let _ = writeln!(
             s,
-            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}",
+            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}{}",
             a.produced,
             if a.copies > 0 { format!(" + {} copies", a.copies) } else { String::new() },
             a.processed,
@@ -206,6 +206,7 @@ impl RunSummary {
             a.deduplicated,
             a.lost,
             if a.backed_up > 0 { format!(", {} backed up", a.backed_up) } else { String::new() },
+            if a.denied > 0 { format!(", {} denied", a.denied) } else { String::new() },
             if a.balanced() { "" } else { "  (UNBALANCED)" }
         );
         if let Some(i) = &self.insight {

@@ -122,6 +122,17 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
+    let access = super::access::access(
+        &raw,
+        base_dir,
+        &topics,
+        &queues,
+        &producers,
+        &subscriptions,
+        &consumers,
+        &lambdas,
+        &mut warnings,
+    )?;
     Ok(Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -147,6 +158,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         flinks,
         video,
         warnings,
+        access,
     })
 }
 

@@ -68,6 +68,13 @@ pub struct RawModel {
     /// Overrides of AWS limits (`[limits.sqs]`, ...).
     #[serde(default)]
     pub limits: Limits,
+    /// The AWS account that owns the model's resources (12 digits, default
+    /// `123456789012`): the account in their ARNs, for access policies.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// The region in the resources' ARNs (default `us-east-1`).
+    #[serde(default)]
+    pub region: Option<String>,
     /// How data loses value with age, for producers that do not say (`value = {
     /// half_life = "10m" }`).
     #[serde(default)]
@@ -365,6 +372,14 @@ pub struct RawProducer {
     /// buffers), read by Flink's event-time windows (default 0).
     #[serde(default)]
     pub event_time_lag: Option<RawDist<Dur>>,
+    /// Who sends: an IAM ARN (default `arn:aws:iam::ACCOUNT:role/NAME`) or a service
+    /// principal (`s3.amazonaws.com`), for access policies.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// With a service principal: the resource it acts for (`aws:SourceArn`, such as the
+    /// bucket of an S3 event notification).
+    #[serde(default)]
+    pub source_arn: Option<String>,
 }
 
 /// A `{ from, for }` window of time.
@@ -481,4 +496,8 @@ pub struct RawConsumer {
     /// Auto scaling.
     #[serde(default)]
     pub autoscale: Option<RawAutoscale>,
+    /// Who calls: an IAM ARN (default `arn:aws:iam::ACCOUNT:role/NAME`), for access
+    /// policies.
+    #[serde(default)]
+    pub principal: Option<String>,
 }

@@ -35,6 +35,7 @@ mod hostile;
 mod kinesis;
 mod kinesis_fuzz;
 mod layers;
+mod policy;
 mod pricing;
 mod runs;
 mod sns;

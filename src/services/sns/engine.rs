@@ -225,6 +225,9 @@ impl Engine<'_> {
             return;
         };
         let ti = t as usize;
+        if self.arch.access.denies_producer(pi) {
+            return self.deny_call(p, call);
+        }
         let slots = std::mem::take(&mut self.producers[pi].calls[call as usize].msgs);
         let n = slots.len() as u32;
         let payload: u64 = slots.iter().map(|s| self.msgs.get(*s).size as u64).sum();
@@ -403,6 +406,14 @@ impl Engine<'_> {
         match self.sns.subs[si].spec.endpoint {
             Endpoint::Queue(q) => {
                 let qi = q as usize;
+                if self.arch.access.denies_delivery(si) {
+                    // The queue's policy does not let SNS send: a client error (the
+                    // notification fails), not retried.
+                    self.sns.subs[si].stats.denied += 1;
+                    self.sns.topics[ti].stats.denied += 1;
+                    self.give_up(s, slot);
+                    return self.fifo_release(s, slot, group);
+                }
                 if !self.queues[qi].admit(Action::Send, now)
                     || !self.queues[qi].admit_group(slot, &self.msgs, now)
                 {
@@ -551,7 +562,11 @@ impl Engine<'_> {
         let si = s as usize;
         self.sns.subs[si].finish();
         let ti = self.sns.subs[si].spec.topic as usize;
-        if let Some(q) = self.sns.subs[si].spec.dead_letter {
+        if let Some(q) = self.sns.subs[si]
+            .spec
+            .dead_letter
+            .filter(|_| !self.arch.access.denies_dead_letter(si))
+        {
             let qi = q as usize;
             let size = self.msgs.get(slot).size as u64;
             self.queues[qi].bill(size);

@@ -72,6 +72,8 @@ pub(crate) struct SubscriptionStats {
     pub(crate) throttled: u64,
     /// Deliveries refused by the endpoint for good (message too large): no retries.
     pub(crate) client_errors: u64,
+    /// Deliveries the queue's policy refused to SNS (not retried).
+    pub(crate) denied: u64,
     /// Deliveries moved to the dead-letter queue.
     pub(crate) dead_lettered: u64,
     /// Deliveries lost.
@@ -300,6 +302,7 @@ impl SnsSubscription {
             .count("retries", s.retries)
             .count("throttled", s.throttled)
             .count("client_errors", s.client_errors)
+            .count("denied", s.denied)
             .count("dead_lettered", s.dead_lettered)
             .count("lost", s.lost)
             .count("pending", self.in_progress)
