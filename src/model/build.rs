@@ -133,6 +133,18 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         &lambdas,
         &mut warnings,
     )?;
+    let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+    let topic_names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
+    let faults = crate::faults::config::faults(
+        &raw.fault,
+        &crate::faults::config::FaultTargets {
+            pools: &consumers,
+            subscriptions: &subscriptions,
+            queues: &queue_names,
+            topics: &topic_names,
+        },
+        base_dir,
+    )?;
     Ok(Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -159,6 +171,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         video,
         warnings,
         access,
+        faults,
     })
 }
 

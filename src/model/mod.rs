@@ -86,6 +86,8 @@ pub struct Architecture {
     pub warnings: Vec<String>,
     /// The account, region and access decisions of the topic and queue policies.
     pub access: access::Access,
+    /// Fault scenarios (the pools' `outages` among them).
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl Architecture {

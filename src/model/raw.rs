@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 14] = [
+pub(crate) const COMPONENT_KINDS: [&str; 15] = [
     "producer",
     "queue",
     "consumer",
@@ -36,6 +36,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 14] = [
     "video_stream",
     "camera",
     "video_viewer",
+    "fault",
 ];
 
 /// A whole model file.
@@ -121,6 +122,9 @@ pub struct RawModel {
     /// Viewers of video streams.
     #[serde(default)]
     pub video_viewer: Vec<crate::services::video::raw::RawVideoViewer>,
+    /// Fault scenarios.
+    #[serde(default)]
+    pub fault: Vec<crate::faults::raw::RawFault>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.

@@ -361,9 +361,11 @@ impl Policy {
             match k.as_str() {
                 "Version" => match v.as_str() {
                     Some(s @ ("2012-10-17" | "2008-10-17")) => version = Some(s.to_string()),
-                    _ => return err(format!(
+                    _ => {
+                        return err(format!(
                         "\"Version\" is {v}; IAM knows \"2012-10-17\" (current) and \"2008-10-17\""
-                    )),
+                    ))
+                    }
                 },
                 "Id" => {}
                 "Statement" => statements = Some(v),

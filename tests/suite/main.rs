@@ -28,6 +28,7 @@ mod bad_input_fuzz;
 mod cli;
 mod common;
 mod experiments;
+mod faults;
 mod fidelity;
 mod firehose;
 mod flink;

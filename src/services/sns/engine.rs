@@ -243,8 +243,10 @@ impl Engine<'_> {
             self.call_finished(p, call);
             return;
         }
+        let storm =
+            self.faults.topic_throttle[ti].is_some_and(|f| self.faults.throttles(f, self.arch));
         let regional_ok = self.sns.regional.has(now, n as f64);
-        if !self.sns.topics[ti].admit(now, n, payload, regional_ok) {
+        if storm || !self.sns.topics[ti].admit(now, n, payload, regional_ok) {
             self.producers[pi].stats.throttled += n as u64;
             self.sns.topics[ti].stats.throttled += n as u64;
             self.producers[pi].calls[call as usize].msgs = slots;
@@ -414,7 +416,10 @@ impl Engine<'_> {
                     self.give_up(s, slot);
                     return self.fifo_release(s, slot, group);
                 }
-                if !self.queues[qi].admit(Action::Send, now)
+                let storm = self.faults.queue_throttle[qi]
+                    .is_some_and(|f| self.faults.throttles(f, self.arch));
+                if storm
+                    || !self.queues[qi].admit(Action::Send, now)
                     || !self.queues[qi].admit_group(slot, &self.msgs, now)
                 {
                     // SQS throttled the send: a server-side error, retried by the policy.

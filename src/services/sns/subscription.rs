@@ -112,6 +112,8 @@ pub(crate) struct SnsSubscription {
     timer_gen: u32,
     next_free: SimTime,
     groups: HashMap<u64, Group>,
+    /// Latency added to every delivery (a `latency_spike` fault in force).
+    pub(crate) extra_latency: SimDuration,
 }
 
 impl SnsSubscription {
@@ -127,6 +129,7 @@ impl SnsSubscription {
             timer_gen: 0,
             next_free: SimTime::ZERO,
             groups: HashMap::new(),
+            extra_latency: SimDuration::ZERO,
         }
     }
 
@@ -136,7 +139,7 @@ impl SnsSubscription {
     pub(crate) fn start(&mut self, now: SimTime, slot: u32, group: u64) {
         self.stats.matched += 1;
         self.in_progress += 1;
-        let mut at = now + self.spec.latency.sample(&mut self.rng);
+        let mut at = now + self.spec.latency.sample(&mut self.rng) + self.extra_latency;
         if self.spec.fifo {
             let g = self.groups.entry(group).or_default();
             at = at.max(g.last_at);
