@@ -448,6 +448,7 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
             "consumer",
         ),
         (arch.lambdas.len(), "lambda"),
+        (arch.faults.len(), "fault"),
     ];
     let parts: Vec<String> = counts
         .iter()

@@ -336,6 +336,24 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
+    for f in &arch.faults {
+        // A pool's `outages` are noted with the pool.
+        let pool_outage = match f.target {
+            crate::faults::FaultTarget::Pool(c) => {
+                f.kind == crate::faults::FaultKind::Outage
+                    && !arch.consumers[c as usize].outages.is_empty()
+            }
+            _ => false,
+        };
+        if !pool_outage {
+            cx.notes.push(format!(
+                "fault \"{}\" ({} of {}) is a transient; the estimate ignores it: `aqueduct run` simulates it",
+                f.name,
+                f.kind.key(),
+                f.target_text
+            ));
+        }
+    }
     for b in &arch.batch_jobs {
         cx.notes.push(format!(
             "batch job \"{}\" is not in this estimate (its node-hours depend on its schedule and what it reads): `aqueduct run` simulates and bills it",
