@@ -336,16 +336,9 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
-    for f in &arch.faults {
-        // A pool's `outages` are noted with the pool.
-        let pool_outage = match f.target {
-            crate::faults::FaultTarget::Pool(c) => {
-                f.kind == crate::faults::FaultKind::Outage
-                    && !arch.consumers[c as usize].outages.is_empty()
-            }
-            _ => false,
-        };
-        if !pool_outage {
+    // A pool's `outages` are noted with the pool.
+    for f in arch.faults.iter().filter(|f| f.listed) {
+        {
             cx.notes.push(format!(
                 "fault \"{}\" ({} of {}) is a transient; the estimate ignores it: `aqueduct run` simulates it",
                 f.name,

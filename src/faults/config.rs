@@ -40,9 +40,7 @@ pub(crate) fn faults(
     }
     for (c, p) in t.pools.iter().enumerate() {
         for (k, w) in p.outages.iter().enumerate() {
-            let path = FieldPath::item("consumer", c, &p.name)
-                .field("outages")
-                .index(k);
+            let path = FieldPath::item("consumer", c, &p.name).field("outages");
             out.push((
                 FaultSpec {
                     name: format!("{}-outage-{}", p.name, k + 1),
@@ -51,6 +49,7 @@ pub(crate) fn faults(
                     target_text: format!("consumer:{}", p.name),
                     when: FaultWhen::Once(w.from),
                     length: DurationDist::constant(w.until - w.from),
+                    listed: false,
                 },
                 path,
             ));
@@ -59,13 +58,14 @@ pub(crate) fn faults(
     // Names are report keys; two faults of one kind on one component cannot both hold
     // (which share, which latency?) unless their scheduled windows are apart.
     for (i, (a, _)) in out.iter().enumerate() {
-        for (b, bpath) in &out[..i] {
-            let _ = bpath;
+        for (j, (b, _)) in out[..i].iter().enumerate() {
             if a.name == b.name {
+                // `b` comes first: a [[fault]] whenever one of the two is.
+                let at = if a.listed { &out[i].1 } else { &out[j].1 };
                 return Err(Invalid::at(
-                    &out[i].1.field("name"),
+                    &at.field("name"),
                     format!(
-                        "another fault is named \"{}\"; give each a name of its own",
+                        "another fault is named \"{}\" (a pool's outages are named POOL-outage-N); give each a name of its own",
                         a.name
                     ),
                 ));
@@ -110,7 +110,8 @@ fn kind_key(k: RawFaultKind) -> &'static str {
 /// The length of a scheduled fault (validated to be a constant).
 fn constant(d: &DurationDist) -> SimDuration {
     match d.0 {
-        Dist::Constant(v) => SimDuration::from_secs_f64(v),
+        // Durations are held in nanoseconds.
+        Dist::Constant(v) => SimDuration(v as u64),
         _ => SimDuration::ZERO,
     }
 }
@@ -222,6 +223,12 @@ fn fault(
                         "capacity_loss on an auto-scaled pool is not modelled (the scaler would replace the lost workers): use an outage, or a fixed pool",
                     ));
                 }
+                if t.pools[c as usize].workers < 2 {
+                    return Err(Invalid::at(
+                        &path.field("target"),
+                        "capacity_loss takes a share of a pool's workers and leaves at least one: a one-worker pool can only have an outage",
+                    ));
+                }
             }
             FaultKind::CapacityLoss {
                 share: share(true, false)?,
@@ -303,5 +310,6 @@ fn fault(
         target_text: f.target.clone(),
         when,
         length,
+        listed: true,
     })
 }

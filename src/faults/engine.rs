@@ -43,7 +43,11 @@ impl Counters {
 
 /// One fault's run-time state.
 struct FaultRun {
+    /// Occurrences: start times and lengths.
     rng: SimRng,
+    /// Per-call draws (a throttle's share), apart so that the schedule of a fault does not
+    /// depend on how many calls it saw (common random numbers across loads).
+    calls: SimRng,
     /// In an occurrence now.
     active: bool,
     /// Ended and the backlog is not back yet.
@@ -83,6 +87,7 @@ impl Faults {
                 .iter()
                 .map(|f| FaultRun {
                     rng: stream(seed, &format!("fault:{}", f.name)),
+                    calls: stream(seed, &format!("fault:{}:calls", f.name)),
                     active: false,
                     recovering: false,
                     started: SimTime::ZERO,
@@ -110,13 +115,29 @@ impl Faults {
         let FaultKind::Throttle { share } = arch.faults[f as usize].kind else {
             return false;
         };
-        share >= 1.0 || self.runs[f as usize].rng.random::<f64>() < share
+        share >= 1.0 || self.runs[f as usize].calls.random::<f64>() < share
     }
 }
 
 impl Engine<'_> {
-    /// Schedules each fault's first occurrence.
+    /// Schedules each fault's first occurrence. The ends of scheduled faults are
+    /// scheduled first, so that at equal times an end goes before a start: two windows
+    /// that touch (one ends as the next begins) then hold one after the other.
     pub(crate) fn faults_start(&mut self) {
+        for (f, spec) in self.arch.faults.iter().enumerate() {
+            if let FaultWhen::Once(t) = spec.when {
+                let end = t + spec.length.sample(&mut self.faults.runs[f].rng);
+                if t < self.horizon {
+                    self.at(
+                        end,
+                        Event::Fault {
+                            f: f as u32,
+                            start: false,
+                        },
+                    );
+                }
+            }
+        }
         for (f, spec) in self.arch.faults.iter().enumerate() {
             let at = match spec.when {
                 FaultWhen::Once(t) => t,
@@ -159,7 +180,10 @@ impl Engine<'_> {
             r.backlog_before = backlog;
             r.backlog_peak = r.backlog_peak.max(backlog);
             self.fault_effect(fi, true, now + length);
-            self.at(now + length, Event::Fault { f, start: false });
+            // A scheduled fault's end is already in the queue.
+            if let FaultWhen::Random { .. } = spec.when {
+                self.at(now + length, Event::Fault { f, start: false });
+            }
         } else {
             self.fault_effect(fi, false, now);
             let r = &mut self.faults.runs[fi];
@@ -210,10 +234,11 @@ impl Engine<'_> {
             // A window of certain failure: the retry logic then skips the attempts that
             // would fail inside it, as for the model's outages.
             (FaultKind::EndpointDown, FaultTarget::Subscription(s)) if on => {
-                self.sns.subs[s as usize]
-                    .spec
-                    .outages
-                    .push((now, until, 1.0));
+                // Windows in the past are never looked up again: drop them, so that a
+                // frequent random fault does not lengthen every attempt's scan.
+                let outages = &mut self.sns.subs[s as usize].spec.outages;
+                outages.retain(|w| w.1 > now);
+                outages.push((now, until, 1.0));
             }
             (FaultKind::Throttle { .. }, FaultTarget::Queue(q)) => {
                 self.faults.queue_throttle[q as usize] = on.then_some(f as u32);
@@ -395,6 +420,8 @@ impl Engine<'_> {
             r.active_ns = 0;
             r.recovered = 0;
             r.recover_max = SimDuration::ZERO;
+            r.delayed = 0;
+            r.backlog_peak = 0;
             if r.active {
                 r.started = self.now;
             }

@@ -14,8 +14,9 @@
 //! - `capacity_loss`: a share of a pool's workers is gone (an availability zone of
 //!   three: `share = 0.34`; the share of workers is rounded to the nearest one, at least
 //!   one and not all).
-//! - `latency_spike`: every API call on a queue, or every delivery of a subscription,
-//!   takes `extra_latency` longer.
+//! - `latency_spike`: every API call on a queue, or the first attempt of every delivery
+//!   a subscription starts, takes `extra_latency` longer (retries keep their policy's
+//!   delays).
 //!
 //! Every run reports each fault (component kind `fault`): its occurrences and time
 //! active; the retries, dead-lettered, expired, dropped and lost messages counted from
@@ -96,6 +97,8 @@ pub struct FaultSpec {
     pub when: FaultWhen,
     /// How long each occurrence lasts.
     pub length: DurationDist,
+    /// Written as a `[[fault]]` (not a pool's `outages` window).
+    pub listed: bool,
 }
 
 impl FaultKind {

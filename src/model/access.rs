@@ -126,7 +126,9 @@ impl Call {
         let mut context = Vec::new();
         match &who {
             Who::Aws { arn, account } => {
-                context.push(("aws:principalarn", arn.clone()));
+                // A session's aws:PrincipalArn is its role's ARN.
+                let principal = crate::policy::role_of_session(arn).unwrap_or_else(|| arn.clone());
+                context.push(("aws:principalarn", principal));
                 context.push(("aws:principalaccount", account.clone()));
             }
             Who::Service(_) => {

@@ -145,6 +145,19 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         },
         base_dir,
     )?;
+    let horizon = crate::sim::SimTime::ZERO + run.warmup + run.duration;
+    for f in &faults {
+        if let crate::faults::FaultWhen::Once(t) = f.when {
+            if t >= horizon {
+                warnings.push(format!(
+                    "fault \"{}\" starts at {}, after the run ends ({}): it never happens",
+                    f.name,
+                    t - crate::sim::SimTime::ZERO,
+                    run.warmup + run.duration
+                ));
+            }
+        }
+    }
     Ok(Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),

@@ -90,6 +90,17 @@ pub struct Principals {
     pub services: Vec<String>,
 }
 
+/// The role of an assumed-role session ARN
+/// (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` → `arn:aws:iam::ACCOUNT:role/ROLE`):
+/// a policy that names the role covers its sessions, and `aws:PrincipalArn` is the role's
+/// ARN (<https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-role-session>).
+pub fn role_of_session(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("arn:aws:sts::")?;
+    let (account, res) = rest.split_once(':')?;
+    let (role, _session) = res.strip_prefix("assumed-role/")?.split_once('/')?;
+    Some(format!("arn:aws:iam::{account}:role/{role}"))
+}
+
 impl Principals {
     fn matches(&self, caller: &Caller<'_>) -> bool {
         if self.any {
@@ -97,7 +108,12 @@ impl Principals {
         }
         match *caller {
             Caller::Aws { arn, account } => {
-                self.accounts.iter().any(|a| a == account) || self.arns.iter().any(|a| a == arn)
+                let role = role_of_session(arn);
+                self.accounts.iter().any(|a| a == account)
+                    || self
+                        .arns
+                        .iter()
+                        .any(|a| a == arn || role.as_deref() == Some(a.as_str()))
             }
             Caller::Service(name) => self.services.iter().any(|s| s.eq_ignore_ascii_case(name)),
         }
@@ -280,11 +296,11 @@ impl Statement {
             && self.conditions.iter().all(|c| c.holds(request))
     }
 
-    /// Whether it grants everyone (`"*"`) with no condition: public access.
+    /// Whether it grants everyone (`"*"`, or everyone but a few with `NotPrincipal`) with
+    /// no condition: public access.
     pub fn is_public(&self) -> bool {
         self.effect == Effect::Allow
-            && self.principal.any
-            && !self.not_principal
+            && (self.principal.any != self.not_principal)
             && self.conditions.is_empty()
     }
 }
@@ -598,6 +614,10 @@ fn condition_block(v: &Value) -> Result<Vec<Condition>, PolicyError> {
         let Value::Object(keys) = keys else {
             return err(format!("\"{name}\" must map condition keys to values"));
         };
+        if keys.is_empty() {
+            // An empty operator would drop the condition and widen the statement.
+            return err(format!("\"{name}\" names no condition key"));
+        }
         for (key, vals) in keys {
             out.push(Condition {
                 operator,

@@ -242,6 +242,48 @@ outages = [{ from = "5m", for = "5m" }]
     assert_eq!(metric(&out, "fault.w-outage-1.recovered"), 1.0);
 }
 
+#[test]
+fn touching_windows_hold_one_after_the_other() {
+    // Two outages of one pool, the second starting as the first ends, both given as the
+    // pool's `outages` and as two [[fault]] tables written in the other order: the pool is
+    // down for the 10 minutes of both, whatever order the windows come in.
+    let base = r#"
+name = "touching"
+duration = "30m"
+api_latency = "0ms"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "constant", rate_per_s = 10 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 2
+receive = { max_messages = 10, wait = "20s" }
+service_time = "1ms"
+"#;
+    let windows = run(
+        &format!("{base}outages = [{{ from = \"5m\", for = \"5m\" }}, {{ from = \"10m\", for = \"5m\" }}]\n"),
+        1,
+    );
+    let faults = run(
+        &format!(
+            "{base}[[fault]]\nname = \"second\"\nkind = \"outage\"\ntarget = \"consumer:w\"\nfrom = \"10m\"\nfor = \"5m\"\n[[fault]]\nname = \"first\"\nkind = \"outage\"\ntarget = \"consumer:w\"\nfrom = \"5m\"\nfor = \"5m\"\n"
+        ),
+        1,
+    );
+    for out in [&windows, &faults] {
+        assert_balanced(out);
+        // 10 minutes of 10/s held back: the queue's backlog peaks at about 6,000.
+        let peak = metric(out, "queue.q.backlog_max");
+        assert!((5_990.0..=6_010.0).contains(&peak), "{peak}");
+    }
+    assert_eq!(metric(&faults, "fault.first.active_s"), 300.0);
+    assert_eq!(metric(&faults, "fault.second.active_s"), 300.0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
     /// Whatever faults strike, every message is accounted for.

@@ -65,9 +65,12 @@ fn evaluation_follows_aws_documented_logic() {
         ("the wrong topic: nothing applies", allow_topic.into(), sns, "sqs:SendMessage", QUEUE,
             &[("aws:sourcearn", "arn:aws:sns:us-east-1:111122223333:other")], Decision::NotAllowed),
         ("a missing key fails a positive operator", allow_topic.into(), sns, "sqs:SendMessage", QUEUE, &[], Decision::NotAllowed),
-        ("deny beats allow, whatever the order",
+        ("deny beats allow (allow first)",
             format!(r#"{allow_topic}, {{"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "{QUEUE}"}}"#),
             sns, "sqs:SendMessage", QUEUE, &from_topic, Decision::Deny(1)),
+        ("deny beats allow (deny first)",
+            format!(r#"{{"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "{QUEUE}"}}, {allow_topic}"#),
+            sns, "sqs:SendMessage", QUEUE, &from_topic, Decision::Deny(0)),
         ("a missing key satisfies a negated operator",
             r#"{"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
                "Condition": {"ArnNotEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:orders"}}}"#.into(),
@@ -102,9 +105,19 @@ fn evaluation_follows_aws_documented_logic() {
         ("resource ARNs are case-sensitive",
             r#"{"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "arn:aws:sns:us-east-1:111122223333:Orders"}"#.into(),
             me, "sns:Publish", TOPIC, &[], Decision::NotAllowed),
-        ("an account principal matches its roles, not another account's",
+        ("an account principal matches its roles",
+            format!(r#"{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCT}:root"}}, "Action": "sns:Publish", "Resource": "*"}}"#),
+            me, "sns:Publish", TOPIC, &[], Decision::Allow(0)),
+        ("an account principal does not match another account's",
             format!(r#"{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::{ACCT}:root"}}, "Action": "sns:Publish", "Resource": "*"}}"#),
             other, "sns:Publish", TOPIC, &[], Decision::NotAllowed),
+        ("a role principal covers the role's sessions",
+            r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/partner"}, "Action": "sns:Publish", "Resource": "*"}"#.into(),
+            Caller::Aws { arn: "arn:aws:sts::444455556666:assumed-role/partner/job-17", account: "444455556666" },
+            "sns:Publish", TOPIC, &[], Decision::Allow(0)),
+        ("NotPrincipal does not exclude other accounts",
+            format!(r#"{{"Effect": "Deny", "NotPrincipal": {{"AWS": "{ACCT}"}}, "Action": "*", "Resource": "*"}}"#),
+            me, "sns:Publish", TOPIC, &[], Decision::NotAllowed),
         ("an ARN principal matches that principal only",
             r#"{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::444455556666:role/partner"]}, "Action": "sns:Publish", "Resource": "*"}"#.into(),
             other, "sns:Publish", TOPIC, &[], Decision::Allow(0)),
@@ -145,6 +158,12 @@ fn policies_that_cannot_be_evaluated_say_why() {
     assert!(e.contains("Resource"), "{e}");
     let e = bad(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#);
     assert!(e.contains("Principal"), "{e}");
+    // An operator with no key would drop its condition and widen the statement.
+    let e = bad(
+        r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"StringEquals": {}}}}"#,
+    );
+    assert!(e.contains("names no condition key"), "{e}");
 }
 
 /// Orders to a topic with two queues subscribed; `analytics` has `policy`.
@@ -320,6 +339,21 @@ service_time = "1ms"
     };
     let inside = run(&src(&role("partner")), 2);
     assert_eq!(metric(&inside, "producer.partner.denied"), 0.0);
+    // A policy that names nobody: the account's own role is still let through (its
+    // identity-based policy may allow within one account); only an explicit deny stops it.
+    let other_only =
+        allow_owner.replace(&format!("\"AWS\": \"{ACCT}\""), "\"AWS\": \"999999999999\"");
+    let own = run(&src(&role("partner")).replace(&allow_owner, &other_only), 2);
+    assert_eq!(metric(&own, "producer.partner.denied"), 0.0);
+    assert!(metric(&own, "consumer.w.processed") > 2000.0);
+    let deny_own = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "NoPartner", "Effect": "Deny",
+  "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+  "Condition": {"StringLike": {"aws:PrincipalArn": "*:role/partner"}}}]}"#;
+    let denied = run(&src(&role("partner")).replace(&allow_owner, deny_own), 2);
+    assert_eq!(
+        metric(&denied, "producer.partner.denied"),
+        metric(&denied, "producer.partner.generated")
+    );
     let out = run(&src("arn:aws:iam::444455556666:role/partner"), 2);
     assert_balanced(&out);
     let generated = metric(&out, "producer.partner.generated");
@@ -418,6 +452,17 @@ fn the_linter_names_public_and_unused_statements() {
     assert!(
         w.contains("condition key aws:sourcevpce is not in any request"),
         "{w}"
+    );
+    // Everyone but a few, with no condition, is public too.
+    let not_principal = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "AllButOne", "Effect": "Allow", "NotPrincipal": {"AWS": "999999999999"}, "Action": "sqs:*", "Resource": "*"}]}"#;
+    let a = arch(&fanout(not_principal, ""));
+    assert!(
+        a.warnings
+            .iter()
+            .any(|w| w.contains("statement \"AllButOne\" allows \"*\"")),
+        "{:?}",
+        a.warnings
     );
     // A model with no policy has nothing to say.
     let plain = arch(

@@ -188,12 +188,15 @@ impl SnsSubscription {
     /// the outage window around `now` (1 unless the window says otherwise), else with the
     /// endpoint's `failure_probability`.
     pub(crate) fn endpoint_fails(&mut self, now: SimTime) -> bool {
+        // The most certain of the windows around `now` (a fault's window may cover one of
+        // the model's own).
         let p = self
             .spec
             .outages
             .iter()
-            .find(|(from, until, _)| now >= *from && now < *until)
+            .filter(|(from, until, _)| now >= *from && now < *until)
             .map(|w| w.2)
+            .reduce(f64::max)
             .unwrap_or(self.spec.failure_probability);
         p >= 1.0 || (p > 0.0 && self.rng.random::<f64>() < p)
     }
