@@ -860,6 +860,8 @@ impl<'a> Engine<'a> {
             cost,
             insight,
             warnings,
+            ok: accounting.balanced(),
+            metrics: std::collections::BTreeMap::new(),
         }
     }
 }
