@@ -162,6 +162,12 @@ pub(crate) struct MessageStore {
 }
 
 impl MessageStore {
+    /// Bytes the slab holds: every slot ever used (live or free) and the free list.
+    pub(crate) fn footprint_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Message>()
+            + self.free.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// An empty store with room for `n` messages.
     pub(crate) fn with_capacity(n: usize) -> Self {
         MessageStore {

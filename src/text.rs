@@ -16,6 +16,15 @@ pub(crate) fn fmt_secs(x: f64) -> String {
     }
 }
 
+/// A duration as a person reads it: `1h`, `90s` when whole seconds, else `52.54s`.
+pub(crate) fn fmt_duration(d: crate::sim::SimDuration) -> String {
+    if d.0 % 1_000_000_000 == 0 {
+        d.to_string()
+    } else {
+        fmt_secs(d.as_secs_f64())
+    }
+}
+
 /// Renders rows as a left-aligned first column and right-aligned others.
 pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);

@@ -449,6 +449,11 @@ fn cmd_run(
             "message accounting does not balance (a bug: please report it)",
         ));
     }
+    if let Some(t) = out_put.summary.stopped_s {
+        return Err(Failure::run(format!(
+            "the run stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
+        )));
+    }
     if let Some(limit) = over {
         return Err(over_budget(out_put.summary.cost.total, limit));
     }

@@ -189,16 +189,49 @@ pub struct RunOutput {
 pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let table = PriceTable::resolve(&arch.prices, &arch.base_dir)?;
     let wall = Instant::now();
+    // The architecture as far as the run got, if it stopped at its memory budget.
+    let short: Architecture;
+    let full = arch.horizon();
     let mut e = Engine::new(arch, seed);
     e.start();
-    e.run_loop();
+    let stopped = e.run_loop();
+    let mut over_budget = None;
+    if let Some(t) = stopped {
+        over_budget = Some((t, e.footprint()));
+        let mut a = arch.clone();
+        let ran = t - SimTime::ZERO;
+        if t > e.measure_from {
+            a.duration = ran - arch.warmup;
+        } else {
+            // The warm-up never ended: the counters cover the whole run so far.
+            a.warmup = SimDuration::ZERO;
+            a.duration = ran.max(SimDuration(1));
+            e.measure_from = SimTime::ZERO;
+        }
+        short = a;
+        e.arch = &short;
+        e.horizon = t;
+    }
     e.finish();
+    let arch = e.arch;
     let window_s = arch.duration.as_secs_f64();
     let usage = e.usage(window_s);
     let mut cost = crate::services::bill(&usage, &table, BillOptions::default())?;
     e.batch_bill(&mut cost, window_s);
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
+    if let Some((t, bytes)) = over_budget {
+        summary.ok = false;
+        summary.stopped_s = Some((t - SimTime::ZERO).as_secs_f64());
+        summary.warnings.push(format!(
+            "the run stopped at {} of {}: its messages and pending events took {} MiB, over its memory budget of {} MiB (raise it with memory_budget = \"8GiB\" in the model, or --set memory_budget=8GiB); the results and the bill cover the {} simulated",
+            crate::text::fmt_duration(t - SimTime::ZERO),
+            full,
+            bytes >> 20,
+            arch.memory_budget >> 20,
+            crate::text::fmt_duration(arch.duration)
+        ));
+    }
     Ok(RunOutput {
         summary,
         series: e.series,
@@ -407,13 +440,27 @@ impl<'a> Engine<'a> {
         self.faults_start();
     }
 
-    fn run_loop(&mut self) {
+    /// Processes events up to the horizon; stops early (returning the time) when the
+    /// messages and pending events outgrow the model's memory budget, checked every 4,096
+    /// events.
+    fn run_loop(&mut self) -> Option<SimTime> {
+        let budget = usize::try_from(self.arch.memory_budget).unwrap_or(usize::MAX);
         while let Some((t, ev)) = self.events.pop_until(self.horizon) {
             self.now = t;
             self.events_done += 1;
             self.dispatch(ev);
+            if self.events_done & 0xFFF == 0 && self.footprint() > budget {
+                return Some(t);
+            }
         }
         self.now = self.horizon;
+        None
+    }
+
+    /// Bytes of the structures that grow with a backlog or a retry storm: the message
+    /// slab and the pending events.
+    fn footprint(&self) -> usize {
+        self.msgs.footprint_bytes() + self.events.footprint_bytes()
     }
 
     #[inline]
@@ -861,6 +908,7 @@ impl<'a> Engine<'a> {
             insight,
             warnings,
             ok: accounting.balanced(),
+            stopped_s: None,
             metrics: std::collections::BTreeMap::new(),
         }
     }

@@ -42,6 +42,10 @@ pub struct RunSummary {
     /// balance, or `run --fail-above` found the bill over budget).
     #[serde(default = "yes")]
     pub ok: bool,
+    /// Where the run stopped, simulated seconds from its start, when it outgrew its memory
+    /// budget (absent for a run that reached its end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_s: Option<f64>,
     /// Every number of the run keyed by the paths experiments use
     /// (`queue.orders.backlog_max`, `consumer.w.latency_s.p99`, `accounting.lost`,
     /// `cost.total`): filled by `run --json` and `run --out` (see

@@ -25,6 +25,10 @@ use std::path::Path;
 /// simulation, and far below the overflow of the nanosecond clock (584 years).
 pub(crate) const MAX_HORIZON: SimDuration = SimDuration(3650 * 86_400 * 1_000_000_000);
 
+/// The default of a model's `memory_budget`: 4 GiB of messages and pending events (about
+/// 60 million waiting messages).
+pub(crate) const DEFAULT_MEMORY_BUDGET: u64 = 4 << 30;
+
 /// Builds the architecture; the first problem found is returned.
 pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Architecture> {
     let run = run_settings(&raw, base_dir)?;
@@ -145,6 +149,16 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         },
         base_dir,
     )?;
+    let memory_budget = match raw.memory_budget {
+        Some(b) if b.0 < (1 << 20) => {
+            return Err(Invalid::at(
+                &FieldPath::top("memory_budget"),
+                format!("memory_budget {} is below 1 MiB: no run fits", b.0),
+            ))
+        }
+        Some(b) => b.0,
+        None => DEFAULT_MEMORY_BUDGET,
+    };
     let horizon = crate::sim::SimTime::ZERO + run.warmup + run.duration;
     for f in &faults {
         if let crate::faults::FaultWhen::Once(t) = f.when {
@@ -185,6 +199,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         warnings,
         access,
         faults,
+        memory_budget,
     })
 }
 

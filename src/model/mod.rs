@@ -88,6 +88,8 @@ pub struct Architecture {
     pub access: access::Access,
     /// Fault scenarios (the pools' `outages` among them).
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// Bytes a run's messages and pending events may take before it stops.
+    pub memory_budget: u64,
 }
 
 impl Architecture {

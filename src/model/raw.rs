@@ -76,6 +76,10 @@ pub struct RawModel {
     /// The region in the resources' ARNs (default `us-east-1`).
     #[serde(default)]
     pub region: Option<String>,
+    /// The most memory a run's messages and pending events may take (default 4 GiB): a
+    /// run that needs more stops there, with its results so far and a warning.
+    #[serde(default)]
+    pub memory_budget: Option<Bytes>,
     /// How data loses value with age, for producers that do not say (`value = {
     /// half_life = "10m" }`).
     #[serde(default)]

@@ -265,7 +265,7 @@ impl Bill {
         let scaled = if self.window_s > 0.0 && (self.window_s - month).abs() > 1e-6 * month {
             format!(
                 "; the {} measured window repeated {}× to fill it",
-                crate::sim::SimDuration::from_secs_f64(self.window_s),
+                crate::text::fmt_duration(crate::sim::SimDuration::from_secs_f64(self.window_s)),
                 fmt_factor(self.month_factor)
             )
         } else {

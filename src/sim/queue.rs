@@ -411,8 +411,12 @@ impl<E: Copy> EventQueue<E> {
         self.large = false;
     }
 
+    /// Bytes the pending events take (their entries; the containers' spare room aside).
+    pub(crate) fn footprint_bytes(&self) -> usize {
+        self.len() * std::mem::size_of::<Entry<E>>()
+    }
+
     /// Number of pending events.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         if self.large {
             self.radix.len

@@ -967,3 +967,66 @@ fn a_trace_second_of_four_billion_messages_is_refused() {
         &["t.csv", "3", "1000000000 messages in a second"],
     );
 }
+
+/// A backlog that grows without bound: 20,000 messages/s, one worker at 1 s each.
+const GROWING: &str = r#"
+name = "grow"
+duration = "1h"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 20000 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 1
+receive = { wait = "20s" }
+service_time = "1s"
+"#;
+
+#[test]
+fn a_run_stops_at_its_memory_budget_with_its_results_so_far() {
+    // With a 32 MiB budget the run stops long before its hour: exit 1, the partial
+    // results printed in full (JSON with `stopped_s` and `"ok": false`), the bill scaled
+    // from the window it covered, every message accounted for, and the same place for
+    // the same seed.
+    let d = scratch("memory-budget");
+    std::fs::write(d.join("grow.toml"), GROWING).unwrap();
+    let args = ["run", "grow.toml", "--json", "--set", "memory_budget=32MiB"];
+    let o = aqueduct(&d, &args);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("over its memory budget"),
+        "{}",
+        stderr(&o)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let stopped = doc["stopped_s"].as_f64().expect("stopped_s");
+    assert!(stopped > 1.0 && stopped < 600.0, "{stopped}");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["simulated_s"].as_f64(), Some(stopped));
+    let a = &doc["accounting"];
+    let n = |k: &str| a[k].as_u64().unwrap();
+    assert_eq!(
+        n("produced"),
+        n("processed") + n("in_flight") + n("waiting") + n("in_transit")
+    );
+    assert!(doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("memory_budget")));
+    let again = aqueduct(&d, &args);
+    let doc2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(doc2["stopped_s"], doc["stopped_s"]);
+    // The default budget lets a short run of the same model end normally.
+    let o = aqueduct(&d, &["run", "grow.toml", "--duration", "10s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A budget too small for anything is bad input.
+    let o = aqueduct(&d, &["run", "grow.toml", "--set", "memory_budget=1KB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("memory_budget"), "{}", stderr(&o));
+}
