@@ -879,11 +879,13 @@ impl Engine<'_> {
         }
         lease.batch.clear();
         let from = shard.cursors[slot].fetched;
+        // Records put within the read lag are not readable yet.
+        let lag = stream.spec.read_lag.sample(&mut stream.rng);
         let out = shard.read(
             from,
             reader.spec.max_records as u64,
             max_bytes,
-            SimTime::MAX,
+            SimTime(now.0.saturating_sub(lag.0)),
             &mut lease.batch,
         );
         shard.mark_fetched(slot, out.records);

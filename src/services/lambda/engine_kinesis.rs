@@ -283,7 +283,10 @@ impl Engine<'_> {
         sh.fetched.clear();
         let room = cap.saturating_sub(sh.buffered_k).clamp(1, max_records);
         let from = shard.cursors[slot].fetched;
-        let out = shard.read(from, room, max_bytes, SimTime::MAX, &mut sh.fetched);
+        // Records put within the read lag are not readable yet.
+        let lag = stream.spec.read_lag.sample(&mut stream.rng);
+        let cutoff = SimTime(now.0.saturating_sub(lag.0));
+        let out = shard.read(from, room, max_bytes, cutoff, &mut sh.fetched);
         shard.mark_fetched(slot, out.records);
         shard.release(slot);
         shard.charge_read(now, out.bytes, &lim);
@@ -465,6 +468,9 @@ impl Engine<'_> {
         let n = ln.batch_records.min(u32::MAX as u64) as u32;
         match self.lambdas[l].start(now, n, &mut self.account_pool) {
             Some(inv) => {
+                let f = &mut self.lambdas[l];
+                // The synchronous Invoke's overhead, then the run (billed: `runs_for`).
+                let overhead = f.spec.invoke_overhead.sample(&mut f.rng);
                 ln.throttled = 0;
                 ln.inv = Some(inv);
                 ln.busy = true;
@@ -474,7 +480,7 @@ impl Engine<'_> {
                     stats.wait.record_n(now - sl.t_mid(), sl.count as u64);
                 }
                 self.at(
-                    now + inv.runs_for,
+                    now + overhead + inv.runs_for,
                     Event::EsmLane {
                         m,
                         sl: s << 4 | lane,
