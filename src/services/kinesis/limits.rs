@@ -232,9 +232,9 @@ pub(crate) const DEFAULT_API_LATENCY_P99_MS: f64 = 50.0;
 /// median, ms. With the Lambda mapping's invoke overhead the EFO → Lambda path gives the
 /// measured p50 49 ms and p99 109 ms (SOURCE_LATENCY_MEASURED), and a KCL-style consumer
 /// averages about AWS's 70 ms (SOURCE_PROPAGATION).
-pub(crate) const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 50.0;
+pub(crate) const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 45.0;
 /// See [`DEFAULT_EFO_PROPAGATION_MEDIAN_MS`]: p99, ms.
-pub(crate) const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 105.0;
+pub(crate) const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 97.0;
 /// Default polling read lag (accepted put → readable by GetRecords, drawn per call: a
 /// record put less than the lag before a call reaches the shard is left for a later call):
 /// lognormal median, ms. AWS says records "are available to be read immediately after they

@@ -155,7 +155,53 @@ pub(crate) fn lambdas<'a>(
             warnings,
         )?);
     }
+    efo_quota(raw, &specs, limits)?;
     Ok(Lambdas { idx, specs })
+}
+
+/// Enhanced fan-out mappings are registered stream consumers: with the stream's
+/// `[[stream_consumer]]`s of mode `efo` they must stay within the stream's 20 (on-demand
+/// advantage: 50) registered consumers.
+fn efo_quota(raw: &RawModel, specs: &[LambdaSpec], limits: &Limits) -> VResult<()> {
+    use crate::services::kinesis::raw::{RawReadMode, RawStreamMode};
+    let mut count = vec![0u32; raw.stream.len()];
+    for c in &raw.stream_consumer {
+        if c.mode == RawReadMode::Efo {
+            if let Some(st) = raw
+                .stream
+                .iter()
+                .position(|s| Some(s.name.as_str()) == c.source.strip_prefix("kinesis:"))
+            {
+                count[st] += 1;
+            }
+        }
+    }
+    for (i, spec) in specs.iter().enumerate() {
+        let LambdaSource::Kinesis(st) = spec.source else {
+            continue;
+        };
+        if !spec.efo {
+            continue;
+        }
+        let st = st as usize;
+        count[st] += 1;
+        let stream = &raw.stream[st];
+        let max = limits
+            .kinesis
+            .efo_consumers(stream.mode == RawStreamMode::OnDemandAdvantage);
+        if count[st] > max {
+            return Err(Invalid::at(
+                &FieldPath::item("lambda", i, &spec.name).field("consumer"),
+                format!(
+                    "stream \"{}\" would have {} enhanced fan-out consumers (stream consumers and Lambda mappings), above the limit of {max} per stream (source: {})",
+                    stream.name,
+                    count[st],
+                    crate::services::kinesis::limits::SOURCE_EFO
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Validates one function at `path`, in this order: source, memory, timeout, batching
