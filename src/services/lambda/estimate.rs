@@ -13,6 +13,7 @@ use crate::estimate::capacity::{lambda_concurrency, Capacity};
 use crate::estimate::Context;
 use crate::load::{Dist, DurationDist};
 use crate::model::Architecture;
+use crate::services::kinesis::estimate::LATENCY_DRAWS;
 use crate::services::lambda::bill::{LambdaArch, LambdaUsage};
 use crate::services::lambda::limits as llim;
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
@@ -607,10 +608,6 @@ impl Warm {
     }
 }
 
-/// Draws behind a function's low-load latency (fixed seed: the estimate is a function of
-/// the model).
-const LATENCY_DRAWS: usize = 20_000;
-
 /// One message's latency at low load on function `l`'s path, from its creation at the
 /// producer to the end of its (warm, single-record) invocation: the same mechanisms and
 /// defaults the simulator uses, drawn once each.
@@ -626,9 +623,10 @@ const LATENCY_DRAWS: usize = 20_000;
 /// * asynchronous (SNS): `A_t/2` + `D` + `S + s′`.
 ///
 /// `A` is the API round trip of the queue, stream or topic (each half a leg, as the
-/// simulator splits it), `S` and `s′` the function's duration and per-record time. Cold
-/// starts, queueing and batching windows are left out: a low-load figure, as a new user's
-/// first test measures. Returns `None` when nothing feeds the function.
+/// simulator splits it), `S` and `s′` the function's duration and per-record time; a
+/// mapping's batching window is added whole (a lone message waits it out). Cold starts,
+/// queueing and fuller batches are left out: a low-load figure, as a new user's first
+/// test measures. Returns `None` when nothing feeds the function.
 pub(crate) fn low_load_latency(arch: &Architecture, l: usize) -> Option<Vec<f64>> {
     let spec = &arch.lambdas[l];
     let mut rng = stream(0, &format!("estimate:latency:{}", spec.name));
@@ -637,7 +635,9 @@ pub(crate) fn low_load_latency(arch: &Architecture, l: usize) -> Option<Vec<f64>
     // What feeds the path: a producer's call, or an SNS subscription (publish + delivery).
     let sub_into = |ep: Endpoint| arch.subscriptions.iter().find(|s| s.endpoint == ep);
     for _ in 0..LATENCY_DRAWS {
-        let run = spec.duration.sample(&mut rng).as_secs_f64()
+        // A lone message waits out the batching window.
+        let run = spec.batching_window.as_secs_f64()
+            + spec.duration.sample(&mut rng).as_secs_f64()
             + spec.per_record.sample(&mut rng).as_secs_f64();
         let t = match spec.source {
             LambdaSource::Sqs(q) => {
@@ -668,17 +668,12 @@ pub(crate) fn low_load_latency(arch: &Architecture, l: usize) -> Option<Vec<f64>
                 let read = if spec.efo {
                     stream_spec.efo_propagation.sample(&mut rng).as_secs_f64()
                 } else {
-                    use rand::Rng;
                     let interval = llim::KINESIS_ESM_POLL_INTERVAL.as_secs_f64();
-                    let mut wait = rng.random::<f64>() * interval;
-                    // A poll sees the record when its read lag is shorter than the
-                    // record's age at the poll (at most 100 polls: a lag of 100 s).
-                    for _ in 0..100 {
-                        if stream_spec.read_lag.sample(&mut rng).as_secs_f64() <= wait {
-                            break;
-                        }
-                        wait += interval;
-                    }
+                    let wait = crate::services::kinesis::estimate::polling_wait(
+                        stream_spec,
+                        interval,
+                        &mut rng,
+                    );
                     let a = stream_spec.api_latency.sample(&mut rng);
                     wait + (a - a.half()).as_secs_f64()
                 };
