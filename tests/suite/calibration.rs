@@ -113,10 +113,11 @@ fn kinesis_propagation_enhanced_fan_out() {
 
 /// AWS's "around 1000 ms" with five consumers reading once a second each is not reached:
 /// the five share the shard's 5 GetRecords calls/s without being throttled, so each record
-/// waits half a second for its next poll plus the read lag (about 620 ms on average). What
-/// AWS's figure adds is presumably read throttling at the limit and the KCL's back-off,
-/// which aqueduct's token bucket (5 calls, refilled at 5 a second) does not produce for
-/// evenly spaced callers. Open: see CHANGELOG.md (issue 22).
+/// waits half a second for its next poll plus the read lag (about 620 ms on average). A
+/// lag long enough for 1,000 ms would break the one-consumer row and the measured Kinesis
+/// → Lambda path; what AWS's figure adds is presumably read throttling at the limit and
+/// the KCL's back-off, which aqueduct's token bucket (5 calls, refilled at 5 a second)
+/// does not produce for evenly spaced callers. Open: see `models/README.md` (issue 22).
 #[test]
 #[ignore = "open: five polling consumers average about 620 ms, AWS states about 1,000 ms"]
 fn kinesis_propagation_five_consumers_polling_once_a_second() {
