@@ -22,6 +22,7 @@ impl SimTime {
     /// The start of every run.
     pub const ZERO: SimTime = SimTime(0);
     /// The largest representable instant ("never").
+    #[cfg(test)]
     pub(crate) const MAX: SimTime = SimTime(u64::MAX);
 
     /// Seconds since the start of the run, as a float (for reporting only).

@@ -369,6 +369,7 @@ linger = "50ms"
 [[stream]]
 name = "clicks"
 shards = 2
+read_lag = "0ms"              # records readable at once: the cadence alone sets the age
 
 [[firehose]]
 name = "lake"

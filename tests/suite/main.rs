@@ -4,6 +4,8 @@
 //! * `arrivals` — arrival processes against their configured rates.
 //! * `bad_input_fuzz` — every bundled model with each leaf set to edge values: no panic, no hang,
 //!   refusals name the field.
+//! * `calibration` — default latencies of low-rate paths against published measurements
+//!   (issue 22).
 //! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
 //! * `runs` — determinism, accounting, the bundled models.
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
@@ -16,6 +18,8 @@
 //!   transformation, partitioning, destinations, sources, estimate, random models.
 //! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
+//! * `latency` — the latency mechanisms of issue 22 one by one, their overrides and checks,
+//!   and Lambda's enhanced fan-out mappings.
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
@@ -25,6 +29,7 @@
 
 mod arrivals;
 mod bad_input_fuzz;
+mod calibration;
 mod cli;
 mod common;
 mod experiments;
@@ -35,6 +40,7 @@ mod flink;
 mod hostile;
 mod kinesis;
 mod kinesis_fuzz;
+mod latency;
 mod layers;
 mod policy;
 mod pricing;

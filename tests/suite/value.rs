@@ -555,10 +555,11 @@ fn common_random_numbers_give_the_same_workload() {
         .iter()
         .position(|m| m == "insight.records")
         .unwrap();
-    // Not equal (the end of the window cuts differently), but within a handful.
+    // Not equal (the end of the window cuts differently: the Kinesis path holds about a
+    // second of records in its read lag and polling), but within 0.1%.
     for r in 0..2 {
         let (a, b) = (c.rows[0].values[i][r], c.rows[1].values[i][r]);
-        assert!((a - b).abs() < 50.0, "rep {r}: {a} vs {b}");
+        assert!((a - b).abs() < 1e-3 * a, "rep {r}: {a} vs {b}");
     }
 }
 

@@ -39,6 +39,14 @@ pub(crate) fn default_propagation() -> DurationDist {
     )
 }
 
+/// The default polling read lag (see `services::kinesis::limits`).
+pub(crate) fn default_read_lag() -> DurationDist {
+    lognormal_ms(
+        klim::DEFAULT_READ_LAG_MEDIAN_MS,
+        klim::DEFAULT_READ_LAG_P99_MS,
+    )
+}
+
 fn lognormal_ms(median: f64, p99: f64) -> DurationDist {
     match Dist::lognormal_median_p99(median * 1e6, p99 * 1e6) {
         Ok(d) => DurationDist(d),
@@ -200,6 +208,10 @@ fn stream_spec(
         Some(d) => dur_dist(d, &path.field("efo_propagation"), base_dir)?,
         None => default_propagation(),
     };
+    let read_lag = match &s.read_lag {
+        Some(d) => dur_dist(d, &path.field("read_lag"), base_dir)?,
+        None => default_read_lag(),
+    };
     let mut spec = StreamSpec {
         name: s.name.clone(),
         mode,
@@ -208,6 +220,7 @@ fn stream_spec(
         warm_throughput: warm,
         api_latency,
         efo_propagation,
+        read_lag,
         reshards: Vec::new(),
         track_keys: s.track_keys.unwrap_or(false),
         max_shards: if mode.on_demand() {

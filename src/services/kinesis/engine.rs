@@ -81,6 +81,7 @@ impl Kinesis {
         let mut slots: Vec<Vec<ReaderRef>> = vec![Vec::new(); n];
         let mut efo = vec![0u32; n];
         let mut slot_of = vec![0usize; arch.stream_consumers.len()];
+        let mut mappings = Vec::new();
         for pass in [ReadMode::Efo, ReadMode::Polling] {
             for (r, c) in arch.stream_consumers.iter().enumerate() {
                 if c.mode == pass {
@@ -92,12 +93,24 @@ impl Kinesis {
                     }
                 }
             }
+            if pass == ReadMode::Efo {
+                // Lambda mappings with enhanced fan-out are registered consumers too.
+                for (l, f) in arch.lambdas.iter().enumerate() {
+                    if let (LambdaSource::Kinesis(st), true) = (f.source, f.efo) {
+                        let m = mappings.len() as u32;
+                        let slot = slots[st as usize].len();
+                        mappings.push(KinesisMapping::new(l as u32, st, slot, true));
+                        slots[st as usize].push(ReaderRef::Mapping(m));
+                        efo[st as usize] += 1;
+                    }
+                }
+            }
         }
-        let mut mappings = Vec::new();
         for (l, f) in arch.lambdas.iter().enumerate() {
-            if let LambdaSource::Kinesis(st) = f.source {
+            if let (LambdaSource::Kinesis(st), false) = (f.source, f.efo) {
                 let m = mappings.len() as u32;
-                mappings.push(KinesisMapping::new(l as u32, st, slots[st as usize].len()));
+                let slot = slots[st as usize].len();
+                mappings.push(KinesisMapping::new(l as u32, st, slot, false));
                 slots[st as usize].push(ReaderRef::Mapping(m));
             }
         }
@@ -354,6 +367,19 @@ impl Engine<'_> {
             }
             for s in topo.created.iter().copied() {
                 self.maybe_start_child(r, s);
+            }
+        }
+        // Enhanced fan-out mappings waiting on closed shards learn that no more records will
+        // come (they finish the shard and start its children).
+        for (slot, x) in self.kin.slots[st as usize].clone().into_iter().enumerate() {
+            if let ReaderRef::Mapping(m) = x {
+                for s in topo.closed.iter().copied() {
+                    let shard = &mut self.kin.streams[st as usize].shards[s as usize];
+                    if shard.efo_waiting & (1u64 << slot) != 0 {
+                        shard.efo_waiting &= !(1u64 << slot);
+                        self.esm_efo_next(m, s);
+                    }
+                }
             }
         }
     }
@@ -879,11 +905,13 @@ impl Engine<'_> {
         }
         lease.batch.clear();
         let from = shard.cursors[slot].fetched;
+        // Records put within the read lag are not readable yet.
+        let lag = stream.spec.read_lag.sample(&mut stream.rng);
         let out = shard.read(
             from,
             reader.spec.max_records as u64,
             max_bytes,
-            SimTime::MAX,
+            SimTime(now.0.saturating_sub(lag.0)),
             &mut lease.batch,
         );
         shard.mark_fetched(slot, out.records);
@@ -963,10 +991,16 @@ impl Engine<'_> {
         while mask != 0 {
             let slot = mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            if let ReaderRef::Consumer(r) = self.kin.slots[st as usize][slot] {
-                if self.kin.readers[r as usize].leases[s as usize].state == LeaseState::Subscribed {
-                    self.efo_next(r, s);
+            match self.kin.slots[st as usize][slot] {
+                ReaderRef::Consumer(r) => {
+                    if self.kin.readers[r as usize].leases[s as usize].state
+                        == LeaseState::Subscribed
+                    {
+                        self.efo_next(r, s);
+                    }
                 }
+                ReaderRef::Mapping(m) => self.esm_efo_next(m, s),
+                ReaderRef::Batch(_) => {}
             }
         }
     }

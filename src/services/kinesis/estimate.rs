@@ -1023,7 +1023,8 @@ fn reader_rows(
 /// Per consumer and Lambda mapping: the busiest shard's records/s at the peak against
 /// what one lease reads and processes (`max_records ÷ cycle`, an enhanced fan-out
 /// consumer also bounded by its 2 MiB/s push) or what a shard's lanes process
-/// ([`KinesisMappingModel::shard_capacity`]).
+/// ([`KinesisMappingModel::shard_capacity`]); and each consumer's low-load latency
+/// ([`consumer_low_load_latency`]).
 fn lease_rows(
     cx: &mut Context,
     spec: &StreamSpec,
@@ -1067,6 +1068,16 @@ fn lease_rows(
             cap,
             "the consumer falls behind on its busiest shard: its iterator age grows (a larger max_records, faster processing, or more shards)",
         ));
+        let v = consumer_low_load_latency(spec, c);
+        for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+            let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+            cx.capacity.push(Capacity::info(
+                S,
+                &c.name,
+                format!("latency at low load, {name}, s (creation → end of processing)"),
+                v[i.min(v.len() - 1)],
+            ));
+        }
     }
     for (j, m) in models.iter().enumerate() {
         let f = &arch.lambdas[parts.mappings[j]];
@@ -1079,6 +1090,57 @@ fn lease_rows(
             "the function falls behind on its busiest shard: its iterator age grows (a larger batch, a higher parallelization factor, or more shards)",
         ));
     }
+}
+
+/// Draws behind a low-load latency (fixed seed: the estimate is a function of the model).
+pub(crate) const LATENCY_DRAWS: usize = 20_000;
+
+/// A polling reader's wait from a record's arrival at the shard to the arrival of the
+/// first GetRecords call that returns it, s.
+///
+/// # Formula
+/// Polls arrive every `interval` at a phase uniform over it; each sees the records older
+/// than its own read lag `R` (drawn per call): the wait is `U·interval` plus one
+/// interval per poll whose lag exceeds the record's age (at most 100 polls).
+pub(crate) fn polling_wait(spec: &StreamSpec, interval: f64, rng: &mut crate::sim::SimRng) -> f64 {
+    use rand::Rng;
+    let mut wait = rng.random::<f64>() * interval;
+    for _ in 0..100 {
+        if spec.read_lag.sample(rng).as_secs_f64() <= wait {
+            break;
+        }
+        wait += interval;
+    }
+    wait
+}
+
+/// A stream consumer's latency at low load, sorted draws, s: from a record's creation to
+/// the end of its processing, from the latency defaults the simulator uses.
+///
+/// # Formula
+/// Put leg `A/2`, then polling: [`polling_wait`] with the consumer's `idle_between_reads`
+/// plus the GetRecords response leg `A/2`; enhanced fan-out: the push `P`; then
+/// `per_batch` plus `service_time` of a batch of one record.
+fn consumer_low_load_latency(spec: &StreamSpec, c: &StreamConsumerSpec) -> Vec<f64> {
+    let mut rng = crate::sim::stream(0, &format!("estimate:latency:{}", c.name));
+    let mut v: Vec<f64> = (0..LATENCY_DRAWS)
+        .map(|_| {
+            let put = spec.api_latency.sample(&mut rng).half().as_secs_f64();
+            let read = match c.mode {
+                ReadMode::Polling => {
+                    let wait = polling_wait(spec, c.idle_between_reads.as_secs_f64(), &mut rng);
+                    let a = spec.api_latency.sample(&mut rng);
+                    wait + (a - a.half()).as_secs_f64()
+                }
+                ReadMode::Efo => spec.efo_propagation.sample(&mut rng).as_secs_f64(),
+            };
+            put + read
+                + c.per_batch.sample(&mut rng).as_secs_f64()
+                + c.service_time.sample(&mut rng).as_secs_f64()
+        })
+        .collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
 }
 
 #[cfg(test)]

@@ -463,6 +463,7 @@ mod tests {
             warm_throughput: 0,
             api_latency: DurationDist(Dist::Constant(0.0)),
             efo_propagation: DurationDist(Dist::Constant(0.0)),
+            read_lag: DurationDist(Dist::Constant(0.0)),
             reshards: vec![],
             track_keys: false,
             max_shards: 100,

@@ -63,6 +63,9 @@ pub struct RawStream {
     /// Enhanced fan-out propagation: accepted put → push.
     #[serde(default)]
     pub efo_propagation: Option<RawDist<Dur>>,
+    /// Polling read lag: accepted put → readable by GetRecords.
+    #[serde(default)]
+    pub read_lag: Option<RawDist<Dur>>,
     /// Scheduled resharding.
     #[serde(default)]
     pub reshard: Vec<RawReshard>,

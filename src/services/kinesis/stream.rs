@@ -74,6 +74,9 @@ pub struct StreamSpec {
     pub api_latency: DurationDist,
     /// Enhanced fan-out propagation: accepted put → push to a subscriber.
     pub efo_propagation: DurationDist,
+    /// Polling read lag: a GetRecords call sees the records put at least this long (drawn
+    /// per call) before it reaches the shard.
+    pub read_lag: DurationDist,
     /// Resharding schedule, in time order.
     pub reshards: Vec<Reshard>,
     /// Keep every record's key to verify per-key ordering (costs 16 bytes per record).
@@ -674,6 +677,7 @@ mod tests {
             warm_throughput: 0,
             api_latency: DurationDist(Dist::Constant(0.0)),
             efo_propagation: DurationDist(Dist::Constant(0.0)),
+            read_lag: DurationDist(Dist::Constant(0.0)),
             reshards: vec![],
             track_keys: false,
             max_shards: 10_000,

@@ -31,6 +31,93 @@ fn default_cold_start() -> DurationDist {
     )
 }
 
+/// A lognormal default of `median_ms` and `p99_ms` (constants of
+/// `services::lambda::limits`).
+fn default_lognormal(median_ms: f64, p99_ms: f64) -> DurationDist {
+    DurationDist(
+        Dist::lognormal_median_p99(median_ms * 1e6, p99_ms * 1e6)
+            .expect("static latency defaults are valid"),
+    )
+}
+
+/// The mapping's latency settings: invoke overhead, SQS long-poll wake-up (default by
+/// queue type) and the Kinesis consumer type; each applies to its kind of mapping only.
+struct MappingLatency {
+    invoke_overhead: DurationDist,
+    poll_wakeup: DurationDist,
+    efo: bool,
+}
+
+/// Validates `invoke_overhead`, `poll_wakeup` and `consumer` for the function's source.
+fn mapping_latency(
+    l: &RawLambda,
+    path: &FieldPath,
+    source: LambdaSource,
+    queues: &Queues<'_>,
+    base_dir: &Path,
+) -> VResult<MappingLatency> {
+    if matches!(source, LambdaSource::Async) {
+        for (field, set) in [
+            ("invoke_overhead", l.invoke_overhead.is_some()),
+            ("poll_wakeup", l.poll_wakeup.is_some()),
+            ("consumer", l.consumer.is_some()),
+        ] {
+            if set {
+                return Err(Invalid::at(
+                    &path.field(field),
+                    format!("`{field}` applies to event source mappings (`source = \"sqs:NAME\"` or `\"kinesis:NAME\"`); an asynchronously invoked function's latency is its subscription's `delivery_latency`"),
+                ));
+            }
+        }
+    }
+    let invoke_overhead = match &l.invoke_overhead {
+        Some(d) => dur_dist(d, &path.field("invoke_overhead"), base_dir)?,
+        None => default_lognormal(
+            lamlim::DEFAULT_INVOKE_OVERHEAD_MEDIAN_MS,
+            lamlim::DEFAULT_INVOKE_OVERHEAD_P99_MS,
+        ),
+    };
+    let poll_wakeup = match (&l.poll_wakeup, source) {
+        (Some(_), LambdaSource::Kinesis(_)) => {
+            return Err(Invalid::at(
+                &path.field("poll_wakeup"),
+                format!("`poll_wakeup` applies to SQS event source mappings (long polls); a Kinesis mapping's read delay is its stream's `read_lag` (source: {})", lamlim::SOURCE_LATENCY_MEASURED),
+            ))
+        }
+        (Some(d), _) => dur_dist(d, &path.field("poll_wakeup"), base_dir)?,
+        (None, LambdaSource::Sqs(q)) if queues.specs[q as usize].fifo => default_lognormal(
+            lamlim::DEFAULT_FIFO_WAKEUP_MEDIAN_MS,
+            lamlim::DEFAULT_FIFO_WAKEUP_P99_MS,
+        ),
+        (None, LambdaSource::Sqs(_)) => default_lognormal(
+            lamlim::DEFAULT_SQS_WAKEUP_MEDIAN_MS,
+            lamlim::DEFAULT_SQS_WAKEUP_P99_MS,
+        ),
+        (None, _) => DurationDist::zero(),
+    };
+    let efo = match (l.consumer.as_deref(), source) {
+        (None | Some("polling"), _) => false,
+        (Some("efo"), LambdaSource::Kinesis(_)) => true,
+        (Some("efo"), _) => {
+            return Err(Invalid::at(
+                &path.field("consumer"),
+                "`consumer = \"efo\"` (enhanced fan-out) applies to Kinesis event source mappings",
+            ))
+        }
+        (Some(other), _) => {
+            return Err(Invalid::at(
+                &path.field("consumer"),
+                format!("unknown consumer type \"{other}\": \"polling\" (GetRecords, the default) or \"efo\" (enhanced fan-out; source: {})", lamlim::SOURCE_KINESIS_ESM),
+            ))
+        }
+    };
+    Ok(MappingLatency {
+        invoke_overhead,
+        poll_wakeup,
+        efo,
+    })
+}
+
 /// The Lambda functions of a model, and their index by name.
 pub(crate) struct Lambdas<'a> {
     /// Index by name.
@@ -68,7 +155,53 @@ pub(crate) fn lambdas<'a>(
             warnings,
         )?);
     }
+    efo_quota(raw, &specs, limits)?;
     Ok(Lambdas { idx, specs })
+}
+
+/// Enhanced fan-out mappings are registered stream consumers: with the stream's
+/// `[[stream_consumer]]`s of mode `efo` they must stay within the stream's 20 (on-demand
+/// advantage: 50) registered consumers.
+fn efo_quota(raw: &RawModel, specs: &[LambdaSpec], limits: &Limits) -> VResult<()> {
+    use crate::services::kinesis::raw::{RawReadMode, RawStreamMode};
+    let mut count = vec![0u32; raw.stream.len()];
+    for c in &raw.stream_consumer {
+        if c.mode == RawReadMode::Efo {
+            if let Some(st) = raw
+                .stream
+                .iter()
+                .position(|s| Some(s.name.as_str()) == c.source.strip_prefix("kinesis:"))
+            {
+                count[st] += 1;
+            }
+        }
+    }
+    for (i, spec) in specs.iter().enumerate() {
+        let LambdaSource::Kinesis(st) = spec.source else {
+            continue;
+        };
+        if !spec.efo {
+            continue;
+        }
+        let st = st as usize;
+        count[st] += 1;
+        let stream = &raw.stream[st];
+        let max = limits
+            .kinesis
+            .efo_consumers(stream.mode == RawStreamMode::OnDemandAdvantage);
+        if count[st] > max {
+            return Err(Invalid::at(
+                &FieldPath::item("lambda", i, &spec.name).field("consumer"),
+                format!(
+                    "stream \"{}\" would have {} enhanced fan-out consumers (stream consumers and Lambda mappings), above the limit of {max} per stream (source: {})",
+                    stream.name,
+                    count[st],
+                    crate::services::kinesis::limits::SOURCE_EFO
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Validates one function at `path`, in this order: source, memory, timeout, batching
@@ -107,6 +240,7 @@ fn lambda(
         None => default_cold_start(),
     };
     let (parallelization_factor, maximum_retry_attempts) = kinesis_settings(l, path, lim)?;
+    let latency = mapping_latency(l, path, source, queues, base_dir)?;
     let duration = dur_dist(&l.duration, &path.field("duration"), base_dir)?;
     let failure_probability = prob(
         &path.field("failure_probability"),
@@ -152,6 +286,9 @@ fn lambda(
         maximum_retry_attempts,
         bisect_on_error: l.bisect_on_error.unwrap_or(false),
         maximum_record_age: l.maximum_record_age.map(|d| d.0),
+        invoke_overhead: latency.invoke_overhead,
+        poll_wakeup: latency.poll_wakeup,
+        efo: latency.efo,
     })
 }
 

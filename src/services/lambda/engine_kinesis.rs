@@ -32,6 +32,15 @@
 //! Kinesis record's sequence number, so a real retry starts at the aggregate's first
 //! user record).
 //!
+//! **Enhanced fan-out** (`consumer = "efo"`): the mapping is a registered stream consumer
+//! (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>, "To minimize latency
+//! and maximize read throughput, create a data stream consumer with enhanced fan-out"): it
+//! does not poll and does not use the shard's shared read limits; records are pushed to it
+//! the stream's `efo_propagation` after they were put, as to a KCL-style EFO consumer
+//! (`services::kinesis::consumer`), and each push goes to the lanes as a fetch would.
+//! Simplification: the consumer's own 2 MiB/s per shard is not enforced for a mapping
+//! (the buffer's limit still holds it back).
+//!
 //! The lanes do not know partition keys (records are stored without them, see
 //! `services::kinesis::shard`): a fetched batch is spread evenly over the lanes. Per-key
 //! order is therefore assumed rather than checked, and a single hot key inside a shard
@@ -100,6 +109,8 @@ pub(crate) struct EsmShard {
     fetched: Vec<Slice>,
     lanes: Vec<Lane>,
     rr: usize,
+    /// Enhanced fan-out: the push due holds the records put at or before this instant.
+    cutoff: SimTime,
     /// User records fetched and not yet finished (in the lanes).
     buffered: u64,
     /// Kinesis records fetched and not yet finished (the buffer's limit counts these).
@@ -121,15 +132,19 @@ pub(crate) struct KinesisMapping {
     pub(crate) lost: u64,
     /// Records that expired while being retried (reset at the warm-up).
     pub(crate) expired: u64,
+    /// Enhanced fan-out: records are pushed (no polling).
+    pub(crate) efo: bool,
 }
 
 impl KinesisMapping {
-    /// A mapping of function `l` on `stream`, holding reader `slot`.
-    pub(crate) fn new(l: u32, stream: u32, slot: usize) -> Self {
+    /// A mapping of function `l` on `stream`, holding reader `slot`; `efo`: enhanced
+    /// fan-out instead of polling.
+    pub(crate) fn new(l: u32, stream: u32, slot: usize, efo: bool) -> Self {
         KinesisMapping {
             l,
             stream,
             slot,
+            efo,
             shards: Vec::new(),
             iterator_age_max_ns: 0,
             lost: 0,
@@ -181,6 +196,7 @@ impl Engine<'_> {
                     factor
                 ],
                 rr: 0,
+                cutoff: SimTime::ZERO,
                 buffered: 0,
                 buffered_k: 0,
             });
@@ -207,6 +223,10 @@ impl Engine<'_> {
         let map = &mut self.kin.mappings[m as usize];
         let sh = &mut map.shards[s as usize];
         sh.state = PollState::Idle;
+        if map.efo {
+            self.esm_efo_next(m, s);
+            return;
+        }
         // Pollers start at random phases within one interval.
         let l = map.l as usize;
         let phase = if self.now == SimTime::ZERO {
@@ -220,7 +240,19 @@ impl Engine<'_> {
 
     /// A poller event of mapping `m` on shard `s`.
     pub(crate) fn on_esm_poll(&mut self, m: u32, s: u32) {
-        let state = self.kin.mappings[m as usize].shards[s as usize].state;
+        let map = &self.kin.mappings[m as usize];
+        let state = map.shards[s as usize].state;
+        if map.efo {
+            match state {
+                PollState::Idle => self.esm_efo_next(m, s),
+                PollState::Requesting => self.esm_push(m, s),
+                PollState::Done => {}
+                PollState::Blocked | PollState::Responding => {
+                    debug_assert!(false, "push event of a blocked or responding shard")
+                }
+            }
+            return;
+        }
         match state {
             PollState::Idle => self.esm_request(m, s),
             PollState::Requesting => self.esm_arrive(m, s),
@@ -283,7 +315,10 @@ impl Engine<'_> {
         sh.fetched.clear();
         let room = cap.saturating_sub(sh.buffered_k).clamp(1, max_records);
         let from = shard.cursors[slot].fetched;
-        let out = shard.read(from, room, max_bytes, SimTime::MAX, &mut sh.fetched);
+        // Records put within the read lag are not readable yet.
+        let lag = stream.spec.read_lag.sample(&mut stream.rng);
+        let cutoff = SimTime(now.0.saturating_sub(lag.0));
+        let out = shard.read(from, room, max_bytes, cutoff, &mut sh.fetched);
         shard.mark_fetched(slot, out.records);
         shard.release(slot);
         shard.charge_read(now, out.bytes, &lim);
@@ -341,12 +376,85 @@ impl Engine<'_> {
         sh.fetched = fetched;
         sh.state = PollState::Idle;
         let next = sh.last_poll + POLL_INTERVAL;
+        let efo = map.efo;
         for lane in 0..factor {
             self.lane_kick(m, s, lane as u32);
         }
         if !self.esm_finish_shard(m, s) {
-            self.at(next.max(now), Event::EsmPoll { m, s });
+            if efo {
+                self.esm_efo_next(m, s);
+            } else {
+                self.at(next.max(now), Event::EsmPoll { m, s });
+            }
         }
+    }
+
+    /// Enhanced fan-out: schedules the next push of shard `s`, or subscribes and waits for
+    /// records (the stream wakes the mapping through `wake_efo`).
+    pub(crate) fn esm_efo_next(&mut self, m: u32, s: u32) {
+        let now = self.now;
+        let cap = self.esm_buffer_cap(m as usize);
+        let map = &mut self.kin.mappings[m as usize];
+        let (st, slot) = (map.stream as usize, map.slot);
+        let sh = &mut map.shards[s as usize];
+        if sh.state != PollState::Idle {
+            return;
+        }
+        if sh.buffered_k >= cap {
+            // The buffer is full: look again a poll interval later.
+            self.at(now + POLL_INTERVAL, Event::EsmPoll { m, s });
+            return;
+        }
+        let stream = &mut self.kin.streams[st];
+        let shard = &mut stream.shards[s as usize];
+        if shard.drained_by(slot) {
+            self.esm_finish_shard(m, s);
+            return;
+        }
+        let from = shard.cursors[slot].fetched.max(shard.head());
+        let Some(first) = shard.arrival_of(from) else {
+            shard.efo_waiting |= 1u64 << slot;
+            return;
+        };
+        let d = stream.spec.efo_propagation.sample(&mut stream.rng);
+        let at = now.max(first + d);
+        sh.cutoff = SimTime(at.0.saturating_sub(d.0));
+        sh.state = PollState::Requesting;
+        self.at(at, Event::EsmPoll { m, s });
+    }
+
+    /// Enhanced fan-out: a push of the records that have propagated reaches the mapping.
+    fn esm_push(&mut self, m: u32, s: u32) {
+        let now = self.now;
+        let cap = self.esm_buffer_cap(m as usize);
+        let map = &mut self.kin.mappings[m as usize];
+        let (st, slot, l) = (map.stream as usize, map.slot, map.l as usize);
+        let stream = &mut self.kin.streams[st];
+        self.msgs.ledger.expired += stream.expire_shard(s, now);
+        let max_bytes = stream.spec.limits.get_records_max_bytes.0;
+        let max_records = stream.spec.limits.get_records_max_records as u64;
+        let shard = &mut stream.shards[s as usize];
+        let sh = &mut map.shards[s as usize];
+        sh.fetched.clear();
+        let room = cap.saturating_sub(sh.buffered_k).clamp(1, max_records);
+        let from = shard.cursors[slot].fetched;
+        let out = shard.read(from, room, max_bytes, sh.cutoff, &mut sh.fetched);
+        sh.state = PollState::Idle;
+        if out.records == 0 {
+            // Expired meanwhile.
+            self.esm_efo_next(m, s);
+            return;
+        }
+        shard.mark_fetched(slot, out.records);
+        shard.release(slot);
+        stream.note_read_age(now, &sh.fetched);
+        stream.stats.efo_bytes += out.bytes;
+        self.lambdas[l].stats.receives += 1;
+        let age = now - out.last_arrival;
+        stream.note_iterator_age(age);
+        map.iterator_age_max_ns = map.iterator_age_max_ns.max(age.0);
+        sh.last_poll = now;
+        self.esm_return(m, s);
     }
 
     /// When the shard is closed and everything fetched from it is finished, the mapping
@@ -465,6 +573,9 @@ impl Engine<'_> {
         let n = ln.batch_records.min(u32::MAX as u64) as u32;
         match self.lambdas[l].start(now, n, &mut self.account_pool) {
             Some(inv) => {
+                let f = &mut self.lambdas[l];
+                // The synchronous Invoke's overhead, then the run (billed: `runs_for`).
+                let overhead = f.spec.invoke_overhead.sample(&mut f.rng);
                 ln.throttled = 0;
                 ln.inv = Some(inv);
                 ln.busy = true;
@@ -474,7 +585,7 @@ impl Engine<'_> {
                     stats.wait.record_n(now - sl.t_mid(), sl.count as u64);
                 }
                 self.at(
-                    now + inv.runs_for,
+                    now + overhead + inv.runs_for,
                     Event::EsmLane {
                         m,
                         sl: s << 4 | lane,

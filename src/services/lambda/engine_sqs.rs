@@ -231,10 +231,23 @@ impl Engine<'_> {
 
     /// The response leg of a mapping receive.
     pub(crate) fn lambda_respond(&mut self, l: u32, p: u32) {
+        self.lambda_respond_after(l, p, SimDuration::ZERO);
+    }
+
+    /// The response leg of a waiting long poll that was handed messages: it returns after
+    /// the mapping's `poll_wakeup` (see `services::lambda::limits::DEFAULT_SQS_WAKEUP_MEDIAN_MS`).
+    pub(crate) fn lambda_respond_woken(&mut self, l: u32, p: u32) {
+        let f = &mut self.lambdas[l as usize];
+        let wake = f.spec.poll_wakeup.sample(&mut f.rng);
+        self.lambda_respond_after(l, p, wake);
+    }
+
+    /// The response leg of a mapping receive, `extra` later than the network leg.
+    fn lambda_respond_after(&mut self, l: u32, p: u32, extra: SimDuration) {
         let m = mapping_mut(&mut self.mappings, l);
         let poller = &mut m.pollers[p as usize];
         poller.state = PollerState::Receiving;
-        let leg = poller.leg - poller.leg.half();
+        let leg = poller.leg - poller.leg.half() + extra;
         let gen = poller.gen;
         if leg.is_zero() {
             self.on_lambda_recv_return(l, p);
@@ -292,6 +305,12 @@ impl Engine<'_> {
             .batch
             .len() as u32;
         let started = self.lambdas[li].start(now, n, &mut self.account_pool);
+        let overhead = if started.is_some() {
+            let f = &mut self.lambdas[li];
+            f.spec.invoke_overhead.sample(&mut f.rng)
+        } else {
+            SimDuration::ZERO
+        };
         let m = mapping_mut(&mut self.mappings, li as u32);
         let poller = &mut m.pollers[p as usize];
         let gen = poller.gen;
@@ -306,7 +325,11 @@ impl Engine<'_> {
                         stats.wait.record(now - self.msgs.get(h.slot).enqueued);
                     }
                 }
-                self.at(now + inv.runs_for, Event::LambdaInvokeDone { l, p, gen });
+                // The synchronous Invoke's overhead, then the run (billed: `runs_for`).
+                self.at(
+                    now + overhead + inv.runs_for,
+                    Event::LambdaInvokeDone { l, p, gen },
+                );
             }
             None => {
                 poller.throttled += 1;

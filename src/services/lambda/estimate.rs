@@ -13,6 +13,7 @@ use crate::estimate::capacity::{lambda_concurrency, Capacity};
 use crate::estimate::Context;
 use crate::load::{Dist, DurationDist};
 use crate::model::Architecture;
+use crate::services::kinesis::estimate::LATENCY_DRAWS;
 use crate::services::lambda::bill::{LambdaArch, LambdaUsage};
 use crate::services::lambda::limits as llim;
 use crate::services::lambda::{Arch, LambdaSource, LambdaSpec};
@@ -218,6 +219,8 @@ pub(crate) struct SqsMappingModel {
     pub(crate) duplicate: f64,
     /// Mean API round trip, s.
     pub(crate) latency: f64,
+    /// Mean invoke overhead of the mapping (`LambdaSpec::invoke_overhead`), s.
+    pub(crate) overhead: f64,
     /// Messages one receive returns at most: `min(batch_size, 10)`.
     pub(crate) per_receive: f64,
     /// Records per invocation at most: the batch size, and no more than the 6 MB
@@ -298,6 +301,7 @@ impl SqsMappingModel {
             dead_letter_after: queue.dead_letter.map(|d| d.max_receive_count),
             duplicate: queue.duplicate_probability.clamp(0.0, 0.99),
             latency: queue.api_latency.mean_s(),
+            overhead: spec.invoke_overhead.mean_s(),
             per_receive: per_receive.min(by_payload),
             batch: (spec.batch_size.max(1) as f64).min(by_payload),
             window: spec.batching_window.as_secs_f64(),
@@ -377,9 +381,12 @@ impl SqsMappingModel {
     /// Time a poller is busy per invocation of `m` records, s.
     ///
     /// # Formula
-    /// `receives × L + L (the delete calls, issued together) + E[duration](m)`.
+    /// `receives × L + L (the delete calls, issued together) + O (the invoke overhead)
+    /// + E[duration](m)`.
     pub(crate) fn cycle(&self, m: f64, flat_out: bool) -> f64 {
-        (self.receives_per_batch(m, flat_out) + 1.0) * self.latency + self.duration.mean_s(m)
+        (self.receives_per_batch(m, flat_out) + 1.0) * self.latency
+            + self.overhead
+            + self.duration.mean_s(m)
     }
 
     /// Most new messages per second `pollers` pollers can take.
@@ -409,7 +416,8 @@ impl SqsMappingModel {
     ///
     /// # Formula
     /// Flat out: full batches. Otherwise a poller finds what arrived for it while it was
-    /// busy: `m = a·L₀ / (1 − a·s′)` with `a = d/c`, `L₀ = 2L + E[duration]`, `s′ =
+    /// busy: `m = a·L₀ / (1 − a·s′)` with `a = d/c`, `L₀ = 2L + O + E[duration]` (`O` the
+    /// invoke overhead), `s′ =
     /// E[per_record]` (as for worker pools); below 1 the pollers wait for messages and
     /// each arrival is served at once, alone. With a batching window `W`, a poller also
     /// gathers what reaches it during the window: waiting pollers are served in turn, so
@@ -426,7 +434,7 @@ impl SqsMappingModel {
             return (full, true);
         }
         let a = if c > 0.0 { d / c } else { f64::INFINITY };
-        let l0 = 2.0 * self.latency + self.duration.fixed_s();
+        let l0 = 2.0 * self.latency + self.overhead + self.duration.fixed_s();
         let denom = 1.0 - a * self.duration.per_record_s();
         let m0 = if denom <= 0.0 {
             f64::INFINITY
@@ -600,6 +608,97 @@ impl Warm {
     }
 }
 
+/// One message's latency at low load on function `l`'s path, from its creation at the
+/// producer to the end of its (warm, single-record) invocation: the same mechanisms and
+/// defaults the simulator uses, drawn once each.
+///
+/// # Formula
+/// * SQS mapping: send leg `A_q/2` (or, fed by an SNS subscription, publish leg `A_t/2` +
+///   delivery `D`) + long-poll wake-up `W` + receive response leg `A_q/2` + invoke
+///   overhead `O` + duration `S + s′`;
+/// * Kinesis polling mapping: put leg `A_k/2`, then the first poll (phase uniform over the
+///   1 s interval, every second after it) whose own read lag `R` (drawn per poll) lets it
+///   see the record, + response leg `A_k/2` + `O` + `S + s′`;
+/// * Kinesis enhanced fan-out: `A_k/2` + push `P` + `O` + `S + s′`;
+/// * asynchronous (SNS): `A_t/2` + `D` + `S + s′`.
+///
+/// `A` is the API round trip of the queue, stream or topic (each half a leg, as the
+/// simulator splits it), `S` and `s′` the function's duration and per-record time; a
+/// mapping's batching window is added whole (a lone message waits it out). Cold starts,
+/// queueing and fuller batches are left out: a low-load figure, as a new user's first
+/// test measures. Returns `None` when nothing feeds the function.
+pub(crate) fn low_load_latency(arch: &Architecture, l: usize) -> Option<Vec<f64>> {
+    let spec = &arch.lambdas[l];
+    let mut rng = stream(0, &format!("estimate:latency:{}", spec.name));
+    let half = |d: crate::sim::SimDuration| d.half().as_secs_f64();
+    let mut out = Vec::with_capacity(LATENCY_DRAWS);
+    // What feeds the path: a producer's call, or an SNS subscription (publish + delivery).
+    let sub_into = |ep: Endpoint| arch.subscriptions.iter().find(|s| s.endpoint == ep);
+    for _ in 0..LATENCY_DRAWS {
+        // A lone message waits out the batching window.
+        let run = spec.batching_window.as_secs_f64()
+            + spec.duration.sample(&mut rng).as_secs_f64()
+            + spec.per_record.sample(&mut rng).as_secs_f64();
+        let t = match spec.source {
+            LambdaSource::Sqs(q) => {
+                let queue = &arch.queues[q as usize];
+                let fed_directly = arch
+                    .producers
+                    .iter()
+                    .any(|p| p.target == crate::producers::Target::Queue(q));
+                let arrive = if fed_directly {
+                    half(queue.api_latency.sample(&mut rng))
+                } else if let Some(s) = sub_into(Endpoint::Queue(q)) {
+                    let topic = &arch.topics[s.topic as usize];
+                    half(topic.api_latency.sample(&mut rng))
+                        + s.latency.sample(&mut rng).as_secs_f64()
+                } else {
+                    return None;
+                };
+                let a = queue.api_latency.sample(&mut rng);
+                arrive
+                    + spec.poll_wakeup.sample(&mut rng).as_secs_f64()
+                    + (a - a.half()).as_secs_f64()
+                    + spec.invoke_overhead.sample(&mut rng).as_secs_f64()
+                    + run
+            }
+            LambdaSource::Kinesis(st) => {
+                let stream_spec = &arch.streams[st as usize];
+                let put = half(stream_spec.api_latency.sample(&mut rng));
+                let read = if spec.efo {
+                    stream_spec.efo_propagation.sample(&mut rng).as_secs_f64()
+                } else {
+                    let interval = llim::KINESIS_ESM_POLL_INTERVAL.as_secs_f64();
+                    let wait = crate::services::kinesis::estimate::polling_wait(
+                        stream_spec,
+                        interval,
+                        &mut rng,
+                    );
+                    let a = stream_spec.api_latency.sample(&mut rng);
+                    wait + (a - a.half()).as_secs_f64()
+                };
+                put + read + spec.invoke_overhead.sample(&mut rng).as_secs_f64() + run
+            }
+            LambdaSource::Async => {
+                let s = sub_into(Endpoint::Lambda(l as u32))?;
+                let topic = &arch.topics[s.topic as usize];
+                half(topic.api_latency.sample(&mut rng))
+                    + s.latency.sample(&mut rng).as_secs_f64()
+                    + run
+            }
+        };
+        out.push(t);
+    }
+    out.sort_by(|a, b| a.total_cmp(b));
+    Some(out)
+}
+
+/// The `q` quantile of sorted `v`.
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
 /// Turns the functions' loads into Lambda usage and concurrency rows.
 ///
 /// # Formula
@@ -667,6 +766,16 @@ pub(crate) fn finish(cx: &mut Context) {
                 over(load.concurrency_peak),
             ));
         }
+        if let Some(v) = low_load_latency(arch, l) {
+            for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
+                cx.capacity.push(Capacity::info(
+                    "lambda",
+                    &spec.name,
+                    format!("latency at low load, {name}, s (creation → end of a warm invocation)"),
+                    quantile(&v, q),
+                ));
+            }
+        }
         if spec.reserved_concurrency.is_none() {
             unreserved += 1;
             unreserved_peak += load.concurrency_peak.max(load.concurrency_mean);
@@ -695,8 +804,9 @@ mod tests {
         } else {
             format!("duration = \"100ms\"\n{body}")
         };
+        // No invoke overhead: the formulas below are worked with zero latency.
         test_model(&format!(
-            "[[queue]]\nname = \"q\"\n[[lambda]]\nname = \"f\"\nsource = \"sqs:q\"\n{body}"
+            "[[queue]]\nname = \"q\"\n[[lambda]]\nname = \"f\"\nsource = \"sqs:q\"\ninvoke_overhead = \"0ms\"\n{body}"
         ))
     }
 

@@ -156,3 +156,42 @@ pub(crate) const SQS_ESM_WAIT: SimDuration = SimDuration::from_secs(20);
 /// ("Lambda polls each shard at a base rate of once per second"; with-kinesis.html; a
 /// modelling default).
 pub(crate) const KINESIS_ESM_POLL_INTERVAL: SimDuration = SimDuration::from_secs(1);
+
+// ----- Latency defaults of event source mappings (calibrated 2026-12-07) -----------------
+//
+// AWS documents no figure for these; each is a lognormal modelling default, overridable per
+// function, calibrated so that low-rate models with default settings reproduce the
+// published measurements of Bite-Sized Serverless, "Serverless Messaging: Latency Compared"
+// (eu-west-1, 4–5 September 2022, 1,024 messages per path, producer timestamp → consumer
+// handler), <https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/>,
+// within ±25% at p50 and ±35% at p99 (`tests/suite/calibration.rs` holds every row).
+
+/// Source of the latency calibration of the mapping defaults below.
+pub(crate) const SOURCE_LATENCY_MEASURED: &str =
+    "https://bitesizedserverless.com/bite/serverless-messaging-latency-compared/";
+
+/// Invoke overhead of an event source mapping (batch in hand → handler running: the
+/// poller's synchronous Invoke through Lambda's front end to a warm execution
+/// environment; "Lambda event source mappings ... invoke your function synchronously",
+/// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html>):
+/// median, ms. With the SQS wake-up below it makes the SQS standard path's p50 16 ms
+/// and p99 105 ms (SOURCE_LATENCY_MEASURED).
+pub(crate) const DEFAULT_INVOKE_OVERHEAD_MEDIAN_MS: f64 = 3.0;
+/// See [`DEFAULT_INVOKE_OVERHEAD_MEDIAN_MS`]: p99, ms.
+pub(crate) const DEFAULT_INVOKE_OVERHEAD_P99_MS: f64 = 70.0;
+/// Long-poll wake-up of an SQS mapping on a standard queue (message visible → the
+/// waiting ReceiveMessage of one of the mapping's pollers returns it; long polling
+/// "returns messages as soon as they become available",
+/// <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html>,
+/// after the wait request's server notices them): median, ms.
+pub(crate) const DEFAULT_SQS_WAKEUP_MEDIAN_MS: f64 = 2.0;
+/// See [`DEFAULT_SQS_WAKEUP_MEDIAN_MS`]: p99, ms.
+pub(crate) const DEFAULT_SQS_WAKEUP_P99_MS: f64 = 40.0;
+/// Long-poll wake-up of an SQS mapping on a FIFO queue: a FIFO receive must also lock the
+/// message group and check receive-request-attempt deduplication before it returns
+/// (<https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues-understanding-logic.html>),
+/// and the measured FIFO path has a 645 ms p99 where the standard one has 105 ms
+/// (SOURCE_LATENCY_MEASURED): median, ms.
+pub(crate) const DEFAULT_FIFO_WAKEUP_MEDIAN_MS: f64 = 12.0;
+/// See [`DEFAULT_FIFO_WAKEUP_MEDIAN_MS`]: p99, ms.
+pub(crate) const DEFAULT_FIFO_WAKEUP_P99_MS: f64 = 550.0;

@@ -84,4 +84,15 @@ pub struct LambdaSpec {
     pub bisect_on_error: bool,
     /// Kinesis: skip records older than this (None: until they expire).
     pub maximum_record_age: Option<SimDuration>,
+    /// Event source mappings: time from the mapping holding a batch to the function's
+    /// handler starting (the mapping's synchronous Invoke through Lambda's front end and
+    /// placement), not billed. Default: `limits::DEFAULT_INVOKE_OVERHEAD_*`.
+    pub invoke_overhead: DurationDist,
+    /// SQS mappings: time for a waiting long poll of the mapping to return once a message
+    /// has been handed to it (the mapping's poller fleet waking up). Default:
+    /// `limits::DEFAULT_SQS_WAKEUP_*` (standard) or `limits::DEFAULT_FIFO_WAKEUP_*` (FIFO).
+    pub poll_wakeup: DurationDist,
+    /// Kinesis mappings: enhanced fan-out (a registered stream consumer pushes records
+    /// with the stream's `efo_propagation`) instead of GetRecords polling.
+    pub efo: bool,
 }

@@ -81,4 +81,16 @@ pub struct RawLambda {
     /// caller of its event source mapping, for access policies.
     #[serde(default)]
     pub principal: Option<String>,
+    /// Event source mappings: time from a batch in hand to the handler starting (default
+    /// `services::lambda::limits::DEFAULT_INVOKE_OVERHEAD_*`).
+    #[serde(default)]
+    pub invoke_overhead: Option<RawDist<Dur>>,
+    /// SQS mappings: wake-up time of a waiting long poll once a message is there (default
+    /// by queue type, `services::lambda::limits::DEFAULT_SQS_WAKEUP_*`/`DEFAULT_FIFO_WAKEUP_*`).
+    #[serde(default)]
+    pub poll_wakeup: Option<RawDist<Dur>>,
+    /// Kinesis mappings: `"polling"` (default, GetRecords once a second per shard) or
+    /// `"efo"` (enhanced fan-out: a registered consumer, records pushed).
+    #[serde(default)]
+    pub consumer: Option<String>,
 }

@@ -34,6 +34,18 @@ const SOURCE_DLQ: &str = "https://docs.aws.amazon.com/sns/latest/dg/sns-dead-let
 const SOURCE_RAW: &str =
     "https://docs.aws.amazon.com/sns/latest/dg/sns-large-payload-raw-message-delivery.html";
 
+/// The default delivery latency of a FIFO topic's SQS subscriptions (see
+/// `services::sns::limits::DEFAULT_FIFO_SQS_DELIVERY_MEDIAN_MS`).
+pub(crate) fn default_fifo_sqs_delivery_latency() -> DurationDist {
+    DurationDist(
+        Dist::lognormal_median_p99(
+            slim::DEFAULT_FIFO_SQS_DELIVERY_MEDIAN_MS * 1e6,
+            slim::DEFAULT_FIFO_SQS_DELIVERY_P99_MS * 1e6,
+        )
+        .expect("static default delivery latency is valid"),
+    )
+}
+
 /// The default delivery latency (see `services::sns::limits`).
 pub(crate) fn default_delivery_latency() -> DurationDist {
     match Dist::lognormal_median_p99(
@@ -792,9 +804,13 @@ fn subscription(
     let dead_letter = dead_letter(s, &path, fifo, known)?;
     let latency = match &s.delivery_latency {
         Some(d) => dur_dist(d, &path.field("delivery_latency"), base_dir)?,
-        None => known.topics.delivery[t]
-            .clone()
-            .unwrap_or_else(default_delivery_latency),
+        None => known.topics.delivery[t].clone().unwrap_or_else(|| {
+            if fifo && protocol == Protocol::Sqs {
+                default_fifo_sqs_delivery_latency()
+            } else {
+                default_delivery_latency()
+            }
+        }),
     };
     let failure_probability = prob(
         &path.field("failure_probability"),

@@ -90,7 +90,7 @@ impl Engine<'_> {
                     if n == 0 {
                         break;
                     }
-                    self.lambda_respond(l, p);
+                    self.lambda_respond_woken(l, p);
                 }
             }
         }

@@ -902,6 +902,9 @@ fn serve_step(
     Ok(out)
 }
 
+/// Backlogs below this many messages are rounding residue: none.
+const BACKLOG_EPSILON: f64 = 1e-9;
+
 /// Serves queue `q` during `step` with `lam` messages/s arriving and `backlog` waiting:
 /// each reader's rates, the new messages/s it served and whether it was all busy, and the
 /// backlog at the end of the step.
@@ -947,6 +950,11 @@ fn serve_queue(
     let mut next_backlog = backlog;
     if grid.time_varying {
         next_backlog = (backlog + (lam - served) * dt).max(0.0);
+        // Draining exactly (`served = lam + backlog/dt`) can leave a rounding residue of
+        // 1e-17 messages, which would keep the readers flat out for ever.
+        if next_backlog < BACKLOG_EPSILON {
+            next_backlog = 0.0;
+        }
     } else if lam > cap {
         next_backlog = f64::INFINITY;
     }
