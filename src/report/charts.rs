@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Once;
 
+pub(crate) mod run;
+
 /// DejaVu Sans 2.37 (see `fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -34,16 +36,83 @@ trait Chart {
     fn size(&self) -> (u32, u32) {
         SIZE
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB>;
+    /// Draws the chart on `root`, adding a tooltip for each mark to `tips`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB>;
 }
 
-/// Draws `chart` as `dir/stem.svg` and `dir/stem.png`.
-fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<(), ReportError> {
+/// The tooltips of a chart's marks, in pixels, written into its SVG as transparent shapes
+/// with a `<title>` (a browser shows it when the pointer rests on the mark).
+#[derive(Default)]
+pub(crate) struct Tips(Vec<String>);
+
+impl Tips {
+    /// A circle of radius `r` pixels around `at`.
+    pub(crate) fn circle(&mut self, at: (i32, i32), r: i32, text: &str) {
+        self.0.push(format!(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"{r}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></circle>",
+            at.0,
+            at.1,
+            super::html::esc(text)
+        ));
+    }
+
+    /// The rectangle between two corners.
+    pub(crate) fn rect(&mut self, a: (i32, i32), b: (i32, i32), text: &str) {
+        let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+        let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+        self.0.push(format!(
+            "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></rect>",
+            (x1 - x0).max(1),
+            (y1 - y0).max(1),
+            super::html::esc(text)
+        ));
+    }
+
+    /// `svg` with the tooltips added last (on top of everything drawn).
+    pub(crate) fn insert_into(&self, svg: &str) -> String {
+        if self.0.is_empty() {
+            return svg.to_string();
+        }
+        let at = svg.rfind("</svg>").unwrap_or(svg.len());
+        let mut out = String::with_capacity(svg.len() + self.0.len() * 120);
+        out.push_str(&svg[..at]);
+        out.push_str("<g class=\"tips\">\n");
+        for t in &self.0 {
+            out.push_str(t);
+            out.push('\n');
+        }
+        out.push_str("</g>\n");
+        out.push_str(&svg[at..]);
+        out
+    }
+}
+
+/// Draws `chart` as `dir/stem.svg` (with its tooltips) and `dir/stem.png`; returns the
+/// SVG text.
+fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<String, ReportError> {
     register_fonts();
-    let svg = dir.join(format!("{stem}.svg"));
-    draw_to(chart, SVGBackend::new(&svg, chart.size()), &svg)?;
+    let path = dir.join(format!("{stem}.svg"));
+    let mut text = String::new();
+    let mut tips = Tips::default();
+    draw_to(
+        chart,
+        SVGBackend::with_string(&mut text, chart.size()),
+        &path,
+        &mut tips,
+    )?;
+    let svg = tips.insert_into(&text);
+    std::fs::write(&path, svg.as_bytes()).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let png = dir.join(format!("{stem}.png"));
-    draw_to(chart, BitMapBackend::new(&png, chart.size()), &png)
+    draw_to(
+        chart,
+        BitMapBackend::new(&png, chart.size()),
+        &png,
+        &mut Tips::default(),
+    )?;
+    Ok(svg)
 }
 
 /// Draws `chart` on `backend`, which writes `path`.
@@ -51,10 +120,11 @@ fn draw_to<C: Chart, DB: DrawingBackend>(
     chart: &C,
     backend: DB,
     path: &Path,
+    tips: &mut Tips,
 ) -> Result<(), ReportError> {
     let root = backend.into_drawing_area();
     chart
-        .draw(&root)
+        .draw(&root, tips)
         .and_then(|_| root.present())
         .map_err(|e| ReportError::Chart {
             path: path.to_path_buf(),
@@ -76,30 +146,33 @@ pub(crate) fn draw_all(
             continue;
         }
         let stem = format!("fig{}-{}", i + 1, slug(&exp.metrics[plot.y]));
-        save(&chart, dir, &stem)?;
+        let svg = save(&chart, dir, &stem)?;
         out.push(ChartFile {
             stem,
             title: plot.title.clone(),
             kind: "metric",
+            svg,
         });
     }
     let cost = CostChart::new(exp, r);
     if !cost.parts.is_empty() {
-        save(&cost, dir, "cost-by-service")?;
+        let svg = save(&cost, dir, "cost-by-service")?;
         out.push(ChartFile {
             stem: "cost-by-service".into(),
             title: "Monthly cost per grid point, by service".into(),
             kind: "cost",
+            svg,
         });
     }
     if let Ok(series) = chosen.series {
-        let chart = SeriesChart::new(exp, chosen.point, chosen.replication, series);
+        let chart = SeriesChart::of_point(exp, chosen.point, chosen.replication, series);
         if !chart.panels.is_empty() {
-            save(&chart, dir, "series")?;
+            let svg = save(&chart, dir, "series")?;
             out.push(ChartFile {
                 stem: "series".into(),
                 title: chart.title.clone(),
                 kind: "series",
+                svg,
             });
         }
     }
@@ -158,6 +231,8 @@ struct Mark {
     low: f64,
     mean: f64,
     high: f64,
+    /// The tooltip: the horizontal value, the mean and its interval, in the metric's unit.
+    tip: String,
 }
 
 /// A metric against an axis: one line per combination of the other axes' values, with
@@ -213,6 +288,23 @@ impl MetricChart {
             } else {
                 low
             };
+            let tip = format!(
+                "{} = {}: mean {}{}{}",
+                ax.short(),
+                ax.values[c[plot.x]].label,
+                round_sig(s.mean),
+                unit_of(metric),
+                if s.half.is_finite() {
+                    format!(
+                        ", {}% CI {} to {}",
+                        round_sig(exp.confidence * 100.0),
+                        round_sig(low),
+                        round_sig(high)
+                    )
+                } else {
+                    String::new()
+                }
+            );
             groups
                 .entry(others.iter().map(|o| c[*o]).collect())
                 .or_default()
@@ -221,6 +313,7 @@ impl MetricChart {
                     low: tf(low),
                     mean: tf(s.mean),
                     high: tf(high),
+                    tip,
                 });
         }
         let series = groups
@@ -361,9 +454,14 @@ impl MetricChart {
         chart: &mut Plane<'a, DB>,
         x0: f64,
         x1: f64,
+        tips: &mut Tips,
     ) -> Draw<DB> {
         for (i, (label, marks)) in self.series.iter().enumerate() {
             let c = color(i);
+            for m in marks {
+                let at = chart.backend_coord(&(m.x, m.mean));
+                tips.circle(at, 7, &format!("{label}: {}", m.tip));
+            }
             chart
                 .draw_series(LineSeries::new(
                     marks.iter().map(|m| (m.x, m.mean)),
@@ -404,7 +502,7 @@ impl MetricChart {
 }
 
 impl Chart for MetricChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
         let (x0, x1) = self.x_range();
         let (y0, y1) = self.y_range();
@@ -415,7 +513,7 @@ impl Chart for MetricChart {
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         self.draw_mesh(&mut chart, y0, y1)?;
-        self.draw_marks(&mut chart, x0, x1)
+        self.draw_marks(&mut chart, x0, x1, tips)
     }
 }
 
@@ -527,7 +625,7 @@ impl Chart for CostChart {
         (w.clamp(SIZE.0, 2400), SIZE.1)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
         let n = self.labels.len();
         let mut top = 0.0f64;
@@ -582,6 +680,16 @@ impl Chart for CostChart {
                 .map(|i| {
                     let b = base[i];
                     base[i] += means[i];
+                    if means[i] > 0.0 {
+                        tips.rect(
+                            chart.backend_coord(&(i as f64 - 0.38, b)),
+                            chart.backend_coord(&(i as f64 + 0.38, b + means[i])),
+                            &format!(
+                                "{}: {legend} ${:.2} per month (mean)",
+                                self.labels[i], means[i]
+                            ),
+                        );
+                    }
                     Rectangle::new(
                         [(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])],
                         c.filled(),
@@ -592,6 +700,16 @@ impl Chart for CostChart {
                 .draw_series(bars)?
                 .label(legend.as_str())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+        }
+        for (i, (lo, mean, hi)) in self.total.iter().enumerate() {
+            tips.circle(
+                chart.backend_coord(&(i as f64, *hi)),
+                5,
+                &format!(
+                    "{}: total ${mean:.2} per month (mean), interval ${lo:.2} to ${hi:.2}",
+                    self.labels[i]
+                ),
+            );
         }
         if !self.total.is_empty() {
             chart
@@ -620,15 +738,47 @@ type Panel = (String, String, Vec<(String, Vec<f64>)>);
 /// The chosen run's queues (backlog, age of the oldest message), stream consumers
 /// (iterator age), Firehose streams (age of the oldest undelivered record) and worker
 /// pools over time.
-struct SeriesChart {
+pub(crate) struct SeriesChart {
     title: String,
     minutes: bool,
     t: Vec<f64>,
+    /// End of the warm-up, in the unit of `t` (shaded).
+    warmup: f64,
     panels: Vec<Panel>,
 }
 
 impl SeriesChart {
-    fn new(exp: &Experiment, point: usize, rep: u32, s: &crate::metrics::TimeSeries) -> Self {
+    /// The chart of the run at `point`, replication `rep` of a sweep.
+    fn of_point(exp: &Experiment, point: usize, rep: u32, s: &crate::metrics::TimeSeries) -> Self {
+        let run = point * exp.replications as usize + rep as usize;
+        let c = exp.coords(point);
+        let settings: Vec<String> = exp
+            .axes
+            .iter()
+            .zip(&c)
+            .filter(|(a, _)| a.values.len() > 1)
+            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
+            .collect();
+        let settings = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", settings.join(", "))
+        };
+        let warmup = exp
+            .architecture(point)
+            .map_or(0.0, |a| a.warmup.as_secs_f64());
+        SeriesChart::new(
+            format!(
+                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
+                exp.seed_of(point, rep)
+            ),
+            s,
+            warmup,
+        )
+    }
+
+    /// The chart of series `s` under `title`; the first `warmup_s` seconds are shaded.
+    pub(crate) fn new(title: String, s: &crate::metrics::TimeSeries, warmup_s: f64) -> Self {
         let horizon = s.t_s.last().copied().unwrap_or(0.0);
         let minutes = horizon > 600.0;
         let t = s
@@ -715,29 +865,18 @@ impl SeriesChart {
                 pools,
             ));
         }
-        let run = point * exp.replications as usize + rep as usize;
-        let c = exp.coords(point);
-        let settings: Vec<String> = exp
-            .axes
-            .iter()
-            .zip(&c)
-            .filter(|(a, _)| a.values.len() > 1)
-            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
-            .collect();
-        let settings = if settings.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", settings.join(", "))
-        };
         SeriesChart {
-            title: format!(
-                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
-                exp.seed_of(point, rep)
-            ),
+            title,
             minutes,
             t,
+            warmup: if minutes { warmup_s / 60.0 } else { warmup_s },
             panels,
         }
+    }
+
+    /// Whether there is anything to draw.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.panels.is_empty()
     }
 }
 
@@ -746,7 +885,7 @@ impl Chart for SeriesChart {
         (SIZE.0, 260 * self.panels.len() as u32 + 40)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, _: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
         // About 0.55 em a character: shrink the title until it fits.
         let width = root.dim_in_pixel().0 as f64;
@@ -757,9 +896,9 @@ impl Chart for SeriesChart {
         let t0 = self.t.first().copied().unwrap_or(0.0);
         let t1 = self.t.last().copied().unwrap_or(1.0).max(t0 + 1e-9);
         let t_desc = if self.minutes {
-            "simulated time (minutes, warm-up included)"
+            "simulated time (minutes; warm-up shaded)"
         } else {
-            "simulated time (s, warm-up included)"
+            "simulated time (s; warm-up shaded)"
         };
         for (area, (title, desc, lines)) in areas.iter().zip(&self.panels) {
             let hi = lines
@@ -783,6 +922,18 @@ impl Chart for SeriesChart {
                 .y_label_formatter(&|y| round_sig(*y))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
+            if self.warmup > t0 {
+                let shade = RGBColor(120, 120, 120).mix(0.15);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(t0, 0.0), (self.warmup.min(t1), hi)],
+                        shade.filled(),
+                    )))?
+                    .label("warm-up (not measured)")
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], shade.filled())
+                    });
+            }
             for (i, (name, v)) in lines.iter().enumerate() {
                 let c = color(i);
                 chart

@@ -16,6 +16,8 @@
 //!   transformation, partitioning, destinations, sources, estimate, random models.
 //! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
+//! * `html` — `report.html` of `run --out`, `sweep` and `compare`: self-contained, escaped,
+//!   the same bytes for a seed; every bundled report rendered by headless chromium.
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
@@ -32,6 +34,7 @@ mod fidelity;
 mod firehose;
 mod flink;
 mod hostile;
+mod html;
 mod kinesis;
 mod kinesis_fuzz;
 mod layers;
