@@ -244,7 +244,8 @@ struct MetricChart {
     /// Labels of a categorical horizontal axis.
     categories: Option<Vec<String>>,
     series: Vec<(String, Vec<Mark>)>,
-    threshold: Option<(f64, String)>,
+    /// Objectives on the drawn metrics: (value, legend).
+    thresholds: Vec<(f64, String)>,
     log_y: bool,
     /// Lowest value of the vertical axis (0 for metrics that are never negative).
     floor: Option<f64>,
@@ -253,114 +254,212 @@ struct MetricChart {
 impl MetricChart {
     fn new(exp: &Experiment, r: &Results, plot: &crate::experiment::Plot) -> Self {
         let ax = &exp.axes[plot.x];
-        let metric = &exp.metrics[plot.y];
+        let ys: Vec<usize> = std::iter::once(plot.y)
+            .chain(plot.more_y.iter().copied())
+            .collect();
+        let names: Vec<&str> = ys.iter().map(|y| exp.metrics[*y].as_str()).collect();
+        // With several metrics, the legend names each by what differs from the others.
+        let (common, short) = common_prefix(&names);
         let numeric = ax.is_numeric();
         let others: Vec<usize> = (0..exp.axes.len())
             .filter(|i| *i != plot.x && exp.axes[*i].values.len() > 1)
             .collect();
         let tf = |v: f64| if plot.log_y { v.log10() } else { v };
-        // A metric that is never negative gets no bar or axis below zero.
-        let nonneg = r
-            .points
-            .iter()
-            .all(|p| p.stats[plot.y].min.is_nan() || p.stats[plot.y].min >= 0.0);
-        let mut groups: BTreeMap<Vec<usize>, Vec<Mark>> = BTreeMap::new();
-        for p in &r.points {
-            let s: &Stats = &p.stats[plot.y];
-            if !s.mean.is_finite() || (plot.log_y && s.mean <= 0.0) {
-                continue;
+        // Metrics that are never negative get no bar or axis below zero.
+        let nonneg = ys.iter().all(|y| {
+            r.points
+                .iter()
+                .all(|p| p.stats[*y].min.is_nan() || p.stats[*y].min >= 0.0)
+        });
+        let mut series = Vec::new();
+        for (k, y) in ys.iter().enumerate() {
+            let metric = &exp.metrics[*y];
+            let mut groups: BTreeMap<Vec<usize>, Vec<Mark>> = BTreeMap::new();
+            for p in &r.points {
+                let s: &Stats = &p.stats[*y];
+                if !s.mean.is_finite() || (plot.log_y && s.mean <= 0.0) {
+                    continue;
+                }
+                let c = exp.coords(p.point);
+                let x = if numeric {
+                    ax.values[c[plot.x]].number.unwrap_or(0.0)
+                } else {
+                    c[plot.x] as f64
+                };
+                let (low, high) = if s.half.is_finite() {
+                    (s.low(), s.high())
+                } else {
+                    (s.mean, s.mean)
+                };
+                let low = if plot.log_y && low <= 0.0 {
+                    s.mean
+                } else if nonneg {
+                    low.max(0.0)
+                } else {
+                    low
+                };
+                let tip = format!(
+                    "{} = {}: {metric} mean {}{}{}",
+                    ax.short(),
+                    ax.values[c[plot.x]].label,
+                    round_sig(s.mean),
+                    unit_of(metric),
+                    if s.half.is_finite() {
+                        format!(
+                            ", {}% CI {} to {}",
+                            round_sig(exp.confidence * 100.0),
+                            round_sig(low),
+                            round_sig(high)
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                groups
+                    .entry(others.iter().map(|o| c[*o]).collect())
+                    .or_default()
+                    .push(Mark {
+                        x,
+                        low: tf(low),
+                        mean: tf(s.mean),
+                        high: tf(high),
+                        tip,
+                    });
             }
-            let c = exp.coords(p.point);
-            let x = if numeric {
-                ax.values[c[plot.x]].number.unwrap_or(0.0)
-            } else {
-                c[plot.x] as f64
-            };
-            let (low, high) = if s.half.is_finite() {
-                (s.low(), s.high())
-            } else {
-                (s.mean, s.mean)
-            };
-            let low = if plot.log_y && low <= 0.0 {
-                s.mean
-            } else if nonneg {
-                low.max(0.0)
-            } else {
-                low
-            };
-            let tip = format!(
-                "{} = {}: mean {}{}{}",
-                ax.short(),
-                ax.values[c[plot.x]].label,
-                round_sig(s.mean),
-                unit_of(metric),
-                if s.half.is_finite() {
+            for (key, mut marks) in groups {
+                marks.sort_by(|a, b| a.x.total_cmp(&b.x));
+                let mut parts: Vec<String> = Vec::new();
+                if ys.len() > 1 {
+                    parts.push(short[k].clone());
+                }
+                parts.extend(others.iter().zip(&key).map(|(o, v)| {
                     format!(
-                        ", {}% CI {} to {}",
-                        round_sig(exp.confidence * 100.0),
-                        round_sig(low),
-                        round_sig(high)
+                        "{} = {}",
+                        exp.axes[*o].short(),
+                        exp.axes[*o].values[*v].label
+                    )
+                }));
+                let label = if parts.is_empty() {
+                    format!("mean, {:.0}% CI", exp.confidence * 100.0)
+                } else {
+                    parts.join(", ")
+                };
+                series.push((label, marks));
+            }
+        }
+        let thresholds = exp
+            .slos
+            .iter()
+            .filter(|s| {
+                ys.contains(&s.index) && s.op != Op::Eq && (!plot.log_y || s.threshold > 0.0)
+            })
+            .map(|s| {
+                let which = if ys.len() > 1 {
+                    format!(
+                        "{} ",
+                        short[ys.iter().position(|y| *y == s.index).unwrap_or(0)]
                     )
                 } else {
                     String::new()
-                }
-            );
-            groups
-                .entry(others.iter().map(|o| c[*o]).collect())
-                .or_default()
-                .push(Mark {
-                    x,
-                    low: tf(low),
-                    mean: tf(s.mean),
-                    high: tf(high),
-                    tip,
-                });
-        }
-        let series = groups
-            .into_iter()
-            .map(|(key, mut marks)| {
-                marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-                let label = if others.is_empty() {
-                    format!("mean, {:.0}% CI", exp.confidence * 100.0)
-                } else {
-                    others
-                        .iter()
-                        .zip(&key)
-                        .map(|(o, k)| {
-                            format!(
-                                "{} = {}",
-                                exp.axes[*o].short(),
-                                exp.axes[*o].values[*k].label
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
                 };
-                (label, marks)
+                (tf(s.threshold), format!("objective {which}{}", s.text))
             })
             .collect();
-        let threshold = exp
-            .slos
-            .iter()
-            .find(|s| s.index == plot.y && s.op != Op::Eq && (!plot.log_y || s.threshold > 0.0))
-            .map(|s| (tf(s.threshold), format!("objective {}", s.text)));
         let unit = ax.unit.map(|u| format!(" ({u})")).unwrap_or_default();
+        let y_name = if ys.len() > 1 && !common.is_empty() {
+            common.clone()
+        } else {
+            names.join(", ")
+        };
         MetricChart {
             title: plot.title.clone(),
             x_desc: format!("{}{unit}", ax.path),
             y_desc: format!(
                 "{}{}{}",
-                metric,
-                unit_of(metric),
+                y_name,
+                unit_of(names[0]),
                 if plot.log_y { ", log scale" } else { "" }
             ),
             categories: (!numeric).then(|| ax.values.iter().map(|v| v.label.clone()).collect()),
             series,
-            threshold,
+            thresholds,
             log_y: plot.log_y,
             floor: (nonneg && !plot.log_y).then_some(0.0),
         }
     }
+
+    /// The legend's entries: a line per series, a dashed red line per objective.
+    fn keys(&self) -> Vec<(String, Key)> {
+        let mut keys: Vec<(String, Key)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l.clone(), Key::Line(color(i))))
+            .collect();
+        keys.extend(
+            self.thresholds
+                .iter()
+                .map(|(_, l)| (l.clone(), Key::Dashed(RED.to_rgba()))),
+        );
+        keys
+    }
+}
+
+/// The dotted path segments that `names` share at their start, and what is left of each
+/// (the whole name when nothing is left).
+fn common_prefix(names: &[&str]) -> (String, Vec<String>) {
+    let split: Vec<Vec<&str>> = names.iter().map(|n| n.split('.').collect()).collect();
+    let shortest = split.iter().map(Vec::len).min().unwrap_or(0);
+    let mut n = 0;
+    while n + 1 < shortest && split.iter().all(|s| s[n] == split[0][n]) {
+        n += 1;
+    }
+    if names.len() < 2 {
+        n = 0;
+    }
+    let common = split.first().map(|s| s[..n].join(".")).unwrap_or_default();
+    let short = split.iter().map(|s| s[n..].join(".")).collect();
+    (common, short)
+}
+
+/// How an entry of a legend is drawn.
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    /// A line.
+    Line(RGBAColor),
+    /// A dashed line.
+    Dashed(RGBAColor),
+    /// A filled square.
+    Box(RGBAColor),
+}
+
+/// The width of a legend for `labels`, in pixels (about 7 px a character of 12 px text).
+pub(crate) fn legend_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
+    let chars = labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    (chars * 7 + 48).clamp(120, 420)
+}
+
+/// Draws a legend in `area`, which lies beside the data, from `top` pixels down.
+pub(crate) fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[(String, Key)],
+    top: i32,
+) -> Draw<DB> {
+    for (i, (name, key)) in keys.iter().enumerate() {
+        let y = top + 20 * i as i32;
+        match key {
+            Key::Line(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (28, y)], c.stroke_width(2)))?
+            }
+            Key::Dashed(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (13, y)], c.stroke_width(2)))?;
+                area.draw(&PathElement::new(vec![(19, y), (28, y)], c.stroke_width(2)))?;
+            }
+            Key::Box(c) => area.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], c.filled()))?,
+        }
+        area.draw(&Text::new(name.clone(), (34, y - 7), font(12)))?;
+    }
+    Ok(())
 }
 
 /// The plotting area of a chart with numeric coordinates on both axes.
@@ -390,7 +489,7 @@ impl MetricChart {
                 hi = hi.max(m.high);
             }
         }
-        if let Some((t, _)) = &self.threshold {
+        for (t, _) in &self.thresholds {
             lo = lo.min(*t);
             hi = hi.max(*t);
         }
@@ -462,15 +561,10 @@ impl MetricChart {
                 let at = chart.backend_coord(&(m.x, m.mean));
                 tips.circle(at, 7, &format!("{label}: {}", m.tip));
             }
-            chart
-                .draw_series(LineSeries::new(
-                    marks.iter().map(|m| (m.x, m.mean)),
-                    c.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(
+                marks.iter().map(|m| (m.x, m.mean)),
+                c.stroke_width(2),
+            ))?;
             chart.draw_series(marks.iter().map(|m| {
                 ErrorBar::new_vertical(m.x, m.low, m.mean, m.high, c.stroke_width(1), 8)
             }))?;
@@ -480,30 +574,35 @@ impl MetricChart {
                     .map(|m| Circle::new((m.x, m.mean), 3, c.filled())),
             )?;
         }
-        if let Some((t, label)) = &self.threshold {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x0, *t), (x1, *t)],
-                    8,
-                    6,
-                    RED.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        for (t, _) in &self.thresholds {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x0, *t), (x1, *t)],
+                8,
+                6,
+                RED.stroke_width(2),
+            ))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(font(12))
-            .draw()
+        Ok(())
     }
 }
 
 impl Chart for MetricChart {
+    fn size(&self) -> (u32, u32) {
+        let keys = self.keys();
+        (
+            SIZE.0 + legend_width(keys.iter().map(|(l, _)| l.as_str())),
+            SIZE.1,
+        )
+    }
+
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
+        let keys = self.keys();
+        let (w, _) = root.dim_in_pixel();
+        let (plot, side) =
+            root.split_horizontally(w - legend_width(keys.iter().map(|(l, _)| l.as_str())));
+        side_legend(&side, &keys, 60)?;
+        let root = &plot;
         let (x0, x1) = self.x_range();
         let (y0, y1) = self.y_range();
         let mut chart = ChartBuilder::on(root)
@@ -619,14 +718,41 @@ impl CostChart {
     }
 }
 
+impl CostChart {
+    /// The legend's entries: a square per part, the interval of the total.
+    fn keys(&self) -> Vec<(String, Key)> {
+        let mut keys: Vec<(String, Key)> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(k, (l, _))| (l.clone(), Key::Box(color(k))))
+            .collect();
+        if !self.total.is_empty() {
+            keys.push((
+                "total: confidence interval".into(),
+                Key::Line(BLACK.to_rgba()),
+            ));
+        }
+        keys
+    }
+
+    fn legend_w(&self) -> u32 {
+        legend_width(self.keys().iter().map(|(l, _)| l.as_str()))
+    }
+}
+
 impl Chart for CostChart {
     fn size(&self) -> (u32, u32) {
         let w = self.labels.len() as u32 * 28 + 200;
-        (w.clamp(SIZE.0, 2400), SIZE.1)
+        (w.clamp(SIZE.0, 2400) + self.legend_w(), SIZE.1)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
+        let (w, _) = root.dim_in_pixel();
+        let (plot, side) = root.split_horizontally(w - self.legend_w());
+        side_legend(&side, &self.keys(), 60)?;
+        let root = &plot;
         let n = self.labels.len();
         let mut top = 0.0f64;
         for i in 0..n {
@@ -696,10 +822,7 @@ impl Chart for CostChart {
                     )
                 })
                 .collect();
-            chart
-                .draw_series(bars)?
-                .label(legend.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+            chart.draw_series(bars)?;
         }
         for (i, (lo, mean, hi)) in self.total.iter().enumerate() {
             tips.circle(
@@ -711,23 +834,9 @@ impl Chart for CostChart {
                 ),
             );
         }
-        if !self.total.is_empty() {
-            chart
-                .draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
-                    ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
-                }))?
-                .label("total: confidence interval")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], BLACK.stroke_width(1))
-                });
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(font(12))
-            .draw()?;
+        chart.draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
+            ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
+        }))?;
         Ok(())
     }
 }
@@ -880,9 +989,37 @@ impl SeriesChart {
     }
 }
 
+impl SeriesChart {
+    /// The legend's entries of a panel: the warm-up (when there is one), a line per series.
+    fn keys(&self, lines: &[(String, Vec<f64>)]) -> Vec<(String, Key)> {
+        let mut keys = Vec::new();
+        if self.warmup > self.t.first().copied().unwrap_or(0.0) {
+            keys.push((
+                "warm-up (not measured)".to_string(),
+                Key::Box(RGBColor(120, 120, 120).mix(0.15)),
+            ));
+        }
+        keys.extend(
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| (name.clone(), Key::Line(color(i)))),
+        );
+        keys
+    }
+
+    fn legend_w(&self) -> u32 {
+        let keys: Vec<(String, Key)> = self.panels.iter().flat_map(|p| self.keys(&p.2)).collect();
+        legend_width(keys.iter().map(|(l, _)| l.as_str()))
+    }
+}
+
 impl Chart for SeriesChart {
     fn size(&self) -> (u32, u32) {
-        (SIZE.0, 260 * self.panels.len() as u32 + 40)
+        (
+            SIZE.0 + self.legend_w(),
+            260 * self.panels.len() as u32 + 40,
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, _: &mut Tips) -> Draw<DB> {
@@ -900,7 +1037,12 @@ impl Chart for SeriesChart {
         } else {
             "simulated time (s; warm-up shaded)"
         };
-        for (area, (title, desc, lines)) in areas.iter().zip(&self.panels) {
+        let legend_w = self.legend_w();
+        for (whole, (title, desc, lines)) in areas.iter().zip(&self.panels) {
+            let (w, _) = whole.dim_in_pixel();
+            let (area, side) = whole.split_horizontally(w - legend_w);
+            side_legend(&side, &self.keys(lines), 50)?;
+            let area = &area;
             let hi = lines
                 .iter()
                 .flat_map(|(_, v)| v.iter().copied())
@@ -924,35 +1066,17 @@ impl Chart for SeriesChart {
                 .draw()?;
             if self.warmup > t0 {
                 let shade = RGBColor(120, 120, 120).mix(0.15);
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(t0, 0.0), (self.warmup.min(t1), hi)],
-                        shade.filled(),
-                    )))?
-                    .label("warm-up (not measured)")
-                    .legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], shade.filled())
-                    });
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(t0, 0.0), (self.warmup.min(t1), hi)],
+                    shade.filled(),
+                )))?;
             }
-            for (i, (name, v)) in lines.iter().enumerate() {
-                let c = color(i);
-                chart
-                    .draw_series(LineSeries::new(
-                        self.t.iter().copied().zip(v.iter().copied()),
-                        c.stroke_width(1),
-                    ))?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+            for (i, (_, v)) in lines.iter().enumerate() {
+                chart.draw_series(LineSeries::new(
+                    self.t.iter().copied().zip(v.iter().copied()),
+                    color(i).stroke_width(1),
+                ))?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(12))
-                .draw()?;
         }
         Ok(())
     }

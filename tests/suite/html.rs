@@ -370,3 +370,105 @@ fn every_bundled_report_and_a_fresh_run_render_in_a_headless_browser() {
     assert!(o.status.success(), "{}", stderr(&o));
     check_in_browser(&browser, &d.join("out/report.html"), "run-out", 3);
 }
+
+// ---------------------------------------------------------------------------------------
+// Charts a sizing study needs
+
+/// The `x` of every `<text>` element of `svg` whose content is `label`.
+fn text_x(svg: &str, label: &str) -> Vec<f64> {
+    svg.split("<text ")
+        .skip(1)
+        .filter_map(|t| {
+            let (attrs, rest) = t.split_once('>')?;
+            let content = rest.split("</text>").next()?.trim();
+            if content != label {
+                return None;
+            }
+            let x = attrs.split("x=\"").nth(1)?.split('"').next()?;
+            x.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_plot_draws_several_metrics_with_the_legend_beside_the_data() {
+    let d = scratch("multi-y");
+    std::fs::write(d.join("m.toml"), MODEL).unwrap();
+    let exp = |y: &str| {
+        format!(
+            r#"name = "multi"
+model = "m.toml"
+replications = 2
+seed = 3
+
+[axes]
+"consumer.workers.workers" = [1, 2, 3]
+
+[slo]
+"consumer.workers.latency_s.p99" = "< 2s"
+
+[[plot]]
+y = {y}
+x = "consumer.workers.workers"
+"#
+        )
+    };
+    std::fs::write(
+        d.join("exp.toml"),
+        exp(r#"["consumer.workers.latency_s.p50", "consumer.workers.latency_s.p90", "consumer.workers.latency_s.p99"]"#),
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg =
+        std::fs::read_to_string(d.join("out/fig1-consumer-workers-latency_s-p50.svg")).unwrap();
+    let width: f64 = svg
+        .split("width=\"")
+        .nth(1)
+        .and_then(|w| w.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap();
+    // One legend entry per metric and one for the objective, all right of the data (the
+    // plot is the left 960 pixels).
+    for label in ["p50", "p90", "p99", "objective p99 &lt; 2s"] {
+        let xs = text_x(&svg, label);
+        assert_eq!(xs.len(), 1, "legend entry {label:?}: {xs:?}");
+        assert!(xs[0] >= 960.0 && xs[0] < width, "{label} at x = {}", xs[0]);
+    }
+    // A tooltip on each of the 3 × 3 means names its metric.
+    for m in ["p50", "p90", "p99"] {
+        let tips = svg
+            .matches(&format!("consumer.workers.latency_s.{m} mean"))
+            .count();
+        assert_eq!(tips, 3, "{m}");
+    }
+    // Every metric of the list is kept in runs.csv.
+    let runs = std::fs::read_to_string(d.join("out/runs.csv")).unwrap();
+    let head = runs.lines().next().unwrap();
+    for m in ["p50", "p90", "p99"] {
+        assert!(
+            head.contains(&format!("consumer.workers.latency_s.{m}")),
+            "{head}"
+        );
+    }
+
+    // An empty list, a number, and an unknown metric are refused at the field.
+    for (y, expect) in [
+        ("[]", "names no metric"),
+        ("3", "a metric path, or a list of metric paths"),
+        (
+            r#"["consumer.workers.latency_s.p50", "consumer.workers.latency_s.p77"]"#,
+            "consumer.workers.latency_s.p77",
+        ),
+    ] {
+        std::fs::write(d.join("exp.toml"), exp(y)).unwrap();
+        let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "bad", "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "y = {y}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(expect) && err.contains("exp.toml:"),
+            "y = {y}: {err}"
+        );
+        assert!(!d.join("bad").exists());
+    }
+}

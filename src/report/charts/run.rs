@@ -1,7 +1,7 @@
 //! The charts of one run (`aqueduct run --out DIR`): its time series, the latency
 //! percentiles of its components and its monthly cost by component.
 
-use super::{color, font, save, Chart, Draw, SeriesChart, Tips};
+use super::{color, font, save, side_legend, Chart, Draw, Key, SeriesChart, Tips};
 use crate::engine::RunSummary;
 use crate::experiment::slo::round_sig;
 use crate::metrics::TimeSeries;
@@ -95,19 +95,6 @@ pub(crate) fn latencies(summary: &RunSummary) -> Vec<(String, [f64; 4])> {
         rows.push(("insight time to insight (all end points)".to_string(), q));
     }
     rows
-}
-
-/// Draws a legend of coloured squares in `area`, from the top.
-fn legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    items: &[(String, RGBAColor)],
-) -> Draw<DB> {
-    for (i, (name, c)) in items.iter().enumerate() {
-        let y = 60 + 22 * i as i32;
-        area.draw(&Rectangle::new([(8, y - 6), (20, y + 6)], c.filled()))?;
-        area.draw(&Text::new(name.clone(), (28, y - 7), font(13)))?;
-    }
-    Ok(())
 }
 
 /// Cuts a label to `n` characters with an ellipsis in the middle, so that its start (the
@@ -223,12 +210,12 @@ impl Chart for LatencyChart {
                 );
             }
         }
-        let items: Vec<(String, RGBAColor)> = PERCENTILES
+        let keys: Vec<(String, Key)> = PERCENTILES
             .iter()
             .enumerate()
-            .map(|(k, p)| (p.to_string(), color(k)))
+            .map(|(k, p)| (p.to_string(), Key::Box(color(k))))
             .collect();
-        legend(&side, &items)
+        side_legend(&side, &keys, 60)
     }
 }
 
