@@ -62,8 +62,10 @@ code{font-family:'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.92em}
 ";
 
 /// Sorts a table by the clicked header (numbers by their `data-v`, text otherwise; a
-/// second click reverses), then marks the page as scripted: `data-report-script="ok"` on
-/// `<html>`, which a test reads to know the script ran without an error.
+/// second click reverses); a link ending in `#sort=T.C` (or `#sort=T.C.d`, descending)
+/// opens the page with sortable table `T` sorted by column `C`. Then it marks the page as
+/// scripted: `data-report-script="ok"` on `<html>`, which a test reads to know the script
+/// ran without an error.
 const SCRIPT: &str = "\
 (function(){
 function key(td){if(!td)return '';var v=td.getAttribute('data-v');if(v!==null&&v!==''){var n=Number(v);if(!isNaN(n))return n;}return td.textContent.trim();}
@@ -83,6 +85,8 @@ th.addEventListener('click',sort);
 th.addEventListener('keydown',function(e){if(e.key==='Enter')sort();});
 })(head[i],i);}
 })(tables[t]);}
+var m=/^#sort=(\\d+)\\.(\\d+)(\\.d)?$/.exec(location.hash);
+if(m&&tables[+m[1]]&&tables[+m[1]].tHead){var h=tables[+m[1]].tHead.rows[0].cells[+m[2]];if(h){h.click();if(m[3])h.click();}}
 document.documentElement.setAttribute('data-report-script','ok');
 })();
 ";

@@ -251,15 +251,15 @@ fn chromium() -> Option<PathBuf> {
     }
 }
 
-/// Opens `page` headless: returns the DOM after its script ran and chromium's log;
-/// writes a screenshot to `shot`.
-fn open(browser: &Path, page: &Path, shot: &Path, profile: &Path) -> (String, String) {
+/// Opens `page` (with `hash` after its URL) headless: returns the DOM after its script ran
+/// and chromium's log; writes a screenshot to `shot`.
+fn open(browser: &Path, page: &Path, hash: &str, shot: &Path, profile: &Path) -> (String, String) {
     let dir = shot.parent().unwrap();
     std::fs::create_dir_all(dir).unwrap();
     let stem = shot.file_stem().unwrap().to_string_lossy().into_owned();
     let dom_path = dir.join(format!("{stem}.dom.html"));
     let log_path = dir.join(format!("{stem}.log"));
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let url = format!("file://{}{hash}", page.canonicalize().unwrap().display());
     let mut child = Command::new(browser)
         .args([
             "--headless",
@@ -308,7 +308,7 @@ fn check_in_browser(browser: &Path, page: &Path, name: &str, charts: usize) {
     let profile = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("chromium-profiles")
         .join(name);
-    let (dom, log) = open(browser, page, &shot, &profile);
+    let (dom, log) = open(browser, page, "", &shot, &profile);
     // Chromium logs every console message and uncaught exception as `…:CONSOLE…`.
     let console: Vec<&str> = log
         .lines()
@@ -471,4 +471,62 @@ x = "consumer.workers.workers"
         );
         assert!(!d.join("bad").exists());
     }
+}
+
+#[test]
+fn a_header_sorts_its_table_in_the_browser() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let d = scratch("browser-sort");
+    std::fs::write(d.join("m.toml"), MODEL).unwrap();
+    let o = aqueduct(&d, &["run", "m.toml", "--out", "out"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = d.join("out/report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The latency table: which sortable table it is, and its p99 column (the 3rd number
+    // of a row) as written.
+    let at = html.find("<h2 id=\"latencies\"").expect("a latency table");
+    let index = html[..at].matches("<table class=\"sortable\">").count();
+    let p99 = |doc: &str| -> Vec<f64> {
+        let start = doc.find("id=\"latencies\"").unwrap();
+        let table = &doc[start..];
+        let table = &table[..table.find("</table>").unwrap()];
+        table
+            .split("<tr")
+            .filter(|r| r.contains("<td"))
+            .map(|r| {
+                let v: Vec<f64> = r
+                    .split("data-v=\"")
+                    .skip(1)
+                    .map(|x| x.split('"').next().unwrap().parse().unwrap())
+                    .collect();
+                v[2]
+            })
+            .collect()
+    };
+    let written = p99(&html);
+    assert!(written.len() >= 3, "{written:?}");
+    let mut descending = written.clone();
+    descending.sort_by(|a, b| b.total_cmp(a));
+    assert_ne!(
+        written, descending,
+        "the test needs rows out of descending order"
+    );
+    // Two clicks on the p99 header (column 3): descending.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let shot = target.join("report-screenshots").join("run-out-sorted.png");
+    let profile = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("chromium-profiles")
+        .join("sorted");
+    let (dom, log) = open(
+        &browser,
+        &page,
+        &format!("#sort={index}.3.d"),
+        &shot,
+        &profile,
+    );
+    assert!(dom.contains("data-report-script=\"ok\""), "{log}");
+    assert!(dom.contains("aria-sort=\"descending\""));
+    assert_eq!(p99(&dom), descending);
 }
