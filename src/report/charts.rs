@@ -763,17 +763,29 @@ impl Chart for CostChart {
             }
         }
         let top = if top > 0.0 { top * 1.3 } else { 1.0 };
+        // Every bar gets its label: across when they fit (about 7 px a character), turned
+        // upright when the bars are at least 14 px apart, else every k-th across.
+        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
+        let per_label = self.label_len() * 7 + 12;
+        let across = n * per_label <= width.max(1);
+        let upright = !across && width / n.max(1) >= 14;
+        let every = if across || upright {
+            1
+        } else {
+            (n * per_label).div_ceil(width.max(1)).max(1)
+        };
+        let label_area = if upright {
+            (self.label_len() as u32 * 7 + 16).clamp(48, 200)
+        } else {
+            48
+        };
         let mut chart = ChartBuilder::on(root)
             .caption("Monthly cost per grid point, by service", font(20))
             .margin(14)
-            .x_label_area_size(48)
+            .x_label_area_size(label_area)
             .y_label_area_size(80)
             .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..top)?;
         let labels = self.labels.clone();
-        // Label every k-th bar so that the labels (about 7 px a character) fit.
-        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
-        let per_label = self.label_len() * 7 + 12;
-        let every = (n * per_label).div_ceil(width.max(1)).max(1);
         let x_fmt = move |x: &f64| {
             let i = x.round();
             if (x - i).abs() < 1e-6
@@ -794,11 +806,23 @@ impl Chart for CostChart {
             .label_style(font(12))
             .axis_desc_style(font(14))
             .x_label_style(font(11))
-            .x_labels(n + 1)
+            .x_labels(if upright { 0 } else { n + 1 })
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|y| round_sig(*y))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
+        if upright {
+            // Drawn here rather than by the mesh, which centres turned labels on the axis.
+            let (x0, y0) = root.get_base_pixel();
+            for (i, l) in self.labels.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(i as f64, 0.0));
+                root.draw(&Text::new(
+                    l.clone(),
+                    (x - x0, y - y0 + 8),
+                    font(11).transform(FontTransform::Rotate90),
+                ))?;
+            }
+        }
         let mut base = vec![0.0f64; n];
         for (k, (legend, means)) in self.parts.iter().enumerate() {
             let c = color(k);

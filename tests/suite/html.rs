@@ -530,3 +530,51 @@ fn a_header_sorts_its_table_in_the_browser() {
     assert!(dom.contains("aria-sort=\"descending\""));
     assert_eq!(p99(&dom), descending);
 }
+
+#[test]
+fn every_bar_of_the_cost_chart_has_its_label() {
+    // Issue 19: 52 bars had a label on every third. 40 points, each labelled, turned
+    // upright where they do not fit across.
+    let d = scratch("cost-labels");
+    std::fs::write(d.join("m.toml"), MODEL).unwrap();
+    std::fs::write(
+        d.join("exp.toml"),
+        r#"name = "labels"
+model = "m.toml"
+replications = 2
+seed = 3
+
+[axes]
+"consumer.workers.workers" = { from = 1, to = 20, step = 1 }
+"consumer.workers.receive.wait" = ["0s", "20s"]
+"#,
+    )
+    .unwrap();
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = std::fs::read_to_string(d.join("out/cost-by-service.svg")).unwrap();
+    let upright: Vec<&str> = svg
+        .split("<text ")
+        .skip(1)
+        .filter(|t| t.split('>').next().unwrap().contains("rotate(90"))
+        .map(|t| {
+            t.split('>')
+                .nth(1)
+                .unwrap()
+                .split("</text")
+                .next()
+                .unwrap()
+                .trim()
+        })
+        .collect();
+    assert_eq!(upright.len(), 40, "{upright:?}");
+    for w in 1..=20 {
+        for wait in ["0s", "20s"] {
+            let label = format!("{w} / {wait}");
+            assert!(
+                upright.contains(&label.as_str()),
+                "no label {label}: {upright:?}"
+            );
+        }
+    }
+}
