@@ -204,7 +204,7 @@ impl Page {
         let svg = c.svg.trim();
         let _ = writeln!(
             self.body,
-            "<figure id=\"{}\">\n{svg}\n<figcaption>{} Files: <a href=\"{}.svg\">SVG</a> · <a href=\"{}.png\">PNG</a>.</figcaption>\n</figure>",
+            "<figure id=\"chart-{}\">\n{svg}\n<figcaption>{} Files: <a href=\"{}.svg\">SVG</a> · <a href=\"{}.png\">PNG</a>.</figcaption>\n</figure>",
             esc(&c.stem),
             esc(caption),
             esc(&c.stem),

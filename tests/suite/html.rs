@@ -74,6 +74,16 @@ fn assert_self_contained(html: &str, what: &str) {
         "{what}"
     );
     assert!(!html.contains("wall_s"), "{what}: holds a wall-clock time");
+    // Anchors are unique.
+    let mut ids: Vec<&str> = html
+        .split(" id=\"")
+        .skip(1)
+        .map(|t| t.split('"').next().unwrap())
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "{what}: an id is used twice");
 }
 
 #[test]
