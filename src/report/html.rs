@@ -958,6 +958,10 @@ pub(crate) fn run(s: &RunSummary, charts: &[ChartFile], command: &str) -> String
                     "{}: p50, p90, p99 and max of each latency the run measured (log scale). Rest the pointer on a dot for its value.",
                     c.title
                 ),
+                "cdf" => format!(
+                    "{}: for each latency, the share of observations at or below a value (measured window, from the run's histograms); the vertical axis spaces 90%, 99%, 99.9% and 99.99% equally so that the tail shows.",
+                    c.title
+                ),
                 _ => format!("{}: the bill's lines summed per component.", c.title),
             };
             page.chart(c, &caption);

@@ -109,7 +109,8 @@ pub fn write_report(
 
 /// Writes the files of one run into `dir` and returns their names, in the order written:
 /// `run.json` (the summary, as `run --json` prints it), `series.csv`, the charts (`.svg`
-/// and `.png`: the time series, the latency percentiles, the cost by component, each when
+/// and `.png`: the time series, the latency percentiles and distributions, the cost by
+/// component, each when
 /// the run has something to draw) and `report.html`. `command` reproduces the run.
 pub fn write_run_report(
     out: &RunOutput,

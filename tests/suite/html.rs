@@ -101,6 +101,8 @@ fn run_out_writes_the_json_the_series_the_charts_and_one_page() {
         "series.png",
         "latency.svg",
         "latency.png",
+        "latency-cdf.svg",
+        "latency-cdf.png",
         "cost.svg",
         "cost.png",
         "report.html",
@@ -134,7 +136,7 @@ fn run_out_writes_the_json_the_series_the_charts_and_one_page() {
     assert!(
         at("<svg") < at("<h2 id=\"bill\"") && at("<h2 id=\"bill\"") < at("<h2 id=\"reproduce\"")
     );
-    assert_eq!(html.matches("<svg").count(), 3);
+    assert_eq!(html.matches("<svg").count(), 4);
     assert!(
         html.matches("<title>").count() > 4,
         "no tooltips on the marks"
@@ -149,7 +151,13 @@ fn run_out_writes_the_json_the_series_the_charts_and_one_page() {
     assert!(o.status.success(), "{}", stderr(&o));
     let again = std::fs::read_to_string(d.join("b/report.html")).unwrap();
     assert_eq!(html.replace("--out a", "--out b"), again);
-    for f in ["series.svg", "latency.svg", "cost.svg", "series.csv"] {
+    for f in [
+        "series.svg",
+        "latency.svg",
+        "latency-cdf.svg",
+        "cost.svg",
+        "series.csv",
+    ] {
         assert_eq!(
             std::fs::read(d.join("a").join(f)).unwrap(),
             std::fs::read(d.join("b").join(f)).unwrap(),
@@ -378,7 +386,7 @@ fn every_bundled_report_and_a_fresh_run_render_in_a_headless_browser() {
     std::fs::write(d.join("m.toml"), MODEL).unwrap();
     let o = aqueduct(&d, &["run", "m.toml", "--out", "out"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    check_in_browser(&browser, &d.join("out/report.html"), "run-out", 3);
+    check_in_browser(&browser, &d.join("out/report.html"), "run-out", 4);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! The charts of one run (`aqueduct run --out DIR`): its time series, the latency
-//! percentiles of its components and its monthly cost by component.
+//! percentiles and distributions of its components and its monthly cost by component.
 
 use super::{color, font, save, side_legend, Chart, Draw, Key, SeriesChart, Tips};
 use crate::engine::RunSummary;
@@ -18,8 +18,8 @@ const PERCENTILES: [&str; 4] = ["p50", "p90", "p99", "max"];
 const LEGEND_W: u32 = 190;
 
 /// Draws the run's charts into `dir`: `series` (when it has a queue, stream consumer,
-/// delivery stream or pool), `latency` (when a component measured a latency) and `cost`
-/// (when the bill has a line).
+/// delivery stream or pool), `latency` and `latency-cdf` (when a component measured a
+/// latency) and `cost` (when the bill has a line).
 pub(crate) fn draw_run(
     summary: &RunSummary,
     series: &TimeSeries,
@@ -50,6 +50,16 @@ pub(crate) fn draw_run(
             stem: "latency".into(),
             title: "Latency percentiles of each component".into(),
             kind: "latency",
+            svg,
+        });
+    }
+    let cdf = CdfChart::new(summary);
+    if !cdf.lines.is_empty() {
+        let svg = save(&cdf, dir, "latency-cdf")?;
+        out.push(ChartFile {
+            stem: "latency-cdf".into(),
+            title: "Latency distributions".into(),
+            kind: "cdf",
             svg,
         });
     }
@@ -216,6 +226,111 @@ impl Chart for LatencyChart {
             .map(|(k, p)| (p.to_string(), Key::Box(color(k))))
             .collect();
         side_legend(&side, &keys, 60)
+    }
+}
+
+/// Highest percentile level drawn: 99.99% (`-log10(1 - 0.9999) = 4`).
+const CDF_TOP: f64 = 4.0;
+
+/// Every latency distribution of a run: the latency (log scale) against the fraction of
+/// observations at or below it, on a percentile scale (`-log10(1 - F)`: 0%, 90%, 99%,
+/// 99.9%, 99.99% equally spaced) so that the tail shows; the legend beside the data.
+struct CdfChart {
+    /// (legend, [(log10 seconds, -log10(1 - F))]).
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl CdfChart {
+    fn new(summary: &RunSummary) -> Self {
+        let mut lines = Vec::new();
+        for c in &summary.components {
+            for (field, pts) in &c.distributions {
+                let pts: Vec<(f64, f64)> = pts
+                    .iter()
+                    .filter(|(v, _)| *v > 0.0)
+                    .map(|(v, f)| (v.log10(), (-(1.0 - f).max(0.0).log10()).min(CDF_TOP)))
+                    .collect();
+                if !pts.is_empty() {
+                    lines.push((format!("{} {}", c.name, field), pts));
+                }
+            }
+        }
+        CdfChart { lines }
+    }
+
+    fn keys(&self) -> Vec<(String, Key)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l.clone(), Key::Line(color(i))))
+            .collect()
+    }
+}
+
+impl Chart for CdfChart {
+    fn size(&self) -> (u32, u32) {
+        let keys = self.keys();
+        (
+            super::SIZE.0 + super::legend_width(keys.iter().map(|(l, _)| l.as_str())),
+            super::SIZE.1,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
+        root.fill(&WHITE)?;
+        let keys = self.keys();
+        let (w, _) = root.dim_in_pixel();
+        let (plot, side) =
+            root.split_horizontally(w - super::legend_width(keys.iter().map(|(l, _)| l.as_str())));
+        side_legend(&side, &keys, 60)?;
+        let xs = self.lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.0));
+        let x0 = xs.clone().fold(f64::INFINITY, f64::min).floor();
+        let x1 = xs.fold(f64::NEG_INFINITY, f64::max).ceil();
+        let x1 = if x1 <= x0 { x0 + 1.0 } else { x1 };
+        let mut chart = ChartBuilder::on(&plot)
+            .caption("Latency distributions", font(20))
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(x0..x1, 0.0..CDF_TOP + 0.15)?;
+        chart
+            .configure_mesh()
+            .x_desc("latency (log scale)")
+            .y_desc("observations at or below (percentile scale)")
+            .label_style(font(12))
+            .axis_desc_style(font(14))
+            .x_labels(((x1 - x0) as usize + 1).clamp(2, 12))
+            .y_labels(9)
+            .x_label_formatter(&|x| crate::text::fmt_secs(10f64.powf(*x)))
+            .y_label_formatter(&|y| {
+                if (y - y.round()).abs() < 1e-9 {
+                    format!("{}%", round_sig(100.0 * (1.0 - 10f64.powf(-y.round()))))
+                } else {
+                    String::new()
+                }
+            })
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (i, (name, pts)) in self.lines.iter().enumerate() {
+            let c = color(i);
+            chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
+            // Tooltips at p50, p90, p99 and p99.9 (-log10(1 - q)).
+            for (y, p) in [
+                (std::f64::consts::LOG10_2, "p50"),
+                (1.0, "p90"),
+                (2.0, "p99"),
+                (3.0, "p99.9"),
+            ] {
+                if let Some(q) = pts.iter().find(|q| q.1 >= y - 1e-9) {
+                    tips.circle(
+                        chart.backend_coord(q),
+                        6,
+                        &format!("{name}: {p} ≤ {}", crate::text::fmt_secs(10f64.powf(q.0))),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 }
 
