@@ -53,10 +53,10 @@
 //! | 9 | [`engine`] | the event loop, the event enum, the run summary; services' `engine*` files |
 //! | 8 | [`estimate`] | a model's bill and capacity without a run, usage files; services' `estimate*` files |
 //! | 7 | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`]; services' `config*`, `raw*` files |
-//! | 6 | [`producers`], [`workers`], [`batch`] | the clients shared by several services: senders with SDK retries; worker pools; batch jobs (not an AWS service: priced by the model) |
+//! | 6 | [`producers`], [`workers`], [`batch`], [`faults`] | the clients shared by several services: senders with SDK retries; worker pools; batch jobs (not an AWS service: priced by the model) |
 //! | 5 | [`services`] | one folder per AWS service: limits, simulated components, usage, bill |
 //! | 4 | [`pricing`] | the price table, the bill and its meter (plain usage numbers in, lines out) |
-//! | 3 | [`load`], [`metrics`], `message` | arrival processes and distributions; histograms, series, reports; the message slab |
+//! | 3 | [`load`], [`metrics`], `message`, [`policy`] | arrival processes and distributions; histograms, series, reports; the message slab; IAM-format access policies and their evaluation |
 //! | 2 | [`input`] | quantities with units, field paths, error placement, `--set` overrides |
 //! | 1 | [`sim`], `text` | the kernel: integer time, the event queue, random streams; plain-text tables |
 #![warn(missing_docs)]
@@ -66,11 +66,13 @@ pub mod batch;
 pub mod engine;
 pub mod estimate;
 pub mod experiment;
+pub mod faults;
 pub mod input;
 pub mod load;
 pub(crate) mod message;
 pub mod metrics;
 pub mod model;
+pub mod policy;
 pub mod pricing;
 pub mod producers;
 pub mod report;

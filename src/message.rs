@@ -39,6 +39,8 @@ pub(crate) enum Exit {
     Deduplicated,
     /// Delivery retries exhausted without a dead-letter queue.
     Lost,
+    /// Refused by an access policy (AuthorizationError).
+    Denied,
     /// Handed to a component that keeps its own count of it (a Firehose delivery stream
     /// holds records as runs, not as messages).
     Handed,
@@ -146,6 +148,8 @@ pub(crate) struct Ledger {
     pub(crate) lost: u64,
     /// Left to an S3 backup or error output (Firehose).
     pub(crate) backed_up: u64,
+    /// Left denied by an access policy.
+    pub(crate) denied: u64,
 }
 
 /// The slab of messages.
@@ -213,6 +217,7 @@ impl MessageStore {
             Exit::FilteredOut => l.filtered_out += 1,
             Exit::Deduplicated => l.deduplicated += 1,
             Exit::Lost => l.lost += 1,
+            Exit::Denied => l.denied += 1,
             // Another component counts it from here on.
             Exit::Handed => {}
         }

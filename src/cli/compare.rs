@@ -7,7 +7,7 @@ use aqueduct::report::Staging;
 use std::path::{Path, PathBuf};
 
 /// Exit code when objectives were given and no architecture meets them all.
-pub const NONE_MEETS: i32 = 3;
+pub const NONE_MEETS: i32 = super::CHECK_FAILED;
 
 /// Options of `compare`.
 pub struct Options {

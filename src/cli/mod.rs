@@ -49,6 +49,10 @@ enum Cmd {
         /// --set consumer.order-workers.workers=30
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        /// A budget for CI: exit with code 3 (and `"ok": false` in the JSON) when the
+        /// monthly bill is above this many USD.
+        #[arg(long, value_name = "USD")]
+        fail_above: Option<f64>,
     },
     /// Run an experiment: a grid of model settings × replications on all cores, then
     /// statistics, sizing by objectives and a report with charts (see experiments/).
@@ -131,6 +135,10 @@ enum Cmd {
         /// --set consumer.order-workers.workers=30
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        /// A budget for CI: exit with code 3 (and `"ok": false`) when the monthly bill is
+        /// above this many USD; a failed capacity check also exits with code 3.
+        #[arg(long, value_name = "USD")]
+        fail_above: Option<f64>,
     },
     /// Print the AWS limits in force (defaults, with sources), as a TOML [limits] table.
     Limits,
@@ -153,6 +161,31 @@ enum Cmd {
 pub struct Failure {
     code: i32,
     message: String,
+}
+
+/// Exit code of a check that failed, for CI: `run`/`price --fail-above` over budget, a
+/// capacity check of `price`, no point of a sweep (or architecture of `compare`) meeting
+/// every objective. The output is written in full first.
+pub const CHECK_FAILED: i32 = 3;
+
+/// A validated `--fail-above` budget.
+fn budget(usd: Option<f64>) -> Result<Option<f64>, Failure> {
+    match usd {
+        Some(x) if !(x.is_finite() && x >= 0.0) => Err(Failure::input(format!(
+            "--fail-above {x}: expected a monthly budget in USD, a number ≥ 0"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// The failure of a bill of `total` USD over budget `limit`.
+fn over_budget(total: f64, limit: f64) -> Failure {
+    Failure {
+        code: CHECK_FAILED,
+        message: format!(
+            "the monthly bill, ${total:.2}, is above --fail-above ${limit:.2} (exit code {CHECK_FAILED})"
+        ),
+    }
 }
 
 impl Failure {
@@ -212,7 +245,16 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             json,
             out,
             sets,
-        } => cmd_run(model.as_deref(), seed, duration, json, out, &sets),
+            fail_above,
+        } => cmd_run(
+            model.as_deref(),
+            seed,
+            duration,
+            json,
+            out,
+            &sets,
+            budget(fail_above)?,
+        ),
         Cmd::Sweep {
             experiment,
             threads,
@@ -245,7 +287,15 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             month_hours,
             free_tier,
             sets,
-        } => price::run(&input, json, month_hours, free_tier, &parse_sets(&sets)?),
+            fail_above,
+        } => price::run(
+            &input,
+            json,
+            month_hours,
+            free_tier,
+            &parse_sets(&sets)?,
+            budget(fail_above)?,
+        ),
         Cmd::Limits => {
             let limits = aqueduct::services::Limits::default();
             let text = limits.to_toml().map_err(|e| Failure::run(e.to_string()))?;
@@ -322,6 +372,7 @@ fn cmd_run(
     json: bool,
     out: Option<PathBuf>,
     sets: &[String],
+    fail_above: Option<f64>,
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
@@ -363,7 +414,14 @@ fn cmd_run(
             ))
         })?;
     }
-    let out_put = engine::run(&arch, seed)?;
+    let mut out_put = engine::run(&arch, seed)?;
+    let over = fail_above.filter(|limit| out_put.summary.cost.total > *limit);
+    if over.is_some() {
+        out_put.summary.ok = false;
+    }
+    if json || out.is_some() {
+        out_put.summary.metrics = out_put.summary.flat_metrics();
+    }
     let mut written = Vec::new();
     if let Some(dir) = &out {
         let mut command = String::from("aqueduct run");
@@ -377,6 +435,9 @@ fn cmd_run(
         }
         for (k, v) in &sets[..user_sets] {
             command.push_str(&format!(" --set {}", sweep::quote(&format!("{k}={v}"))));
+        }
+        if let Some(limit) = fail_above {
+            command.push_str(&format!(" --fail-above {limit}"));
         }
         command.push_str(&format!(
             " --out {}",
@@ -402,6 +463,9 @@ fn cmd_run(
         return Err(Failure::run(
             "message accounting does not balance (a bug: please report it)",
         ));
+    }
+    if let Some(limit) = over {
+        return Err(over_budget(out_put.summary.cost.total, limit));
     }
     Ok(())
 }
@@ -460,6 +524,7 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
             "consumer",
         ),
         (arch.lambdas.len(), "lambda"),
+        (arch.faults.len(), "fault"),
     ];
     let parts: Vec<String> = counts
         .iter()

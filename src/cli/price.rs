@@ -16,8 +16,13 @@ use std::path::Path;
 /// The `--json` document: the `cost` object of DESIGN.md, plus what `price` adds.
 #[derive(Serialize)]
 struct PriceDoc<'a> {
+    /// The bill's fields at the top level, as before `cost` was added.
     #[serde(flatten)]
+    flat: &'a Bill,
+    /// The bill, under `cost` as in `run --json`.
     cost: &'a Bill,
+    /// False when a capacity check fails or the bill is above `--fail-above`.
+    ok: bool,
     /// `usage` or `model`.
     input_kind: &'a str,
     /// The file priced.
@@ -52,6 +57,7 @@ pub fn run(
     month_hours: Option<f64>,
     free_tier: bool,
     sets: &[(String, String)],
+    fail_above: Option<f64>,
 ) -> Result<(), Failure> {
     let month_hours = month_hours.unwrap_or(DEFAULT_MONTH_HOURS);
     if !(month_hours.is_finite() && month_hours > 0.0 && month_hours <= MAX_MONTH_HOURS) {
@@ -112,9 +118,14 @@ pub fn run(
         }
         ("usage", bill, uf.capacity, notes)
     };
+    let over = fail_above.filter(|limit| bill.total > *limit);
+    let failing: Vec<&Capacity> = capacity.iter().filter(|c| !c.ok).collect();
+    let ok = over.is_none() && failing.is_empty();
     if json {
         let doc = PriceDoc {
+            flat: &bill,
             cost: &bill,
+            ok,
             input_kind: kind,
             input: shown,
             capacity: &capacity,
@@ -140,6 +151,26 @@ pub fn run(
         for n in &notes {
             println!("note: {}", super::terminal_safe(n));
         }
+    }
+    if let Some(limit) = over {
+        return Err(super::over_budget(bill.total, limit));
+    }
+    if !failing.is_empty() {
+        let what: Vec<String> = failing
+            .iter()
+            .map(|c| format!("{} {} ({})", c.service, c.component, c.what))
+            .collect();
+        return Err(Failure {
+            code: super::CHECK_FAILED,
+            message: super::terminal_safe(&format!(
+                "{} capacity check{} failed: {} (exit code {})",
+                failing.len(),
+                if failing.len() == 1 { "" } else { "s" },
+                what.join("; "),
+                super::CHECK_FAILED
+            ))
+            .into_owned(),
+        });
     }
     Ok(())
 }

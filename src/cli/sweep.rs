@@ -301,7 +301,19 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
             None => say!("answer: {prefix}no point meets every objective"),
         }
     }
-    failed_runs(tally)
+    failed_runs(tally)?;
+    let unmet = results.answers.iter().filter(|a| a.point.is_none()).count();
+    if !exp.slos.is_empty() && unmet > 0 {
+        return Err(Failure {
+            code: super::CHECK_FAILED,
+            message: format!(
+                "no point meets every objective in {unmet} of {} situations (exit code {})",
+                results.answers.len(),
+                super::CHECK_FAILED
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn failed_runs(t: Tally) -> Result<(), Failure> {

@@ -72,8 +72,6 @@ pub(crate) enum Event {
     Resume { c: u32, w: u32, gen: u32 },
     /// Worker `w` of pool `c` extends the visibility of its messages.
     Heartbeat { c: u32, w: u32, gen: u32 },
-    /// Pool `c` goes down (`start`) or comes back.
-    Outage { c: u32, start: bool },
     /// Pool `c` evaluates its scaling policy.
     Autoscale { c: u32 },
     /// Worker `w` of pool `c` finished warming up.
@@ -106,6 +104,8 @@ pub(crate) enum Event {
     StreamTimer { st: u32, op: StreamOp },
     /// Kinesis: stream consumer `r` goes down (`start`) or comes back.
     ReaderOutage { r: u32, start: bool },
+    /// Fault `f` starts or ends.
+    Fault { f: u32, start: bool },
     /// Kinesis: the poller of Lambda mapping `m` on shard `s` goes on.
     EsmPoll { m: u32, s: u32 },
     /// Kinesis: lane `sl & 15` of Lambda mapping `m` on shard `sl >> 4` goes on.
@@ -235,6 +235,7 @@ pub(crate) struct Engine<'a> {
     pub(crate) insight: insight::Insights,
     pub(crate) flink: crate::services::flink::engine::Flink,
     pub(crate) video: crate::services::video::engine::Video,
+    pub(crate) faults: crate::faults::engine::Faults,
     pub(crate) series: TimeSeries,
     last_counts: Vec<u64>,
     /// Per rate column: what was counted between the last sample and the warm-up reset,
@@ -348,6 +349,7 @@ impl<'a> Engine<'a> {
             insight: insight::Insights::new(arch),
             flink,
             video,
+            faults: crate::faults::engine::Faults::new(arch, seed),
             series: TimeSeries::new(columns),
             last_counts: vec![0; width],
             rate_carry: vec![0; width],
@@ -387,22 +389,6 @@ impl<'a> Engine<'a> {
         }
         for c in 0..self.pools.len() {
             let spec = &self.arch.consumers[c];
-            for w in &spec.outages {
-                self.at(
-                    w.from,
-                    Event::Outage {
-                        c: c as u32,
-                        start: true,
-                    },
-                );
-                self.at(
-                    w.until,
-                    Event::Outage {
-                        c: c as u32,
-                        start: false,
-                    },
-                );
-            }
             if let Some(a) = spec.autoscale {
                 self.at(
                     SimTime::ZERO + a.evaluate_every,
@@ -418,6 +404,7 @@ impl<'a> Engine<'a> {
         self.kinesis_start();
         self.batch_start();
         self.flink_start();
+        self.faults_start();
     }
 
     fn run_loop(&mut self) {
@@ -473,7 +460,6 @@ impl<'a> Engine<'a> {
             }
             Event::QueueTimer { q, gen } => self.on_queue_timer(q, gen),
             Event::Redrive { q } => self.on_redrive(q),
-            Event::Outage { c, start } => self.on_outage(c, start),
             Event::Autoscale { c } => self.on_autoscale(c),
             Event::WorkerOn { c, w, gen } => {
                 if self.worker_gen(c, w) == gen
@@ -518,6 +504,7 @@ impl<'a> Engine<'a> {
             Event::Lease { r, s, gen } => self.on_lease(r, s, gen),
             Event::StreamTimer { st, op } => self.on_stream_timer(st, op),
             Event::ReaderOutage { r, start } => self.on_reader_outage(r, start),
+            Event::Fault { f, start } => self.on_fault(f, start),
             Event::EsmPoll { m, s } => self.on_esm_poll(m, s),
             Event::EsmLane { m, sl } => self.on_esm_lane(m, sl),
             Event::PublishArrive { p, call } => self.on_publish_arrive(p, call),
@@ -581,6 +568,7 @@ impl<'a> Engine<'a> {
         self.insight.reset();
         self.batch_warmup_end();
         self.flink_warmup_end();
+        self.faults_warmup_end();
     }
 
     /// The counters are about to restart (end of the warm-up): the rate columns of this
@@ -669,6 +657,7 @@ impl<'a> Engine<'a> {
         if next <= self.horizon {
             self.at(next, Event::Sample);
         }
+        self.faults_sample();
     }
 
     fn finish(&mut self) {
@@ -692,6 +681,7 @@ impl<'a> Engine<'a> {
         }
         self.kinesis_finish();
         self.flink_finish();
+        self.faults_finish();
     }
 
     fn accounting(&self) -> Accounting {
@@ -706,6 +696,7 @@ impl<'a> Engine<'a> {
             deduplicated: l.deduplicated,
             lost: l.lost,
             backed_up: l.backed_up,
+            denied: l.denied,
             ..Accounting::default()
         };
         for (_, m) in self.msgs.iter_live() {
@@ -800,6 +791,7 @@ impl<'a> Engine<'a> {
         components.extend(self.video_reports());
         components.extend(self.stream_consumer_reports());
         components.extend(self.batch_reports());
+        components.extend(self.fault_reports());
         for f in &self.lambdas {
             components.push(f.report(window_s));
         }
@@ -868,6 +860,8 @@ impl<'a> Engine<'a> {
             cost,
             insight,
             warnings,
+            ok: accounting.balanced(),
+            metrics: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::pricing::Bill;
 use crate::text::{fmt_secs, render_table};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The summary of one run (the `--json` document).
@@ -37,6 +38,20 @@ pub struct RunSummary {
     pub insight: Option<InsightSummary>,
     /// Things the user should know about this run.
     pub warnings: Vec<String>,
+    /// For CI: true unless the run failed a check (its message accounting does not
+    /// balance, or `run --fail-above` found the bill over budget).
+    #[serde(default = "yes")]
+    pub ok: bool,
+    /// Every number of the run keyed by the paths experiments use
+    /// (`queue.orders.backlog_max`, `consumer.w.latency_s.p99`, `accounting.lost`,
+    /// `cost.total`): filled by `run --json` and `run --out` (see
+    /// [`RunSummary::flat_metrics`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// What the run's end points delivered together (measured window).
@@ -64,6 +79,48 @@ impl RunSummary {
         self.components
             .iter()
             .find(|c| c.kind == kind && c.name == name)
+    }
+
+    /// Every number of the summary keyed by its metric path, as [`RunSummary::metric`]
+    /// reads it: `KIND.NAME.FIELD` (and `KIND.NAME.FIELD.STAT` for latency and other
+    /// summaries) for each component, `accounting.*`, `cost.total`, `cost.services.*`,
+    /// `cost.month_factor` and `insight.*`.
+    pub fn flat_metrics(&self) -> BTreeMap<String, f64> {
+        fn walk(prefix: &str, v: &Value, out: &mut BTreeMap<String, f64>) {
+            match v {
+                Value::Number(n) => {
+                    if let Some(x) = n.as_f64() {
+                        out.insert(prefix.to_string(), x);
+                    }
+                }
+                Value::Object(m) => {
+                    for (k, v) in m {
+                        walk(&format!("{prefix}.{k}"), v, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = BTreeMap::new();
+        for c in &self.components {
+            for (k, v) in &c.fields {
+                walk(&format!("{}.{}.{k}", c.kind, c.name), v, &mut out);
+            }
+        }
+        if let Ok(a) = serde_json::to_value(self.accounting) {
+            walk("accounting", &a, &mut out);
+        }
+        out.insert("cost.total".into(), self.cost.total);
+        out.insert("cost.month_factor".into(), self.cost.month_factor);
+        for (service, usd) in self.cost.services.pairs() {
+            out.insert(format!("cost.services.{service}"), usd);
+        }
+        if let Some(i) = &self.insight {
+            if let Ok(v) = serde_json::to_value(i) {
+                walk("insight", &v, &mut out);
+            }
+        }
+        out
     }
 
     /// A metric by path: `KIND.NAME.FIELD[.SUB]` (for example
@@ -192,7 +249,7 @@ impl RunSummary {
         let a = &self.accounting;
         let _ = writeln!(
             s,
-            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}",
+            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}{}",
             a.produced,
             if a.copies > 0 { format!(" + {} copies", a.copies) } else { String::new() },
             a.processed,
@@ -206,6 +263,7 @@ impl RunSummary {
             a.deduplicated,
             a.lost,
             if a.backed_up > 0 { format!(", {} backed up", a.backed_up) } else { String::new() },
+            if a.denied > 0 { format!(", {} denied", a.denied) } else { String::new() },
             if a.balanced() { "" } else { "  (UNBALANCED)" }
         );
         if let Some(i) = &self.insight {

@@ -22,6 +22,14 @@ pub struct Capacity {
     pub limit: Option<f64>,
     /// `ok`, or what the user must change.
     pub verdict: String,
+    /// False when the value is over its limit (the check fails); true for figures with
+    /// no limit.
+    #[serde(default = "yes")]
+    pub ok: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Capacity {
@@ -45,6 +53,7 @@ impl Capacity {
             } else {
                 over.into()
             },
+            ok: value <= limit,
         }
     }
 
@@ -62,6 +71,7 @@ impl Capacity {
             value,
             limit: None,
             verdict: String::new(),
+            ok: true,
         }
     }
 }

@@ -336,6 +336,17 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
+    // A pool's `outages` are noted with the pool.
+    for f in arch.faults.iter().filter(|f| f.listed) {
+        {
+            cx.notes.push(format!(
+                "fault \"{}\" ({} of {}) is a transient; the estimate ignores it: `aqueduct run` simulates it",
+                f.name,
+                f.kind.key(),
+                f.target_text
+            ));
+        }
+    }
     for b in &arch.batch_jobs {
         cx.notes.push(format!(
             "batch job \"{}\" is not in this estimate (its node-hours depend on its schedule and what it reads): `aqueduct run` simulates and bills it",

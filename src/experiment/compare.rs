@@ -185,7 +185,7 @@ pub fn check_common_workload(c: &[Candidate]) -> Result<(), ModelError> {
 /// A metric of a run: a summary path, or `throttles` (Σ of every component's `throttled`
 /// and `throttles`), `duplicates` (Σ over worker pools', stream consumers' and Lambda
 /// functions' `duplicates`), `losses` (expired + dropped + lost + dead-lettered
-/// messages) or `latency_max_p99_s` (the largest p99 `latency_s` of any component).
+/// + denied messages) or `latency_max_p99_s` (the largest p99 `latency_s` of any component).
 pub fn metric(s: &RunSummary, path: &str) -> Option<f64> {
     let sum = |keys: &[&str], kinds: Option<&[&str]>| -> f64 {
         s.components
@@ -199,7 +199,7 @@ pub fn metric(s: &RunSummary, path: &str) -> Option<f64> {
         "duplicates" => Some(sum(&["duplicates"], Some(&["consumer", "lambda"]))),
         "losses" => {
             let a = &s.accounting;
-            Some((a.expired + a.dropped + a.lost + a.dead_lettered) as f64)
+            Some((a.expired + a.dropped + a.lost + a.dead_lettered + a.denied) as f64)
         }
         "latency_max_p99_s" => Some(
             s.components

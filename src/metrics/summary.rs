@@ -131,6 +131,9 @@ pub struct Accounting {
     /// quota).
     #[serde(default)]
     pub backed_up: u64,
+    /// Refused by a topic or queue policy (AuthorizationError, not retried).
+    #[serde(default)]
+    pub denied: u64,
 }
 
 impl Accounting {
@@ -147,6 +150,7 @@ impl Accounting {
             + self.deduplicated
             + self.lost
             + self.backed_up
+            + self.denied
     }
 
     /// True when every message created is in exactly one end state.

@@ -122,6 +122,42 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
     let (queues, lambdas) = (queues.specs, lambdas.specs);
     let (streams, topics) = (streams.specs, topics.specs);
     warn_competing_consumers(&queues, &consumers, &lambdas, &mut warnings);
+    let access = super::access::access(
+        &raw,
+        base_dir,
+        &topics,
+        &queues,
+        &producers,
+        &subscriptions,
+        &consumers,
+        &lambdas,
+        &mut warnings,
+    )?;
+    let queue_names: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+    let topic_names: Vec<String> = topics.iter().map(|t| t.name.clone()).collect();
+    let faults = crate::faults::config::faults(
+        &raw.fault,
+        &crate::faults::config::FaultTargets {
+            pools: &consumers,
+            subscriptions: &subscriptions,
+            queues: &queue_names,
+            topics: &topic_names,
+        },
+        base_dir,
+    )?;
+    let horizon = crate::sim::SimTime::ZERO + run.warmup + run.duration;
+    for f in &faults {
+        if let crate::faults::FaultWhen::Once(t) = f.when {
+            if t >= horizon {
+                warnings.push(format!(
+                    "fault \"{}\" starts at {}, after the run ends ({}): it never happens",
+                    f.name,
+                    t - crate::sim::SimTime::ZERO,
+                    run.warmup + run.duration
+                ));
+            }
+        }
+    }
     Ok(Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
@@ -147,6 +183,8 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         flinks,
         video,
         warnings,
+        access,
+        faults,
     })
 }
 

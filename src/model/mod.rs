@@ -3,6 +3,7 @@
 //! Every error names the file, the line and the field, and says what was expected (see
 //! [`ModelError`]).
 
+pub mod access;
 pub(crate) mod arrival;
 pub(crate) mod build;
 pub(crate) mod dist;
@@ -83,6 +84,10 @@ pub struct Architecture {
     pub video: crate::services::video::VideoSpecs,
     /// Things the model does that AWS advises against (shown with the run's summary).
     pub warnings: Vec<String>,
+    /// The account, region and access decisions of the topic and queue policies.
+    pub access: access::Access,
+    /// Fault scenarios (the pools' `outages` among them).
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 impl Architecture {

@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 /// The table-array names of a model's components (`[[producer]]`, `[[queue]]`, …), in
 /// the order of [`RawModel`]'s fields: the `KIND` of a path `KIND.NAME.FIELD` (`--set`,
 /// experiment axes).
-pub(crate) const COMPONENT_KINDS: [&str; 14] = [
+pub(crate) const COMPONENT_KINDS: [&str; 15] = [
     "producer",
     "queue",
     "consumer",
@@ -36,6 +36,7 @@ pub(crate) const COMPONENT_KINDS: [&str; 14] = [
     "video_stream",
     "camera",
     "video_viewer",
+    "fault",
 ];
 
 /// A whole model file.
@@ -68,6 +69,13 @@ pub struct RawModel {
     /// Overrides of AWS limits (`[limits.sqs]`, ...).
     #[serde(default)]
     pub limits: Limits,
+    /// The AWS account that owns the model's resources (12 digits, default
+    /// `123456789012`): the account in their ARNs, for access policies.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// The region in the resources' ARNs (default `us-east-1`).
+    #[serde(default)]
+    pub region: Option<String>,
     /// How data loses value with age, for producers that do not say (`value = {
     /// half_life = "10m" }`).
     #[serde(default)]
@@ -114,6 +122,9 @@ pub struct RawModel {
     /// Viewers of video streams.
     #[serde(default)]
     pub video_viewer: Vec<crate::services::video::raw::RawVideoViewer>,
+    /// Fault scenarios.
+    #[serde(default)]
+    pub fault: Vec<crate::faults::raw::RawFault>,
 }
 
 /// A distribution: a table tagged by `dist`, or a bare quantity meaning a constant.
@@ -365,6 +376,14 @@ pub struct RawProducer {
     /// buffers), read by Flink's event-time windows (default 0).
     #[serde(default)]
     pub event_time_lag: Option<RawDist<Dur>>,
+    /// Who sends: an IAM ARN (default `arn:aws:iam::ACCOUNT:role/NAME`) or a service
+    /// principal (`s3.amazonaws.com`), for access policies.
+    #[serde(default)]
+    pub principal: Option<String>,
+    /// With a service principal: the resource it acts for (`aws:SourceArn`, such as the
+    /// bucket of an S3 event notification).
+    #[serde(default)]
+    pub source_arn: Option<String>,
 }
 
 /// A `{ from, for }` window of time.
@@ -481,4 +500,8 @@ pub struct RawConsumer {
     /// Auto scaling.
     #[serde(default)]
     pub autoscale: Option<RawAutoscale>,
+    /// Who calls: an IAM ARN (default `arn:aws:iam::ACCOUNT:role/NAME`), for access
+    /// policies.
+    #[serde(default)]
+    pub principal: Option<String>,
 }

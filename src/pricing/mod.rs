@@ -137,6 +137,14 @@ pub struct Bill {
     pub period: String,
     /// Hours in the month the bill was scaled to.
     pub month_hours: f64,
+    /// The window the quantities were measured over, seconds (a run's measured duration;
+    /// a month for a usage file).
+    #[serde(default)]
+    pub window_s: f64,
+    /// How the window became the month: monthly quantity = window quantity × this factor
+    /// (`month_hours × 3600 ÷ window_s`; the window is taken to repeat all month).
+    #[serde(default)]
+    pub month_factor: f64,
     /// Price table used (name and date read).
     pub price_table: String,
     /// Whether AWS's free tiers were subtracted.
@@ -188,6 +196,8 @@ impl Default for Bill {
             currency: "USD".into(),
             period: "month".into(),
             month_hours: DEFAULT_MONTH_HOURS,
+            window_s: 0.0,
+            month_factor: 0.0,
             price_table: String::new(),
             free_tier: false,
             total: 0.0,
@@ -250,9 +260,20 @@ impl Bill {
         if !subtotals.is_empty() {
             let _ = writeln!(s, "subtotals: {}", subtotals.join(" · "));
         }
+        // How the window became the month, unless it was a month already (a usage file).
+        let month = self.month_hours * 3600.0;
+        let scaled = if self.window_s > 0.0 && (self.window_s - month).abs() > 1e-6 * month {
+            format!(
+                "; the {} measured window repeated {}× to fill it",
+                crate::sim::SimDuration::from_secs_f64(self.window_s),
+                fmt_factor(self.month_factor)
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "total: ${:.2} per {}-hour month ({}{})",
+            "total: ${:.2} per {}-hour month ({}{}){scaled}",
             self.total,
             self.month_hours,
             self.price_table,
@@ -342,6 +363,8 @@ impl<'t> Meter<'t> {
         };
         let mut bill = Bill::new(opts.month_hours, table);
         bill.free_tier = opts.free_tier;
+        bill.window_s = window_s;
+        bill.month_factor = scale;
         Meter {
             table,
             opts,
@@ -501,4 +524,13 @@ impl<'t> Meter<'t> {
 /// Bytes as GB (2^30 bytes).
 pub(crate) fn gb(bytes: u64) -> f64 {
     bytes as f64 / BYTES_PER_GB
+}
+
+/// A month factor as a person reads it: `730`, `8,760`, `12.17`.
+fn fmt_factor(f: f64) -> String {
+    if f >= 100.0 || (f - f.round()).abs() < 1e-9 {
+        fmt_qty(f.round())
+    } else {
+        format!("{f:.2}")
+    }
 }

@@ -180,7 +180,12 @@ impl Engine<'_> {
         };
         let qi = q as usize;
         let pi = p as usize;
-        if !self.queues[qi].admit(Action::Send, now) {
+        if self.arch.access.denies_producer(pi) {
+            return self.deny_call(p, call);
+        }
+        let storm =
+            self.faults.queue_throttle[qi].is_some_and(|f| self.faults.throttles(f, self.arch));
+        if storm || !self.queues[qi].admit(Action::Send, now) {
             let n = self.producers[pi].calls[call as usize].msgs.len() as u64;
             self.producers[pi].stats.throttled += n;
             self.retry_or_drop(p, call);
@@ -237,6 +242,20 @@ impl Engine<'_> {
             self.retry_or_drop(p, call);
         }
         self.feed_waiters(q);
+    }
+
+    /// The target's access policy refuses call `call` (AuthorizationError): the SDK does
+    /// not retry it, and its messages are lost to the producer (`denied`). Not billed: the
+    /// request fails authorization before the service handles it.
+    pub(crate) fn deny_call(&mut self, p: u32, call: u32) {
+        let prod = &mut self.producers[p as usize];
+        let slots = std::mem::take(&mut prod.calls[call as usize].msgs);
+        prod.stats.denied += slots.len() as u64;
+        for s in &slots {
+            self.msgs.exit(*s, Exit::Denied);
+        }
+        self.producers[p as usize].calls[call as usize].msgs = slots;
+        self.call_finished(p, call);
     }
 
     /// After a throttled attempt: retry with back-off, or drop the call's messages.

@@ -124,6 +124,8 @@ pub(crate) struct ProducerStats {
     pub(crate) rejected: u64,
     /// Second sends.
     pub(crate) resent: u64,
+    /// Messages refused by the target's access policy (AuthorizationError: not retried).
+    pub(crate) denied: u64,
     /// Kinesis: records accepted by the stream (aggregates count once; `sent` counts user
     /// records).
     pub(crate) kinesis_records: u64,
@@ -277,6 +279,7 @@ impl Producer {
             .count("retries", s.retries)
             .count("dropped", s.dropped)
             .count("rejected", s.rejected)
+            .count("denied", s.denied)
             .count("resent", s.resent)
             .real(
                 "rate_per_s",

@@ -46,7 +46,7 @@ impl Engine<'_> {
     pub(crate) fn worker_receive(&mut self, c: u32, w: u32) {
         let pool = &mut self.pools[c as usize];
         let wi = w as usize;
-        if pool.down {
+        if pool.down || pool.workers[wi].az_down {
             pool.workers[wi].state = WorkerState::Down;
             return;
         }
@@ -381,7 +381,10 @@ impl Engine<'_> {
             let pool = &mut self.pools[c as usize];
             pool.down = false;
             let down: Vec<u32> = (0..pool.workers.len() as u32)
-                .filter(|w| pool.workers[*w as usize].state == WorkerState::Down)
+                .filter(|w| {
+                    let w = &pool.workers[*w as usize];
+                    w.state == WorkerState::Down && !w.az_down
+                })
                 .collect();
             for w in down {
                 self.worker_receive(c, w);

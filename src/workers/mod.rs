@@ -141,6 +141,8 @@ pub(crate) struct Worker {
     pub(crate) retiring: bool,
     /// Number of the current long-poll wait (a stale wait timeout carries an older one).
     pub(crate) wait_seq: u32,
+    /// Lost with its availability zone (a `capacity_loss` fault in force).
+    pub(crate) az_down: bool,
 }
 
 /// Counters of a pool.
@@ -229,6 +231,7 @@ impl WorkerPool {
                 busy_since: SimTime::ZERO,
                 retiring: false,
                 wait_seq: 0,
+                az_down: false,
             })
             .collect();
         let active = spec.workers;

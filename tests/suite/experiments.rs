@@ -933,3 +933,24 @@ fn a_sweep_reports_progress_in_plain_lines_when_stderr_is_not_a_terminal() {
     let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
     assert!(!stderr(&o).contains("runs done"));
 }
+
+#[test]
+fn a_sweep_where_no_point_meets_the_objectives_exits_3_after_writing_everything() {
+    // CI: the same sweep with an objective no point can meet (a p99 under 1 µs).
+    let d = scratch("unmet");
+    write_experiment(&d, &SWEEP.replace("\"< 500ms\"", "\"< 1us\""));
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no point meets every objective in 2 of 2 situations"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(d.join("out/report.md").exists());
+    assert!(d.join("out/sizing.csv").exists());
+    // The committed objective is met: exit 0.
+    let d = scratch("met");
+    write_experiment(&d, SWEEP);
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

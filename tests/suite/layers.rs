@@ -51,7 +51,7 @@ fn layer_of(path: &[String], t: &BTreeMap<String, u32>) -> Option<u32> {
     let top = path.first()?;
     let role = match top.as_str() {
         "services" => path.get(2),
-        "producers" | "workers" | "batch" => path.get(1),
+        "producers" | "workers" | "batch" | "faults" => path.get(1),
         _ => None,
     };
     if let Some(stem) = role {

@@ -40,9 +40,16 @@ fn write(d: &Path, name: &str, text: &str) -> String {
     p.display().to_string()
 }
 
+/// The JSON document of a `price` or `run`: written in full whether its checks pass
+/// (exit 0, `"ok": true`) or fail (exit 3, `"ok": false`).
 fn json(o: &Output) -> Value {
-    assert!(o.status.success(), "{}", stderr(o));
-    serde_json::from_str(&stdout(o)).expect("valid JSON")
+    let code = o.status.code();
+    assert!(matches!(code, Some(0 | 3)), "{}", stderr(o));
+    let doc: Value = serde_json::from_str(&stdout(o)).expect("valid JSON");
+    if let Some(ok) = doc.get("ok") {
+        assert_eq!(ok.as_bool(), Some(code == Some(0)), "{}", stderr(o));
+    }
+    doc
 }
 
 fn line<'a>(doc: &'a Value, component: &str, item_starts: &str) -> &'a Value {
@@ -200,7 +207,10 @@ fn advantage_commitment_is_101_25_per_day() {
 #[test]
 fn human_output_has_lines_subtotals_total_and_capacity() {
     let o = run(&["price", "src/pricing/usage-example.toml"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // The example's FIFO queue is over its TPS on purpose: the checks fail (exit 3) after
+    // the whole output.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 capacity checks failed: sqs payments.fifo"));
     let s = stdout(&o);
     assert!(s.contains("subtotals: sqs $"));
     assert!(s.contains("total: $"));
@@ -253,8 +263,92 @@ fn price_model_json() {
 #[test]
 fn price_the_bundled_default_model() {
     let o = run(&["price", "models/default.toml"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    // Its bursts need more workers than it has: a failed check, exit code 3.
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stdout(&o).contains("workers needed at the peak rate"));
+    assert!(stderr(&o).contains("capacity check failed: sqs order-workers"));
+}
+
+#[test]
+fn ci_gates_ok_and_fail_above() {
+    // price: `ok` follows the capacity checks; `cost` holds the same bill as the top level.
+    let doc = json(&run(&["price", "models/sns-fanout.toml", "--json"]));
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["cost"]["total"], doc["total"]);
+    assert_eq!(doc["cost"]["lines"], doc["lines"]);
+    assert!(doc["capacity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["ok"] == true));
+    let total = doc["total"].as_f64().unwrap();
+    // A budget under the bill fails, one over it passes.
+    let low = format!("{}", (total - 1.0).max(0.0));
+    let high = format!("{}", total + 1.0);
+    let o = run(&[
+        "price",
+        "models/sns-fanout.toml",
+        "--json",
+        "--fail-above",
+        &low,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["ok"], false);
+    assert!(
+        stderr(&o).contains("is above --fail-above"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["price", "models/sns-fanout.toml", "--fail-above", &high]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // run: the same gate on the simulated bill, and the flat metrics map.
+    let args = [
+        "run",
+        "models/sns-fanout.toml",
+        "--duration",
+        "2m",
+        "--json",
+    ];
+    let doc = json(&run(&args));
+    assert_eq!(doc["ok"], true);
+    let m = &doc["metrics"];
+    assert_eq!(m["cost.total"], doc["cost"]["total"]);
+    let billing = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "queue" && c["name"] == "billing")
+        .unwrap();
+    assert_eq!(
+        m["queue.billing.backlog_max"].as_f64(),
+        billing["backlog_max"].as_f64()
+    );
+    assert!(m["consumer.billing-workers.latency_s.p99"]
+        .as_f64()
+        .is_some());
+    assert_eq!(
+        m["accounting.produced"].as_f64(),
+        doc["accounting"]["produced"].as_f64()
+    );
+    let bill = doc["cost"]["total"].as_f64().unwrap();
+    let mut over = args.to_vec();
+    let low = format!("{}", bill / 2.0);
+    over.extend(["--fail-above", &low]);
+    let o = run(&over);
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["ok"], false);
+    // The month is stated: factor = month ÷ window.
+    assert!((doc["cost"]["month_factor"].as_f64().unwrap() - 730.0 * 60.0 / 2.0).abs() < 1e-6);
+    assert_eq!(doc["cost"]["window_s"].as_f64(), Some(120.0));
+    let o = run(&["run", "models/sns-fanout.toml", "--duration", "2m"]);
+    assert!(
+        stdout(&o).contains("the 2m measured window repeated 21,900× to fill it"),
+        "{}",
+        stdout(&o)
+    );
+    // A budget that is not a number of USD is bad input.
+    let o = run(&["price", "models/sns-fanout.toml", "--fail-above", "-1"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 // ----- the bill of a run against the analytic bill ------------------------------------------

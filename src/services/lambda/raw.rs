@@ -77,4 +77,8 @@ pub struct RawLambda {
     /// Kinesis: skip records older than this.
     #[serde(default)]
     pub maximum_record_age: Option<Dur>,
+    /// The function's execution role (default `arn:aws:iam::ACCOUNT:role/NAME`), the
+    /// caller of its event source mapping, for access policies.
+    #[serde(default)]
+    pub principal: Option<String>,
 }

@@ -225,6 +225,9 @@ impl Engine<'_> {
             return;
         };
         let ti = t as usize;
+        if self.arch.access.denies_producer(pi) {
+            return self.deny_call(p, call);
+        }
         let slots = std::mem::take(&mut self.producers[pi].calls[call as usize].msgs);
         let n = slots.len() as u32;
         let payload: u64 = slots.iter().map(|s| self.msgs.get(*s).size as u64).sum();
@@ -240,8 +243,10 @@ impl Engine<'_> {
             self.call_finished(p, call);
             return;
         }
+        let storm =
+            self.faults.topic_throttle[ti].is_some_and(|f| self.faults.throttles(f, self.arch));
         let regional_ok = self.sns.regional.has(now, n as f64);
-        if !self.sns.topics[ti].admit(now, n, payload, regional_ok) {
+        if storm || !self.sns.topics[ti].admit(now, n, payload, regional_ok) {
             self.producers[pi].stats.throttled += n as u64;
             self.sns.topics[ti].stats.throttled += n as u64;
             self.producers[pi].calls[call as usize].msgs = slots;
@@ -403,7 +408,18 @@ impl Engine<'_> {
         match self.sns.subs[si].spec.endpoint {
             Endpoint::Queue(q) => {
                 let qi = q as usize;
-                if !self.queues[qi].admit(Action::Send, now)
+                if self.arch.access.denies_delivery(si) {
+                    // The queue's policy does not let SNS send: a client error (the
+                    // notification fails), not retried.
+                    self.sns.subs[si].stats.denied += 1;
+                    self.sns.topics[ti].stats.denied += 1;
+                    self.give_up(s, slot);
+                    return self.fifo_release(s, slot, group);
+                }
+                let storm = self.faults.queue_throttle[qi]
+                    .is_some_and(|f| self.faults.throttles(f, self.arch));
+                if storm
+                    || !self.queues[qi].admit(Action::Send, now)
                     || !self.queues[qi].admit_group(slot, &self.msgs, now)
                 {
                     // SQS throttled the send: a server-side error, retried by the policy.
@@ -551,7 +567,11 @@ impl Engine<'_> {
         let si = s as usize;
         self.sns.subs[si].finish();
         let ti = self.sns.subs[si].spec.topic as usize;
-        if let Some(q) = self.sns.subs[si].spec.dead_letter {
+        if let Some(q) = self.sns.subs[si]
+            .spec
+            .dead_letter
+            .filter(|_| !self.arch.access.denies_dead_letter(si))
+        {
             let qi = q as usize;
             let size = self.msgs.get(slot).size as u64;
             self.queues[qi].bill(size);

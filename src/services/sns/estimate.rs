@@ -670,15 +670,20 @@ fn queue_feeds<'a>(cx: &mut Context<'a>, pubs: &[Publisher<'a>], routes: &[Route
                 groups: if q.fifo { p.keys.as_ref() } else { None },
             });
         };
+        // A queue whose policy denies SNS gets nothing: every delivery is given up.
+        let (delivered, given_up) = if arch.access.denies_delivery(r.sub) {
+            (0.0, 1.0)
+        } else {
+            (r.delivery.delivered, r.delivery.given_up)
+        };
         if let Endpoint::Queue(q) = sub.endpoint {
-            push(
-                q as usize,
-                per_arrival * r.delivery.delivered,
-                sub.envelope as u64,
-            );
+            push(q as usize, per_arrival * delivered, sub.envelope as u64);
         }
-        if let Some(q) = sub.dead_letter {
-            push(q as usize, per_arrival * r.delivery.given_up, 0);
+        if let Some(q) = sub
+            .dead_letter
+            .filter(|_| !arch.access.denies_dead_letter(r.sub))
+        {
+            push(q as usize, per_arrival * given_up, 0);
         }
     }
 }
@@ -728,10 +733,17 @@ fn lambda_loads(cx: &mut Context, pubs: &[Publisher], routes: &[Route], invoked:
 /// The publishers of the model's topics, with their call tables.
 fn publishers<'a>(arch: &'a Architecture, notes: &mut Vec<String>) -> Vec<Publisher<'a>> {
     let mut pubs = Vec::new();
-    for p in &arch.producers {
+    for (pi, p) in arch.producers.iter().enumerate() {
         let Target::Topic(t) = p.target else {
             continue;
         };
+        if arch.access.denies_producer(pi) {
+            notes.push(format!(
+                "producer \"{}\": the topic's policy denies its publishes; the estimate leaves it out",
+                p.name
+            ));
+            continue;
+        }
         let topic = &arch.topics[t as usize];
         let max = topic.max_message_size as u64;
         let chunk = topic.billing_chunk.max(1) as u64;

@@ -48,6 +48,12 @@ pub struct RawTopic {
     /// Delivery latency of its subscriptions that set none.
     #[serde(default)]
     pub delivery_latency: Option<RawDist<Dur>>,
+    /// Topic policy: an IAM policy document (JSON text).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Topic policy read from a JSON file (relative to the model file).
+    #[serde(default)]
+    pub policy_file: Option<String>,
 }
 
 /// What a filter policy reads (`FilterPolicyScope`).
@@ -143,4 +149,7 @@ pub struct RawSubscription {
     /// Retry jitter, a fraction of each delay (default 0.1).
     #[serde(default)]
     pub jitter: Option<f64>,
+    /// Who calls Subscribe: an IAM ARN (default `arn:aws:iam::ACCOUNT:role/NAME`).
+    #[serde(default)]
+    pub principal: Option<String>,
 }

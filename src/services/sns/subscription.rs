@@ -72,6 +72,8 @@ pub(crate) struct SubscriptionStats {
     pub(crate) throttled: u64,
     /// Deliveries refused by the endpoint for good (message too large): no retries.
     pub(crate) client_errors: u64,
+    /// Deliveries the queue's policy refused to SNS (not retried).
+    pub(crate) denied: u64,
     /// Deliveries moved to the dead-letter queue.
     pub(crate) dead_lettered: u64,
     /// Deliveries lost.
@@ -110,6 +112,8 @@ pub(crate) struct SnsSubscription {
     timer_gen: u32,
     next_free: SimTime,
     groups: HashMap<u64, Group>,
+    /// Latency added to every delivery (a `latency_spike` fault in force).
+    pub(crate) extra_latency: SimDuration,
 }
 
 impl SnsSubscription {
@@ -125,6 +129,7 @@ impl SnsSubscription {
             timer_gen: 0,
             next_free: SimTime::ZERO,
             groups: HashMap::new(),
+            extra_latency: SimDuration::ZERO,
         }
     }
 
@@ -134,7 +139,7 @@ impl SnsSubscription {
     pub(crate) fn start(&mut self, now: SimTime, slot: u32, group: u64) {
         self.stats.matched += 1;
         self.in_progress += 1;
-        let mut at = now + self.spec.latency.sample(&mut self.rng);
+        let mut at = now + self.spec.latency.sample(&mut self.rng) + self.extra_latency;
         if self.spec.fifo {
             let g = self.groups.entry(group).or_default();
             at = at.max(g.last_at);
@@ -183,12 +188,15 @@ impl SnsSubscription {
     /// the outage window around `now` (1 unless the window says otherwise), else with the
     /// endpoint's `failure_probability`.
     pub(crate) fn endpoint_fails(&mut self, now: SimTime) -> bool {
+        // The most certain of the windows around `now` (a fault's window may cover one of
+        // the model's own).
         let p = self
             .spec
             .outages
             .iter()
-            .find(|(from, until, _)| now >= *from && now < *until)
+            .filter(|(from, until, _)| now >= *from && now < *until)
             .map(|w| w.2)
+            .reduce(f64::max)
             .unwrap_or(self.spec.failure_probability);
         p >= 1.0 || (p > 0.0 && self.rng.random::<f64>() < p)
     }
@@ -300,6 +308,7 @@ impl SnsSubscription {
             .count("retries", s.retries)
             .count("throttled", s.throttled)
             .count("client_errors", s.client_errors)
+            .count("denied", s.denied)
             .count("dead_lettered", s.dead_lettered)
             .count("lost", s.lost)
             .count("pending", self.in_progress)

@@ -62,6 +62,8 @@ pub(crate) struct TopicStats {
     pub(crate) delivery_failures: u64,
     /// Delivery retries made.
     pub(crate) retries: u64,
+    /// Deliveries that a subscribed queue's policy refused to SNS.
+    pub(crate) denied: u64,
     /// Deliveries moved to a subscription dead-letter queue.
     pub(crate) dead_lettered: u64,
     /// Deliveries lost (retries exhausted, no dead-letter queue).
@@ -231,6 +233,7 @@ impl SnsTopic {
             .value("deliveries_by_protocol", Value::Object(by))
             .count("delivery_failures", s.delivery_failures)
             .count("retries", s.retries)
+            .count("denied", s.denied)
             .count("dead_lettered", s.dead_lettered)
             .count("lost", s.lost)
             .count("pending", pending)

@@ -451,10 +451,14 @@ fn all_feeds<'a>(
     mut other: Vec<Feed<'a>>,
 ) -> Vec<Feed<'a>> {
     let mut own = Vec::new();
-    for p in &arch.producers {
+    for (pi, p) in arch.producers.iter().enumerate() {
         let crate::producers::Target::Queue(q) = p.target else {
             continue;
         };
+        if arch.access.denies_producer(pi) {
+            // Its sends are denied: no requests reach the queue (the run says so).
+            continue;
+        }
         let q = q as usize;
         let spec = &arch.queues[q];
         let mut mix = SizeMix::new();

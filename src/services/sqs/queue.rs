@@ -286,6 +286,8 @@ pub(crate) struct SqsQueue {
     timer_gen: u32,
     /// Earliest deadline pushed since the timer was last armed.
     pending_min: Option<SimTime>,
+    /// Latency added to every API call (a `latency_spike` fault in force).
+    pub(crate) extra_latency: SimDuration,
 }
 
 impl SqsQueue {
@@ -316,6 +318,7 @@ impl SqsQueue {
             timer_at: None,
             timer_gen: 0,
             pending_min: None,
+            extra_latency: SimDuration::ZERO,
         }
     }
 
@@ -352,7 +355,7 @@ impl SqsQueue {
 
     /// The queue's per-call latency sampler and RNG, for the engine to time API calls.
     pub(crate) fn sample_latency(&mut self) -> SimDuration {
-        self.spec.api_latency.sample(&mut self.rng)
+        self.spec.api_latency.sample(&mut self.rng) + self.extra_latency
     }
 
     /// Counts a billable call carrying `payload` bytes.

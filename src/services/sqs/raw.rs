@@ -83,4 +83,10 @@ pub struct RawQueue {
     /// Latency of each API call on this queue.
     #[serde(default)]
     pub api_latency: Option<RawDist<Dur>>,
+    /// Queue policy: an IAM policy document (JSON text).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Queue policy read from a JSON file (relative to the model file).
+    #[serde(default)]
+    pub policy_file: Option<String>,
 }
