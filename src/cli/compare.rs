@@ -135,6 +135,7 @@ fn write(c: &Comparison, dir: &Path, command: &str) -> Result<(), Box<dyn std::e
         command,
         &staging.dir().join("report.md"),
     )?;
+    files::write_html(c, "cost-vs-insight", command, staging.dir())?;
     staging.commit()?;
     Ok(())
 }

@@ -41,7 +41,8 @@ enum Cmd {
         /// Print the JSON summary instead of tables.
         #[arg(long)]
         json: bool,
-        /// Write summary.json and series.csv into this directory.
+        /// Write run.json (the --json summary), series.csv, charts (SVG and PNG) and
+        /// report.html into this directory.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override a model field: PATH=VALUE (repeatable), e.g.
@@ -93,7 +94,8 @@ enum Cmd {
         /// "time_to_insight_s.p99 < 30s" or "value_delivered >= 0.9".
         #[arg(long = "slo", value_name = "OBJECTIVE")]
         slos: Vec<String>,
-        /// Write compare.csv, cost-vs-insight.svg/.png and report.md into this directory.
+        /// Write compare.csv, cost-vs-insight.svg/.png, report.md and report.html into this
+        /// directory.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Worker threads (default: every core). The output does not depend on it.
@@ -374,6 +376,8 @@ fn cmd_run(
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
+    let given_duration = duration.clone();
+    let user_sets = sets.len();
     if let Some(d) = duration {
         let d = aqueduct::input::units::parse_duration(&d)
             .map_err(|m| Failure::input(format!("--duration: {m}")))?;
@@ -418,16 +422,28 @@ fn cmd_run(
     if json || out.is_some() {
         out_put.summary.metrics = out_put.summary.flat_metrics();
     }
+    let mut written = Vec::new();
     if let Some(dir) = &out {
-        let summary = serde_json::to_string_pretty(&out_put.summary)
-            .map_err(|e| Failure::run(e.to_string()))?;
-        std::fs::write(dir.join("summary.json"), summary + "\n")
-            .map_err(|e| Failure::run(format!("{}: {e}", dir.join("summary.json").display())))?;
-        let f = std::fs::File::create(dir.join("series.csv"))
-            .map_err(|e| Failure::run(format!("{}: {e}", dir.join("series.csv").display())))?;
-        out_put
-            .series
-            .write_csv(f)
+        let mut command = String::from("aqueduct run");
+        if let Some(p) = path {
+            command.push(' ');
+            command.push_str(&sweep::quote(&p.display().to_string()));
+        }
+        command.push_str(&format!(" --seed {seed}"));
+        if let Some(d) = &given_duration {
+            command.push_str(&format!(" --duration {}", sweep::quote(d)));
+        }
+        for (k, v) in &sets[..user_sets] {
+            command.push_str(&format!(" --set {}", sweep::quote(&format!("{k}={v}"))));
+        }
+        if let Some(limit) = fail_above {
+            command.push_str(&format!(" --fail-above {limit}"));
+        }
+        command.push_str(&format!(
+            " --out {}",
+            sweep::quote(&dir.display().to_string())
+        ));
+        written = aqueduct::report::write_run_report(&out_put, &command, dir)
             .map_err(|e| Failure::run(e.to_string()))?;
     }
     if json {
@@ -438,9 +454,8 @@ fn cmd_run(
         print!("{}", terminal_safe(&out_put.summary.to_table()));
         if let Some(dir) = &out {
             println!(
-                "wrote {} and {}",
-                dir.join("summary.json").display(),
-                dir.join("series.csv").display()
+                "{}",
+                terminal_safe(&format!("wrote {}/: {}", dir.display(), written.join(", ")))
             );
         }
     }

@@ -50,7 +50,8 @@ fn reproduce(file: &str, name: &str, out: &Path) -> String {
     c
 }
 
-fn quote(s: &str) -> String {
+/// `s` quoted for a POSIX shell when it holds anything but safe characters.
+pub(super) fn quote(s: &str) -> String {
     if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,".contains(c))
     {

@@ -163,8 +163,9 @@ pub(crate) struct RawSizing {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPlot {
-    /// Metric on the vertical axis.
-    pub(crate) y: String,
+    /// Metric on the vertical axis, or several (`["…p50", "…p99"]`) drawn as one line
+    /// each.
+    pub(crate) y: OneOrMany,
     /// Axis on the horizontal axis (default: the first axis with several values).
     #[serde(default)]
     pub(crate) x: Option<String>,
@@ -174,6 +175,51 @@ pub(crate) struct RawPlot {
     /// Logarithmic vertical axis.
     #[serde(default)]
     pub(crate) log_y: bool,
+}
+
+/// A metric, or a list of them.
+#[derive(Debug, Clone)]
+pub(crate) enum OneOrMany {
+    /// One metric.
+    One(String),
+    /// Several metrics.
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a metric path, or a list of metric paths")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut v = Vec::new();
+                while let Some(m) = a.next_element::<String>()? {
+                    v.push(m);
+                }
+                Ok(OneOrMany::Many(v))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+impl OneOrMany {
+    /// The metrics, in order.
+    pub(crate) fn list(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(m) => vec![m.as_str()],
+            OneOrMany::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// What the sizing search minimises.
@@ -190,6 +236,8 @@ pub enum Objective {
 pub struct Plot {
     /// Index of the metric (vertical).
     pub y: usize,
+    /// Indices of further metrics drawn on the same chart (`y = [A, B, …]`: `y` is `A`).
+    pub more_y: Vec<usize>,
     /// Index of the axis (horizontal).
     pub x: usize,
     /// Title.
@@ -533,8 +581,17 @@ impl Experiment {
             keep(m, &mut metrics);
         }
         for (i, p) in raw.plot.iter().enumerate() {
-            check_metric(&p.y, &plot_path(i, "y"))?;
-            keep(&p.y, &mut metrics);
+            let ys = p.y.list();
+            if ys.is_empty() {
+                return Err(text.err(
+                    &plot_path(i, "y"),
+                    "names no metric: give one, or a list such as [\"consumer.workers.latency_s.p50\", \"consumer.workers.latency_s.p99\"]".into(),
+                ));
+            }
+            for m in ys {
+                check_metric(m, &plot_path(i, "y"))?;
+                keep(m, &mut metrics);
+            }
         }
         let sizing = raw.sizing.clone().unwrap_or_default();
         let default_objective = if self.unit_costs.is_empty() {
@@ -664,14 +721,18 @@ impl Experiment {
                     )
                 })?,
             };
-            let y = self.metric_index(&p.y).unwrap_or(0);
+            let ys: Vec<usize> =
+                p.y.list()
+                    .iter()
+                    .map(|m| self.metric_index(m).unwrap_or(0))
+                    .collect();
             self.plots.push(Plot {
-                y,
+                y: ys[0],
+                more_y: ys[1..].to_vec(),
+                title: p.title.clone().unwrap_or_else(|| {
+                    format!("{} vs {}", p.y.list().join(", "), self.axes[x].path)
+                }),
                 x,
-                title: p
-                    .title
-                    .clone()
-                    .unwrap_or_else(|| format!("{} vs {}", p.y, self.axes[x].path)),
                 log_y: p.log_y,
             });
         }
@@ -681,6 +742,7 @@ impl Experiment {
                     if let Some(y) = self.metric_index(name) {
                         self.plots.push(Plot {
                             y,
+                            more_y: Vec::new(),
                             x,
                             title: format!("{name} vs {}", self.axes[x].path),
                             log_y: false,

@@ -126,6 +126,34 @@ impl LatencyHist {
         self.hist.value_at_quantile(q) as f64 / 1e6
     }
 
+    /// The distribution as `(seconds, fraction of the observations at or below)` points,
+    /// from the histogram's buckets: a point wherever the fraction grew by 0.5% or the
+    /// value by 25% since the last point, and the last bucket (so at most a few hundred
+    /// points); empty when empty. For the charts of a run's report.
+    pub(crate) fn cdf(&self) -> Vec<(f64, f64)> {
+        let total = self.hist.len();
+        if total == 0 {
+            return Vec::new();
+        }
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        let mut seen = 0u64;
+        let mut pending = None;
+        for it in self.hist.iter_recorded() {
+            seen += it.count_since_last_iteration();
+            let v = it.value_iterated_to() as f64 / 1e6;
+            let f = seen as f64 / total as f64;
+            match out.last() {
+                Some((lv, lf)) if f - lf < 0.005 && v < lv * 1.25 => pending = Some((v, f)),
+                _ => {
+                    out.push((v, f));
+                    pending = None;
+                }
+            }
+        }
+        out.extend(pending);
+        out
+    }
+
     /// The summary written to reports.
     pub(crate) fn summary(&self) -> LatencySummary {
         LatencySummary {
@@ -169,6 +197,25 @@ pub(crate) struct LatencySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cdf_rises_to_one_through_the_quantiles() {
+        let mut h = LatencyHist::new();
+        assert!(h.cdf().is_empty());
+        // 1 ms … 10 s, one observation each millisecond: F(x) = x / 10 s.
+        for i in 1..=10_000u64 {
+            h.record(SimDuration::from_millis(i));
+        }
+        let cdf = h.cdf();
+        assert!(cdf.len() > 50 && cdf.len() < 1000, "{}", cdf.len());
+        assert!(cdf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+        let last = cdf.last().unwrap();
+        assert_eq!(last.1, 1.0);
+        assert!((last.0 - 10.0).abs() < 0.01, "{last:?}");
+        for (v, f) in &cdf {
+            assert!((f - v / 10.0).abs() < 0.006, "F({v}) = {f}");
+        }
+    }
 
     #[test]
     fn mean_and_max_are_exact_quantiles_close() {

@@ -19,6 +19,11 @@ pub struct ComponentReport {
     /// Fields shown in the human-readable table, in order.
     #[serde(skip)]
     pub headline: Vec<&'static str>,
+    /// The distribution of each latency field, `(field, [(seconds, fraction at or
+    /// below)])`, for the charts of `run --out` (not serialised: the JSON keeps the
+    /// percentiles).
+    #[serde(skip)]
+    pub distributions: Vec<(String, Vec<(f64, f64)>)>,
 }
 
 impl ComponentReport {
@@ -29,6 +34,7 @@ impl ComponentReport {
             kind: kind.to_string(),
             fields: Map::new(),
             headline: Vec::new(),
+            distributions: Vec::new(),
         }
     }
 
@@ -61,6 +67,9 @@ impl ComponentReport {
             key.into(),
             serde_json::to_value(h.summary()).unwrap_or(Value::Null),
         );
+        if h.count() > 0 {
+            self.distributions.push((key.to_string(), h.cdf()));
+        }
         self
     }
 

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Once;
 
+pub(crate) mod run;
+
 /// DejaVu Sans 2.37 (see `fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -34,16 +36,83 @@ trait Chart {
     fn size(&self) -> (u32, u32) {
         SIZE
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB>;
+    /// Draws the chart on `root`, adding a tooltip for each mark to `tips`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB>;
 }
 
-/// Draws `chart` as `dir/stem.svg` and `dir/stem.png`.
-fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<(), ReportError> {
+/// The tooltips of a chart's marks, in pixels, written into its SVG as transparent shapes
+/// with a `<title>` (a browser shows it when the pointer rests on the mark).
+#[derive(Default)]
+pub(crate) struct Tips(Vec<String>);
+
+impl Tips {
+    /// A circle of radius `r` pixels around `at`.
+    pub(crate) fn circle(&mut self, at: (i32, i32), r: i32, text: &str) {
+        self.0.push(format!(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"{r}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></circle>",
+            at.0,
+            at.1,
+            super::html::esc(text)
+        ));
+    }
+
+    /// The rectangle between two corners.
+    pub(crate) fn rect(&mut self, a: (i32, i32), b: (i32, i32), text: &str) {
+        let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+        let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+        self.0.push(format!(
+            "<rect x=\"{x0}\" y=\"{y0}\" width=\"{}\" height=\"{}\" fill=\"#000\" fill-opacity=\"0\"><title>{}</title></rect>",
+            (x1 - x0).max(1),
+            (y1 - y0).max(1),
+            super::html::esc(text)
+        ));
+    }
+
+    /// `svg` with the tooltips added last (on top of everything drawn).
+    pub(crate) fn insert_into(&self, svg: &str) -> String {
+        if self.0.is_empty() {
+            return svg.to_string();
+        }
+        let at = svg.rfind("</svg>").unwrap_or(svg.len());
+        let mut out = String::with_capacity(svg.len() + self.0.len() * 120);
+        out.push_str(&svg[..at]);
+        out.push_str("<g class=\"tips\">\n");
+        for t in &self.0 {
+            out.push_str(t);
+            out.push('\n');
+        }
+        out.push_str("</g>\n");
+        out.push_str(&svg[at..]);
+        out
+    }
+}
+
+/// Draws `chart` as `dir/stem.svg` (with its tooltips) and `dir/stem.png`; returns the
+/// SVG text.
+fn save<C: Chart>(chart: &C, dir: &Path, stem: &str) -> Result<String, ReportError> {
     register_fonts();
-    let svg = dir.join(format!("{stem}.svg"));
-    draw_to(chart, SVGBackend::new(&svg, chart.size()), &svg)?;
+    let path = dir.join(format!("{stem}.svg"));
+    let mut text = String::new();
+    let mut tips = Tips::default();
+    draw_to(
+        chart,
+        SVGBackend::with_string(&mut text, chart.size()),
+        &path,
+        &mut tips,
+    )?;
+    let svg = tips.insert_into(&text);
+    std::fs::write(&path, svg.as_bytes()).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
     let png = dir.join(format!("{stem}.png"));
-    draw_to(chart, BitMapBackend::new(&png, chart.size()), &png)
+    draw_to(
+        chart,
+        BitMapBackend::new(&png, chart.size()),
+        &png,
+        &mut Tips::default(),
+    )?;
+    Ok(svg)
 }
 
 /// Draws `chart` on `backend`, which writes `path`.
@@ -51,10 +120,11 @@ fn draw_to<C: Chart, DB: DrawingBackend>(
     chart: &C,
     backend: DB,
     path: &Path,
+    tips: &mut Tips,
 ) -> Result<(), ReportError> {
     let root = backend.into_drawing_area();
     chart
-        .draw(&root)
+        .draw(&root, tips)
         .and_then(|_| root.present())
         .map_err(|e| ReportError::Chart {
             path: path.to_path_buf(),
@@ -76,30 +146,33 @@ pub(crate) fn draw_all(
             continue;
         }
         let stem = format!("fig{}-{}", i + 1, slug(&exp.metrics[plot.y]));
-        save(&chart, dir, &stem)?;
+        let svg = save(&chart, dir, &stem)?;
         out.push(ChartFile {
             stem,
             title: plot.title.clone(),
             kind: "metric",
+            svg,
         });
     }
     let cost = CostChart::new(exp, r);
     if !cost.parts.is_empty() {
-        save(&cost, dir, "cost-by-service")?;
+        let svg = save(&cost, dir, "cost-by-service")?;
         out.push(ChartFile {
             stem: "cost-by-service".into(),
             title: "Monthly cost per grid point, by service".into(),
             kind: "cost",
+            svg,
         });
     }
     if let Ok(series) = chosen.series {
-        let chart = SeriesChart::new(exp, chosen.point, chosen.replication, series);
+        let chart = SeriesChart::of_point(exp, chosen.point, chosen.replication, series);
         if !chart.panels.is_empty() {
-            save(&chart, dir, "series")?;
+            let svg = save(&chart, dir, "series")?;
             out.push(ChartFile {
                 stem: "series".into(),
                 title: chart.title.clone(),
                 kind: "series",
+                svg,
             });
         }
     }
@@ -158,6 +231,8 @@ struct Mark {
     low: f64,
     mean: f64,
     high: f64,
+    /// The tooltip: the horizontal value, the mean and its interval, in the metric's unit.
+    tip: String,
 }
 
 /// A metric against an axis: one line per combination of the other axes' values, with
@@ -169,7 +244,8 @@ struct MetricChart {
     /// Labels of a categorical horizontal axis.
     categories: Option<Vec<String>>,
     series: Vec<(String, Vec<Mark>)>,
-    threshold: Option<(f64, String)>,
+    /// Objectives on the drawn metrics: (value, legend).
+    thresholds: Vec<(f64, String)>,
     log_y: bool,
     /// Lowest value of the vertical axis (0 for metrics that are never negative).
     floor: Option<f64>,
@@ -178,96 +254,212 @@ struct MetricChart {
 impl MetricChart {
     fn new(exp: &Experiment, r: &Results, plot: &crate::experiment::Plot) -> Self {
         let ax = &exp.axes[plot.x];
-        let metric = &exp.metrics[plot.y];
+        let ys: Vec<usize> = std::iter::once(plot.y)
+            .chain(plot.more_y.iter().copied())
+            .collect();
+        let names: Vec<&str> = ys.iter().map(|y| exp.metrics[*y].as_str()).collect();
+        // With several metrics, the legend names each by what differs from the others.
+        let (common, short) = common_prefix(&names);
         let numeric = ax.is_numeric();
         let others: Vec<usize> = (0..exp.axes.len())
             .filter(|i| *i != plot.x && exp.axes[*i].values.len() > 1)
             .collect();
         let tf = |v: f64| if plot.log_y { v.log10() } else { v };
-        // A metric that is never negative gets no bar or axis below zero.
-        let nonneg = r
-            .points
-            .iter()
-            .all(|p| p.stats[plot.y].min.is_nan() || p.stats[plot.y].min >= 0.0);
-        let mut groups: BTreeMap<Vec<usize>, Vec<Mark>> = BTreeMap::new();
-        for p in &r.points {
-            let s: &Stats = &p.stats[plot.y];
-            if !s.mean.is_finite() || (plot.log_y && s.mean <= 0.0) {
-                continue;
+        // Metrics that are never negative get no bar or axis below zero.
+        let nonneg = ys.iter().all(|y| {
+            r.points
+                .iter()
+                .all(|p| p.stats[*y].min.is_nan() || p.stats[*y].min >= 0.0)
+        });
+        let mut series = Vec::new();
+        for (k, y) in ys.iter().enumerate() {
+            let metric = &exp.metrics[*y];
+            let mut groups: BTreeMap<Vec<usize>, Vec<Mark>> = BTreeMap::new();
+            for p in &r.points {
+                let s: &Stats = &p.stats[*y];
+                if !s.mean.is_finite() || (plot.log_y && s.mean <= 0.0) {
+                    continue;
+                }
+                let c = exp.coords(p.point);
+                let x = if numeric {
+                    ax.values[c[plot.x]].number.unwrap_or(0.0)
+                } else {
+                    c[plot.x] as f64
+                };
+                let (low, high) = if s.half.is_finite() {
+                    (s.low(), s.high())
+                } else {
+                    (s.mean, s.mean)
+                };
+                let low = if plot.log_y && low <= 0.0 {
+                    s.mean
+                } else if nonneg {
+                    low.max(0.0)
+                } else {
+                    low
+                };
+                let tip = format!(
+                    "{} = {}: {metric} mean {}{}{}",
+                    ax.short(),
+                    ax.values[c[plot.x]].label,
+                    round_sig(s.mean),
+                    unit_of(metric),
+                    if s.half.is_finite() {
+                        format!(
+                            ", {}% CI {} to {}",
+                            round_sig(exp.confidence * 100.0),
+                            round_sig(low),
+                            round_sig(high)
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+                groups
+                    .entry(others.iter().map(|o| c[*o]).collect())
+                    .or_default()
+                    .push(Mark {
+                        x,
+                        low: tf(low),
+                        mean: tf(s.mean),
+                        high: tf(high),
+                        tip,
+                    });
             }
-            let c = exp.coords(p.point);
-            let x = if numeric {
-                ax.values[c[plot.x]].number.unwrap_or(0.0)
-            } else {
-                c[plot.x] as f64
-            };
-            let (low, high) = if s.half.is_finite() {
-                (s.low(), s.high())
-            } else {
-                (s.mean, s.mean)
-            };
-            let low = if plot.log_y && low <= 0.0 {
-                s.mean
-            } else if nonneg {
-                low.max(0.0)
-            } else {
-                low
-            };
-            groups
-                .entry(others.iter().map(|o| c[*o]).collect())
-                .or_default()
-                .push(Mark {
-                    x,
-                    low: tf(low),
-                    mean: tf(s.mean),
-                    high: tf(high),
-                });
-        }
-        let series = groups
-            .into_iter()
-            .map(|(key, mut marks)| {
+            for (key, mut marks) in groups {
                 marks.sort_by(|a, b| a.x.total_cmp(&b.x));
-                let label = if others.is_empty() {
+                let mut parts: Vec<String> = Vec::new();
+                if ys.len() > 1 {
+                    parts.push(short[k].clone());
+                }
+                parts.extend(others.iter().zip(&key).map(|(o, v)| {
+                    format!(
+                        "{} = {}",
+                        exp.axes[*o].short(),
+                        exp.axes[*o].values[*v].label
+                    )
+                }));
+                let label = if parts.is_empty() {
                     format!("mean, {:.0}% CI", exp.confidence * 100.0)
                 } else {
-                    others
-                        .iter()
-                        .zip(&key)
-                        .map(|(o, k)| {
-                            format!(
-                                "{} = {}",
-                                exp.axes[*o].short(),
-                                exp.axes[*o].values[*k].label
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    parts.join(", ")
                 };
-                (label, marks)
-            })
-            .collect();
-        let threshold = exp
+                series.push((label, marks));
+            }
+        }
+        let thresholds = exp
             .slos
             .iter()
-            .find(|s| s.index == plot.y && s.op != Op::Eq && (!plot.log_y || s.threshold > 0.0))
-            .map(|s| (tf(s.threshold), format!("objective {}", s.text)));
+            .filter(|s| {
+                ys.contains(&s.index) && s.op != Op::Eq && (!plot.log_y || s.threshold > 0.0)
+            })
+            .map(|s| {
+                let which = if ys.len() > 1 {
+                    format!(
+                        "{} ",
+                        short[ys.iter().position(|y| *y == s.index).unwrap_or(0)]
+                    )
+                } else {
+                    String::new()
+                };
+                (tf(s.threshold), format!("objective {which}{}", s.text))
+            })
+            .collect();
         let unit = ax.unit.map(|u| format!(" ({u})")).unwrap_or_default();
+        let y_name = if ys.len() > 1 && !common.is_empty() {
+            common.clone()
+        } else {
+            names.join(", ")
+        };
         MetricChart {
             title: plot.title.clone(),
             x_desc: format!("{}{unit}", ax.path),
             y_desc: format!(
                 "{}{}{}",
-                metric,
-                unit_of(metric),
+                y_name,
+                unit_of(names[0]),
                 if plot.log_y { ", log scale" } else { "" }
             ),
             categories: (!numeric).then(|| ax.values.iter().map(|v| v.label.clone()).collect()),
             series,
-            threshold,
+            thresholds,
             log_y: plot.log_y,
             floor: (nonneg && !plot.log_y).then_some(0.0),
         }
     }
+
+    /// The legend's entries: a line per series, a dashed red line per objective.
+    fn keys(&self) -> Vec<(String, Key)> {
+        let mut keys: Vec<(String, Key)> = self
+            .series
+            .iter()
+            .enumerate()
+            .map(|(i, (l, _))| (l.clone(), Key::Line(color(i))))
+            .collect();
+        keys.extend(
+            self.thresholds
+                .iter()
+                .map(|(_, l)| (l.clone(), Key::Dashed(RED.to_rgba()))),
+        );
+        keys
+    }
+}
+
+/// The dotted path segments that `names` share at their start, and what is left of each
+/// (the whole name when nothing is left).
+fn common_prefix(names: &[&str]) -> (String, Vec<String>) {
+    let split: Vec<Vec<&str>> = names.iter().map(|n| n.split('.').collect()).collect();
+    let shortest = split.iter().map(Vec::len).min().unwrap_or(0);
+    let mut n = 0;
+    while n + 1 < shortest && split.iter().all(|s| s[n] == split[0][n]) {
+        n += 1;
+    }
+    if names.len() < 2 {
+        n = 0;
+    }
+    let common = split.first().map(|s| s[..n].join(".")).unwrap_or_default();
+    let short = split.iter().map(|s| s[n..].join(".")).collect();
+    (common, short)
+}
+
+/// How an entry of a legend is drawn.
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    /// A line.
+    Line(RGBAColor),
+    /// A dashed line.
+    Dashed(RGBAColor),
+    /// A filled square.
+    Box(RGBAColor),
+}
+
+/// The width of a legend for `labels`, in pixels (about 7 px a character of 12 px text).
+pub(crate) fn legend_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
+    let chars = labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32;
+    (chars * 7 + 48).clamp(120, 420)
+}
+
+/// Draws a legend in `area`, which lies beside the data, from `top` pixels down.
+pub(crate) fn side_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    keys: &[(String, Key)],
+    top: i32,
+) -> Draw<DB> {
+    for (i, (name, key)) in keys.iter().enumerate() {
+        let y = top + 20 * i as i32;
+        match key {
+            Key::Line(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (28, y)], c.stroke_width(2)))?
+            }
+            Key::Dashed(c) => {
+                area.draw(&PathElement::new(vec![(6, y), (13, y)], c.stroke_width(2)))?;
+                area.draw(&PathElement::new(vec![(19, y), (28, y)], c.stroke_width(2)))?;
+            }
+            Key::Box(c) => area.draw(&Rectangle::new([(10, y - 6), (22, y + 6)], c.filled()))?,
+        }
+        area.draw(&Text::new(name.clone(), (34, y - 7), font(12)))?;
+    }
+    Ok(())
 }
 
 /// The plotting area of a chart with numeric coordinates on both axes.
@@ -297,7 +489,7 @@ impl MetricChart {
                 hi = hi.max(m.high);
             }
         }
-        if let Some((t, _)) = &self.threshold {
+        for (t, _) in &self.thresholds {
             lo = lo.min(*t);
             hi = hi.max(*t);
         }
@@ -361,18 +553,18 @@ impl MetricChart {
         chart: &mut Plane<'a, DB>,
         x0: f64,
         x1: f64,
+        tips: &mut Tips,
     ) -> Draw<DB> {
         for (i, (label, marks)) in self.series.iter().enumerate() {
             let c = color(i);
-            chart
-                .draw_series(LineSeries::new(
-                    marks.iter().map(|m| (m.x, m.mean)),
-                    c.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+            for m in marks {
+                let at = chart.backend_coord(&(m.x, m.mean));
+                tips.circle(at, 7, &format!("{label}: {}", m.tip));
+            }
+            chart.draw_series(LineSeries::new(
+                marks.iter().map(|m| (m.x, m.mean)),
+                c.stroke_width(2),
+            ))?;
             chart.draw_series(marks.iter().map(|m| {
                 ErrorBar::new_vertical(m.x, m.low, m.mean, m.high, c.stroke_width(1), 8)
             }))?;
@@ -382,30 +574,35 @@ impl MetricChart {
                     .map(|m| Circle::new((m.x, m.mean), 3, c.filled())),
             )?;
         }
-        if let Some((t, label)) = &self.threshold {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    vec![(x0, *t), (x1, *t)],
-                    8,
-                    6,
-                    RED.stroke_width(2),
-                ))?
-                .label(label.as_str())
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+        for (t, _) in &self.thresholds {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(x0, *t), (x1, *t)],
+                8,
+                6,
+                RED.stroke_width(2),
+            ))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(font(12))
-            .draw()
+        Ok(())
     }
 }
 
 impl Chart for MetricChart {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn size(&self) -> (u32, u32) {
+        let keys = self.keys();
+        (
+            SIZE.0 + legend_width(keys.iter().map(|(l, _)| l.as_str())),
+            SIZE.1,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
+        let keys = self.keys();
+        let (w, _) = root.dim_in_pixel();
+        let (plot, side) =
+            root.split_horizontally(w - legend_width(keys.iter().map(|(l, _)| l.as_str())));
+        side_legend(&side, &keys, 60)?;
+        let root = &plot;
         let (x0, x1) = self.x_range();
         let (y0, y1) = self.y_range();
         let mut chart = ChartBuilder::on(root)
@@ -415,7 +612,7 @@ impl Chart for MetricChart {
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         self.draw_mesh(&mut chart, y0, y1)?;
-        self.draw_marks(&mut chart, x0, x1)
+        self.draw_marks(&mut chart, x0, x1, tips)
     }
 }
 
@@ -521,14 +718,41 @@ impl CostChart {
     }
 }
 
+impl CostChart {
+    /// The legend's entries: a square per part, the interval of the total.
+    fn keys(&self) -> Vec<(String, Key)> {
+        let mut keys: Vec<(String, Key)> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(k, (l, _))| (l.clone(), Key::Box(color(k))))
+            .collect();
+        if !self.total.is_empty() {
+            keys.push((
+                "total: confidence interval".into(),
+                Key::Line(BLACK.to_rgba()),
+            ));
+        }
+        keys
+    }
+
+    fn legend_w(&self) -> u32 {
+        legend_width(self.keys().iter().map(|(l, _)| l.as_str()))
+    }
+}
+
 impl Chart for CostChart {
     fn size(&self) -> (u32, u32) {
         let w = self.labels.len() as u32 * 28 + 200;
-        (w.clamp(SIZE.0, 2400), SIZE.1)
+        (w.clamp(SIZE.0, 2400) + self.legend_w(), SIZE.1)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
+        let (w, _) = root.dim_in_pixel();
+        let (plot, side) = root.split_horizontally(w - self.legend_w());
+        side_legend(&side, &self.keys(), 60)?;
+        let root = &plot;
         let n = self.labels.len();
         let mut top = 0.0f64;
         for i in 0..n {
@@ -539,17 +763,29 @@ impl Chart for CostChart {
             }
         }
         let top = if top > 0.0 { top * 1.3 } else { 1.0 };
+        // Every bar gets its label: across when they fit (about 7 px a character), turned
+        // upright when the bars are at least 14 px apart, else every k-th across.
+        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
+        let per_label = self.label_len() * 7 + 12;
+        let across = n * per_label <= width.max(1);
+        let upright = !across && width / n.max(1) >= 14;
+        let every = if across || upright {
+            1
+        } else {
+            (n * per_label).div_ceil(width.max(1)).max(1)
+        };
+        let label_area = if upright {
+            (self.label_len() as u32 * 7 + 16).clamp(48, 200)
+        } else {
+            48
+        };
         let mut chart = ChartBuilder::on(root)
             .caption("Monthly cost per grid point, by service", font(20))
             .margin(14)
-            .x_label_area_size(48)
+            .x_label_area_size(label_area)
             .y_label_area_size(80)
             .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..top)?;
         let labels = self.labels.clone();
-        // Label every k-th bar so that the labels (about 7 px a character) fit.
-        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
-        let per_label = self.label_len() * 7 + 12;
-        let every = (n * per_label).div_ceil(width.max(1)).max(1);
         let x_fmt = move |x: &f64| {
             let i = x.round();
             if (x - i).abs() < 1e-6
@@ -570,11 +806,23 @@ impl Chart for CostChart {
             .label_style(font(12))
             .axis_desc_style(font(14))
             .x_label_style(font(11))
-            .x_labels(n + 1)
+            .x_labels(if upright { 0 } else { n + 1 })
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|y| round_sig(*y))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
+        if upright {
+            // Drawn here rather than by the mesh, which centres turned labels on the axis.
+            let (x0, y0) = root.get_base_pixel();
+            for (i, l) in self.labels.iter().enumerate() {
+                let (x, y) = chart.backend_coord(&(i as f64, 0.0));
+                root.draw(&Text::new(
+                    l.clone(),
+                    (x - x0, y - y0 + 8),
+                    font(11).transform(FontTransform::Rotate90),
+                ))?;
+            }
+        }
         let mut base = vec![0.0f64; n];
         for (k, (legend, means)) in self.parts.iter().enumerate() {
             let c = color(k);
@@ -582,34 +830,37 @@ impl Chart for CostChart {
                 .map(|i| {
                     let b = base[i];
                     base[i] += means[i];
+                    if means[i] > 0.0 {
+                        tips.rect(
+                            chart.backend_coord(&(i as f64 - 0.38, b)),
+                            chart.backend_coord(&(i as f64 + 0.38, b + means[i])),
+                            &format!(
+                                "{}: {legend} ${:.2} per month (mean)",
+                                self.labels[i], means[i]
+                            ),
+                        );
+                    }
                     Rectangle::new(
                         [(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])],
                         c.filled(),
                     )
                 })
                 .collect();
-            chart
-                .draw_series(bars)?
-                .label(legend.as_str())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+            chart.draw_series(bars)?;
         }
-        if !self.total.is_empty() {
-            chart
-                .draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
-                    ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
-                }))?
-                .label("total: confidence interval")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x + 6, y - 6), (x + 6, y + 6)], BLACK.stroke_width(1))
-                });
+        for (i, (lo, mean, hi)) in self.total.iter().enumerate() {
+            tips.circle(
+                chart.backend_coord(&(i as f64, *hi)),
+                5,
+                &format!(
+                    "{}: total ${mean:.2} per month (mean), interval ${lo:.2} to ${hi:.2}",
+                    self.labels[i]
+                ),
+            );
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(font(12))
-            .draw()?;
+        chart.draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
+            ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
+        }))?;
         Ok(())
     }
 }
@@ -620,15 +871,47 @@ type Panel = (String, String, Vec<(String, Vec<f64>)>);
 /// The chosen run's queues (backlog, age of the oldest message), stream consumers
 /// (iterator age), Firehose streams (age of the oldest undelivered record) and worker
 /// pools over time.
-struct SeriesChart {
+pub(crate) struct SeriesChart {
     title: String,
     minutes: bool,
     t: Vec<f64>,
+    /// End of the warm-up, in the unit of `t` (shaded).
+    warmup: f64,
     panels: Vec<Panel>,
 }
 
 impl SeriesChart {
-    fn new(exp: &Experiment, point: usize, rep: u32, s: &crate::metrics::TimeSeries) -> Self {
+    /// The chart of the run at `point`, replication `rep` of a sweep.
+    fn of_point(exp: &Experiment, point: usize, rep: u32, s: &crate::metrics::TimeSeries) -> Self {
+        let run = point * exp.replications as usize + rep as usize;
+        let c = exp.coords(point);
+        let settings: Vec<String> = exp
+            .axes
+            .iter()
+            .zip(&c)
+            .filter(|(a, _)| a.values.len() > 1)
+            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
+            .collect();
+        let settings = if settings.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", settings.join(", "))
+        };
+        let warmup = exp
+            .architecture(point)
+            .map_or(0.0, |a| a.warmup.as_secs_f64());
+        SeriesChart::new(
+            format!(
+                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
+                exp.seed_of(point, rep)
+            ),
+            s,
+            warmup,
+        )
+    }
+
+    /// The chart of series `s` under `title`; the first `warmup_s` seconds are shaded.
+    pub(crate) fn new(title: String, s: &crate::metrics::TimeSeries, warmup_s: f64) -> Self {
         let horizon = s.t_s.last().copied().unwrap_or(0.0);
         let minutes = horizon > 600.0;
         let t = s
@@ -715,38 +998,55 @@ impl SeriesChart {
                 pools,
             ));
         }
-        let run = point * exp.replications as usize + rep as usize;
-        let c = exp.coords(point);
-        let settings: Vec<String> = exp
-            .axes
-            .iter()
-            .zip(&c)
-            .filter(|(a, _)| a.values.len() > 1)
-            .map(|(a, i)| format!("{} = {}", a.short(), a.values[*i].label))
-            .collect();
-        let settings = if settings.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", settings.join(", "))
-        };
         SeriesChart {
-            title: format!(
-                "Run {run}: point {point}{settings}, replication {rep}, seed {}",
-                exp.seed_of(point, rep)
-            ),
+            title,
             minutes,
             t,
+            warmup: if minutes { warmup_s / 60.0 } else { warmup_s },
             panels,
         }
+    }
+
+    /// Whether there is anything to draw.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.panels.is_empty()
+    }
+}
+
+impl SeriesChart {
+    /// The legend's entries of a panel: the warm-up (when there is one), a line per series.
+    fn keys(&self, lines: &[(String, Vec<f64>)]) -> Vec<(String, Key)> {
+        let mut keys = Vec::new();
+        if self.warmup > self.t.first().copied().unwrap_or(0.0) {
+            keys.push((
+                "warm-up (not measured)".to_string(),
+                Key::Box(RGBColor(120, 120, 120).mix(0.15)),
+            ));
+        }
+        keys.extend(
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, (name, _))| (name.clone(), Key::Line(color(i)))),
+        );
+        keys
+    }
+
+    fn legend_w(&self) -> u32 {
+        let keys: Vec<(String, Key)> = self.panels.iter().flat_map(|p| self.keys(&p.2)).collect();
+        legend_width(keys.iter().map(|(l, _)| l.as_str()))
     }
 }
 
 impl Chart for SeriesChart {
     fn size(&self) -> (u32, u32) {
-        (SIZE.0, 260 * self.panels.len() as u32 + 40)
+        (
+            SIZE.0 + self.legend_w(),
+            260 * self.panels.len() as u32 + 40,
+        )
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Draw<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, _: &mut Tips) -> Draw<DB> {
         root.fill(&WHITE)?;
         // About 0.55 em a character: shrink the title until it fits.
         let width = root.dim_in_pixel().0 as f64;
@@ -757,11 +1057,16 @@ impl Chart for SeriesChart {
         let t0 = self.t.first().copied().unwrap_or(0.0);
         let t1 = self.t.last().copied().unwrap_or(1.0).max(t0 + 1e-9);
         let t_desc = if self.minutes {
-            "simulated time (minutes, warm-up included)"
+            "simulated time (minutes; warm-up shaded)"
         } else {
-            "simulated time (s, warm-up included)"
+            "simulated time (s; warm-up shaded)"
         };
-        for (area, (title, desc, lines)) in areas.iter().zip(&self.panels) {
+        let legend_w = self.legend_w();
+        for (whole, (title, desc, lines)) in areas.iter().zip(&self.panels) {
+            let (w, _) = whole.dim_in_pixel();
+            let (area, side) = whole.split_horizontally(w - legend_w);
+            side_legend(&side, &self.keys(lines), 50)?;
+            let area = &area;
             let hi = lines
                 .iter()
                 .flat_map(|(_, v)| v.iter().copied())
@@ -783,25 +1088,19 @@ impl Chart for SeriesChart {
                 .y_label_formatter(&|y| round_sig(*y))
                 .light_line_style(RGBColor(235, 235, 235))
                 .draw()?;
-            for (i, (name, v)) in lines.iter().enumerate() {
-                let c = color(i);
-                chart
-                    .draw_series(LineSeries::new(
-                        self.t.iter().copied().zip(v.iter().copied()),
-                        c.stroke_width(1),
-                    ))?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+            if self.warmup > t0 {
+                let shade = RGBColor(120, 120, 120).mix(0.15);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(t0, 0.0), (self.warmup.min(t1), hi)],
+                    shade.filled(),
+                )))?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(12))
-                .draw()?;
+            for (i, (_, v)) in lines.iter().enumerate() {
+                chart.draw_series(LineSeries::new(
+                    self.t.iter().copied().zip(v.iter().copied()),
+                    color(i).stroke_width(1),
+                ))?;
+            }
         }
         Ok(())
     }

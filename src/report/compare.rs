@@ -3,8 +3,8 @@
 //! and `compare.md`. Like sweep reports, a function of the comparison only (no dates, no
 //! wall-clock times).
 
-use super::charts::register_fonts;
-use super::ReportError;
+use super::charts::{register_fonts, Tips};
+use super::{ChartFile, ReportError};
 use crate::experiment::compare::{Comparison, COLUMNS, COST, FRESHNESS_TARGETS, TTI_P99};
 use crate::metrics::series::fmt_value;
 use crate::text::fmt_secs;
@@ -162,27 +162,56 @@ pub fn write_csv(c: &Comparison, path: &Path) -> Result<(), ReportError> {
 
 /// Draws the chart of monthly cost (x) against time-to-insight p99 (y), one point per
 /// architecture with its confidence intervals, the Pareto front joined by a line.
+/// The SVG (with a tooltip on each point) is also written into `report.html`.
 pub fn write_chart(c: &Comparison, dir: &Path, stem: &str) -> Result<Vec<String>, ReportError> {
     register_fonts();
     let svg = dir.join(format!("{stem}.svg"));
+    let mut text = String::new();
+    let mut tips = Tips::default();
     draw(
         c,
-        SVGBackend::new(&svg, (960, 600)).into_drawing_area(),
+        SVGBackend::with_string(&mut text, (960, 600)).into_drawing_area(),
         &svg,
+        &mut tips,
     )?;
+    std::fs::write(&svg, tips.insert_into(&text)).map_err(io(&svg))?;
     let png = dir.join(format!("{stem}.png"));
     draw(
         c,
         BitMapBackend::new(&png, (960, 600)).into_drawing_area(),
         &png,
+        &mut Tips::default(),
     )?;
     Ok(vec![format!("{stem}.svg"), format!("{stem}.png")])
+}
+
+/// Writes `report.html`: the page of the comparison, with the chart `chart_stem.svg` of
+/// `dir` inline (written by [`write_chart`] before). `command` reproduces it.
+pub fn write_html(
+    c: &Comparison,
+    chart_stem: &str,
+    command: &str,
+    dir: &Path,
+) -> Result<(), ReportError> {
+    let svg_path = dir.join(format!("{chart_stem}.svg"));
+    let chart = std::fs::read_to_string(&svg_path)
+        .ok()
+        .map(|svg| ChartFile {
+            stem: chart_stem.to_string(),
+            title: "Monthly cost against time to insight p99".into(),
+            kind: "compare",
+            svg,
+        });
+    let page = super::html::compare(c, chart.as_ref(), command);
+    let path = dir.join("report.html");
+    std::fs::write(&path, page).map_err(io(&path))
 }
 
 fn draw<DB: DrawingBackend>(
     c: &Comparison,
     root: DrawingArea<DB, plotters::coord::Shift>,
     path: &Path,
+    tips: &mut Tips,
 ) -> Result<(), ReportError> {
     let err = |e: String| ReportError::Chart {
         path: path.to_path_buf(),
@@ -261,6 +290,19 @@ fn draw<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Circle::new((p.0, p.1), 6, color.filled())))
             .map_err(|e| err(e.to_string()))?;
+        tips.circle(
+            chart.backend_coord(&(p.0, p.1)),
+            8,
+            &format!(
+                "{}: {} ± {} per month, time to insight p99 {} ± {}{}",
+                p.4,
+                cell("cost.total", p.0),
+                cell("cost.total", p.2),
+                fmt_secs(p.1),
+                fmt_secs(p.3),
+                if p.5 { " (Pareto front)" } else { "" }
+            ),
+        );
         chart
             .draw_series(std::iter::once(Text::new(
                 p.4.to_string(),

@@ -1,5 +1,6 @@
 //! Reports: a sweep's results as CSV tables, charts (SVG and PNG, drawn with plotters and
-//! a bundled font) and `report.md`, which embeds them.
+//! a bundled font), `report.md`, which embeds them, and `report.html`, one self-contained
+//! page that inlines them; the same page for `compare` and for one run (`run --out`).
 //!
 //! The report reads results ([`Results`], computed from `runs.csv`, and the time series
 //! of one chosen run recorded by the experiment layer); it never runs a simulation.
@@ -12,9 +13,11 @@
 
 mod charts;
 pub mod compare;
+mod html;
 mod markdown;
 mod tables;
 
+use crate::engine::RunOutput;
 use crate::experiment::{Experiment, Results};
 use crate::metrics::TimeSeries;
 use std::path::{Path, PathBuf};
@@ -52,8 +55,8 @@ pub struct ChosenSeries<'a> {
 
 /// Writes every report file into `dir` and returns their names, in the order written:
 /// `summary.csv`, `slo.csv` and `sizing.csv` (with objectives), `series.csv`, the charts
-/// (`.svg` and `.png`), and `report.md`. `command` is the command line that reproduces
-/// the sweep.
+/// (`.svg` and `.png`), `report.md` and `report.html`. `command` is the command line that
+/// reproduces the sweep.
 pub fn write_report(
     exp: &Experiment,
     results: &Results,
@@ -98,7 +101,58 @@ pub fn write_report(
         &dir.join("report.md"),
     )?;
     files.push("report.md".into());
+    let page = html::sweep(exp, results, chosen, &charts, command);
+    write_file(&dir.join("report.html"), &page)?;
+    files.push("report.html".into());
     Ok(files)
+}
+
+/// Writes the files of one run into `dir` and returns their names, in the order written:
+/// `run.json` (the summary, as `run --json` prints it), `series.csv`, the charts (`.svg`
+/// and `.png`: the time series, the latency percentiles and distributions, the cost by
+/// component, each when
+/// the run has something to draw) and `report.html`. `command` reproduces the run.
+pub fn write_run_report(
+    out: &RunOutput,
+    command: &str,
+    dir: &Path,
+) -> Result<Vec<String>, ReportError> {
+    let mut files = Vec::new();
+    let json = serde_json::to_string_pretty(&out.summary).map_err(|e| ReportError::Io {
+        path: dir.join("run.json"),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    write_file(&dir.join("run.json"), &(json + "\n"))?;
+    files.push("run.json".to_string());
+    let path = dir.join("series.csv");
+    let f = std::fs::File::create(&path).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    out.series
+        .write_csv(std::io::BufWriter::new(f))
+        .map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    files.push("series.csv".into());
+    let charts = charts::run::draw_run(&out.summary, &out.series, dir)?;
+    for c in &charts {
+        files.push(format!("{}.svg", c.stem));
+        files.push(format!("{}.png", c.stem));
+    }
+    let page = html::run(&out.summary, &charts, command);
+    write_file(&dir.join("report.html"), &page)?;
+    files.push("report.html".into());
+    Ok(files)
+}
+
+/// Writes `text` to `path`.
+fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
+    std::fs::write(path, text.as_bytes()).map_err(|source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A chart that was drawn: its file stem (`.svg` and `.png`) and its title.
@@ -108,8 +162,10 @@ pub(crate) struct ChartFile {
     pub(crate) stem: String,
     /// Title (the Markdown alt text).
     pub(crate) title: String,
-    /// What kind of chart: `metric`, `cost` or `series`.
+    /// What kind of chart: `metric`, `cost`, `series` or `latency`.
     pub(crate) kind: &'static str,
+    /// The SVG text written (with its tooltips), which `report.html` inlines.
+    pub(crate) svg: String,
 }
 
 /// A directory where outputs are written before they are moved into the output
@@ -147,8 +203,8 @@ impl Staging {
         &self.out
     }
 
-    /// Moves every staged file into the output directory: `report.md` and `sweep.json`
-    /// last, so that their presence means the rest is in place. Returns the file names.
+    /// Moves every staged file into the output directory: `report.md`, `report.html` and
+    /// `sweep.json` last, so that their presence means the rest is in place. Returns the file names.
     pub fn commit(mut self) -> std::io::Result<Vec<String>> {
         // An output directory that holds an earlier sweep's manifest gets that sweep's
         // files replaced, not kept beside the new ones (its sizing.csv, slo.csv or figures
@@ -160,7 +216,7 @@ impl Staging {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         let rank = |n: &str| match n {
-            "report.md" => 1,
+            "report.md" | "report.html" => 1,
             "sweep.json" => 2,
             _ => 0,
         };
@@ -196,6 +252,7 @@ fn is_sweep_output(name: &str) -> bool {
             | "sizing.csv"
             | "slo.csv"
             | "report.md"
+            | "report.html"
             | "sweep.json"
     ) || ((name.starts_with("fig")
         || name.starts_with("cost-by-service")

@@ -126,7 +126,7 @@ fn good_model_validates_and_runs() {
     ] {
         assert!(v["cost"].get(key).is_some(), "cost lacks {key}");
     }
-    assert!(dir.join("out/summary.json").exists());
+    assert!(dir.join("out/run.json").exists());
     let csv = std::fs::read_to_string(dir.join("out/series.csv")).unwrap();
     assert!(csv.starts_with("t_s,"), "{csv}");
 }

@@ -20,6 +20,12 @@
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
 //! * `latency` — the latency mechanisms of issue 22 one by one, their overrides and checks,
 //!   and Lambda's enhanced fan-out mappings.
+//! * `html` — `report.html` of `run --out`, `sweep` and `compare`: self-contained, escaped,
+//!   the same bytes for a seed; every bundled report rendered by headless chromium.
+//! * `policy` — IAM-format topic and queue policies: the evaluator against AWS's documented
+//!   logic, denied sends and deliveries, refused subscriptions, the linter (issue 17).
+//! * `faults` — fault scenarios: each kind, SDK retries under a throttling storm, touching
+//!   windows, accounting under random faults (issue 17).
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
@@ -38,6 +44,7 @@ mod fidelity;
 mod firehose;
 mod flink;
 mod hostile;
+mod html;
 mod kinesis;
 mod kinesis_fuzz;
 mod latency;
