@@ -19,7 +19,7 @@ use aqueduct::model;
 use std::path::Path;
 
 /// Replications per row.
-const REPS: u64 = 5;
+const REPS: u64 = 20;
 
 /// The values of `path` over `REPS` replications (seeds 1 to `REPS`) of `models/latency/FILE`.
 fn replicate(file: &str, paths: &[&str]) -> Vec<Vec<f64>> {

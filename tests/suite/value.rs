@@ -555,11 +555,13 @@ fn common_random_numbers_give_the_same_workload() {
         .iter()
         .position(|m| m == "insight.records")
         .unwrap();
-    // Not equal (the end of the window cuts differently: the Kinesis path holds about a
-    // second of records in its read lag and polling), but within 0.1%.
+    // Not equal: the end of the window cuts the two paths differently. The Kinesis path
+    // holds what arrived since its last GetRecords (a 1 s interval) and within the read lag
+    // (median 80 ms, p99 500 ms) when the window ends, at most about 1.5 s of the study's
+    // 100 records/s; the SQS path a few. So the counts differ by fewer than 150.
     for r in 0..2 {
         let (a, b) = (c.rows[0].values[i][r], c.rows[1].values[i][r]);
-        assert!((a - b).abs() < 1e-3 * a, "rep {r}: {a} vs {b}");
+        assert!((a - b).abs() < 150.0, "rep {r}: {a} vs {b}");
     }
 }
 

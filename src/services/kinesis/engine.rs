@@ -373,6 +373,12 @@ impl Engine<'_> {
         // come (they finish the shard and start its children).
         for (slot, x) in self.kin.slots[st as usize].clone().into_iter().enumerate() {
             if let ReaderRef::Mapping(m) = x {
+                // Only enhanced fan-out mappings wait in `efo_waiting` (their slots come
+                // first, under the 50-consumer quota); a polling mapping's slot may be 64
+                // or more.
+                if !self.kin.mappings[m as usize].efo || slot >= 64 {
+                    continue;
+                }
                 for s in topo.closed.iter().copied() {
                     let shard = &mut self.kin.streams[st as usize].shards[s as usize];
                     if shard.efo_waiting & (1u64 << slot) != 0 {
@@ -906,7 +912,7 @@ impl Engine<'_> {
         lease.batch.clear();
         let from = shard.cursors[slot].fetched;
         // Records put within the read lag are not readable yet.
-        let lag = stream.spec.read_lag.sample(&mut stream.rng);
+        let lag = stream.spec.read_lag.sample(&mut stream.lag_rng);
         let out = shard.read(
             from,
             reader.spec.max_records as u64,

@@ -423,11 +423,12 @@ struct Parts<'a> {
     producers: Vec<&'a ProducerSpec>,
     /// Its consumer applications.
     consumers: Vec<&'a StreamConsumerSpec>,
-    /// Enhanced fan-out consumers among them.
+    /// Enhanced fan-out readers: consumers and Lambda mappings with `consumer = "efo"`
+    /// (registered consumers, billed per consumer-shard-hour and GB pushed).
     efo: f64,
     /// The Lambda functions mapped on it (indices in `arch.lambdas`).
     mappings: Vec<usize>,
-    /// Shared-throughput readers: polling consumers and Lambda mappings.
+    /// Shared-throughput readers: polling consumers and polling Lambda mappings.
     shared: f64,
 }
 
@@ -455,11 +456,12 @@ fn parts(arch: &crate::model::Architecture, s: usize) -> Parts<'_> {
         .filter(|(_, l)| l.source == LambdaSource::Kinesis(s as u32))
         .map(|(i, _)| i)
         .collect();
-    let shared = (polling + mappings.len()) as f64;
+    let efo_mappings = mappings.iter().filter(|&&l| arch.lambdas[l].efo).count();
+    let shared = (polling + mappings.len() - efo_mappings) as f64;
     Parts {
         producers,
         consumers,
-        efo,
+        efo: efo + efo_mappings as f64,
         mappings,
         shared,
     }
@@ -932,7 +934,12 @@ fn stream_capacity(
             load.offered
         ));
     }
-    reader_rows(cx, spec, load, &parts.consumers, models);
+    let efo_mapping: Vec<bool> = parts
+        .mappings
+        .iter()
+        .map(|&l| cx.arch.lambdas[l].efo)
+        .collect();
+    reader_rows(cx, spec, load, &parts.consumers, models, &efo_mapping);
     lease_rows(cx, spec, load, parts, models);
 }
 
@@ -988,6 +995,7 @@ fn reader_rows(
     load: &StreamLoad,
     consumers: &[&StreamConsumerSpec],
     models: &[KinesisMappingModel],
+    efo_mapping: &[bool],
 ) {
     let lim = &spec.limits;
     let name = spec.name.as_str();
@@ -1008,7 +1016,12 @@ fn reader_rows(
             .filter(|c| c.mode == ReadMode::Polling)
             .map(|c| 1.0 / c.idle_between_reads.as_secs_f64().max(1e-3))
             .sum::<f64>()
-            + models.iter().map(|m| 1.0 / m.poll.max(1e-3)).sum::<f64>();
+            + models
+                .iter()
+                .zip(efo_mapping)
+                .filter(|(_, efo)| !**efo)
+                .map(|(m, _)| 1.0 / m.poll.max(1e-3))
+                .sum::<f64>();
         cx.capacity.push(Capacity::against(
             S,
             name,

@@ -234,7 +234,7 @@ pub(crate) const DEFAULT_API_LATENCY_P99_MS: f64 = 50.0;
 /// averages about AWS's 70 ms (SOURCE_PROPAGATION).
 pub(crate) const DEFAULT_EFO_PROPAGATION_MEDIAN_MS: f64 = 45.0;
 /// See [`DEFAULT_EFO_PROPAGATION_MEDIAN_MS`]: p99, ms.
-pub(crate) const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 97.0;
+pub(crate) const DEFAULT_EFO_PROPAGATION_P99_MS: f64 = 90.0;
 /// Default polling read lag (accepted put → readable by GetRecords, drawn per call: a
 /// record put less than the lag before a call reaches the shard is left for a later call):
 /// lognormal median, ms. AWS says records "are available to be read immediately after they

@@ -252,6 +252,9 @@ pub(crate) struct KinesisStream {
     limits: ShardLimits,
     /// Random stream (call latencies, propagation).
     pub(crate) rng: SimRng,
+    /// Random stream of the read lag, apart from `rng` so that turning the lag off (or
+    /// changing it) leaves every other draw of the stream as it was.
+    pub(crate) lag_rng: SimRng,
     accounted_at: SimTime,
 }
 
@@ -261,6 +264,9 @@ impl KinesisStream {
     pub(crate) fn new(spec: StreamSpec, readers: usize, efo_readers: u32, rng: SimRng) -> Self {
         let limits = spec.shard_limits();
         let n = spec.shards.max(1);
+        // 2^128 draws ahead of `rng`: a sequence of its own.
+        let mut lag_rng = rng.clone();
+        lag_rng.jump();
         let shards: Vec<Shard> = (0..n)
             .map(|i| {
                 let (a, b) = hash::even_range(i, n);
@@ -277,6 +283,7 @@ impl KinesisStream {
             stats: StreamStats::default(),
             limits,
             rng,
+            lag_rng,
             accounted_at: SimTime::ZERO,
         };
         s.rebuild_open();

@@ -316,7 +316,7 @@ impl Engine<'_> {
         let room = cap.saturating_sub(sh.buffered_k).clamp(1, max_records);
         let from = shard.cursors[slot].fetched;
         // Records put within the read lag are not readable yet.
-        let lag = stream.spec.read_lag.sample(&mut stream.rng);
+        let lag = stream.spec.read_lag.sample(&mut stream.lag_rng);
         let cutoff = SimTime(now.0.saturating_sub(lag.0));
         let out = shard.read(from, room, max_bytes, cutoff, &mut sh.fetched);
         shard.mark_fetched(slot, out.records);
@@ -575,7 +575,7 @@ impl Engine<'_> {
             Some(inv) => {
                 let f = &mut self.lambdas[l];
                 // The synchronous Invoke's overhead, then the run (billed: `runs_for`).
-                let overhead = f.spec.invoke_overhead.sample(&mut f.rng);
+                let overhead = f.spec.invoke_overhead.sample(&mut f.invoke_rng);
                 ln.throttled = 0;
                 ln.inv = Some(inv);
                 ln.busy = true;

@@ -238,7 +238,7 @@ impl Engine<'_> {
     /// the mapping's `poll_wakeup` (see `services::lambda::limits::DEFAULT_SQS_WAKEUP_MEDIAN_MS`).
     pub(crate) fn lambda_respond_woken(&mut self, l: u32, p: u32) {
         let f = &mut self.lambdas[l as usize];
-        let wake = f.spec.poll_wakeup.sample(&mut f.rng);
+        let wake = f.spec.poll_wakeup.sample(&mut f.invoke_rng);
         self.lambda_respond_after(l, p, wake);
     }
 
@@ -307,7 +307,7 @@ impl Engine<'_> {
         let started = self.lambdas[li].start(now, n, &mut self.account_pool);
         let overhead = if started.is_some() {
             let f = &mut self.lambdas[li];
-            f.spec.invoke_overhead.sample(&mut f.rng)
+            f.spec.invoke_overhead.sample(&mut f.invoke_rng)
         } else {
             SimDuration::ZERO
         };

@@ -80,6 +80,10 @@ pub(crate) struct LambdaFn {
     pub(crate) spec: LambdaSpec,
     /// Random stream.
     pub(crate) rng: SimRng,
+    /// Random stream of the invoke overhead and the long-poll wake-up, apart from `rng`
+    /// (durations, cold starts, failures) so that either can be turned off with common
+    /// random numbers.
+    pub(crate) invoke_rng: SimRng,
     /// Idle execution environments: the time each became idle, most recent last.
     idle: VecDeque<SimTime>,
     /// Invocations running now.
@@ -109,9 +113,13 @@ impl LambdaFn {
     /// A function with no environments yet.
     pub(crate) fn new(spec: LambdaSpec, rng: SimRng) -> Self {
         let reserved = spec.reserved_concurrency;
+        // 2^128 draws ahead of `rng`: a sequence of its own.
+        let mut invoke_rng = rng.clone();
+        invoke_rng.jump();
         LambdaFn {
             spec,
             rng,
+            invoke_rng,
             idle: VecDeque::new(),
             running: 0,
             reserved,

@@ -902,7 +902,8 @@ fn serve_step(
     Ok(out)
 }
 
-/// Backlogs below this many messages are rounding residue: none.
+/// Backlogs below this share of the step's messages (backlog and arrivals) are rounding
+/// residue: none. Relative, since the residue grows with the numbers subtracted.
 const BACKLOG_EPSILON: f64 = 1e-9;
 
 /// Serves queue `q` during `step` with `lam` messages/s arriving and `backlog` waiting:
@@ -952,7 +953,7 @@ fn serve_queue(
         next_backlog = (backlog + (lam - served) * dt).max(0.0);
         // Draining exactly (`served = lam + backlog/dt`) can leave a rounding residue of
         // 1e-17 messages, which would keep the readers flat out for ever.
-        if next_backlog < BACKLOG_EPSILON {
+        if next_backlog < BACKLOG_EPSILON * (1.0 + backlog + lam * dt) {
             next_backlog = 0.0;
         }
     } else if lam > cap {
