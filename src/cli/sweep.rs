@@ -280,22 +280,7 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
     let files = staging.commit().map_err(|e| write_failure(&out, e))?;
     say!("wrote {}/: {}", out.display(), files.join(", "));
     for a in &results.answers {
-        let situation: Vec<String> = exp
-            .per
-            .iter()
-            .zip(&a.situation)
-            .map(|(ax, k)| {
-                format!(
-                    "{} = {}",
-                    exp.axes[*ax].path, exp.axes[*ax].values[*k].label
-                )
-            })
-            .collect();
-        let prefix = if situation.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", situation.join(", "))
-        };
+        let prefix = exp.situation_prefix(&a.situation);
         match a.point {
             Some(p) => say!("answer: {prefix}point {p}: {}", exp.describe(p)),
             None => say!("answer: {prefix}no point meets every objective"),

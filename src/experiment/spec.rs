@@ -794,6 +794,27 @@ impl Experiment {
             .collect()
     }
 
+    /// The situation of an answer (value indices of the `per` axes) as the prefix of its
+    /// line: `rate_per_s = 200: `, or nothing when the experiment has no `per` axes.
+    pub fn situation_prefix(&self, situation: &[usize]) -> String {
+        let parts: Vec<String> = self
+            .per
+            .iter()
+            .zip(situation)
+            .map(|(ax, k)| {
+                format!(
+                    "{} = {}",
+                    self.axes[*ax].path, self.axes[*ax].values[*k].label
+                )
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", parts.join(", "))
+        }
+    }
+
     /// The axis settings of `point` for people: `workers = 30, rate_per_s = 200`.
     pub fn describe(&self, point: usize) -> String {
         if self.axes.is_empty() {

@@ -243,40 +243,55 @@ pub(crate) fn access(
         None => DEFAULT_REGION.to_string(),
     };
     let arn = |svc: &str, name: &str| format!("arn:aws:{svc}:{region}:{account}:{name}");
-    let mut topic_res = Vec::with_capacity(topics.len());
-    for (i, t) in topics.iter().enumerate() {
-        let r = raw.topic.get(i);
-        let path = FieldPath::item("topic", i, &t.name);
-        let policy = load_policy(
-            r.and_then(|r| r.policy.as_deref()),
-            r.and_then(|r| r.policy_file.as_deref()),
-            &path,
-            base_dir,
-        )?;
-        topic_res.push(Resource {
-            kind: "topic",
-            name: t.name.clone(),
-            arn: arn("sns", &t.name),
-            policy,
-        });
-    }
-    let mut queue_res = Vec::with_capacity(queues.len());
-    for (i, q) in queues.iter().enumerate() {
-        let r = raw.queue.get(i);
-        let path = FieldPath::item("queue", i, &q.name);
-        let policy = load_policy(
-            r.and_then(|r| r.policy.as_deref()),
-            r.and_then(|r| r.policy_file.as_deref()),
-            &path,
-            base_dir,
-        )?;
-        queue_res.push(Resource {
-            kind: "queue",
-            name: q.name.clone(),
-            arn: arn("sqs", &q.name),
-            policy,
-        });
-    }
+    // Topics and queues with their policies: (kind, service, name, policy, policy_file).
+    let resources =
+        |kind: &'static str, svc: &str, items: Vec<(&str, Option<&str>, Option<&str>)>| {
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, policy, file))| {
+                    let path = FieldPath::item(kind, i, name);
+                    Ok(Resource {
+                        kind,
+                        name: name.to_string(),
+                        arn: arn(svc, name),
+                        policy: load_policy(policy, file, &path, base_dir)?,
+                    })
+                })
+                .collect::<VResult<Vec<Resource>>>()
+        };
+    let topic_res = resources(
+        "topic",
+        "sns",
+        topics
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let r = raw.topic.get(i);
+                (
+                    t.name.as_str(),
+                    r.and_then(|r| r.policy.as_deref()),
+                    r.and_then(|r| r.policy_file.as_deref()),
+                )
+            })
+            .collect(),
+    )?;
+    let queue_res = resources(
+        "queue",
+        "sqs",
+        queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let r = raw.queue.get(i);
+                (
+                    q.name.as_str(),
+                    r.and_then(|r| r.policy.as_deref()),
+                    r.and_then(|r| r.policy_file.as_deref()),
+                )
+            })
+            .collect(),
+    )?;
     let mut out = Access {
         account_id: account.clone(),
         region: region.clone(),

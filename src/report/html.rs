@@ -368,22 +368,7 @@ fn choice_axes(exp: &Experiment) -> Vec<usize> {
 fn sweep_answer(page: &mut Page, exp: &Experiment, r: &Results, pct: &str) {
     page.h2("Answer", "answer");
     for a in &r.answers {
-        let situation: Vec<String> = exp
-            .per
-            .iter()
-            .zip(&a.situation)
-            .map(|(ax, k)| {
-                format!(
-                    "{} = {}",
-                    exp.axes[*ax].path, exp.axes[*ax].values[*k].label
-                )
-            })
-            .collect();
-        let prefix = if situation.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", situation.join(", "))
-        };
+        let prefix = exp.situation_prefix(&a.situation);
         match a.point {
             Some(p) => page.raw(&format!(
                 "<div class=\"answer\">{}<strong>point {p}: {}</strong> ({} of {} points meet every objective)</div>",
