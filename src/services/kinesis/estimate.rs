@@ -390,17 +390,17 @@ impl KinesisMappingModel {
             invocations: first + retries,
             records: records + retries * carried,
             billed_s: billed + retries * self.duration.billed_s(carried),
-            concurrency: lambda_concurrency(first, self.duration.mean_s(k))
-                + lambda_concurrency(retries, self.duration.mean_s(carried)),
+            concurrency: lambda_concurrency(first, self.duration.held_s(k))
+                + lambda_concurrency(retries, self.duration.held_s(carried)),
         })
     }
 
     /// Most records per second one shard's lanes can process, with full batches.
     ///
     /// # Formula
-    /// `F × B ÷ E[duration](B)`.
+    /// `F × B ÷ (E[invoke_overhead] + E[duration](B))`.
     pub(crate) fn shard_capacity(&self) -> f64 {
-        let d = self.duration.mean_s(self.batch as f64);
+        let d = self.duration.held_s(self.batch as f64);
         if d > 0.0 {
             self.lanes as f64 * self.batch as f64 / d
         } else {

@@ -40,6 +40,9 @@ pub(crate) struct DurationModel {
     /// Memory, GB (MB / 1,024).
     pub(crate) memory_gb: f64,
     timeout_ns: f64,
+    /// Mean invoke overhead of an event source mapping's invocations, s (0 for functions
+    /// invoked asynchronously): it holds the concurrency slot but is not billed.
+    overhead_s: f64,
     name: String,
     /// Billed seconds by batch size, computed once.
     billed: RefCell<HashMap<u64, f64>>,
@@ -54,6 +57,10 @@ impl DurationModel {
             cold_start_s: spec.cold_start.mean_s(),
             memory_gb: spec.memory_mb as f64 / 1024.0,
             timeout_ns: spec.timeout.0 as f64,
+            overhead_s: match spec.source {
+                crate::services::lambda::LambdaSource::Async => 0.0,
+                _ => spec.invoke_overhead.mean_s(),
+            },
             name: spec.name.clone(),
             billed: RefCell::new(HashMap::new()),
         }
@@ -75,6 +82,16 @@ impl DurationModel {
     /// `E[duration] + k × E[per_record]`.
     pub(crate) fn mean_s(&self, k: f64) -> f64 {
         self.fixed_s() + k * self.per_record_s()
+    }
+
+    /// Mean time an invocation of `k` records holds its concurrency slot (and, on a
+    /// Kinesis shard, its lane), s.
+    ///
+    /// # Formula
+    /// `E[invoke_overhead] + E[duration](k)`: a run takes the slot when the mapping hands
+    /// the batch over, before the handler starts.
+    pub(crate) fn held_s(&self, k: f64) -> f64 {
+        self.overhead_s + self.mean_s(k)
     }
 
     /// Mean billed duration of an invocation of `k` records (a fraction mixes ⌊k⌋ and
@@ -392,12 +409,12 @@ impl SqsMappingModel {
     /// Most new messages per second `pollers` pollers can take.
     ///
     /// # Formula
-    /// With full batches of `M`: `min(c × M / cycle(M), concurrency × M / E[duration](M))
+    /// With full batches of `M`: `min(c × M / cycle(M), concurrency × M / (E[invoke_overhead] + E[duration](M)))
     /// ÷ r(M)` (infinite when a cycle takes no time).
     pub(crate) fn capacity(&self, pollers: f64) -> f64 {
         let m = self.full_batch();
         let cycle = self.cycle(m, true);
-        let dur = self.duration.mean_s(m);
+        let dur = self.duration.held_s(m);
         let by_pollers = if cycle > 0.0 {
             pollers * m / cycle
         } else {
@@ -499,7 +516,8 @@ impl SqsMappingModel {
     /// receive when the window closes on a batch that is not full; DeleteMessageBatch
     /// calls `invocations × P(any kept) × ceil(kept / 10)`; busy pollers `invocations ×
     /// cycle(m)`; idle pollers `I = c − busy` make `max(0, I/(wait + L) − receives)` empty
-    /// receives per second; concurrency `invocations × E[duration](m)` (Little's law);
+    /// receives per second; concurrency `invocations × (E[invoke_overhead] +
+    /// E[duration](m))` (Little's law: the overhead holds the slot);
     /// billed seconds `invocations × E[ceil_ms(duration)]`.
     pub(crate) fn rates(
         &self,
@@ -563,7 +581,7 @@ impl SqsMappingModel {
             empty_receives: idle_empty + window_end,
             deletes,
             busy,
-            concurrency: lambda_concurrency(invocations, self.duration.mean_s(m)),
+            concurrency: lambda_concurrency(invocations, self.duration.held_s(m)),
             billed_s: invocations * self.duration.billed_s(m),
             exhausted: x * exhaust,
             all_busy,
@@ -909,8 +927,9 @@ mod tests {
 
     #[test]
     fn concurrency_rows_compare_littles_law_with_the_limits() {
-        // 100 messages/s of 200 ms each, one at a time: 100 × 0.2 = 20 concurrent
-        // executions, over a reserved concurrency of 10.
+        // 100 messages/s of 200 ms each (and a 50 ms invoke overhead, which holds the
+        // slot too), one at a time: 100 × 0.25 = 25 concurrent executions, over a
+        // reserved concurrency of 10.
         let arch = test_model(
             r#"
 [[producer]]
@@ -923,6 +942,7 @@ name = "q"
 name = "f"
 source = "sqs:q"
 duration = "200ms"
+invoke_overhead = "50ms"
 reserved_concurrency = 10
 "#,
         );
@@ -933,7 +953,7 @@ reserved_concurrency = 10
             .find(|c| c.service == "lambda" && c.component == "f")
             .unwrap();
         assert_eq!(c.limit, Some(10.0));
-        assert!((c.value - 20.0).abs() < 1e-6, "{}", c.value);
+        assert!((c.value - 25.0).abs() < 1e-6, "{}", c.value);
         assert!(c.verdict.starts_with("overloaded"), "{}", c.verdict);
         // Two functions without reservations share the account's 1,000.
         let two = test_model(
@@ -954,10 +974,12 @@ name = "q2"
 name = "f"
 source = "sqs:q"
 duration = "200ms"
+invoke_overhead = "0ms"
 [[lambda]]
 name = "g"
 source = "sqs:q2"
 duration = "300ms"
+invoke_overhead = "0ms"
 "#,
         );
         let e = estimate(&two, 730.0).unwrap();
