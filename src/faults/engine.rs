@@ -71,9 +71,9 @@ struct FaultRun {
 pub(crate) struct Faults {
     runs: Vec<FaultRun>,
     /// Per queue: the throttle fault in force (its index).
-    pub(crate) queue_throttle: Vec<Option<u32>>,
+    queue_throttle: Vec<Option<u32>>,
     /// Per topic: the throttle fault in force.
-    pub(crate) topic_throttle: Vec<Option<u32>>,
+    topic_throttle: Vec<Option<u32>>,
     /// Per pool: workers taken away by a capacity loss (the first N).
     pool_lost: Vec<u32>,
 }
@@ -109,9 +109,21 @@ impl Faults {
         }
     }
 
+    /// Whether a call to queue `q` is refused by a throttle fault in force.
+    #[inline]
+    pub(crate) fn queue_throttled(&mut self, q: usize, arch: &Architecture) -> bool {
+        self.queue_throttle[q].is_some_and(|f| self.throttles(f, arch))
+    }
+
+    /// Whether a call to topic `t` is refused by a throttle fault in force.
+    #[inline]
+    pub(crate) fn topic_throttled(&mut self, t: usize, arch: &Architecture) -> bool {
+        self.topic_throttle[t].is_some_and(|f| self.throttles(f, arch))
+    }
+
     /// Whether a call hit by throttle fault `f` is refused (drawn from its stream).
     #[inline]
-    pub(crate) fn throttles(&mut self, f: u32, arch: &Architecture) -> bool {
+    fn throttles(&mut self, f: u32, arch: &Architecture) -> bool {
         let FaultKind::Throttle { share } = arch.faults[f as usize].kind else {
             return false;
         };
@@ -214,7 +226,8 @@ impl Engine<'_> {
                     let k =
                         ((share * n as f64).round() as u32).clamp(1, n.saturating_sub(1).max(1));
                     self.faults.pool_lost[ci] = k;
-                    for w in 0..k {
+                    for w in 0..k as usize {
+                        self.pools[ci].workers[w].az_down = true;
                         self.take_worker_down(c, w);
                     }
                     let q = self.pools[ci].spec.queue;
@@ -255,36 +268,6 @@ impl Engine<'_> {
             }
             _ => {}
         }
-    }
-
-    /// Worker `w` of pool `c` is lost with its availability zone.
-    fn take_worker_down(&mut self, c: u32, w: u32) {
-        let now = self.now;
-        let since = self.measure_from;
-        let pool = &mut self.pools[c as usize];
-        let wi = w as usize;
-        pool.workers[wi].az_down = true;
-        let state = pool.workers[wi].state;
-        if matches!(
-            state,
-            WorkerState::Off | WorkerState::Starting | WorkerState::Down
-        ) {
-            return;
-        }
-        if state == WorkerState::Processing {
-            pool.set_idle(wi, now, since);
-        }
-        if state == WorkerState::Waiting {
-            let q = pool.spec.queue as usize;
-            let poller = pool.workers[wi].poller;
-            self.queues[q].cancel_wait(poller);
-        }
-        let worker = &mut self.pools[c as usize].workers[wi];
-        // Messages it holds stay in flight until their visibility times out.
-        worker.gen = worker.gen.wrapping_add(1);
-        worker.buf.clear();
-        worker.to_delete.clear();
-        worker.state = WorkerState::Down;
     }
 
     /// The counters fault `f` is measured on, those of the component it hits: a

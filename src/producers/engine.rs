@@ -183,8 +183,7 @@ impl Engine<'_> {
         if self.arch.access.denies_producer(pi) {
             return self.deny_call(p, call);
         }
-        let storm =
-            self.faults.queue_throttle[qi].is_some_and(|f| self.faults.throttles(f, self.arch));
+        let storm = self.faults.queue_throttled(qi, self.arch);
         if storm || !self.queues[qi].admit(Action::Send, now) {
             let n = self.producers[pi].calls[call as usize].msgs.len() as u64;
             self.producers[pi].stats.throttled += n;

@@ -352,30 +352,41 @@ impl Engine<'_> {
 
     // ----- pool-level events -----------------------------------------------------------
 
-    pub(crate) fn on_outage(&mut self, c: u32, start: bool) {
+    /// Worker `wi` of pool `c` stops where it is (an outage, or its availability zone
+    /// lost): its pending events are void, a long poll it waits in is cancelled, and the
+    /// messages it holds stay in flight until their visibility times out. A worker that
+    /// is off, starting or down already is left as it is.
+    pub(crate) fn take_worker_down(&mut self, c: u32, wi: usize) {
         let now = self.now;
         let since = self.measure_from;
+        let pool = &mut self.pools[c as usize];
+        let state = pool.workers[wi].state;
+        if matches!(
+            state,
+            WorkerState::Off | WorkerState::Starting | WorkerState::Down
+        ) {
+            return;
+        }
+        if state == WorkerState::Processing {
+            pool.set_idle(wi, now, since);
+        }
+        if state == WorkerState::Waiting {
+            let q = pool.spec.queue as usize;
+            self.queues[q].cancel_wait(pool.workers[wi].poller);
+        }
+        let worker = &mut self.pools[c as usize].workers[wi];
+        worker.gen = worker.gen.wrapping_add(1);
+        worker.buf.clear();
+        worker.to_delete.clear();
+        worker.state = WorkerState::Down;
+    }
+
+    pub(crate) fn on_outage(&mut self, c: u32, start: bool) {
         let q = self.pools[c as usize].spec.queue as usize;
         if start {
-            let pool = &mut self.pools[c as usize];
-            pool.down = true;
-            for wi in 0..pool.workers.len() {
-                let state = pool.workers[wi].state;
-                if matches!(state, WorkerState::Off | WorkerState::Starting) {
-                    continue;
-                }
-                if state == WorkerState::Processing {
-                    pool.set_idle(wi, now, since);
-                }
-                if state == WorkerState::Waiting {
-                    self.queues[q].cancel_wait(pool.workers[wi].poller);
-                }
-                let worker = &mut pool.workers[wi];
-                // Messages it holds stay in flight until their visibility times out.
-                worker.gen = worker.gen.wrapping_add(1);
-                worker.buf.clear();
-                worker.to_delete.clear();
-                worker.state = WorkerState::Down;
+            self.pools[c as usize].down = true;
+            for wi in 0..self.pools[c as usize].workers.len() {
+                self.take_worker_down(c, wi);
             }
         } else {
             let pool = &mut self.pools[c as usize];

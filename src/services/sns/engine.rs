@@ -243,8 +243,7 @@ impl Engine<'_> {
             self.call_finished(p, call);
             return;
         }
-        let storm =
-            self.faults.topic_throttle[ti].is_some_and(|f| self.faults.throttles(f, self.arch));
+        let storm = self.faults.topic_throttled(ti, self.arch);
         let regional_ok = self.sns.regional.has(now, n as f64);
         if storm || !self.sns.topics[ti].admit(now, n, payload, regional_ok) {
             self.producers[pi].stats.throttled += n as u64;
@@ -416,8 +415,7 @@ impl Engine<'_> {
                     self.give_up(s, slot);
                     return self.fifo_release(s, slot, group);
                 }
-                let storm = self.faults.queue_throttle[qi]
-                    .is_some_and(|f| self.faults.throttles(f, self.arch));
+                let storm = self.faults.queue_throttled(qi, self.arch);
                 if storm
                     || !self.queues[qi].admit(Action::Send, now)
                     || !self.queues[qi].admit_group(slot, &self.msgs, now)
