@@ -657,13 +657,7 @@ fn sweep_slo_table(page: &mut Page, exp: &Experiment, r: &Results, pct: &str) {
                     c.bound,
                 ));
             }
-            row.push(Cell::text(&if p.pass {
-                "✓".to_string()
-            } else if p.failed > 0 {
-                format!("✗ ({} failed)", p.failed)
-            } else {
-                "✗".to_string()
-            }));
+            row.push(Cell::text(&super::verdict(p)));
             row
         })
         .collect();
@@ -672,13 +666,7 @@ fn sweep_slo_table(page: &mut Page, exp: &Experiment, r: &Results, pct: &str) {
 }
 
 fn sweep_summary_table(page: &mut Page, exp: &Experiment, r: &Results, pct: &str) {
-    let shown: Vec<usize> = exp
-        .metrics
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| !m.starts_with("cost.services."))
-        .map(|(i, _)| i)
-        .collect();
+    let shown = super::shown_metrics(exp);
     page.h2("Summary per point", "summary");
     page.p(&format!(
         "Mean ± half-width of the {pct} confidence interval over the replications; click a header to sort (by the mean)."

@@ -450,27 +450,14 @@ fn slo_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
                 round_sig(c.bound)
             ));
         }
-        row.push(if p.pass {
-            "✓".to_string()
-        } else if p.failed > 0 {
-            format!("✗ ({} failed)", p.failed)
-        } else {
-            "✗".to_string()
-        });
+        row.push(super::verdict(p));
         let _ = writeln!(s, "| {} |", row.join(" | "));
     }
     truncated(s, r.points.len(), "slo.csv");
 }
 
 fn summary_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
-    // The metrics people asked for; the per-service cost columns stay in the CSV.
-    let shown: Vec<usize> = exp
-        .metrics
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| !m.starts_with("cost.services."))
-        .map(|(i, _)| i)
-        .collect();
+    let shown = super::shown_metrics(exp);
     let _ = writeln!(
         s,
         "## Summary per point\n\nMean ± half-width of the {pct} confidence interval over the replications.\n"

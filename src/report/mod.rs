@@ -268,6 +268,28 @@ impl Drop for Staging {
     }
 }
 
+/// The metrics a report's summary table shows (indices into the experiment's): every one
+/// but the per-service cost columns, which stay in the CSV.
+pub(crate) fn shown_metrics(exp: &crate::experiment::Experiment) -> Vec<usize> {
+    exp.metrics
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.starts_with("cost.services."))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// A point's verdict over every objective: `✓`, `✗`, or `✗ (N failed)` when runs failed.
+pub(crate) fn verdict(p: &crate::experiment::results::PointResult) -> String {
+    if p.pass {
+        "✓".to_string()
+    } else if p.failed > 0 {
+        format!("✗ ({} failed)", p.failed)
+    } else {
+        "✗".to_string()
+    }
+}
+
 /// Keeps the characters of a file name that are safe everywhere.
 pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
