@@ -8,6 +8,7 @@ pub(crate) mod arrival;
 pub(crate) mod build;
 pub(crate) mod dist;
 pub(crate) mod fields;
+pub(crate) mod footprint;
 pub(crate) mod producer;
 pub mod raw;
 pub mod value;
@@ -88,8 +89,12 @@ pub struct Architecture {
     pub access: access::Access,
     /// Fault scenarios (the pools' `outages` among them).
     pub faults: Vec<crate::faults::FaultSpec>,
-    /// Bytes a run's messages and pending events may take before it stops.
+    /// Bytes a run may take before it stops: its components (`components_bytes`), its
+    /// messages and its pending events.
     pub memory_budget: u64,
+    /// Estimated bytes of the components before the first message (shards, workers,
+    /// mapping lanes, Flink key spaces, statistics), within `memory_budget`.
+    pub components_bytes: u64,
 }
 
 impl Architecture {
