@@ -18,6 +18,8 @@
 //!   transformation, partitioning, destinations, sources, estimate, random models.
 //! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
+//! * `hostile_random` — random models of every kind with extreme values, random usage files
+//!   and damaged price tables through the binary, under a watchdog and a memory cap (issue 21).
 //! * `latency` — the latency mechanisms of issue 22 one by one, their overrides and checks,
 //!   and Lambda's enhanced fan-out mappings.
 //! * `html` — `report.html` of `run --out`, `sweep` and `compare`: self-contained, escaped,
@@ -44,6 +46,7 @@ mod fidelity;
 mod firehose;
 mod flink;
 mod hostile;
+mod hostile_random;
 mod html;
 mod kinesis;
 mod kinesis_fuzz;

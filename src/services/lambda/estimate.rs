@@ -44,9 +44,16 @@ pub(crate) struct DurationModel {
     /// invoked asynchronously): it holds the concurrency slot but is not billed.
     overhead_s: f64,
     name: String,
-    /// Billed seconds by batch size, computed once.
+    /// Billed seconds by batch size, computed once: by index up to [`BILLED_DENSE`]
+    /// (NaN: not yet), in the map above it. The estimate asks for the same few sizes
+    /// millions of times (every term of a Poisson sum, every shard, every time step).
+    billed_dense: RefCell<Vec<f64>>,
     billed: RefCell<HashMap<u64, f64>>,
 }
+
+/// Batch sizes whose billed seconds [`DurationModel`] caches in a vector (the largest
+/// batch an event source mapping takes is 10,000).
+const BILLED_DENSE: u64 = 10_001;
 
 impl DurationModel {
     /// The model of `spec`.
@@ -62,6 +69,7 @@ impl DurationModel {
                 _ => spec.invoke_overhead.mean_s(),
             },
             name: spec.name.clone(),
+            billed_dense: RefCell::new(Vec::new()),
             billed: RefCell::new(HashMap::new()),
         }
     }
@@ -115,6 +123,19 @@ impl DurationModel {
     }
 
     fn billed_n_s(&self, k: u64) -> f64 {
+        if k < BILLED_DENSE {
+            let i = k as usize;
+            if let Some(v) = self.billed_dense.borrow().get(i).filter(|v| !v.is_nan()) {
+                return *v;
+            }
+            let v = self.billed_n_uncached(k);
+            let mut dense = self.billed_dense.borrow_mut();
+            if dense.len() <= i {
+                dense.resize(i + 1, f64::NAN);
+            }
+            dense[i] = v;
+            return v;
+        }
         if let Some(v) = self.billed.borrow().get(&k) {
             return *v;
         }
