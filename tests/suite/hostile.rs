@@ -1175,3 +1175,100 @@ duration = "10ms"
         stderr(&o)
     );
 }
+
+#[test]
+fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
+    // A sweep killed midway left its finished runs in a hidden directory, and the next
+    // sweep started over. Now every finished row is flushed, and the same command resumes
+    // from them: the result is byte for byte the uninterrupted sweep's.
+    let d = scratch("interrupted-sweep");
+    // 40 runs of about 50 ms each on one thread: the kill lands midway.
+    std::fs::write(
+        d.join("tiny.toml"),
+        TINY.replace("duration = \"1m\"", "duration = \"1h\""),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("exp.toml"),
+        SWEEP.replace("replications = 2", "replications = 20"),
+    )
+    .unwrap();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "sweep",
+            "exp.toml",
+            "--out",
+            out,
+            "--threads",
+            "1",
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let o = aqueduct(
+        &d,
+        &args("full").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = bin()
+        .args(args("int"))
+        .current_dir(&d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for a few finished rows in the staging directory, then kill (SIGKILL: nothing
+    // of the sweep's own runs after it).
+    let staged = d
+        .join("int")
+        .join(format!(".aqueduct-partial-{}", child.id()));
+    let rows = || {
+        std::fs::read_to_string(staged.join("runs.csv"))
+            .map(|t| t.lines().count().saturating_sub(1))
+            .unwrap_or(0)
+    };
+    let start = std::time::Instant::now();
+    while rows() < 3 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = rows();
+    assert!(kept >= 3 && kept < 40, "the kill came at {kept} of 40 runs");
+    // Another experiment's sweep into the same directory leaves them alone.
+    std::fs::write(d.join("other.toml"), SWEEP.replace("seed = 9", "seed = 10")).unwrap();
+    let o = aqueduct(
+        &d,
+        &["sweep", "other.toml", "--out", "int", "--threads", "1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("resuming"), "{}", stderr(&o));
+    assert!(staged.is_dir());
+    // The same command resumes.
+    let o = bin()
+        .args(["sweep", "exp.toml", "--out", "int", "--threads", "2"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "resuming an interrupted sweep: {kept} of 40 runs were done"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !staged.exists(),
+        "the interrupted staging directory is gone"
+    );
+    for f in ["runs.csv", "summary.csv", "sweep.json"] {
+        assert_eq!(
+            std::fs::read(d.join("full").join(f)).unwrap(),
+            std::fs::read(d.join("int").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
