@@ -808,6 +808,7 @@ impl<'a> Engine<'a> {
                         }
                     },
                     requests: f.stats.invocations,
+                    extra_requests: f.stats.extra_requests,
                     gb_seconds: f.gb_seconds(),
                 })
                 .collect(),

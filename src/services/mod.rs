@@ -132,7 +132,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 29] {
+    pub fn sources() -> [&'static str; 30] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -140,6 +140,7 @@ impl Limits {
             lambda::limits::SOURCE_QUOTAS,
             lambda::limits::SOURCE_SQS_SCALING,
             lambda::limits::SOURCE_KINESIS_ESM,
+            lambda::limits::SOURCE_PRICING,
             kinesis::limits::SOURCE_LIMITS,
             kinesis::limits::SOURCE_LARGE_RECORDS,
             sns::limits::SOURCE_QUOTAS,

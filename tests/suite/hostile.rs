@@ -1236,7 +1236,10 @@ fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = rows();
-    assert!((3..40).contains(&kept), "the kill came at {kept} of 40 runs");
+    assert!(
+        (3..40).contains(&kept),
+        "the kill came at {kept} of 40 runs"
+    );
     // Another experiment's sweep into the same directory leaves them alone.
     std::fs::write(d.join("other.toml"), SWEEP.replace("seed = 9", "seed = 10")).unwrap();
     let o = aqueduct(

@@ -1532,3 +1532,91 @@ fn price_counts_the_redeliveries_of_processing_that_outlasts_the_visibility_time
         .iter()
         .any(|n| n.contains("visibility timeout")));
 }
+
+/// Large notifications into a function: 20 events/s of 500 KiB through SNS (1 MiB
+/// topic limit) to a subscribed function.
+const SNS_LARGE_EVENTS: &str = r#"
+name = "sns-large-events"
+duration = "20m"
+warmup = "1m"
+
+[[producer]]
+name = "scans"
+target = "sns:scans"
+load = { process = "poisson", rate_per_s = 20 }
+size = "500KiB"
+
+[[topic]]
+name = "scans"
+max_message_size = "1MiB"
+
+[[subscription]]
+name = "to-fn"
+topic = "scans"
+endpoint = "lambda:ocr"
+
+[[lambda]]
+name = "ocr"
+memory_mb = 512
+duration = "20ms"
+"#;
+
+#[test]
+fn asynchronous_events_over_256_kb_are_billed_per_64_kb_chunk() {
+    // AWS bills an asynchronous event 1 request for its first 256 KB and 1 more for each
+    // further 64 KB, up to 1 MB (https://aws.amazon.com/lambda/pricing/). The function
+    // gets the notification: 500 KiB of message and SNS's 1 KiB JSON envelope, 513,024
+    // bytes: 1 + ceil((513,024 − 262,144) / 65,536) = 1 + 4 = 5 requests per invocation,
+    // in the run exactly and in the estimate within the Poisson count's noise
+    // (N ≈ 24,000 events: 3σ ≈ 2%). Events of up to 256 KB stay one request each.
+    let (ran, est, _) = both_bills(SNS_LARGE_EVENTS);
+    let arch = model::load_str(SNS_LARGE_EVENTS, "m.toml", Path::new(".")).unwrap();
+    let out = engine::run(&arch, 11).unwrap();
+    let invocations = out.summary.metric("lambda.ocr.invocations").unwrap();
+    let factor = 730.0 * 3600.0 / (20.0 * 60.0);
+    let requests = qty(&ran, "ocr", "requests");
+    assert!(invocations > 20_000.0, "{invocations}");
+    assert!(
+        close(requests / (invocations * factor), 5.0, 1e-9),
+        "{requests} requests for {invocations} invocations × {factor}"
+    );
+    let item = &ran
+        .lines
+        .iter()
+        .find(|l| l.component == "ocr" && l.item.starts_with("requests"))
+        .unwrap()
+        .item;
+    assert!(
+        item.contains("for asynchronous events over 256 KB"),
+        "{item}"
+    );
+    agrees(&ran, &est, "ocr", "requests", 0.02);
+    // 200 KiB events (with the envelope, 201 KiB): one request per invocation.
+    let small = SNS_LARGE_EVENTS.replace("500KiB", "200KiB");
+    let (ran, est, _) = both_bills(&small);
+    let arch = model::load_str(&small, "m.toml", Path::new(".")).unwrap();
+    let out = engine::run(&arch, 11).unwrap();
+    let invocations = out.summary.metric("lambda.ocr.invocations").unwrap();
+    assert!(close(
+        qty(&ran, "ocr", "requests") / (invocations * factor),
+        1.0,
+        1e-9
+    ));
+    assert!(close(
+        qty(&est, "ocr", "requests") / qty(&ran, "ocr", "requests"),
+        1.0,
+        0.02
+    ));
+    // A usage file says the size of its events.
+    let d = dir("async-event-size");
+    let u = write(
+        &d,
+        "u.toml",
+        "[lambda.ocr]\nmonthly_requests = 1000000\nasync_event_size_kb = 512\n",
+    );
+    let o = run(&["price", &u, "--json"]);
+    let doc = json(&o);
+    let l = line(&doc, "ocr", "requests");
+    // 512 KB: 1 + (512 − 256) / 64 = 5 requests per event.
+    assert_eq!(l["quantity"].as_f64(), Some(5_000_000.0), "{l}");
+}

@@ -803,6 +803,7 @@ impl Engine<'_> {
                     name: format!("firehose:{}:transform", spec.name),
                     architecture: LambdaArch::X86_64,
                     requests: st.invocations,
+                    extra_requests: 0,
                     gb_seconds: s.transform_gb_seconds(),
                 });
             }

@@ -180,6 +180,9 @@ impl DurationModel {
 pub(crate) struct FunctionLoad {
     /// Invocations per second.
     pub(crate) invocations: f64,
+    /// Requests per second billed beyond one per invocation (asynchronous events over
+    /// 256 KB).
+    pub(crate) extra_requests: f64,
     /// Records processed per second (retries included).
     pub(crate) records: f64,
     /// Billed seconds per second (each invocation rounded up to 1 ms), cold starts
@@ -760,6 +763,7 @@ pub(crate) fn finish(cx: &mut Context) {
                 Arch::Arm => LambdaArch::Arm64,
             },
             requests: (load.invocations * cx.month_s).round() as u64,
+            extra_requests: (load.extra_requests * cx.month_s).round() as u64,
             gb_seconds: billed * cx.month_s * dm.memory_gb,
         });
         let subscribed = arch

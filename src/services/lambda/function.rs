@@ -38,6 +38,9 @@ use std::collections::VecDeque;
 pub(crate) struct LambdaStats {
     /// Invocations started.
     pub(crate) invocations: u64,
+    /// Requests billed beyond one per invocation: asynchronous events over 256 KB are
+    /// billed one more per further 64 KB chunk.
+    pub(crate) extra_requests: u64,
     /// Records processed successfully.
     pub(crate) processed: u64,
     /// Records whose processing failed.
