@@ -414,6 +414,14 @@ fn cmd_run(
             ))
         })?;
     }
+    if !arch.scenarios.is_empty() {
+        if out.is_some() {
+            return Err(Failure::input(
+                "--out: a model whose month is made of [[scenario]] tables is run with --json or as text; run one scenario with --out by giving its overrides with --set in a copy without the scenarios",
+            ));
+        }
+        return run_scenarios(&arch, seed, json, fail_above);
+    }
     let mut out_put = engine::run(&arch, seed)?;
     let over = fail_above.filter(|limit| out_put.summary.cost.total > *limit);
     if over.is_some() {
@@ -471,6 +479,96 @@ fn cmd_run(
     }
     if let Some(limit) = over {
         return Err(over_budget(out_put.summary.cost.total, limit));
+    }
+    Ok(())
+}
+
+/// `run` of a model whose month is made of scenarios: each scenario runs on its own (same
+/// seed), and the month's bill charges each one's usage for its hours.
+fn run_scenarios(
+    arch: &Architecture,
+    seed: u64,
+    json: bool,
+    fail_above: Option<f64>,
+) -> Result<(), Failure> {
+    use aqueduct::pricing::PriceTable;
+    use aqueduct::services::{bill_month, MonthPart};
+    let mut runs = Vec::with_capacity(arch.scenarios.len());
+    for s in &arch.scenarios {
+        let mut o = engine::run(&s.arch, seed)?;
+        o.summary.metrics = o.summary.flat_metrics();
+        runs.push(o);
+    }
+    let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let parts: Vec<MonthPart> = arch
+        .scenarios
+        .iter()
+        .zip(&runs)
+        .map(|(s, o)| MonthPart {
+            name: &s.name,
+            hours: s.hours,
+            usage: &o.usage,
+        })
+        .collect();
+    let bill = bill_month(&parts, &table, false).map_err(|e| Failure::run(e.to_string()))?;
+    let over = fail_above.filter(|limit| bill.total > *limit);
+    let ok = over.is_none() && runs.iter().all(|o| o.summary.ok);
+    if json {
+        let mut metrics = serde_json::Map::new();
+        for (s, o) in arch.scenarios.iter().zip(&runs) {
+            for (k, v) in &o.summary.metrics {
+                metrics.insert(format!("scenario.{}.{k}", s.name), serde_json::json!(v));
+            }
+        }
+        metrics.insert("cost.total".into(), serde_json::json!(bill.total));
+        let doc = serde_json::json!({
+            "aqueduct_version": env!("CARGO_PKG_VERSION"),
+            "model": arch.name,
+            "seed": seed,
+            "scenarios": arch.scenarios.iter().zip(&runs).map(|(s, o)| serde_json::json!({
+                "name": s.name,
+                "hours": s.hours,
+                "run": o.summary,
+            })).collect::<Vec<_>>(),
+            "cost": bill,
+            "ok": ok,
+            "metrics": metrics,
+        });
+        let s = serde_json::to_string_pretty(&doc).map_err(|e| Failure::run(e.to_string()))?;
+        println!("{s}");
+    } else {
+        for (s, o) in arch.scenarios.iter().zip(&runs) {
+            println!(
+                "{}",
+                terminal_safe(&format!(
+                    "=== scenario \"{}\": {} h of the month ===",
+                    s.name, s.hours
+                ))
+            );
+            print!("{}", terminal_safe(&o.summary.to_table()));
+            println!();
+        }
+        println!(
+            "=== the month: {} h of scenarios, each run's usage for its hours ===",
+            bill.month_hours
+        );
+        print!("{}", terminal_safe(&bill.to_table()));
+    }
+    for o in &runs {
+        if !o.summary.accounting.balanced() {
+            return Err(Failure::run(
+                "message accounting does not balance (a bug: please report it)",
+            ));
+        }
+        if let Some(t) = o.summary.stopped_s {
+            return Err(Failure::run(format!(
+                "a scenario's run stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
+            )));
+        }
+    }
+    if let Some(limit) = over {
+        return Err(over_budget(bill.total, limit));
     }
     Ok(())
 }

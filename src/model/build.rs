@@ -201,6 +201,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         faults,
         memory_budget,
         components_bytes: 0,
+        scenarios: Vec::new(),
     };
     arch.components_bytes = super::footprint::check(&arch)?;
     Ok(arch)

@@ -11,6 +11,7 @@ pub(crate) mod fields;
 pub(crate) mod footprint;
 pub(crate) mod producer;
 pub mod raw;
+pub mod scenario;
 pub mod value;
 pub(crate) mod workers;
 
@@ -95,6 +96,9 @@ pub struct Architecture {
     /// Estimated bytes of the components before the first message (shards, workers,
     /// mapping lanes, Flink key spaces, statistics), within `memory_budget`.
     pub components_bytes: u64,
+    /// A month composed of scenarios (`[[scenario]]`), each a variant of this model; empty
+    /// when the measured window repeats all month.
+    pub scenarios: Vec<scenario::Scenario>,
 }
 
 impl Architecture {
@@ -165,7 +169,13 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<String, ModelError> {
 /// relative paths (traces, price tables).
 pub fn load_str(src: &str, file: &str, base_dir: &Path) -> Result<Architecture, ModelError> {
     let raw = parse_raw(src, file)?;
-    build::build(raw, file, base_dir).map_err(|inv| place(src, file, &inv.path, inv.message))
+    let has_scenarios = !raw.scenario.is_empty();
+    let mut arch = build::build(raw, file, base_dir)
+        .map_err(|inv| place(src, file, &inv.path, inv.message))?;
+    if has_scenarios {
+        arch.scenarios = scenario::scenarios(src, file, base_dir)?;
+    }
+    Ok(arch)
 }
 
 /// Parses model text into raw structs (syntax, types, unknown and missing fields).
