@@ -1,0 +1,367 @@
+//! Interoperability (issue 18): infracost usage files read as they are (YAML, priced by
+//! `aqueduct price`), Terraform plans imported as models, and infracost usage files
+//! written from a run.
+//!
+//! The infracost tests price infracost's own published example file (an excerpt kept
+//! verbatim in `tests/data/infracost/`, see its README for source and licence); the key
+//! names are those of infracost's `internal/resources/aws/*.go` usage schemas.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aqueduct");
+const EXAMPLE: &str = "tests/data/infracost/infracost-usage-example.yml";
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh directory for one test's files.
+fn dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("aqueduct-interop-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(d: &Path, name: &str, text: &str) -> String {
+    let p = d.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// The JSON document of a successful `price --json`.
+fn priced(args: &[&str]) -> Value {
+    let o = run(args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("valid JSON")
+}
+
+/// The quantity of the bill line of `service` / `component` whose item starts with
+/// `item` (0 when there is none).
+fn qty(doc: &Value, service: &str, component: &str, item: &str) -> f64 {
+    let none = Vec::new();
+    doc["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(doc["unpriced"].as_array().unwrap_or(&none))
+        .filter(|l| {
+            l["service"] == service
+                && l["component"] == component
+                && l["item"].as_str().unwrap().starts_with(item)
+        })
+        .map(|l| l["quantity"].as_f64().unwrap())
+        .sum()
+}
+
+fn notes(doc: &Value) -> String {
+    doc["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn fails_with(o: &Output, needles: &[&str]) {
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout {} stderr {}",
+        stdout(o),
+        stderr(o)
+    );
+    let e = stderr(o);
+    for n in needles {
+        assert!(e.contains(n), "`{n}` not in: {e}");
+    }
+}
+
+/// The value of `key` of the resource `address` in the example file (its text, read
+/// here so that the test follows the file).
+fn example_value(address: &str, key: &str) -> f64 {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(EXAMPLE)).unwrap();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("  ") && !line.starts_with("   ") {
+            inside = line.trim().trim_end_matches(':') == address;
+            continue;
+        }
+        let t = line.trim();
+        if inside && t.starts_with(&format!("{key}:")) {
+            let v = t[key.len() + 1..].split('#').next().unwrap().trim();
+            return v.parse().unwrap();
+        }
+    }
+    panic!("no {address}.{key} in the example file")
+}
+
+// ----- infracost usage files: read ------------------------------------------------------------
+
+#[test]
+fn infracost_example_prices_every_type_aqueduct_models() {
+    let doc = priced(&["price", EXAMPLE, "--json"]);
+    assert_eq!(doc["input_kind"], "infracost");
+    let v = example_value;
+    // SQS: monthly requests of 64 KB, one billed request each.
+    assert_eq!(
+        qty(&doc, "sqs", "my_queue", "standard requests"),
+        v("aws_sqs_queue.my_queue", "monthly_requests")
+    );
+    // SNS topic: publishes, and each delivered to every HTTP and email subscription;
+    // `kinesis_subscriptions` (0) maps to Firehose deliveries; SMS are not priced.
+    let publishes = v("aws_sns_topic.my_sns_topic", "monthly_requests");
+    assert_eq!(
+        qty(&doc, "sns", "my_sns_topic", "publish requests"),
+        publishes
+    );
+    assert_eq!(
+        qty(&doc, "sns", "my_sns_topic", "deliveries to http"),
+        publishes * v("aws_sns_topic.my_sns_topic", "http_subscriptions")
+    );
+    assert_eq!(
+        qty(&doc, "sns", "my_sns_topic", "deliveries to email"),
+        publishes * v("aws_sns_topic.my_sns_topic", "email_subscriptions")
+    );
+    assert_eq!(
+        qty(&doc, "sns", "my_sns_topic", "deliveries to sms"),
+        publishes * v("aws_sns_topic.my_sns_topic", "sms_subscriptions")
+    );
+    // The subscription's (deprecated) requests: HTTP/S deliveries, as infracost prices them.
+    assert_eq!(
+        qty(&doc, "sns", "my_topic_subscription", "deliveries to http"),
+        v(
+            "aws_sns_topic_subscription.my_topic_subscription",
+            "monthly_requests"
+        )
+    );
+    // Kinesis: both modes' keys are given; priced as provisioned.
+    let k = "aws_kinesis_stream.my_kinesis";
+    assert_eq!(
+        qty(
+            &doc,
+            "kinesis_data_streams",
+            "my_kinesis",
+            "PUT payload units"
+        ),
+        v(k, "monthly_provisioned_put_units")
+    );
+    assert_eq!(
+        qty(
+            &doc,
+            "kinesis_data_streams",
+            "my_kinesis",
+            "enhanced fan-out data"
+        ),
+        v(k, "monthly_provisioned_efo_data_out_gb")
+    );
+    assert_eq!(
+        qty(
+            &doc,
+            "kinesis_data_streams",
+            "my_kinesis",
+            "enhanced fan-out consumer"
+        ),
+        v(k, "monthly_provisioned_efo_consumer_hours")
+    );
+    // Firehose: GB ingested as given.
+    assert_eq!(
+        qty(&doc, "firehose", "my_kinesis", "ingest"),
+        v(
+            "aws_kinesis_firehose_delivery_stream.my_kinesis",
+            "monthly_data_ingested_gb"
+        )
+    );
+    // Flink: KPUs all month (730 h) plus backups.
+    let f = "aws_kinesisanalyticsv2_application.my_kinesis";
+    assert_eq!(
+        qty(&doc, "managed_flink", "my_kinesis", "application KPU-hours"),
+        v(f, "kinesis_processing_units") * 730.0
+    );
+    assert_eq!(
+        qty(
+            &doc,
+            "managed_flink",
+            "my_kinesis",
+            "durable application backups"
+        ),
+        v(f, "durable_application_backup_gb")
+    );
+    // Lambda: requests × duration × 128 MB.
+    let l = "aws_lambda_function.my_function";
+    let req = v(l, "monthly_requests");
+    assert_eq!(qty(&doc, "lambda", "my_function", "requests"), req);
+    let gbs = req * v(l, "request_duration_ms") / 1000.0 * 128.0 / 1024.0;
+    assert!((qty(&doc, "lambda", "my_function", "duration") - gbs).abs() < 1e-6);
+    // The defaults apply to the listed function: no second function.
+    assert_eq!(qty(&doc, "lambda", "aws_lambda_function", "requests"), 0.0);
+
+    let n = notes(&doc);
+    for skipped in [
+        "aws_acmpca_certificate_authority.my_private_ca",
+        "aws_dx_connection.my_dx_connection",
+        "aws_kinesisanalyticsv2_application_snapshot.my_kinesis",
+        "aws_lambda_provisioned_concurrency_config.my_config",
+        "google_pubsub_topic.my_topic",
+    ] {
+        assert!(n.contains(skipped), "{skipped} not listed as skipped: {n}");
+    }
+    for not_priced in [
+        "sms_notification_price",
+        "macos_subscriptions",
+        "monthly_provisioned_extended_retention_gb",
+        "monthly_on_demand_data_in_gb",
+        "aws_kinesis_analytics_application.my_kinesis",
+    ] {
+        assert!(n.contains(not_priced), "{not_priced} not in the notes: {n}");
+    }
+}
+
+#[test]
+fn infracost_yaml_prices_as_the_same_toml_usage_file() {
+    let d = dir("same-as-toml");
+    let yaml = write(
+        &d,
+        "u.yml",
+        "version: 0.1\nresource_usage:\n  aws_sqs_queue.orders:\n    monthly_requests: 3_000_000\n    request_size_kb: 130\n  aws_lambda_function.worker:\n    monthly_requests: 2500000\n    average_request_duration: 87.5\n    memory_mb: 512\n    architecture: arm64\n  aws_kinesis_stream.clicks:\n    monthly_on_demand_data_in_gb: 12.5\n    monthly_on_demand_data_out_gb: 25\n",
+    );
+    let toml = write(
+        &d,
+        "u.toml",
+        "[sqs.orders]\nmonthly_requests = 3000000\nrequest_size_kb = 130\n[lambda.worker]\nmonthly_requests = 2500000\nrequest_duration_ms = 87.5\nmemory_mb = 512\narchitecture = \"arm64\"\n[kinesis.clicks]\nmode = \"on_demand\"\nmonthly_on_demand_data_in_gb = 12.5\nmonthly_on_demand_data_out_gb = 25\n",
+    );
+    let a = priced(&["price", &yaml, "--json"]);
+    let b = priced(&["price", &toml, "--json"]);
+    assert_eq!(a["lines"], b["lines"]);
+    assert_eq!(a["total"], b["total"]);
+    // 130 KB is three 64 KB chunks.
+    assert_eq!(qty(&a, "sqs", "orders", "standard requests"), 9_000_000.0);
+}
+
+#[test]
+fn infracost_type_defaults_fill_missing_keys_or_price_one_resource() {
+    let d = dir("defaults");
+    let f = write(
+        &d,
+        "u.yaml",
+        "version: 0.1\nresource_type_default_usage:\n  aws_lambda_function:\n    monthly_requests: 1000\n    request_duration_ms: 200\nresource_usage:\n  aws_lambda_function.a:\n    monthly_requests: 5000\n  module.m.aws_lambda_function.b[0]:\n",
+    );
+    let doc = priced(&["price", &f, "--json"]);
+    assert_eq!(qty(&doc, "lambda", "a", "requests"), 5000.0);
+    let gbs = |req: f64| req * 0.2 * 128.0 / 1024.0;
+    assert!((qty(&doc, "lambda", "a", "duration") - gbs(5000.0)).abs() < 1e-9);
+    assert_eq!(qty(&doc, "lambda", "module.m.b[0]", "requests"), 1000.0);
+    // No resource of the type: one resource named by the type, with a note.
+    let g = write(
+        &d,
+        "only-defaults.yml",
+        "version: 0.1\nresource_type_default_usage:\n  aws_sqs_queue:\n    monthly_requests: 7000\n",
+    );
+    let doc = priced(&["price", &g, "--json"]);
+    assert_eq!(
+        qty(&doc, "sqs", "aws_sqs_queue", "standard requests"),
+        7000.0
+    );
+    assert!(notes(&doc).contains("priced as one resource named `aws_sqs_queue`"));
+}
+
+#[test]
+fn infracost_file_is_recognised_by_its_content() {
+    let d = dir("content");
+    let f = write(
+        &d,
+        "usage.txt",
+        "# from infracost\nversion: 0.1\nresource_usage:\n  aws_sqs_queue.q:\n    monthly_requests: 10\n",
+    );
+    let doc = priced(&["price", &f, "--json"]);
+    assert_eq!(qty(&doc, "sqs", "q", "standard requests"), 10.0);
+}
+
+#[test]
+fn infracost_unknown_key_names_the_nearest_at_its_line() {
+    let d = dir("unknown-key");
+    let f = write(
+        &d,
+        "u.yml",
+        "version: 0.1\nresource_usage:\n  aws_sns_topic.t:\n    monthly_requests: 10\n    http_subscription: 2\n",
+    );
+    fails_with(
+        &run(&["price", &f]),
+        &[
+            &format!("{f}:5:"),
+            "http_subscription",
+            "did you mean `http_subscriptions`",
+        ],
+    );
+    // A value of the wrong type is refused at its own line, under infracost's name.
+    let g = write(
+        &d,
+        "v.yml",
+        "version: 0.1\nresource_usage:\n  aws_sns_topic.t:\n    kinesis_subscriptions: two\n",
+    );
+    fails_with(
+        &run(&["price", &g]),
+        &[
+            &format!("{g}:4:"),
+            "kinesis_subscriptions",
+            "expected a number",
+        ],
+    );
+    // A top-level key, and the version.
+    let h = write(&d, "w.yml", "version: 0.1\nresource_usgae: {}\n");
+    fails_with(
+        &run(&["price", &h]),
+        &[&format!("{h}:2:"), "did you mean `resource_usage`"],
+    );
+    let i = write(&d, "x.yml", "version: 2\nresource_usage: {}\n");
+    fails_with(&run(&["price", &i]), &[&format!("{i}:1:"), "expected 0.1"]);
+}
+
+#[test]
+fn infracost_bad_yaml_is_refused_with_its_line() {
+    let d = dir("bad-yaml");
+    let f = write(
+        &d,
+        "u.yml",
+        "version: 0.1\nresource_usage:\n  aws_sqs_queue.q:\n    monthly_requests: [1, 2\n",
+    );
+    fails_with(&run(&["price", &f]), &[&format!("{f}:"), "not valid YAML"]);
+    let g = write(&d, "a.yml", "version: 0.1\nresource_usage: &a\n  x: *a\n");
+    fails_with(&run(&["price", &g]), &[&format!("{g}:"), "anchors"]);
+}
+
+#[test]
+fn infracost_addresses_give_names() {
+    use aqueduct::interop::infracost::split_address;
+    let s = |a: &str| split_address(a).map(|(t, n)| format!("{t} {n}"));
+    assert_eq!(s("aws_sqs_queue.orders").unwrap(), "aws_sqs_queue orders");
+    assert_eq!(
+        s("module.a.module.b.aws_sqs_queue.q[0]").unwrap(),
+        "aws_sqs_queue module.a.module.b.q[0]"
+    );
+    assert_eq!(
+        s("aws_lambda_function.f[\"x.y\"]").unwrap(),
+        "aws_lambda_function f[\"x.y\"]"
+    );
+    assert_eq!(
+        s("aws_vpc_endpoint").unwrap(),
+        "aws_vpc_endpoint aws_vpc_endpoint"
+    );
+    assert!(s("data.aws_sqs_queue.q").is_none());
+}
