@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod compare;
+mod import;
 mod price;
 mod sweep;
 
@@ -112,6 +113,11 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a model from another tool's description of the infrastructure.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Check a model file and print what it contains.
     Validate {
         /// Model file (TOML).
@@ -154,6 +160,21 @@ enum Cmd {
         /// kinesis, default, drain, workers (a million workers), firehose, flink or video.
         #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink", "video"])]
         only: Option<String>,
+    },
+}
+
+/// What `import` reads.
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A model from `terraform show -json` output (a plan or a state): its SQS queues, SNS
+    /// topics and subscriptions, Kinesis streams, Firehose streams and Lambda functions
+    /// with their event source mappings; the load is left as a PLACEHOLDER to complete.
+    Terraform {
+        /// The JSON of `terraform show -json PLAN` (or of a state).
+        plan: PathBuf,
+        /// Write the model here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -280,6 +301,9 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             threads,
         }),
+        Cmd::Import {
+            what: ImportCmd::Terraform { plan, out },
+        } => import::terraform(&plan, out.as_deref()),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,

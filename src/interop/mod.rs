@@ -2,4 +2,5 @@
 //! written from a run, and Terraform plans imported as models.
 
 pub mod infracost;
+pub mod terraform;
 pub(crate) mod yaml;

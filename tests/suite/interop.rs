@@ -365,3 +365,220 @@ fn infracost_addresses_give_names() {
     );
     assert!(s("data.aws_sqs_queue.q").is_none());
 }
+
+// ----- Terraform import ---------------------------------------------------------------------
+
+/// Imports `plan` (a file of `tests/data/terraform/`) into a fresh directory; returns the
+/// model's path and the command's output.
+fn import(test: &str, plan: &str) -> (PathBuf, Output) {
+    let d = dir(test);
+    let out = d.join("imported.toml");
+    let o = run(&[
+        "import",
+        "terraform",
+        &format!("tests/data/terraform/{plan}"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    (out, o)
+}
+
+fn table(path: &Path) -> toml::Table {
+    toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn bundled(model: &str) -> toml::Table {
+    table(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models")
+            .join(model),
+    )
+}
+
+/// The imported model completed with what Terraform does not hold, from the bundled
+/// model: its header, producers and worker pools, and its functions' behaviour.
+fn completed(mut imported: toml::Table, bundled: &toml::Table) -> toml::Table {
+    for k in ["name", "description", "duration", "warmup", "seed"] {
+        imported.remove(k);
+        if let Some(v) = bundled.get(k) {
+            imported.insert(k.into(), v.clone());
+        }
+    }
+    for k in ["producer", "consumer"] {
+        imported.remove(k);
+        if let Some(v) = bundled.get(k) {
+            imported.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(toml::Value::Array(fns)) = imported.get_mut("lambda") {
+        for f in fns {
+            let f = f.as_table_mut().unwrap();
+            let theirs = bundled["lambda"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["name"] == f["name"])
+                .expect("the bundled model has the function")
+                .as_table()
+                .unwrap();
+            for k in ["duration", "per_record", "failure_probability"] {
+                if let Some(v) = theirs.get(k) {
+                    f.insert(k.into(), v.clone());
+                }
+            }
+        }
+    }
+    imported
+}
+
+/// The components of a model, parsed and validated, as comparable text.
+fn components(t: &toml::Table) -> String {
+    let text = toml::to_string(t).unwrap();
+    let a = aqueduct::model::load_str(&text, "m.toml", Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    format!(
+        "queues {:#?}\ntopics {:#?}\nsubscriptions {:#?}\nlambdas {:#?}\nstreams {:#?}\nfirehoses {:#?}",
+        a.queues, a.topics, a.subscriptions, a.lambdas, a.streams, a.firehoses
+    )
+}
+
+#[test]
+fn import_sns_fanout_plan_gives_the_bundled_model() {
+    let (path, o) = import("sns-fanout", "sns-fanout.plan.json");
+    let imported = table(&path);
+    let b = bundled("sns-fanout.toml");
+    assert_eq!(components(&completed(imported, &b)), components(&b));
+    // The queue policies and the IAM role are listed as skipped, on stderr and in the model.
+    let text = std::fs::read_to_string(&path).unwrap();
+    for s in ["aws_sqs_queue_policy.billing", "aws_iam_role.workers"] {
+        assert!(
+            stderr(&o).contains(&format!("skipped: {s}")),
+            "{}",
+            stderr(&o)
+        );
+        assert!(text.contains(&format!("#   {s}")), "{text}");
+    }
+    // As imported, validate names what is missing: the load.
+    let v = run(&["validate", path.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2), "{}", stdout(&v));
+    let e = stderr(&v);
+    assert!(
+        e.contains("producer[\"PLACEHOLDER\"]") && e.contains("missing field `load`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn import_sqs_lambda_state_gives_the_bundled_model() {
+    let (path, o) = import("sqs-lambda", "sqs-lambda.state.json");
+    let imported = table(&path);
+    let b = bundled("sqs-lambda.toml");
+    assert_eq!(components(&completed(imported, &b)), components(&b));
+    assert!(stderr(&o).contains("skipped: aws_s3_bucket.thumbnails"));
+    // As imported, the function's duration is named as missing.
+    let v = run(&["validate", path.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2));
+    assert!(
+        stderr(&v).contains("missing field `duration`"),
+        "{}",
+        stderr(&v)
+    );
+}
+
+#[test]
+fn import_resolves_unknown_references_and_leaves_what_cannot_be_known() {
+    let (path, o) = import("fifo-payments", "fifo-payments.plan.json");
+    assert!(
+        stderr(&o).contains("maxReceiveCount is left for you"),
+        "{}",
+        stderr(&o)
+    );
+    let b = bundled("fifo-payments.toml");
+    let mut t = completed(table(&path), &b);
+    // With the load given, validate names the redrive count the plan could not know.
+    let text = toml::to_string(&t).unwrap();
+    let f = path.with_file_name("with-load.toml");
+    std::fs::write(&f, &text).unwrap();
+    let v = run(&["validate", f.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(2));
+    assert!(stderr(&v).contains("max_receive_count"), "{}", stderr(&v));
+    // Given, the model is the bundled one: the module's queue found its dead-letter queue
+    // through the configuration's references.
+    let q = t["queue"].as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap();
+    q["dead_letter"]
+        .as_table_mut()
+        .unwrap()
+        .insert("max_receive_count".into(), toml::Value::Integer(3));
+    assert_eq!(components(&t), components(&b));
+}
+
+#[test]
+fn import_refuses_bad_json_with_file_and_place() {
+    let d = dir("bad-json");
+    let f = write(
+        &d,
+        "plan.json",
+        "{\n  \"planned_values\": {\n    \"root_module\": [\n",
+    );
+    fails_with(
+        &run(&["import", "terraform", &f]),
+        &[&format!("{f}:"), "not valid JSON"],
+    );
+    let g = write(
+        &d,
+        "shape.json",
+        r#"{"format_version":"1.2","planned_values":{"root_module":{"resources":{"address":"x"}}}}"#,
+    );
+    fails_with(
+        &run(&["import", "terraform", &g]),
+        &[
+            &g,
+            "planned_values.root_module.resources",
+            "expected an array",
+        ],
+    );
+    let h = write(&d, "other.json", r#"{"format_version":"1.2"}"#);
+    fails_with(
+        &run(&["import", "terraform", &h]),
+        &[&h, "planned_values", "terraform show -json"],
+    );
+}
+
+#[test]
+fn import_lists_unmodelled_resources_and_never_fails_on_them() {
+    let d = dir("unmodelled");
+    let f = write(
+        &d,
+        "plan.json",
+        r#"{"format_version":"1.2","terraform_version":"1.9.5","planned_values":{"root_module":{"resources":[
+          {"address":"aws_dynamodb_table.t","mode":"managed","type":"aws_dynamodb_table","name":"t","values":{"name":"t"}},
+          {"address":"data.aws_caller_identity.me","mode":"data","type":"aws_caller_identity","name":"me","values":{}},
+          {"address":"aws_sqs_queue.jobs","mode":"managed","type":"aws_sqs_queue","name":"jobs","values":{"name":"jobs","visibility_timeout_seconds":45}}
+        ]}}}"#,
+    );
+    let o = run(&["import", "terraform", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("skipped: aws_dynamodb_table.t"));
+    let t: toml::Table = toml::from_str(&stdout(&o)).unwrap();
+    let q = &t["queue"].as_array().unwrap()[0];
+    assert_eq!(q["name"].as_str(), Some("jobs"));
+    assert_eq!(q["visibility_timeout"].as_str(), Some("45s"));
+    assert_eq!(t["producer"][0]["target"].as_str(), Some("sqs:jobs"));
+}
+
+#[test]
+fn terraform_addresses_of_model_names() {
+    use aqueduct::interop::terraform::address_of;
+    assert_eq!(
+        address_of("aws_sqs_queue", "ledger.fifo"),
+        "aws_sqs_queue.ledger_fifo"
+    );
+    assert_eq!(
+        address_of("aws_lambda_function", "make-thumbnail"),
+        "aws_lambda_function.make-thumbnail"
+    );
+    assert_eq!(address_of("aws_sns_topic", "1st"), "aws_sns_topic._1st");
+}
