@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod compare;
-mod import;
+mod interop;
 mod price;
 mod sweep;
 
@@ -54,6 +54,10 @@ enum Cmd {
         /// monthly bill is above this many USD.
         #[arg(long, value_name = "USD")]
         fail_above: Option<f64>,
+        /// Write the run's monthly quantities as an infracost usage file (YAML), keyed by
+        /// the Terraform addresses `aqueduct import terraform` gives the components.
+        #[arg(long, value_name = "FILE")]
+        infracost_usage: Option<PathBuf>,
     },
     /// Run an experiment: a grid of model settings × replications on all cores, then
     /// statistics, sizing by objectives and a report with charts (see experiments/).
@@ -267,6 +271,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             sets,
             fail_above,
+            infracost_usage,
         } => cmd_run(
             model.as_deref(),
             seed,
@@ -275,6 +280,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             &sets,
             budget(fail_above)?,
+            infracost_usage.as_deref(),
         ),
         Cmd::Sweep {
             experiment,
@@ -303,7 +309,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         }),
         Cmd::Import {
             what: ImportCmd::Terraform { plan, out },
-        } => import::terraform(&plan, out.as_deref()),
+        } => interop::terraform(&plan, out.as_deref()),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,
@@ -389,6 +395,8 @@ pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Arch
     model::load_str(&changed, &format!("{shown} (with --set)"), &base).map_err(Failure::from)
 }
 
+// One argument per flag of `run`, as clap parsed them.
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     path: Option<&Path>,
     seed: Option<u64>,
@@ -397,6 +405,7 @@ fn cmd_run(
     out: Option<PathBuf>,
     sets: &[String],
     fail_above: Option<f64>,
+    infracost_usage: Option<&Path>,
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
@@ -438,7 +447,13 @@ fn cmd_run(
             ))
         })?;
     }
+    if let Some(f) = infracost_usage {
+        interop::check_writable(f)?;
+    }
     let mut out_put = engine::run(&arch, seed)?;
+    if let Some(f) = infracost_usage {
+        interop::write_infracost_usage(f, &arch, &out_put, seed)?;
+    }
     let over = fail_above.filter(|limit| out_put.summary.cost.total > *limit);
     if over.is_some() {
         out_put.summary.ok = false;

@@ -479,8 +479,15 @@ fn valid_keys(t: &Type) -> Vec<&'static str> {
             }
         }
     }
+    if t.tf == "aws_lambda_function" {
+        keys.push(GB_SECONDS);
+    }
     keys
 }
+
+/// A function's GB-seconds as a run counted them (written by [`write_usage`]; YAML only):
+/// they replace `requests × ceil(request_duration_ms) × memory` in the bill.
+const GB_SECONDS: &str = "monthly_gb_seconds";
 
 /// Refuses a key that is neither infracost's nor aqueduct's for the type, naming the
 /// nearest valid one.
@@ -612,6 +619,27 @@ fn read_resource(
         ],
         name: None,
     };
+    let gb_seconds = match table.remove(GB_SECONDS) {
+        None => None,
+        Some(v) => {
+            let x = match v {
+                toml::Value::Integer(i) => i as f64,
+                toml::Value::Float(x) => x,
+                _ => f64::NAN,
+            };
+            if !(x.is_finite() && x >= 0.0) {
+                let (line, column, field) = places.get(GB_SECONDS).cloned().unwrap_or_default();
+                return Err(PricingError::Input(ModelError {
+                    file: file.to_string(),
+                    line: Some(line),
+                    column: Some(column),
+                    field,
+                    message: "expected a number of GB-seconds >= 0".into(),
+                }));
+            }
+            Some(x)
+        }
+    };
     let ut = UsageTable {
         src,
         file,
@@ -621,7 +649,11 @@ fn read_resource(
         month_hours,
         places: Some(&places),
     };
-    out.add(kind, &ut)
+    out.add(kind, &ut)?;
+    if let (Some(x), Some(l)) = (gb_seconds, out.usage.lambda.last_mut()) {
+        l.gb_seconds = x;
+    }
+    Ok(())
 }
 
 /// A stream's capacity mode, which infracost takes from Terraform
@@ -697,4 +729,253 @@ fn subscription_deliveries(
         res.address
     ));
     Ok(())
+}
+
+/// Writes an infracost usage file (YAML) with a run's monthly quantities: each count of
+/// `usage` times `month_factor` (the bill's: a month over the measured window), keyed by
+/// the Terraform address `aqueduct import terraform` gives each component
+/// ([`crate::interop::terraform::address_of`]). Returns the file's text and notes on what
+/// it cannot carry.
+///
+/// infracost's keys are used where they carry the full quantity (`monthly_requests`,
+/// `monthly_provisioned_put_units`, `monthly_data_ingested_gb`, ...); what infracost takes
+/// from Terraform is written with aqueduct's own keys (`fifo`, `memory_mb`,
+/// `architecture`, `mode`, `shards`, `retention_hours`), which infracost does not read;
+/// and a Lambda function's exact GB-seconds go in `monthly_gb_seconds` beside infracost's
+/// mean `request_duration_ms` (which aqueduct, as AWS, bills rounded up to the
+/// millisecond, so that the mean alone would not give the run's bill to the cent).
+pub fn write_usage(
+    arch: &crate::model::Architecture,
+    usage: &crate::services::Usage,
+    month_factor: f64,
+    month_hours: f64,
+    header: &str,
+) -> (String, Vec<String>) {
+    use crate::interop::terraform::address_of;
+    use crate::pricing::BYTES_PER_GB;
+    use std::fmt::Write as _;
+    let f = month_factor;
+    let gb = |b: u64| b as f64 * f / BYTES_PER_GB;
+    let mut notes = Vec::new();
+    let mut y = String::new();
+    for line in header.lines() {
+        let _ = writeln!(y, "# {line}");
+    }
+    let _ = writeln!(
+        y,
+        "# Quantities per {month_hours}-hour month: the run's counts × {f} (the bill's month factor).\n# Keys infracost does not read (fifo, memory_mb, architecture, mode, shards,\n# retention_hours, monthly_*_deliveries, monthly_gb_seconds) are aqueduct's; infracost\n# takes those facts from Terraform.\nversion: 0.1\nresource_usage:"
+    );
+    let mut entry = |address: String, keys: Vec<(&str, String)>| {
+        if keys.is_empty() {
+            return;
+        }
+        let _ = writeln!(y, "  {}:", yaml_key(&address));
+        for (k, v) in keys {
+            let _ = writeln!(y, "    {k}: {v}");
+        }
+    };
+    let num = |x: f64| format!("{x}");
+    for q in &usage.sqs {
+        let mut keys = vec![("monthly_requests", num(q.requests as f64 * f))];
+        if q.fifo {
+            keys.push(("fifo", "true".into()));
+        }
+        entry(address_of("aws_sqs_queue", &q.name), keys);
+    }
+    for t in &usage.sns {
+        let mut keys = vec![("monthly_requests", num(t.publish_requests as f64 * f))];
+        if t.fifo {
+            keys.push(("fifo", "true".into()));
+            notes.push(format!(
+                "sns {}: a FIFO topic's payload GB (publishes and deliveries) have no usage key; they are not written",
+                t.name
+            ));
+        }
+        for d in &t.deliveries {
+            let key: &'static str = match d.protocol.key() {
+                "sqs" => "monthly_sqs_deliveries",
+                "lambda" => "monthly_lambda_deliveries",
+                "http" => "monthly_http_deliveries",
+                "email" => "monthly_email_deliveries",
+                "mobile_push" => "monthly_mobile_push_deliveries",
+                "firehose" => "monthly_firehose_deliveries",
+                _ => "monthly_sms_deliveries",
+            };
+            keys.push((key, num(d.count as f64 * f)));
+        }
+        if t.payload_filter_bytes > 0 {
+            keys.push(("monthly_payload_filter_gb", num(gb(t.payload_filter_bytes))));
+        }
+        entry(address_of("aws_sns_topic", &t.name), keys);
+    }
+    for k in &usage.kinesis {
+        use crate::services::kinesis::bill::StreamMode;
+        let mut keys = Vec::new();
+        match k.mode {
+            StreamMode::Provisioned => {
+                let shards = k.shard_hours * f / month_hours;
+                if (shards - shards.round()).abs() > 1e-9 {
+                    notes.push(format!(
+                        "kinesis {}: its shard count varied over the run ({shards:.3} on average); written as {}, so its shard-hours do not round-trip",
+                        k.name,
+                        shards.round()
+                    ));
+                }
+                keys.push(("shards", num(shards.round())));
+                keys.push((
+                    "monthly_provisioned_put_units",
+                    num(k.put_payload_units as f64 * f),
+                ));
+                if let Some(s) = arch.streams.iter().find(|s| s.name == k.name) {
+                    let h = s.retention.as_secs_f64() / 3600.0;
+                    if k.extended_retention_shard_hours > 0.0 {
+                        keys.push(("retention_hours", num(h)));
+                    }
+                }
+                if k.long_term_retention_gb_hours > 0.0 {
+                    keys.push((
+                        "monthly_provisioned_long_term_retention_gb",
+                        num(k.long_term_retention_gb_hours * f / month_hours),
+                    ));
+                }
+                if k.long_term_retrieval_bytes > 0 {
+                    keys.push((
+                        "monthly_provisioned_long_term_retrieval_gb",
+                        num(gb(k.long_term_retrieval_bytes)),
+                    ));
+                }
+                if k.efo_consumer_shard_hours > 0.0 {
+                    keys.push((
+                        "monthly_provisioned_efo_consumer_hours",
+                        num(k.efo_consumer_shard_hours * f),
+                    ));
+                }
+                if k.efo_bytes > 0 {
+                    keys.push(("monthly_provisioned_efo_data_out_gb", num(gb(k.efo_bytes))));
+                }
+            }
+            mode => {
+                keys.push(("mode", format!("\"{}\"", mode.key())));
+                keys.push(("monthly_on_demand_data_in_gb", num(gb(k.bytes_in_billed))));
+                keys.push(("monthly_on_demand_data_out_gb", num(gb(k.bytes_out))));
+                if k.efo_bytes > 0 {
+                    keys.push(("monthly_on_demand_efo_data_out_gb", num(gb(k.efo_bytes))));
+                }
+                if k.extended_retention_gb_hours > 0.0 {
+                    keys.push((
+                        "monthly_on_demand_extended_retention_gb",
+                        num(k.extended_retention_gb_hours * f / month_hours),
+                    ));
+                }
+                if k.long_term_retention_gb_hours > 0.0 {
+                    keys.push((
+                        "monthly_on_demand_long_term_retention_gb",
+                        num(k.long_term_retention_gb_hours * f / month_hours),
+                    ));
+                }
+                if mode == StreamMode::OnDemandAdvantage {
+                    notes.push(format!(
+                        "kinesis {}: an On-demand Advantage stream's commitment is priced from its mode, not from usage keys; check its lines",
+                        k.name
+                    ));
+                }
+            }
+        }
+        entry(address_of("aws_kinesis_stream", &k.name), keys);
+    }
+    for h in &usage.firehose {
+        use crate::services::firehose::bill::FirehoseSource;
+        let source = match h.source {
+            FirehoseSource::DirectPut => "direct_put",
+            FirehoseSource::Kinesis => "kinesis",
+            FirehoseSource::VendedLogs => "vended_logs",
+            FirehoseSource::Msk => "msk",
+        };
+        let mut keys = vec![
+            ("monthly_data_ingested_gb", num(gb(h.ingest_billed_bytes))),
+            ("source", format!("\"{source}\"")),
+        ];
+        if h.format_conversion {
+            keys.push(("format_conversion", "true".into()));
+        }
+        if h.vpc_az_hours > 0.0 || h.dynamic_partitioning_bytes > 0 || h.jq_hours > 0.0 {
+            notes.push(format!(
+                "firehose {}: VPC delivery and dynamic partitioning are priced on the GB delivered, which the usage keys derive from the GB ingested; they are not written",
+                h.name
+            ));
+        }
+        entry(
+            address_of("aws_kinesis_firehose_delivery_stream", &h.name),
+            keys,
+        );
+    }
+    for a in &usage.flink {
+        let mut keys = Vec::new();
+        match a.runs.as_slice() {
+            [r] if !r.whole => {
+                keys.push(("kinesis_processing_units", num(r.kpus)));
+                keys.push(("hours", num(r.count * r.seconds * f / 3600.0)));
+            }
+            _ => notes.push(format!(
+                "flink {}: its KPUs changed over the run; KPU-hours are not written (one KPU count per application)",
+                a.name
+            )),
+        }
+        if a.backup_gb_hours > 0.0 {
+            keys.push((
+                "durable_application_backup_gb",
+                num(a.backup_gb_hours * f / month_hours),
+            ));
+        }
+        entry(
+            address_of("aws_kinesisanalyticsv2_application", &a.name),
+            keys,
+        );
+    }
+    for l in &usage.lambda {
+        use crate::services::lambda::bill::LambdaArch;
+        let memory = arch
+            .lambdas
+            .iter()
+            .find(|s| s.name == l.name)
+            .map(|s| s.memory_mb)
+            .unwrap_or(128);
+        let requests = l.requests as f64 * f;
+        let gbs = l.gb_seconds * f;
+        let mut keys = vec![("monthly_requests", num(requests))];
+        if requests > 0.0 {
+            keys.push((
+                "request_duration_ms",
+                num(gbs * 1000.0 * 1024.0 / memory as f64 / requests),
+            ));
+        }
+        keys.push(("memory_mb", num(memory as f64)));
+        if l.architecture == LambdaArch::Arm64 {
+            keys.push(("architecture", "\"arm64\"".into()));
+        }
+        keys.push(("monthly_gb_seconds", num(gbs)));
+        entry(address_of("aws_lambda_function", &l.name), keys);
+    }
+    if !usage.video.is_empty() {
+        notes.push(
+            "Kinesis Video Streams have no infracost resource type; their usage is not written"
+                .into(),
+        );
+    }
+    if !usage.s3.is_empty() {
+        notes.push("S3 objects and storage other services write are not written (aqueduct prices them with the service that writes them, infracost with aws_s3_bucket)".into());
+    }
+    (y, notes)
+}
+
+/// An address as a YAML key: quoted when it holds characters YAML would read otherwise.
+fn yaml_key(address: &str) -> String {
+    if address
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        address.to_string()
+    } else {
+        format!("\"{}\"", address.replace('\\', "\\\\").replace('"', "\\\""))
+    }
 }

@@ -582,3 +582,117 @@ fn terraform_addresses_of_model_names() {
     );
     assert_eq!(address_of("aws_sns_topic", "1st"), "aws_sns_topic._1st");
 }
+
+// ----- infracost usage files: written from a run ----------------------------------------------
+
+/// Runs a bundled model for `duration` writing its infracost usage file; prices the file.
+/// Returns the run's bill, the file's bill and the file's text.
+fn round_trip(model: &str, duration: &str) -> (Value, Value, String) {
+    let d = dir(&format!("round-trip-{model}"));
+    let yml = d.join(format!("{model}.yml"));
+    let o = run(&[
+        "run",
+        &format!("models/{model}.toml"),
+        "--duration",
+        duration,
+        "--json",
+        "--infracost-usage",
+        yml.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let ran: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let priced = priced(&["price", yml.to_str().unwrap(), "--json"]);
+    (
+        ran["cost"].clone(),
+        priced,
+        std::fs::read_to_string(&yml).unwrap(),
+    )
+}
+
+/// Every service's subtotal of the written file's bill equals the run's to the cent, but
+/// S3 (written by Firehose and Flink backups; infracost prices S3 per bucket, and aqueduct
+/// has no usage keys for it).
+fn assert_same_bill(model: &str, ran: &Value, priced: &Value) {
+    let services = ran["services"].as_object().unwrap();
+    let mut compared = 0;
+    for (service, usd) in services {
+        if service == "s3" {
+            continue;
+        }
+        let a = usd.as_f64().unwrap();
+        let b = priced["services"][service].as_f64().unwrap_or(0.0);
+        assert!(
+            (a - b).abs() < 0.005,
+            "{model}: {service} ${a:.4} in the run, ${b:.4} from its usage file"
+        );
+        compared += (a > 0.0) as usize;
+    }
+    assert!(compared > 0, "{model}: nothing billed");
+    let s3 = ran["services"]["s3"].as_f64().unwrap_or(0.0);
+    let total = |v: &Value| v["total"].as_f64().unwrap();
+    assert!((total(ran) - s3 - total(priced)).abs() < 0.01);
+}
+
+#[test]
+fn run_writes_an_infracost_usage_file_that_prices_as_the_run() {
+    for model in [
+        "sns-fanout",
+        "sqs-lambda",
+        "fifo-payments",
+        "clickstream",
+        "firehose-s3",
+        "flink-iot",
+    ] {
+        let (ran, priced, text) = round_trip(model, "3m");
+        assert_same_bill(model, &ran, &priced);
+        assert!(text.contains("version: 0.1\nresource_usage:\n"), "{text}");
+    }
+}
+
+#[test]
+fn written_usage_is_keyed_by_the_import_addresses() {
+    use aqueduct::interop::terraform::address_of;
+    let (_, priced, text) = round_trip("fifo-payments", "1m");
+    // `ledger.fifo` is not a Terraform identifier: the import's mapping gives
+    // `aws_sqs_queue.ledger_fifo`, and the queue stays FIFO through `fifo: true`.
+    let addr = address_of("aws_sqs_queue", "ledger.fifo");
+    assert_eq!(addr, "aws_sqs_queue.ledger_fifo");
+    assert!(text.contains(&format!("  {addr}:\n")), "{text}");
+    assert!(
+        qty(&priced, "sqs", "ledger_fifo", "FIFO requests") > 0.0,
+        "{priced}"
+    );
+    // The month factor is the bill's: monthly requests = the run's requests × factor.
+    let (ran, _, text) = round_trip("sqs-lambda", "1m");
+    let factor = ran["month_factor"].as_f64().unwrap();
+    let requests = ran["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["service"] == "lambda" && l["item"] == "requests")
+        .unwrap()["quantity"]
+        .as_f64()
+        .unwrap();
+    let written: f64 = text
+        .lines()
+        .skip_while(|l| !l.starts_with("  aws_lambda_function.make-thumbnail:"))
+        .find_map(|l| l.trim().strip_prefix("monthly_requests: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(factor > 1.0);
+    assert!((written - requests).abs() < 1.0, "{written} vs {requests}");
+}
+
+#[test]
+fn run_refuses_an_infracost_usage_path_it_cannot_write_before_running() {
+    let o = run(&[
+        "run",
+        "models/default.toml",
+        "--infracost-usage",
+        "/nonexistent-folder/u.yml",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--infracost-usage"));
+    assert!(stdout(&o).is_empty());
+}

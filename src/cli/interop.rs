@@ -42,3 +42,49 @@ pub fn terraform(plan: &Path, out: Option<&Path>) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Refuses, before a run, a `--infracost-usage` path whose folder does not exist.
+pub fn check_writable(file: &Path) -> Result<(), Failure> {
+    let dir = file.parent().filter(|d| !d.as_os_str().is_empty());
+    if dir.is_some_and(|d| !d.is_dir()) || file.is_dir() {
+        return Err(Failure::input(format!(
+            "--infracost-usage {}: cannot write there (no such folder, or a folder)",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `run --infracost-usage FILE`: the run's monthly quantities as an infracost usage file.
+pub fn write_infracost_usage(
+    file: &Path,
+    arch: &aqueduct::model::Architecture,
+    out: &aqueduct::engine::RunOutput,
+    seed: u64,
+) -> Result<(), Failure> {
+    let cost = &out.summary.cost;
+    let header = format!(
+        "infracost usage file written by `aqueduct run --infracost-usage` from model \"{}\" ({}), seed {seed}:\nthe quantities of a simulated window of {} s, scaled to a month as the run's bill is.\nPrice it with `aqueduct price {}` or pass it to `infracost breakdown --usage-file`.",
+        arch.name,
+        arch.source,
+        out.usage.window_s,
+        file.display()
+    );
+    let (text, notes) = aqueduct::interop::infracost::write_usage(
+        arch,
+        &out.usage,
+        cost.month_factor,
+        cost.month_hours,
+        &header,
+    );
+    std::fs::write(file, text).map_err(|e| {
+        Failure::input(format!(
+            "--infracost-usage {}: cannot write: {e}",
+            file.display()
+        ))
+    })?;
+    for n in &notes {
+        eprintln!("note: --infracost-usage: {}", super::terminal_safe(n));
+    }
+    Ok(())
+}
