@@ -776,16 +776,18 @@ pub fn write_usage(
     };
     let num = |x: f64| format!("{x}");
     for q in &usage.sqs {
-        let mut keys = vec![("monthly_requests", num(q.requests as f64 * f))];
-        if q.fifo {
-            keys.push(("fifo", "true".into()));
-        }
+        let keys = vec![
+            ("monthly_requests", num(q.requests as f64 * f)),
+            ("fifo", q.fifo.to_string()),
+        ];
         entry(address_of("aws_sqs_queue", &q.name), keys);
     }
     for t in &usage.sns {
-        let mut keys = vec![("monthly_requests", num(t.publish_requests as f64 * f))];
+        let mut keys = vec![
+            ("monthly_requests", num(t.publish_requests as f64 * f)),
+            ("fifo", t.fifo.to_string()),
+        ];
         if t.fifo {
-            keys.push(("fifo", "true".into()));
             notes.push(format!(
                 "sns {}: a FIFO topic's payload GB (publishes and deliveries) have no usage key; they are not written",
                 t.name

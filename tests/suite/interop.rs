@@ -645,6 +645,12 @@ fn run_writes_an_infracost_usage_file_that_prices_as_the_run() {
     ] {
         let (ran, priced, text) = round_trip(model, "3m");
         assert_same_bill(model, &ran, &priced);
+        // What infracost takes from Terraform is written, so nothing is assumed.
+        assert!(
+            !notes(&priced).contains("priced as a"),
+            "{}",
+            notes(&priced)
+        );
         assert!(text.contains("version: 0.1\nresource_usage:\n"), "{text}");
     }
 }
@@ -695,4 +701,42 @@ fn run_refuses_an_infracost_usage_path_it_cannot_write_before_running() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--infracost-usage"));
     assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn import_streams_firehose_and_a_kinesis_mapping() {
+    let (path, o) = import("stream-lambda", "stream-lambda.plan.json");
+    assert!(stderr(&o).contains("starting_position LATEST is not modelled"));
+    let mut t = table(&path);
+    let streams = t["stream"].as_array().unwrap();
+    assert_eq!(streams[0]["shards"].as_integer(), Some(4));
+    assert_eq!(streams[0]["retention"].as_str(), Some("2d"));
+    assert_eq!(streams[1]["mode"].as_str(), Some("on_demand"));
+    let f = &t["firehose"][0];
+    assert_eq!(f["source"].as_str(), Some("kinesis:clicks"));
+    assert_eq!(f["buffer"]["size"].as_str(), Some("64MiB"));
+    assert_eq!(f["buffer"]["interval"].as_str(), Some("1m"));
+    let l = &t["lambda"][0];
+    assert_eq!(l["source"].as_str(), Some("kinesis:clicks"));
+    assert_eq!(l["batch_size"].as_integer(), Some(100));
+    assert_eq!(l["batching_window"].as_str(), Some("5s"));
+    assert_eq!(l["parallelization_factor"].as_integer(), Some(2));
+    assert_eq!(l["maximum_retry_attempts"].as_integer(), Some(3));
+    assert_eq!(l["bisect_on_error"].as_bool(), Some(true));
+    // With the load and the function's duration given, the model is valid and runs.
+    let p = t["producer"].as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap();
+    p.insert(
+        "load".into(),
+        toml::Value::Table(toml::from_str("process = \"poisson\"\nrate_per_s = 20").unwrap()),
+    );
+    t["lambda"].as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap()
+        .insert("duration".into(), toml::Value::String("40ms".into()));
+    let done = path.with_file_name("done.toml");
+    std::fs::write(&done, toml::to_string(&t).unwrap()).unwrap();
+    let r = run(&["run", done.to_str().unwrap(), "--duration", "1m", "--json"]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
 }
