@@ -740,3 +740,100 @@ fn import_streams_firehose_and_a_kinesis_mapping() {
     let r = run(&["run", done.to_str().unwrap(), "--duration", "1m", "--json"]);
     assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
 }
+
+/// The usage keys of each resource type aqueduct prices, as infracost's source declares
+/// them (`internal/resources/aws/*.go`, each resource's `UsageSchema`), with the keys of
+/// its example file that the schema of the stored source lacks, and older aliases.
+const INFRACOST_SCHEMAS: &[(&str, &[&str])] = &[
+    (
+        "aws_sqs_queue",
+        &["monthly_requests", "request_size_kb", "request_size"],
+    ),
+    (
+        "aws_sns_topic",
+        &[
+            "request_size_kb",
+            "monthly_requests",
+            "http_subscriptions",
+            "email_subscriptions",
+            "kinesis_subscriptions",
+            "mobile_push_subscriptions",
+            "macos_subscriptions",
+            "sms_subscriptions",
+            "sms_notification_price",
+        ],
+    ),
+    (
+        "aws_sns_topic_subscription",
+        &["request_size_kb", "monthly_requests"],
+    ),
+    (
+        "aws_kinesis_stream",
+        &[
+            "monthly_on_demand_data_in_gb",
+            "monthly_on_demand_data_out_gb",
+            "monthly_on_demand_efo_data_out_gb",
+            "monthly_on_demand_extended_retention_gb",
+            "monthly_on_demand_long_term_retention_gb",
+            "monthly_provisioned_put_units",
+            "monthly_provisioned_extended_retention_gb",
+            "monthly_provisioned_long_term_retention_gb",
+            "monthly_provisioned_long_term_retrieval_gb",
+            "monthly_provisioned_efo_data_out_gb",
+            "monthly_provisioned_efo_consumer_hours",
+        ],
+    ),
+    (
+        "aws_kinesis_firehose_delivery_stream",
+        &["monthly_data_ingested_gb"],
+    ),
+    (
+        "aws_kinesisanalyticsv2_application",
+        &["kinesis_processing_units", "durable_application_backup_gb"],
+    ),
+    (
+        "aws_kinesis_analytics_application",
+        &["kinesis_processing_units"],
+    ),
+    (
+        "aws_lambda_function",
+        &[
+            "request_duration_ms",
+            "monthly_requests",
+            "average_request_duration",
+        ],
+    ),
+];
+
+#[test]
+fn every_infracost_key_of_the_priced_types_is_accepted() {
+    let d = dir("schemas");
+    for (tf, keys) in INFRACOST_SCHEMAS {
+        let mut text = format!("version: 0.1\nresource_usage:\n  {tf}.r:\n");
+        for k in *keys {
+            // `average_request_duration` and `request_size` are aliases: one of a pair.
+            if (*k == "average_request_duration" || *k == "request_size") && keys.len() > 1 {
+                continue;
+            }
+            text.push_str(&format!("    {k}: 2\n"));
+        }
+        let f = write(&d, &format!("{tf}.yml"), &text);
+        let o = run(&["price", &f, "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{tf}: {}", stderr(&o));
+        for alias in ["average_request_duration", "request_size"] {
+            if keys.contains(&alias) {
+                let g = write(
+                    &d,
+                    &format!("{tf}-alias.yml"),
+                    &format!("version: 0.1\nresource_usage:\n  {tf}.r:\n    {alias}: 2\n"),
+                );
+                let o = run(&["price", &g]);
+                assert_eq!(o.status.code(), Some(0), "{tf} {alias}: {}", stderr(&o));
+            }
+        }
+        let listed = aqueduct::interop::infracost::infracost_keys(tf).unwrap();
+        for k in *keys {
+            assert!(listed.contains(k), "{tf}: {k} is not in aqueduct's list");
+        }
+    }
+}
