@@ -648,6 +648,8 @@ impl<'a> Builder<'a> {
                 }
                 "application" => "push:endpoint".into(),
                 p => {
+                    // `email-json` is an email endpoint that receives SNS's JSON.
+                    let p = if p == "email-json" { "email" } else { p };
                     let host = Self::s(r, "endpoint")
                         .map(|e| {
                             e.split("://")
@@ -741,7 +743,7 @@ impl<'a> Builder<'a> {
                 let _ = writeln!(out, "shards = {n}");
             }
             if let Some(h) = Self::i(r, "retention_period") {
-                let _ = writeln!(out, "retention = {}", dur(h * 3600));
+                let _ = writeln!(out, "retention = {}", dur(h.saturating_mul(3600)));
             }
             let _ = writeln!(out);
         }
