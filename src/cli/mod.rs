@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod compare;
+mod interop;
 mod price;
 mod sweep;
 
@@ -53,6 +54,10 @@ enum Cmd {
         /// monthly bill is above this many USD.
         #[arg(long, value_name = "USD")]
         fail_above: Option<f64>,
+        /// Write the run's monthly quantities as an infracost usage file (YAML), keyed by
+        /// the Terraform addresses `aqueduct import terraform` gives the components.
+        #[arg(long, value_name = "FILE")]
+        infracost_usage: Option<PathBuf>,
     },
     /// Run an experiment: a grid of model settings × replications on all cores, then
     /// statistics, sizing by objectives and a report with charts (see experiments/).
@@ -112,6 +117,11 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a model from another tool's description of the infrastructure.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Check a model file and print what it contains.
     Validate {
         /// Model file (TOML).
@@ -154,6 +164,21 @@ enum Cmd {
         /// kinesis, default, drain, workers (a million workers), firehose, flink or video.
         #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink", "video"])]
         only: Option<String>,
+    },
+}
+
+/// What `import` reads.
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A model from `terraform show -json` output (a plan or a state): its SQS queues, SNS
+    /// topics and subscriptions, Kinesis streams, Firehose streams and Lambda functions
+    /// with their event source mappings; the load is left as a PLACEHOLDER to complete.
+    Terraform {
+        /// The JSON of `terraform show -json PLAN` (or of a state).
+        plan: PathBuf,
+        /// Write the model here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -246,6 +271,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             sets,
             fail_above,
+            infracost_usage,
         } => cmd_run(
             model.as_deref(),
             seed,
@@ -254,6 +280,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             &sets,
             budget(fail_above)?,
+            infracost_usage.as_deref(),
         ),
         Cmd::Sweep {
             experiment,
@@ -280,6 +307,9 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             threads,
         }),
+        Cmd::Import {
+            what: ImportCmd::Terraform { plan, out },
+        } => interop::terraform(&plan, out.as_deref()),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,
@@ -365,6 +395,8 @@ pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Arch
     model::load_str(&changed, &format!("{shown} (with --set)"), &base).map_err(Failure::from)
 }
 
+// One argument per flag of `run`, as clap parsed them.
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     path: Option<&Path>,
     seed: Option<u64>,
@@ -373,6 +405,7 @@ fn cmd_run(
     out: Option<PathBuf>,
     sets: &[String],
     fail_above: Option<f64>,
+    infracost_usage: Option<&Path>,
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
@@ -414,15 +447,21 @@ fn cmd_run(
             ))
         })?;
     }
+    if let Some(f) = infracost_usage {
+        interop::check_writable(f)?;
+    }
     if !arch.scenarios.is_empty() {
-        if out.is_some() {
+        if out.is_some() || infracost_usage.is_some() {
             return Err(Failure::input(
-                "--out: a model whose month is made of [[scenario]] tables is run with --json or as text; run one scenario with --out by giving its overrides with --set in a copy without the scenarios",
+                "--out and --infracost-usage: a model whose month is made of [[scenario]] tables is run with --json or as text; for one scenario's files, give its overrides with --set to a copy without the scenarios",
             ));
         }
         return run_scenarios(&arch, seed, json, fail_above);
     }
     let mut out_put = engine::run(&arch, seed)?;
+    if let Some(f) = infracost_usage {
+        interop::write_infracost_usage(f, &arch, &out_put, seed)?;
+    }
     let over = fail_above.filter(|limit| out_put.summary.cost.total > *limit);
     if over.is_some() {
         out_put.summary.ok = false;

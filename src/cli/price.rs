@@ -90,7 +90,19 @@ pub fn run(
     } else {
         format!("{shown} (with --set)")
     };
-    let (kind, bill, capacity, notes) = if is_model(&text) {
+    let yaml = aqueduct::interop::infracost::is_yaml(path, &text);
+    let (kind, bill, capacity, notes) = if yaml {
+        let uf = aqueduct::interop::infracost::parse(&text, &shown, month_hours)?;
+        let table =
+            PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
+        let bill = aqueduct::services::bill(&uf.usage, &table, opts)
+            .map_err(|e| uf.place_error(&text, &shown, e))?;
+        let mut notes = uf.notes.clone();
+        if uf.usage.is_empty() {
+            notes.push("the infracost usage file describes no resource aqueduct prices (see src/pricing/USAGE.md)".into());
+        }
+        ("infracost", bill, uf.capacity, notes)
+    } else if is_model(&text) {
         let arch = model::load_str(&text, &shown, &base)?;
         if !arch.scenarios.is_empty() {
             // A month of scenarios: each estimated over its hours, billed as one month.

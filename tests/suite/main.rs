@@ -28,6 +28,8 @@
 //!   logic, denied sends and deliveries, refused subscriptions, the linter (issue 17).
 //! * `faults` — fault scenarios: each kind, SDK retries under a throttling storm, touching
 //!   windows, accounting under random faults (issue 17).
+//! * `interop` — infracost usage files (YAML) read and written, Terraform plans imported
+//!   (issue 18).
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
@@ -48,6 +50,7 @@ mod flink;
 mod hostile;
 mod hostile_random;
 mod html;
+mod interop;
 mod kinesis;
 mod kinesis_fuzz;
 mod latency;
