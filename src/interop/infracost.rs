@@ -942,7 +942,9 @@ pub fn write_usage(
             .find(|s| s.name == l.name)
             .map(|s| s.memory_mb)
             .unwrap_or(128);
-        let requests = l.requests as f64 * f;
+        // Billed requests: large asynchronous events' extra requests included (infracost
+        // bills `monthly_requests` as they are).
+        let requests = (l.requests + l.extra_requests) as f64 * f;
         let gbs = l.gb_seconds * f;
         let mut keys = vec![("monthly_requests", num(requests))];
         if requests > 0.0 {
