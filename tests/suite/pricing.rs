@@ -993,11 +993,14 @@ fn bundled_clickstream_estimate_is_near_its_simulation() {
 #[test]
 fn price_bundled_lambda_and_kinesis_models_bills_them() {
     // `price` on the bundled models now prices their Lambda functions and streams.
+    // Its month is made of two scenarios: each has its lines.
     let doc = json(&run(&["price", "models/sqs-lambda.toml", "--json"]));
     assert!(doc["services"]["lambda"].as_f64().unwrap() > 0.0, "{doc}");
-    line(&doc, "make-thumbnail", "requests");
-    line(&doc, "make-thumbnail", "duration (arm64)");
-    line(&doc, "images", "standard requests");
+    for s in ["quiet", "spike"] {
+        line(&doc, &format!("make-thumbnail [{s}]"), "requests");
+        line(&doc, &format!("make-thumbnail [{s}]"), "duration (arm64)");
+        line(&doc, &format!("images [{s}]"), "standard requests");
+    }
     let doc = json(&run(&["price", "models/clickstream.toml", "--json"]));
     for k in ["kinesis_data_streams", "lambda"] {
         assert!(doc["services"][k].as_f64().unwrap() > 0.0, "{k}: {doc}");
