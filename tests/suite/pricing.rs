@@ -1768,3 +1768,62 @@ fn bad_scenarios_are_refused() {
         assert!(stderr(&o).contains(needle), "{what}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn bills_as_csv_and_unit_prices_as_listed() {
+    // `--format csv`: one row per bill line, the same numbers as the JSON, the total the
+    // sum of `usd`; unit prices read as AWS lists them (0.0000004, not the division's
+    // 4.0000000000000003e-7).
+    let o = run(&["price", "models/fifo-payments.toml", "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(
+        rd.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "service",
+            "component",
+            "item",
+            "quantity",
+            "unit",
+            "unit_usd",
+            "usd",
+            "free_quantity"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    let doc = json(&run(&["price", "models/fifo-payments.toml", "--json"]));
+    let lines = doc["cost"]["lines"].as_array().unwrap();
+    assert_eq!(rows.len(), lines.len());
+    let mut sum = 0.0;
+    for (r, l) in rows.iter().zip(lines) {
+        assert_eq!(r[0], l["service"]);
+        assert_eq!(r[2], l["item"]);
+        assert_eq!(
+            r[3].parse::<f64>().unwrap(),
+            l["quantity"].as_f64().unwrap()
+        );
+        assert_eq!(r[6].parse::<f64>().unwrap(), l["usd"].as_f64().unwrap());
+        sum += r[6].parse::<f64>().unwrap();
+    }
+    assert!(close(sum, doc["cost"]["total"].as_f64().unwrap(), 1e-9));
+    assert_eq!(&rows[0][5], "0.0000005", "FIFO requests: $0.50 per million");
+    assert!(!text.contains("e-"), "{text}");
+    // run takes it too, and refuses it beside --json.
+    let o = run(&[
+        "run",
+        "models/default.toml",
+        "--duration",
+        "1m",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("service,component,item,"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["run", "models/default.toml", "--format", "csv", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
