@@ -52,6 +52,12 @@ pub fn run(o: Options) -> Result<(), Failure> {
     let mut candidates = Vec::new();
     for m in &o.models {
         let arch = load_model(Some(m), &[])?;
+        if !arch.scenarios.is_empty() {
+            return Err(Failure::input(format!(
+                "{}: field `scenario`: compare runs and bills each model's window repeated all month; this model's month is made of [[scenario]] tables: compare a copy without them",
+                m.display()
+            )));
+        }
         let text = aqueduct::input::read_file(m)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())

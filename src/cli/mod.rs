@@ -559,14 +559,23 @@ fn run_scenarios(
 ) -> Result<(), Failure> {
     use aqueduct::pricing::PriceTable;
     use aqueduct::services::{bill_month, MonthPart};
+    let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+        .map_err(|e| Failure::input(e.to_string()))?;
     let mut runs = Vec::with_capacity(arch.scenarios.len());
     for s in &arch.scenarios {
         let mut o = engine::run(&s.arch, seed)?;
+        // Its own bill is its share of the month (its usage for its hours), not its window
+        // repeated all month.
+        let part = MonthPart {
+            name: &s.name,
+            hours: s.hours,
+            usage: &o.usage,
+        };
+        o.summary.cost =
+            bill_month(&[part], &table, false).map_err(|e| Failure::run(e.to_string()))?;
         o.summary.metrics = o.summary.flat_metrics();
         runs.push(o);
     }
-    let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
-        .map_err(|e| Failure::input(e.to_string()))?;
     let parts: Vec<MonthPart> = arch
         .scenarios
         .iter()

@@ -137,7 +137,15 @@ pub fn run(
                 })
                 .collect();
             let bill =
-                aqueduct::services::bill_month(&parts, &table, free_tier).map_err(Failure::from)?;
+                aqueduct::services::bill_month(&parts, &table, free_tier).map_err(|e| match e {
+                    PricingError::Missing { .. } => Failure::from(model::place(
+                        &text,
+                        &shown,
+                        &FieldPath::top("prices"),
+                        e.to_string(),
+                    )),
+                    other => Failure::from(other),
+                })?;
             let mut capacity = Vec::new();
             let mut notes = vec![format!(
                 "the month is the scenarios' {} hours (--month-hours does not apply)",

@@ -150,10 +150,13 @@ pub fn cmd_sweep(
     let total = shard.len(exp.runs());
     let earlier = interrupted(&out, &exp, shard);
     let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
-    // The manifest goes in first, with no rows: it marks the staging directory as this
-    // sweep's, so that a run of the same command after an interruption resumes it. The
-    // final manifest replaces it.
+    // The manifest goes in first, with no rows, and the key of what else the rows depend
+    // on: they mark the staging directory as this sweep's, so that a run of the same
+    // command after an interruption resumes it. The final manifest replaces the first;
+    // the key is removed before the files are moved into place.
     Manifest::new(&exp, shard, Tally::default()).write(&staging.dir().join(MANIFEST))?;
+    let key_path = staging.dir().join(RESUME_KEY);
+    std::fs::write(&key_path, resume_key(&exp)).map_err(|e| write_failure(&key_path, e))?;
     let runs_path = staging.dir().join(RUNS);
     let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;
     let mut writer = RunsWriter::new(&exp, std::io::BufWriter::new(f))
@@ -217,6 +220,7 @@ pub fn cmd_sweep(
     let wall = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     writer.finish().map_err(|e| write_failure(&runs_path, e))?;
+    std::fs::remove_file(&key_path).map_err(|e| write_failure(&key_path, e))?;
     say!(
         "{} runs{} in {wall:.2} s on {threads} thread{}: {:.2} runs/s; {} failed{}",
         new.runs,
@@ -254,11 +258,13 @@ pub fn cmd_sweep(
 /// the one with the most runs when there are several.
 fn interrupted(out: &Path, exp: &Experiment, shard: Shard) -> Option<(PathBuf, Kept)> {
     let want = Manifest::new(exp, shard, Tally::default());
+    let key = resume_key(exp);
     Staging::left_behind(out)
         .into_iter()
         .filter(|d| {
             Manifest::read(d)
                 .is_ok_and(|m| m.fingerprint == want.fingerprint && m.shard == want.shard)
+                && std::fs::read_to_string(d.join(RESUME_KEY)).is_ok_and(|k| k == key)
         })
         .map(|d| {
             let k = kept_runs(exp, shard, &d.join(RUNS));
@@ -266,6 +272,35 @@ fn interrupted(out: &Path, exp: &Experiment, shard: Shard) -> Option<(PathBuf, K
         })
         .filter(|(_, k)| k.tally.runs > 0)
         .max_by_key(|(_, k)| k.tally.runs)
+}
+
+/// The file of a staging directory that holds [`resume_key`].
+const RESUME_KEY: &str = "resume.key";
+
+/// What a sweep's rows depend on beyond the experiment and model texts (the manifest's
+/// fingerprint): aqueduct's version and binary, and the base model's price table file. A
+/// sweep resumes only rows made with the same.
+fn resume_key(exp: &Experiment) -> String {
+    use md5::{Digest, Md5};
+    let mut h = Md5::new();
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    if let Some(bytes) = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::read(p).ok())
+    {
+        h.update(&bytes);
+    }
+    if let Ok(arch) = aqueduct::model::load_str(
+        &exp.source.model_text,
+        &exp.source.model_file,
+        &exp.source.model_base,
+    ) {
+        let table = exp.source.model_base.join(&arch.prices);
+        if let Ok(bytes) = std::fs::read(table) {
+            h.update(&bytes);
+        }
+    }
+    format!("{:x}\n", h.finalize())
 }
 
 /// Refuses an output directory that exists as something other than a directory (exit

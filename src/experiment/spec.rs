@@ -353,6 +353,17 @@ fn check_settings(raw: &RawExperiment, text: SpecText) -> Result<(u32, f64), Exp
 /// candidates of "did you mean" for axis paths).
 fn base_model(source: &Source) -> Result<(Architecture, Vec<String>), ExperimentError> {
     let base = model::load_str(&source.model_text, &source.model_file, &source.model_base)?;
+    if !base.scenarios.is_empty() {
+        // A sweep runs and bills the model's window repeated all month: a month of
+        // scenarios would be billed as something else than `run` bills it.
+        return Err(ExperimentError::Model(ModelError {
+            file: source.model_file.clone(),
+            line: None,
+            column: None,
+            field: "scenario".into(),
+            message: "a sweep varies one window of a model and bills it repeated all month; this model's month is made of [[scenario]] tables: sweep a copy without them (one scenario's settings as the base)".into(),
+        }));
+    }
     let base_doc: toml_edit::DocumentMut =
         source
             .model_text

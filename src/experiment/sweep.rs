@@ -405,7 +405,13 @@ pub struct Kept {
 /// whose columns are not this experiment's.
 pub fn kept_runs(exp: &Experiment, shard: Shard, runs_csv: &Path) -> Kept {
     let mut kept = Kept::default();
-    let Ok(rows) = open_runs(exp, runs_csv) else {
+    let Ok(text) = std::fs::read(runs_csv) else {
+        return kept;
+    };
+    // A row is whole once its newline is written: a kill inside a long row leaves a
+    // row that parses but was cut.
+    let whole = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let Ok(rows) = RunsReader::new(exp, &runs_csv.display().to_string(), &text[..whole]) else {
         return kept;
     };
     for (j, row) in rows.enumerate() {

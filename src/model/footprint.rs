@@ -129,10 +129,18 @@ pub(crate) fn check(arch: &Architecture) -> VResult<u64> {
             a.saturating_add(p.bytes)
         });
     if total > arch.memory_budget {
+        // The largest sized structure; with none, the components' statistics alone (many
+        // components, or a tiny budget): the budget is the field to name.
+        let stats = Part {
+            path: FieldPath::top("memory_budget"),
+            what: format!("the statistics of {components} components"),
+            bytes: components as u64 * COMPONENT_BYTES,
+        };
         let big = parts
             .iter()
+            .filter(|p| p.bytes > stats.bytes)
             .max_by_key(|p| p.bytes)
-            .expect("the total exceeds the per-component bytes only through a part");
+            .unwrap_or(&stats);
         return Err(Invalid::at(
             &big.path,
             format!(

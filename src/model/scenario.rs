@@ -75,6 +75,9 @@ pub(crate) fn scenarios(
         let mut variant = base.clone();
         if let Some(set) = t.get("set").and_then(Item::as_table_like) {
             for (path, item) in set.iter() {
+                if matches!(path, "seed" | "prices" | "memory_budget") {
+                    return Err(bad(i, &name, &format!(".set.{path}"), format!("`{path}` is the month's, not a scenario's: every scenario runs with the model's (set it at the top of the file)")));
+                }
                 let value = match item {
                     Item::Value(v) => v.clone(),
                     Item::Table(tb) => Value::InlineTable(tb.clone().into_inline_table()),

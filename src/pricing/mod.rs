@@ -247,7 +247,8 @@ impl Bill {
 
     /// The bill's lines as CSV, one row per line: `service, component, item, quantity,
     /// unit, unit_usd, usd, free_quantity` (the total is the sum of `usd`; quantities that
-    /// cannot be priced are left out, as from the total).
+    /// cannot be priced are left out, as from the total). Numbers to 12 significant
+    /// digits, so that none reads `730584.0000000001`.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut rows = vec![[
@@ -266,11 +267,11 @@ impl Bill {
                 l.service.clone(),
                 l.component.clone(),
                 l.item.clone(),
-                l.quantity.to_string(),
+                table::as_listed(l.quantity).to_string(),
                 l.unit.clone(),
-                l.unit_usd.to_string(),
-                l.usd.to_string(),
-                l.free_quantity.to_string(),
+                table::as_listed(l.unit_usd).to_string(),
+                table::as_listed(l.usd).to_string(),
+                table::as_listed(l.free_quantity).to_string(),
             ]);
         }
         for r in rows {
@@ -430,6 +431,9 @@ pub(crate) struct Meter<'t> {
     part: Option<String>,
     /// Minimum commitments asked for while charging scenarios: evaluated once, at the end.
     deferred: Option<Vec<(String, String)>>,
+    /// Monthly counts charged while charging scenarios (a channel active in any of them is
+    /// active for the month): the largest per line, charged once at the end.
+    per_month: Vec<((String, String, String, String), f64)>,
     billed: BTreeMap<String, f64>,
     free_used: BTreeMap<String, f64>,
     bill: Bill,
@@ -454,6 +458,7 @@ impl<'t> Meter<'t> {
             scale,
             part: None,
             deferred: None,
+            per_month: Vec::new(),
             billed: BTreeMap::new(),
             free_used: BTreeMap::new(),
             bill,
@@ -489,6 +494,31 @@ impl<'t> Meter<'t> {
             window_s,
             month_factor: factor,
         });
+    }
+
+    /// Charges `qty` units of price `id` that are already a count for the month (not
+    /// scaled by the window); in a month of scenarios, the largest count of any scenario,
+    /// once.
+    pub(crate) fn charge_per_month(
+        &mut self,
+        service: &str,
+        component: &str,
+        item: &str,
+        id: &str,
+        qty: f64,
+    ) -> Result<(), PricingError> {
+        if qty.is_nan() || qty <= 0.0 || self.scale <= 0.0 {
+            return Ok(());
+        }
+        if self.part.is_none() {
+            return self.charge_monthly(service, component, item, id, qty);
+        }
+        let key = (service.into(), component.into(), item.into(), id.into());
+        match self.per_month.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, q)) => *q = q.max(qty),
+            None => self.per_month.push((key, qty)),
+        }
+        Ok(())
     }
 
     /// Month ÷ window: the factor from window quantities to monthly quantities.
@@ -636,6 +666,9 @@ impl<'t> Meter<'t> {
     pub(crate) fn finish(mut self) -> Result<Bill, PricingError> {
         if let Some(d) = self.deferred.take() {
             self.part = None;
+            for ((service, component, item, id), q) in std::mem::take(&mut self.per_month) {
+                self.charge_monthly(&service, &component, &item, &id, q)?;
+            }
             for (service, id) in d {
                 self.minimum(&service, &id)?;
             }

@@ -471,7 +471,7 @@ impl PriceTable {
 /// A unit price as AWS lists it: `usd / per` to 12 significant digits, so that $0.40 per
 /// million requests reads 0.0000004 and not 4.0000000000000003e-7 (the division's
 /// rounding error; every listed price has far fewer digits).
-fn as_listed(x: f64) -> f64 {
+pub(crate) fn as_listed(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }

@@ -169,7 +169,7 @@ pub(crate) struct ChartFile {
 }
 
 /// A directory where outputs are written before they are moved into the output
-/// directory: `OUT/.aqueduct-partial-PID/`. [`Staging::commit`] moves every file into
+/// directory: `OUT/.aqueduct-partial-PID-NONCE/`. [`Staging::commit`] moves every file into
 /// `OUT` (the manifest `sweep.json` last); dropping it uncommitted removes it.
 pub struct Staging {
     out: PathBuf,
@@ -181,7 +181,15 @@ impl Staging {
     /// Creates `out` (if needed) and an empty staging directory inside it.
     pub fn new(out: &Path) -> std::io::Result<Staging> {
         std::fs::create_dir_all(out)?;
-        let dir = out.join(format!(".aqueduct-partial-{}", std::process::id()));
+        // The process id, and a nonce: two sweeps in different PID namespaces (containers)
+        // may have the same id.
+        let nonce = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = out.join(format!(
+            ".aqueduct-partial-{}-{nonce:09}",
+            std::process::id()
+        ));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
@@ -194,7 +202,9 @@ impl Staging {
     }
 
     /// Staging directories in `out` that an interrupted command left behind: those whose
-    /// process is no longer running (on Unix; elsewhere every one but this process's).
+    /// process is no longer running (on Unix; elsewhere every one), and those named with
+    /// this process's id, which can only be an earlier process's (a container's sweep is
+    /// often process 1 every time). Call it before [`Staging::new`].
     pub fn left_behind(out: &Path) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(out) else {
             return Vec::new();
@@ -204,8 +214,9 @@ impl Staging {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .filter_map(|e| {
                 let name = e.file_name().to_string_lossy().into_owned();
-                let pid: u32 = name.strip_prefix(".aqueduct-partial-")?.parse().ok()?;
-                (pid != std::process::id() && !process_running(pid)).then(|| e.path())
+                let rest = name.strip_prefix(".aqueduct-partial-")?;
+                let pid: u32 = rest.split('-').next()?.parse().ok()?;
+                (pid == std::process::id() || !process_running(pid)).then(|| e.path())
             })
             .collect();
         dirs.sort();

@@ -1221,11 +1221,17 @@ fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
         .unwrap();
     // Wait for a few finished rows in the staging directory, then kill (SIGKILL: nothing
     // of the sweep's own runs after it).
-    let staged = d
-        .join("int")
-        .join(format!(".aqueduct-partial-{}", child.id()));
+    let prefix = format!(".aqueduct-partial-{}-", child.id());
+    let staging = || {
+        std::fs::read_dir(d.join("int")).ok().and_then(|es| {
+            es.filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+        })
+    };
     let rows = || {
-        std::fs::read_to_string(staged.join("runs.csv"))
+        staging()
+            .and_then(|s| std::fs::read_to_string(s.join("runs.csv")).ok())
             .map(|t| t.lines().count().saturating_sub(1))
             .unwrap_or(0)
     };
@@ -1236,6 +1242,7 @@ fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = rows();
+    let staged = staging().expect("the staging directory stays");
     assert!(
         (3..40).contains(&kept),
         "the kill came at {kept} of 40 runs"
@@ -1273,5 +1280,22 @@ fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
             std::fs::read(d.join("int").join(f)).unwrap(),
             "{f}"
         );
+    }
+}
+
+#[test]
+fn a_budget_too_small_for_the_components_statistics_is_refused_not_a_panic() {
+    // 40 queues under a 1 MiB budget: no shard, worker or key to blame, only the
+    // components' statistics. It panicked ("the total exceeds the per-component bytes only
+    // through a part").
+    let d = scratch("tiny-budget-many-queues");
+    let mut m = String::from("name = \"q\"\nduration = \"1s\"\nmemory_budget = \"1MiB\"\n[[producer]]\nname = \"p\"\ntarget = \"sqs:q0\"\nload = { process = \"poisson\", rate_per_s = 1 }\n");
+    for i in 0..40 {
+        m.push_str(&format!("[[queue]]\nname = \"q{i}\"\n"));
+    }
+    std::fs::write(d.join("m.toml"), m).unwrap();
+    for cmd in ["validate", "run"] {
+        let o = aqueduct(&d, &[cmd, "m.toml"]);
+        refused(cmd, &o, &["memory_budget", "statistics of 41 components"]);
     }
 }

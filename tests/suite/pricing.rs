@@ -1593,6 +1593,14 @@ fn asynchronous_events_over_256_kb_are_billed_per_64_kb_chunk() {
         item.contains("for asynchronous events over 256 KB"),
         "{item}"
     );
+    // The count in the label is monthly, as the quantity: 4 of every 5 requests.
+    let extra: f64 = item
+        .split('(')
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .map(|t| t.replace(',', "").parse().unwrap())
+        .unwrap();
+    assert!(close(extra / requests, 0.8, 1e-6), "{item} of {requests}");
     agrees(&ran, &est, "ocr", "requests", 0.02);
     // 200 KiB events (with the envelope, 201 KiB): one request per invocation.
     let small = SNS_LARGE_EVENTS.replace("500KiB", "200KiB");
@@ -1664,20 +1672,25 @@ fn a_month_of_scenarios_bills_each_for_its_hours_on_one_account() {
     assert_eq!(scenarios.len(), 2);
     let bill = &doc["cost"];
     assert_eq!(bill["month_hours"].as_f64(), Some(730.0));
-    // Each scenario's line is its own run's usage for its hours: its run's bill (the
-    // window repeated over 730 hours) × hours / 730, exactly.
+    // Each scenario's line is its own run's usage for its hours: its window quantity ×
+    // hours × 3600 / window, the same in its own share of the bill and in the month.
     for s in scenarios {
         let name = s["name"].as_str().unwrap();
         let hours = s["hours"].as_f64().unwrap();
-        let own = line(&s["run"]["cost"], "orders", "standard requests")["quantity"]
+        let component = format!("orders [{name}]");
+        let own = line(&s["run"]["cost"], &component, "standard requests")["quantity"]
             .as_f64()
             .unwrap();
-        let month = line(bill, &format!("orders [{name}]"), "standard requests")["quantity"]
+        let month = line(bill, &component, "standard requests")["quantity"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(own, month, "{name}");
+        let calls = s["run"]["metrics"]["queue.orders.api_requests"]
             .as_f64()
             .unwrap();
         assert!(
-            close(month / (own * hours / 730.0), 1.0, 1e-12),
-            "{name}: {month} vs {own}"
+            close(month / (calls * hours * 3600.0 / 600.0), 1.0, 1e-12),
+            "{name}: {month} vs {calls} calls"
         );
     }
     // The launch sends 10× the messages an hour: its 10 hours weigh about as much as 100
@@ -1693,13 +1706,15 @@ fn a_month_of_scenarios_bills_each_for_its_hours_on_one_account() {
         q("launch"),
         q("normal")
     );
-    assert!(
-        doc["metrics"]["scenario.launch.producer.web.sent"]
-            .as_f64()
-            .unwrap()
-            > 0.0
-    );
+    let metric = |k: &str| doc["metrics"][k].as_f64().unwrap();
+    assert!(metric("scenario.launch.producer.web.sent") > 0.0);
     assert_eq!(doc["metrics"]["cost.total"], bill["total"]);
+    // Each scenario's own bill is its share of the month: the shares add up to it.
+    let shares = metric("scenario.normal.cost.total") + metric("scenario.launch.cost.total");
+    assert!(
+        close(shares, bill["total"].as_f64().unwrap(), 1e-6),
+        "{shares}"
+    );
     // The free tier counts the month once: 1M free SQS requests in all, not per scenario.
     let p = json(&run(&["price", &m, "--json", "--free-tier"]));
     let free: f64 = p["cost"]["lines"]
@@ -1728,6 +1743,19 @@ fn a_month_of_scenarios_bills_each_for_its_hours_on_one_account() {
         out.contains("=== scenario \"launch\": 10 h of the month ==="),
         "{out}"
     );
+    // A sweep or a comparison would bill a scenario model as its window repeated all
+    // month: they refuse it.
+    let exp = write(
+        &d,
+        "exp.toml",
+        "name = \"e\"\nmodel = \"m.toml\"\nreplications = 2\nmetrics = [\"cost.total\"]\n[axes]\n\"consumer.workers.workers\" = [40]\n",
+    );
+    let sw = d.join("sw");
+    let o = run(&["sweep", &exp, "--out", sw.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("scenario"), "{}", stderr(&o));
+    let o = run(&["compare", &m, &m]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
 #[test]
@@ -1752,6 +1780,11 @@ fn bad_scenarios_are_refused() {
                 "producer.wbe.load.rate_per_s",
             ),
             "did you mean",
+        ),
+        (
+            "the month's seed",
+            ("\"producer.web.load.rate_per_s\" = 200", "\"seed\" = 3"),
+            "not a scenario's",
         ),
         (
             "a value the model refuses",
@@ -1799,14 +1832,19 @@ fn bills_as_csv_and_unit_prices_as_listed() {
     for (r, l) in rows.iter().zip(lines) {
         assert_eq!(r[0], l["service"]);
         assert_eq!(r[2], l["item"]);
-        assert_eq!(
+        // To 12 significant digits.
+        let rel = |a: f64, b: f64| (a - b).abs() <= 1e-11 * b.abs().max(1e-300);
+        assert!(rel(
             r[3].parse::<f64>().unwrap(),
             l["quantity"].as_f64().unwrap()
-        );
-        assert_eq!(r[6].parse::<f64>().unwrap(), l["usd"].as_f64().unwrap());
+        ));
+        assert!(rel(
+            r[6].parse::<f64>().unwrap(),
+            l["usd"].as_f64().unwrap()
+        ));
         sum += r[6].parse::<f64>().unwrap();
     }
-    assert!(close(sum, doc["cost"]["total"].as_f64().unwrap(), 1e-9));
+    assert!(close(sum, doc["cost"]["total"].as_f64().unwrap(), 1e-6));
     assert_eq!(&rows[0][5], "0.0000005", "FIFO requests: $0.50 per million");
     assert!(!text.contains("e-"), "{text}");
     // run takes it too, and refuses it beside --json.

@@ -67,9 +67,10 @@ pub(crate) fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<()
     for f in functions {
         let n = f.name.as_str();
         let what = if f.extra_requests > 0 {
+            // Monthly, as the line's quantity.
             format!(
                 "requests ({} for asynchronous events over 256 KB)",
-                f.extra_requests
+                crate::pricing::fmt_qty((f.extra_requests as f64 * m.scale()).round())
             )
         } else {
             "requests".to_string()

@@ -77,15 +77,13 @@ pub(crate) fn bill_video(streams: &[VideoUsage], m: &mut Meter) -> Result<(), Pr
             v.stored_gb_hours / m.month_hours(),
         )?;
         // A channel is active for the month once anything connects: a monthly count.
-        if m.scale() > 0.0 {
-            m.charge(
-                S,
-                n,
-                "WebRTC active signaling channels",
-                "kinesis_video.signaling_channel",
-                v.signaling_channels as f64 / m.scale(),
-            )?;
-        }
+        m.charge_per_month(
+            S,
+            n,
+            "WebRTC active signaling channels",
+            "kinesis_video.signaling_channel",
+            v.signaling_channels as f64,
+        )?;
         m.charge(
             S,
             n,
