@@ -41,7 +41,7 @@ enum Cmd {
         /// Print the JSON summary instead of tables.
         #[arg(long)]
         json: bool,
-        /// Write run.json (the --json summary), series.csv, charts (SVG and PNG) and
+        /// Write run.json (the --json summary), series.csv, series_long.csv, charts (SVG and PNG) and
         /// report.html into this directory.
         #[arg(long)]
         out: Option<PathBuf>,

@@ -54,7 +54,8 @@ pub struct ChosenSeries<'a> {
 }
 
 /// Writes every report file into `dir` and returns their names, in the order written:
-/// `summary.csv`, `slo.csv` and `sizing.csv` (with objectives), `series.csv`, the charts
+/// `summary.csv`, `summary_long.csv`, `slo.csv` and `sizing.csv` (with objectives),
+/// `series.csv` and `series_long.csv`, the charts
 /// (`.svg` and `.png`), `report.md` and `report.html`. `command` is the command line that
 /// reproduces the sweep.
 pub fn write_report(
@@ -67,6 +68,8 @@ pub fn write_report(
     let mut files = Vec::new();
     tables::write_summary(exp, results, &dir.join("summary.csv"))?;
     files.push("summary.csv".to_string());
+    tables::write_summary_long(exp, results, &dir.join("summary_long.csv"))?;
+    files.push("summary_long.csv".to_string());
     if !exp.slos.is_empty() {
         tables::write_slo(exp, results, &dir.join("slo.csv"))?;
         tables::write_sizing(exp, results, &dir.join("sizing.csv"))?;
@@ -86,6 +89,11 @@ pub fn write_report(
                 source: std::io::Error::other(e.to_string()),
             })?;
         files.push("series.csv".into());
+        let warmup_s = exp
+            .architecture(chosen.point)
+            .map_or(0.0, |a| a.warmup.as_secs_f64());
+        tables::write_series_long(series, warmup_s, &dir.join("series_long.csv"))?;
+        files.push("series_long.csv".into());
     }
     let charts = charts::draw_all(exp, results, chosen, dir)?;
     for c in &charts {
@@ -108,7 +116,8 @@ pub fn write_report(
 }
 
 /// Writes the files of one run into `dir` and returns their names, in the order written:
-/// `run.json` (the summary, as `run --json` prints it), `series.csv`, the charts (`.svg`
+/// `run.json` (the summary, as `run --json` prints it), `series.csv`, `series_long.csv`,
+/// the charts (`.svg`
 /// and `.png`: the time series, the latency percentiles and distributions, the cost by
 /// component, each when
 /// the run has something to draw) and `report.html`. `command` reproduces the run.
@@ -136,6 +145,12 @@ pub fn write_run_report(
             source: std::io::Error::other(e.to_string()),
         })?;
     files.push("series.csv".into());
+    tables::write_series_long(
+        &out.series,
+        out.summary.warmup_s,
+        &dir.join("series_long.csv"),
+    )?;
+    files.push("series_long.csv".into());
     let charts = charts::run::draw_run(&out.summary, &out.series, dir)?;
     for c in &charts {
         files.push(format!("{}.svg", c.stem));
@@ -248,7 +263,9 @@ fn is_sweep_output(name: &str) -> bool {
         name,
         "runs.csv"
             | "summary.csv"
+            | "summary_long.csv"
             | "series.csv"
+            | "series_long.csv"
             | "sizing.csv"
             | "slo.csv"
             | "report.md"
