@@ -70,6 +70,6 @@ pub use merge::Manifest;
 pub use results::{Answer, Failure, PointResult, Results};
 pub use slo::{Check, Op, Slo};
 pub(crate) use spec::COST_EXTRA;
-pub use spec::{run_seed, Experiment, Objective, Plot, Source, COST_ALL};
+pub use spec::{run_seed, Experiment, Objective, Plot, Source, Throughput, COST_ALL};
 pub use stats::Stats;
-pub use sweep::{run_series, sweep, RunRecord, RunsWriter, Shard, SweepOptions, Tally};
+pub use sweep::{run_again, run_series, sweep, RunRecord, RunsWriter, Shard, SweepOptions, Tally};

@@ -294,6 +294,10 @@ fn sizing_picks_the_cheapest_point_that_holds_at_the_upper_bound() {
     assert!((c.bound - 0.474_207).abs() < 1e-6, "{}", c.bound);
     assert!((c.margin - 0.025_793).abs() < 1e-6, "{}", c.margin);
     assert_eq!(res.chosen, (5, 0));
+    // Besides the answer, the report draws the next cheaper point of its situation (rate
+    // 20: points 1, 3, 5) that misses: point 3 (cost 20), not point 1 (cost 10).
+    assert_eq!(res.best_failing(&exp), Some(3));
+    assert_eq!(res.drawn_runs(&exp), [(5, 0), (3, 0)]);
 
     // A failed run disqualifies its point: fail a replication of point 0; at rate 10 the
     // answer moves to point 2 (cost 20).
@@ -528,8 +532,14 @@ fn every_report_file_exists_and_parses() {
             assert!(svg.contains("<text"), "{name} has no text");
         }
     }
-    // One metric chart, the cost chart, the time series.
-    assert_eq!(pngs, 3);
+    // One metric chart, the cost chart, the cost against throughput (the axis
+    // `producer.web.load.rate_per_s`), the time series of the chosen run and of the best
+    // point that misses, and the latency distributions of both.
+    assert_eq!(pngs, 7, "{:?}", files(&out).keys().collect::<Vec<_>>());
+    assert!(out.join("cost-vs-throughput.svg").is_file());
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Other runs"), "{md}");
+    assert!(md.contains("Why this run: the point closest to the answer that misses an objective; it misses consumer.workers.latency_s.p99"), "{md}");
 
     // report.md: every link resolves; it names the answer and the command.
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
@@ -1205,4 +1215,79 @@ fn every_chart_of_every_committed_report_decodes_and_is_not_empty() {
         charts += here;
     }
     assert!(charts >= 20, "{charts} charts");
+}
+
+#[test]
+fn the_report_draws_the_runs_the_experiment_picks() {
+    // Issue 19: `[report] runs` names runs whose time series and latency distributions
+    // the report draws besides the chosen run's. Picked: the first replication of every
+    // point (one of them is the chosen run, the answer's first) and run 4 (point 1,
+    // replication 1).
+    let d = scratch("picked-runs");
+    let picked = [0, 3, 4, 6, 9, 12, 15];
+    write_experiment(&d, &format!("{SWEEP}\n[report]\nruns = {picked:?}\n"));
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "out", "--quiet"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = d.join("out");
+    assert!(out.join("series.svg").is_file());
+    for run in picked {
+        assert!(
+            out.join(format!("latency-cdf-run-{run}.svg")).is_file(),
+            "{run}"
+        );
+        assert!(
+            out.join(format!("latency-cdf-run-{run}.png")).is_file(),
+            "{run}"
+        );
+    }
+    // The chosen run is drawn once (as series.svg), every other picked run once more.
+    let series_runs: Vec<String> = files(&out)
+        .into_keys()
+        .filter(|n| n.starts_with("series-run-") && n.ends_with(".svg"))
+        .collect();
+    assert_eq!(series_runs.len(), picked.len() - 1, "{series_runs:?}");
+    assert!(out.join("series-run-4.svg").is_file());
+    assert_eq!(
+        files(&out)
+            .into_keys()
+            .filter(|n| n.starts_with("latency-cdf-run-") && n.ends_with(".svg"))
+            .count(),
+        picked.len()
+    );
+    for page in ["report.md", "report.html"] {
+        let text = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(text.contains("[report] runs"), "{page}");
+        assert!(
+            text.contains("series-run-4.svg") || text.contains("chart-series-run-4"),
+            "{page}"
+        );
+    }
+    // A run that is not one of the sweep's is bad input, placed at its line.
+    write_experiment(&d, &format!("{SWEEP}\n[report]\nruns = [18]\n"));
+    let o = aqueduct(&d, &["sweep", "exp.toml", "--out", "bad", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run 18 is not a run of this sweep"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("bad/report.md").exists());
+}
+
+#[test]
+fn a_cost_axis_over_close_values_is_cut_and_says_so() {
+    // Issue 19: the committed visibility-timeout report's monthly costs lie between $6.3
+    // and $7.6; drawn from 0 the differences were invisible. The axis starts near them,
+    // marked as cut (the byte-for-byte test keeps this file current).
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let svg = std::fs::read_to_string(root.join("reports/visibility-timeout/cost-by-service.svg"))
+        .unwrap();
+    assert!(
+        svg.contains("the cost axis starts at"),
+        "no note of a cut axis"
+    );
+    // workers-load's costs range from about $975 to $2,200: its axis starts at 0.
+    let svg =
+        std::fs::read_to_string(root.join("reports/workers-load/cost-by-service.svg")).unwrap();
+    assert!(!svg.contains("axis starts at"));
 }
