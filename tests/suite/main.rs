@@ -31,6 +31,7 @@
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
 //!   outages, stored GB, AWS's pricing example, grouped cameras, accounting.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
+//! * `text` — `run`'s text: tables that fit 100 columns, one number per column.
 //! * `value` — the value of data and time to insight at every end point (issue 16).
 
 mod arrivals;
@@ -56,5 +57,6 @@ mod sns;
 mod sns_fuzz;
 mod sqs;
 mod sqs_fuzz;
+mod text;
 mod value;
 mod video;
