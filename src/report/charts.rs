@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Once;
 
+pub(crate) mod heatmap;
 pub(crate) mod run;
 pub(crate) mod sizing;
 
@@ -191,6 +192,27 @@ pub(crate) fn draw_all(
                     stem,
                     title: chart.title.clone(),
                     kind,
+                    svg,
+                });
+            }
+        }
+        let shards = d
+            .series
+            .as_ref()
+            .ok()
+            .filter(|s| s.columns.iter().any(|c| c.ends_with(".write_utilization")));
+        if let Some(series) = shards {
+            let title = format!("Run {run}: write utilisation of each Kinesis shard");
+            let warmup = exp
+                .architecture(d.point)
+                .map_or(0.0, |a| a.warmup.as_secs_f64());
+            if let Some(map) = heatmap::ShardHeatMap::new(title, series, warmup) {
+                let stem = format!("shard-heatmap-run-{run}");
+                let svg = save(&map, dir, &stem)?;
+                out.push(ChartFile {
+                    stem,
+                    title: map.title.clone(),
+                    kind: "heatmap",
                     svg,
                 });
             }
@@ -992,6 +1014,12 @@ impl SeriesChart {
             ),
             (
                 "consumer.",
+                ".latency_p99_s",
+                "Latency (p99) of the messages each pool finished in each interval",
+                "seconds",
+            ),
+            (
+                "consumer.",
                 ".iterator_age_s",
                 "Iterator age of the stream consumers",
                 "seconds",
@@ -1127,6 +1155,7 @@ impl Chart for SeriesChart {
             let hi = lines
                 .iter()
                 .flat_map(|(_, v)| v.iter().copied())
+                .filter(|x| x.is_finite())
                 .fold(0.0f64, f64::max);
             let hi = if hi > 0.0 { hi * 1.08 } else { 1.0 };
             let mut chart = ChartBuilder::on(area)
@@ -1153,10 +1182,19 @@ impl Chart for SeriesChart {
                 )))?;
             }
             for (i, (_, v)) in lines.iter().enumerate() {
-                chart.draw_series(LineSeries::new(
-                    self.t.iter().copied().zip(v.iter().copied()),
-                    color(i).stroke_width(1),
-                ))?;
+                // An interval without a value (no message finished) leaves a gap.
+                let mut run: Vec<(f64, f64)> = Vec::new();
+                for (t, x) in self.t.iter().copied().zip(v.iter().copied()) {
+                    if x.is_finite() {
+                        run.push((t, x));
+                    } else if !run.is_empty() {
+                        chart.draw_series(LineSeries::new(
+                            std::mem::take(&mut run),
+                            color(i).stroke_width(1),
+                        ))?;
+                    }
+                }
+                chart.draw_series(LineSeries::new(run, color(i).stroke_width(1)))?;
             }
         }
         Ok(())

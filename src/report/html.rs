@@ -618,9 +618,13 @@ fn sweep_series(
     }
 }
 
-/// The latency distributions of run `d`, when drawn.
+/// The shard heat map and the latency distributions of run `d`, when drawn.
 fn cdf_of(page: &mut Page, exp: &Experiment, d: &ChosenSeries<'_>, charts: &[ChartFile]) {
     let run = d.point * exp.replications as usize + d.replication as usize;
+    let heat = format!("shard-heatmap-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == heat) {
+        page.chart(c, &format!("{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it.", c.title));
+    }
     let stem = format!("latency-cdf-run-{run}");
     if let Some(c) = charts.iter().find(|c| c.stem == stem) {
         page.chart(c, &format!("{}: the fraction of messages at or below each latency, on a percentile scale where 90%, 99% and 99.9% are equally spaced.", c.title));
@@ -989,6 +993,7 @@ pub(crate) fn run(s: &RunSummary, charts: &[ChartFile], command: &str) -> String
         for c in charts {
             let caption = match c.kind {
                 "series" => format!("{}: sampled during the run, the warm-up shaded.", c.title),
+                "heatmap" => format!("{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it. Rest the pointer on a shard for its peak after the warm-up.", c.title),
                 "latency" => format!(
                     "{}: p50, p90, p99 and max of each latency the run measured (log scale). Rest the pointer on a dot for its value.",
                     c.title

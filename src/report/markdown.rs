@@ -258,9 +258,20 @@ fn series_section(
     }
 }
 
-/// The latency distributions of run `d`, when drawn.
+/// The shard heat map and the latency distributions of run `d`, when drawn.
 fn cdf_of(s: &mut String, exp: &Experiment, d: &ChosenSeries<'_>, charts: &[ChartFile]) {
     let run = d.point * exp.replications as usize + d.replication as usize;
+    let heat = format!("shard-heatmap-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == heat) {
+        let _ = writeln!(
+            s,
+            "{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it.\n\n![{}]({}.svg)\n\n[PNG]({}.png)\n",
+            esc(&c.title),
+            esc(&c.title),
+            c.stem,
+            c.stem
+        );
+    }
     let stem = format!("latency-cdf-run-{run}");
     if let Some(c) = charts.iter().find(|c| c.stem == stem) {
         let _ = writeln!(

@@ -285,6 +285,7 @@ fn is_sweep_output(name: &str) -> bool {
         || name.starts_with("cost-by-service")
         || name.starts_with("cost-vs-throughput")
         || name.starts_with("latency-cdf-run-")
+        || name.starts_with("shard-heatmap")
         || name.starts_with("series"))
         && (name.ends_with(".svg") || name.ends_with(".png")))
 }

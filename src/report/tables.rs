@@ -122,12 +122,12 @@ pub(crate) fn write_summary_long(
 /// Kinds and metric names hold no dot, so the kind is the text before the first dot, the
 /// metric the text after the last one, and the component everything between, dots
 /// included (`queue.ledger.fifo.backlog` is the `backlog` of queue `ledger.fifo`). A
-/// per-shard column of a stream consumer (`consumer.NAME.shard-K.iterator_age_s`) gives
-/// shard `K`.
+/// per-shard column of a stream consumer (`consumer.NAME.shard-K.iterator_age_s`) or of a
+/// stream (`stream.NAME.shard-K.write_utilization`) gives shard `K`.
 pub(crate) fn split_column(name: &str) -> (&str, &str, Option<u32>, &str) {
     let (kind, rest) = name.split_once('.').unwrap_or(("", name));
     let (middle, metric) = rest.rsplit_once('.').unwrap_or(("", rest));
-    if kind == "consumer" {
+    if kind == "consumer" || kind == "stream" {
         if let Some((component, shard)) = middle.rsplit_once(".shard-") {
             if let Ok(k) = shard.parse::<u32>() {
                 return (kind, component, Some(k), metric);
@@ -140,7 +140,9 @@ pub(crate) fn split_column(name: &str) -> (&str, &str, Option<u32>, &str) {
 /// `series_long.csv`, the tidy form of `series.csv`: one row per sample and column:
 /// `t_s`, `warmup` (1 when the sample's interval lies in the warm-up of `warmup_s`
 /// seconds: its rates were counted before measuring began; else 0), `kind`, `component`,
-/// `shard` (empty but for per-shard columns), `metric` and `value`; see [`split_column`].
+/// `shard` (empty but for per-shard columns), `metric` and `value` (empty when it does not
+/// exist, as the latency of an interval in which no message finished); see
+/// [`split_column`].
 pub(crate) fn write_series_long(
     s: &TimeSeries,
     warmup_s: f64,
@@ -170,7 +172,12 @@ pub(crate) fn write_series_long(
         let t_text = fmt_value(*t);
         let warm = if in_warmup(*t, warmup_s) { "1" } else { "0" };
         for (c, (k, comp, shard, m)) in parts.iter().enumerate() {
-            let v = fmt_value(s.values[r * width + c]);
+            let x = s.values[r * width + c];
+            let v = if x.is_nan() {
+                String::new()
+            } else {
+                fmt_value(x)
+            };
             w.write_record([t_text.as_str(), warm, k, comp, shard, m, &v])
                 .map_err(|e| io(path, e))?;
         }
@@ -298,6 +305,10 @@ mod tests {
         assert_eq!(
             split_column("consumer.readers.shard-12.iterator_age_s"),
             ("consumer", "readers", Some(12), "iterator_age_s")
+        );
+        assert_eq!(
+            split_column("stream.clicks.shard-3.write_utilization"),
+            ("stream", "clicks", Some(3), "write_utilization")
         );
         // Only a number after `shard-` is a shard.
         assert_eq!(

@@ -12,6 +12,7 @@
 //! * `sqs_fuzz` — random small SQS models: accounting, census and FIFO order invariants.
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
 //! * `kinesis_fuzz` — random small Kinesis models: accounting, self-checks, per-key order.
+//! * `kinesis_heatmap` — per-shard write utilisation in the series and its heat map.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
 //! * `firehose` — Amazon Data Firehose: buffering, flush cadence, freshness, quotas,
@@ -48,6 +49,7 @@ mod hostile;
 mod html;
 mod kinesis;
 mod kinesis_fuzz;
+mod kinesis_heatmap;
 mod latency;
 mod layers;
 mod policy;

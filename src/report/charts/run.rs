@@ -18,8 +18,9 @@ const PERCENTILES: [&str; 4] = ["p50", "p90", "p99", "max"];
 const LEGEND_W: u32 = 190;
 
 /// Draws the run's charts into `dir`: `series` (when it has a queue, stream consumer,
-/// delivery stream or pool), `latency` and `latency-cdf` (when a component measured a
-/// latency) and `cost` (when the bill has a line).
+/// delivery stream or pool), `shard-heatmap` (when a stream has per-shard columns),
+/// `latency` and `latency-cdf` (when a component measured a latency) and `cost` (when the
+/// bill has a line).
 pub(crate) fn draw_run(
     summary: &RunSummary,
     series: &TimeSeries,
@@ -40,6 +41,19 @@ pub(crate) fn draw_run(
             stem: "series".into(),
             title: chart.title.clone(),
             kind: "series",
+            svg,
+        });
+    }
+    if let Some(map) = super::heatmap::ShardHeatMap::new(
+        "Write utilisation of each Kinesis shard".into(),
+        series,
+        summary.warmup_s,
+    ) {
+        let svg = save(&map, dir, "shard-heatmap")?;
+        out.push(ChartFile {
+            stem: "shard-heatmap".into(),
+            title: map.title.clone(),
+            kind: "heatmap",
             svg,
         });
     }
