@@ -59,7 +59,7 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
 }
 
 /// The width that text tables fit by default: a terminal of 100 columns.
-pub(crate) const TEXT_WIDTH: usize = 100;
+pub const TEXT_WIDTH: usize = 100;
 
 /// Renders `rows` (the first is the header) with comfy-table in at most `width`
 /// columns: a left-aligned first column, right-aligned others, a dashed line under the
@@ -116,7 +116,7 @@ pub(crate) fn fit_table(rows: &[Vec<String>], width: usize) -> String {
 /// `text` broken at spaces into lines of at most `width` characters (a word longer than
 /// that stands alone), the lines after the first indented by `indent` spaces; each line
 /// ends with a newline.
-pub(crate) fn wrap(text: &str, width: usize, indent: usize) -> String {
+pub fn wrap(text: &str, width: usize, indent: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split(' ') {

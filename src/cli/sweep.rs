@@ -286,13 +286,17 @@ fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Re
     Manifest::new(exp, Shard::ALL, tally).write(&staging.dir().join(MANIFEST))?;
     let out = staging.out().to_path_buf();
     let files = staging.commit().map_err(|e| write_failure(&out, e))?;
-    say!("wrote {}/: {}", out.display(), files.join(", "));
+    print!("{}", super::terminal_safe(&super::wrote(&out, &files)));
     for a in &results.answers {
         let prefix = exp.situation_prefix(&a.situation);
-        match a.point {
-            Some(p) => say!("answer: {prefix}point {p}: {}", exp.describe(p)),
-            None => say!("answer: {prefix}no point meets every objective"),
-        }
+        let line = match a.point {
+            Some(p) => format!("answer: {prefix}point {p}: {}", exp.describe(p)),
+            None => format!("answer: {prefix}no point meets every objective"),
+        };
+        print!(
+            "{}",
+            super::terminal_safe(&aqueduct::wrap(&line, aqueduct::TEXT_WIDTH, 2))
+        );
     }
     failed_runs(tally)?;
     let unmet = results.answers.iter().filter(|a| a.point.is_none()).count();
