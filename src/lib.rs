@@ -49,7 +49,7 @@
 //! |---|---|---|
 //! | 12 | `cli` | the binary's commands (`src/cli`, uses the library only) |
 //! | 11 | [`report`] | CSV tables, charts (SVG + PNG) and `report.md` from a sweep's results |
-//! | 10 | [`experiment`] | sweeps: grid × replications on all cores, statistics, SLO sizing |
+//! | 10 | [`experiment`], [`interop`] | sweeps: grid × replications on all cores, statistics, SLO sizing; other tools' files: infracost usage files, Terraform plans |
 //! | 9 | [`engine`] | the event loop, the event enum, the run summary; services' `engine*` files |
 //! | 8 | [`estimate`] | a model's bill and capacity without a run, usage files; services' `estimate*` files |
 //! | 7 | [`model`] | model files: TOML → raw structs → validated [`model::Architecture`]; services' `config*`, `raw*` files |
@@ -68,6 +68,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod faults;
 pub mod input;
+pub mod interop;
 pub mod load;
 pub(crate) mod message;
 pub mod metrics;

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 mod bench;
 mod compare;
+mod interop;
 mod price;
 mod sweep;
 
@@ -53,6 +54,10 @@ enum Cmd {
         /// monthly bill is above this many USD.
         #[arg(long, value_name = "USD")]
         fail_above: Option<f64>,
+        /// Write the run's monthly quantities as an infracost usage file (YAML), keyed by
+        /// the Terraform addresses `aqueduct import terraform` gives the components.
+        #[arg(long, value_name = "FILE")]
+        infracost_usage: Option<PathBuf>,
     },
     /// Run an experiment: a grid of model settings × replications on all cores, then
     /// statistics, sizing by objectives and a report with charts (see experiments/).
@@ -112,6 +117,11 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a model from another tool's description of the infrastructure.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Check a model file and print what it contains.
     Validate {
         /// Model file (TOML).
@@ -154,6 +164,21 @@ enum Cmd {
         /// kinesis, default, drain, workers (a million workers), firehose, flink or video.
         #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink", "video"])]
         only: Option<String>,
+    },
+}
+
+/// What `import` reads.
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// A model from `terraform show -json` output (a plan or a state): its SQS queues, SNS
+    /// topics and subscriptions, Kinesis streams, Firehose streams and Lambda functions
+    /// with their event source mappings; the load is left as a PLACEHOLDER to complete.
+    Terraform {
+        /// The JSON of `terraform show -json PLAN` (or of a state).
+        plan: PathBuf,
+        /// Write the model here (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -246,6 +271,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             sets,
             fail_above,
+            infracost_usage,
         } => cmd_run(
             model.as_deref(),
             seed,
@@ -254,6 +280,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             &sets,
             budget(fail_above)?,
+            infracost_usage.as_deref(),
         ),
         Cmd::Sweep {
             experiment,
@@ -280,6 +307,9 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             out,
             threads,
         }),
+        Cmd::Import {
+            what: ImportCmd::Terraform { plan, out },
+        } => interop::terraform(&plan, out.as_deref()),
         Cmd::Validate { model } => cmd_validate(&model),
         Cmd::Price {
             input,
@@ -393,6 +423,8 @@ pub fn load_model(path: Option<&Path>, sets: &[(String, String)]) -> Result<Arch
     model::load_str(&changed, &format!("{shown} (with --set)"), &base).map_err(Failure::from)
 }
 
+// One argument per flag of `run`, as clap parsed them.
+#[allow(clippy::too_many_arguments)]
 fn cmd_run(
     path: Option<&Path>,
     seed: Option<u64>,
@@ -401,6 +433,7 @@ fn cmd_run(
     out: Option<PathBuf>,
     sets: &[String],
     fail_above: Option<f64>,
+    infracost_usage: Option<&Path>,
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
@@ -442,7 +475,21 @@ fn cmd_run(
             ))
         })?;
     }
+    if let Some(f) = infracost_usage {
+        interop::check_writable(f)?;
+    }
+    if !arch.scenarios.is_empty() {
+        if out.is_some() || infracost_usage.is_some() {
+            return Err(Failure::input(
+                "--out and --infracost-usage: a model whose month is made of [[scenario]] tables is run with --json or as text; for one scenario's files, give its overrides with --set to a copy without the scenarios",
+            ));
+        }
+        return run_scenarios(&arch, seed, json, fail_above);
+    }
     let mut out_put = engine::run(&arch, seed)?;
+    if let Some(f) = infracost_usage {
+        interop::write_infracost_usage(f, &arch, &out_put, seed)?;
+    }
     let over = fail_above.filter(|limit| out_put.summary.cost.total > *limit);
     if over.is_some() {
         out_put.summary.ok = false;
@@ -496,6 +543,96 @@ fn cmd_run(
     }
     if let Some(limit) = over {
         return Err(over_budget(out_put.summary.cost.total, limit));
+    }
+    Ok(())
+}
+
+/// `run` of a model whose month is made of scenarios: each scenario runs on its own (same
+/// seed), and the month's bill charges each one's usage for its hours.
+fn run_scenarios(
+    arch: &Architecture,
+    seed: u64,
+    json: bool,
+    fail_above: Option<f64>,
+) -> Result<(), Failure> {
+    use aqueduct::pricing::PriceTable;
+    use aqueduct::services::{bill_month, MonthPart};
+    let mut runs = Vec::with_capacity(arch.scenarios.len());
+    for s in &arch.scenarios {
+        let mut o = engine::run(&s.arch, seed)?;
+        o.summary.metrics = o.summary.flat_metrics();
+        runs.push(o);
+    }
+    let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let parts: Vec<MonthPart> = arch
+        .scenarios
+        .iter()
+        .zip(&runs)
+        .map(|(s, o)| MonthPart {
+            name: &s.name,
+            hours: s.hours,
+            usage: &o.usage,
+        })
+        .collect();
+    let bill = bill_month(&parts, &table, false).map_err(|e| Failure::run(e.to_string()))?;
+    let over = fail_above.filter(|limit| bill.total > *limit);
+    let ok = over.is_none() && runs.iter().all(|o| o.summary.ok);
+    if json {
+        let mut metrics = serde_json::Map::new();
+        for (s, o) in arch.scenarios.iter().zip(&runs) {
+            for (k, v) in &o.summary.metrics {
+                metrics.insert(format!("scenario.{}.{k}", s.name), serde_json::json!(v));
+            }
+        }
+        metrics.insert("cost.total".into(), serde_json::json!(bill.total));
+        let doc = serde_json::json!({
+            "aqueduct_version": env!("CARGO_PKG_VERSION"),
+            "model": arch.name,
+            "seed": seed,
+            "scenarios": arch.scenarios.iter().zip(&runs).map(|(s, o)| serde_json::json!({
+                "name": s.name,
+                "hours": s.hours,
+                "run": o.summary,
+            })).collect::<Vec<_>>(),
+            "cost": bill,
+            "ok": ok,
+            "metrics": metrics,
+        });
+        let s = serde_json::to_string_pretty(&doc).map_err(|e| Failure::run(e.to_string()))?;
+        println!("{s}");
+    } else {
+        for (s, o) in arch.scenarios.iter().zip(&runs) {
+            println!(
+                "{}",
+                terminal_safe(&format!(
+                    "=== scenario \"{}\": {} h of the month ===",
+                    s.name, s.hours
+                ))
+            );
+            print!("{}", terminal_safe(&o.summary.to_table()));
+            println!();
+        }
+        println!(
+            "=== the month: {} h of scenarios, each run's usage for its hours ===",
+            bill.month_hours
+        );
+        print!("{}", terminal_safe(&bill.to_table()));
+    }
+    for o in &runs {
+        if !o.summary.accounting.balanced() {
+            return Err(Failure::run(
+                "message accounting does not balance (a bug: please report it)",
+            ));
+        }
+        if let Some(t) = o.summary.stopped_s {
+            return Err(Failure::run(format!(
+                "a scenario's run stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
+            )));
+        }
+    }
+    if let Some(limit) = over {
+        return Err(over_budget(bill.total, limit));
     }
     Ok(())
 }

@@ -90,22 +90,76 @@ pub fn run(
     } else {
         format!("{shown} (with --set)")
     };
-    let (kind, bill, capacity, notes) = if is_model(&text) {
+    let yaml = aqueduct::interop::infracost::is_yaml(path, &text);
+    let (kind, bill, capacity, notes) = if yaml {
+        let uf = aqueduct::interop::infracost::parse(&text, &shown, month_hours)?;
+        let table =
+            PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
+        let bill = aqueduct::services::bill(&uf.usage, &table, opts)
+            .map_err(|e| uf.place_error(&text, &shown, e))?;
+        let mut notes = uf.notes.clone();
+        if uf.usage.is_empty() {
+            notes.push("the infracost usage file describes no resource aqueduct prices (see src/pricing/USAGE.md)".into());
+        }
+        ("infracost", bill, uf.capacity, notes)
+    } else if is_model(&text) {
         let arch = model::load_str(&text, &shown, &base)?;
-        let est = estimate::estimate(&arch, month_hours)
-            .map_err(|inv| Failure::from(model::place(&text, &shown, &inv.path, inv.message)))?;
-        let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
-            .map_err(|e| at_prices(e, &text, &shown))?;
-        let bill = aqueduct::services::bill(&est.usage, &table, opts).map_err(|e| match e {
-            PricingError::Missing { .. } => Failure::from(model::place(
-                &text,
-                &shown,
-                &FieldPath::top("prices"),
-                e.to_string(),
-            )),
-            other => Failure::from(other),
-        })?;
-        ("model", bill, est.capacity, est.notes)
+        if !arch.scenarios.is_empty() {
+            // A month of scenarios: each estimated over its hours, billed as one month.
+            let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+                .map_err(|e| at_prices(e, &text, &shown))?;
+            let mut ests = Vec::new();
+            for s in &arch.scenarios {
+                let est = estimate::estimate(&s.arch, s.hours).map_err(|inv| {
+                    Failure::input(format!(
+                        "{shown}: scenario \"{}\": field `{}`: {}",
+                        s.name, inv.path, inv.message
+                    ))
+                })?;
+                ests.push(est);
+            }
+            let parts: Vec<aqueduct::services::MonthPart> = arch
+                .scenarios
+                .iter()
+                .zip(&ests)
+                .map(|(s, e)| aqueduct::services::MonthPart {
+                    name: &s.name,
+                    hours: s.hours,
+                    usage: &e.usage,
+                })
+                .collect();
+            let bill =
+                aqueduct::services::bill_month(&parts, &table, free_tier).map_err(Failure::from)?;
+            let mut capacity = Vec::new();
+            let mut notes = vec![format!(
+                "the month is the scenarios' {} hours (--month-hours does not apply)",
+                bill.month_hours
+            )];
+            for (s, e) in arch.scenarios.iter().zip(ests) {
+                for mut c in e.capacity {
+                    c.component = format!("{} [{}]", c.component, s.name);
+                    capacity.push(c);
+                }
+                notes.extend(e.notes.into_iter().map(|n| format!("[{}] {n}", s.name)));
+            }
+            ("model", bill, capacity, notes)
+        } else {
+            let est = estimate::estimate(&arch, month_hours).map_err(|inv| {
+                Failure::from(model::place(&text, &shown, &inv.path, inv.message))
+            })?;
+            let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
+                .map_err(|e| at_prices(e, &text, &shown))?;
+            let bill = aqueduct::services::bill(&est.usage, &table, opts).map_err(|e| match e {
+                PricingError::Missing { .. } => Failure::from(model::place(
+                    &text,
+                    &shown,
+                    &FieldPath::top("prices"),
+                    e.to_string(),
+                )),
+                other => Failure::from(other),
+            })?;
+            ("model", bill, est.capacity, est.notes)
+        }
     } else {
         let uf = usage_file::parse(&text, &shown, month_hours)?;
         let table =

@@ -3,8 +3,8 @@
 use super::Failure;
 use aqueduct::experiment::merge::{self, Manifest, MANIFEST, RUNS};
 use aqueduct::experiment::{
-    run_again, sweep, Experiment, ExperimentError, Results, RunRecord, RunsWriter, Shard,
-    SweepOptions, Tally,
+    kept_runs, run_again, sweep, Experiment, ExperimentError, Kept, Results, RunRecord, RunsWriter,
+    Shard, SweepOptions, Tally,
 };
 use aqueduct::report::{self, ChosenSeries, Staging};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -148,14 +148,39 @@ pub fn cmd_sweep(
         }
     });
     let total = shard.len(exp.runs());
+    let earlier = interrupted(&out, &exp, shard);
     let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
+    // The manifest goes in first, with no rows: it marks the staging directory as this
+    // sweep's, so that a run of the same command after an interruption resumes it. The
+    // final manifest replaces it.
+    Manifest::new(&exp, shard, Tally::default()).write(&staging.dir().join(MANIFEST))?;
     let runs_path = staging.dir().join(RUNS);
     let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;
     let mut writer = RunsWriter::new(&exp, std::io::BufWriter::new(f))
         .map_err(|e| write_failure(&runs_path, e))?;
+    let mut kept = Tally::default();
+    if let Some((dir, k)) = earlier {
+        for r in &k.rows {
+            writer
+                .write_flushed(&exp, r)
+                .map_err(|e| write_failure(&runs_path, e))?;
+        }
+        kept = k.tally;
+        // Its runs are in this staging directory now.
+        std::fs::remove_dir_all(&dir).map_err(|e| write_failure(&dir, e))?;
+        if !quiet {
+            warn!(
+                "resuming an interrupted sweep: {} of {total} runs were done ({} in {}); running the other {}",
+                kept.runs,
+                RUNS,
+                dir.display(),
+                total - kept.runs
+            );
+        }
+    }
 
-    let pb = progress(total, quiet);
-    let plain = PlainProgress::new(total, quiet);
+    let pb = progress(total - kept.runs, quiet);
+    let plain = PlainProgress::new(total - kept.runs, quiet);
     let on_done = |r: &RunRecord| {
         if let Some(e) = &r.error {
             pb.suspend(|| {
@@ -175,26 +200,39 @@ pub fn cmd_sweep(
         }
     };
     let start = Instant::now();
-    let tally = sweep(
+    let new = sweep(
         &exp,
-        &SweepOptions { threads, shard },
+        &SweepOptions {
+            threads,
+            shard,
+            skip: kept.runs,
+        },
         &mut writer,
         &on_done,
     )?;
+    let tally = Tally {
+        runs: kept.runs + new.runs,
+        failed: kept.failed + new.failed,
+    };
     let wall = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     writer.finish().map_err(|e| write_failure(&runs_path, e))?;
     say!(
-        "{} runs{} in {wall:.2} s on {threads} thread{}: {:.2} runs/s; {} failed",
-        tally.runs,
+        "{} runs{} in {wall:.2} s on {threads} thread{}: {:.2} runs/s; {} failed{}",
+        new.runs,
         if shard.is_all() {
             format!(" ({} points × {})", exp.points(), exp.replications)
         } else {
             format!(" (shard {shard} of {})", exp.runs())
         },
         if threads == 1 { "" } else { "s" },
-        tally.runs as f64 / wall.max(1e-9),
-        tally.failed
+        new.runs as f64 / wall.max(1e-9),
+        tally.failed,
+        if kept.runs > 0 {
+            format!(" ({} more kept from the interrupted sweep)", kept.runs)
+        } else {
+            String::new()
+        }
     );
 
     if shard.is_all() {
@@ -209,6 +247,25 @@ pub fn cmd_sweep(
         );
         failed_runs(tally)
     }
+}
+
+/// The staging directory an interrupted sweep of the same experiment and shard left in
+/// `out` (its manifest has this sweep's fingerprint and slice), and the runs it finished;
+/// the one with the most runs when there are several.
+fn interrupted(out: &Path, exp: &Experiment, shard: Shard) -> Option<(PathBuf, Kept)> {
+    let want = Manifest::new(exp, shard, Tally::default());
+    Staging::left_behind(out)
+        .into_iter()
+        .filter(|d| {
+            Manifest::read(d)
+                .is_ok_and(|m| m.fingerprint == want.fingerprint && m.shard == want.shard)
+        })
+        .map(|d| {
+            let k = kept_runs(exp, shard, &d.join(RUNS));
+            (d, k)
+        })
+        .filter(|(_, k)| k.tally.runs > 0)
+        .max_by_key(|(_, k)| k.tally.runs)
 }
 
 /// Refuses an output directory that exists as something other than a directory (exit

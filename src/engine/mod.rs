@@ -332,8 +332,7 @@ impl<'a> Engine<'a> {
         let mut queues = crate::services::sqs::engine::queues(arch, seed);
         let mut owners: Vec<Vec<Owner>> = vec![Vec::new(); queues.len()];
         let pools = crate::workers::engine::pools(arch, seed, &mut queues, &mut owners);
-        let (lambdas, mappings) =
-            crate::services::lambda::engine_sqs::functions(arch, seed, &mut queues, &mut owners);
+        let (lambdas, mappings) = crate::services::lambda::engine_sqs::functions(arch, seed);
         let account_pool = crate::services::lambda::engine_sqs::unreserved_concurrency(arch);
         let producers = crate::producers::engine::producers(arch, seed);
         let mut columns = sampled_columns(arch);
@@ -441,10 +440,15 @@ impl<'a> Engine<'a> {
     }
 
     /// Processes events up to the horizon; stops early (returning the time) when the
-    /// messages and pending events outgrow the model's memory budget, checked every 4,096
-    /// events.
+    /// messages and pending events outgrow what the model's memory budget leaves beside
+    /// its components, checked every 4,096 events.
     fn run_loop(&mut self) -> Option<SimTime> {
-        let budget = usize::try_from(self.arch.memory_budget).unwrap_or(usize::MAX);
+        let budget = usize::try_from(
+            self.arch
+                .memory_budget
+                .saturating_sub(self.arch.components_bytes),
+        )
+        .unwrap_or(usize::MAX);
         while let Some((t, ev)) = self.events.pop_until(self.horizon) {
             self.now = t;
             self.events_done += 1;
@@ -807,6 +811,7 @@ impl<'a> Engine<'a> {
                         }
                     },
                     requests: f.stats.invocations,
+                    extra_requests: f.stats.extra_requests,
                     gb_seconds: f.gb_seconds(),
                 })
                 .collect(),

@@ -202,17 +202,19 @@ impl RunSummary {
     /// columns, p50 and p99; the `messages:` line counts the whole run, warm-up included,
     /// and says so, where the tables count the measured window.
     pub fn to_table_width(&self, width: usize) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "aqueduct {} · model \"{}\" · seed {} · {} simulated after {} warm-up · {} events in {:.2} s",
-            self.aqueduct_version,
-            self.model,
-            self.seed,
-            human_secs(self.simulated_s),
-            human_secs(self.warmup_s),
-            self.events,
-            self.wall_s
+        let mut s = crate::text::wrap(
+            &format!(
+                "aqueduct {} · model \"{}\" · seed {} · {} simulated after {} warm-up · {} events in {:.2} s",
+                self.aqueduct_version,
+                self.model,
+                self.seed,
+                human_secs(self.simulated_s),
+                human_secs(self.warmup_s),
+                self.events,
+                self.wall_s
+            ),
+            width,
+            2,
         );
         let mut kinds: Vec<&str> = Vec::new();
         for c in &self.components {

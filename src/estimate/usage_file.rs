@@ -120,16 +120,7 @@ const KINDS: &[Kind] = &[
 /// `month_hours` hours.
 pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, PricingError> {
     let doc: Table = crate::input::parse_toml(src, file, None).map_err(PricingError::Input)?;
-    let mut out = UsageFile {
-        usage: Usage {
-            window_s: month_hours * 3600.0,
-            ..Usage::default()
-        },
-        capacity: Vec::new(),
-        prices: crate::pricing::table::BUNDLED_NAME.to_string(),
-        notes: Vec::new(),
-        resources: Vec::new(),
-    };
+    let mut out = UsageFile::empty(month_hours);
     let kind_names: Vec<String> = KINDS
         .iter()
         .flat_map(|k| k.names)
@@ -193,15 +184,53 @@ pub fn parse(src: &str, file: &str, month_hours: f64) -> Result<UsageFile, Prici
                 name,
                 table,
                 month_hours,
+                places: None,
             };
-            refuse_unknown_keys(&res, spec)?;
-            (spec.read)(&res, &mut out)?;
-            check_counts(&out.usage, spec.service).map_err(|m| res.err("", m))?;
-            out.resources
-                .push((spec.service.into(), name.clone(), path));
+            out.add(spec.kind, &res)?;
         }
     }
     Ok(out)
+}
+
+impl UsageFile {
+    /// A usage file with no resource yet, over a month of `month_hours` hours: the start
+    /// of a file read from another format (infracost's YAML, `crate::interop::infracost`).
+    pub(crate) fn empty(month_hours: f64) -> UsageFile {
+        UsageFile {
+            usage: Usage {
+                window_s: month_hours * 3600.0,
+                ..Usage::default()
+            },
+            capacity: Vec::new(),
+            prices: crate::pricing::table::BUNDLED_NAME.to_string(),
+            notes: Vec::new(),
+            resources: Vec::new(),
+        }
+    }
+
+    /// Reads one resource table of `kind` (`sqs`, `sns`, `kinesis`, `firehose`, `flink`,
+    /// `video` or `lambda`) into the file, as a `[KIND.NAME]` table of a TOML usage file
+    /// is read; its keys must be among [`keys_of`]`(kind)`.
+    pub(crate) fn add(&mut self, kind: &str, res: &UsageTable) -> Result<(), PricingError> {
+        let Some(spec) = KINDS.iter().find(|k| k.kind == kind) else {
+            return Err(res.err("", format!("unknown resource kind `{kind}`")));
+        };
+        refuse_unknown_keys(res, spec)?;
+        (spec.read)(res, self)?;
+        check_counts(&self.usage, spec.service).map_err(|m| res.err("", m))?;
+        self.resources
+            .push((spec.service.into(), res.name.to_string(), res.path.clone()));
+        Ok(())
+    }
+}
+
+/// The keys a `[KIND.NAME]` table may give (empty for an unknown kind).
+pub(crate) fn keys_of(kind: &str) -> &'static [&'static str] {
+    KINDS
+        .iter()
+        .find(|k| k.kind == kind)
+        .map(|k| k.keys)
+        .unwrap_or(&[])
 }
 
 /// Checks the record just read for `service` (the last of its list): every count fits

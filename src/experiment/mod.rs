@@ -72,4 +72,7 @@ pub use slo::{Check, Op, Slo};
 pub(crate) use spec::COST_EXTRA;
 pub use spec::{run_seed, Experiment, Objective, Plot, Source, Throughput, COST_ALL};
 pub use stats::Stats;
-pub use sweep::{run_again, run_series, sweep, RunRecord, RunsWriter, Shard, SweepOptions, Tally};
+pub use sweep::{
+    kept_runs, run_again, run_series, sweep, Kept, RunRecord, RunsWriter, Shard, SweepOptions,
+    Tally,
+};

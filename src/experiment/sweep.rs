@@ -217,6 +217,14 @@ impl<W: Write> RunsWriter<W> {
         })
     }
 
+    /// Writes one row and flushes it, so that a sweep killed at any moment leaves every
+    /// finished run on disk ([`kept_runs`] reads them back).
+    pub fn write_flushed(&mut self, exp: &Experiment, r: &RunRecord) -> csv::Result<()> {
+        self.write(exp, r)?;
+        self.csv.flush()?;
+        Ok(())
+    }
+
     /// Writes one row.
     pub(crate) fn write(&mut self, exp: &Experiment, r: &RunRecord) -> csv::Result<()> {
         self.row.clear();
@@ -381,6 +389,41 @@ pub struct SweepOptions {
     pub threads: usize,
     /// The slice to run.
     pub shard: Shard,
+    /// Leading runs of the slice already written (kept from an interrupted sweep, see
+    /// [`kept_runs`]): the sweep starts after them.
+    pub skip: usize,
+}
+
+/// The runs an interrupted sweep finished, read back from its `runs.csv`.
+#[derive(Clone, Debug, Default)]
+pub struct Kept {
+    /// The leading runs of the slice, in run order, each checked against the experiment.
+    pub rows: Vec<RunRecord>,
+    /// Their count and failures.
+    pub tally: Tally,
+}
+
+/// The leading rows of `runs_csv` that are runs `0, 1, 2, …` of `shard` of `exp`: a sweep
+/// writes its rows in run order and flushes each, so an interrupted sweep leaves such a
+/// prefix (and perhaps half a row, which is dropped here, as is everything after the
+/// first row that does not belong). Nothing is kept from a file that cannot be read or
+/// whose columns are not this experiment's.
+pub fn kept_runs(exp: &Experiment, shard: Shard, runs_csv: &Path) -> Kept {
+    let mut kept = Kept::default();
+    let Ok(rows) = open_runs(exp, runs_csv) else {
+        return kept;
+    };
+    for (j, row) in rows.enumerate() {
+        match row {
+            Ok(r) if j < shard.len(exp.runs()) && r.run == shard.run(j) => {
+                kept.tally.runs += 1;
+                kept.tally.failed += usize::from(r.error.is_some());
+                kept.rows.push(r);
+            }
+            _ => break,
+        }
+    }
+    kept
 }
 
 /// What a sweep did.
@@ -421,9 +464,10 @@ pub fn sweep<W: Write + Send>(
         .thread_name(|i| format!("aqueduct-sweep-{i}"))
         .build()
         .map_err(|e| ExperimentError::Threads(e.to_string()))?;
+    let skip = opts.skip.min(total);
     let state = Mutex::new(State {
-        next: 0,
-        written: 0,
+        next: skip,
+        written: skip,
         pending: BTreeMap::new(),
         out,
         failed: 0,
@@ -460,7 +504,7 @@ pub fn sweep<W: Write + Send>(
                         break;
                     };
                     if st.error.is_none() {
-                        if let Err(e) = st.out.write(exp, &rec) {
+                        if let Err(e) = st.out.write_flushed(exp, &rec) {
                             st.error = Some(ExperimentError::write("runs.csv", e));
                         }
                     }
@@ -480,7 +524,7 @@ pub fn sweep<W: Write + Send>(
         return Err(e);
     }
     Ok(Tally {
-        runs: st.written,
+        runs: st.written - skip,
         failed: st.failed,
     })
 }

@@ -36,8 +36,17 @@ impl LatencyHist {
     /// An empty histogram.
     pub(crate) fn new() -> Self {
         LatencyHist {
-            hist: Histogram::new_with_bounds(1, MAX_TRACKABLE_US, 3)
-                .expect("static histogram bounds are valid"),
+            // Auto-resizing from a small range: the buckets are those of a histogram
+            // bounded at MAX_TRACKABLE_US (the bucket layout depends only on the lowest
+            // value and the precision), but the counts grow only as far as the largest
+            // value recorded. Allocated at full range, each histogram took 290 KB, so
+            // every idle queue cost that much.
+            hist: {
+                let mut h =
+                    Histogram::new_with_bounds(1, 2, 3).expect("static histogram bounds are valid");
+                h.auto(true);
+                h
+            },
             count: 0,
             sum_ns: 0,
             min_ns: u64::MAX,
@@ -58,8 +67,7 @@ impl LatencyHist {
             self.min_ns = ns;
         }
         // Round to the nearest microsecond.
-        self.hist
-            .saturating_record(((ns + 500) / 1000).min(MAX_TRACKABLE_US));
+        self.put(((ns + 500) / 1000).min(MAX_TRACKABLE_US), 1);
     }
 
     /// Records `n` observations of the same value (a run of records).
@@ -77,8 +85,16 @@ impl LatencyHist {
         if ns < self.min_ns {
             self.min_ns = ns;
         }
-        self.hist
-            .saturating_record_n(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
+        self.put(((ns + 500) / 1000).min(MAX_TRACKABLE_US), n);
+    }
+
+    /// Counts `n` observations of `us` in the buckets, growing them to reach `us` (only a
+    /// failed allocation could stop that; the value is then clamped to the buckets).
+    #[inline]
+    fn put(&mut self, us: u64, n: u64) {
+        if self.hist.record_n(us, n).is_err() {
+            self.hist.saturating_record_n(us, n);
+        }
     }
 
     /// Adds every observation of `other`.

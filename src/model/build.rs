@@ -172,7 +172,7 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
             }
         }
     }
-    Ok(Architecture {
+    let mut arch = Architecture {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
         source: source.to_string(),
@@ -200,7 +200,11 @@ pub(crate) fn build(raw: RawModel, source: &str, base_dir: &Path) -> VResult<Arc
         access,
         faults,
         memory_budget,
-    })
+        components_bytes: 0,
+        scenarios: Vec::new(),
+    };
+    arch.components_bytes = super::footprint::check(&arch)?;
+    Ok(arch)
 }
 
 /// The settings of the run as a whole.

@@ -8,8 +8,10 @@ pub(crate) mod arrival;
 pub(crate) mod build;
 pub(crate) mod dist;
 pub(crate) mod fields;
+pub(crate) mod footprint;
 pub(crate) mod producer;
 pub mod raw;
+pub mod scenario;
 pub mod value;
 pub(crate) mod workers;
 
@@ -88,8 +90,15 @@ pub struct Architecture {
     pub access: access::Access,
     /// Fault scenarios (the pools' `outages` among them).
     pub faults: Vec<crate::faults::FaultSpec>,
-    /// Bytes a run's messages and pending events may take before it stops.
+    /// Bytes a run may take before it stops: its components (`components_bytes`), its
+    /// messages and its pending events.
     pub memory_budget: u64,
+    /// Estimated bytes of the components before the first message (shards, workers,
+    /// mapping lanes, Flink key spaces, statistics), within `memory_budget`.
+    pub components_bytes: u64,
+    /// A month composed of scenarios (`[[scenario]]`), each a variant of this model; empty
+    /// when the measured window repeats all month.
+    pub scenarios: Vec<scenario::Scenario>,
 }
 
 impl Architecture {
@@ -160,7 +169,13 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<String, ModelError> {
 /// relative paths (traces, price tables).
 pub fn load_str(src: &str, file: &str, base_dir: &Path) -> Result<Architecture, ModelError> {
     let raw = parse_raw(src, file)?;
-    build::build(raw, file, base_dir).map_err(|inv| place(src, file, &inv.path, inv.message))
+    let has_scenarios = !raw.scenario.is_empty();
+    let mut arch = build::build(raw, file, base_dir)
+        .map_err(|inv| place(src, file, &inv.path, inv.message))?;
+    if has_scenarios {
+        arch.scenarios = scenario::scenarios(src, file, base_dir)?;
+    }
+    Ok(arch)
 }
 
 /// Parses model text into raw structs (syntax, types, unknown and missing fields).

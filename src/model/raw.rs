@@ -39,6 +39,19 @@ pub(crate) const COMPONENT_KINDS: [&str; 15] = [
     "fault",
 ];
 
+/// A `[[scenario]]`: part of a month made of scenarios.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Its name.
+    pub name: String,
+    /// Hours of the month it stands for.
+    pub hours: f64,
+    /// Fields of the model it changes (`"producer.web.load.rate_per_s" = 900`).
+    #[serde(default)]
+    pub set: toml::Table,
+}
+
 /// A whole model file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +97,10 @@ pub struct RawModel {
     /// half_life = "10m" }`).
     #[serde(default)]
     pub value: Option<super::value::RawValue>,
+    /// A month composed of scenarios: each a variant of this model (`set` overrides, as
+    /// `--set` takes them) standing for `hours` of the month.
+    #[serde(default)]
+    pub scenario: Vec<RawScenario>,
     /// Producers.
     #[serde(default)]
     pub producer: Vec<RawProducer>,

@@ -159,6 +159,25 @@ pub struct Bill {
     /// Billable quantities the table cannot price (not in `total`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unpriced: Vec<Unpriced>,
+    /// A month composed of scenarios (a model's `[[scenario]]` tables): each one's hours
+    /// and how its window filled them. Its lines name their scenario after the component
+    /// (`orders [launch]`); `window_s` and `month_factor` are then 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scenarios: Vec<ScenarioShare>,
+}
+
+/// One scenario's part of a month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioShare {
+    /// Its name.
+    pub name: String,
+    /// Hours of the month it stands for.
+    pub hours: f64,
+    /// Its measured window, seconds.
+    pub window_s: f64,
+    /// Its window quantities × this = its quantities in the month (`hours × 3600 ÷
+    /// window_s`).
+    pub month_factor: f64,
 }
 
 impl Bill {
@@ -204,6 +223,7 @@ impl Default for Bill {
             services: ServiceTotals::default(),
             lines: Vec::new(),
             unpriced: Vec::new(),
+            scenarios: Vec::new(),
         }
     }
 }
@@ -262,7 +282,29 @@ impl Bill {
         }
         // How the window became the month, unless it was a month already (a usage file).
         let month = self.month_hours * 3600.0;
-        let scaled = if self.window_s > 0.0 && (self.window_s - month).abs() > 1e-6 * month {
+        let scaled = if !self.scenarios.is_empty() {
+            let parts: Vec<String> = self
+                .scenarios
+                .iter()
+                .map(|s| {
+                    if (s.month_factor - 1.0).abs() < 1e-9 {
+                        // An estimate: its window is its hours.
+                        format!("{} h of {}", s.hours, s.name)
+                    } else {
+                        format!(
+                            "{} h of {} (its {} window repeated {}×)",
+                            s.hours,
+                            s.name,
+                            crate::text::fmt_duration(crate::sim::SimDuration::from_secs_f64(
+                                s.window_s
+                            )),
+                            fmt_factor(s.month_factor)
+                        )
+                    }
+                })
+                .collect();
+            format!("; the month is {}", parts.join(", "))
+        } else if self.window_s > 0.0 && (self.window_s - month).abs() > 1e-6 * month {
             format!(
                 "; the {} measured window repeated {}× to fill it",
                 crate::text::fmt_duration(crate::sim::SimDuration::from_secs_f64(self.window_s)),
@@ -347,6 +389,10 @@ pub(crate) struct Meter<'t> {
     table: &'t PriceTable,
     opts: BillOptions,
     scale: f64,
+    /// The scenario whose usage is being charged, named after each line's component.
+    part: Option<String>,
+    /// Minimum commitments asked for while charging scenarios: evaluated once, at the end.
+    deferred: Option<Vec<(String, String)>>,
     billed: BTreeMap<String, f64>,
     free_used: BTreeMap<String, f64>,
     bill: Bill,
@@ -369,6 +415,8 @@ impl<'t> Meter<'t> {
             table,
             opts,
             scale,
+            part: None,
+            deferred: None,
             billed: BTreeMap::new(),
             free_used: BTreeMap::new(),
             bill,
@@ -383,6 +431,27 @@ impl<'t> Meter<'t> {
     /// Hours in the month.
     pub(crate) fn month_hours(&self) -> f64 {
         self.opts.month_hours
+    }
+
+    /// Charges what follows as scenario `name`, whose window quantities × `factor` are
+    /// its quantities in the month; minimum commitments wait for [`Meter::finish`].
+    pub(crate) fn scenario(&mut self, name: &str, hours: f64, window_s: f64) {
+        let factor = if window_s > 0.0 {
+            hours * 3600.0 / window_s
+        } else {
+            0.0
+        };
+        self.scale = factor;
+        self.part = Some(name.to_string());
+        self.deferred.get_or_insert_with(Vec::new);
+        self.bill.window_s = 0.0;
+        self.bill.month_factor = 0.0;
+        self.bill.scenarios.push(ScenarioShare {
+            name: name.to_string(),
+            hours,
+            window_s,
+            month_factor: factor,
+        });
     }
 
     /// Month ÷ window: the factor from window quantities to monthly quantities.
@@ -411,7 +480,13 @@ impl<'t> Meter<'t> {
             return Ok(());
         }
         let qty = window_qty * self.scale;
-        self.charge_monthly(service, component, item, id, qty)
+        match &self.part {
+            Some(part) => {
+                let component = format!("{component} [{part}]");
+                self.charge_monthly(service, &component, item, id, qty)
+            }
+            None => self.charge_monthly(service, component, item, id, qty),
+        }
     }
 
     fn charge_monthly(
@@ -496,6 +571,12 @@ impl<'t> Meter<'t> {
     /// counts`; if `used < committed`, a line of `committed − used` units of the
     /// commitment's price.
     pub(crate) fn minimum(&mut self, service: &str, id: &str) -> Result<(), PricingError> {
+        if let Some(d) = &mut self.deferred {
+            if !d.iter().any(|(s, i)| s == service && i == id) {
+                d.push((service.to_string(), id.to_string()));
+            }
+            return Ok(());
+        }
         let table = self.table;
         let m = table
             .minimums
@@ -514,8 +595,14 @@ impl<'t> Meter<'t> {
         Ok(())
     }
 
-    /// The bill so far.
-    pub(crate) fn finish(self) -> Result<Bill, PricingError> {
+    /// The bill so far (with the minimum commitments a month of scenarios deferred).
+    pub(crate) fn finish(mut self) -> Result<Bill, PricingError> {
+        if let Some(d) = self.deferred.take() {
+            self.part = None;
+            for (service, id) in d {
+                self.minimum(&service, &id)?;
+            }
+        }
         self.bill.check_finite()?;
         Ok(self.bill)
     }

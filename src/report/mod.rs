@@ -218,6 +218,25 @@ impl Staging {
         })
     }
 
+    /// Staging directories in `out` that an interrupted command left behind: those whose
+    /// process is no longer running (on Unix; elsewhere every one but this process's).
+    pub fn left_behind(out: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(out) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let pid: u32 = name.strip_prefix(".aqueduct-partial-")?.parse().ok()?;
+                (pid != std::process::id() && !process_running(pid)).then(|| e.path())
+            })
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
     /// The staging directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -264,6 +283,28 @@ impl Staging {
         self.committed = true;
         Ok(names)
     }
+}
+
+/// Whether process `pid` is running (signal 0 probes it without sending anything).
+#[cfg(unix)]
+fn process_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    let exists = r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    // A killed process its parent has not yet reaped (a zombie) exists but runs no more.
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|st| {
+        st.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    });
+    exists && !zombie
+}
+
+#[cfg(not(unix))]
+fn process_running(_pid: u32) -> bool {
+    false
 }
 
 /// True for the names of the files a sweep writes (its CSV tables, charts, report and

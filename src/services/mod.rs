@@ -132,7 +132,7 @@ impl Limits {
     }
 
     /// The AWS documentation pages the default limits come from.
-    pub fn sources() -> [&'static str; 29] {
+    pub fn sources() -> [&'static str; 30] {
         [
             sqs::limits::SOURCE_QUOTAS,
             sqs::limits::SOURCE_MESSAGES,
@@ -140,6 +140,7 @@ impl Limits {
             lambda::limits::SOURCE_QUOTAS,
             lambda::limits::SOURCE_SQS_SCALING,
             lambda::limits::SOURCE_KINESIS_ESM,
+            lambda::limits::SOURCE_PRICING,
             kinesis::limits::SOURCE_LIMITS,
             kinesis::limits::SOURCE_LARGE_RECORDS,
             sns::limits::SOURCE_QUOTAS,
@@ -215,13 +216,57 @@ impl Usage {
 /// each service's function for its billable units.
 pub fn bill(usage: &Usage, table: &PriceTable, opts: BillOptions) -> Result<Bill, PricingError> {
     let mut m = Meter::new(table, opts, usage.window_s);
-    sqs::bill::bill_sqs(&usage.sqs, &mut m)?;
-    sns::bill::bill_sns(&usage.sns, &mut m)?;
-    kinesis::bill::bill_kinesis(&usage.kinesis, &mut m)?;
-    firehose::bill::bill_firehose(&usage.firehose, &mut m)?;
-    flink::bill::bill_flink(&usage.flink, &mut m)?;
-    video::bill::bill_video(&usage.video, &mut m)?;
-    lambda::bill::bill_lambda(&usage.lambda, &mut m)?;
-    s3::bill::bill_s3(&usage.s3, &mut m)?;
+    charge_all(usage, &mut m)?;
     m.finish()
+}
+
+/// One scenario of a month: its usage over its measured window, and the hours of the
+/// month it stands for.
+#[derive(Clone, Copy, Debug)]
+pub struct MonthPart<'a> {
+    /// The scenario's name.
+    pub name: &'a str,
+    /// Hours of the month.
+    pub hours: f64,
+    /// Its usage.
+    pub usage: &'a Usage,
+}
+
+/// The bill of a month composed of scenarios (a model's `[[scenario]]` tables).
+///
+/// # Formula
+/// Each scenario's window quantities × `hours × 3600 ÷ window_s`, its lines named
+/// `component [scenario]`, all charged on one account's month of `Σ hours` (so tiers, the
+/// free tier and minimum commitments count the month once, as AWS does, not once per
+/// scenario).
+pub fn bill_month(
+    parts: &[MonthPart<'_>],
+    table: &PriceTable,
+    free_tier: bool,
+) -> Result<Bill, PricingError> {
+    let hours: f64 = parts.iter().map(|p| p.hours).sum();
+    let opts = BillOptions {
+        month_hours: hours,
+        free_tier,
+    };
+    let mut m = Meter::new(table, opts, hours * 3600.0);
+    for p in parts {
+        m.scenario(p.name, p.hours, p.usage.window_s);
+        charge_all(p.usage, &mut m)?;
+    }
+    m.finish()
+}
+
+/// Charges every service's lines of `usage` on `m`.
+fn charge_all(usage: &Usage, m: &mut Meter<'_>) -> Result<(), PricingError> {
+    let m = &mut *m;
+    sqs::bill::bill_sqs(&usage.sqs, m)?;
+    sns::bill::bill_sns(&usage.sns, m)?;
+    kinesis::bill::bill_kinesis(&usage.kinesis, m)?;
+    firehose::bill::bill_firehose(&usage.firehose, m)?;
+    flink::bill::bill_flink(&usage.flink, m)?;
+    video::bill::bill_video(&usage.video, m)?;
+    lambda::bill::bill_lambda(&usage.lambda, m)?;
+    s3::bill::bill_s3(&usage.s3, m)?;
+    Ok(())
 }

@@ -5,9 +5,15 @@
 //! with a [`UsageTable`]; the file itself (TOML, resource kinds, unknown keys, capacity
 //! rows) is read by [`crate::estimate::usage_file`].
 
-use crate::input::{place, FieldPath};
+use crate::input::{place, FieldPath, ModelError};
 use crate::pricing::PricingError;
+use std::collections::BTreeMap;
 use toml::{Table, Value};
+
+/// Where the keys of a table read from another format than TOML are (an infracost YAML
+/// usage file): key → `(line, column, field as the file spells it)`; the key `""` places
+/// the table itself.
+pub(crate) type KeyPlaces = BTreeMap<String, (usize, usize, String)>;
 
 /// One resource table of a usage file, being read.
 pub(crate) struct UsageTable<'a> {
@@ -23,11 +29,27 @@ pub(crate) struct UsageTable<'a> {
     pub(crate) table: &'a Table,
     /// Hours in the month the quantities are for.
     pub(crate) month_hours: f64,
+    /// Where its keys are, when the file is not TOML (`None`: found in `src`).
+    pub(crate) places: Option<&'a KeyPlaces>,
 }
 
 impl UsageTable<'_> {
     /// An input error at `key` of the table (at the table itself when `key` is empty).
     pub(crate) fn err(&self, key: &str, message: String) -> PricingError {
+        if let Some(places) = self.places {
+            let (line, column, field) = places
+                .get(key)
+                .or_else(|| places.get(""))
+                .cloned()
+                .unwrap_or_default();
+            return PricingError::Input(ModelError {
+                file: self.file.to_string(),
+                line: (line > 0).then_some(line),
+                column: (column > 0).then_some(column),
+                field,
+                message,
+            });
+        }
         let path = if key.is_empty() {
             self.path.clone()
         } else {

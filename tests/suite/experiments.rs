@@ -362,9 +362,16 @@ fn the_library_sweep_writes_the_same_rows_with_any_thread_count() {
     let rows = |threads: usize, shard: Shard| -> (Vec<u8>, Vec<usize>) {
         let mut w = RunsWriter::new(&exp, Vec::new()).unwrap();
         let order = std::sync::Mutex::new(Vec::new());
-        let tally = sweep(&exp, &SweepOptions { threads, shard }, &mut w, &|r| {
-            order.lock().unwrap().push(r.run)
-        })
+        let tally = sweep(
+            &exp,
+            &SweepOptions {
+                threads,
+                shard,
+                skip: 0,
+            },
+            &mut w,
+            &|r| order.lock().unwrap().push(r.run),
+        )
         .unwrap();
         assert_eq!(tally.failed, 0);
         (w.finish().unwrap(), order.into_inner().unwrap())

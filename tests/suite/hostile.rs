@@ -1030,3 +1030,248 @@ fn a_run_stops_at_its_memory_budget_with_its_results_so_far() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("memory_budget"), "{}", stderr(&o));
 }
+
+/// Runs the binary with its address space capped at `bytes` (`RLIMIT_AS`), so a run that
+/// allocates beyond it aborts (a signal, not an exit code) instead of taking the machine.
+#[cfg(unix)]
+fn aqueduct_capped(cwd: &Path, args: &[&str], bytes: u64) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = bin();
+    cmd.args(args).current_dir(cwd);
+    // SAFETY: setrlimit is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: bytes as libc::rlim_t,
+                rlim_max: bytes as libc::rlim_t,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// 1 GiB of address space: far more than any of the models below needs once their
+/// structures grow with use, far less than they took when allocated for their limits.
+#[cfg(unix)]
+const CAP: u64 = 1 << 30;
+
+#[cfg(unix)]
+#[test]
+fn huge_limits_are_refused_or_grown_into_never_allocated_up_front() {
+    let d = scratch("huge-limits");
+    // 10^7 shards (allowed by a [limits] override): about 10 GB of shard state before the
+    // first record. Refused at load, naming the field and the budget.
+    let shards = r#"name = "huge"
+duration = "10s"
+[limits.kinesis]
+max_shards_per_stream = 100000000
+account_shard_quota = 100000000
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 10 }
+[[stream]]
+name = "s"
+shards = 10000000
+[[stream_consumer]]
+name = "c"
+source = "kinesis:s"
+service_time = "1ms"
+"#;
+    std::fs::write(d.join("shards.toml"), shards).unwrap();
+    let o = aqueduct_capped(&d, &["run", "shards.toml"], CAP);
+    refused(
+        "10^7 shards",
+        &o,
+        &[
+            "shards.toml:12",
+            "stream",
+            "`shards`",
+            "memory budget",
+            "memory_budget",
+        ],
+    );
+    // Raising the budget is the way through: the same model then loads (validate only).
+    let raised = shards.replace(
+        "duration = \"10s\"",
+        "duration = \"10s\"\nmemory_budget = \"64GiB\"",
+    );
+    std::fs::write(d.join("raised.toml"), raised).unwrap();
+    let o = aqueduct(&d, &["validate", "raised.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A Flink key space of 4·10^9 keys: every key hashed and stored up front.
+    let flink = r#"name = "fk"
+duration = "10s"
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = { process = "poisson", rate_per_s = 100 }
+partition_key = { dist = "uniform", keys = 4000000000 }
+[[stream]]
+name = "s"
+shards = 4
+[[flink]]
+name = "f"
+source = "kinesis:s"
+parallelism = 2
+cpu_per_record = "100us"
+window = { kind = "session", gap = "1m" }
+"#;
+    std::fs::write(d.join("flink.toml"), flink).unwrap();
+    let o = aqueduct_capped(&d, &["run", "flink.toml"], CAP);
+    refused(
+        "4·10^9 Flink keys",
+        &o,
+        &["flink", "\"f\"", "keys", "memory budget"],
+    );
+    // A Lambda SQS mapping allowed 2^32 − 1 concurrent pollers: they are created as the
+    // mapping scales up (5 a second), not all at the start (23 GB).
+    let conc = r#"name = "conc"
+duration = "10s"
+[limits.lambda]
+account_concurrency = 4294967295
+sqs_max_concurrency = 4294967295
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 10 }
+[[queue]]
+name = "q"
+[[lambda]]
+name = "f"
+source = "sqs:q"
+duration = "10ms"
+"#;
+    std::fs::write(d.join("conc.toml"), conc).unwrap();
+    let o = aqueduct_capped(&d, &["run", "conc.toml", "--json"], CAP);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "2^32 pollers: {:?} {}",
+        o.status,
+        stderr(&o)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(doc["metrics"]["lambda.f.invocations"].as_f64().unwrap() > 50.0);
+    // 5,000 idle queues: each queue's latency histograms grow with the values recorded
+    // (they took 290 KB each at their full range: 1.5 GB).
+    let mut idle = String::from(
+        "name = \"idle\"\nduration = \"1s\"\n[[producer]]\nname = \"p\"\ntarget = \"sqs:q0\"\nload = { process = \"poisson\", rate_per_s = 10 }\n",
+    );
+    for i in 0..5000 {
+        idle.push_str(&format!("[[queue]]\nname = \"q{i}\"\n"));
+    }
+    std::fs::write(d.join("idle.toml"), idle).unwrap();
+    let o = aqueduct_capped(&d, &["run", "idle.toml"], CAP);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "5,000 queues: {:?} {}",
+        o.status,
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_interrupted_sweep_keeps_its_finished_runs_and_resumes() {
+    // A sweep killed midway left its finished runs in a hidden directory, and the next
+    // sweep started over. Now every finished row is flushed, and the same command resumes
+    // from them: the result is byte for byte the uninterrupted sweep's.
+    let d = scratch("interrupted-sweep");
+    // 40 runs of about 50 ms each on one thread: the kill lands midway.
+    std::fs::write(
+        d.join("tiny.toml"),
+        TINY.replace("duration = \"1m\"", "duration = \"1h\""),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("exp.toml"),
+        SWEEP.replace("replications = 2", "replications = 20"),
+    )
+    .unwrap();
+    let args = |out: &str| -> Vec<String> {
+        [
+            "sweep",
+            "exp.toml",
+            "--out",
+            out,
+            "--threads",
+            "1",
+            "--quiet",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let o = aqueduct(
+        &d,
+        &args("full").iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut child = bin()
+        .args(args("int"))
+        .current_dir(&d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for a few finished rows in the staging directory, then kill (SIGKILL: nothing
+    // of the sweep's own runs after it).
+    let staged = d
+        .join("int")
+        .join(format!(".aqueduct-partial-{}", child.id()));
+    let rows = || {
+        std::fs::read_to_string(staged.join("runs.csv"))
+            .map(|t| t.lines().count().saturating_sub(1))
+            .unwrap_or(0)
+    };
+    let start = std::time::Instant::now();
+    while rows() < 3 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = rows();
+    assert!(
+        (3..40).contains(&kept),
+        "the kill came at {kept} of 40 runs"
+    );
+    // Another experiment's sweep into the same directory leaves them alone.
+    std::fs::write(d.join("other.toml"), SWEEP.replace("seed = 9", "seed = 10")).unwrap();
+    let o = aqueduct(
+        &d,
+        &["sweep", "other.toml", "--out", "int", "--threads", "1"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("resuming"), "{}", stderr(&o));
+    assert!(staged.is_dir());
+    // The same command resumes.
+    let o = bin()
+        .args(["sweep", "exp.toml", "--out", "int", "--threads", "2"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "resuming an interrupted sweep: {kept} of 40 runs were done"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !staged.exists(),
+        "the interrupted staging directory is gone"
+    );
+    for f in ["runs.csv", "summary.csv", "sweep.json"] {
+        assert_eq!(
+            std::fs::read(d.join("full").join(f)).unwrap(),
+            std::fs::read(d.join("int").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

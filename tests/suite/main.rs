@@ -19,6 +19,8 @@
 //!   transformation, partitioning, destinations, sources, estimate, random models.
 //! * `hostile` — hostile input (issue 21): merge manifests, NaN bills, lying metrics, wrong
 //!   units, output safety; exit code 0 or 2, never a panic, a hang or a clobbered file.
+//! * `hostile_random` — random models of every kind with extreme values, random usage files
+//!   and damaged price tables through the binary, under a watchdog and a memory cap (issue 21).
 //! * `latency` — the latency mechanisms of issue 22 one by one, their overrides and checks,
 //!   and Lambda's enhanced fan-out mappings.
 //! * `html` — `report.html` of `run --out`, `sweep` and `compare`: self-contained, escaped,
@@ -27,6 +29,8 @@
 //!   logic, denied sends and deliveries, refused subscriptions, the linter (issue 17).
 //! * `faults` — fault scenarios: each kind, SDK retries under a throttling storm, touching
 //!   windows, accounting under random faults (issue 17).
+//! * `interop` — infracost usage files (YAML) read and written, Terraform plans imported
+//!   (issue 18).
 //! * `layers` — the layer table of `src/lib.rs` holds for every file of `src/`.
 //! * `pricing` — the price table, bills, usage files, `price`.
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
@@ -46,7 +50,9 @@ mod fidelity;
 mod firehose;
 mod flink;
 mod hostile;
+mod hostile_random;
 mod html;
+mod interop;
 mod kinesis;
 mod kinesis_fuzz;
 mod kinesis_heatmap;

@@ -993,11 +993,14 @@ fn bundled_clickstream_estimate_is_near_its_simulation() {
 #[test]
 fn price_bundled_lambda_and_kinesis_models_bills_them() {
     // `price` on the bundled models now prices their Lambda functions and streams.
+    // Its month is made of two scenarios: each has its lines.
     let doc = json(&run(&["price", "models/sqs-lambda.toml", "--json"]));
     assert!(doc["services"]["lambda"].as_f64().unwrap() > 0.0, "{doc}");
-    line(&doc, "make-thumbnail", "requests");
-    line(&doc, "make-thumbnail", "duration (arm64)");
-    line(&doc, "images", "standard requests");
+    for s in ["quiet", "spike"] {
+        line(&doc, &format!("make-thumbnail [{s}]"), "requests");
+        line(&doc, &format!("make-thumbnail [{s}]"), "duration (arm64)");
+        line(&doc, &format!("images [{s}]"), "standard requests");
+    }
     let doc = json(&run(&["price", "models/clickstream.toml", "--json"]));
     for k in ["kinesis_data_streams", "lambda"] {
         assert!(doc["services"][k].as_f64().unwrap() > 0.0, "{k}: {doc}");
@@ -1531,4 +1534,237 @@ fn price_counts_the_redeliveries_of_processing_that_outlasts_the_visibility_time
         .notes
         .iter()
         .any(|n| n.contains("visibility timeout")));
+}
+
+/// Large notifications into a function: 20 events/s of 500 KiB through SNS (1 MiB
+/// topic limit) to a subscribed function.
+const SNS_LARGE_EVENTS: &str = r#"
+name = "sns-large-events"
+duration = "20m"
+warmup = "1m"
+
+[[producer]]
+name = "scans"
+target = "sns:scans"
+load = { process = "poisson", rate_per_s = 20 }
+size = "500KiB"
+
+[[topic]]
+name = "scans"
+max_message_size = "1MiB"
+
+[[subscription]]
+name = "to-fn"
+topic = "scans"
+endpoint = "lambda:ocr"
+
+[[lambda]]
+name = "ocr"
+memory_mb = 512
+duration = "20ms"
+"#;
+
+#[test]
+fn asynchronous_events_over_256_kb_are_billed_per_64_kb_chunk() {
+    // AWS bills an asynchronous event 1 request for its first 256 KB and 1 more for each
+    // further 64 KB, up to 1 MB (https://aws.amazon.com/lambda/pricing/). The function
+    // gets the notification: 500 KiB of message and SNS's 1 KiB JSON envelope, 513,024
+    // bytes: 1 + ceil((513,024 − 262,144) / 65,536) = 1 + 4 = 5 requests per invocation,
+    // in the run exactly and in the estimate within the Poisson count's noise
+    // (N ≈ 24,000 events: 3σ ≈ 2%). Events of up to 256 KB stay one request each.
+    let (ran, est, _) = both_bills(SNS_LARGE_EVENTS);
+    let arch = model::load_str(SNS_LARGE_EVENTS, "m.toml", Path::new(".")).unwrap();
+    let out = engine::run(&arch, 11).unwrap();
+    let invocations = out.summary.metric("lambda.ocr.invocations").unwrap();
+    let factor = 730.0 * 3600.0 / (20.0 * 60.0);
+    let requests = qty(&ran, "ocr", "requests");
+    assert!(invocations > 20_000.0, "{invocations}");
+    assert!(
+        close(requests / (invocations * factor), 5.0, 1e-9),
+        "{requests} requests for {invocations} invocations × {factor}"
+    );
+    let item = &ran
+        .lines
+        .iter()
+        .find(|l| l.component == "ocr" && l.item.starts_with("requests"))
+        .unwrap()
+        .item;
+    assert!(
+        item.contains("for asynchronous events over 256 KB"),
+        "{item}"
+    );
+    agrees(&ran, &est, "ocr", "requests", 0.02);
+    // 200 KiB events (with the envelope, 201 KiB): one request per invocation.
+    let small = SNS_LARGE_EVENTS.replace("500KiB", "200KiB");
+    let (ran, est, _) = both_bills(&small);
+    let arch = model::load_str(&small, "m.toml", Path::new(".")).unwrap();
+    let out = engine::run(&arch, 11).unwrap();
+    let invocations = out.summary.metric("lambda.ocr.invocations").unwrap();
+    assert!(close(
+        qty(&ran, "ocr", "requests") / (invocations * factor),
+        1.0,
+        1e-9
+    ));
+    assert!(close(
+        qty(&est, "ocr", "requests") / qty(&ran, "ocr", "requests"),
+        1.0,
+        0.02
+    ));
+    // A usage file says the size of its events.
+    let d = dir("async-event-size");
+    let u = write(
+        &d,
+        "u.toml",
+        "[lambda.ocr]\nmonthly_requests = 1000000\nasync_event_size_kb = 512\n",
+    );
+    let o = run(&["price", &u, "--json"]);
+    let doc = json(&o);
+    let l = line(&doc, "ocr", "requests");
+    // 512 KB: 1 + (512 − 256) / 64 = 5 requests per event.
+    assert_eq!(l["quantity"].as_f64(), Some(5_000_000.0), "{l}");
+}
+
+/// A month of scenarios: 720 hours at 20 messages/s, 10 hours of a launch at 200/s.
+const LAUNCH_MONTH: &str = r#"
+name = "launch-month"
+duration = "10m"
+warmup = "1m"
+
+[[producer]]
+name = "web"
+target = "sqs:orders"
+load = { process = "poisson", rate_per_s = 20 }
+
+[[queue]]
+name = "orders"
+
+[[consumer]]
+name = "workers"
+source = "sqs:orders"
+workers = 40
+receive = { max_messages = 10, wait = "20s" }
+service_time = "50ms"
+
+[[scenario]]
+name = "normal"
+hours = 720
+
+[[scenario]]
+name = "launch"
+hours = 10
+set = { "producer.web.load.rate_per_s" = 200 }
+"#;
+
+#[test]
+fn a_month_of_scenarios_bills_each_for_its_hours_on_one_account() {
+    let d = dir("scenarios");
+    let m = write(&d, "m.toml", LAUNCH_MONTH);
+    let doc = json(&run(&["run", &m, "--json"]));
+    let scenarios = doc["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    let bill = &doc["cost"];
+    assert_eq!(bill["month_hours"].as_f64(), Some(730.0));
+    // Each scenario's line is its own run's usage for its hours: its run's bill (the
+    // window repeated over 730 hours) × hours / 730, exactly.
+    for s in scenarios {
+        let name = s["name"].as_str().unwrap();
+        let hours = s["hours"].as_f64().unwrap();
+        let own = line(&s["run"]["cost"], "orders", "standard requests")["quantity"]
+            .as_f64()
+            .unwrap();
+        let month = line(bill, &format!("orders [{name}]"), "standard requests")["quantity"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            close(month / (own * hours / 730.0), 1.0, 1e-12),
+            "{name}: {month} vs {own}"
+        );
+    }
+    // The launch sends 10× the messages an hour: its 10 hours weigh about as much as 100
+    // normal hours.
+    let q = |n: &str| {
+        line(bill, &format!("orders [{n}]"), "standard requests")["quantity"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        close(q("launch") / q("normal") * 72.0, 10.0, 0.6),
+        "{} {}",
+        q("launch"),
+        q("normal")
+    );
+    assert!(
+        doc["metrics"]["scenario.launch.producer.web.sent"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert_eq!(doc["metrics"]["cost.total"], bill["total"]);
+    // The free tier counts the month once: 1M free SQS requests in all, not per scenario.
+    let p = json(&run(&["price", &m, "--json", "--free-tier"]));
+    let free: f64 = p["cost"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["service"] == "sqs")
+        .map(|l| l["free_quantity"].as_f64().unwrap_or(0.0))
+        .sum();
+    assert_eq!(free, 1_000_000.0);
+    // `price` estimates the same month within 5% of the run.
+    let est = p["cost"]["total"].as_f64().unwrap();
+    let p = json(&run(&["price", &m, "--json"]));
+    let est_gross = p["cost"]["total"].as_f64().unwrap();
+    let ran = bill["total"].as_f64().unwrap();
+    assert!(est < est_gross);
+    assert!(
+        close(est_gross / ran, 1.0, 0.05),
+        "estimate {est_gross} vs run {ran}"
+    );
+    // The text says how the month was made.
+    let o = run(&["run", &m]);
+    let out = stdout(&o);
+    assert!(out.contains("the month is 720 h of normal"), "{out}");
+    assert!(
+        out.contains("=== scenario \"launch\": 10 h of the month ==="),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_scenarios_are_refused() {
+    let d = dir("bad-scenarios");
+    for (what, edit, needle) in [
+        (
+            "a duplicate name",
+            ("name = \"launch\"", "name = \"normal\""),
+            "two scenarios are named",
+        ),
+        (
+            "more than a month",
+            ("hours = 720", "hours = 740"),
+            "more than a month",
+        ),
+        ("no hours", ("hours = 10", "hours = 0"), "must be above 0"),
+        (
+            "a path that is not the model's",
+            (
+                "producer.web.load.rate_per_s",
+                "producer.wbe.load.rate_per_s",
+            ),
+            "did you mean",
+        ),
+        (
+            "a value the model refuses",
+            (
+                "\"producer.web.load.rate_per_s\" = 200",
+                "\"queue.orders.visibility_timeout\" = \"13h\"",
+            ),
+            "scenario \"launch\"",
+        ),
+    ] {
+        let m = write(&d, "m.toml", &LAUNCH_MONTH.replace(edit.0, edit.1));
+        let o = run(&["run", &m]);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{what}: {}", stderr(&o));
+    }
 }

@@ -398,7 +398,10 @@ impl Engine<'_> {
         }
         let buf = &mut s.buffers[b as usize];
         buf.gen = buf.gen.wrapping_add(1);
-        s.stats.object_bytes.saturating_record(buf.bytes.max(1));
+        // Grows the buckets to reach the size; clamped only if that allocation failed.
+        if s.stats.object_bytes.record(buf.bytes.max(1)).is_err() {
+            s.stats.object_bytes.saturating_record(buf.bytes.max(1));
+        }
         let phase = if s.spec.destination.kind == DestinationKind::Redshift {
             Phase::Stage
         } else {
@@ -800,6 +803,7 @@ impl Engine<'_> {
                     name: format!("firehose:{}:transform", spec.name),
                     architecture: LambdaArch::X86_64,
                     requests: st.invocations,
+                    extra_requests: 0,
                     gb_seconds: s.transform_gb_seconds(),
                 });
             }

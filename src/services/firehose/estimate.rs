@@ -193,6 +193,7 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
             name: format!("firehose:{name}:transform"),
             architecture: LambdaArch::X86_64,
             requests: (invocations * month_s).round() as u64,
+            extra_requests: 0,
             gb_seconds: gb_s * month_s,
         });
         cx.capacity.push(Capacity::against(

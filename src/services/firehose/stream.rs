@@ -335,8 +335,14 @@ impl Default for FirehoseStats {
             flushes_by_size: 0,
             flushes_by_interval: 0,
             objects: 0,
-            object_bytes: Histogram::new_with_bounds(1, 1 << 40, 3)
-                .expect("static histogram bounds are valid"),
+            // Grown as objects are recorded (the same buckets as a histogram bounded
+            // at 2^40; allocating that range up front cost ~270 KB per stream).
+            object_bytes: {
+                let mut h =
+                    Histogram::new_with_bounds(1, 2, 3).expect("static histogram bounds are valid");
+                h.auto(true);
+                h
+            },
             delivered: 0,
             delivered_bytes: 0,
             backed_up: 0,

@@ -375,8 +375,18 @@ impl KinesisMappingModel {
     ) -> Result<KinesisMappingRates, String> {
         let records: f64 = shard_rates.iter().sum();
         let (mut first, mut billed) = (0.0, 0.0);
+        // Shards of equal shares (on demand, thousands of them) have equal rates: one
+        // Poisson sum serves a run of them.
+        let mut last: Option<(f64, (f64, f64))> = None;
         for r in shard_rates {
-            let (i, b) = self.per_poll(*r, evenly_spaced);
+            let (i, b) = match last {
+                Some((lr, v)) if lr == *r => v,
+                _ => {
+                    let v = self.per_poll(*r, evenly_spaced);
+                    last = Some((*r, v));
+                    v
+                }
+            };
             first += i / self.poll;
             billed += b / self.poll;
         }

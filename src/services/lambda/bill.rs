@@ -34,6 +34,9 @@ pub struct LambdaUsage {
     pub architecture: LambdaArch,
     /// Invocations (requests).
     pub requests: u64,
+    /// Requests billed beyond one per invocation: one per 64 KB chunk of an asynchronous
+    /// event beyond its first 256 KB (<https://aws.amazon.com/lambda/pricing/>).
+    pub extra_requests: u64,
     /// Compute: Σ over invocations of duration rounded up to 1 ms × memory in GB
     /// (see `gb_seconds`).
     pub gb_seconds: f64,
@@ -54,7 +57,8 @@ pub(crate) fn gb_seconds(duration_ns: u64, memory_mb: u32) -> f64 {
 /// Bill lines for Lambda functions.
 ///
 /// # Formula
-/// `requests × $/request` (`lambda.requests`, 1M free with the free tier) `+ GB-s × tiered
+/// `(requests + extra requests of large asynchronous events) × $/request`
+/// (`lambda.requests`, 1M free with the free tier) `+ GB-s × tiered
 /// $/GB-s` by architecture (`lambda.duration.x86_64`, `.arm64`: tiers counted per
 /// architecture over all functions; the 400,000 GB-s free tier is one allowance shared by
 /// both architectures).
@@ -62,7 +66,21 @@ pub(crate) fn bill_lambda(functions: &[LambdaUsage], m: &mut Meter) -> Result<()
     const S: &str = "lambda";
     for f in functions {
         let n = f.name.as_str();
-        m.charge(S, n, "requests", "lambda.requests", f.requests as f64)?;
+        let what = if f.extra_requests > 0 {
+            format!(
+                "requests ({} for asynchronous events over 256 KB)",
+                f.extra_requests
+            )
+        } else {
+            "requests".to_string()
+        };
+        m.charge(
+            S,
+            n,
+            &what,
+            "lambda.requests",
+            f.requests as f64 + f.extra_requests as f64,
+        )?;
         let arch = f.architecture.key();
         m.charge(
             S,
@@ -96,6 +114,7 @@ mod tests {
 
     fn f(name: &str, arch: LambdaArch, requests: u64, gbs: f64) -> LambdaUsage {
         LambdaUsage {
+            extra_requests: 0,
             name: name.into(),
             architecture: arch,
             requests,

@@ -9,7 +9,6 @@ use crate::services::lambda::function::{throttle_backoff, PollerState, SqsMappin
 use crate::services::lambda::LambdaSource;
 use crate::services::sqs::queue::Action;
 use crate::services::sqs::Receive;
-use crate::services::sqs::SqsQueue;
 use crate::sim::stream;
 use crate::sim::SimDuration;
 
@@ -32,33 +31,24 @@ fn mapping_mut(maps: &mut [Option<SqsMapping>], l: u32) -> &mut SqsMapping {
 const ESM_WAIT: SimDuration = crate::services::lambda::limits::SQS_ESM_WAIT;
 
 /// The functions of `arch`, and the SQS event source mapping of each (by function index)
-/// if it has one: its pollers (up to the mapping's maximum concurrency) are registered
-/// with the queue, and `owners[q]` records which poller each id of queue `q` is.
+/// if it has one. Its pollers are registered with the queue as the mapping scales up
+/// ([`Engine::poller_start`]).
 pub(crate) fn functions(
     arch: &Architecture,
     seed: u64,
-    queues: &mut [SqsQueue],
-    owners: &mut [Vec<Owner>],
 ) -> (Vec<LambdaFn>, Vec<Option<SqsMapping>>) {
     let lim = &arch.limits.lambda;
     let mut mappings = Vec::new();
     let lambdas = arch
         .lambdas
         .iter()
-        .enumerate()
-        .map(|(l, spec)| {
+        .map(|spec| {
             mappings.push(match spec.source {
                 LambdaSource::Sqs(q) => {
                     let max = spec.maximum_concurrency.unwrap_or(lim.sqs_max_concurrency);
-                    let ids = (0..max)
-                        .map(|p| {
-                            owners[q as usize].push(Owner::Lambda { l: l as u32, p });
-                            queues[q as usize].register_poller()
-                        })
-                        .collect();
                     Some(SqsMapping::new(
                         q,
-                        ids,
+                        max,
                         lim.sqs_initial_concurrency,
                         lim.sqs_scale_up_per_minute.div_ceil(60),
                     ))
@@ -103,8 +93,19 @@ impl Engine<'_> {
         }
     }
 
+    /// Starts poller `p` of function `l`, creating it (and registering it with the queue,
+    /// recorded in `owners`) if the mapping has not had that many yet.
     fn poller_start(&mut self, l: u32, p: u32) {
         let m = mapping_mut(&mut self.mappings, l);
+        while m.pollers.len() as u32 <= p {
+            let q = m.queue as usize;
+            let id = self.queues[q].register_poller();
+            self.owners[q].push(Owner::Lambda {
+                l,
+                p: m.pollers.len() as u32,
+            });
+            m.add_poller(id);
+        }
         let poller = &mut m.pollers[p as usize];
         if poller.state != PollerState::Off {
             return;
@@ -135,8 +136,10 @@ impl Engine<'_> {
                 continue;
             }
             let add = m.step.min(m.max_pollers - m.active);
+            // The pollers that are off, lowest first, then new ones.
             let off: Vec<u32> = (0..m.pollers.len() as u32)
                 .filter(|p| m.pollers[*p as usize].state == PollerState::Off)
+                .chain(m.pollers.len() as u32..m.max_pollers)
                 .take(add as usize)
                 .collect();
             for p in off {

@@ -44,9 +44,16 @@ pub(crate) struct DurationModel {
     /// invoked asynchronously): it holds the concurrency slot but is not billed.
     overhead_s: f64,
     name: String,
-    /// Billed seconds by batch size, computed once.
+    /// Billed seconds by batch size, computed once: by index up to [`BILLED_DENSE`]
+    /// (NaN: not yet), in the map above it. The estimate asks for the same few sizes
+    /// millions of times (every term of a Poisson sum, every shard, every time step).
+    billed_dense: RefCell<Vec<f64>>,
     billed: RefCell<HashMap<u64, f64>>,
 }
+
+/// Batch sizes whose billed seconds [`DurationModel`] caches in a vector (the largest
+/// batch an event source mapping takes is 10,000).
+const BILLED_DENSE: u64 = 10_001;
 
 impl DurationModel {
     /// The model of `spec`.
@@ -62,6 +69,7 @@ impl DurationModel {
                 _ => spec.invoke_overhead.mean_s(),
             },
             name: spec.name.clone(),
+            billed_dense: RefCell::new(Vec::new()),
             billed: RefCell::new(HashMap::new()),
         }
     }
@@ -115,6 +123,19 @@ impl DurationModel {
     }
 
     fn billed_n_s(&self, k: u64) -> f64 {
+        if k < BILLED_DENSE {
+            let i = k as usize;
+            if let Some(v) = self.billed_dense.borrow().get(i).filter(|v| !v.is_nan()) {
+                return *v;
+            }
+            let v = self.billed_n_uncached(k);
+            let mut dense = self.billed_dense.borrow_mut();
+            if dense.len() <= i {
+                dense.resize(i + 1, f64::NAN);
+            }
+            dense[i] = v;
+            return v;
+        }
         if let Some(v) = self.billed.borrow().get(&k) {
             return *v;
         }
@@ -159,6 +180,9 @@ impl DurationModel {
 pub(crate) struct FunctionLoad {
     /// Invocations per second.
     pub(crate) invocations: f64,
+    /// Requests per second billed beyond one per invocation (asynchronous events over
+    /// 256 KB).
+    pub(crate) extra_requests: f64,
     /// Records processed per second (retries included).
     pub(crate) records: f64,
     /// Billed seconds per second (each invocation rounded up to 1 ms), cold starts
@@ -739,6 +763,7 @@ pub(crate) fn finish(cx: &mut Context) {
                 Arch::Arm => LambdaArch::Arm64,
             },
             requests: (load.invocations * cx.month_s).round() as u64,
+            extra_requests: (load.extra_requests * cx.month_s).round() as u64,
             gb_seconds: billed * cx.month_s * dm.memory_gb,
         });
         let subscribed = arch

@@ -38,6 +38,9 @@ use std::collections::VecDeque;
 pub(crate) struct LambdaStats {
     /// Invocations started.
     pub(crate) invocations: u64,
+    /// Requests billed beyond one per invocation: asynchronous events over 256 KB are
+    /// billed one more per further 64 KB chunk.
+    pub(crate) extra_requests: u64,
     /// Records processed successfully.
     pub(crate) processed: u64,
     /// Records whose processing failed.
@@ -351,7 +354,9 @@ pub(crate) struct Poller {
 pub(crate) struct SqsMapping {
     /// Source queue.
     pub(crate) queue: u32,
-    /// Pollers (sized for the most the mapping can have).
+    /// Pollers started so far, grown one at a time as the mapping scales up (never sized
+    /// for `max_pollers` in advance: a `[limits]` override of billions would allocate them
+    /// all at once).
     pub(crate) pollers: Vec<Poller>,
     /// Pollers running now.
     pub(crate) active: u32,
@@ -364,32 +369,33 @@ pub(crate) struct SqsMapping {
 }
 
 impl SqsMapping {
-    /// A mapping with `initial` pollers starting, ids from `poller_ids`.
-    pub(crate) fn new(queue: u32, poller_ids: Vec<u32>, initial: u32, step: u32) -> Self {
-        let max_pollers = poller_ids.len() as u32;
-        let pollers = poller_ids
-            .into_iter()
-            .map(|poller| Poller {
-                state: PollerState::Off,
-                gen: 0,
-                poller,
-                batch: Vec::new(),
-                payload: 0,
-                batch_since: SimTime::ZERO,
-                leg: SimDuration::ZERO,
-                wait_seq: 0,
-                inv: None,
-                throttled: 0,
-            })
-            .collect();
+    /// A mapping of `queue` with none of its pollers created yet: `initial` start at once,
+    /// and at most `max_pollers` ever run.
+    pub(crate) fn new(queue: u32, max_pollers: u32, initial: u32, step: u32) -> Self {
         SqsMapping {
             queue,
-            pollers,
+            pollers: Vec::new(),
             active: 0,
             max_pollers,
             min_pollers: initial.min(max_pollers),
             step,
         }
+    }
+
+    /// A new poller that is off, known to its queue by `poller`.
+    pub(crate) fn add_poller(&mut self, poller: u32) {
+        self.pollers.push(Poller {
+            state: PollerState::Off,
+            gen: 0,
+            poller,
+            batch: Vec::new(),
+            payload: 0,
+            batch_since: SimTime::ZERO,
+            leg: SimDuration::ZERO,
+            wait_seq: 0,
+            inv: None,
+            throttled: 0,
+        });
     }
 }
 

@@ -3,7 +3,7 @@
 //! Defaults are AWS's documented values, each with the AWS page it comes from (the
 //! `SOURCE_*` constants below); a model may override them in `[limits.lambda]`.
 
-use crate::input::units::Dur;
+use crate::input::units::{Bytes, Dur};
 use crate::sim::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +65,14 @@ pub struct LambdaLimits {
     /// (AWS Compute Blog, 29 Jan 2026,
     /// <https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb/>).
     pub async_max_payload_bytes: u64,
+    /// Asynchronous events are billed one request for their first 256 KB ...
+    /// (<https://aws.amazon.com/lambda/pricing/>, read 2026-12-07: "You are charged for 1
+    /// request per each asynchronous Event for first 256 KB").
+    pub async_request_bytes: Bytes,
+    /// ... and one more request for each further 64 KB chunk, up to the 1 MB payload
+    /// ("Individual event size beyond 256 KB is charged 1 additional request for each
+    /// 64 KB of chunk upto 1 MB"; same page).
+    pub async_request_chunk: Bytes,
     /// Asynchronous invocation: retries of an event whose invocation returned an error,
     /// the default and the most `MaximumRetryAttempts` allows: 2.
     /// <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>
@@ -111,6 +119,8 @@ impl Default for LambdaLimits {
             max_record_age: Dur(SimDuration::from_secs(604_800)),
             max_sync_payload_bytes: 6 * 1024 * 1024,
             async_max_payload_bytes: 1 << 20,
+            async_request_bytes: Bytes(256 << 10),
+            async_request_chunk: Bytes(64 << 10),
             async_max_retry_attempts: 2,
             async_first_retry_delay: Dur(SimDuration::from_secs(60)),
             async_second_retry_delay: Dur(SimDuration::from_secs(120)),
@@ -120,6 +130,22 @@ impl Default for LambdaLimits {
         }
     }
 }
+
+impl LambdaLimits {
+    /// Requests billed for one asynchronous invocation of an event of `bytes`.
+    ///
+    /// # Formula
+    /// `1 + ceil(max(0, bytes − 256 KB) / 64 KB)`: a 512 KiB event is 5 requests
+    /// (<https://aws.amazon.com/lambda/pricing/>).
+    pub(crate) fn async_requests(&self, bytes: u64) -> u64 {
+        1 + bytes
+            .saturating_sub(self.async_request_bytes.0)
+            .div_ceil(self.async_request_chunk.0.max(1))
+    }
+}
+
+/// Source of Lambda's prices and billing rules (requests of asynchronous events).
+pub(crate) const SOURCE_PRICING: &str = "https://aws.amazon.com/lambda/pricing/";
 
 /// Source of the SQS event-source-mapping rules.
 pub(crate) const SOURCE_SQS_ESM: &str =
@@ -195,3 +221,25 @@ pub(crate) const DEFAULT_SQS_WAKEUP_P99_MS: f64 = 40.0;
 pub(crate) const DEFAULT_FIFO_WAKEUP_MEDIAN_MS: f64 = 12.0;
 /// See [`DEFAULT_FIFO_WAKEUP_MEDIAN_MS`]: p99, ms.
 pub(crate) const DEFAULT_FIFO_WAKEUP_P99_MS: f64 = 550.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asynchronous_requests_by_event_size() {
+        // One request for the first 256 KB, one more per further 64 KB (or part of it).
+        let l = LambdaLimits::default();
+        for (bytes, requests) in [
+            (0, 1),
+            (256 << 10, 1),
+            ((256 << 10) + 1, 2),
+            (320 << 10, 2),
+            ((320 << 10) + 1, 3),
+            (512 << 10, 5),
+            (1 << 20, 13),
+        ] {
+            assert_eq!(l.async_requests(bytes), requests, "{bytes} bytes");
+        }
+    }
+}

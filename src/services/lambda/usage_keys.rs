@@ -14,6 +14,7 @@ pub(crate) const KEYS: &[&str] = &[
     "average_request_duration",
     "requests_per_second",
     "hours",
+    "async_event_size_kb",
 ];
 
 /// The invocations of a function of a usage file, for its capacity rows.
@@ -30,7 +31,9 @@ pub(crate) struct LambdaCalls {
 /// Reads `[lambda.NAME]`.
 ///
 /// # Formula
-/// Requests `monthly_requests + rate × hours × 3,600`; GB-seconds `requests ×
+/// Requests `monthly_requests + rate × hours × 3,600`, each billed as
+/// `1 + ceil(max(0, async_event_size_kb − 256) / 64)` requests when the function is
+/// invoked asynchronously with events of that size; GB-seconds `requests ×
 /// ceil(duration ms) / 1,000 × memory MB / 1,024` (duration is billed rounded up to the
 /// next millisecond per invocation).
 pub(crate) fn read(r: &UsageTable) -> Result<(LambdaUsage, LambdaCalls), PricingError> {
@@ -55,10 +58,15 @@ pub(crate) fn read(r: &UsageTable) -> Result<(LambdaUsage, LambdaCalls), Pricing
     let requests = r.num_or("monthly_requests", 0.0)? + rate * hours * 3600.0;
     // Duration is billed rounded up to the next millisecond per invocation.
     let gbs = requests * duration_ms.ceil() / 1000.0 * memory / 1024.0;
+    // Asynchronous events over 256 KB are billed one more request per further 64 KB.
+    let event_kb = r.ranged("async_event_size_kb", 0.0, 0.0, 1024.0)?;
+    let per_event = crate::services::lambda::limits::LambdaLimits::default()
+        .async_requests((event_kb * 1024.0).ceil() as u64);
     let usage = LambdaUsage {
         name: r.name.into(),
         architecture: arch,
         requests: rounded(requests),
+        extra_requests: rounded(requests * (per_event - 1) as f64),
         gb_seconds: gbs,
     };
     Ok((

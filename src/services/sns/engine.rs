@@ -456,6 +456,8 @@ impl Engine<'_> {
                         size as u64,
                         now - published,
                     );
+                    // The event the function gets is the notification (billed by size).
+                    self.msgs.get_mut(slot).size = delivered_size;
                     self.async_accept(l, slot);
                 }
             }
@@ -662,6 +664,14 @@ impl Engine<'_> {
                         }
                     };
                     self.msgs.get_mut(slot).loc = Loc::InFlight;
+                    // Each invocation, a retry's too, is billed by the event's size.
+                    let extra = self
+                        .arch
+                        .limits
+                        .lambda
+                        .async_requests(self.msgs.get(slot).size as u64)
+                        - 1;
+                    self.lambdas[li].stats.extra_requests += extra;
                     if measured {
                         self.lambdas[li].stats.wait.record(now - enqueued);
                     }

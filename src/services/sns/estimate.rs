@@ -438,6 +438,9 @@ struct Route {
     matched: f64,
     /// What becomes of them.
     delivery: DeliveryModel,
+    /// A Lambda endpoint: requests billed per invocation beyond the first, for events
+    /// over 256 KB (mean over the events the function accepts).
+    extra_requests: f64,
 }
 
 /// Estimates the SNS topics of the model: pushes their usage and capacity rows, the
@@ -504,12 +507,16 @@ fn publish_over_grid(
             })
             .collect();
         for inv in invoked.iter_mut() {
-            let events: f64 = routes
+            let (events, extra): (f64, f64) = routes
                 .iter()
                 .filter(|r| r.endpoint == Endpoint::Lambda(inv.l as u32))
-                .map(|r| published[r.producer] * r.matched * r.delivery.delivered)
-                .sum();
+                .map(|r| {
+                    let e = published[r.producer] * r.matched * r.delivery.delivered;
+                    (e, e * r.extra_requests)
+                })
+                .fold((0.0, 0.0), |(a, b), (e, x)| (a + e, b + x));
             inv.events += events * step.weight;
+            inv.extra_requests += extra * step.weight;
             let conc = events * inv.per_event * inv.duration.mean_s(1.0);
             if grid.time_varying {
                 let in_window = if step.dt > 0.0 {
@@ -707,6 +714,7 @@ fn lambda_loads(cx: &mut Context, pubs: &[Publisher], routes: &[Route], invoked:
         let mean_s = inv.duration.mean_s(1.0);
         let load = &mut cx.functions[inv.l];
         load.invocations += invocations;
+        load.extra_requests += inv.extra_requests * inv.per_event;
         load.records += invocations;
         load.billed_s += invocations * inv.duration.billed_s(1.0);
         load.cold_starts += if duration_s > 0.0 {
@@ -845,6 +853,7 @@ fn routes(arch: &Architecture, pubs: &[Publisher], notes: &mut Vec<String>) -> V
                     sub.policy.retries(),
                     refused_share(arch, sub, p),
                 ),
+                extra_requests: async_extra_requests(arch, sub, p),
             });
         }
     }
@@ -865,6 +874,9 @@ struct Invoked {
     cold: f64,
     /// Events per second, mean over the window.
     events: f64,
+    /// Requests per second billed beyond one per invocation of those events (before
+    /// retries), mean over the window.
+    extra_requests: f64,
 }
 
 /// The functions that subscriptions invoke.
@@ -897,6 +909,7 @@ fn invoked(arch: &Architecture) -> Vec<Invoked> {
             warm: Warm::new(f),
             cold: 0.0,
             events: 0.0,
+            extra_requests: 0.0,
         });
     }
     out
@@ -995,6 +1008,37 @@ fn refused_share(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) 
         &format!("estimate:too-large:{}:{}", sub.name, p.name),
         |b| [f64::from(u8::from(b > limit))],
     )[0]
+}
+
+/// Requests billed per invocation beyond the first when subscription `sub` invokes its
+/// function with producer `p`'s messages: 0 for other endpoints.
+///
+/// # Formula
+/// `E[async_requests(b) − 1 | b ≤ limit]` over the notification's size `b` (message and
+/// JSON envelope), with `async_requests(b) = 1 + ceil(max(0, b − 256 KB) / 64 KB)`
+/// ([`crate::services::lambda::limits::LambdaLimits::async_requests`]).
+fn async_extra_requests(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) -> f64 {
+    if !matches!(sub.endpoint, Endpoint::Lambda(_)) {
+        return 0.0;
+    }
+    let lim = &arch.limits.lambda;
+    let mut mix = SizeMix::new();
+    mix.push_extra(1.0, &p.size, sub.envelope as u64);
+    let [extra, accepted] = mix.mean_of(
+        &format!("estimate:async-requests:{}:{}", sub.name, p.name),
+        |b| {
+            if b > lim.async_max_payload_bytes {
+                [0.0, 0.0]
+            } else {
+                [(lim.async_requests(b) - 1) as f64, 1.0]
+            }
+        },
+    );
+    if accepted > 0.0 {
+        extra / accepted
+    } else {
+        0.0
+    }
 }
 
 /// The probability that none of subscriptions `subs` passes a message of producer `p`.
