@@ -58,6 +58,9 @@ enum Cmd {
         /// the Terraform addresses `aqueduct import terraform` gives the components.
         #[arg(long, value_name = "FILE")]
         infracost_usage: Option<PathBuf>,
+        /// Output: text (tables), json (as --json) or csv (the bill's lines).
+        #[arg(long, value_enum, conflicts_with = "json")]
+        format: Option<Format>,
     },
     /// Run an experiment: a grid of model settings × replications on all cores, then
     /// statistics, sizing by objectives and a report with charts (see experiments/).
@@ -149,6 +152,9 @@ enum Cmd {
         /// above this many USD; a failed capacity check also exits with code 3.
         #[arg(long, value_name = "USD")]
         fail_above: Option<f64>,
+        /// Output: text (tables), json (as --json) or csv (the bill's lines).
+        #[arg(long, value_enum, conflicts_with = "json")]
+        format: Option<Format>,
     },
     /// Print the AWS limits in force (defaults, with sources), as a TOML [limits] table.
     Limits,
@@ -261,6 +267,17 @@ pub fn main() -> i32 {
     }
 }
 
+/// What `run` and `price` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Readable tables.
+    Text,
+    /// The JSON document (as `--json`).
+    Json,
+    /// The bill's lines as CSV.
+    Csv,
+}
+
 fn dispatch(cmd: Cmd) -> Result<(), Failure> {
     match cmd {
         Cmd::Run {
@@ -272,15 +289,17 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             sets,
             fail_above,
             infracost_usage,
+            format,
         } => cmd_run(
             model.as_deref(),
             seed,
             duration,
-            json,
+            json || format == Some(Format::Json),
             out,
             &sets,
             budget(fail_above)?,
             infracost_usage.as_deref(),
+            format == Some(Format::Csv),
         ),
         Cmd::Sweep {
             experiment,
@@ -318,9 +337,13 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
             free_tier,
             sets,
             fail_above,
+            format,
         } => price::run(
             &input,
-            json,
+            price::Output {
+                json: json || format == Some(Format::Json),
+                csv: format == Some(Format::Csv),
+            },
             month_hours,
             free_tier,
             &parse_sets(&sets)?,
@@ -434,6 +457,7 @@ fn cmd_run(
     sets: &[String],
     fail_above: Option<f64>,
     infracost_usage: Option<&Path>,
+    csv: bool,
 ) -> Result<(), Failure> {
     let mut sets = parse_sets(sets)?;
     let no_sets = sets.is_empty();
@@ -484,7 +508,7 @@ fn cmd_run(
                 "--out and --infracost-usage: a model whose month is made of [[scenario]] tables is run with --json or as text; for one scenario's files, give its overrides with --set to a copy without the scenarios",
             ));
         }
-        return run_scenarios(&arch, seed, json, fail_above);
+        return run_scenarios(&arch, seed, json, csv, fail_above);
     }
     let mut out_put = engine::run(&arch, seed)?;
     if let Some(f) = infracost_usage {
@@ -521,7 +545,9 @@ fn cmd_run(
         written = aqueduct::report::write_run_report(&out_put, &command, dir)
             .map_err(|e| Failure::run(e.to_string()))?;
     }
-    if json {
+    if csv {
+        print!("{}", out_put.summary.cost.to_csv());
+    } else if json {
         let s = serde_json::to_string_pretty(&out_put.summary)
             .map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
@@ -553,6 +579,7 @@ fn run_scenarios(
     arch: &Architecture,
     seed: u64,
     json: bool,
+    csv: bool,
     fail_above: Option<f64>,
 ) -> Result<(), Failure> {
     use aqueduct::pricing::PriceTable;
@@ -578,7 +605,9 @@ fn run_scenarios(
     let bill = bill_month(&parts, &table, false).map_err(|e| Failure::run(e.to_string()))?;
     let over = fail_above.filter(|limit| bill.total > *limit);
     let ok = over.is_none() && runs.iter().all(|o| o.summary.ok);
-    if json {
+    if csv {
+        print!("{}", bill.to_csv());
+    } else if json {
         let mut metrics = serde_json::Map::new();
         for (s, o) in arch.scenarios.iter().zip(&runs) {
             for (k, v) in &o.summary.metrics {

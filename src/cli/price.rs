@@ -51,9 +51,17 @@ fn is_model(text: &str) -> bool {
 }
 
 /// Runs the command.
+/// What `price` prints: JSON, CSV (the bill's lines) or, with neither, tables.
+pub struct Output {
+    /// The JSON document.
+    pub json: bool,
+    /// The bill's lines as CSV.
+    pub csv: bool,
+}
+
 pub fn run(
     path: &Path,
-    json: bool,
+    output: Output,
     month_hours: Option<f64>,
     free_tier: bool,
     sets: &[(String, String)],
@@ -175,7 +183,9 @@ pub fn run(
     let over = fail_above.filter(|limit| bill.total > *limit);
     let failing: Vec<&Capacity> = capacity.iter().filter(|c| !c.ok).collect();
     let ok = over.is_none() && failing.is_empty();
-    if json {
+    if output.csv {
+        print!("{}", bill.to_csv());
+    } else if output.json {
         let doc = PriceDoc {
             flat: &bill,
             cost: &bill,

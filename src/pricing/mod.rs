@@ -245,6 +245,43 @@ impl Bill {
         self.lines.push(line);
     }
 
+    /// The bill's lines as CSV, one row per line: `service, component, item, quantity,
+    /// unit, unit_usd, usd, free_quantity` (the total is the sum of `usd`; quantities that
+    /// cannot be priced are left out, as from the total).
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut rows = vec![[
+            "service",
+            "component",
+            "item",
+            "quantity",
+            "unit",
+            "unit_usd",
+            "usd",
+            "free_quantity",
+        ]
+        .map(String::from)];
+        for l in &self.lines {
+            rows.push([
+                l.service.clone(),
+                l.component.clone(),
+                l.item.clone(),
+                l.quantity.to_string(),
+                l.unit.clone(),
+                l.unit_usd.to_string(),
+                l.usd.to_string(),
+                l.free_quantity.to_string(),
+            ]);
+        }
+        for r in rows {
+            // Writing to memory cannot fail.
+            let _ = w.write_record(&r);
+        }
+        w.into_inner()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
     /// The bill as a readable table: lines, per-service subtotals, total, and what could
     /// not be priced.
     pub fn to_table(&self) -> String {

@@ -141,7 +141,7 @@ impl Price {
             .rev()
             .find(|t| t.from < at)
             .or(self.tiers.first())
-            .map(|t| t.usd / self.per)
+            .map(|t| as_listed(t.usd / self.per))
             .unwrap_or(0.0)
     }
 
@@ -466,6 +466,20 @@ impl PriceTable {
             component: component.to_string(),
         }
     }
+}
+
+/// A unit price as AWS lists it: `usd / per` to 12 significant digits, so that $0.40 per
+/// million requests reads 0.0000004 and not 4.0000000000000003e-7 (the division's
+/// rounding error; every listed price has far fewer digits).
+fn as_listed(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(11 - x.abs().log10().floor() as i32);
+    if !scale.is_finite() || scale == 0.0 {
+        return x;
+    }
+    (x * scale).round() / scale
 }
 
 #[cfg(test)]

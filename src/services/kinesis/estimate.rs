@@ -214,7 +214,7 @@ pub(crate) struct KinesisMappingModel {
     pub(crate) batch: u64,
     /// Batching window, s.
     pub(crate) window: f64,
-    /// Time between two polls of a shard, s.
+    /// Time between two polls of a shard (a push for enhanced fan-out), s.
     pub(crate) poll: f64,
     /// Probability that one record fails.
     pub(crate) f: f64,
@@ -242,6 +242,20 @@ pub(crate) struct KinesisMappingRates {
 }
 
 impl KinesisMappingModel {
+    /// Time between two fetches of a shard, s: the 1 s poll interval of a polling
+    /// mapping. An enhanced fan-out mapping is pushed, as soon as its last invocation
+    /// ended, the records put up to one propagation delay before: while records keep
+    /// coming, a push follows each invocation, so the cycle is the time an invocation
+    /// holds the lane (of one record: the push is not waited for). At low rates each
+    /// record comes alone, whatever the cycle.
+    fn cycle_s(_arch: &crate::model::Architecture, spec: &LambdaSpec) -> f64 {
+        if spec.efo {
+            DurationModel::new(spec).held_s(1.0).max(1e-3)
+        } else {
+            KINESIS_ESM_POLL_INTERVAL.as_secs_f64()
+        }
+    }
+
     /// The mapping of `spec`, on records of `mean_bytes` bytes.
     pub(crate) fn new(
         arch: &crate::model::Architecture,
@@ -255,7 +269,7 @@ impl KinesisMappingModel {
             lanes: spec.parallelization_factor.max(1) as u64,
             batch: (spec.batch_size.max(1) as u64).min(by_payload),
             window: spec.batching_window.as_secs_f64(),
-            poll: KINESIS_ESM_POLL_INTERVAL.as_secs_f64(),
+            poll: Self::cycle_s(arch, spec),
             f: spec.failure_probability.clamp(0.0, 1.0),
             partial: spec.report_batch_item_failures,
             bisect: spec.bisect_on_error,
