@@ -42,7 +42,7 @@ enum Cmd {
         /// Print the JSON summary instead of tables.
         #[arg(long)]
         json: bool,
-        /// Write run.json (the --json summary), series.csv, charts (SVG and PNG) and
+        /// Write run.json (the --json summary), series.csv, series_long.csv, charts (SVG and PNG) and
         /// report.html into this directory.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -369,6 +369,34 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
 
 /// `s` with its control characters (other than newline and tab) escaped as `\u{..}`, for
 /// the terminal.
+/// The `wrote DIR/` line of `run --out`, `sweep` and `merge`, wrapped to 100 columns: the
+/// pages and the manifest, the tables, and how many charts (every file was a name on one
+/// line of some 700 characters).
+pub(crate) fn wrote(dir: &Path, files: &[String]) -> String {
+    let pick = |ext: &[&str]| -> Vec<&str> {
+        files
+            .iter()
+            .filter(|f| ext.iter().any(|e| f.ends_with(e)))
+            .map(String::as_str)
+            .collect()
+    };
+    let mut line = format!(
+        "wrote {}/ ({} files): {}",
+        dir.display(),
+        files.len(),
+        pick(&[".html", ".md", ".json"]).join(", ")
+    );
+    let tables = pick(&[".csv"]);
+    if !tables.is_empty() {
+        line.push_str(&format!("; tables: {}", tables.join(", ")));
+    }
+    let charts = pick(&[".svg"]).len();
+    if charts > 0 {
+        line.push_str(&format!("; {charts} charts as SVG and PNG"));
+    }
+    aqueduct::wrap(&line, aqueduct::TEXT_WIDTH, 2)
+}
+
 pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
     aqueduct::without_controls(s)
 }
@@ -526,10 +554,7 @@ fn cmd_run(
     } else {
         print!("{}", terminal_safe(&out_put.summary.to_table()));
         if let Some(dir) = &out {
-            println!(
-                "{}",
-                terminal_safe(&format!("wrote {}/: {}", dir.display(), written.join(", ")))
-            );
+            print!("{}", terminal_safe(&wrote(dir, &written)));
         }
     }
     if !out_put.summary.accounting.balanced() {

@@ -3,8 +3,8 @@
 use super::Failure;
 use aqueduct::experiment::merge::{self, Manifest, MANIFEST, RUNS};
 use aqueduct::experiment::{
-    kept_runs, run_series, sweep, Experiment, ExperimentError, Kept, Results, RunRecord,
-    RunsWriter, Shard, SweepOptions, Tally,
+    kept_runs, run_again, sweep, Experiment, ExperimentError, Kept, Results, RunRecord, RunsWriter,
+    Shard, SweepOptions, Tally,
 };
 use aqueduct::report::{self, ChosenSeries, Staging};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -358,25 +358,37 @@ pub fn cmd_merge(dirs: &[PathBuf], out: Option<PathBuf>) -> Result<(), Failure> 
 /// series, writes the report and moves everything into place.
 fn finish(exp: &Experiment, staging: Staging, tally: Tally, command: &str) -> Result<(), Failure> {
     let results = Results::read(exp, &staging.dir().join(RUNS))?;
-    let (point, replication) = results.chosen;
-    let series = run_series(exp, point, replication);
-    let chosen = ChosenSeries {
-        point,
-        replication,
-        series: series.as_ref().map_err(|e| e.clone()),
-    };
-    report::write_report(exp, &results, &chosen, command, staging.dir())
+    // The chosen run and the others the report draws, run again with their seeds.
+    let outputs: Vec<((usize, u32), Result<_, String>)> = results
+        .drawn_runs(exp)
+        .into_iter()
+        .map(|(p, rep)| ((p, rep), run_again(exp, p, rep)))
+        .collect();
+    let drawn: Vec<ChosenSeries<'_>> = outputs
+        .iter()
+        .map(|((point, replication), out)| ChosenSeries {
+            point: *point,
+            replication: *replication,
+            series: out.as_ref().map(|o| &o.series).map_err(|e| e.clone()),
+            summary: out.as_ref().ok().map(|o| &o.summary),
+        })
+        .collect();
+    report::write_report(exp, &results, &drawn, command, staging.dir())
         .map_err(|e| Failure::run(e.to_string()))?;
     Manifest::new(exp, Shard::ALL, tally).write(&staging.dir().join(MANIFEST))?;
     let out = staging.out().to_path_buf();
     let files = staging.commit().map_err(|e| write_failure(&out, e))?;
-    say!("wrote {}/: {}", out.display(), files.join(", "));
+    print!("{}", super::terminal_safe(&super::wrote(&out, &files)));
     for a in &results.answers {
         let prefix = exp.situation_prefix(&a.situation);
-        match a.point {
-            Some(p) => say!("answer: {prefix}point {p}: {}", exp.describe(p)),
-            None => say!("answer: {prefix}no point meets every objective"),
-        }
+        let line = match a.point {
+            Some(p) => format!("answer: {prefix}point {p}: {}", exp.describe(p)),
+            None => format!("answer: {prefix}no point meets every objective"),
+        };
+        print!(
+            "{}",
+            super::terminal_safe(&aqueduct::wrap(&line, aqueduct::TEXT_WIDTH, 2))
+        );
     }
     failed_runs(tally)?;
     let unmet = results.answers.iter().filter(|a| a.point.is_none()).count();

@@ -291,7 +291,7 @@ fn sampled_columns(arch: &Architecture) -> Vec<String> {
         }
     }
     for c in &arch.consumers {
-        for m in ["workers", "busy", "processed_per_s"] {
+        for m in ["workers", "busy", "processed_per_s", "latency_p99_s"] {
             columns.push(format!("consumer.{}.{m}", c.name));
         }
     }
@@ -644,7 +644,7 @@ impl<'a> Engine<'a> {
         }
         for pool in &self.pools {
             fold(i + 2, pool.stats.processed);
-            i += 3;
+            i += 4;
         }
         for f in &self.lambdas {
             fold(i + 2, f.stats.processed);
@@ -684,11 +684,14 @@ impl<'a> Engine<'a> {
             row[i + 3] = rate(i + 3, queue.stats.received, &mut counts);
             i += 4;
         }
-        for pool in &self.pools {
+        for pool in &mut self.pools {
             row[i] = pool.active as f64;
             row[i + 1] = pool.busy as f64;
             row[i + 2] = rate(i + 2, pool.stats.processed, &mut counts);
-            i += 3;
+            // The p99 latency of the messages processed since the last sample (NaN when
+            // none was).
+            row[i + 3] = pool.interval.take_quantile_s(0.99);
+            i += 4;
         }
         for (l, f) in self.lambdas.iter().enumerate() {
             row[i] = f.running as f64;

@@ -2,7 +2,7 @@
 
 use crate::metrics::{Accounting, ComponentReport};
 use crate::pricing::Bill;
-use crate::text::{fmt_secs, render_table};
+use crate::text::{fit_table, fmt_secs, TEXT_WIDTH};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -192,19 +192,29 @@ impl RunSummary {
         out
     }
 
-    /// The human-readable report.
+    /// The human-readable report, its tables fitting 100 columns.
     pub fn to_table(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "aqueduct {} · model \"{}\" · seed {} · {} simulated after {} warm-up · {} events in {:.2} s",
-            self.aqueduct_version,
-            self.model,
-            self.seed,
-            human_secs(self.simulated_s),
-            human_secs(self.warmup_s),
-            self.events,
-            self.wall_s
+        self.to_table_width(TEXT_WIDTH)
+    }
+
+    /// The human-readable report, its tables fitting `width` columns (a table wider than
+    /// that is turned: a row per field, a column per component). A latency shows as two
+    /// columns, p50 and p99; the `messages:` line counts the whole run, warm-up included,
+    /// and says so, where the tables count the measured window.
+    pub fn to_table_width(&self, width: usize) -> String {
+        let mut s = crate::text::wrap(
+            &format!(
+                "aqueduct {} · model \"{}\" · seed {} · {} simulated after {} warm-up · {} events in {:.2} s",
+                self.aqueduct_version,
+                self.model,
+                self.seed,
+                human_secs(self.simulated_s),
+                human_secs(self.warmup_s),
+                self.events,
+                self.wall_s
+            ),
+            width,
+            2,
         );
         let mut kinds: Vec<&str> = Vec::new();
         for c in &self.components {
@@ -223,37 +233,50 @@ impl RunSummary {
                     }
                 }
             }
-            // Latency summaries show as "p50 / p99": say so in their column title.
-            let title = |col: &str| {
-                let latency = comps
+            // A latency summary is two columns, p50 and p99: one number per column.
+            let latency = |col: &str| {
+                comps
                     .iter()
-                    .any(|c| matches!(c.fields.get(col), Some(Value::Object(_))));
-                if latency {
-                    format!("{col} p50 / p99")
-                } else {
-                    col.to_string()
-                }
+                    .any(|c| matches!(c.fields.get(col), Some(Value::Object(_))))
             };
-            let mut rows: Vec<Vec<String>> = vec![std::iter::once(kind.to_string())
-                .chain(cols.iter().map(|c| title(c)))
-                .collect()];
-            for c in comps {
+            let mut head = vec![kind.to_string()];
+            for col in &cols {
+                if latency(col) {
+                    head.push(format!("{col} p50"));
+                    head.push(format!("{col} p99"));
+                } else {
+                    head.push(col.to_string());
+                }
+            }
+            let mut rows: Vec<Vec<String>> = vec![head];
+            for c in &comps {
                 let mut row = vec![c.name.clone()];
                 for col in &cols {
-                    row.push(match c.fields.get(*col) {
-                        Some(v) => fmt_cell(col, v),
-                        None => "-".into(),
-                    });
+                    let v = c.fields.get(*col);
+                    if latency(col) {
+                        for p in ["p50", "p99"] {
+                            row.push(match v.and_then(|v| v.get(p)).and_then(Value::as_f64) {
+                                Some(x) => fmt_secs(x),
+                                None => "-".into(),
+                            });
+                        }
+                    } else {
+                        row.push(match v {
+                            Some(v) => fmt_cell(col, v),
+                            None => "-".into(),
+                        });
+                    }
                 }
                 rows.push(row);
             }
             s.push('\n');
-            s.push_str(&render_table(&rows));
+            s.push_str(&fit_table(&rows, width));
         }
         let a = &self.accounting;
-        let _ = writeln!(
-            s,
-            "\nmessages: {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}{}",
+        let mut line = String::new();
+        let _ = write!(
+            line,
+            "messages (whole run, warm-up included): {} produced{} → {} processed, {} in flight, {} waiting, {} in transit, {} dead-lettered, {} expired, {} filtered out, {} dropped, {} deduplicated, {} lost{}{}{}",
             a.produced,
             if a.copies > 0 { format!(" + {} copies", a.copies) } else { String::new() },
             a.processed,
@@ -270,6 +293,8 @@ impl RunSummary {
             if a.denied > 0 { format!(", {} denied", a.denied) } else { String::new() },
             if a.balanced() { "" } else { "  (UNBALANCED)" }
         );
+        s.push('\n');
+        s.push_str(&crate::text::wrap(&line, width, 2));
         if let Some(i) = &self.insight {
             let t = |k: &str| {
                 i.time_to_insight_s
@@ -277,18 +302,18 @@ impl RunSummary {
                     .and_then(Value::as_f64)
                     .unwrap_or(0.0)
             };
-            let _ = write!(
-                s,
-                "\ninsight: {} records ended · time to insight p50 {} / p99 {} / max {}",
+            let mut line = format!(
+                "insight: {} records ended · time to insight p50 {} / p99 {} / max {}",
                 i.records,
                 fmt_secs(t("p50")),
                 fmt_secs(t("p99")),
                 fmt_secs(t("max"))
             );
             if let Some(v) = i.value_delivered {
-                let _ = write!(s, " · value delivered {v:.4} per record");
+                let _ = write!(line, " · value delivered {v:.4} per record");
             }
             s.push('\n');
+            s.push_str(&crate::text::wrap(&line, width, 2));
         }
         s.push('\n');
         s.push_str(&self.cost.to_table());

@@ -70,8 +70,9 @@ pub use merge::Manifest;
 pub use results::{Answer, Failure, PointResult, Results};
 pub use slo::{Check, Op, Slo};
 pub(crate) use spec::COST_EXTRA;
-pub use spec::{run_seed, Experiment, Objective, Plot, Source, COST_ALL};
+pub use spec::{run_seed, Experiment, Objective, Plot, Source, Throughput, COST_ALL};
 pub use stats::Stats;
 pub use sweep::{
-    kept_runs, run_series, sweep, Kept, RunRecord, RunsWriter, Shard, SweepOptions, Tally,
+    kept_runs, run_again, run_series, sweep, Kept, RunRecord, RunsWriter, Shard, SweepOptions,
+    Tally,
 };

@@ -253,3 +253,84 @@ impl<'e> Accumulator<'e> {
         })
     }
 }
+
+impl Results {
+    /// The point that misses an objective and comes closest to the answer: in the
+    /// situation of the chosen run, the next cheaper point than the answer (the largest
+    /// objective below the answer's) that misses; without a cheaper one, or without an
+    /// answer, the missing point with the fewest unmet objectives and then the smallest
+    /// shortfall relative to its threshold. `None` without objectives or when every point
+    /// meets them.
+    pub fn best_failing(&self, exp: &Experiment) -> Option<usize> {
+        if exp.slos.is_empty() {
+            return None;
+        }
+        let answer = self.answers.iter().rev().find_map(|a| a.point);
+        let situation = |p: usize| -> Vec<usize> {
+            let c = exp.coords(p);
+            exp.per.iter().map(|a| c[*a]).collect()
+        };
+        let here: Vec<&PointResult> = self
+            .points
+            .iter()
+            .filter(|p| !p.pass)
+            .filter(|p| answer.is_none_or(|a| situation(p.point) == situation(a)))
+            .collect();
+        if let Some(a) = answer {
+            let cost = self.points[a].objective;
+            let cheaper = here
+                .iter()
+                .filter(|p| p.objective.is_finite() && p.objective < cost)
+                .fold(None::<&PointResult>, |best, p| match best {
+                    Some(b) if b.objective >= p.objective => Some(b),
+                    _ => Some(p),
+                });
+            if let Some(p) = cheaper {
+                return Some(p.point);
+            }
+        }
+        let shortfall = |p: &PointResult| -> (usize, f64) {
+            let unmet = p.checks.iter().filter(|c| !c.pass).count() + usize::from(p.failed > 0);
+            let worst = exp
+                .slos
+                .iter()
+                .zip(&p.checks)
+                .map(|(s, c)| {
+                    let r = c.margin / s.threshold.abs().max(f64::MIN_POSITIVE);
+                    if r.is_nan() {
+                        f64::NEG_INFINITY
+                    } else {
+                        r
+                    }
+                })
+                .fold(f64::INFINITY, f64::min);
+            (unmet, worst)
+        };
+        here.iter()
+            .fold(None::<(&PointResult, (usize, f64))>, |best, p| {
+                let s = shortfall(p);
+                match best {
+                    Some((b, bs)) if bs.0 < s.0 || (bs.0 == s.0 && bs.1 >= s.1) => Some((b, bs)),
+                    _ => Some((p, s)),
+                }
+            })
+            .map(|(p, _)| p.point)
+    }
+
+    /// The runs whose time series the report draws, as (point, replication): the chosen
+    /// run first, then the experiment's `[report] runs`, or by default the first
+    /// replication of [`Results::best_failing`]; each once.
+    pub fn drawn_runs(&self, exp: &Experiment) -> Vec<(usize, u32)> {
+        let mut out = vec![self.chosen];
+        let more: Vec<(usize, u32)> = match &exp.report_runs {
+            Some(runs) => runs.iter().map(|r| exp.run_position(*r)).collect(),
+            None => self.best_failing(exp).map(|p| (p, 0)).into_iter().collect(),
+        };
+        for r in more {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
+    }
+}

@@ -144,6 +144,33 @@ pub(crate) struct RawExperiment {
     /// Charts.
     #[serde(default)]
     pub(crate) plot: Vec<RawPlot>,
+    /// What the report draws besides the plots.
+    #[serde(default)]
+    pub(crate) report: Option<RawReport>,
+}
+
+/// `[report]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReport {
+    /// Runs (numbers as in `runs.csv`) whose time series and latency distribution the
+    /// report draws besides the chosen run's (default: the best point that misses an
+    /// objective).
+    #[serde(default)]
+    pub(crate) runs: Option<Vec<i64>>,
+    /// The throughput of the cost-against-throughput chart: a metric or a numeric axis
+    /// (default: the first numeric axis whose path ends in `_per_s`).
+    #[serde(default)]
+    pub(crate) throughput: Option<String>,
+}
+
+/// The horizontal quantity of the cost-against-throughput chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Throughput {
+    /// The mean of metric `i` (an index into [`Experiment::metrics`]).
+    Metric(usize),
+    /// The value of axis `i`.
+    Axis(usize),
 }
 
 /// `[sizing]`.
@@ -280,6 +307,12 @@ pub struct Experiment {
     pub unit_costs: Vec<(usize, f64)>,
     /// Charts.
     pub plots: Vec<Plot>,
+    /// `[report] runs`: runs (numbers) whose time series the report draws besides the
+    /// chosen run's; `None` when not given (the report then picks the best point that
+    /// misses an objective).
+    pub report_runs: Option<Vec<usize>>,
+    /// The horizontal quantity of the cost-against-throughput chart, if any.
+    pub throughput: Option<Throughput>,
     /// `strides[i]`: points between consecutive values of axis `i`.
     strides: Vec<usize>,
 }
@@ -481,6 +514,8 @@ impl Experiment {
             per: Vec::new(),
             unit_costs: Vec::new(),
             plots: Vec::new(),
+            report_runs: None,
+            throughput: None,
             strides,
             source: source.clone(),
         };
@@ -511,6 +546,7 @@ impl Experiment {
         exp.set_per(&raw, text)?;
         exp.set_slos(&raw, text)?;
         exp.set_plots(&raw, text)?;
+        exp.set_report(&raw, text)?;
         Ok(exp)
     }
 
@@ -602,6 +638,12 @@ impl Experiment {
             for m in ys {
                 check_metric(m, &plot_path(i, "y"))?;
                 keep(m, &mut metrics);
+            }
+        }
+        if let Some(t) = raw.report.as_ref().and_then(|r| r.throughput.as_deref()) {
+            if self.axis_index(t).is_none() {
+                check_metric(t, &key_path("report", "throughput"))?;
+                keep(t, &mut metrics);
             }
         }
         let sizing = raw.sizing.clone().unwrap_or_default();
@@ -762,6 +804,52 @@ impl Experiment {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// `[report]`: the runs to draw (each a run of the sweep) and the throughput (a kept
+    /// metric or a numeric axis; by default the first numeric axis whose path ends in
+    /// `_per_s`).
+    fn set_report(&mut self, raw: &RawExperiment, text: SpecText) -> Result<(), ExperimentError> {
+        let report = raw.report.clone().unwrap_or_default();
+        if let Some(runs) = &report.runs {
+            let total = self.runs();
+            let mut picked = Vec::new();
+            for (i, r) in runs.iter().enumerate() {
+                let at = FieldPath::top("report").field("runs").index(i);
+                match usize::try_from(*r) {
+                    Ok(r) if r < total => {
+                        if !picked.contains(&r) {
+                            picked.push(r);
+                        }
+                    }
+                    _ => {
+                        return Err(text.err(
+                            &at,
+                            format!("run {r} is not a run of this sweep: runs are numbered 0 to {} (point × replications + replication)", total.saturating_sub(1)),
+                        ))
+                    }
+                }
+            }
+            self.report_runs = Some(picked);
+        }
+        self.throughput = match &report.throughput {
+            Some(t) => match self.axis_index(t) {
+                Some(a) if self.axes[a].is_numeric() => Some(Throughput::Axis(a)),
+                Some(_) => {
+                    return Err(text.err(
+                        &key_path("report", "throughput"),
+                        format!("the values of axis `{t}` are not numbers"),
+                    ))
+                }
+                None => self.metric_index(t).map(Throughput::Metric),
+            },
+            None => self
+                .axes
+                .iter()
+                .position(|a| a.path.ends_with("_per_s") && a.is_numeric() && a.values.len() > 1)
+                .map(Throughput::Axis),
+        };
         Ok(())
     }
 

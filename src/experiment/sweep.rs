@@ -178,9 +178,14 @@ pub(crate) fn run_one(exp: &Experiment, run: usize) -> RunRecord {
 /// Runs replication `rep` of `point` again and returns its time series (the same run as
 /// in the sweep: same model, same seed, same series).
 pub fn run_series(exp: &Experiment, point: usize, rep: u32) -> Result<TimeSeries, String> {
+    run_again(exp, point, rep).map(|out| out.series)
+}
+
+/// Runs `(point, rep)` again with its seed and returns its whole output (summary, with
+/// its latency distributions, and time series): what the report draws for a picked run.
+pub fn run_again(exp: &Experiment, point: usize, rep: u32) -> Result<engine::RunOutput, String> {
     let arch = exp.architecture(point).map_err(|e| e.to_string())?;
-    let out = engine::run(&arch, exp.seed_of(point, rep)).map_err(|e| e.to_string())?;
-    Ok(out.series)
+    engine::run(&arch, exp.seed_of(point, rep)).map_err(|e| e.to_string())
 }
 
 /// The header of `runs.csv`: `run, point, replication, seed`, one column per axis (its

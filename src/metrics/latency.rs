@@ -263,3 +263,100 @@ mod tests {
         assert_eq!(s.max, 0.030);
     }
 }
+
+/// The latencies of one sample interval, for the time series: a coarse histogram of 4
+/// buckets per power of two of nanoseconds (each bucket about 19% wide), emptied at
+/// every sample. Cheap enough to record every message: a few bit operations and an
+/// increment, and 2 KiB per component.
+#[derive(Clone)]
+pub(crate) struct IntervalLatency {
+    buckets: Box<[u64; IntervalLatency::BUCKETS]>,
+    count: u64,
+}
+
+impl Default for IntervalLatency {
+    fn default() -> Self {
+        IntervalLatency {
+            buckets: Box::new([0; IntervalLatency::BUCKETS]),
+            count: 0,
+        }
+    }
+}
+
+impl IntervalLatency {
+    /// Four sub-buckets for each of the 64 powers of two.
+    const BUCKETS: usize = 256;
+
+    /// The bucket of `ns`: 4 × the position of its highest bit + its next two bits.
+    #[inline]
+    fn bucket(ns: u64) -> usize {
+        if ns < 4 {
+            return ns as usize;
+        }
+        let hi = 63 - ns.leading_zeros() as usize;
+        4 * hi + ((ns >> (hi - 2)) & 3) as usize
+    }
+
+    /// The middle of bucket `b`, in seconds.
+    fn middle_s(b: usize) -> f64 {
+        if b < 8 {
+            return b as f64 * 1e-9;
+        }
+        let (hi, sub) = (b / 4, b % 4);
+        let lo = (4 + sub) as f64 * 2f64.powi(hi as i32 - 2);
+        lo * (1.0 + 0.125) * 1e-9
+    }
+
+    /// Records one observation.
+    #[inline]
+    pub(crate) fn record(&mut self, d: SimDuration) {
+        self.buckets[Self::bucket(d.as_nanos())] += 1;
+        self.count += 1;
+    }
+
+    /// The `q` quantile (0 to 1) of the interval's observations, in seconds (the middle of
+    /// its bucket, within about 10%), or NaN when there were none; then empties it.
+    pub(crate) fn take_quantile_s(&mut self, q: f64) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        let mut seen = 0;
+        let mut at = 0;
+        for (b, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                at = b;
+                break;
+            }
+        }
+        self.buckets.fill(0);
+        self.count = 0;
+        Self::middle_s(at)
+    }
+}
+
+#[cfg(test)]
+mod interval_tests {
+    use super::*;
+
+    #[test]
+    fn an_intervals_quantile_is_within_its_bucket_and_it_empties() {
+        let mut l = IntervalLatency::default();
+        // 1 ms … 1000 ms: p99 is 990 ms, p50 500 ms.
+        for ms in 1..=1000u64 {
+            l.record(SimDuration(ms * 1_000_000));
+        }
+        let mut again = l.clone();
+        let p99 = l.take_quantile_s(0.99);
+        assert!((p99 / 0.990 - 1.0).abs() < 0.12, "{p99}");
+        let p50 = again.take_quantile_s(0.5);
+        assert!((p50 / 0.5 - 1.0).abs() < 0.12, "{p50}");
+        assert!(l.take_quantile_s(0.99).is_nan());
+        // Every bucket holds the values whose middle it reports, to 12%.
+        for ns in [5u64, 17, 1_000, 123_456, 9_876_543_210, u64::MAX / 3] {
+            let m = IntervalLatency::middle_s(IntervalLatency::bucket(ns)) * 1e9;
+            assert!((m / ns as f64 - 1.0).abs() < 0.13, "{ns}: {m}");
+        }
+    }
+}

@@ -42,7 +42,8 @@ impl TimeSeries {
         Some((0..self.len()).map(|r| self.values[r * w + c]).collect())
     }
 
-    /// Writes the series as CSV: a `t_s` column, then one column per series.
+    /// Writes the series as CSV: a `t_s` column, then one column per series; a value that
+    /// does not exist (NaN) is an empty cell.
     pub fn write_csv<W: Write>(&self, w: W) -> csv::Result<()> {
         let mut out = csv::Writer::from_writer(w);
         let mut header = vec!["t_s".to_string()];
@@ -54,7 +55,12 @@ impl TimeSeries {
             row.clear();
             row.push(fmt_value(*t));
             for v in &self.values[r * width..(r + 1) * width] {
-                row.push(fmt_value(*v));
+                // A value that does not exist (an interval without a latency) is empty.
+                row.push(if v.is_nan() {
+                    String::new()
+                } else {
+                    fmt_value(*v)
+                });
             }
             out.write_record(&row)?;
         }

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Once;
 
+pub(crate) mod heatmap;
 pub(crate) mod run;
+pub(crate) mod sizing;
 
 /// DejaVu Sans 2.37 (see `fonts/LICENSE-DejaVu.txt`).
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -132,11 +134,13 @@ fn draw_to<C: Chart, DB: DrawingBackend>(
         })
 }
 
-/// Draws every chart of the report into `dir`.
+/// Draws every chart of the report into `dir`: the plots, the cost by service, the cost
+/// against throughput, and for each run of `drawn` (the chosen run first) its time series
+/// (`series`, then `series-run-N`) and latency distributions (`latency-cdf-run-N`).
 pub(crate) fn draw_all(
     exp: &Experiment,
     r: &Results,
-    chosen: &ChosenSeries<'_>,
+    drawn: &[ChosenSeries<'_>],
     dir: &Path,
 ) -> Result<Vec<ChartFile>, ReportError> {
     let mut out = Vec::new();
@@ -164,16 +168,68 @@ pub(crate) fn draw_all(
             svg,
         });
     }
-    if let Ok(series) = chosen.series {
-        let chart = SeriesChart::of_point(exp, chosen.point, chosen.replication, series);
-        if !chart.panels.is_empty() {
-            let svg = save(&chart, dir, "series")?;
-            out.push(ChartFile {
-                stem: "series".into(),
-                title: chart.title.clone(),
-                kind: "series",
-                svg,
-            });
+    if let Some(chart) = sizing::ThroughputChart::new(exp, r) {
+        let svg = save(&chart, dir, "cost-vs-throughput")?;
+        out.push(ChartFile {
+            stem: "cost-vs-throughput".into(),
+            title: "Monthly cost against throughput".into(),
+            kind: "throughput",
+            svg,
+        });
+    }
+    for (k, d) in drawn.iter().enumerate() {
+        let run = d.point * exp.replications as usize + d.replication as usize;
+        if let Ok(series) = d.series {
+            let chart = SeriesChart::of_point(exp, d.point, d.replication, series);
+            if !chart.panels.is_empty() {
+                let (stem, kind) = if k == 0 {
+                    ("series".to_string(), "series")
+                } else {
+                    (format!("series-run-{run}"), "series-run")
+                };
+                let svg = save(&chart, dir, &stem)?;
+                out.push(ChartFile {
+                    stem,
+                    title: chart.title.clone(),
+                    kind,
+                    svg,
+                });
+            }
+        }
+        let shards = d
+            .series
+            .as_ref()
+            .ok()
+            .filter(|s| s.columns.iter().any(|c| c.ends_with(".write_utilization")));
+        if let Some(series) = shards {
+            let title = format!("Run {run}: write utilisation of each Kinesis shard");
+            let warmup = exp
+                .architecture(d.point)
+                .map_or(0.0, |a| a.warmup.as_secs_f64());
+            if let Some(map) = heatmap::ShardHeatMap::new(title, series, warmup) {
+                let stem = format!("shard-heatmap-run-{run}");
+                let svg = save(&map, dir, &stem)?;
+                out.push(ChartFile {
+                    stem,
+                    title: map.title.clone(),
+                    kind: "heatmap",
+                    svg,
+                });
+            }
+        }
+        if let Some(summary) = d.summary {
+            let mut cdf = run::CdfChart::new(summary);
+            cdf.title = format!("Run {run}: latency distributions");
+            if !cdf.lines.is_empty() {
+                let stem = format!("latency-cdf-run-{run}");
+                let svg = save(&cdf, dir, &stem)?;
+                out.push(ChartFile {
+                    stem,
+                    title: cdf.title.clone(),
+                    kind: "cdf",
+                    svg,
+                });
+            }
         }
     }
     Ok(out)
@@ -494,8 +550,13 @@ impl MetricChart {
             hi = hi.max(*t);
         }
         let (y0, y1) = padded(lo, hi);
-        let y0 = self.floor.map_or(y0, |f| y0.max(f));
-        (y0, y1)
+        match self.floor {
+            // Values that are never negative start at 0 unless they lie close together
+            // (then from a round value below them, the axis marked as cut).
+            Some(f) if sizing::from_zero(lo, hi) => (y0.max(f), y1),
+            Some(f) => (sizing::round_down(y0, y1 - y0).max(f), y1),
+            None => (y0, y1),
+        }
     }
 
     /// The grid, the axis labels (category names, or powers of ten on a log scale) and
@@ -612,6 +673,9 @@ impl Chart for MetricChart {
             .y_label_area_size(80)
             .build_cartesian_2d(x0..x1, y0..y1)?;
         self.draw_mesh(&mut chart, y0, y1)?;
+        if !self.log_y && y0 > 0.0 {
+            sizing::axis_break(root, &chart, (x0, y0, y1), "the vertical")?;
+        }
         self.draw_marks(&mut chart, x0, x1, tips)
     }
 }
@@ -755,14 +819,27 @@ impl Chart for CostChart {
         let root = &plot;
         let n = self.labels.len();
         let mut top = 0.0f64;
+        let mut low = f64::INFINITY;
         for i in 0..n {
             let sum: f64 = self.parts.iter().map(|(_, v)| v[i]).sum();
             top = top.max(sum);
-            if let Some((_, _, hi)) = self.total.get(i) {
+            low = low.min(sum);
+            if let Some((lo, _, hi)) = self.total.get(i) {
                 top = top.max(*hi);
+                low = low.min(*lo);
             }
         }
-        let top = if top > 0.0 { top * 1.3 } else { 1.0 };
+        // Totals close together (issue 19: $6.3 against $7.6) get a range from the data,
+        // the axis marked as cut; others start at 0.
+        let (bottom, top) = if sizing::from_zero(low, top) {
+            (0.0, if top > 0.0 { top * 1.3 } else { 1.0 })
+        } else {
+            let span = top - low;
+            (
+                sizing::round_down(low - 0.3 * span, span * 1.6),
+                top + 0.3 * span,
+            )
+        };
         // Every bar gets its label: across when they fit (about 7 px a character), turned
         // upright when the bars are at least 14 px apart, else every k-th across.
         let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
@@ -784,7 +861,7 @@ impl Chart for CostChart {
             .margin(14)
             .x_label_area_size(label_area)
             .y_label_area_size(80)
-            .build_cartesian_2d(-0.6..(n as f64 - 0.4), 0.0..top)?;
+            .build_cartesian_2d(-0.6..(n as f64 - 0.4), bottom..top)?;
         let labels = self.labels.clone();
         let x_fmt = move |x: &f64| {
             let i = x.round();
@@ -815,7 +892,7 @@ impl Chart for CostChart {
             // Drawn here rather than by the mesh, which centres turned labels on the axis.
             let (x0, y0) = root.get_base_pixel();
             for (i, l) in self.labels.iter().enumerate() {
-                let (x, y) = chart.backend_coord(&(i as f64, 0.0));
+                let (x, y) = chart.backend_coord(&(i as f64, bottom));
                 root.draw(&Text::new(
                     l.clone(),
                     (x - x0, y - y0 + 8),
@@ -828,22 +905,21 @@ impl Chart for CostChart {
             let c = color(k);
             let bars: Vec<Rectangle<(f64, f64)>> = (0..n)
                 .map(|i| {
-                    let b = base[i];
+                    // On a cut axis a part below its foot shows from the foot.
+                    let b = base[i].max(bottom);
                     base[i] += means[i];
-                    if means[i] > 0.0 {
+                    let t = base[i].max(bottom);
+                    if t > b {
                         tips.rect(
                             chart.backend_coord(&(i as f64 - 0.38, b)),
-                            chart.backend_coord(&(i as f64 + 0.38, b + means[i])),
+                            chart.backend_coord(&(i as f64 + 0.38, t)),
                             &format!(
                                 "{}: {legend} ${:.2} per month (mean)",
                                 self.labels[i], means[i]
                             ),
                         );
                     }
-                    Rectangle::new(
-                        [(i as f64 - 0.38, b), (i as f64 + 0.38, b + means[i])],
-                        c.filled(),
-                    )
+                    Rectangle::new([(i as f64 - 0.38, b), (i as f64 + 0.38, t)], c.filled())
                 })
                 .collect();
             chart.draw_series(bars)?;
@@ -861,6 +937,9 @@ impl Chart for CostChart {
         chart.draw_series(self.total.iter().enumerate().map(|(i, (lo, mean, hi))| {
             ErrorBar::new_vertical(i as f64, *lo, *mean, *hi, BLACK.stroke_width(1), 6)
         }))?;
+        if bottom > 0.0 {
+            sizing::axis_break(root, &chart, (-0.6, bottom, top), "the cost")?;
+        }
         Ok(())
     }
 }
@@ -931,6 +1010,12 @@ impl SeriesChart {
                 "queue.",
                 ".age_of_oldest_s",
                 "Age of the oldest message",
+                "seconds",
+            ),
+            (
+                "consumer.",
+                ".latency_p99_s",
+                "Latency (p99) of the messages each pool finished in each interval",
                 "seconds",
             ),
             (
@@ -1070,6 +1155,7 @@ impl Chart for SeriesChart {
             let hi = lines
                 .iter()
                 .flat_map(|(_, v)| v.iter().copied())
+                .filter(|x| x.is_finite())
                 .fold(0.0f64, f64::max);
             let hi = if hi > 0.0 { hi * 1.08 } else { 1.0 };
             let mut chart = ChartBuilder::on(area)
@@ -1096,10 +1182,19 @@ impl Chart for SeriesChart {
                 )))?;
             }
             for (i, (_, v)) in lines.iter().enumerate() {
-                chart.draw_series(LineSeries::new(
-                    self.t.iter().copied().zip(v.iter().copied()),
-                    color(i).stroke_width(1),
-                ))?;
+                // An interval without a value (no message finished) leaves a gap.
+                let mut run: Vec<(f64, f64)> = Vec::new();
+                for (t, x) in self.t.iter().copied().zip(v.iter().copied()) {
+                    if x.is_finite() {
+                        run.push((t, x));
+                    } else if !run.is_empty() {
+                        chart.draw_series(LineSeries::new(
+                            std::mem::take(&mut run),
+                            color(i).stroke_width(1),
+                        ))?;
+                    }
+                }
+                chart.draw_series(LineSeries::new(run, color(i).stroke_width(1)))?;
             }
         }
         Ok(())

@@ -289,11 +289,14 @@ fn unit(metric: &str) -> &'static str {
 pub(crate) fn sweep(
     exp: &Experiment,
     r: &Results,
-    chosen: &ChosenSeries<'_>,
+    drawn: &[ChosenSeries<'_>],
     charts: &[ChartFile],
     command: &str,
 ) -> String {
     let mut page = Page::new(&format!("Experiment {}", exp.name));
+    let Some(chosen) = drawn.first() else {
+        return page.finish();
+    };
     if !exp.description.trim().is_empty() {
         page.p(exp.description.trim());
     }
@@ -319,6 +322,7 @@ pub(crate) fn sweep(
     }
     sweep_bill(&mut page, exp, r, charts, &pct);
     sweep_series(&mut page, exp, r, chosen, charts);
+    sweep_other_runs(&mut page, exp, r, &drawn[1..], charts);
     if !exp.slos.is_empty() {
         sweep_slo_table(&mut page, exp, r, &pct);
     }
@@ -329,6 +333,7 @@ pub(crate) fn sweep(
     let mut files = vec![
         ("runs.csv", "one row per run: run number, point, replication, seed, every axis value, every metric kept, and the error of a failed run"),
         ("summary.csv", "one row per point: for every metric its mean, standard deviation, min, max and confidence half-width"),
+        ("summary_long.csv", "the same in tidy form, one row per point, metric and statistic (for pandas or R)"),
     ];
     if !exp.slos.is_empty() {
         files.push((
@@ -339,6 +344,10 @@ pub(crate) fn sweep(
     }
     if chosen.series.is_ok() {
         files.push(("series.csv", "the time series of the run drawn above"));
+        files.push((
+            "series_long.csv",
+            "the same in tidy form, one row per sample and column, with a warm-up flag",
+        ));
     }
     files.push(("report.md", "this report in Markdown"));
     files.push((
@@ -540,12 +549,18 @@ fn sweep_bill(page: &mut Page, exp: &Experiment, r: &Results, charts: &[ChartFil
         .map(|(i, _)| i)
         .collect();
     let cost_chart = charts.iter().find(|c| c.kind == "cost");
-    if cost_metrics.is_empty() && cost_chart.is_none() {
+    if cost_metrics.is_empty()
+        && cost_chart.is_none()
+        && !charts.iter().any(|c| c.kind == "throughput")
+    {
         return;
     }
     page.h2("Bill", "bill");
     if let Some(c) = cost_chart {
         page.chart(c, &format!("{}: stacked means per service (and the experiment's unit costs); the black bar is the {pct} confidence interval of the total. Rest the pointer on a bar for its amount.", c.title));
+    }
+    if let Some(c) = charts.iter().find(|c| c.kind == "throughput") {
+        page.chart(c, &format!("{}: one dot per grid point, its mean monthly cost with the {pct} confidence interval against its throughput; hollow dots miss an objective; the line joins the sizing answers, what each throughput costs at the least. Rest the pointer on a dot for its point.", c.title));
     }
     let Some(p) = r.points.get(shown_point(r)) else {
         return;
@@ -583,13 +598,16 @@ fn sweep_series(
         "the first run of the sweep (no point meets the objectives)"
     };
     match (&chosen.series, charts.iter().find(|c| c.kind == "series")) {
-        (Ok(_), Some(c)) => page.chart(
-            c,
-            &format!(
-                "{}: {which}, recorded by running it again with the same seed after the sweep; the warm-up is shaded.",
-                c.title
-            ),
-        ),
+        (Ok(_), Some(c)) => {
+            page.chart(
+                c,
+                &format!(
+                    "{}: {which}, recorded by running it again with the same seed after the sweep; the warm-up is shaded.",
+                    c.title
+                ),
+            );
+            cdf_of(page, exp, chosen, charts);
+        }
         (Ok(_), None) => page.p(&format!(
             "The chosen run ({which}) has no queue, stream consumer, delivery stream or pool to draw; its series is in series.csv."
         )),
@@ -597,6 +615,54 @@ fn sweep_series(
             "The time series of {which} (point {}, replication {}) could not be recorded: {e}",
             chosen.point, chosen.replication
         )]),
+    }
+}
+
+/// The shard heat map and the latency distributions of run `d`, when drawn.
+fn cdf_of(page: &mut Page, exp: &Experiment, d: &ChosenSeries<'_>, charts: &[ChartFile]) {
+    let run = d.point * exp.replications as usize + d.replication as usize;
+    let heat = format!("shard-heatmap-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == heat) {
+        page.chart(c, &format!("{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it.", c.title));
+    }
+    let stem = format!("latency-cdf-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == stem) {
+        page.chart(c, &format!("{}: the fraction of messages at or below each latency, on a percentile scale where 90%, 99% and 99.9% are equally spaced.", c.title));
+    }
+}
+
+/// The runs drawn besides the chosen one: the experiment's `[report] runs`, or the point
+/// closest to the answer that misses an objective.
+fn sweep_other_runs(
+    page: &mut Page,
+    exp: &Experiment,
+    r: &Results,
+    drawn: &[ChosenSeries<'_>],
+    charts: &[ChartFile],
+) {
+    if drawn.is_empty() {
+        return;
+    }
+    page.h2("Other runs", "other-runs");
+    for d in drawn {
+        let run = d.point * exp.replications as usize + d.replication as usize;
+        page.p(&format!(
+            "Run {run}: point {} ({}), replication {}: {}.",
+            d.point,
+            exp.describe(d.point),
+            d.replication,
+            super::drawn_reason(exp, r, d)
+        ));
+        let stem = format!("series-run-{run}");
+        match (&d.series, charts.iter().find(|c| c.stem == stem)) {
+            (Ok(_), Some(c)) => page.chart(
+                c,
+                &format!("{}: recorded by running it again with the same seed after the sweep; the warm-up is shaded.", c.title),
+            ),
+            (Ok(_), None) => page.p("It has no queue, stream consumer, delivery stream or pool to draw."),
+            (Err(e), _) => page.warnings(&[format!("Its time series could not be recorded: {e}")]),
+        }
+        cdf_of(page, exp, d, charts);
     }
 }
 
@@ -927,6 +993,7 @@ pub(crate) fn run(s: &RunSummary, charts: &[ChartFile], command: &str) -> String
         for c in charts {
             let caption = match c.kind {
                 "series" => format!("{}: sampled during the run, the warm-up shaded.", c.title),
+                "heatmap" => format!("{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it. Rest the pointer on a shard for its peak after the warm-up.", c.title),
                 "latency" => format!(
                     "{}: p50, p90, p99 and max of each latency the run measured (log scale). Rest the pointer on a dot for its value.",
                     c.title

@@ -42,12 +42,12 @@ fn mean_ci(s: &Stats) -> String {
 pub(crate) fn write(
     exp: &Experiment,
     r: &Results,
-    chosen: &ChosenSeries<'_>,
+    drawn: &[ChosenSeries<'_>],
     charts: &[ChartFile],
     command: &str,
     path: &Path,
 ) -> Result<(), ReportError> {
-    let rendered = render(exp, r, chosen, charts, command);
+    let rendered = render(exp, r, drawn, charts, command);
     let text = crate::text::without_controls(&rendered);
     std::fs::write(path, text.as_bytes()).map_err(|source| ReportError::Io {
         path: path.to_path_buf(),
@@ -60,11 +60,14 @@ pub(crate) fn write(
 fn render(
     exp: &Experiment,
     r: &Results,
-    chosen: &ChosenSeries<'_>,
+    drawn: &[ChosenSeries<'_>],
     charts: &[ChartFile],
     command: &str,
 ) -> String {
     let mut s = String::new();
+    let Some(chosen) = drawn.first() else {
+        return s;
+    };
     let pct = format!("{}%", round_sig(exp.confidence * 100.0));
     heading(&mut s, exp, command);
     settings_table(&mut s, exp, r, &pct);
@@ -73,6 +76,7 @@ fn render(
     }
     chart_section(&mut s, charts, &pct);
     series_section(&mut s, exp, r, chosen, charts);
+    other_runs(&mut s, exp, r, &drawn[1..], charts);
     if !exp.slos.is_empty() {
         slo_table(&mut s, exp, r, &pct);
     }
@@ -172,12 +176,20 @@ fn settings_table(s: &mut String, exp: &Experiment, r: &Results, pct: &str) {
 fn chart_section(s: &mut String, charts: &[ChartFile], pct: &str) {
     if !charts.is_empty() {
         let _ = writeln!(s, "## Charts\n");
-        for c in charts.iter().filter(|c| c.kind != "series") {
+        for c in charts
+            .iter()
+            .filter(|c| matches!(c.kind, "metric" | "cost" | "throughput"))
+        {
             let _ = writeln!(s, "### {}\n", esc(&c.title));
             if c.kind == "metric" {
                 let _ = writeln!(
                     s,
                     "Each line joins the means of one combination of the other axes; bars are {pct} confidence intervals; a dashed red line marks an objective.\n"
+                );
+            } else if c.kind == "throughput" {
+                let _ = writeln!(
+                    s,
+                    "One dot per grid point: its mean monthly cost with the {pct} confidence interval against its throughput; hollow dots miss an objective; the line joins the sizing answers, what each throughput costs at the least.\n"
                 );
             } else {
                 let _ = writeln!(
@@ -229,6 +241,7 @@ fn series_section(
                 c.stem,
                 c.stem
             );
+            cdf_of(s, exp, chosen, charts);
         }
         (Ok(_), None) => {
             let _ = writeln!(s, "The chosen run ({which}) has no queue, stream consumer, delivery stream or pool to draw; its series is in [series.csv](series.csv).\n");
@@ -242,6 +255,81 @@ fn series_section(
                 esc(e)
             );
         }
+    }
+}
+
+/// The shard heat map and the latency distributions of run `d`, when drawn.
+fn cdf_of(s: &mut String, exp: &Experiment, d: &ChosenSeries<'_>, charts: &[ChartFile]) {
+    let run = d.point * exp.replications as usize + d.replication as usize;
+    let heat = format!("shard-heatmap-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == heat) {
+        let _ = writeln!(
+            s,
+            "{}: each cell is a shard in a sample interval, the larger of its bytes and records written as a fraction of the shard's limit (1 MiB/s, 1,000 records/s); red is over it.\n\n![{}]({}.svg)\n\n[PNG]({}.png)\n",
+            esc(&c.title),
+            esc(&c.title),
+            c.stem,
+            c.stem
+        );
+    }
+    let stem = format!("latency-cdf-run-{run}");
+    if let Some(c) = charts.iter().find(|c| c.stem == stem) {
+        let _ = writeln!(
+            s,
+            "{}: the fraction of messages at or below each latency, on a percentile scale where 90%, 99% and 99.9% are equally spaced.\n\n![{}]({}.svg)\n\n[PNG]({}.png)\n",
+            esc(&c.title),
+            esc(&c.title),
+            c.stem,
+            c.stem
+        );
+    }
+}
+
+/// `## Other runs`: the runs drawn besides the chosen one (the experiment's `[report]
+/// runs`, or the point closest to the answer that misses an objective).
+fn other_runs(
+    s: &mut String,
+    exp: &Experiment,
+    r: &Results,
+    drawn: &[ChosenSeries<'_>],
+    charts: &[ChartFile],
+) {
+    if drawn.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Other runs\n");
+    for d in drawn {
+        let run = d.point * exp.replications as usize + d.replication as usize;
+        let _ = writeln!(
+            s,
+            "### Run {run}: point {} ({}), replication {}\n\nWhy this run: {}.\n",
+            d.point,
+            esc(&exp.describe(d.point)),
+            d.replication,
+            esc(&super::drawn_reason(exp, r, d))
+        );
+        let stem = format!("series-run-{run}");
+        match (&d.series, charts.iter().find(|c| c.stem == stem)) {
+            (Ok(_), Some(c)) => {
+                let _ = writeln!(
+                    s,
+                    "![{}]({}.svg)\n\n[PNG]({}.png)\n",
+                    esc(&c.title),
+                    c.stem,
+                    c.stem
+                );
+            }
+            (Ok(_), None) => {
+                let _ = writeln!(
+                    s,
+                    "It has no queue, stream consumer, delivery stream or pool to draw.\n"
+                );
+            }
+            (Err(e), _) => {
+                let _ = writeln!(s, "Its time series could not be recorded: {}\n", esc(e));
+            }
+        }
+        cdf_of(s, exp, d, charts);
     }
 }
 
@@ -283,7 +371,7 @@ fn files_section(s: &mut String, exp: &Experiment, chosen: &ChosenSeries<'_>, pc
     );
     let _ = writeln!(
         s,
-        "* [summary.csv](summary.csv): one row per point: for every metric its mean, standard deviation, min, max and {pct} confidence half-width."
+        "* [summary.csv](summary.csv): one row per point: for every metric its mean, standard deviation, min, max and {pct} confidence half-width; [summary_long.csv](summary_long.csv): the same in tidy form, one row per point, metric and statistic (for pandas or R)."
     );
     if !exp.slos.is_empty() {
         let _ = writeln!(
@@ -294,7 +382,7 @@ fn files_section(s: &mut String, exp: &Experiment, chosen: &ChosenSeries<'_>, pc
     if chosen.series.is_ok() {
         let _ = writeln!(
             s,
-            "* [series.csv](series.csv): the time series of the run drawn above."
+            "* [series.csv](series.csv): the time series of the run drawn above; [series_long.csv](series_long.csv): the same in tidy form, one row per sample and column, with a warm-up flag."
         );
     }
     let _ = writeln!(

@@ -17,7 +17,7 @@ mod html;
 mod markdown;
 mod tables;
 
-use crate::engine::RunOutput;
+use crate::engine::{RunOutput, RunSummary};
 use crate::experiment::{Experiment, Results};
 use crate::metrics::TimeSeries;
 use std::path::{Path, PathBuf};
@@ -43,7 +43,8 @@ pub enum ReportError {
     },
 }
 
-/// The time series the report draws: the run it comes from, or why it is missing.
+/// A run the report draws (its time series and latency distributions): the run it comes
+/// from, or why it is missing.
 pub struct ChosenSeries<'a> {
     /// Grid point of the run.
     pub point: usize,
@@ -51,22 +52,34 @@ pub struct ChosenSeries<'a> {
     pub replication: u32,
     /// The series, or why it could not be recorded.
     pub series: Result<&'a TimeSeries, String>,
+    /// The run's summary (its latency distributions), when it was recorded.
+    pub summary: Option<&'a RunSummary>,
 }
 
 /// Writes every report file into `dir` and returns their names, in the order written:
-/// `summary.csv`, `slo.csv` and `sizing.csv` (with objectives), `series.csv`, the charts
-/// (`.svg` and `.png`), `report.md` and `report.html`. `command` is the command line that
-/// reproduces the sweep.
+/// `summary.csv`, `summary_long.csv`, `slo.csv` and `sizing.csv` (with objectives),
+/// `series.csv` and `series_long.csv`, the charts
+/// (`.svg` and `.png`), `report.md` and `report.html`. `drawn` holds the runs to draw, the
+/// chosen one first (its series is `series.csv`); see [`Results::drawn_runs`]. `command`
+/// is the command line that reproduces the sweep.
 pub fn write_report(
     exp: &Experiment,
     results: &Results,
-    chosen: &ChosenSeries<'_>,
+    drawn: &[ChosenSeries<'_>],
     command: &str,
     dir: &Path,
 ) -> Result<Vec<String>, ReportError> {
+    let Some(chosen) = drawn.first() else {
+        return Err(ReportError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("no chosen run to draw"),
+        });
+    };
     let mut files = Vec::new();
     tables::write_summary(exp, results, &dir.join("summary.csv"))?;
     files.push("summary.csv".to_string());
+    tables::write_summary_long(exp, results, &dir.join("summary_long.csv"))?;
+    files.push("summary_long.csv".to_string());
     if !exp.slos.is_empty() {
         tables::write_slo(exp, results, &dir.join("slo.csv"))?;
         tables::write_sizing(exp, results, &dir.join("sizing.csv"))?;
@@ -86,8 +99,13 @@ pub fn write_report(
                 source: std::io::Error::other(e.to_string()),
             })?;
         files.push("series.csv".into());
+        let warmup_s = exp
+            .architecture(chosen.point)
+            .map_or(0.0, |a| a.warmup.as_secs_f64());
+        tables::write_series_long(series, warmup_s, &dir.join("series_long.csv"))?;
+        files.push("series_long.csv".into());
     }
-    let charts = charts::draw_all(exp, results, chosen, dir)?;
+    let charts = charts::draw_all(exp, results, drawn, dir)?;
     for c in &charts {
         files.push(format!("{}.svg", c.stem));
         files.push(format!("{}.png", c.stem));
@@ -95,20 +113,21 @@ pub fn write_report(
     markdown::write(
         exp,
         results,
-        chosen,
+        drawn,
         &charts,
         command,
         &dir.join("report.md"),
     )?;
     files.push("report.md".into());
-    let page = html::sweep(exp, results, chosen, &charts, command);
+    let page = html::sweep(exp, results, drawn, &charts, command);
     write_file(&dir.join("report.html"), &page)?;
     files.push("report.html".into());
     Ok(files)
 }
 
 /// Writes the files of one run into `dir` and returns their names, in the order written:
-/// `run.json` (the summary, as `run --json` prints it), `series.csv`, the charts (`.svg`
+/// `run.json` (the summary, as `run --json` prints it), `series.csv`, `series_long.csv`,
+/// the charts (`.svg`
 /// and `.png`: the time series, the latency percentiles and distributions, the cost by
 /// component, each when
 /// the run has something to draw) and `report.html`. `command` reproduces the run.
@@ -136,6 +155,12 @@ pub fn write_run_report(
             source: std::io::Error::other(e.to_string()),
         })?;
     files.push("series.csv".into());
+    tables::write_series_long(
+        &out.series,
+        out.summary.warmup_s,
+        &dir.join("series_long.csv"),
+    )?;
+    files.push("series_long.csv".into());
     let charts = charts::run::draw_run(&out.summary, &out.series, dir)?;
     for c in &charts {
         files.push(format!("{}.svg", c.stem));
@@ -300,7 +325,9 @@ fn is_sweep_output(name: &str) -> bool {
         name,
         "runs.csv"
             | "summary.csv"
+            | "summary_long.csv"
             | "series.csv"
+            | "series_long.csv"
             | "sizing.csv"
             | "slo.csv"
             | "report.md"
@@ -308,6 +335,9 @@ fn is_sweep_output(name: &str) -> bool {
             | "sweep.json"
     ) || ((name.starts_with("fig")
         || name.starts_with("cost-by-service")
+        || name.starts_with("cost-vs-throughput")
+        || name.starts_with("latency-cdf-run-")
+        || name.starts_with("shard-heatmap")
         || name.starts_with("series"))
         && (name.ends_with(".svg") || name.ends_with(".png")))
 }
@@ -340,6 +370,40 @@ pub(crate) fn verdict(p: &crate::experiment::results::PointResult) -> String {
     } else {
         "✗".to_string()
     }
+}
+
+/// Why run `d` (one of the runs drawn besides the chosen one) is drawn, and what it
+/// misses: `picked in the experiment's [report] runs` or `the point closest to the answer
+/// that misses an objective`, then `; it misses: M < 2s (bound 2.4), …`.
+pub(crate) fn drawn_reason(exp: &Experiment, r: &Results, d: &ChosenSeries<'_>) -> String {
+    let mut why = if exp.report_runs.is_some() {
+        "picked in the experiment's [report] runs".to_string()
+    } else {
+        "the point closest to the answer that misses an objective".to_string()
+    };
+    if let Some(p) = r.points.get(d.point) {
+        let missed: Vec<String> = exp
+            .slos
+            .iter()
+            .zip(&p.checks)
+            .filter(|(_, c)| !c.pass)
+            .map(|(s, c)| {
+                format!(
+                    "{} {} (bound {})",
+                    s.metric,
+                    s.text,
+                    crate::experiment::slo::round_sig(c.bound)
+                )
+            })
+            .collect();
+        if !missed.is_empty() {
+            why.push_str(&format!("; it misses {}", missed.join(", ")));
+        }
+        if p.failed > 0 {
+            why.push_str(&format!("; {} of its runs failed", p.failed));
+        }
+    }
+    why
 }
 
 /// Keeps the characters of a file name that are safe everywhere.

@@ -226,6 +226,7 @@ impl Engine<'_> {
         }
         pool.stats.processed += 1;
         pool.stats.latency.record(now - h.created);
+        pool.interval.record(now - h.created);
         if !repeat {
             self.insight(self.insight.pools[c as usize], h.created, producer);
         }

@@ -203,6 +203,9 @@ pub(crate) struct WorkerPool {
     pub(crate) last_scale_in: Option<SimTime>,
     /// Counters.
     pub(crate) stats: PoolStats,
+    /// Latencies (production → end of processing) of the current sample interval, for
+    /// the time series' `latency_p99_s`.
+    pub(crate) interval: crate::metrics::latency::IntervalLatency,
     /// FIFO sources: the latest acceptance (`(enqueued ns, id)`) processed per
     /// (producer, group).
     pub(crate) last_in_group: std::collections::HashMap<u64, (u64, u64)>,
@@ -249,6 +252,7 @@ impl WorkerPool {
                 workers_max: active,
                 ..PoolStats::default()
             },
+            interval: Default::default(),
             last_in_group: std::collections::HashMap::new(),
         }
     }

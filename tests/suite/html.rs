@@ -207,8 +207,9 @@ x = "consumer.workers.workers"
     let answer = html.find("<h2 id=\"answer\"").expect("an answer section");
     let charts = html.find("<h2 id=\"charts\"").expect("a chart section");
     assert!(answer < charts);
-    // The metric chart, the cost chart and the time series, each inline.
-    assert_eq!(html.matches("<svg").count(), 3, "{html}");
+    // The metric chart, the cost chart, the time series and the latency distributions
+    // of the chosen run and of the best point that misses the objective, each inline.
+    assert_eq!(html.matches("<svg").count(), 6, "{html}");
     for id in ["bill", "series", "objectives", "summary", "reproduce"] {
         assert!(
             html.contains(&format!("<h2 id=\"{id}\"")),

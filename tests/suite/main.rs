@@ -12,6 +12,7 @@
 //! * `sqs_fuzz` — random small SQS models: accounting, census and FIFO order invariants.
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
 //! * `kinesis_fuzz` — random small Kinesis models: accounting, self-checks, per-key order.
+//! * `kinesis_heatmap` — per-shard write utilisation in the series and its heat map.
 //! * `sns` — SNS: fan-out, filter policies, delivery retries, DLQs, FIFO topics, billing.
 //! * `sns_fuzz` — random small SNS models: accounting, self-checks, queue census.
 //! * `firehose` — Amazon Data Firehose: buffering, flush cadence, freshness, quotas,
@@ -35,6 +36,7 @@
 //! * `video` — Kinesis Video Streams: ingest, the PutMedia quota, content stores against
 //!   outages, stored GB, AWS's pricing example, grouped cameras, accounting.
 //! * `experiments` — sweeps, statistics, SLO sizing, sharding, reports.
+//! * `text` — `run`'s text: tables that fit 100 columns, one number per column.
 //! * `value` — the value of data and time to insight at every end point (issue 16).
 
 mod arrivals;
@@ -53,6 +55,7 @@ mod html;
 mod interop;
 mod kinesis;
 mod kinesis_fuzz;
+mod kinesis_heatmap;
 mod latency;
 mod layers;
 mod policy;
@@ -62,5 +65,6 @@ mod sns;
 mod sns_fuzz;
 mod sqs;
 mod sqs_fuzz;
+mod text;
 mod value;
 mod video;

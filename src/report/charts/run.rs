@@ -18,8 +18,9 @@ const PERCENTILES: [&str; 4] = ["p50", "p90", "p99", "max"];
 const LEGEND_W: u32 = 190;
 
 /// Draws the run's charts into `dir`: `series` (when it has a queue, stream consumer,
-/// delivery stream or pool), `latency` and `latency-cdf` (when a component measured a
-/// latency) and `cost` (when the bill has a line).
+/// delivery stream or pool), `shard-heatmap` (when a stream has per-shard columns),
+/// `latency` and `latency-cdf` (when a component measured a latency) and `cost` (when the
+/// bill has a line).
 pub(crate) fn draw_run(
     summary: &RunSummary,
     series: &TimeSeries,
@@ -40,6 +41,19 @@ pub(crate) fn draw_run(
             stem: "series".into(),
             title: chart.title.clone(),
             kind: "series",
+            svg,
+        });
+    }
+    if let Some(map) = super::heatmap::ShardHeatMap::new(
+        "Write utilisation of each Kinesis shard".into(),
+        series,
+        summary.warmup_s,
+    ) {
+        let svg = save(&map, dir, "shard-heatmap")?;
+        out.push(ChartFile {
+            stem: "shard-heatmap".into(),
+            title: map.title.clone(),
+            kind: "heatmap",
             svg,
         });
     }
@@ -235,13 +249,16 @@ const CDF_TOP: f64 = 4.0;
 /// Every latency distribution of a run: the latency (log scale) against the fraction of
 /// observations at or below it, on a percentile scale (`-log10(1 - F)`: 0%, 90%, 99%,
 /// 99.9%, 99.99% equally spaced) so that the tail shows; the legend beside the data.
-struct CdfChart {
+pub(crate) struct CdfChart {
+    /// The chart's title.
+    pub(crate) title: String,
     /// (legend, [(log10 seconds, -log10(1 - F))]).
-    lines: Vec<(String, Vec<(f64, f64)>)>,
+    pub(crate) lines: Vec<(String, Vec<(f64, f64)>)>,
 }
 
 impl CdfChart {
-    fn new(summary: &RunSummary) -> Self {
+    /// The distributions of `summary`, titled "Latency distributions".
+    pub(crate) fn new(summary: &RunSummary) -> Self {
         let mut lines = Vec::new();
         for c in &summary.components {
             for (field, pts) in &c.distributions {
@@ -255,7 +272,10 @@ impl CdfChart {
                 }
             }
         }
-        CdfChart { lines }
+        CdfChart {
+            title: "Latency distributions".into(),
+            lines,
+        }
     }
 
     fn keys(&self) -> Vec<(String, Key)> {
@@ -288,7 +308,7 @@ impl Chart for CdfChart {
         let x1 = xs.fold(f64::NEG_INFINITY, f64::max).ceil();
         let x1 = if x1 <= x0 { x0 + 1.0 } else { x1 };
         let mut chart = ChartBuilder::on(&plot)
-            .caption("Latency distributions", font(20))
+            .caption(&self.title, font(20))
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(80)

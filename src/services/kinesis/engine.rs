@@ -68,6 +68,9 @@ pub(crate) struct Kinesis {
     pub(crate) slots: Vec<Vec<ReaderRef>>,
     /// Per-shard iterator-age columns: (consumer, shard) pairs, in column order.
     shard_columns: Vec<(u32, u32)>,
+    /// Per-shard write-utilisation columns: for each stream, how many shards get one
+    /// (every shard it ever has for a provisioned stream of at most 32; else none).
+    util_columns: Vec<u32>,
     /// Slices a Firehose reader is handing to its delivery stream.
     pub(crate) handed: Vec<crate::services::kinesis::shard::Slice>,
     scratch: Vec<u32>,
@@ -180,6 +183,17 @@ impl Kinesis {
                 }
             }
         }
+        let util_columns = arch
+            .streams
+            .iter()
+            .map(|spec| {
+                if !spec.mode.on_demand() && spec.shards_ever() <= 32 {
+                    spec.shards_ever() as u32
+                } else {
+                    0
+                }
+            })
+            .collect();
         Kinesis {
             streams,
             readers,
@@ -187,6 +201,7 @@ impl Kinesis {
             mappings,
             slots,
             shard_columns,
+            util_columns,
             handed: Vec::new(),
             scratch: Vec::new(),
         }
@@ -216,6 +231,14 @@ impl Kinesis {
                 "consumer.{}.shard-{s}.iterator_age_s",
                 arch.stream_consumers[*r as usize].name
             ));
+        }
+        for (st, n) in self.util_columns.iter().enumerate() {
+            for s in 0..*n {
+                out.push(format!(
+                    "stream.{}.shard-{s}.write_utilization",
+                    arch.streams[st].name
+                ));
+            }
         }
         out
     }
@@ -1294,14 +1317,22 @@ impl Engine<'_> {
         let first = now == SimTime::ZERO;
         let rate =
             |i: usize, total: u64, counts: &mut [u64]| sample_rate(counts, i, total, dt, first);
-        for stream in &mut self.kin.streams {
+        // Each shard's utilisation, for the per-shard columns (filled last).
+        let mut shard_util: Vec<f64> = Vec::new();
+        for (st, stream) in self.kin.streams.iter_mut().enumerate() {
             let lim = *stream.shard_limits();
             let mut util: f64 = 0.0;
-            for sh in &mut stream.shards {
+            let columns = self.kin.util_columns[st] as usize;
+            let at = shard_util.len();
+            shard_util.resize(at + columns, 0.0);
+            for (k, sh) in stream.shards.iter_mut().enumerate() {
                 if dt > 0.0 && now > SimTime::ZERO {
                     let b = sh.stats.sample_bytes as f64 / (lim.write_bytes_per_s as f64 * dt);
                     let r = sh.stats.sample_records as f64 / (lim.write_records_per_s as f64 * dt);
                     util = util.max(b).max(r);
+                    if k < columns {
+                        shard_util[at + k] = b.max(r);
+                    }
                 }
                 sh.stats.sample_bytes = 0;
                 sh.stats.sample_records = 0;
@@ -1341,6 +1372,10 @@ impl Engine<'_> {
                 }
                 _ => 0.0,
             };
+            i += 1;
+        }
+        for u in shard_util {
+            row[i] = u;
             i += 1;
         }
         i
