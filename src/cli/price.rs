@@ -136,16 +136,8 @@ pub fn run(
                     usage: &e.usage,
                 })
                 .collect();
-            let bill =
-                aqueduct::services::bill_month(&parts, &table, free_tier).map_err(|e| match e {
-                    PricingError::Missing { .. } => Failure::from(model::place(
-                        &text,
-                        &shown,
-                        &FieldPath::top("prices"),
-                        e.to_string(),
-                    )),
-                    other => Failure::from(other),
-                })?;
+            let bill = aqueduct::services::bill_month(&parts, &table, free_tier)
+                .map_err(|e| at_model_prices(e, &text, &shown))?;
             let mut capacity = Vec::new();
             let mut notes = vec![format!(
                 "the month is the scenarios' {} hours (--month-hours does not apply)",
@@ -165,15 +157,8 @@ pub fn run(
             })?;
             let table = PriceTable::resolve(&arch.prices, &arch.base_dir)
                 .map_err(|e| at_prices(e, &text, &shown))?;
-            let bill = aqueduct::services::bill(&est.usage, &table, opts).map_err(|e| match e {
-                PricingError::Missing { .. } => Failure::from(model::place(
-                    &text,
-                    &shown,
-                    &FieldPath::top("prices"),
-                    e.to_string(),
-                )),
-                other => Failure::from(other),
-            })?;
+            let bill = aqueduct::services::bill(&est.usage, &table, opts)
+                .map_err(|e| at_model_prices(e, &text, &shown))?;
             ("model", bill, est.capacity, est.notes)
         }
     } else {
@@ -245,6 +230,19 @@ pub fn run(
         });
     }
     Ok(())
+}
+
+/// A price the model's table lacks is reported at the model's `prices` line.
+fn at_model_prices(e: PricingError, text: &str, shown: &str) -> Failure {
+    match e {
+        PricingError::Missing { .. } => Failure::from(model::place(
+            text,
+            shown,
+            &FieldPath::top("prices"),
+            e.to_string(),
+        )),
+        other => Failure::from(other),
+    }
 }
 
 /// A price table that cannot be read is reported at the `prices` line of the file that

@@ -700,32 +700,9 @@ fn check_model(v: Vec<u32>) -> Result<(), TestCaseError> {
                 );
             }
             // The estimate of the same model, under the same guards.
-            let e = run_guarded(
-                &dir,
-                &["price", "m.toml", "--json"],
-                &format!("price of the {what}"),
-            )?;
-            match e.code {
-                0 | 3 => {
-                    let doc: serde_json::Value =
-                        serde_json::from_str(&e.stdout).map_err(|err| {
-                            TestCaseError::fail(format!("price of the {what}: JSON: {err}"))
-                        })?;
-                    finite(&what, &doc["cost"])?;
-                }
-                2 => prop_assert!(
-                    e.stderr.starts_with("error: "),
-                    "price of the {}: {}",
-                    what,
-                    e.stderr
-                ),
-                c => {
-                    return Err(TestCaseError::fail(format!(
-                        "price of the {what}: exit code {c}: {}",
-                        e.stderr
-                    )))
-                }
-            }
+            let what = format!("price of the {what}");
+            let e = run_guarded(&dir, &["price", "m.toml", "--json"], &what)?;
+            priced_cleanly(&what, &e)?;
         }
         c => {
             return Err(TestCaseError::fail(format!(
@@ -743,6 +720,26 @@ proptest! {
     #[test]
     fn random_hostile_models_end_cleanly(v in proptest::collection::vec(any::<u32>(), 48)) {
         check_model(v)?;
+    }
+}
+
+/// A `price --json` that ended: a bill with finite numbers (exit 0, or 3 for a failed
+/// capacity check), or bad input (exit 2 with an `error:` line).
+fn priced_cleanly(what: &str, e: &Ended) -> Result<(), TestCaseError> {
+    match e.code {
+        0 | 3 => {
+            let doc: serde_json::Value = serde_json::from_str(&e.stdout)
+                .map_err(|err| TestCaseError::fail(format!("{what}: JSON: {err}")))?;
+            finite(what, &doc["cost"])
+        }
+        2 => {
+            prop_assert!(e.stderr.starts_with("error: "), "{}: {}", what, e.stderr);
+            Ok(())
+        }
+        c => Err(TestCaseError::fail(format!(
+            "{what}: exit code {c}: {}",
+            e.stderr
+        ))),
     }
 }
 
@@ -849,20 +846,7 @@ fn check_usage(v: Vec<u32>) -> Result<(), TestCaseError> {
     std::fs::write(dir.join("u.toml"), &text).unwrap();
     let what = format!("usage file\n{text}");
     let e = run_guarded(&dir, &["price", "u.toml", "--json"], &what)?;
-    match e.code {
-        0 | 3 => {
-            let doc: serde_json::Value = serde_json::from_str(&e.stdout)
-                .map_err(|err| TestCaseError::fail(format!("{what}: JSON: {err}")))?;
-            finite(&what, &doc["cost"])?;
-        }
-        2 => prop_assert!(e.stderr.starts_with("error: "), "{}: {}", what, e.stderr),
-        c => {
-            return Err(TestCaseError::fail(format!(
-                "{what}: exit code {c}: {}",
-                e.stderr
-            )))
-        }
-    }
+    priced_cleanly(&what, &e)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -910,20 +894,7 @@ fn check_price_table(v: Vec<u32>) -> Result<(), TestCaseError> {
     std::fs::write(dir.join("u.toml"), usage).unwrap();
     let what = format!("price table with `{}` → `{bad}`", &table[at..end]);
     let e = run_guarded(&dir, &["price", "u.toml", "--json"], &what)?;
-    match e.code {
-        0 | 3 => {
-            let doc: serde_json::Value = serde_json::from_str(&e.stdout)
-                .map_err(|err| TestCaseError::fail(format!("{what}: JSON: {err}")))?;
-            finite(&what, &doc["cost"])?;
-        }
-        2 => prop_assert!(e.stderr.starts_with("error: "), "{}: {}", what, e.stderr),
-        c => {
-            return Err(TestCaseError::fail(format!(
-                "{what}: exit code {c}: {}",
-                e.stderr
-            )))
-        }
-    }
+    priced_cleanly(&what, &e)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
