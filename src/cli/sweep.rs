@@ -148,7 +148,9 @@ pub fn cmd_sweep(
         }
     });
     let total = shard.len(exp.runs());
-    let earlier = interrupted(&out, &exp, shard);
+    // Computed once: it reads the binary.
+    let key = resume_key(&exp);
+    let earlier = interrupted(&out, &exp, shard, &key);
     let staging = Staging::new(&out).map_err(|e| write_failure(&out, e))?;
     // The manifest goes in first, with no rows, and the key of what else the rows depend
     // on: they mark the staging directory as this sweep's, so that a run of the same
@@ -156,7 +158,7 @@ pub fn cmd_sweep(
     // the key is removed before the files are moved into place.
     Manifest::new(&exp, shard, Tally::default()).write(&staging.dir().join(MANIFEST))?;
     let key_path = staging.dir().join(RESUME_KEY);
-    std::fs::write(&key_path, resume_key(&exp)).map_err(|e| write_failure(&key_path, e))?;
+    std::fs::write(&key_path, &key).map_err(|e| write_failure(&key_path, e))?;
     let runs_path = staging.dir().join(RUNS);
     let f = std::fs::File::create(&runs_path).map_err(|e| write_failure(&runs_path, e))?;
     let mut writer = RunsWriter::new(&exp, std::io::BufWriter::new(f))
@@ -256,9 +258,8 @@ pub fn cmd_sweep(
 /// The staging directory an interrupted sweep of the same experiment and shard left in
 /// `out` (its manifest has this sweep's fingerprint and slice), and the runs it finished;
 /// the one with the most runs when there are several.
-fn interrupted(out: &Path, exp: &Experiment, shard: Shard) -> Option<(PathBuf, Kept)> {
+fn interrupted(out: &Path, exp: &Experiment, shard: Shard, key: &str) -> Option<(PathBuf, Kept)> {
     let want = Manifest::new(exp, shard, Tally::default());
-    let key = resume_key(exp);
     Staging::left_behind(out)
         .into_iter()
         .filter(|d| {
