@@ -96,7 +96,13 @@ impl Engine<'_> {
                 worker.state = WorkerState::Waiting;
                 worker.wait_seq = worker.wait_seq.wrapping_add(1);
                 let seq = worker.wait_seq;
-                self.at(now + wait, Event::PollTimeout { c, w, seq });
+                let until = now + wait;
+                worker.wait_until = until;
+                // A pending timeout that fires by then re-arms itself for `until`.
+                if worker.timer_at.is_none_or(|t| t > until) {
+                    worker.timer_at = Some(until);
+                    self.at(until, Event::PollTimeout { c, w, seq });
+                }
             }
             Receive::Throttled => {
                 // The SDK retries a throttled receive after its back-off.
@@ -112,14 +118,27 @@ impl Engine<'_> {
         self.rearm(q);
     }
 
-    pub(crate) fn on_poll_timeout(&mut self, c: u32, w: u32, seq: u32) {
-        let pool = &self.pools[c as usize];
-        let worker = &pool.workers[w as usize];
-        if worker.state != WorkerState::Waiting || worker.wait_seq != seq {
+    pub(crate) fn on_poll_timeout(&mut self, c: u32, w: u32, _seq: u32) {
+        let now = self.now;
+        let pool = &mut self.pools[c as usize];
+        let worker = &mut pool.workers[w as usize];
+        if worker.timer_at != Some(now) {
+            return; // replaced by an earlier one
+        }
+        worker.timer_at = None;
+        if worker.state != WorkerState::Waiting {
             return; // served meanwhile, or the pool went down
         }
+        if worker.wait_until > now {
+            // A later wait than the one that armed it: wait on.
+            let (until, seq) = (worker.wait_until, worker.wait_seq);
+            worker.timer_at = Some(until);
+            self.at(until, Event::PollTimeout { c, w, seq });
+            return;
+        }
+        let poller = worker.poller;
         let q = pool.spec.queue as usize;
-        if self.queues[q].end_wait(worker.poller) {
+        if self.queues[q].end_wait(poller) {
             self.pools[c as usize].workers[w as usize].buf.clear();
             self.recv_respond(c, w);
         }

@@ -141,6 +141,14 @@ pub(crate) struct Worker {
     pub(crate) retiring: bool,
     /// Number of the current long-poll wait (a stale wait timeout carries an older one).
     pub(crate) wait_seq: u32,
+    /// End of the current long-poll wait.
+    pub(crate) wait_until: SimTime,
+    /// When the worker's one pending wait timeout fires, if one is pending. A wait that
+    /// ends later than it schedules nothing: the pending timeout, firing early, re-arms
+    /// itself for the wait's end. So a worker has at most one pending timeout, however
+    /// many waits a message cut short (they were each an event held until its 20 s
+    /// passed: rate × 20 s of them at a high load).
+    pub(crate) timer_at: Option<SimTime>,
     /// Lost with its availability zone (a `capacity_loss` fault in force).
     pub(crate) az_down: bool,
 }
@@ -234,6 +242,8 @@ impl WorkerPool {
                 busy_since: SimTime::ZERO,
                 retiring: false,
                 wait_seq: 0,
+                wait_until: SimTime::ZERO,
+                timer_at: None,
                 az_down: false,
             })
             .collect();
