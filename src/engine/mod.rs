@@ -60,8 +60,8 @@ pub(crate) enum Event {
     Redrive { q: u32 },
     /// Worker `w` of pool `c`: its receive call reaches the queue.
     RecvArrive { c: u32, w: u32, gen: u32 },
-    /// Worker `w` of pool `c`: the wait time of its long poll number `seq` is up.
-    PollTimeout { c: u32, w: u32, seq: u32 },
+    /// Worker `w` of pool `c`: its one pending long-poll timeout (see `Worker::timer_at`).
+    PollTimeout { c: u32, w: u32 },
     /// Worker `w` of pool `c`: its receive call returns.
     RecvReturn { c: u32, w: u32, gen: u32 },
     /// Worker `w` of pool `c` finished processing a message.
@@ -497,7 +497,7 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::Heartbeat { c, w, gen } => self.on_heartbeat(c, w, gen),
-            Event::PollTimeout { c, w, seq } => self.on_poll_timeout(c, w, seq),
+            Event::PollTimeout { c, w } => self.on_poll_timeout(c, w),
             Event::SendArrive { p, call } => self.on_send_arrive(p, call),
             Event::SendRetry { p, call } => self.transmit(p, call),
             Event::SendDone { p } => self.on_send_done(p),

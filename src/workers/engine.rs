@@ -94,14 +94,12 @@ impl Engine<'_> {
             Receive::Got(_) | Receive::Empty | Receive::OverLimit => self.recv_respond(c, w),
             Receive::Waiting => {
                 worker.state = WorkerState::Waiting;
-                worker.wait_seq = worker.wait_seq.wrapping_add(1);
-                let seq = worker.wait_seq;
                 let until = now + wait;
                 worker.wait_until = until;
                 // A pending timeout that fires by then re-arms itself for `until`.
                 if worker.timer_at.is_none_or(|t| t > until) {
                     worker.timer_at = Some(until);
-                    self.at(until, Event::PollTimeout { c, w, seq });
+                    self.at(until, Event::PollTimeout { c, w });
                 }
             }
             Receive::Throttled => {
@@ -118,7 +116,7 @@ impl Engine<'_> {
         self.rearm(q);
     }
 
-    pub(crate) fn on_poll_timeout(&mut self, c: u32, w: u32, _seq: u32) {
+    pub(crate) fn on_poll_timeout(&mut self, c: u32, w: u32) {
         let now = self.now;
         let pool = &mut self.pools[c as usize];
         let worker = &mut pool.workers[w as usize];
@@ -131,9 +129,9 @@ impl Engine<'_> {
         }
         if worker.wait_until > now {
             // A later wait than the one that armed it: wait on.
-            let (until, seq) = (worker.wait_until, worker.wait_seq);
+            let until = worker.wait_until;
             worker.timer_at = Some(until);
-            self.at(until, Event::PollTimeout { c, w, seq });
+            self.at(until, Event::PollTimeout { c, w });
             return;
         }
         let poller = worker.poller;

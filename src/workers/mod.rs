@@ -139,8 +139,6 @@ pub(crate) struct Worker {
     pub(crate) busy_since: SimTime,
     /// Scheduled to stop after the current batch (scale-in).
     pub(crate) retiring: bool,
-    /// Number of the current long-poll wait (a stale wait timeout carries an older one).
-    pub(crate) wait_seq: u32,
     /// End of the current long-poll wait.
     pub(crate) wait_until: SimTime,
     /// When the worker's one pending wait timeout fires, if one is pending. A wait that
@@ -241,7 +239,6 @@ impl WorkerPool {
                 failing: false,
                 busy_since: SimTime::ZERO,
                 retiring: false,
-                wait_seq: 0,
                 wait_until: SimTime::ZERO,
                 timer_at: None,
                 az_down: false,
