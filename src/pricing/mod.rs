@@ -430,7 +430,7 @@ pub(crate) struct Meter<'t> {
     /// The scenario whose usage is being charged, named after each line's component.
     part: Option<String>,
     /// Minimum commitments asked for while charging scenarios: evaluated once, at the end.
-    deferred: Option<Vec<(String, String)>>,
+    deferred: Vec<(String, String)>,
     /// Monthly counts charged while charging scenarios (a channel active in any of them is
     /// active for the month): the largest per line, charged once at the end.
     per_month: Vec<((String, String, String, String), f64)>,
@@ -443,11 +443,7 @@ impl<'t> Meter<'t> {
     /// A meter for quantities measured over `window_s` seconds (scaled to a month of
     /// `opts.month_hours`).
     pub(crate) fn new(table: &'t PriceTable, opts: BillOptions, window_s: f64) -> Self {
-        let scale = if window_s > 0.0 {
-            opts.month_hours * 3600.0 / window_s
-        } else {
-            0.0
-        };
+        let scale = month_factor(opts.month_hours, window_s);
         let mut bill = Bill::new(opts.month_hours, table);
         bill.free_tier = opts.free_tier;
         bill.window_s = window_s;
@@ -457,7 +453,7 @@ impl<'t> Meter<'t> {
             opts,
             scale,
             part: None,
-            deferred: None,
+            deferred: Vec::new(),
             per_month: Vec::new(),
             billed: BTreeMap::new(),
             free_used: BTreeMap::new(),
@@ -478,14 +474,9 @@ impl<'t> Meter<'t> {
     /// Charges what follows as scenario `name`, whose window quantities × `factor` are
     /// its quantities in the month; minimum commitments wait for [`Meter::finish`].
     pub(crate) fn scenario(&mut self, name: &str, hours: f64, window_s: f64) {
-        let factor = if window_s > 0.0 {
-            hours * 3600.0 / window_s
-        } else {
-            0.0
-        };
+        let factor = month_factor(hours, window_s);
         self.scale = factor;
         self.part = Some(name.to_string());
-        self.deferred.get_or_insert_with(Vec::new);
         self.bill.window_s = 0.0;
         self.bill.month_factor = 0.0;
         self.bill.scenarios.push(ScenarioShare {
@@ -638,7 +629,8 @@ impl<'t> Meter<'t> {
     /// counts`; if `used < committed`, a line of `committed − used` units of the
     /// commitment's price.
     pub(crate) fn minimum(&mut self, service: &str, id: &str) -> Result<(), PricingError> {
-        if let Some(d) = &mut self.deferred {
+        if self.part.is_some() {
+            let d = &mut self.deferred;
             if !d.iter().any(|(s, i)| s == service && i == id) {
                 d.push((service.to_string(), id.to_string()));
             }
@@ -664,12 +656,12 @@ impl<'t> Meter<'t> {
 
     /// The bill so far (with the minimum commitments a month of scenarios deferred).
     pub(crate) fn finish(mut self) -> Result<Bill, PricingError> {
-        if let Some(d) = self.deferred.take() {
-            self.part = None;
+        // A month of scenarios: its monthly counts and minimum commitments, once.
+        if self.part.take().is_some() {
             for ((service, component, item, id), q) in std::mem::take(&mut self.per_month) {
                 self.charge_monthly(&service, &component, &item, &id, q)?;
             }
-            for (service, id) in d {
+            for (service, id) in std::mem::take(&mut self.deferred) {
                 self.minimum(&service, &id)?;
             }
         }
@@ -681,6 +673,15 @@ impl<'t> Meter<'t> {
 /// Bytes as GB (2^30 bytes).
 pub(crate) fn gb(bytes: u64) -> f64 {
     bytes as f64 / BYTES_PER_GB
+}
+
+/// Window quantities × this = quantities over `hours` (0 for an empty window).
+fn month_factor(hours: f64, window_s: f64) -> f64 {
+    if window_s > 0.0 {
+        hours * 3600.0 / window_s
+    } else {
+        0.0
+    }
 }
 
 /// A month factor as a person reads it: `730`, `8,760`, `12.17`.

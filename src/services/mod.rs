@@ -259,7 +259,6 @@ pub fn bill_month(
 
 /// Charges every service's lines of `usage` on `m`.
 fn charge_all(usage: &Usage, m: &mut Meter<'_>) -> Result<(), PricingError> {
-    let m = &mut *m;
     sqs::bill::bill_sqs(&usage.sqs, m)?;
     sns::bill::bill_sns(&usage.sns, m)?;
     kinesis::bill::bill_kinesis(&usage.kinesis, m)?;
