@@ -248,7 +248,7 @@ impl KinesisMappingModel {
     /// coming, a push follows each invocation, so the cycle is the time an invocation
     /// holds the lane (of one record: the push is not waited for). At low rates each
     /// record comes alone, whatever the cycle.
-    fn cycle_s(_arch: &crate::model::Architecture, spec: &LambdaSpec) -> f64 {
+    fn cycle_s(spec: &LambdaSpec) -> f64 {
         if spec.efo {
             DurationModel::new(spec).held_s(1.0).max(1e-3)
         } else {
@@ -269,7 +269,7 @@ impl KinesisMappingModel {
             lanes: spec.parallelization_factor.max(1) as u64,
             batch: (spec.batch_size.max(1) as u64).min(by_payload),
             window: spec.batching_window.as_secs_f64(),
-            poll: Self::cycle_s(arch, spec),
+            poll: Self::cycle_s(spec),
             f: spec.failure_probability.clamp(0.0, 1.0),
             partial: spec.report_batch_item_failures,
             bisect: spec.bisect_on_error,

@@ -843,6 +843,7 @@ fn routes(arch: &Architecture, pubs: &[Publisher], notes: &mut Vec<String>) -> V
                     m
                 }
             };
+            let (refused, extra_requests) = size_outcomes(arch, sub, p);
             routes.push(Route {
                 sub: si,
                 endpoint: sub.endpoint,
@@ -851,9 +852,9 @@ fn routes(arch: &Architecture, pubs: &[Publisher], notes: &mut Vec<String>) -> V
                 delivery: DeliveryModel::new(
                     sub.failure_probability,
                     sub.policy.retries(),
-                    refused_share(arch, sub, p),
+                    refused,
                 ),
-                extra_requests: async_extra_requests(arch, sub, p),
+                extra_requests,
             });
         }
     }
@@ -992,53 +993,45 @@ fn schema_of(p: &ProducerSpec, scope: Scope) -> &[Attr] {
     }
 }
 
-/// The share of producer `p`'s messages that subscription `sub`'s endpoint refuses as too
-/// large (no retries): above an SQS queue's maximum message size, or Lambda's
-/// asynchronous payload limit, with the JSON envelope.
-fn refused_share(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) -> f64 {
-    let limit = match sub.endpoint {
-        Endpoint::Queue(q) => arch.queues[q as usize].max_message_size as u64,
-        Endpoint::Lambda(_) => arch.limits.lambda.async_max_payload_bytes,
-        Endpoint::Firehose(f) => arch.firehoses[f as usize].limits.max_record_size.0,
-        Endpoint::Sink(_) => return 0.0,
-    };
-    let mut mix = SizeMix::new();
-    mix.push_extra(1.0, &p.size, sub.envelope as u64);
-    mix.mean_of(
-        &format!("estimate:too-large:{}:{}", sub.name, p.name),
-        |b| [f64::from(u8::from(b > limit))],
-    )[0]
-}
-
-/// Requests billed per invocation beyond the first when subscription `sub` invokes its
-/// function with producer `p`'s messages: 0 for other endpoints.
+/// What the size of producer `p`'s messages does at subscription `sub`'s endpoint: the
+/// share it refuses as too large (no retries: above an SQS queue's maximum message size,
+/// Lambda's asynchronous payload limit or Firehose's record limit, with the JSON
+/// envelope), and, for a Lambda endpoint, the requests billed per invocation beyond the
+/// first (0 for other endpoints).
 ///
 /// # Formula
-/// `E[async_requests(b) − 1 | b ≤ limit]` over the notification's size `b` (message and
-/// JSON envelope), with `async_requests(b) = 1 + ceil(max(0, b − 256 KB) / 64 KB)`
-/// ([`crate::services::lambda::limits::LambdaLimits::async_requests`]).
-fn async_extra_requests(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) -> f64 {
-    if !matches!(sub.endpoint, Endpoint::Lambda(_)) {
-        return 0.0;
-    }
+/// One pass over the notification's size `b` (message and envelope): `P(b > limit)`, and
+/// `E[async_requests(b) − 1 | b ≤ limit]` with `async_requests(b) = 1 + ceil(max(0, b −
+/// 256 KB) / 64 KB)` ([`crate::services::lambda::limits::LambdaLimits::async_requests`]).
+fn size_outcomes(arch: &Architecture, sub: &SubscriptionSpec, p: &ProducerSpec) -> (f64, f64) {
     let lim = &arch.limits.lambda;
+    let limit = match sub.endpoint {
+        Endpoint::Queue(q) => arch.queues[q as usize].max_message_size as u64,
+        Endpoint::Lambda(_) => lim.async_max_payload_bytes,
+        Endpoint::Firehose(f) => arch.firehoses[f as usize].limits.max_record_size.0,
+        Endpoint::Sink(_) => return (0.0, 0.0),
+    };
+    let lambda = matches!(sub.endpoint, Endpoint::Lambda(_));
     let mut mix = SizeMix::new();
     mix.push_extra(1.0, &p.size, sub.envelope as u64);
-    let [extra, accepted] = mix.mean_of(
-        &format!("estimate:async-requests:{}:{}", sub.name, p.name),
+    let [refused, extra] = mix.mean_of(
+        &format!("estimate:too-large:{}:{}", sub.name, p.name),
         |b| {
-            if b > lim.async_max_payload_bytes {
-                [0.0, 0.0]
+            if b > limit {
+                [1.0, 0.0]
+            } else if lambda {
+                [0.0, (lim.async_requests(b) - 1) as f64]
             } else {
-                [(lim.async_requests(b) - 1) as f64, 1.0]
+                [0.0, 0.0]
             }
         },
     );
-    if accepted > 0.0 {
-        extra / accepted
+    let extra = if refused < 1.0 {
+        extra / (1.0 - refused)
     } else {
         0.0
-    }
+    };
+    (refused, extra)
 }
 
 /// The probability that none of subscriptions `subs` passes a message of producer `p`.
