@@ -168,12 +168,12 @@ pub fn decode(file: &str, bytes: &[u8]) -> Result<String, ModelError> {
 /// Parses and validates model text; `file` names it in messages and `base_dir` resolves
 /// relative paths (traces, price tables).
 pub fn load_str(src: &str, file: &str, base_dir: &Path) -> Result<Architecture, ModelError> {
-    let raw = parse_raw(src, file)?;
-    let has_scenarios = !raw.scenario.is_empty();
+    let mut raw = parse_raw(src, file)?;
+    let scenarios = std::mem::take(&mut raw.scenario);
     let mut arch = build::build(raw, file, base_dir)
         .map_err(|inv| place(src, file, &inv.path, inv.message))?;
-    if has_scenarios {
-        arch.scenarios = scenario::scenarios(src, file, base_dir)?;
+    if !scenarios.is_empty() {
+        arch.scenarios = scenario::scenarios(&scenarios, src, file, base_dir)?;
     }
     Ok(arch)
 }

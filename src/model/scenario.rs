@@ -7,6 +7,7 @@
 //! charges each scenario's usage for its hours on one account month
 //! ([`crate::services::bill_month`]), so tiers and the free tier count the month once.
 
+use super::raw::RawScenario;
 use super::{Architecture, ModelError};
 use crate::input::overrides;
 use std::path::Path;
@@ -29,6 +30,7 @@ pub struct Scenario {
 /// The scenarios of model text `src` (empty when it has none), each built and checked as
 /// a model. Errors name the scenario and, for the model it makes, the field.
 pub(crate) fn scenarios(
+    raw: &[RawScenario],
     src: &str,
     file: &str,
     base_dir: &Path,
@@ -50,17 +52,10 @@ pub(crate) fn scenarios(
     let mut base = doc.clone();
     base.remove("scenario");
     let mut out: Vec<Scenario> = Vec::new();
-    for (i, t) in tables.iter().enumerate() {
-        // The raw model has checked the fields' names and types.
-        let name = t
-            .get("name")
-            .and_then(Item::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let hours = t
-            .get("hours")
-            .and_then(|h| h.as_float().or_else(|| h.as_integer().map(|v| v as f64)))
-            .unwrap_or(0.0);
+    // The raw tables give the checked names and hours; the document gives `set`'s values
+    // as the overrides take them.
+    for (i, (r, t)) in raw.iter().zip(tables.iter()).enumerate() {
+        let (name, hours) = (r.name.clone(), r.hours);
         if !(hours > 0.0 && hours <= MAX_MONTH_HOURS) {
             return Err(bad(i, &name, ".hours", format!("hours {hours} must be above 0 and at most {MAX_MONTH_HOURS} (a month of 31 days)")));
         }
