@@ -367,8 +367,6 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
     }
 }
 
-/// `s` with its control characters (other than newline and tab) escaped as `\u{..}`, for
-/// the terminal.
 /// The `wrote DIR/` line of `run --out`, `sweep` and `merge`, wrapped to 100 columns: the
 /// pages and the manifest, the tables, and how many charts (every file was a name on one
 /// line of some 700 characters).
@@ -397,6 +395,8 @@ pub(crate) fn wrote(dir: &Path, files: &[String]) -> String {
     aqueduct::wrap(&line, aqueduct::TEXT_WIDTH, 2)
 }
 
+/// `s` with its control characters (other than newline and tab) escaped as `\u{..}`, for
+/// the terminal.
 pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
     aqueduct::without_controls(s)
 }
@@ -557,18 +557,25 @@ fn cmd_run(
             print!("{}", terminal_safe(&wrote(dir, &written)));
         }
     }
-    if !out_put.summary.accounting.balanced() {
+    ended(&out_put.summary, "the run")?;
+    if let Some(limit) = over {
+        return Err(over_budget(out_put.summary.cost.total, limit));
+    }
+    Ok(())
+}
+
+/// The failure of a run (`what`, as a message names it) that did not end as it should:
+/// unbalanced accounting (a bug), or stopped at its memory budget.
+fn ended(summary: &engine::RunSummary, what: &str) -> Result<(), Failure> {
+    if !summary.accounting.balanced() {
         return Err(Failure::run(
             "message accounting does not balance (a bug: please report it)",
         ));
     }
-    if let Some(t) = out_put.summary.stopped_s {
+    if let Some(t) = summary.stopped_s {
         return Err(Failure::run(format!(
-            "the run stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
+            "{what} stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
         )));
-    }
-    if let Some(limit) = over {
-        return Err(over_budget(out_put.summary.cost.total, limit));
     }
     Ok(())
 }
@@ -658,16 +665,7 @@ fn run_scenarios(
         print!("{}", terminal_safe(&bill.to_table()));
     }
     for o in &runs {
-        if !o.summary.accounting.balanced() {
-            return Err(Failure::run(
-                "message accounting does not balance (a bug: please report it)",
-            ));
-        }
-        if let Some(t) = o.summary.stopped_s {
-            return Err(Failure::run(format!(
-                "a scenario's run stopped at {t:.3} s of simulated time, over its memory budget: its results so far are above (see the warning)"
-            )));
-        }
+        ended(&o.summary, "a scenario's run")?;
     }
     if let Some(limit) = over {
         return Err(over_budget(bill.total, limit));

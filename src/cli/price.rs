@@ -50,7 +50,6 @@ fn is_model(text: &str) -> bool {
     }
 }
 
-/// Runs the command.
 /// What `price` prints: JSON, CSV (the bill's lines) or, with neither, tables.
 pub struct Output {
     /// The JSON document.
@@ -59,6 +58,7 @@ pub struct Output {
     pub csv: bool,
 }
 
+/// Runs the command.
 pub fn run(
     path: &Path,
     output: Output,
@@ -99,18 +99,31 @@ pub fn run(
         format!("{shown} (with --set)")
     };
     let yaml = aqueduct::interop::infracost::is_yaml(path, &text);
-    let (kind, bill, capacity, notes) = if yaml {
-        let uf = aqueduct::interop::infracost::parse(&text, &shown, month_hours)?;
+    let (kind, bill, capacity, notes) = if yaml || !is_model(&text) {
+        // A usage file, aqueduct's TOML or infracost's YAML: priced the same way.
+        let (kind, uf, empty) = if yaml {
+            (
+                "infracost",
+                aqueduct::interop::infracost::parse(&text, &shown, month_hours)?,
+                "the infracost usage file describes no resource aqueduct prices (see src/pricing/USAGE.md)",
+            )
+        } else {
+            (
+                "usage",
+                usage_file::parse(&text, &shown, month_hours)?,
+                "the usage file describes no resource: add tables such as [sqs.orders] (see src/pricing/USAGE.md)",
+            )
+        };
         let table =
             PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
         let bill = aqueduct::services::bill(&uf.usage, &table, opts)
             .map_err(|e| uf.place_error(&text, &shown, e))?;
         let mut notes = uf.notes.clone();
         if uf.usage.is_empty() {
-            notes.push("the infracost usage file describes no resource aqueduct prices (see src/pricing/USAGE.md)".into());
+            notes.push(empty.into());
         }
-        ("infracost", bill, uf.capacity, notes)
-    } else if is_model(&text) {
+        (kind, bill, uf.capacity, notes)
+    } else {
         let arch = model::load_str(&text, &shown, &base)?;
         if !arch.scenarios.is_empty() {
             // A month of scenarios: each estimated over its hours, billed as one month.
@@ -161,17 +174,6 @@ pub fn run(
                 .map_err(|e| at_model_prices(e, &text, &shown))?;
             ("model", bill, est.capacity, est.notes)
         }
-    } else {
-        let uf = usage_file::parse(&text, &shown, month_hours)?;
-        let table =
-            PriceTable::resolve(&uf.prices, &base).map_err(|e| at_prices(e, &text, &shown))?;
-        let bill = aqueduct::services::bill(&uf.usage, &table, opts)
-            .map_err(|e| uf.place_error(&text, &shown, e))?;
-        let mut notes = uf.notes.clone();
-        if uf.usage.is_empty() {
-            notes.push("the usage file describes no resource: add tables such as [sqs.orders] (see src/pricing/USAGE.md)".into());
-        }
-        ("usage", bill, uf.capacity, notes)
     };
     let over = fail_above.filter(|limit| bill.total > *limit);
     let failing: Vec<&Capacity> = capacity.iter().filter(|c| !c.ok).collect();

@@ -87,23 +87,10 @@ pub fn write_report(
         files.push("sizing.csv".into());
     }
     if let Ok(series) = chosen.series {
-        let path = dir.join("series.csv");
-        let f = std::fs::File::create(&path).map_err(|source| ReportError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        series
-            .write_csv(std::io::BufWriter::new(f))
-            .map_err(|e| ReportError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-        files.push("series.csv".into());
         let warmup_s = exp
             .architecture(chosen.point)
             .map_or(0.0, |a| a.warmup.as_secs_f64());
-        tables::write_series_long(series, warmup_s, &dir.join("series_long.csv"))?;
-        files.push("series_long.csv".into());
+        write_series(series, warmup_s, dir, &mut files)?;
     }
     let charts = charts::draw_all(exp, results, drawn, dir)?;
     for c in &charts {
@@ -143,24 +130,7 @@ pub fn write_run_report(
     })?;
     write_file(&dir.join("run.json"), &(json + "\n"))?;
     files.push("run.json".to_string());
-    let path = dir.join("series.csv");
-    let f = std::fs::File::create(&path).map_err(|source| ReportError::Io {
-        path: path.clone(),
-        source,
-    })?;
-    out.series
-        .write_csv(std::io::BufWriter::new(f))
-        .map_err(|e| ReportError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-    files.push("series.csv".into());
-    tables::write_series_long(
-        &out.series,
-        out.summary.warmup_s,
-        &dir.join("series_long.csv"),
-    )?;
-    files.push("series_long.csv".into());
+    write_series(&out.series, out.summary.warmup_s, dir, &mut files)?;
     let charts = charts::run::draw_run(&out.summary, &out.series, dir)?;
     for c in &charts {
         files.push(format!("{}.svg", c.stem));
@@ -170,6 +140,31 @@ pub fn write_run_report(
     write_file(&dir.join("report.html"), &page)?;
     files.push("report.html".into());
     Ok(files)
+}
+
+/// Writes a run's time series as `series.csv` (wide) and `series_long.csv` (tidy, with a
+/// warm-up flag for samples up to `warmup_s`) into `dir`, adding their names to `files`.
+fn write_series(
+    series: &TimeSeries,
+    warmup_s: f64,
+    dir: &Path,
+    files: &mut Vec<String>,
+) -> Result<(), ReportError> {
+    let path = dir.join("series.csv");
+    let f = std::fs::File::create(&path).map_err(|source| ReportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    series
+        .write_csv(std::io::BufWriter::new(f))
+        .map_err(|e| ReportError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    files.push("series.csv".into());
+    tables::write_series_long(series, warmup_s, &dir.join("series_long.csv"))?;
+    files.push("series_long.csv".into());
+    Ok(())
 }
 
 /// Writes `text` to `path`.

@@ -1035,9 +1035,17 @@ fn a_run_stops_at_its_memory_budget_with_its_results_so_far() {
 /// allocates beyond it aborts (a signal, not an exit code) instead of taking the machine.
 #[cfg(unix)]
 fn aqueduct_capped(cwd: &Path, args: &[&str], bytes: u64) -> Output {
-    use std::os::unix::process::CommandExt;
     let mut cmd = bin();
     cmd.args(args).current_dir(cwd);
+    cap_address_space(&mut cmd, bytes);
+    cmd.output().expect("the binary runs")
+}
+
+/// Caps the address space of `cmd`'s process at `bytes` (`RLIMIT_AS`), set in the child
+/// before it runs the binary.
+#[cfg(unix)]
+pub(super) fn cap_address_space(cmd: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
     // SAFETY: setrlimit is async-signal-safe and touches only the child.
     unsafe {
         cmd.pre_exec(move || {
@@ -1051,7 +1059,6 @@ fn aqueduct_capped(cwd: &Path, args: &[&str], bytes: u64) -> Output {
             Ok(())
         });
     }
-    cmd.output().expect("the binary runs")
 }
 
 /// 1 GiB of address space: far more than any of the models below needs once their

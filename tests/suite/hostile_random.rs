@@ -565,22 +565,7 @@ fn run_guarded(dir: &Path, args: &[&str], what: &str) -> Result<Ended, TestCaseE
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setrlimit is async-signal-safe and touches only the child.
-        unsafe {
-            cmd.pre_exec(|| {
-                let lim = libc::rlimit {
-                    rlim_cur: ADDRESS_SPACE as libc::rlim_t,
-                    rlim_max: ADDRESS_SPACE as libc::rlim_t,
-                };
-                if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
+    super::hostile::cap_address_space(&mut cmd, ADDRESS_SPACE);
     let mut child = cmd.spawn().expect("the binary starts");
     // Read the pipes on threads so a chatty child never blocks on a full pipe.
     let mut out = child.stdout.take().unwrap();
