@@ -489,6 +489,28 @@ pub(crate) enum Key {
     Box(RGBAColor),
 }
 
+/// The size of a chart whose legend of `keys` lies to the right of its data.
+pub(crate) fn size_with_legend(keys: &[(String, Key)]) -> (u32, u32) {
+    (
+        SIZE.0 + legend_width(keys.iter().map(|(l, _)| l.as_str())),
+        SIZE.1,
+    )
+}
+
+/// Fills `root` white, draws the legend of `keys` on its right (from 60 pixels down) and
+/// returns the area left for the data.
+pub(crate) fn plot_beside_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    keys: &[(String, Key)],
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let (plot, side) =
+        root.split_horizontally(w - legend_width(keys.iter().map(|(l, _)| l.as_str())));
+    side_legend(&side, keys, 60)?;
+    Ok(plot)
+}
+
 /// The width of a legend for `labels`, in pixels (about 7 px a character of 12 px text).
 pub(crate) fn legend_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
     let chars = labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32;
@@ -649,20 +671,11 @@ impl MetricChart {
 
 impl Chart for MetricChart {
     fn size(&self) -> (u32, u32) {
-        let keys = self.keys();
-        (
-            SIZE.0 + legend_width(keys.iter().map(|(l, _)| l.as_str())),
-            SIZE.1,
-        )
+        size_with_legend(&self.keys())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
-        root.fill(&WHITE)?;
-        let keys = self.keys();
-        let (w, _) = root.dim_in_pixel();
-        let (plot, side) =
-            root.split_horizontally(w - legend_width(keys.iter().map(|(l, _)| l.as_str())));
-        side_legend(&side, &keys, 60)?;
+        let plot = plot_beside_legend(root, &self.keys())?;
         let root = &plot;
         let (x0, x1) = self.x_range();
         let (y0, y1) = self.y_range();

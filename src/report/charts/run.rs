@@ -289,20 +289,11 @@ impl CdfChart {
 
 impl Chart for CdfChart {
     fn size(&self) -> (u32, u32) {
-        let keys = self.keys();
-        (
-            super::SIZE.0 + super::legend_width(keys.iter().map(|(l, _)| l.as_str())),
-            super::SIZE.1,
-        )
+        super::size_with_legend(&self.keys())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
-        root.fill(&WHITE)?;
-        let keys = self.keys();
-        let (w, _) = root.dim_in_pixel();
-        let (plot, side) =
-            root.split_horizontally(w - super::legend_width(keys.iter().map(|(l, _)| l.as_str())));
-        side_legend(&side, &keys, 60)?;
+        let plot = super::plot_beside_legend(root, &self.keys())?;
         let xs = self.lines.iter().flat_map(|(_, p)| p.iter().map(|q| q.0));
         let x0 = xs.clone().fold(f64::INFINITY, f64::min).floor();
         let x1 = xs.fold(f64::NEG_INFINITY, f64::max).ceil();

@@ -1,7 +1,7 @@
 //! Charts a sizing study needs besides the plots: monthly cost against throughput, and
 //! the mark of a vertical axis that does not start at zero.
 
-use super::{color, font, legend_width, padded, side_legend, Chart, Draw, Key, Plane, Tips};
+use super::{color, font, padded, Chart, Draw, Key, Plane, Tips};
 use crate::experiment::slo::round_sig;
 use crate::experiment::{Experiment, Results, Throughput, COST_ALL};
 use plotters::coord::Shift;
@@ -205,20 +205,11 @@ impl ThroughputChart {
 
 impl Chart for ThroughputChart {
     fn size(&self) -> (u32, u32) {
-        let keys = self.keys();
-        (
-            super::SIZE.0 + legend_width(keys.iter().map(|(l, _)| l.as_str())),
-            super::SIZE.1,
-        )
+        super::size_with_legend(&self.keys())
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, tips: &mut Tips) -> Draw<DB> {
-        root.fill(&WHITE)?;
-        let keys = self.keys();
-        let (w, _) = root.dim_in_pixel();
-        let (plot, side) =
-            root.split_horizontally(w - legend_width(keys.iter().map(|(l, _)| l.as_str())));
-        side_legend(&side, &keys, 60)?;
+        let plot = super::plot_beside_legend(root, &self.keys())?;
         let root = &plot;
         let xs = self.dots.iter().map(|d| d.x);
         let (x0, x1) = padded(
