@@ -6,7 +6,6 @@ use crate::engine::{Engine, Event};
 use crate::message::Exit;
 use crate::metrics::ComponentReport;
 use crate::model::Architecture;
-use crate::pricing::{Bill, BillLine};
 use crate::services::firehose::stream::Run;
 use crate::services::kinesis::shard::Slice;
 use crate::sim::SimTime;
@@ -326,26 +325,15 @@ impl Engine<'_> {
         job.stats.run_ns as f64 / 1e9 / 3600.0 * job.spec.nodes as f64
     }
 
-    /// Adds a line per job to the bill: its node-hours, scaled to the bill's month, at
-    /// the model's price.
-    ///
-    /// # Formula
-    /// `node_hours_per_month = nodes × Σ run time (s) / 3600 × month_s / window_s`;
-    /// `usd = node_hours_per_month × node_hour_usd`.
-    pub(crate) fn batch_bill(&self, bill: &mut Bill, window_s: f64) {
-        let scale = bill.month_hours * 3600.0 / window_s;
-        for job in &self.batch {
-            let q = self.batch_node_hours(job) * scale;
-            bill.push(BillLine {
-                service: "batch_job".into(),
-                component: job.spec.name.clone(),
-                item: "node-hours (price given by the model)".into(),
-                quantity: q,
-                unit: "node-hour".into(),
-                unit_usd: job.spec.node_hour_usd,
-                usd: q * job.spec.node_hour_usd,
-                free_quantity: 0.0,
-            });
-        }
+    /// Each job's node-hours over the window, for the bill (see [`crate::batch`]).
+    pub(crate) fn batch_usage(&self) -> Vec<crate::services::BatchJobUsage> {
+        self.batch
+            .iter()
+            .map(|job| crate::services::BatchJobUsage {
+                name: job.spec.name.clone(),
+                node_hours: self.batch_node_hours(job),
+                node_hour_usd: job.spec.node_hour_usd,
+            })
+            .collect()
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod config;
 pub(crate) mod engine;
+pub(crate) mod estimate;
 pub mod raw;
 
 use crate::sim::{SimDuration, SimTime};

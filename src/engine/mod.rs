@@ -216,8 +216,7 @@ pub fn run(arch: &Architecture, seed: u64) -> Result<RunOutput, RunError> {
     let arch = e.arch;
     let window_s = arch.duration.as_secs_f64();
     let usage = e.usage(window_s);
-    let mut cost = crate::services::bill(&usage, &table, BillOptions::default())?;
-    e.batch_bill(&mut cost, window_s);
+    let cost = crate::services::bill(&usage, &table, BillOptions::default())?;
     let mut summary = e.summary(seed, cost);
     summary.wall_s = wall.elapsed().as_secs_f64();
     if let Some((t, bytes)) = over_budget {
@@ -820,6 +819,7 @@ impl<'a> Engine<'a> {
             s3,
             flink: self.flink_usage(),
             video: self.video_usage(),
+            batch: self.batch_usage(),
         };
         usage.lambda.extend(transforms);
         usage

@@ -296,6 +296,9 @@ pub(crate) struct Context<'a> {
     pub(crate) functions: Vec<lambda::FunctionLoad>,
     /// What other services send into queues (SNS deliveries), for the queue model.
     pub(crate) feeds: Vec<sqs::Feed<'a>>,
+    /// FIFO queues' messages per ready event, by the quantized inputs of
+    /// [`Context::fifo_clump`].
+    pub(crate) fifo_cache: std::cell::RefCell<std::collections::HashMap<Vec<u64>, f64>>,
 }
 
 /// Estimates the monthly usage of `arch` (a month of `month_hours`) and its capacity.
@@ -327,6 +330,7 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             .map(|_| lambda::FunctionLoad::default())
             .collect(),
         feeds: Vec::new(),
+        fifo_cache: Default::default(),
     };
     for p in &arch.producers {
         if matches!(p.arrival, Arrival::Trace(_)) {
@@ -347,18 +351,13 @@ pub fn estimate(arch: &Architecture, month_hours: f64) -> Result<Estimate, Inval
             ));
         }
     }
-    for b in &arch.batch_jobs {
-        cx.notes.push(format!(
-            "batch job \"{}\" is not in this estimate (its node-hours depend on its schedule and what it reads): `aqueduct run` simulates and bills it",
-            b.name
-        ));
-    }
     sns::estimate_topics(&mut cx)?;
     sqs::estimate_queues(&mut cx)?;
     kinesis::estimate_streams(&mut cx)?;
     firehose::estimate_firehoses(&mut cx)?;
     crate::services::flink::estimate::estimate_flinks(&mut cx)?;
     crate::services::video::estimate::estimate_video(&mut cx);
+    crate::batch::estimate::estimate_batch_jobs(&mut cx);
     lambda::finish(&mut cx);
     Ok(Estimate {
         usage: cx.usage,

@@ -547,6 +547,37 @@ impl<'t> Meter<'t> {
         }
     }
 
+    /// Charges `window_qty` units (measured over the window) at `unit_usd` each, a price
+    /// the model gives (not the price table: no tiers, no free tier).
+    pub(crate) fn charge_at_model_price(
+        &mut self,
+        service: &str,
+        component: &str,
+        item: &str,
+        unit: &str,
+        unit_usd: f64,
+        window_qty: f64,
+    ) {
+        if window_qty.is_nan() || window_qty <= 0.0 {
+            return;
+        }
+        let q = window_qty * self.scale;
+        let component = match &self.part {
+            Some(part) => format!("{component} [{part}]"),
+            None => component.to_string(),
+        };
+        self.bill.push(BillLine {
+            service: service.into(),
+            component,
+            item: item.into(),
+            quantity: q,
+            unit: unit.into(),
+            unit_usd,
+            usd: q * unit_usd,
+            free_quantity: 0.0,
+        });
+    }
+
     fn charge_monthly(
         &mut self,
         service: &str,

@@ -192,6 +192,22 @@ pub struct Usage {
     pub lambda: Vec<LambdaUsage>,
     /// What other services write to S3 (Firehose objects, staged files, backups).
     pub s3: Vec<S3Usage>,
+    /// Batch jobs (`[[batch_job]]`): not an AWS service, priced by the model.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<BatchJobUsage>,
+}
+
+/// A batch job's node-hours over the window, at the price its model gives (EMR, Glue and
+/// AWS Batch are not in aqueduct's price table).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BatchJobUsage {
+    /// The job's name.
+    pub name: String,
+    /// Node-hours over the window.
+    pub node_hours: f64,
+    /// USD per node-hour (the model's `node_hour_usd`).
+    pub node_hour_usd: f64,
 }
 
 impl Usage {
@@ -205,6 +221,7 @@ impl Usage {
             && self.video.is_empty()
             && self.lambda.is_empty()
             && self.s3.is_empty()
+            && self.batch.is_empty()
     }
 }
 
@@ -267,5 +284,15 @@ fn charge_all(usage: &Usage, m: &mut Meter<'_>) -> Result<(), PricingError> {
     video::bill::bill_video(&usage.video, m)?;
     lambda::bill::bill_lambda(&usage.lambda, m)?;
     s3::bill::bill_s3(&usage.s3, m)?;
+    for b in &usage.batch {
+        m.charge_at_model_price(
+            "batch_job",
+            &b.name,
+            "node-hours (price given by the model)",
+            "node-hour",
+            b.node_hour_usd,
+            b.node_hours,
+        );
+    }
     Ok(())
 }
