@@ -1917,9 +1917,6 @@ const PRICE_RUN_EXCEPTIONS: &[(&str, &str)] = &[
     // Transient faults (an outage, a throttling storm) are not steady load: the estimate
     // leaves them out and says so.
     ("order-faults", "is a transient; the estimate ignores it"),
-    // Flink's window results are not estimated (their count depends on the keys each
-    // window sees): the Firehose stream they feed bills nothing in the estimate.
-    ("flink-iot", "are not in the estimate"),
 ];
 
 #[test]
@@ -1928,7 +1925,8 @@ fn price_agrees_with_run_within_five_percent_on_every_bundled_model() {
     // simulation with the model's seed) bill the same month within 5% on every bundled
     // model at steady load: receive batching of worker pools (Poisson arrivals that
     // accumulate while the workers are busy), FIFO group locks (groups released together
-    // are received together), batch jobs' node-hours included. Measured on 2026-12-07:
+    // are received together), batch jobs' node-hours and Flink's window results into
+    // Firehose included. Measured on 2026-12-07:
     // the largest gaps are iot-sqs-workers +3.2%, sns-fanout +1.6%, slow-consumer +1.8%
     // and fifo-payments +1.7% (−16.1% before the FIFO model, +18% on iot-sqs-workers
     // before the Poisson one).

@@ -90,6 +90,16 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
     let month_s = cx.month_s;
     let name = spec.name.as_str();
     let producers = sources(arch, spec, f);
+    // Managed Flink applications whose window results come here: (results/s, calls/s,
+    // size).
+    let flink_sinks: Vec<(f64, f64, crate::load::SizeDist)> = (0..arch.flinks.len())
+        .filter(|&a| arch.flinks[a].sink_firehose == Some(f as u32))
+        .map(|a| {
+            let (results, calls) = crate::services::flink::estimate::results_per_s(arch, a);
+            let size = crate::load::SizeDist::constant(arch.flinks[a].result_bytes);
+            (results, calls, size)
+        })
+        .collect();
     let mut mix = SizeMix::new();
     let mut rate = 0.0;
     let mut peak = 0.0;
@@ -98,6 +108,10 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
         rate += r.mean_per_s;
         peak += r.peak_per_s;
         mix.push(r.mean_per_s.max(1e-12), &p.size);
+    }
+    for (r, _, size) in &flink_sinks {
+        rate += r;
+        mix.push(r.max(1e-12), size);
     }
     let subscribed = arch
         .subscriptions
@@ -108,7 +122,7 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
             "delivery stream \"{name}\": what SNS subscriptions deliver to it is not in the estimate (run the model for it)"
         ));
     }
-    let [mean_bytes, billed] = if producers.is_empty() {
+    let [mean_bytes, billed] = if producers.is_empty() && flink_sinks.is_empty() {
         [0.0, 0.0]
     } else {
         mix.mean_of(&format!("firehose:{name}"), |b| {
@@ -160,13 +174,16 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
     // Flushes of a zero-interval buffer: one per arrival into it (a PutRecordBatch call,
     // a read of each shard, an invocation's output).
     let mut arrivals_per_s = match spec.input {
-        FirehoseInput::DirectPut => producers
-            .iter()
-            .map(|p| {
-                let r = load_rates(&p.arrival, arch).mean_per_s;
-                r / (p.batch as f64).min((r * p.linger.as_secs_f64()).max(1.0))
-            })
-            .sum(),
+        FirehoseInput::DirectPut => {
+            producers
+                .iter()
+                .map(|p| {
+                    let r = load_rates(&p.arrival, arch).mean_per_s;
+                    r / (p.batch as f64).min((r * p.linger.as_secs_f64()).max(1.0))
+                })
+                .sum::<f64>()
+                + flink_sinks.iter().map(|(_, calls, _)| calls).sum::<f64>()
+        }
         FirehoseInput::Kinesis(st) => {
             let shards = arch.streams[st as usize].shards.max(1) as f64;
             let reads = shards / spec.limits.kinesis_read_interval.0.as_secs_f64();

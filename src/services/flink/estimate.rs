@@ -76,17 +76,11 @@ fn estimate_flink(cx: &mut Context, f: usize) {
         1.0,
         "the busiest subtask cannot keep up: the source is back-pressured and the iterator age grows; raise the parallelism or spread the hot keys",
     ));
-    let sink = match (spec.sink_firehose, spec.sink_stream) {
-        (Some(f), _) => Some(format!(
-            "delivery stream \"{}\"",
-            arch.firehoses[f as usize].name
-        )),
-        (None, Some(s)) => Some(format!("stream \"{}\"", arch.streams[s as usize].name)),
-        (None, None) => None,
-    };
-    if let Some(sink) = sink {
+    // Results into a delivery stream are estimated with it (`results_per_s`).
+    if let (None, Some(s)) = (spec.sink_firehose, spec.sink_stream) {
         cx.notes.push(format!(
-            "flink \"{name}\": its results into {sink} are not in the estimate (run the model for them)"
+            "flink \"{name}\": its results into stream \"{}\" are not in the estimate (run the model for them)",
+            arch.streams[s as usize].name
         ));
     }
     if spec.autoscaling && util >= spec.scaling.0 as f64 / 100.0 {
@@ -96,5 +90,118 @@ fn estimate_flink(cx: &mut Context, f: usize) {
             spec.scaling.1,
             kpus
         ));
+    }
+}
+
+/// Window results per second of application `f` (mean over the measured window): what
+/// its sink receives; and the sink calls per second that bring them (each subtask's
+/// firing of a tumbling or sliding window at once, a session's result on its own).
+///
+/// # Formula
+/// Each key `k` of the source's producers gets `λ_k` records/s (Poisson). A window emits a
+/// result per key with a record in it: tumbling and sliding windows of `size` every
+/// `slide`, `(1 − e^(−λ_k·size)) / slide`; session windows with gap `g` end when a record
+/// is followed by a gap longer than `g`, `λ_k·e^(−λ_k·g)`. Late records that fire a window
+/// again are left out (`aqueduct run` counts them).
+pub(crate) fn results_per_s(arch: &crate::model::Architecture, f: usize) -> (f64, f64) {
+    use super::WindowKind;
+    let spec = &arch.flinks[f];
+    let Some(w) = &spec.window else {
+        return (0.0, 0.0);
+    };
+    let feeds: Vec<(f64, &crate::load::KeyDist)> = arch
+        .producers
+        .iter()
+        .filter(|p| p.target == Target::Stream(spec.stream))
+        .filter_map(|p| Some((load_rates(&p.arrival, arch).mean_per_s, p.keys.as_ref()?)))
+        .collect();
+    let results: f64 = crate::estimate::sizes::key_buckets(&feeds)
+        .iter()
+        .map(|&(count, l)| {
+            count
+                * match w.kind {
+                    WindowKind::Sliding { size, slide } => {
+                        let slide = slide.as_secs_f64();
+                        if slide > 0.0 {
+                            -(-l * size.as_secs_f64()).exp_m1() / slide
+                        } else {
+                            0.0
+                        }
+                    }
+                    WindowKind::Session { gap } => l * (-l * gap.as_secs_f64()).exp(),
+                }
+        })
+        .sum();
+    let calls = match w.kind {
+        WindowKind::Sliding { slide, .. } if slide.as_secs_f64() > 0.0 => {
+            (spec.parallelism as f64 / slide.as_secs_f64()).min(results)
+        }
+        _ => results,
+    };
+    (results, calls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(window: &str, keys: &str) -> crate::model::Architecture {
+        crate::estimate::test_model(&format!(
+            r#"
+[[producer]]
+name = "p"
+target = "kinesis:s"
+load = {{ process = "poisson", rate_per_s = 10 }}
+size = "100B"
+partition_key = {keys}
+
+[[stream]]
+name = "s"
+shards = 1
+
+[[flink]]
+name = "f"
+source = "kinesis:s"
+parallelism = 2
+cpu_per_record = "10us"
+window = {window}
+sink = {{ target = "firehose:out", result_size = "50B" }}
+
+[[firehose]]
+name = "out"
+destination = {{ kind = "s3" }}
+"#
+        ))
+    }
+
+    #[test]
+    fn window_results_per_key_with_records() {
+        // 10 records/s over 100 equally likely keys: λ_k = 0.1/s.
+        let uniform = "{ dist = \"uniform\", keys = 100 }";
+        // Tumbling 1 min: a key has a record in a window with 1 − e^(−6); 100 keys ÷ 60 s.
+        let a = model("{ kind = \"tumbling\", size = \"1m\" }", uniform);
+        let (r, calls) = results_per_s(&a, 0);
+        let want = 100.0 * (1.0 - (-6.0f64).exp()) / 60.0;
+        assert!((r - want).abs() < 1e-9 * want, "{r} vs {want}");
+        // Two subtasks fire each window: 2 calls a minute.
+        assert!((calls - 2.0 / 60.0).abs() < 1e-12, "{calls}");
+        // Sliding 1 min every 10 s: six times the results.
+        let a = model(
+            "{ kind = \"sliding\", size = \"1m\", slide = \"10s\" }",
+            uniform,
+        );
+        assert!((results_per_s(&a, 0).0 - 6.0 * want).abs() < 1e-9 * want);
+        // Sessions with a 5 s gap: a record followed by 5 s of silence, λ_k·e^(−0.5).
+        let a = model("{ kind = \"session\", gap = \"5s\" }", uniform);
+        let want = 100.0 * 0.1 * (-0.5f64).exp();
+        assert!((results_per_s(&a, 0).0 - want).abs() < 1e-9 * want);
+        // One hot key among 10 (Zipf 2): fewer distinct keys per window than uniform.
+        let zipf = "{ dist = \"zipf\", keys = 10, exponent = 2.0 }";
+        let a = model("{ kind = \"tumbling\", size = \"1s\" }", zipf);
+        let h: f64 = (1..=10).map(|k| (k as f64).powi(-2)).sum();
+        let want: f64 = (1..=10)
+            .map(|k| 1.0 - (-10.0 * (k as f64).powi(-2) / h).exp())
+            .sum();
+        assert!((results_per_s(&a, 0).0 - want).abs() < 1e-9 * want);
     }
 }

@@ -373,50 +373,6 @@ pub(crate) struct Feed<'a> {
     pub(crate) groups: Option<&'a crate::load::KeyDist>,
 }
 
-/// The message groups of FIFO feeds as buckets of equally busy groups: `(groups, messages/s
-/// of each)`, at most a few hundred whatever the number of keys (up to 2³² − 1).
-///
-/// Zipf ranks 1 to 64 are buckets of their own; beyond, ranks `[a, b)` with `b ≈ 1.03·a`
-/// share a bucket, their weights summed by the midpoint integral of `x^(−s)`, which is
-/// within 10⁻⁵ of the sum from rank 64 on.
-fn group_buckets(feeds: &[(f64, &crate::load::KeyDist)]) -> Vec<(f64, f64)> {
-    let mut out = Vec::new();
-    for (rate, keys) in feeds {
-        if *rate <= 0.0 {
-            continue;
-        }
-        let n = keys.keys() as u64;
-        match keys {
-            crate::load::KeyDist::Uniform { .. } => out.push((n as f64, rate / n as f64)),
-            crate::load::KeyDist::Zipf { exponent, .. } => {
-                let s = *exponent;
-                let mut parts: Vec<(f64, f64)> = Vec::new();
-                let mut a = 1u64;
-                while a <= n {
-                    let b = if a <= 64 {
-                        a + 1
-                    } else {
-                        ((a as f64 * 1.03).ceil() as u64).min(n + 1)
-                    };
-                    let weight = if b == a + 1 {
-                        (a as f64).powf(-s)
-                    } else if (s - 1.0).abs() < 1e-12 {
-                        ((b as f64 - 0.5) / (a as f64 - 0.5)).ln()
-                    } else {
-                        ((b as f64 - 0.5).powf(1.0 - s) - (a as f64 - 0.5).powf(1.0 - s))
-                            / (1.0 - s)
-                    };
-                    parts.push(((b - a) as f64, weight));
-                    a = b;
-                }
-                let h: f64 = parts.iter().map(|(_, w)| w).sum();
-                out.extend(parts.into_iter().map(|(c, w)| (c, rate * w / h / c)));
-            }
-        }
-    }
-    out
-}
-
 impl Context<'_> {
     /// [`fifo_ready_clump`], its feeds' rates rounded to steps of 0.5% and remembered, so
     /// that a load that varies over thousands of steps solves it a few hundred times.
@@ -498,7 +454,7 @@ fn fifo_ready_clump(
     if lam <= 0.0 {
         return clump;
     }
-    let buckets = group_buckets(feeds);
+    let buckets = crate::estimate::sizes::key_buckets(feeds);
     let b = lam / clump;
     let (mut gb, mut mc) = (clump, 1.0f64);
     let mut x = b;
