@@ -39,16 +39,21 @@ pub struct BillLine {
     /// What is billed, for example `standard requests (64 KiB chunks)`.
     pub item: String,
     /// Billable quantity per month, in `unit`s: net of the free tier when it is subtracted
-    /// (so `quantity × unit_usd = usd` for an untiered price).
+    /// (so `quantity × unit_usd = usd` for an untiered price). In JSON to 12 significant
+    /// digits, without the float noise of a sum (`0.30000000000000004`).
+    #[serde(serialize_with = "listed")]
     pub quantity: f64,
     /// Units the free tier covered (only with the free tier subtracted; absent when 0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub free_quantity: f64,
     /// Unit of `quantity`.
     pub unit: String,
-    /// Price of one unit, USD (the marginal tier price for tiered items).
+    /// Price of one unit, USD (the marginal tier price for tiered items), as the price
+    /// table lists it.
+    #[serde(serialize_with = "listed")]
     pub unit_usd: f64,
-    /// Amount, USD per month.
+    /// Amount, USD per month (exact in JSON, so that costs per unit can be derived from
+    /// it; the text bill shows cents).
     pub usd: f64,
 }
 
@@ -381,6 +386,11 @@ impl Bill {
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+/// Serializes a quantity or unit price to 12 significant digits ([`table::as_listed`]).
+fn listed<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(table::as_listed(*v))
 }
 
 /// A quantity with thousands separators when whole, else three decimals.
