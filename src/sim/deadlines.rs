@@ -92,6 +92,14 @@ impl<T: Copy + Ord> Deadlines<T> {
     pub(crate) fn len(&self) -> usize {
         self.fifo.len() + self.heap.len()
     }
+
+    /// Keeps only the entries for which `keep(time, item)` holds (the owner drops its
+    /// stale ones when they outnumber the live ones). The kept entries pop in the same
+    /// order as before.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(SimTime, T) -> bool) {
+        self.fifo.retain(|&(t, _, x)| keep(t, x));
+        self.heap.retain(|&Reverse((t, _, x))| keep(t, x));
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +115,34 @@ mod tests {
                 d.push(SimTime(*t), i as u32);
             }
             let mut expect: Vec<(u64, u32)> = times.iter().enumerate().map(|(i, t)| (*t, i as u32)).collect();
+            expect.sort();
+            let got: Vec<(u64, u32)> = std::iter::from_fn(|| d.pop()).map(|(t, x)| (t.0, x)).collect();
+            prop_assert_eq!(got, expect);
+        }
+
+        #[test]
+        fn retain_keeps_the_order_of_what_it_keeps(
+            times in proptest::collection::vec(0u64..20, 0..200),
+            drop_every in 2usize..5,
+            more in proptest::collection::vec(0u64..40, 0..50),
+        ) {
+            // Push, drop every k-th item, push more: the pops are the sorted survivors and
+            // the later pushes, in (time, push) order, as if the dropped ones were skipped.
+            let mut d = Deadlines::new();
+            let mut expect = Vec::new();
+            for (i, t) in times.iter().enumerate() {
+                d.push(SimTime(*t), i as u32);
+                if i % drop_every != 0 {
+                    expect.push((*t, i as u32));
+                }
+            }
+            d.retain(|_, x| x as usize % drop_every != 0);
+            prop_assert_eq!(d.len(), expect.len());
+            for (j, t) in more.iter().enumerate() {
+                let x = (times.len() + j) as u32;
+                d.push(SimTime(*t), x);
+                expect.push((*t, x));
+            }
             expect.sort();
             let got: Vec<(u64, u32)> = std::iter::from_fn(|| d.pop()).map(|(t, x)| (t.0, x)).collect();
             prop_assert_eq!(got, expect);

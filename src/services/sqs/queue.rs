@@ -820,7 +820,23 @@ impl SqsQueue {
         self.release_group(h.slot, msgs);
         self.stats.deleted += 1;
         msgs.exit(h.slot, Exit::Processed);
+        self.compact_inflight(msgs);
         true
+    }
+
+    /// Drops the visibility deadlines of messages no longer in flight here once they
+    /// outnumber the live ones: a deleted message's deadline would otherwise stay until it
+    /// comes due (30 s by default: `rate × 30 s` entries at a high load). Amortized O(1)
+    /// per delete; the live deadlines keep their order, so every result is unchanged.
+    fn compact_inflight(&mut self, msgs: &MessageStore) {
+        if self.inflight.len() <= 2 * self.inflight_count as usize + 1024 {
+            return;
+        }
+        let index = self.index;
+        self.inflight.retain(|at, (slot, receipt)| {
+            let m = msgs.get(slot);
+            m.loc == Loc::InFlight && m.home == index && m.receipt == receipt && m.deadline == at
+        });
     }
 
     /// Records that a consumer finished processing `h` (before deleting it): counts a
