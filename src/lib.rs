@@ -82,4 +82,4 @@ pub mod sim;
 pub(crate) mod text;
 pub mod workers;
 
-pub use text::{without_controls, wrap, TEXT_WIDTH};
+pub use text::{text_width, without_controls, wrap, TEXT_WIDTH};

@@ -61,6 +61,76 @@ pub(crate) fn render_table(rows: &[Vec<String>]) -> String {
 /// The width that text tables fit by default: a terminal of 100 columns.
 pub const TEXT_WIDTH: usize = 100;
 
+/// The width text output fits: the terminal's when standard output is one (at least 60
+/// columns), else [`TEXT_WIDTH`], so that a pipe, a file or a CI log gets the same bytes
+/// whatever terminal started it.
+pub fn text_width() -> usize {
+    let t = comfy_table::Table::new();
+    if !t.is_tty() {
+        return TEXT_WIDTH;
+    }
+    t.width()
+        .map(|w| (w as usize).max(60))
+        .unwrap_or(TEXT_WIDTH)
+}
+
+/// Renders `rows` (the first is the header) in at most `width` columns: a left-aligned
+/// first column, right-aligned others, a dashed line under the header, as
+/// [`render_table`] does when it fits. In a wider table the text columns (the first, a
+/// verdict) wrap at spaces (comfy-table's dynamic arrangement), continuation lines under
+/// their row; numeric columns keep their width.
+pub(crate) fn wrap_table(rows: &[Vec<String>], width: usize) -> String {
+    if table_width(&column_widths(rows)) <= width {
+        return render_table(rows);
+    }
+    let mut t = comfy_table::Table::new();
+    t.force_no_tty();
+    t.load_preset("     --            ");
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    t.set_width(width.min(u16::MAX as usize) as u16);
+    if let Some((head, body)) = rows.split_first() {
+        t.set_header(head.clone());
+        for r in body {
+            t.add_row(r.clone());
+        }
+    }
+    // Numbers keep their width; text columns (the first, a verdict) wrap, the first
+    // keeping at least 40 characters.
+    let widths = column_widths(rows);
+    let numeric = |i: usize| {
+        rows.iter().skip(1).all(|r| {
+            r.get(i).is_none_or(|c| {
+                c.chars()
+                    .all(|ch| ch.is_ascii_digit() || ",.-+e%$ ".contains(ch))
+            })
+        })
+    };
+    for (i, c) in t.column_iter_mut().enumerate() {
+        c.set_padding((0, 1));
+        if i > 0 && numeric(i) {
+            c.set_cell_alignment(comfy_table::CellAlignment::Right);
+            c.set_constraint(comfy_table::ColumnConstraint::Absolute(
+                comfy_table::Width::Fixed((widths[i] + 1) as u16),
+            ));
+        } else if i == 0 {
+            c.set_constraint(comfy_table::ColumnConstraint::LowerBoundary(
+                comfy_table::Width::Fixed((widths[0].min(40) + 1) as u16),
+            ));
+        }
+    }
+    let mut s = String::new();
+    for line in t.lines() {
+        let line = line.trim_end();
+        if !line.is_empty() && line.chars().all(|c| c == '-') {
+            s.push_str(&line[..line.len().saturating_sub(1)]);
+        } else {
+            s.push_str(line);
+        }
+        s.push('\n');
+    }
+    s
+}
+
 /// Renders `rows` (the first is the header) with comfy-table in at most `width`
 /// columns: a left-aligned first column, right-aligned others, a dashed line under the
 /// header. A table wider than `width` is turned: a row per column of the original (the

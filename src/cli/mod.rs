@@ -552,7 +552,10 @@ fn cmd_run(
             .map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
     } else {
-        print!("{}", terminal_safe(&out_put.summary.to_table()));
+        print!(
+            "{}",
+            terminal_safe(&out_put.summary.to_table_width(aqueduct::text_width()))
+        );
         if let Some(dir) = &out {
             print!("{}", terminal_safe(&wrote(dir, &written)));
         }
@@ -655,14 +658,20 @@ fn run_scenarios(
                     s.name, s.hours
                 ))
             );
-            print!("{}", terminal_safe(&o.summary.to_table()));
+            print!(
+                "{}",
+                terminal_safe(&o.summary.to_table_width(aqueduct::text_width()))
+            );
             println!();
         }
         println!(
             "=== the month: {} h of scenarios, each run's usage for its hours ===",
             bill.month_hours
         );
-        print!("{}", terminal_safe(&bill.to_table()));
+        print!(
+            "{}",
+            terminal_safe(&bill.to_table_width(aqueduct::text_width()))
+        );
     }
     for o in &runs {
         ended(&o.summary, "a scenario's run")?;
@@ -743,8 +752,10 @@ fn cmd_validate(path: &Path) -> Result<(), Failure> {
         arch.warmup,
         arch.seed
     );
+    let width = aqueduct::text_width();
     for w in &arch.warnings {
-        println!("warning: {}", terminal_safe(w));
+        let line = format!("warning: {}", terminal_safe(w));
+        print!("{}", aqueduct::wrap(&line, width, 2));
     }
     Ok(())
 }

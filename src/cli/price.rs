@@ -193,7 +193,7 @@ pub fn run(
         let s = serde_json::to_string_pretty(&doc).map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
     } else {
-        println!(
+        let head = format!(
             "aqueduct price · {kind} {shown} · {month_hours}-hour month · free tier {}",
             if free_tier {
                 "subtracted"
@@ -201,14 +201,23 @@ pub fn run(
                 "not subtracted (--free-tier)"
             }
         );
+        print!("{}", aqueduct::wrap(&head, aqueduct::text_width(), 2));
         println!();
-        print!("{}", super::terminal_safe(&bill.to_table()));
+        print!(
+            "{}",
+            super::terminal_safe(&bill.to_table_width(aqueduct::text_width()))
+        );
         if !capacity.is_empty() {
             println!();
-            print!("{}", super::terminal_safe(&capacity::to_table(&capacity)));
+            print!(
+                "{}",
+                super::terminal_safe(&capacity::to_table_width(&capacity, aqueduct::text_width()))
+            );
         }
+        let width = aqueduct::text_width();
         for n in &notes {
-            println!("note: {}", super::terminal_safe(n));
+            let line = format!("note: {}", super::terminal_safe(n));
+            print!("{}", aqueduct::wrap(&line, width, 2));
         }
     }
     if let Some(limit) = over {

@@ -316,7 +316,7 @@ impl RunSummary {
             s.push_str(&crate::text::wrap(&line, width, 2));
         }
         s.push('\n');
-        s.push_str(&self.cost.to_table());
+        s.push_str(&self.cost.to_table_width(width));
         if let Some(i) = &self.insight {
             if let (Some(v), Some(u)) = (i.value_per_month, i.usd_per_value) {
                 let _ = writeln!(
@@ -326,7 +326,7 @@ impl RunSummary {
             }
         }
         for w in &self.warnings {
-            let _ = writeln!(s, "warning: {w}");
+            s.push_str(&crate::text::wrap(&format!("warning: {w}"), width, 2));
         }
         s
     }

@@ -76,8 +76,14 @@ impl Capacity {
     }
 }
 
-/// Renders capacity figures as a table.
+/// Renders capacity figures as a table of at most [`crate::text::TEXT_WIDTH`] columns.
 pub fn to_table(rows: &[Capacity]) -> String {
+    to_table_width(rows, crate::text::TEXT_WIDTH)
+}
+
+/// Renders capacity figures as a table of at most `width` columns (a long figure's
+/// description wraps).
+pub fn to_table_width(rows: &[Capacity], width: usize) -> String {
     let mut t = vec![vec![
         "capacity".to_string(),
         "component".into(),
@@ -94,7 +100,7 @@ pub fn to_table(rows: &[Capacity]) -> String {
             c.verdict.clone(),
         ]);
     }
-    crate::text::render_table(&t)
+    crate::text::wrap_table(&t, width)
 }
 
 fn fmt(v: f64) -> String {

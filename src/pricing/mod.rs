@@ -16,7 +16,6 @@ pub use table::{Price, PriceTable, PricingError, Tier};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// Hours in the billing month used unless the user says otherwise (as AWS's pricing
 /// calculator and infracost).
@@ -291,6 +290,11 @@ impl Bill {
     /// The bill as a readable table: lines, per-service subtotals, total, and what could
     /// not be priced.
     pub fn to_table(&self) -> String {
+        self.to_table_width(crate::text::TEXT_WIDTH)
+    }
+
+    /// The bill as text, its table at most `width` columns wide (a long item wraps).
+    pub fn to_table_width(&self, width: usize) -> String {
         let mut rows = vec![vec![
             "monthly cost".to_string(),
             "component".into(),
@@ -312,7 +316,7 @@ impl Bill {
                 format!("{:.2}", l.usd),
             ]);
         }
-        let mut s = crate::text::render_table(&rows);
+        let mut s = crate::text::wrap_table(&rows, width);
         let subtotals: Vec<String> = self
             .services
             .pairs()
@@ -321,7 +325,8 @@ impl Bill {
             .map(|(k, v)| format!("{k} ${v:.2}"))
             .collect();
         if !subtotals.is_empty() {
-            let _ = writeln!(s, "subtotals: {}", subtotals.join(" · "));
+            let line = format!("subtotals: {}", subtotals.join(" · "));
+            s.push_str(&crate::text::wrap(&line, width, 2));
         }
         // How the window became the month, unless it was a month already (a usage file).
         let month = self.month_hours * 3600.0;
@@ -356,8 +361,7 @@ impl Bill {
         } else {
             String::new()
         };
-        let _ = writeln!(
-            s,
+        let total = format!(
             "total: ${:.2} per {}-hour month ({}{}){scaled}",
             self.total,
             self.month_hours,
@@ -368,9 +372,9 @@ impl Bill {
                 ""
             }
         );
+        s.push_str(&crate::text::wrap(&total, width, 2));
         for u in &self.unpriced {
-            let _ = writeln!(
-                s,
+            let line = format!(
                 "not priced: {}: {} ({}): {} {} per month — {}",
                 u.service,
                 u.item,
@@ -379,6 +383,7 @@ impl Bill {
                 u.unit,
                 u.reason
             );
+            s.push_str(&crate::text::wrap(&line, width, 2));
         }
         s
     }

@@ -341,8 +341,11 @@ fn ci_gates_ok_and_fail_above() {
     assert!((doc["cost"]["month_factor"].as_f64().unwrap() - 730.0 * 60.0 / 2.0).abs() < 1e-6);
     assert_eq!(doc["cost"]["window_s"].as_f64(), Some(120.0));
     let o = run(&["run", "models/sns-fanout.toml", "--duration", "2m"]);
+    // (The line wraps at 100 columns, continuing indented.)
     assert!(
-        stdout(&o).contains("the 2m measured window repeated 21,900× to fill it"),
+        stdout(&o)
+            .replace("\n  ", " ")
+            .contains("the 2m measured window repeated 21,900× to fill it"),
         "{}",
         stdout(&o)
     );

@@ -1,5 +1,5 @@
-//! The text of `aqueduct run` (issue 19): tables that fit a 100-column terminal, one
-//! number per column, the warm-up's part said.
+//! The text of `aqueduct run` and `aqueduct price` (issue 19): tables that fit a
+//! 100-column terminal, one number per column, the warm-up's part said.
 
 use std::path::Path;
 use std::process::Command;
@@ -30,15 +30,27 @@ fn every_bundled_models_tables_fit_100_columns_with_one_number_per_cell() {
             m.display(),
             String::from_utf8_lossy(&o.stderr)
         );
-        // The component tables and the messages line come before the bill.
-        let text = out.split("\nmonthly cost").next().unwrap();
-        for line in text.lines() {
+        // Every line fits, the bill's and the warnings' included; and so does every line
+        // of `price` (its bill, the capacity answer with its long descriptions and
+        // verdicts, its notes), when standard output is not a terminal.
+        let price = Command::new(BIN)
+            .args(["price", m.to_str().unwrap()])
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let price = String::from_utf8_lossy(&price.stdout);
+        assert!(price.contains("total: $"), "{}: {price}", m.display());
+        for line in out.lines().chain(price.lines()) {
             assert!(
                 line.chars().count() <= 100,
                 "{}: a line of {} characters:\n{line}",
                 m.display(),
                 line.chars().count()
             );
+        }
+        // The component tables and the messages line come before the bill.
+        let text = out.split("\nmonthly cost").next().unwrap();
+        for line in text.lines() {
             // A latency is two columns (p50, p99), not "6.8ms / 36.31s" in one.
             if !line.starts_with("insight:") && !line.starts_with("  ") {
                 assert!(!line.contains(" / "), "{}: {line}", m.display());
