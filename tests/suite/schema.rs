@@ -283,6 +283,24 @@ fn a_run_json_with_a_key_missing_renamed_or_of_the_wrong_type_fails_the_run_sche
     let v = validator("run");
     let doc = json_of(&["run", "models/default.toml", "--json", "--duration", "2m"]);
     assert_fits(&v, &doc, "run models/default.toml --json");
+    // `run --out`'s run.json is the same document.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("schema-run-out");
+    let _ = std::fs::remove_dir_all(&out);
+    let o = aqueduct(
+        root(),
+        &[
+            "run",
+            "models/default.toml",
+            "--duration",
+            "2m",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_fits(&v, &run_json, "run.json of run --out");
     // Where the default model's consumer reports its latency.
     let c = doc["components"]
         .as_array()
