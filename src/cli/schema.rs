@@ -73,6 +73,7 @@ pub(super) struct MonthRun<'a> {
     /// Every number of every scenario's run keyed `scenario.NAME.PATH` (PATH as in a
     /// run's `metrics`), then the month's `cost.total`.
     #[schemars(with = "BTreeMap<String, f64>")]
+    #[schemars(extend("propertyNames" = { "pattern": "^(scenario\\..+|cost\\.total)$" }))]
     pub(super) metrics: Map<String, Value>,
 }
 

@@ -51,6 +51,7 @@ pub struct RunSummary {
     /// `cost.total`): filled by `run --json` and `run --out` (see
     /// [`RunSummary::flat_metrics`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z_]+\\..+$" }))]
     pub metrics: BTreeMap<String, f64>,
 }
 

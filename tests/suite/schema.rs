@@ -351,6 +351,11 @@ fn a_run_json_with_a_key_missing_renamed_or_of_the_wrong_type_fails_the_run_sche
             d["components"][c]["processed"] = Value::from(vec![1, 2]);
             d
         }),
+        ("a metric keyed without a path", {
+            let mut d = doc.clone();
+            d["metrics"]["total"] = Value::from(12.0);
+            d
+        }),
         ("a metric as text", {
             let mut d = doc.clone();
             d["metrics"]["cost.total"] = Value::from("12");
