@@ -14,6 +14,7 @@ mod bench;
 mod compare;
 mod interop;
 mod price;
+mod schema;
 mod sweep;
 
 #[derive(Parser)]
@@ -170,6 +171,18 @@ enum Cmd {
         /// kinesis, default, drain, workers (a million workers), firehose, flink or video.
         #[arg(long, value_parser = ["queue", "mm1", "memory", "kinesis", "default", "drain", "workers", "firehose", "flink", "video"])]
         only: Option<String>,
+    },
+    /// Print the JSON Schema of a JSON output: `run` (run --json), `price` (price --json)
+    /// or `sweep` (a sweep's sweep.json); with --write DIR, write DIR/NAME.schema.json
+    /// for each (as docs/schema/ holds them).
+    Schema {
+        /// The output whose schema to print.
+        #[arg(value_enum)]
+        output: Option<schema::Which>,
+        /// Write NAME.schema.json files into this directory instead of printing (every
+        /// output's unless one is named).
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
     },
 }
 
@@ -364,6 +377,7 @@ fn dispatch(cmd: Cmd) -> Result<(), Failure> {
         Cmd::Bench { quick, json, only } => {
             bench::run(quick, json, only.as_deref()).map_err(Failure::run)
         }
+        Cmd::Schema { output, write } => schema::run(output, write.as_deref()),
     }
 }
 
@@ -548,7 +562,7 @@ fn cmd_run(
     if csv {
         print!("{}", out_put.summary.cost.to_csv());
     } else if json {
-        let s = serde_json::to_string_pretty(&out_put.summary)
+        let s = serde_json::to_string_pretty(&schema::RunOutput::One(&out_put.summary))
             .map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");
     } else {
@@ -634,18 +648,23 @@ fn run_scenarios(
             }
         }
         metrics.insert("cost.total".into(), serde_json::json!(bill.total));
-        let doc = serde_json::json!({
-            "aqueduct_version": env!("CARGO_PKG_VERSION"),
-            "model": arch.name,
-            "seed": seed,
-            "scenarios": arch.scenarios.iter().zip(&runs).map(|(s, o)| serde_json::json!({
-                "name": s.name,
-                "hours": s.hours,
-                "run": o.summary,
-            })).collect::<Vec<_>>(),
-            "cost": bill,
-            "ok": ok,
-            "metrics": metrics,
+        let doc = schema::RunOutput::Month(schema::MonthRun {
+            aqueduct_version: env!("CARGO_PKG_VERSION"),
+            model: &arch.name,
+            seed,
+            scenarios: arch
+                .scenarios
+                .iter()
+                .zip(&runs)
+                .map(|(s, o)| schema::ScenarioRun {
+                    name: &s.name,
+                    hours: s.hours,
+                    run: &o.summary,
+                })
+                .collect(),
+            cost: &bill,
+            ok,
+            metrics,
         });
         let s = serde_json::to_string_pretty(&doc).map_err(|e| Failure::run(e.to_string()))?;
         println!("{s}");

@@ -13,9 +13,10 @@ use aqueduct::pricing::{
 use serde::Serialize;
 use std::path::Path;
 
-/// The `--json` document: the `cost` object of DESIGN.md, plus what `price` adds.
-#[derive(Serialize)]
-struct PriceDoc<'a> {
+/// What `price --json` prints: the bill (its fields at the top level, and again under
+/// `cost` as in `run --json`), its capacity figures and the estimate's notes.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(super) struct PriceDoc<'a> {
     /// The bill's fields at the top level, as before `cost` was added.
     #[serde(flatten)]
     flat: &'a Bill,
@@ -23,7 +24,9 @@ struct PriceDoc<'a> {
     cost: &'a Bill,
     /// False when a capacity check fails or the bill is above `--fail-above`.
     ok: bool,
-    /// `usage` or `model`.
+    /// What was priced: `model` (a model's expected steady-state load), `usage` (an
+    /// aqueduct usage file) or `infracost` (an infracost usage file).
+    #[schemars(extend("enum" = ["model", "usage", "infracost"]))]
     input_kind: &'a str,
     /// The file priced.
     input: String,

@@ -7,6 +7,7 @@
 //! latency the engine calls the next step directly instead of scheduling an event.
 
 mod insight;
+mod schema;
 mod summary;
 
 pub use summary::{InsightSummary, RunSummary};

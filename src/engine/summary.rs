@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The summary of one run (the `--json` document).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSummary {
     /// Version of aqueduct that produced it.
     pub aqueduct_version: String,
@@ -32,7 +32,7 @@ pub struct RunSummary {
     pub accounting: Accounting,
     /// The monthly bill extrapolated from the measured window.
     pub cost: Bill,
-    /// Time to insight and value delivered over every end point (None: the model has no
+    /// Time to insight and value delivered over every end point (absent: the model has no
     /// component where processing ends).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insight: Option<InsightSummary>,
@@ -51,6 +51,7 @@ pub struct RunSummary {
     /// `cost.total`): filled by `run --json` and `run --out` (see
     /// [`RunSummary::flat_metrics`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z_]+\\..+$" }))]
     pub metrics: BTreeMap<String, f64>,
 }
 
@@ -59,13 +60,14 @@ fn yes() -> bool {
 }
 
 /// What the run's end points delivered together (measured window).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InsightSummary {
     /// Records whose processing ended at an end point (a record ending at two end points
     /// counts twice).
     pub records: u64,
     /// Time to insight (creation → result), s: `{count, min, mean, p50, p90, p99, p999,
     /// max}`.
+    #[schemars(with = "crate::metrics::latency::LatencySummary")]
     pub time_to_insight_s: Value,
     /// Mean value of a record at the end of its processing (1 = as fresh as created;
     /// None when no producer declares a value function).

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One capacity figure.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Capacity {
     /// Service key (`sqs`, `kinesis_data_streams`, `lambda`, ...).
     pub service: String,

@@ -21,7 +21,7 @@ pub const MANIFEST: &str = "sweep.json";
 pub const RUNS: &str = "runs.csv";
 
 /// What a sweep directory holds.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// Version of aqueduct that wrote it.
     pub aqueduct_version: String,

@@ -23,7 +23,7 @@ pub(crate) const MAX_RUNS: u64 = 10_000_000;
 
 /// The texts an experiment is built from. A sweep stores them in `sweep.json`, so that
 /// `merge` rebuilds exactly the same experiment from its shards.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     /// The experiment file as given on the command line.
     pub file: String,

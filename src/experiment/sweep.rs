@@ -21,7 +21,7 @@ use std::sync::{Condvar, Mutex, PoisonError};
 /// A deterministic slice of a sweep: shard `index` of `count` (1-based) holds the runs
 /// whose number `r` has `r % count == index − 1`. Dealing runs round-robin gives every
 /// shard a similar mix of light and heavy points.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shard {
     /// `K` in `K/N`, from 1.
     pub index: usize,

@@ -190,7 +190,7 @@ impl LatencyHist {
 }
 
 /// Latency statistics in seconds, as written to the JSON summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct LatencySummary {
     /// Number of observations.
     pub(crate) count: u64,

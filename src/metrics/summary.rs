@@ -98,7 +98,9 @@ impl ComponentReport {
 
 /// Where every message is at the end of the run. `produced + copies` equals the sum of
 /// all the other counts; [`Accounting::balanced`] checks it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Accounting {
     /// Messages created by producers (each entry of a batch counts).
     pub produced: u64,

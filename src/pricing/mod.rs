@@ -28,7 +28,7 @@ pub const MAX_MONTH_HOURS: f64 = 744.0;
 pub(crate) const BYTES_PER_GB: f64 = 1_073_741_824.0;
 
 /// One line of a bill.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BillLine {
     /// Service key (`sqs`, `sns`, `kinesis_data_streams`, `firehose`, `managed_flink`,
     /// `kinesis_video`, `lambda`, `s3`).
@@ -58,7 +58,7 @@ pub struct BillLine {
 
 /// A billable quantity the price table cannot price (an UNCONFIRMED price, or usage above
 /// the last known tier).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Unpriced {
     /// Service key.
     pub service: String,
@@ -75,7 +75,7 @@ pub struct Unpriced {
 }
 
 /// Subtotals per service, USD per month.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceTotals {
     /// Amazon SQS.
     pub sqs: f64,
@@ -133,7 +133,7 @@ impl ServiceTotals {
 }
 
 /// A monthly bill (the `cost` object of the JSON summary).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Bill {
     /// Always `USD`.
     pub currency: String,
@@ -171,7 +171,7 @@ pub struct Bill {
 }
 
 /// One scenario's part of a month.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ScenarioShare {
     /// Its name.
     pub name: String,

@@ -8,6 +8,8 @@
 //!   (issue 22).
 //! * `cli` — the binary: bad input gets exit code 2 with file, line and field.
 //! * `runs` — determinism, accounting, the bundled models.
+//! * `schema` — the JSON Schemas of `aqueduct schema`: committed files current, every bundled
+//!   model's real outputs valid, broken outputs refused (issue 18).
 //! * `sqs` — SQS semantics scenarios (visibility, DLQ, FIFO, dedup, polling, Lambda).
 //! * `sqs_fuzz` — random small SQS models: accounting, census and FIFO order invariants.
 //! * `kinesis` — Kinesis Data Streams: shards, hashing, limits, consumers, retention.
@@ -61,6 +63,7 @@ mod layers;
 mod policy;
 mod pricing;
 mod runs;
+mod schema;
 mod sns;
 mod sns_fuzz;
 mod sqs;

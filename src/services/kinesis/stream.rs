@@ -7,7 +7,32 @@ use super::shard::{KeyMark, Shard, ShardLimits};
 use crate::load::DurationDist;
 use crate::metrics::ComponentReport;
 use crate::sim::{SimDuration, SimRng, SimTime};
-use serde_json::{json, Value};
+use serde_json::Value;
+
+/// One shard's row of a stream report's `shard_detail` (written for streams of at most
+/// 256 shards, open and closed, in creation order).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct ShardDetail {
+    /// Shard number, in creation order (`shardId-00000000000N`).
+    id: u32,
+    /// Whether it accepts writes (false once split or merged).
+    open: bool,
+    /// First hash key of its range (a 128-bit integer, in decimal).
+    starting_hash_key: String,
+    /// Last hash key of its range, inclusive (decimal).
+    ending_hash_key: String,
+    /// Shards it was split or merged from.
+    parents: Vec<u32>,
+    /// Records written to it (measured window).
+    records_put: u64,
+    /// Bytes written to it.
+    bytes_put: u64,
+    /// Writes it refused for its throughput limits.
+    throttled: u64,
+    /// Its write utilisation (share of its write limit; null if not a number).
+    #[schemars(with = "Option<f64>")]
+    write_utilization: f64,
+}
 
 /// Capacity mode of a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -607,17 +632,18 @@ impl KinesisStream {
             let util = self.shard_utilization(i, now, since);
             util_max = util_max.max(util);
             if self.shards.len() <= 256 {
-                shards.push(json!({
-                    "id": sh.id,
-                    "open": sh.open,
-                    "starting_hash_key": sh.start.to_string(),
-                    "ending_hash_key": sh.end.to_string(),
-                    "parents": sh.parents,
-                    "records_put": sh.stats.records_in,
-                    "bytes_put": sh.stats.bytes_in,
-                    "throttled": sh.stats.throttled,
-                    "write_utilization": util,
-                }));
+                let row = ShardDetail {
+                    id: sh.id,
+                    open: sh.open,
+                    starting_hash_key: sh.start.to_string(),
+                    ending_hash_key: sh.end.to_string(),
+                    parents: sh.parents.clone(),
+                    records_put: sh.stats.records_in,
+                    bytes_put: sh.stats.bytes_in,
+                    throttled: sh.stats.throttled,
+                    write_utilization: util,
+                };
+                shards.push(serde_json::to_value(row).unwrap_or(Value::Null));
             }
         }
         let mut r = ComponentReport::new("stream", &self.spec.name);
