@@ -107,8 +107,10 @@ pub(crate) fn wrap_table(rows: &[Vec<String>], width: usize) -> String {
     };
     for (i, c) in t.column_iter_mut().enumerate() {
         c.set_padding((0, 1));
-        if i > 0 && numeric(i) {
+        if i > 0 {
             c.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+        if i > 0 && numeric(i) {
             c.set_constraint(comfy_table::ColumnConstraint::Absolute(
                 comfy_table::Width::Fixed((widths[i] + 1) as u16),
             ));

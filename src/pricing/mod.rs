@@ -38,8 +38,9 @@ pub struct BillLine {
     /// What is billed, for example `standard requests (64 KiB chunks)`.
     pub item: String,
     /// Billable quantity per month, in `unit`s: net of the free tier when it is subtracted
-    /// (so `quantity × unit_usd = usd` for an untiered price). In JSON to 12 significant
-    /// digits, without the float noise of a sum (`0.30000000000000004`).
+    /// (so `quantity × unit_usd = usd` for an untiered price, to 12 significant digits). In
+    /// JSON to 12 significant digits, without the float noise of a sum
+    /// (`0.30000000000000004`).
     #[serde(serialize_with = "listed")]
     pub quantity: f64,
     /// Units the free tier covered (only with the free tier subtracted; absent when 0).
@@ -573,7 +574,7 @@ impl<'t> Meter<'t> {
         unit_usd: f64,
         window_qty: f64,
     ) {
-        if window_qty.is_nan() || window_qty <= 0.0 {
+        if window_qty.is_nan() || window_qty <= 0.0 || self.scale <= 0.0 {
             return;
         }
         let q = window_qty * self.scale;

@@ -109,8 +109,11 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
         peak += r.peak_per_s;
         mix.push(r.mean_per_s.max(1e-12), &p.size);
     }
+    // A window's results arrive together when it fires: their mean rate is the least their
+    // peak can be.
     for (r, _, size) in &flink_sinks {
         rate += r;
+        peak += r;
         mix.push(r.max(1e-12), size);
     }
     let subscribed = arch
@@ -131,7 +134,8 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
     };
     let bytes_per_s = rate * mean_bytes;
     // Direct PUT quotas.
-    if spec.input == FirehoseInput::DirectPut && !producers.is_empty() {
+    if spec.input == FirehoseInput::DirectPut && (!producers.is_empty() || !flink_sinks.is_empty())
+    {
         let lim = &spec.limits;
         let peak_bytes = peak * mean_bytes;
         let calls: f64 = producers
@@ -141,7 +145,8 @@ fn estimate_firehose(cx: &mut Context, f: usize) {
                 let per_call = (p.batch as f64).min((r * p.linger.as_secs_f64()).max(1.0));
                 r / per_call
             })
-            .sum();
+            .sum::<f64>()
+            + flink_sinks.iter().map(|(_, calls, _)| calls).sum::<f64>();
         cx.capacity.push(Capacity::against(
             SVC,
             name,

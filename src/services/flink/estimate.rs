@@ -133,9 +133,11 @@ pub(crate) fn results_per_s(arch: &crate::model::Architecture, f: usize) -> (f64
         })
         .sum();
     let calls = match w.kind {
-        WindowKind::Sliding { slide, .. } if slide.as_secs_f64() > 0.0 => {
-            (spec.parallelism as f64 / slide.as_secs_f64()).min(results)
-        }
+        // A subtask puts its results in PutRecordBatch calls of at most 500.
+        WindowKind::Sliding { slide, .. } if slide.as_secs_f64() > 0.0 => (spec.parallelism as f64
+            / slide.as_secs_f64())
+        .max(results / 500.0)
+        .min(results),
         _ => results,
     };
     (results, calls)

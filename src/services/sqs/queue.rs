@@ -827,15 +827,17 @@ impl SqsQueue {
     /// Drops the visibility deadlines of messages no longer in flight here once they
     /// outnumber the live ones: a deleted message's deadline would otherwise stay until it
     /// comes due (30 s by default: `rate × 30 s` entries at a high load). Amortized O(1)
-    /// per delete; the live deadlines keep their order, so every result is unchanged.
+    /// per delete. It drops exactly the entries that [`Self::next_deadline`] would skip (the
+    /// message is gone, elsewhere or received again) and keeps the order of the others, so
+    /// the timer is armed at the same times and every result is unchanged.
     fn compact_inflight(&mut self, msgs: &MessageStore) {
         if self.inflight.len() <= 2 * self.inflight_count as usize + 1024 {
             return;
         }
         let index = self.index;
-        self.inflight.retain(|at, (slot, receipt)| {
+        self.inflight.retain(|_, (slot, receipt)| {
             let m = msgs.get(slot);
-            m.loc == Loc::InFlight && m.home == index && m.receipt == receipt && m.deadline == at
+            m.loc == Loc::InFlight && m.home == index && m.receipt == receipt
         });
     }
 
