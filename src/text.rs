@@ -120,17 +120,7 @@ pub(crate) fn wrap_table(rows: &[Vec<String>], width: usize) -> String {
             ));
         }
     }
-    let mut s = String::new();
-    for line in t.lines() {
-        let line = line.trim_end();
-        if !line.is_empty() && line.chars().all(|c| c == '-') {
-            s.push_str(&line[..line.len().saturating_sub(1)]);
-        } else {
-            s.push_str(line);
-        }
-        s.push('\n');
-    }
-    s
+    borderless_lines(&t)
 }
 
 /// Renders `rows` (the first is the header) with comfy-table in at most `width`
@@ -244,11 +234,15 @@ fn comfy(rows: &[Vec<String>]) -> String {
             c.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
+    borderless_lines(&t)
+}
+
+/// The lines of borderless table `t`, without trailing spaces; the header's dashed line
+/// spans the padding after the last column too, so it is cut to the table.
+fn borderless_lines(t: &comfy_table::Table) -> String {
     let mut s = String::new();
     for line in t.lines() {
         let line = line.trim_end();
-        // The header's line spans the padding after the last column too: cut it to the
-        // table.
         if !line.is_empty() && line.chars().all(|c| c == '-') {
             s.push_str(&line[..line.len().saturating_sub(1)]);
         } else {
