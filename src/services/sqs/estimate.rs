@@ -225,8 +225,9 @@ pub(crate) fn visible_again_after(spec: &PoolSpec) -> f64 {
 /// `m = (D/c)·T(m)`, the arrivals a worker finds after a cycle `T(m) = L₀ + m·s′`:
 /// `m = (D/c)·L₀ / (1 − (D/c)·s′)`, and at least `min(clump, max_messages)` (a batched
 /// send makes its messages visible together, and a waiting receive takes them at once),
-/// clamped to `[1, max_messages]`; with a backlog, `m = max_messages`. With `random`
-/// arrivals (not evenly spaced), `m` comes from [`random_per_receive`]. Non-empty
+/// clamped to `[1, max_messages]`; with a backlog, `m = max_messages`. A share `random` of
+/// the arrivals come at random (not evenly spaced): `m` is the mix
+/// `random·m_random + (1 − random)·m_fluid`, `m_random` from [`random_per_receive`]. Non-empty
 /// receives `D/m`; deletes `D(1 − f)` one by one, or `(D/m)(1 − f^m)` batched; heartbeats
 /// `(D/m)·max(0, m·s/every − ½)`. Idle workers `I = c − B − calls × L` poll every
 /// `wait + L + poll_interval`: empty receives `max(0, I/(wait + L + poll) − D/m)`.
@@ -236,7 +237,7 @@ pub(crate) fn pool_rates(
     workers: f64,
     inflow: f64,
     clump: f64,
-    random: bool,
+    random: f64,
     backlog: bool,
 ) -> Result<PoolRates, String> {
     let d = inflow * model.r;
@@ -249,8 +250,9 @@ pub(crate) fn pool_rates(
         max_m
     } else {
         let fluid = (a * model.l0 / denom).max(clump).clamp(1.0, max_m);
-        if random && a.is_finite() && d > 0.0 {
-            random_per_receive(d, c, model, clump, max_m, fluid)
+        if random > 0.0 && a.is_finite() && d > 0.0 {
+            let r = random.min(1.0);
+            r * random_per_receive(d, c, model, clump, max_m, fluid) + (1.0 - r) * fluid
         } else {
             fluid
         }
@@ -1001,8 +1003,8 @@ struct StepInput<'a> {
     calls_in: Vec<f64>,
     /// FIFO queues: `(rate, groups)` of each feed.
     group_feeds: Vec<Vec<(f64, &'a crate::load::KeyDist)>>,
-    /// Some of the queue's inflow arrives at random (a feed that is not evenly spaced).
-    random: Vec<bool>,
+    /// Share of the queue's inflow that arrives at random (feeds not evenly spaced).
+    random: Vec<f64>,
 }
 
 /// The feeds during `step`: each queue's inflow and send calls; adds the send requests to
@@ -1014,11 +1016,11 @@ fn step_feeds<'a>(cx: &Context, step: &Step, feeds: &[Feed<'a>], t: &mut Totals)
     let mut inflow = vec![0.0; nq];
     let mut calls_in = vec![0.0; nq];
     let mut group_feeds: Vec<Vec<(f64, &crate::load::KeyDist)>> = vec![Vec::new(); nq];
-    let mut random = vec![false; nq];
+    let mut random = vec![0.0; nq];
     for fd in feeds {
         let rate = grid.rate(fd.arrival, arch, step) * fd.share;
         if rate > 0.0 && !fd.even {
-            random[fd.queue] = true;
+            random[fd.queue] += rate;
         }
         if let Some(g) = fd.groups {
             group_feeds[fd.queue].push((rate, g));
@@ -1040,6 +1042,21 @@ fn step_feeds<'a>(cx: &Context, step: &Step, feeds: &[Feed<'a>], t: &mut Totals)
                 } else {
                     0.0
                 });
+    }
+    // Messages/s at random → their share of what reaches each queue from its feeds.
+    let fed: Vec<f64> = {
+        let mut f = vec![0.0; nq];
+        for fd in feeds {
+            f[fd.queue] += grid.rate(fd.arrival, arch, step) * fd.share;
+        }
+        f
+    };
+    for (r, total) in random.iter_mut().zip(&fed) {
+        *r = if *total > 0.0 {
+            (*r / total).min(1.0)
+        } else {
+            0.0
+        };
     }
     StepInput {
         inflow,
@@ -1191,14 +1208,15 @@ fn serve_queue(
 }
 
 /// The rates of reader `r` serving `x` new messages/s that arrive `clump` to a send call,
-/// (`random`: at random, not evenly spaced), flat out or not, and whether it is all busy.
+/// (a share `random` of them at random, not evenly spaced), flat out or not, and whether
+/// it is all busy.
 /// `groups`: the FIFO feeds of its queue.
 fn reader_rates(
     cx: &Context,
     r: &Reader,
     x: f64,
     clump: f64,
-    random: bool,
+    random: f64,
     flat_out: bool,
     groups: &[(f64, &crate::load::KeyDist)],
 ) -> Result<(PoolRates, bool), Invalid> {
@@ -1574,6 +1592,41 @@ mod tests {
     use crate::estimate::{estimate, test_model as model};
 
     #[test]
+    fn random_arrivals_mix_by_their_share_of_the_inflow() {
+        // Two workers, 100 messages/s, 20 ms API calls, 3.8 ms of work: the fluid model says
+        // 1.15 messages per receive; arrivals at random accumulate while both workers are
+        // busy (more per receive). Half of them at random: halfway between.
+        let arch = model(
+            r#"
+[[producer]]
+name = "p"
+target = "sqs:q"
+load = { process = "poisson", rate_per_s = 100 }
+[[queue]]
+name = "q"
+[[consumer]]
+name = "w"
+source = "sqs:q"
+workers = 2
+receive = { max_messages = 10, wait = "20s" }
+service_time = "3.8ms"
+delete = "batch"
+"#,
+        );
+        let spec = &arch.consumers[0];
+        let pm = PoolModel::new(spec, None, 0.0, 0.0093).unwrap();
+        let m = |share: f64| {
+            pool_rates(spec, &pm, 2.0, 100.0, 1.0, share, false)
+                .unwrap()
+                .per_receive
+        };
+        let (even, half, random) = (m(0.0), m(0.5), m(1.0));
+        assert!((even - 1.15).abs() < 0.01, "{even}");
+        assert!(random > even + 0.2, "{random} vs {even}");
+        assert!((half - (even + random) / 2.0).abs() < 1e-12, "{half}");
+    }
+
+    #[test]
     fn fifo_ready_events_of_free_busy_and_saturated_groups() {
         let model = PoolModel {
             f: 0.0,
@@ -1752,7 +1805,7 @@ failure_probability = 0.5
         let spec = &arch.consumers[0];
         let model = PoolModel::new(spec, Some(2), 0.0, 0.0).unwrap();
         assert!((model.r - 1.5).abs() < 1e-12);
-        let r = pool_rates(spec, &model, 4.0, 4.0, 1.0, false, false).unwrap();
+        let r = pool_rates(spec, &model, 4.0, 4.0, 1.0, 0.0, false).unwrap();
         assert!((r.deliveries - 6.0).abs() < 1e-12);
         assert!((r.deletes - 3.0).abs() < 1e-12);
         assert!((r.exhausted - 1.0).abs() < 1e-12);
@@ -1794,7 +1847,7 @@ failure_probability = 0.02
         assert!((m.q - 0.249_309_160).abs() < 1e-8, "{}", m.q);
         assert!((m.r - 1.330_823_294).abs() < 1e-8, "{}", m.r);
         assert!((m.exhaust - 0.000_963_144).abs() < 1e-9, "{}", m.exhaust);
-        let r = pool_rates(spec, &m, 40.0, 2.0, 1.0, false, false).unwrap();
+        let r = pool_rates(spec, &m, 40.0, 2.0, 1.0, 0.0, false).unwrap();
         assert!((r.deletes - 2.0 * m.r * 0.98).abs() < 1e-12);
         // Without a dead-letter queue, a processing that always outlasts the timeout has
         // no steady state; a heartbeat that keeps extending it makes the timeout moot.
