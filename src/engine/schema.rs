@@ -9,7 +9,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use std::borrow::Cow;
 
 /// The kinds of component that write a report (the `kind` of [`ComponentReport`]).
-const KINDS: [&str; 17] = [
+const KINDS: [&str; 12] = [
     "producer",
     "topic",
     "subscription",
@@ -22,13 +22,6 @@ const KINDS: [&str; 17] = [
     "video_stream",
     "batch_job",
     "fault",
-    // A fault's report writes `kind` twice, `fault` and then its own kind, and JSON
-    // readers keep the last: these are what they see.
-    "outage",
-    "endpoint_down",
-    "throttle",
-    "capacity_loss",
-    "latency_spike",
 ];
 
 /// The fields that hold a latency summary wherever they appear (`ComponentReport::latency`).
@@ -69,7 +62,7 @@ impl JsonSchema for ComponentReport {
             json_schema!({
                 "type": "string",
                 "enum": KINDS,
-                "description": "Kind of component (a stream's consumers and SQS consumers are both `consumer`). A fault's report writes `kind` twice, `fault` and then the fault's kind (`outage`, `endpoint_down`, `throttle`, `capacity_loss`, `latency_spike`), which is the one JSON readers keep."
+                "description": "Kind of component (a stream's consumers and SQS consumers are both `consumer`; a fault's own kind is its `fault_kind`)."
             })
             .into(),
         );

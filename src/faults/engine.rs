@@ -437,7 +437,7 @@ impl Engine<'_> {
             .map(|(spec, r)| {
                 let mut c = ComponentReport::new("fault", &spec.name);
                 let unrecovered = r.occurrences.saturating_sub(r.recovered);
-                c.text("kind", spec.kind.key())
+                c.text("fault_kind", spec.kind.key())
                     .text("target", &spec.target_text)
                     .count("occurrences", r.occurrences)
                     .real("active_s", SimDuration(r.active_ns).as_secs_f64())

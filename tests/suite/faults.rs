@@ -411,3 +411,36 @@ fn bad_faults_are_refused_at_their_field() {
         &["`share`", "outside (0, 1]"],
     );
 }
+
+#[test]
+fn a_faults_report_gives_each_key_once() {
+    // A fault's report wrote `kind` twice ("fault", then "outage"); JSON readers keep one of
+    // the two, so the report's kind depended on the reader. Its own kind is `fault_kind`.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_aqueduct"))
+        .args([
+            "run",
+            "models/order-faults.toml",
+            "--json",
+            "--duration",
+            "20m",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let components = doc["components"].as_array().unwrap();
+    // Compact JSON: one `"kind":` per component object, none written twice.
+    assert_eq!(text.matches("\"kind\":").count(), components.len());
+    let faults: Vec<_> = components.iter().filter(|c| c["kind"] == "fault").collect();
+    assert!(!faults.is_empty());
+    for f in faults {
+        assert!(f["fault_kind"].is_string(), "{f}");
+    }
+}
